@@ -1,0 +1,169 @@
+//! `convmat matrix`: build C (or Cᵀ) and print or export it.
+
+use super::args::{Format, MatrixArgs};
+use convmat::error::shape_str;
+use convmat::geometry::{ConvGeometry, MAX_RANK};
+use convmat::io::{mtx, print, read_tensor, write_atomic, Tensor};
+use convmat::sparse::{BuildOptions, ConvMatrix, Csr, TapLabel};
+use convmat::{Error, GeometryError, Real};
+use std::io::Write;
+
+/// Channels and kernel size from the weight's shape, checked against any flags given.
+fn geometry(a: &MatrixArgs, weight_shape: Option<&[usize]>) -> Result<ConvGeometry, Error> {
+    let groups = a.geometry.groups;
+    let (cin, cout, kernel) = match weight_shape {
+        Some(w) => {
+            if w.len() < 3 || w.len() > MAX_RANK + 2 {
+                return Err(GeometryError::WeightRank {
+                    got: shape_str(w),
+                    max: MAX_RANK,
+                }
+                .into());
+            }
+            let cin = w[1].saturating_mul(groups);
+            let implied = [
+                ("--in-channels", a.in_channels, cin),
+                ("--out-channels", a.out_channels, w[0]),
+            ];
+            for (flag, given, from_weight) in implied {
+                if let Some(v) = given.filter(|&v| v != from_weight) {
+                    return Err(Error::Invalid(format!(
+                        "{flag} {v} disagrees with the weight of shape {} (groups={groups}), which implies {from_weight}",
+                        shape_str(w)
+                    )));
+                }
+            }
+            if let Some(k) = a.kernel_size.as_ref().filter(|k| k.0 != w[2..]) {
+                return Err(Error::Invalid(format!(
+                    "--kernel-size {} disagrees with the weight of shape {}",
+                    shape_str(&k.0),
+                    shape_str(w)
+                )));
+            }
+            (cin, w[0], w[2..].to_vec())
+        }
+        None => (
+            a.in_channels.unwrap_or(1),
+            a.out_channels.unwrap_or(1),
+            a.kernel_size
+                .as_ref()
+                .map(|k| k.0.clone())
+                .unwrap_or_default(),
+        ),
+    };
+    Ok(ConvGeometry::builder(&a.input_size.0, &kernel)
+        .channels(cin, cout)
+        .groups(groups)
+        .stride(&a.geometry.stride.0)
+        .padding(a.geometry.padding.clone())
+        .dilation(&a.geometry.dilation.0)
+        .build()?)
+}
+
+fn describe(g: &ConvGeometry, transpose: bool, nnz: u128) -> String {
+    let plane = |c: usize, s: &[usize]| {
+        let d: Vec<String> = s.iter().map(|v| v.to_string()).collect();
+        format!("{c} channel(s) of {}", d.join("×"))
+    };
+    let (out, inp) = (
+        plane(g.out_channels(), g.output_size()),
+        plane(g.in_channels(), g.input_size()),
+    );
+    if transpose {
+        format!(
+            "Cᵀ: {}×{}, {nnz} stored entries; rows = the convolution's input ({inp}), columns = its output ({out})",
+            g.cols(),
+            g.rows()
+        )
+    } else {
+        format!(
+            "C: {}×{}, {nnz} stored entries; rows = output ({out}), columns = input ({inp})",
+            g.rows(),
+            g.cols()
+        )
+    }
+}
+
+fn render_values<T: Real>(
+    w: &mut dyn Write,
+    c: &Csr<T>,
+    format: Format,
+    header: &str,
+) -> std::io::Result<()> {
+    match format {
+        Format::Pretty => {
+            writeln!(w, "{header}")?;
+            print::pretty(w, c)
+        }
+        Format::Csv => print::csv(w, c),
+        Format::Json => print::json(w, c),
+        Format::Mtx => mtx::write(w, c, header),
+        Format::Symbolic => unreachable!("symbolic is rendered from labels"),
+    }
+}
+
+pub fn run(a: &MatrixArgs) -> Result<(), Error> {
+    let weight = a.weight.as_deref().map(read_tensor).transpose()?;
+    let g = geometry(a, weight.as_ref().map(Tensor::shape))?;
+    let format = a.format.unwrap_or(if weight.is_some() {
+        Format::Pretty
+    } else {
+        Format::Symbolic
+    });
+    let (rows, cols) = if a.transpose {
+        (g.cols(), g.rows())
+    } else {
+        (g.rows(), g.cols())
+    };
+    if matches!(format, Format::Pretty | Format::Symbolic) {
+        print::check_printable(rows, cols)?;
+    }
+    let build = BuildOptions {
+        max_memory: a.geometry.max_memory,
+    };
+    let header = describe(&g, a.transpose, g.nnz());
+    let orient = |c: Csr<TapLabel>| if a.transpose { c.transpose() } else { c };
+    let single = g.in_channels() == 1 && g.out_channels() == 1;
+
+    let render: Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()>> = match (format, weight) {
+        (Format::Symbolic, _) => {
+            let labels = orient(Csr::<TapLabel>::pattern(&g, &build)?);
+            let kernel = g.kernel_size().to_vec();
+            Box::new(move |w| {
+                writeln!(w, "{header}")?;
+                print::symbolic(w, &labels, &kernel, single)
+            })
+        }
+        (Format::Mtx, None) => {
+            let labels = orient(Csr::<TapLabel>::pattern(&g, &build)?);
+            Box::new(move |w| mtx::write_pattern(w, &labels, &header))
+        }
+        (f, None) => {
+            return Err(Error::Invalid(format!(
+                "--format {} needs weight values (--weight w.npy); with --kernel-size alone use --format symbolic or mtx",
+                format!("{f:?}").to_lowercase()
+            )))
+        }
+        (f, Some(Tensor::F32(wt))) => {
+            let c = ConvMatrix::<f32>::build_with_options(&g, wt.as_slice().expect("standard layout"), &build)?;
+            let c = if a.transpose { c.transpose() } else { c };
+            Box::new(move |w| render_values(w, &c, f, &header))
+        }
+        (f, Some(Tensor::F64(wt))) => {
+            let c = ConvMatrix::<f64>::build_with_options(&g, wt.as_slice().expect("standard layout"), &build)?;
+            let c = if a.transpose { c.transpose() } else { c };
+            Box::new(move |w| render_values(w, &c, f, &header))
+        }
+    };
+    match &a.output {
+        Some(path) => write_atomic(path, render),
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            render(&mut lock).map_err(|source| Error::Io {
+                path: "<stdout>".into(),
+                source,
+            })
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Argument parsing and dispatch. Every failure becomes one `error:` line and exit
+//! status 2 (clap's own usage errors exit 2 as well).
+
+mod args;
+mod conv;
+mod matrix;
+
+use args::{Cli, Command};
+use clap::Parser;
+use convmat::io::{read_tensor, Tensor};
+use convmat::Error;
+use ndarray::ArrayD;
+use std::path::Path;
+
+pub fn run() -> Result<(), Error> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Matrix(a) => matrix::run(&a),
+        Command::Conv(a) => conv::run_conv(&a),
+        Command::ConvTranspose(a) => conv::run_conv_transpose(&a),
+        Command::Tour => {
+            let stdout = std::io::stdout();
+            convmat::tour::tour(&mut stdout.lock())
+        }
+    }
+}
+
+/// Tensors of one element type.
+pub enum Typed {
+    F32(Vec<ArrayD<f32>>),
+    F64(Vec<ArrayD<f64>>),
+}
+
+/// Reads tensors that must share an element type (`names[i]` labels `paths[i]`).
+pub fn read_same_dtype(files: &[(&'static str, &Path)]) -> Result<Typed, Error> {
+    let tensors: Vec<Tensor> = files
+        .iter()
+        .map(|(_, p)| read_tensor(p))
+        .collect::<Result<_, _>>()?;
+    let (first_name, first) = (files[0].0, tensors[0].dtype());
+    for ((name, _), t) in files.iter().zip(&tensors).skip(1) {
+        if t.dtype() != first {
+            return Err(Error::DtypeMismatch {
+                first_name,
+                first,
+                second_name: name,
+                second: t.dtype(),
+            });
+        }
+    }
+    Ok(match tensors[0] {
+        Tensor::F32(_) => Typed::F32(
+            tensors
+                .into_iter()
+                .map(|t| match t {
+                    Tensor::F32(a) => a,
+                    Tensor::F64(_) => unreachable!("dtypes checked equal"),
+                })
+                .collect(),
+        ),
+        Tensor::F64(_) => Typed::F64(
+            tensors
+                .into_iter()
+                .map(|t| match t {
+                    Tensor::F64(a) => a,
+                    Tensor::F32(_) => unreachable!("dtypes checked equal"),
+                })
+                .collect(),
+        ),
+    })
+}

@@ -1,0 +1,306 @@
+//! Errors. Every variant carries the numbers that made the request invalid, so that
+//! the message alone tells the user what to change.
+
+use thiserror::Error;
+
+/// Formats a list of sizes the way PyTorch prints shapes: `[2, 3, 4]`.
+///
+/// ```
+/// assert_eq!(convmat::error::shape_str(&[2, 3, 4]), "[2, 3, 4]");
+/// ```
+pub fn shape_str(dims: &[usize]) -> String {
+    let parts: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// A geometry, or a tensor shape checked against it, that is not valid.
+///
+/// Messages follow PyTorch's wording where PyTorch has one.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum GeometryError {
+    /// A convolution needs at least one spatial dimension, and at most [`crate::geometry::MAX_RANK`].
+    #[error("spatial rank must be between 1 and {max}, got {rank}")]
+    Rank {
+        /// The rank that was asked for.
+        rank: usize,
+        /// The largest supported rank.
+        max: usize,
+    },
+    /// A per-dimension option has neither one value nor one per spatial dimension.
+    #[error("{name} must have 1 or {rank} values (one per spatial dimension), got {got}")]
+    PerDimLength {
+        /// Option name (`stride`, `padding`, …).
+        name: &'static str,
+        /// Spatial rank of the geometry.
+        rank: usize,
+        /// Number of values given.
+        got: usize,
+    },
+    /// A quantity that must be positive is zero (stride, dilation, kernel size, groups, channels, input size).
+    #[error("{name} must be positive, got {values}")]
+    NotPositive {
+        /// Option name.
+        name: &'static str,
+        /// The values as given, e.g. `[2, 0]`.
+        values: String,
+    },
+    /// Channels not divisible by groups.
+    #[error("{name} ({channels}) must be divisible by groups ({groups})")]
+    ChannelsNotDivisible {
+        /// `in_channels` or `out_channels`.
+        name: &'static str,
+        /// The channel count.
+        channels: usize,
+        /// The group count.
+        groups: usize,
+    },
+    /// The dilated kernel is larger than the padded input in some dimension.
+    #[error(
+        "Calculated padded input size per channel: {padded_input}. Kernel size: {dilated_kernel}. \
+         Kernel size can't be greater than actual input size"
+    )]
+    KernelLargerThanInput {
+        /// Padded input size per spatial dimension, e.g. `(2 x 2)`.
+        padded_input: String,
+        /// Dilated kernel size per spatial dimension, e.g. `(3 x 3)`.
+        dilated_kernel: String,
+    },
+    /// `output_padding` is not smaller than either stride or dilation in some dimension.
+    #[error(
+        "output padding must be smaller than either stride or dilation, but got \
+         output_padding: {output_padding}, stride: {stride}, dilation: {dilation}"
+    )]
+    OutputPadding {
+        /// Output padding per dimension.
+        output_padding: String,
+        /// Stride per dimension.
+        stride: String,
+        /// Dilation per dimension.
+        dilation: String,
+    },
+    /// `padding = same` together with a stride larger than one.
+    #[error("padding='same' is not supported for strided convolutions (stride {stride})")]
+    SameWithStride {
+        /// Stride per dimension.
+        stride: String,
+    },
+    /// A string padding mode (`same`, `valid`) for a transposed convolution.
+    #[error("padding='{mode}' is not supported for transposed convolutions; give a number per dimension")]
+    StringPaddingTransposed {
+        /// `same` or `valid`.
+        mode: &'static str,
+    },
+    /// A transposed convolution whose output would be empty.
+    #[error(
+        "Given input size per channel: {input}. Calculated output size per channel: {output}. \
+         Output size is too small"
+    )]
+    OutputTooSmall {
+        /// Input size per spatial dimension.
+        input: String,
+        /// The (non-positive) computed output size per dimension.
+        output: String,
+    },
+    /// A weight tensor whose shape does not fit the geometry.
+    #[error("weight of shape {got} does not fit: expected {expected}")]
+    WeightShape {
+        /// Expected shape.
+        expected: String,
+        /// Actual shape.
+        got: String,
+    },
+    /// A weight whose rank cannot describe a convolution.
+    #[error(
+        "weight must have shape (out_channels, in_channels/groups, k…) with 1 to {max} kernel dims, \
+         got a tensor of shape {got}"
+    )]
+    WeightRank {
+        /// Actual shape.
+        got: String,
+        /// The largest supported spatial rank.
+        max: usize,
+    },
+    /// An input whose channels do not match the weight (PyTorch's message).
+    #[error(
+        "Given groups={groups}, weight of size {weight}, expected input{input} to have \
+         {expected} channels, but got {got} channels instead"
+    )]
+    InputChannels {
+        /// Group count.
+        groups: usize,
+        /// Weight shape.
+        weight: String,
+        /// Input shape.
+        input: String,
+        /// Channels the weight expects.
+        expected: usize,
+        /// Channels the input has.
+        got: usize,
+    },
+    /// A bias whose shape is not `[channels]`.
+    #[error("bias of shape {got} does not fit: expected [{expected}]")]
+    BiasShape {
+        /// Expected length.
+        expected: usize,
+        /// Actual shape.
+        got: String,
+    },
+    /// An input tensor whose shape does not fit the geometry.
+    #[error("{name} of shape {got} does not fit: expected {expected}")]
+    InputShape {
+        /// Which tensor (`input`, `weight`, …).
+        name: &'static str,
+        /// Expected shapes, unbatched and batched.
+        expected: String,
+        /// Actual shape.
+        got: String,
+    },
+    /// An input whose number of dimensions does not fit the weight (PyTorch's message).
+    #[error(
+        "Expected {unbatched}D (unbatched) or {batched}D (batched) input to a {rank}-D convolution, \
+         but got input of size: {got}",
+        unbatched = rank + 1,
+        batched = rank + 2
+    )]
+    InputRank {
+        /// Spatial rank given by the weight.
+        rank: usize,
+        /// Actual shape.
+        got: String,
+    },
+    /// A flat buffer whose length does not fit the geometry.
+    #[error("{name} has {got} elements, expected a multiple of {per_item} (one {per_item}-element item per batch entry)")]
+    BufferLength {
+        /// Which buffer.
+        name: &'static str,
+        /// Elements per batch item.
+        per_item: usize,
+        /// Actual length.
+        got: usize,
+    },
+    /// Two buffers that must hold the same batch count do not.
+    #[error("{name} holds {got} elements, expected {expected} for a batch of {batch}")]
+    BatchMismatch {
+        /// Which buffer.
+        name: &'static str,
+        /// Expected length.
+        expected: usize,
+        /// Actual length.
+        got: usize,
+        /// Batch size implied by the other buffer.
+        batch: usize,
+    },
+    /// A size computation overflowed the machine word.
+    #[error("size overflow computing {what}")]
+    Overflow {
+        /// What was being computed.
+        what: &'static str,
+    },
+}
+
+/// Any error convmat returns.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Invalid geometry or shapes.
+    #[error(transparent)]
+    Geometry(#[from] GeometryError),
+    /// An explicit matrix that would not fit the memory budget; refused before allocating.
+    #[error(
+        "the {rows}×{cols} matrix would hold {nnz} stored entries needing {bytes} bytes, \
+         over the memory budget of {budget} bytes (raise it with --max-memory, or use a matrix-free method)"
+    )]
+    MemoryBudget {
+        /// Rows of the matrix.
+        rows: usize,
+        /// Columns of the matrix.
+        cols: usize,
+        /// Predicted stored entries.
+        nnz: u128,
+        /// Predicted bytes of the CSR arrays.
+        bytes: u128,
+        /// The budget in bytes.
+        budget: u64,
+    },
+    /// The allocator could not provide memory the budget allowed.
+    #[error("could not allocate {bytes} bytes for {what}")]
+    AllocationFailed {
+        /// What was being allocated.
+        what: &'static str,
+        /// Bytes requested.
+        bytes: u128,
+    },
+    /// Sizes that the chosen index type cannot address.
+    #[error("{what} = {value} does not fit the {index_type} index type (max {max})")]
+    IndexOverflow {
+        /// What overflowed (`nnz`, `columns`).
+        what: &'static str,
+        /// The value.
+        value: usize,
+        /// The index type name.
+        index_type: &'static str,
+        /// Its largest value.
+        max: usize,
+    },
+    /// Two tensors that must share an element type do not.
+    #[error("dtype mismatch: {first_name} is {first}, {second_name} is {second}")]
+    DtypeMismatch {
+        /// Name of the first tensor.
+        first_name: &'static str,
+        /// Its dtype.
+        first: &'static str,
+        /// Name of the second tensor.
+        second_name: &'static str,
+        /// Its dtype.
+        second: &'static str,
+    },
+    /// A method that this version does not provide yet.
+    #[error("method '{method}' is not available yet for {op} (available: {available})")]
+    MethodUnavailable {
+        /// The method asked for.
+        method: String,
+        /// The operation.
+        op: &'static str,
+        /// What is available.
+        available: &'static str,
+    },
+    /// A dense rendering that would be unreadably large.
+    #[error(
+        "a dense print of the {rows}×{cols} matrix would be unreadable (limit {max_rows} rows × {max_cols} columns); \
+         use --format mtx (MatrixMarket) or csv instead"
+    )]
+    TooLargeToPrint {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Row limit.
+        max_rows: usize,
+        /// Column limit.
+        max_cols: usize,
+    },
+    /// A malformed or unsupported file.
+    #[error("{path}: {message}")]
+    Format {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// An I/O error, with the path involved.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A request that makes no sense (bad option value, missing argument).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Result alias used throughout convmat.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

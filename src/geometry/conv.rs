@@ -1,0 +1,670 @@
+//! The validated convolution geometry and its tap tables.
+
+use super::{
+    checked_product, conv_output_len, dilated_kernel_len, per_dim, require_positive,
+    row_major_strides, x_str, ConvOptions, Padding, MAX_RANK,
+};
+use crate::error::{shape_str, GeometryError};
+
+/// The kernel taps of one output index along one dimension that land inside the
+/// input: taps `k_start..k_end`, the first of which reads input index `in_start`
+/// (tap `k` reads `in_start + (k − k_start)·dilation`). Taps outside this range fall
+/// in padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TapRange {
+    /// First tap inside the input.
+    pub k_start: usize,
+    /// One past the last tap inside the input (`k_end ≤ k_start` means none).
+    pub k_end: usize,
+    /// Input index read by tap `k_start`.
+    pub in_start: usize,
+}
+
+impl TapRange {
+    /// Number of taps inside the input.
+    pub fn len(&self) -> usize {
+        self.k_end.saturating_sub(self.k_start)
+    }
+    /// Whether every tap falls in padding.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A validated N-D convolution geometry (cross-correlation, PyTorch semantics).
+///
+/// It maps an input of shape `(C_in, I…)` to an output `(C_out, O…)` with a weight of
+/// shape `(C_out, C_in/groups, k…)`. Build one with [`ConvGeometry::builder`] or from
+/// tensor shapes with [`ConvGeometry::for_tensors`].
+///
+/// ```
+/// use convmat::geometry::{ConvGeometry, Padding};
+/// let g = ConvGeometry::builder(&[4, 4], &[3, 3]).build().unwrap();
+/// assert_eq!(g.output_size(), &[2, 2]);
+/// assert_eq!((g.rows(), g.cols()), (4, 16));
+///
+/// // `same` with an even kernel pads asymmetrically, the extra element at the end.
+/// let g = ConvGeometry::builder(&[6], &[4]).padding(Padding::Same).build().unwrap();
+/// assert_eq!((g.padding_before(), g.padding_after()), (&[1][..], &[2][..]));
+/// assert_eq!(g.output_size(), &[6]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConvGeometry {
+    in_channels: usize,
+    out_channels: usize,
+    groups: usize,
+    input: Vec<usize>,
+    kernel: Vec<usize>,
+    stride: Vec<usize>,
+    dilation: Vec<usize>,
+    pad_before: Vec<usize>,
+    pad_after: Vec<usize>,
+    output: Vec<usize>,
+    taps: Vec<Vec<TapRange>>,
+}
+
+/// Builder for [`ConvGeometry`]; defaults are PyTorch's (one channel, stride 1,
+/// padding 0, dilation 1, groups 1).
+#[derive(Debug, Clone)]
+pub struct ConvBuilder {
+    pub(super) in_channels: usize,
+    pub(super) out_channels: usize,
+    pub(super) groups: usize,
+    pub(super) input: Vec<usize>,
+    pub(super) kernel: Vec<usize>,
+    pub(super) stride: Vec<usize>,
+    pub(super) padding: Padding,
+    pub(super) dilation: Vec<usize>,
+}
+
+/// Per-dimension values after broadcasting and the checks common to both directions.
+pub(super) struct Resolved {
+    pub input: Vec<usize>,
+    pub kernel: Vec<usize>,
+    pub stride: Vec<usize>,
+    pub dilation: Vec<usize>,
+}
+
+impl ConvBuilder {
+    /// Sets input and output channels.
+    pub fn channels(mut self, in_channels: usize, out_channels: usize) -> Self {
+        self.in_channels = in_channels;
+        self.out_channels = out_channels;
+        self
+    }
+    /// Sets the number of groups.
+    pub fn groups(mut self, groups: usize) -> Self {
+        self.groups = groups;
+        self
+    }
+    /// Sets the stride (one value, or one per dimension).
+    pub fn stride(mut self, stride: &[usize]) -> Self {
+        self.stride = stride.to_vec();
+        self
+    }
+    /// Sets the padding.
+    pub fn padding(mut self, padding: impl Into<Padding>) -> Self {
+        self.padding = padding.into();
+        self
+    }
+    /// Sets the dilation (one value, or one per dimension).
+    pub fn dilation(mut self, dilation: &[usize]) -> Self {
+        self.dilation = dilation.to_vec();
+        self
+    }
+
+    /// Checks shared by the forward and transposed geometries; channel names are the
+    /// caller's own, so messages speak the user's language.
+    pub(super) fn resolve(&self) -> Result<Resolved, GeometryError> {
+        let rank = self.kernel.len();
+        if rank == 0 || rank > MAX_RANK {
+            return Err(GeometryError::Rank {
+                rank,
+                max: MAX_RANK,
+            });
+        }
+        if self.input.len() != rank {
+            return Err(GeometryError::PerDimLength {
+                name: "input size",
+                rank,
+                got: self.input.len(),
+            });
+        }
+        let stride = per_dim("stride", &self.stride, rank)?;
+        let dilation = per_dim("dilation", &self.dilation, rank)?;
+        require_positive("kernel size", &self.kernel)?;
+        require_positive("stride", &stride)?;
+        require_positive("dilation", &dilation)?;
+        require_positive("input size", &self.input)?;
+        require_positive("groups", &[self.groups])?;
+        require_positive("in_channels", &[self.in_channels])?;
+        require_positive("out_channels", &[self.out_channels])?;
+        for (name, channels) in [
+            ("in_channels", self.in_channels),
+            ("out_channels", self.out_channels),
+        ] {
+            if channels % self.groups != 0 {
+                return Err(GeometryError::ChannelsNotDivisible {
+                    name,
+                    channels,
+                    groups: self.groups,
+                });
+            }
+        }
+        for (&k, &d) in self.kernel.iter().zip(&dilation) {
+            dilated_kernel_len(k, d).ok_or(GeometryError::Overflow {
+                what: "dilated kernel size",
+            })?;
+        }
+        Ok(Resolved {
+            input: self.input.clone(),
+            kernel: self.kernel.clone(),
+            stride,
+            dilation,
+        })
+    }
+
+    /// Validates and builds the geometry.
+    pub fn build(self) -> Result<ConvGeometry, GeometryError> {
+        let r = self.resolve()?;
+        let rank = r.kernel.len();
+        let (pad_before, pad_after) = match &self.padding {
+            Padding::Explicit(p) => {
+                let p = per_dim("padding", p, rank)?;
+                (p.clone(), p)
+            }
+            Padding::Valid => (vec![0; rank], vec![0; rank]),
+            Padding::Same => {
+                if r.stride.iter().any(|&s| s != 1) {
+                    return Err(GeometryError::SameWithStride {
+                        stride: shape_str(&r.stride),
+                    });
+                }
+                let total: Vec<usize> = r
+                    .kernel
+                    .iter()
+                    .zip(&r.dilation)
+                    .map(|(&k, &d)| d * (k - 1))
+                    .collect();
+                let before: Vec<usize> = total.iter().map(|t| t / 2).collect();
+                let after = total.iter().zip(&before).map(|(t, b)| t - b).collect();
+                (before, after)
+            }
+        };
+        ConvGeometry::assemble(
+            self.in_channels,
+            self.out_channels,
+            self.groups,
+            r,
+            pad_before,
+            pad_after,
+            None,
+        )
+    }
+}
+
+impl ConvGeometry {
+    /// Starts a geometry for an input of spatial size `input_size` and a kernel of
+    /// spatial size `kernel_size` (their lengths give the spatial rank).
+    pub fn builder(input_size: &[usize], kernel_size: &[usize]) -> ConvBuilder {
+        ConvBuilder {
+            in_channels: 1,
+            out_channels: 1,
+            groups: 1,
+            input: input_size.to_vec(),
+            kernel: kernel_size.to_vec(),
+            stride: vec![1],
+            padding: Padding::default(),
+            dilation: vec![1],
+        }
+    }
+
+    /// The geometry of `F.conv*d(input, weight, …)` from the tensors' shapes: the
+    /// rank is `weight.ndim − 2`, the input may be batched `(N, C_in, I…)` or not
+    /// `(C_in, I…)`. Errors use PyTorch's wording.
+    ///
+    /// ```
+    /// use convmat::geometry::{ConvGeometry, ConvOptions};
+    /// let opts = ConvOptions { groups: 2, ..Default::default() };
+    /// let g = ConvGeometry::for_tensors(&[1, 4, 5, 5], &[6, 2, 3, 3], &opts).unwrap();
+    /// assert_eq!(g.output_shape(), vec![6, 3, 3]);
+    /// let err = ConvGeometry::for_tensors(&[1, 3, 5, 5], &[6, 2, 3, 3], &opts).unwrap_err();
+    /// assert!(err.to_string().contains("to have 4 channels, but got 3 channels"));
+    /// ```
+    pub fn for_tensors(
+        input_shape: &[usize],
+        weight_shape: &[usize],
+        opts: &ConvOptions,
+    ) -> Result<ConvGeometry, GeometryError> {
+        let channel_dim = channel_axis(input_shape, weight_shape)?;
+        let groups = opts.groups.max(1);
+        require_positive("groups", &[opts.groups])?;
+        let in_channels = weight_shape[1]
+            .checked_mul(groups)
+            .ok_or(GeometryError::Overflow {
+                what: "in_channels",
+            })?;
+        if input_shape[channel_dim] != in_channels {
+            return Err(GeometryError::InputChannels {
+                groups,
+                weight: shape_str(weight_shape),
+                input: shape_str(input_shape),
+                expected: in_channels,
+                got: input_shape[channel_dim],
+            });
+        }
+        ConvGeometry::builder(&input_shape[channel_dim + 1..], &weight_shape[2..])
+            .channels(in_channels, weight_shape[0])
+            .groups(groups)
+            .stride(&opts.stride)
+            .padding(opts.padding.clone())
+            .dilation(&opts.dilation)
+            .build()
+    }
+
+    /// Builds the geometry from checked parts. `output` overrides the computed output
+    /// size with a smaller one (used by the transposed geometry, whose input may be
+    /// shorter than the forward formula gives when `output_padding ≥ stride`).
+    pub(super) fn assemble(
+        in_channels: usize,
+        out_channels: usize,
+        groups: usize,
+        r: Resolved,
+        pad_before: Vec<usize>,
+        pad_after: Vec<usize>,
+        output: Option<Vec<usize>>,
+    ) -> Result<ConvGeometry, GeometryError> {
+        let rank = r.kernel.len();
+        let mut computed = Vec::with_capacity(rank);
+        for d in 0..rank {
+            match conv_output_len(
+                r.input[d],
+                r.kernel[d],
+                r.stride[d],
+                r.dilation[d],
+                pad_before[d],
+                pad_after[d],
+            ) {
+                Some(o) => computed.push(o),
+                None => {
+                    let padded: Vec<u128> = (0..rank)
+                        .map(|d| r.input[d] as u128 + pad_before[d] as u128 + pad_after[d] as u128)
+                        .collect();
+                    let dilated: Vec<u128> = (0..rank)
+                        .map(|d| r.dilation[d] as u128 * (r.kernel[d] as u128 - 1) + 1)
+                        .collect();
+                    return Err(GeometryError::KernelLargerThanInput {
+                        padded_input: x_str(&padded),
+                        dilated_kernel: x_str(&dilated),
+                    });
+                }
+            }
+        }
+        let output = match output {
+            Some(o) => {
+                debug_assert!(o.iter().zip(&computed).all(|(a, b)| a <= b));
+                o
+            }
+            None => computed,
+        };
+        let g = ConvGeometry {
+            in_channels,
+            out_channels,
+            groups,
+            taps: Vec::new(),
+            input: r.input,
+            kernel: r.kernel,
+            stride: r.stride,
+            dilation: r.dilation,
+            pad_before,
+            pad_after,
+            output,
+        };
+        // Every flat size the kernels and builders index with must fit a usize.
+        let in_numel = checked_product("input size", g.input.iter().copied())?;
+        let out_numel = checked_product("output size", g.output.iter().copied())?;
+        let k_numel = checked_product("kernel size", g.kernel.iter().copied())?;
+        checked_product("input numel", [in_numel, in_channels])?;
+        checked_product("output numel", [out_numel, out_channels])?;
+        checked_product(
+            "weight numel",
+            [k_numel, in_channels / groups, out_channels],
+        )?;
+        let taps = (0..rank).map(|d| g.tap_table(d)).collect();
+        Ok(ConvGeometry { taps, ..g })
+    }
+
+    fn tap_table(&self, d: usize) -> Vec<TapRange> {
+        let (i, k, s, dil) = (
+            self.input[d] as i128,
+            self.kernel[d] as i128,
+            self.stride[d] as i128,
+            self.dilation[d] as i128,
+        );
+        (0..self.output[d])
+            .map(|o| {
+                let base = o as i128 * s - self.pad_before[d] as i128;
+                // first k with base + k·dil ≥ 0, one past the last with base + k·dil ≤ i − 1
+                let k_start = if base >= 0 {
+                    0
+                } else {
+                    (-base + dil - 1) / dil
+                };
+                let k_end = if i - 1 - base < 0 {
+                    0
+                } else {
+                    ((i - 1 - base) / dil + 1).min(k)
+                };
+                let k_start = k_start.min(k);
+                let k_end = k_end.max(k_start);
+                TapRange {
+                    k_start: k_start as usize,
+                    k_end: k_end as usize,
+                    in_start: if k_end > k_start {
+                        (base + k_start * dil) as usize
+                    } else {
+                        0
+                    },
+                }
+            })
+            .collect()
+    }
+
+    /// Spatial rank.
+    pub fn rank(&self) -> usize {
+        self.kernel.len()
+    }
+    /// Input channels.
+    pub fn in_channels(&self) -> usize {
+        self.in_channels
+    }
+    /// Output channels.
+    pub fn out_channels(&self) -> usize {
+        self.out_channels
+    }
+    /// Groups.
+    pub fn groups(&self) -> usize {
+        self.groups
+    }
+    /// Input channels seen by each output channel, `C_in / groups`.
+    pub fn in_channels_per_group(&self) -> usize {
+        self.in_channels / self.groups
+    }
+    /// Output channels in each group, `C_out / groups`.
+    pub fn out_channels_per_group(&self) -> usize {
+        self.out_channels / self.groups
+    }
+    /// Input spatial size.
+    pub fn input_size(&self) -> &[usize] {
+        &self.input
+    }
+    /// Kernel spatial size.
+    pub fn kernel_size(&self) -> &[usize] {
+        &self.kernel
+    }
+    /// Stride per dimension.
+    pub fn stride(&self) -> &[usize] {
+        &self.stride
+    }
+    /// Dilation per dimension.
+    pub fn dilation(&self) -> &[usize] {
+        &self.dilation
+    }
+    /// Zero padding before the input, per dimension.
+    pub fn padding_before(&self) -> &[usize] {
+        &self.pad_before
+    }
+    /// Zero padding after the input, per dimension (differs from before only for
+    /// `same` with an even dilated kernel).
+    pub fn padding_after(&self) -> &[usize] {
+        &self.pad_after
+    }
+    /// Output spatial size.
+    pub fn output_size(&self) -> &[usize] {
+        &self.output
+    }
+    /// Elements in one input channel plane.
+    pub fn input_numel(&self) -> usize {
+        self.input.iter().product()
+    }
+    /// Elements in one output channel plane.
+    pub fn output_numel(&self) -> usize {
+        self.output.iter().product()
+    }
+    /// Taps in one kernel plane.
+    pub fn kernel_numel(&self) -> usize {
+        self.kernel.iter().product()
+    }
+    /// Rows of C: the flattened output of one batch item, `C_out·∏O`.
+    pub fn rows(&self) -> usize {
+        self.out_channels * self.output_numel()
+    }
+    /// Columns of C: the flattened input of one batch item, `C_in·∏I`.
+    pub fn cols(&self) -> usize {
+        self.in_channels * self.input_numel()
+    }
+    /// Unbatched input shape `(C_in, I…)`.
+    pub fn input_shape(&self) -> Vec<usize> {
+        std::iter::once(self.in_channels)
+            .chain(self.input.iter().copied())
+            .collect()
+    }
+    /// Unbatched output shape `(C_out, O…)`.
+    pub fn output_shape(&self) -> Vec<usize> {
+        std::iter::once(self.out_channels)
+            .chain(self.output.iter().copied())
+            .collect()
+    }
+    /// Weight shape `(C_out, C_in/groups, k…)`.
+    pub fn weight_shape(&self) -> Vec<usize> {
+        [self.out_channels, self.in_channels_per_group()]
+            .into_iter()
+            .chain(self.kernel.iter().copied())
+            .collect()
+    }
+    /// The tap table of dimension `d`: one [`TapRange`] per output index.
+    pub fn taps(&self, d: usize) -> &[TapRange] {
+        &self.taps[d]
+    }
+
+    /// Taps inside the input per output channel and input channel of its group,
+    /// summed over all output positions: `∏_d Σ_o len(taps[d][o])`.
+    pub fn taps_per_channel_pair(&self) -> u128 {
+        self.taps
+            .iter()
+            .map(|t| t.iter().map(|r| r.len() as u128).sum::<u128>())
+            .product()
+    }
+
+    /// Exact number of stored entries of C (taps in padding are not stored),
+    /// computed without building it.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// let g = ConvGeometry::builder(&[4, 4], &[3, 3]).padding(1).build().unwrap();
+    /// // 16 outputs; corners see 4 taps, edges 6, the interior 9
+    /// assert_eq!(g.nnz(), 4 * 4 + 8 * 6 + 4 * 9);
+    /// ```
+    pub fn nnz(&self) -> u128 {
+        self.out_channels as u128
+            * self.in_channels_per_group() as u128
+            * self.taps_per_channel_pair()
+    }
+
+    /// Stored entries in the row of C for output position `out` (any channel).
+    pub fn row_nnz(&self, out: &[usize]) -> usize {
+        self.in_channels_per_group()
+            * out
+                .iter()
+                .enumerate()
+                .map(|(d, &o)| self.taps[d][o].len())
+                .product::<usize>()
+    }
+
+    /// Calls `f(kernel_flat, input_flat)` for every tap of output position `out`
+    /// (a multi-index) that lands inside the input, in increasing order of both.
+    /// `kernel_flat` indexes one kernel plane, `input_flat` one input plane.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// let g = ConvGeometry::builder(&[3], &[3]).padding(1).build().unwrap();
+    /// let mut taps = vec![];
+    /// g.for_each_tap(&[0], |k, i| taps.push((k, i)));
+    /// assert_eq!(taps, vec![(1, 0), (2, 1)]); // tap 0 falls in the padding
+    /// ```
+    #[inline]
+    pub fn for_each_tap(&self, out: &[usize], mut f: impl FnMut(usize, usize)) {
+        let rank = self.rank();
+        let mut ranges = [TapRange {
+            k_start: 0,
+            k_end: 0,
+            in_start: 0,
+        }; MAX_RANK];
+        for d in 0..rank {
+            ranges[d] = self.taps[d][out[d]];
+            if ranges[d].is_empty() {
+                return;
+            }
+        }
+        let last = rank - 1;
+        let (k_last, dil_last) = (ranges[last].len(), self.dilation[last]);
+        // odometer over the outer dimensions; the last dimension is a strided run
+        let mut idx = [0usize; MAX_RANK];
+        loop {
+            let mut k_flat = 0;
+            let mut in_flat = 0;
+            for d in 0..last {
+                let r = ranges[d];
+                k_flat = k_flat * self.kernel[d] + r.k_start + idx[d];
+                in_flat = in_flat * self.input[d] + r.in_start + idx[d] * self.dilation[d];
+            }
+            let k0 = k_flat * self.kernel[last] + ranges[last].k_start;
+            let i0 = in_flat * self.input[last] + ranges[last].in_start;
+            for j in 0..k_last {
+                f(k0 + j, i0 + j * dil_last);
+            }
+            // advance the odometer
+            let mut d = last;
+            loop {
+                if d == 0 {
+                    return;
+                }
+                d -= 1;
+                idx[d] += 1;
+                if idx[d] < ranges[d].len() {
+                    break;
+                }
+                idx[d] = 0;
+            }
+        }
+    }
+
+    /// Calls `f(out_flat, out_multi)` for every output position of one channel plane,
+    /// in row-major order.
+    #[inline]
+    pub fn for_each_output(&self, mut f: impl FnMut(usize, &[usize])) {
+        let rank = self.rank();
+        let n = self.output_numel();
+        let mut idx = [0usize; MAX_RANK];
+        for flat in 0..n {
+            f(flat, &idx[..rank]);
+            for d in (0..rank).rev() {
+                idx[d] += 1;
+                if idx[d] < self.output[d] {
+                    break;
+                }
+                idx[d] = 0;
+            }
+        }
+    }
+
+    /// Row-major strides of one input plane.
+    pub fn input_strides(&self) -> Vec<usize> {
+        row_major_strides(&self.input)
+    }
+
+    /// Checks an input tensor shape `(N, C_in, I…)` or `(C_in, I…)` and returns the
+    /// batch size (1 when unbatched).
+    pub fn check_input(&self, name: &'static str, shape: &[usize]) -> Result<usize, GeometryError> {
+        check_batched(name, shape, &self.input_shape())
+    }
+
+    /// Checks an output-side tensor shape `(N, C_out, O…)` or `(C_out, O…)` and returns
+    /// the batch size.
+    pub fn check_output(
+        &self,
+        name: &'static str,
+        shape: &[usize],
+    ) -> Result<usize, GeometryError> {
+        check_batched(name, shape, &self.output_shape())
+    }
+
+    /// Checks a weight shape against [`ConvGeometry::weight_shape`].
+    pub fn check_weight(&self, shape: &[usize]) -> Result<(), GeometryError> {
+        let expected = self.weight_shape();
+        if shape != expected.as_slice() {
+            return Err(GeometryError::WeightShape {
+                expected: shape_str(&expected),
+                got: shape_str(shape),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Checks a bias shape `[channels]`.
+pub fn check_bias(shape: &[usize], channels: usize) -> Result<(), GeometryError> {
+    if shape != [channels] {
+        return Err(GeometryError::BiasShape {
+            expected: channels,
+            got: shape_str(shape),
+        });
+    }
+    Ok(())
+}
+
+/// The channel axis of an input that may or may not carry a batch axis, for a
+/// convolution whose spatial rank is `weight.ndim − 2`.
+pub(super) fn channel_axis(
+    input_shape: &[usize],
+    weight_shape: &[usize],
+) -> Result<usize, GeometryError> {
+    if weight_shape.len() < 3 || weight_shape.len() > MAX_RANK + 2 {
+        return Err(GeometryError::WeightRank {
+            got: shape_str(weight_shape),
+            max: MAX_RANK,
+        });
+    }
+    let rank = weight_shape.len() - 2;
+    if input_shape.len() == rank + 2 {
+        Ok(1)
+    } else if input_shape.len() == rank + 1 {
+        Ok(0)
+    } else {
+        Err(GeometryError::InputRank {
+            rank,
+            got: shape_str(input_shape),
+        })
+    }
+}
+
+fn check_batched(
+    name: &'static str,
+    shape: &[usize],
+    expected: &[usize],
+) -> Result<usize, GeometryError> {
+    if shape == expected {
+        return Ok(1);
+    }
+    if shape.len() == expected.len() + 1 && &shape[1..] == expected {
+        return Ok(shape[0]);
+    }
+    let batched: Vec<String> = std::iter::once("N".to_string())
+        .chain(expected.iter().map(|d| d.to_string()))
+        .collect();
+    Err(GeometryError::InputShape {
+        name,
+        expected: format!("{} or [{}]", shape_str(expected), batched.join(", ")),
+        got: shape_str(shape),
+    })
+}

@@ -1,0 +1,124 @@
+//! User-facing options, spelled as in PyTorch.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Padding of a convolution: numbers per dimension, or PyTorch's string modes.
+///
+/// `Same` pads so that the output has the input's size (stride 1 only); for an even
+/// dilated kernel the total `d(k−1)` is odd and, as in PyTorch, the extra element
+/// goes at the end. `Valid` is no padding.
+///
+/// ```
+/// use convmat::geometry::Padding;
+/// assert_eq!("same".parse::<Padding>().unwrap(), Padding::Same);
+/// assert_eq!("2,1".parse::<Padding>().unwrap(), Padding::Explicit(vec![2, 1]));
+/// assert!("-1".parse::<Padding>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Padding {
+    /// Symmetric zero padding: one value for every dimension, or one per dimension.
+    Explicit(Vec<usize>),
+    /// Output size equals input size (`padding='same'`).
+    Same,
+    /// No padding (`padding='valid'`).
+    Valid,
+}
+
+impl Default for Padding {
+    fn default() -> Self {
+        Padding::Explicit(vec![0])
+    }
+}
+
+impl From<usize> for Padding {
+    fn from(p: usize) -> Self {
+        Padding::Explicit(vec![p])
+    }
+}
+
+impl From<&[usize]> for Padding {
+    fn from(p: &[usize]) -> Self {
+        Padding::Explicit(p.to_vec())
+    }
+}
+
+impl<const N: usize> From<[usize; N]> for Padding {
+    fn from(p: [usize; N]) -> Self {
+        Padding::Explicit(p.to_vec())
+    }
+}
+
+impl fmt::Display for Padding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Padding::Explicit(v) => write!(f, "{}", crate::error::shape_str(v)),
+            Padding::Same => f.write_str("same"),
+            Padding::Valid => f.write_str("valid"),
+        }
+    }
+}
+
+impl FromStr for Padding {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "same" => Ok(Padding::Same),
+            "valid" => Ok(Padding::Valid),
+            other => parse_dims(other).map(Padding::Explicit).map_err(|e| {
+                format!("padding must be 'same', 'valid', a number or a comma list ({e})")
+            }),
+        }
+    }
+}
+
+/// Parses `2` or `2,1` into sizes.
+///
+/// ```
+/// assert_eq!(convmat::geometry::parse_dims("3, 2").unwrap(), vec![3, 2]);
+/// assert!(convmat::geometry::parse_dims("3,x").is_err());
+/// ```
+pub fn parse_dims(s: &str) -> Result<Vec<usize>, String> {
+    let values: Result<Vec<usize>, String> = s
+        .split(',')
+        .map(|part| {
+            let part = part.trim();
+            part.parse::<usize>()
+                .map_err(|_| format!("'{part}' is not a non-negative integer"))
+        })
+        .collect();
+    let values = values?;
+    if values.is_empty() {
+        return Err("no values given".into());
+    }
+    Ok(values)
+}
+
+/// The options of `F.conv*d` / `F.conv_transpose*d`, for building a geometry from
+/// tensor shapes (see [`crate::geometry::ConvGeometry::for_tensors`]). Per-dimension
+/// values hold one value (used for every dimension) or one per dimension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConvOptions {
+    /// Stride per dimension.
+    pub stride: Vec<usize>,
+    /// Padding.
+    pub padding: Padding,
+    /// Dilation per dimension.
+    pub dilation: Vec<usize>,
+    /// Number of groups.
+    pub groups: usize,
+    /// Output padding (transposed convolution only).
+    pub output_padding: Vec<usize>,
+}
+
+impl Default for ConvOptions {
+    fn default() -> Self {
+        ConvOptions {
+            stride: vec![1],
+            padding: Padding::default(),
+            dilation: vec![1],
+            groups: 1,
+            output_padding: vec![0],
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Atomic file output: write to a temporary file beside the target, then rename.
+//! An error (or a crash) leaves no partial file under the target's name.
+
+use crate::error::Error;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+/// Writes `path` atomically: `write` fills a buffered temporary file in the same
+/// directory, which replaces `path` only when everything succeeded.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("out.txt");
+/// convmat::io::write_atomic(&path, |w| w.write_all(b"hello")).unwrap();
+/// assert_eq!(std::fs::read_to_string(&path).unwrap(), "hello");
+/// // a failing writer leaves nothing behind
+/// let bad = dir.path().join("bad.txt");
+/// let r = convmat::io::write_atomic(&bad, |_| Err(std::io::Error::other("boom")));
+/// assert!(r.is_err() && !bad.exists());
+/// ```
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    let io_err = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".convmat-")
+        .suffix(".part")
+        .tempfile_in(dir)
+        .map_err(io_err)?;
+    {
+        let mut w = BufWriter::new(tmp.as_file_mut());
+        write(&mut w).map_err(io_err)?;
+        w.flush().map_err(io_err)?;
+    }
+    tmp.persist(path).map_err(|e| io_err(e.error))?;
+    Ok(())
+}

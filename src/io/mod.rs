@@ -1,0 +1,28 @@
+//! Files and text: `.npy` tensors, MatrixMarket, printing matrices, atomic writes.
+
+pub mod atomic;
+pub mod mtx;
+pub mod npy;
+pub mod print;
+
+pub use atomic::write_atomic;
+pub use npy::{read_npy, read_tensor, write_npy, Tensor};
+
+/// Formats a value as the shortest text that reads back to the same value: plain
+/// decimals for moderate magnitudes, exponent form otherwise.
+///
+/// ```
+/// use convmat::io::fmt_real;
+/// assert_eq!(fmt_real(4.0f64), "4");
+/// assert_eq!(fmt_real(0.1f32), "0.1");
+/// assert_eq!(fmt_real(1e-9f64), "1e-9");
+/// assert_eq!(fmt_real(-2.5e20f64), "-2.5e20");
+/// ```
+pub fn fmt_real<T: crate::Real>(v: T) -> String {
+    let a = v.abs().to_f64();
+    if v == T::zero() || (1e-4..1e16).contains(&a) || !v.is_finite() {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}

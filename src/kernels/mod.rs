@@ -1,0 +1,43 @@
+//! Matrix-free convolution kernels. Each reads the geometry's tap tables; none
+//! re-derives shape arithmetic.
+//!
+//! Buffers are flat, row-major, batch-major: an input batch is `N` items of
+//! `geometry.cols()` elements, an output batch `N` items of `geometry.rows()`.
+
+pub mod direct;
+
+use crate::error::GeometryError;
+
+/// Batch size of a flat buffer holding whole items of `per_item` elements.
+pub(crate) fn batch_of(
+    name: &'static str,
+    len: usize,
+    per_item: usize,
+) -> Result<usize, GeometryError> {
+    if per_item == 0 || len % per_item != 0 {
+        return Err(GeometryError::BufferLength {
+            name,
+            per_item,
+            got: len,
+        });
+    }
+    Ok(len / per_item)
+}
+
+/// Checks that a flat buffer holds exactly `batch` items of `per_item` elements.
+pub(crate) fn expect_len(
+    name: &'static str,
+    len: usize,
+    per_item: usize,
+    batch: usize,
+) -> Result<(), GeometryError> {
+    if len != per_item * batch {
+        return Err(GeometryError::BatchMismatch {
+            name,
+            expected: per_item * batch,
+            got: len,
+            batch,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! Tensor-level operations with PyTorch's calling conventions (`F.conv*d`,
+//! `F.conv_transpose*d`) on ndarray arrays, batched `(N, C, …)` or not `(C, …)`,
+//! computed by the formulation you choose.
+
+use crate::error::{Error, GeometryError};
+use crate::geometry::{check_bias, ConvGeometry, ConvOptions, ConvTransposeGeometry};
+use crate::kernels::direct;
+use crate::sparse::{BuildOptions, ConvMatrix};
+use crate::Real;
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
+
+/// How a forward convolution is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConvMethod {
+    /// Direct loops over output positions and taps.
+    Direct,
+    /// Build the explicit matrix C, then `C·x` per batch item.
+    Sparse,
+}
+
+/// How a transposed convolution is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConvTransposeMethod {
+    /// Scatter every input element through the kernel.
+    Scatter,
+    /// Build C for the forward geometry, then `Cᵀ·y` per batch item (Cᵀ not formed).
+    Sparse,
+}
+
+fn contiguous<T: Real>(a: &ArrayViewD<'_, T>) -> Vec<T> {
+    a.iter().copied().collect()
+}
+
+fn check_bias_of<T: Real>(
+    bias: Option<&ArrayViewD<'_, T>>,
+    channels: usize,
+) -> Result<Option<Vec<T>>, GeometryError> {
+    bias.map(|b| check_bias(b.shape(), channels).map(|_| contiguous(b)))
+        .transpose()
+}
+
+/// Output array shape: batched iff the input was.
+fn output_array<T: Real>(
+    batched: bool,
+    batch: usize,
+    item_shape: &[usize],
+    data: Vec<T>,
+) -> ArrayD<T> {
+    let shape: Vec<usize> = if batched {
+        std::iter::once(batch)
+            .chain(item_shape.iter().copied())
+            .collect()
+    } else {
+        item_shape.to_vec()
+    };
+    ArrayD::from_shape_vec(IxDyn(&shape), data).expect("output length matches its shape")
+}
+
+/// `F.conv*d(input, weight, bias, stride, padding, dilation, groups)`.
+///
+/// ```
+/// use convmat::geometry::ConvOptions;
+/// use convmat::ops::{conv, ConvMethod};
+/// use convmat::sparse::BuildOptions;
+/// use ndarray::{ArrayD, IxDyn};
+/// let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 4, 4]), (0..16).map(f64::from).collect()).unwrap();
+/// let w = ArrayD::from_elem(IxDyn(&[2, 1, 3, 3]), 1.0);
+/// let opts = ConvOptions::default();
+/// let a = conv(x.view(), w.view(), None, &opts, ConvMethod::Direct, &BuildOptions::default()).unwrap();
+/// let b = conv(x.view(), w.view(), None, &opts, ConvMethod::Sparse, &BuildOptions::default()).unwrap();
+/// assert_eq!(a.shape(), &[1, 2, 2, 2]);
+/// assert_eq!(a, b);
+/// assert_eq!(a[[0, 1, 0, 0]], 45.0); // 0+1+2+4+5+6+8+9+10
+/// ```
+pub fn conv<T: Real>(
+    input: ArrayViewD<'_, T>,
+    weight: ArrayViewD<'_, T>,
+    bias: Option<ArrayViewD<'_, T>>,
+    opts: &ConvOptions,
+    method: ConvMethod,
+    build: &BuildOptions,
+) -> Result<ArrayD<T>, Error> {
+    let g = ConvGeometry::for_tensors(input.shape(), weight.shape(), opts)?;
+    let batched = input.ndim() == g.rank() + 2;
+    let batch = g.check_input("input", input.shape())?;
+    let bias = check_bias_of(bias.as_ref(), g.out_channels())?;
+    let (x, w) = (contiguous(&input), contiguous(&weight));
+    let mut y = vec![T::zero(); batch * g.rows()];
+    match method {
+        ConvMethod::Direct => direct::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
+        ConvMethod::Sparse => {
+            let c = ConvMatrix::<T>::build_with_options(&g, &w, build)?;
+            c.mul_vec(&x, &mut y)?;
+            add_channel_bias(&mut y, bias.as_deref(), g.output_numel());
+        }
+    }
+    Ok(output_array(batched, batch, &g.output_shape(), y))
+}
+
+/// `F.conv_transpose*d(input, weight, bias, stride, padding, output_padding, groups,
+/// dilation)`; weight `(C_in, C_out/groups, k…)`.
+///
+/// ```
+/// use convmat::geometry::ConvOptions;
+/// use convmat::ops::{conv_transpose, ConvTransposeMethod};
+/// use convmat::sparse::BuildOptions;
+/// use ndarray::{ArrayD, IxDyn};
+/// let y = ArrayD::from_elem(IxDyn(&[1, 2, 2]), 1.0f32);
+/// let w = ArrayD::from_elem(IxDyn(&[1, 1, 3, 3]), 1.0f32);
+/// let opts = ConvOptions { stride: vec![2], ..Default::default() };
+/// let x = conv_transpose(y.view(), w.view(), None, &opts, ConvTransposeMethod::Sparse, &BuildOptions::default()).unwrap();
+/// assert_eq!(x.shape(), &[1, 5, 5]);
+/// assert_eq!(x[[0, 2, 2]], 4.0); // the centre is reached by all four inputs
+/// ```
+pub fn conv_transpose<T: Real>(
+    input: ArrayViewD<'_, T>,
+    weight: ArrayViewD<'_, T>,
+    bias: Option<ArrayViewD<'_, T>>,
+    opts: &ConvOptions,
+    method: ConvTransposeMethod,
+    build: &BuildOptions,
+) -> Result<ArrayD<T>, Error> {
+    let t = ConvTransposeGeometry::for_tensors(input.shape(), weight.shape(), opts)?;
+    let g = t.conv();
+    let batched = input.ndim() == t.rank() + 2;
+    let batch = g.check_output("input", input.shape())?;
+    let bias = check_bias_of(bias.as_ref(), t.out_channels())?;
+    let (y, w) = (contiguous(&input), contiguous(&weight));
+    let mut x = vec![T::zero(); batch * g.cols()];
+    match method {
+        ConvTransposeMethod::Scatter => direct::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
+        ConvTransposeMethod::Sparse => {
+            let c = ConvMatrix::<T>::build_with_options(g, &w, build)?;
+            c.mul_transpose(&y, &mut x)?;
+            add_channel_bias(&mut x, bias.as_deref(), g.input_numel());
+        }
+    }
+    Ok(output_array(batched, batch, &t.output_shape(), x))
+}
+
+/// Adds `bias[c]` to every element of channel plane `c` (planes of `plane` elements,
+/// channels cycling through the batch).
+pub(crate) fn add_channel_bias<T: Real>(out: &mut [T], bias: Option<&[T]>, plane: usize) {
+    if let Some(b) = bias {
+        for (i, chunk) in out.chunks_exact_mut(plane).enumerate() {
+            let v = b[i % b.len()];
+            chunk.iter_mut().for_each(|e| *e += v);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The floating-point element types convmat computes in.
+//!
+//! Every kernel, matrix builder and solver is written once, generic over [`Real`],
+//! and runs in `f32` or `f64`. Geometry never depends on the element type.
+
+use std::fmt::{Debug, Display};
+use std::iter::Sum;
+use std::ops::{AddAssign, MulAssign, SubAssign};
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point element type: `f32` or `f64`.
+///
+/// ```
+/// use convmat::Real;
+/// fn dtype_of<T: Real>() -> &'static str { T::DTYPE }
+/// assert_eq!(dtype_of::<f32>(), "float32");
+/// assert_eq!(<f64 as Real>::from_f64(0.5), 0.5);
+/// ```
+pub trait Real:
+    num_traits::Float
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + Sum
+    + Default
+    + Debug
+    + Display
+    + std::fmt::LowerExp
+    + std::str::FromStr
+    + Send
+    + Sync
+    + ndarray_npy::ReadableElement
+    + ndarray_npy::WritableElement
+    + sealed::Sealed
+    + 'static
+{
+    /// NumPy's name of the type (`float32` / `float64`).
+    const DTYPE: &'static str;
+    /// Converts from `f64`, rounding to nearest for `f32`.
+    fn from_f64(v: f64) -> Self;
+    /// Converts to `f64` exactly.
+    fn to_f64(self) -> f64;
+}
+
+impl Real for f32 {
+    const DTYPE: &'static str = "float32";
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Real for f64 {
+    const DTYPE: &'static str = "float64";
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+}

@@ -1,0 +1,158 @@
+//! Building the convolution matrix C in one pass over the geometry's tap tables.
+
+use super::budget::{check_budget, predicted_bytes};
+use super::{BuildOptions, Csr, Index};
+use crate::error::{shape_str, Error, GeometryError};
+use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
+use crate::Real;
+
+/// The convolution matrix: a [`Csr`] whose rows are the flattened output
+/// `(C_out, O…)` and whose columns are the flattened input `(C_in, I…)` of one batch
+/// item.
+pub type ConvMatrix<T, I = usize> = Csr<T, I>;
+
+/// Which weight element an entry of C holds: `w[out_channel, in_channel, tap…]`,
+/// with `in_channel` counted within the group (the weight's second axis) and `tap`
+/// the flat index into one kernel plane. Used to print C symbolically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TapLabel {
+    /// Output channel (the weight's first axis).
+    pub out_channel: usize,
+    /// Input channel within the group (the weight's second axis).
+    pub in_channel: usize,
+    /// Flat index into the kernel plane (row-major over `k…`).
+    pub tap: usize,
+}
+
+impl<T: Real, I: Index> Csr<T, I> {
+    /// Builds C for geometry `g` and weight `w` (`(C_out, C_in/groups, k…)`,
+    /// row-major), within the default memory budget.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// use convmat::sparse::ConvMatrix;
+    /// let g = ConvGeometry::builder(&[3], &[2]).build().unwrap();
+    /// let c = ConvMatrix::<f32>::build(&g, &[1.0, 2.0]).unwrap();
+    /// assert_eq!(c.to_dense(), vec![1.0, 2.0, 0.0,
+    ///                               0.0, 1.0, 2.0]);
+    /// ```
+    pub fn build(g: &ConvGeometry, w: &[T]) -> Result<Self, Error> {
+        Self::build_with_options(g, w, &BuildOptions::default())
+    }
+
+    /// Builds C with explicit options (memory budget).
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// use convmat::sparse::{BuildOptions, ConvMatrix};
+    /// let g = ConvGeometry::builder(&[256, 256], &[5, 5]).padding(2).build().unwrap();
+    /// let opts = BuildOptions { max_memory: Some(1 << 20) };
+    /// let err = ConvMatrix::<f64>::build_with_options(&g, &[0.0; 25], &opts).unwrap_err();
+    /// assert!(err.to_string().contains("1623076 stored entries"));
+    /// ```
+    pub fn build_with_options(
+        g: &ConvGeometry,
+        w: &[T],
+        opts: &BuildOptions,
+    ) -> Result<Self, Error> {
+        let expected = g.weight_shape();
+        if w.len() != expected.iter().product::<usize>() {
+            return Err(GeometryError::WeightShape {
+                expected: shape_str(&expected),
+                got: format!("{} elements", w.len()),
+            }
+            .into());
+        }
+        build_generic(g, opts, |wf| w[wf])
+    }
+
+    /// Builds the matrix of the transposed convolution `t` explicitly: Cᵀ for the
+    /// forward geometry `t.conv()` with the same weight tensor
+    /// (`(C_in, C_out/groups, k…)` in the transposed convolution's terms).
+    pub fn build_transposed(
+        t: &ConvTransposeGeometry,
+        w: &[T],
+        opts: &BuildOptions,
+    ) -> Result<Self, Error> {
+        Ok(Self::build_with_options(t.conv(), w, opts)?.transpose())
+    }
+}
+
+impl<I: Index> Csr<TapLabel, I> {
+    /// The structure of C with each entry labelled by the weight element it holds;
+    /// needs no weight values.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// use convmat::sparse::{BuildOptions, Csr, TapLabel};
+    /// let g = ConvGeometry::builder(&[3], &[2]).build().unwrap();
+    /// let p = Csr::<TapLabel>::pattern(&g, &BuildOptions::default()).unwrap();
+    /// assert_eq!(p.get(1, 2).map(|l| l.tap), Some(1));
+    /// ```
+    pub fn pattern(g: &ConvGeometry, opts: &BuildOptions) -> Result<Self, Error> {
+        let (cin_g, k_numel) = (g.in_channels_per_group(), g.kernel_numel());
+        build_generic(g, opts, |wf| TapLabel {
+            out_channel: wf / (cin_g * k_numel),
+            in_channel: (wf / k_numel) % cin_g,
+            tap: wf % k_numel,
+        })
+    }
+}
+
+/// One pass over rows; `value(weight_flat_index)` gives each entry's value.
+fn build_generic<V, I: Index>(
+    g: &ConvGeometry,
+    opts: &BuildOptions,
+    value: impl Fn(usize) -> V,
+) -> Result<Csr<V, I>, Error> {
+    let (rows, cols) = (g.rows(), g.cols());
+    let nnz128 = g.nnz();
+    let bytes = predicted_bytes(
+        rows,
+        nnz128,
+        std::mem::size_of::<V>(),
+        std::mem::size_of::<I>(),
+    );
+    check_budget(rows, cols, nnz128, bytes, opts)?;
+    let nnz = usize::try_from(nnz128).map_err(|_| GeometryError::Overflow { what: "nnz" })?;
+    for (what, value) in [("nnz", nnz), ("columns", cols), ("rows", rows)] {
+        if value > I::MAX_INDEX {
+            return Err(Error::IndexOverflow {
+                what,
+                value,
+                index_type: I::NAME,
+                max: I::MAX_INDEX,
+            });
+        }
+    }
+    let alloc_failed = |_| Error::AllocationFailed {
+        what: "the CSR arrays",
+        bytes,
+    };
+    let mut indptr: Vec<I> = Vec::new();
+    indptr.try_reserve_exact(rows + 1).map_err(alloc_failed)?;
+    let mut indices: Vec<I> = Vec::new();
+    indices.try_reserve_exact(nnz).map_err(alloc_failed)?;
+    let mut data: Vec<V> = Vec::new();
+    data.try_reserve_exact(nnz).map_err(alloc_failed)?;
+
+    let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
+    let (in_numel, k_numel) = (g.input_numel(), g.kernel_numel());
+    indptr.push(I::from_ix(0));
+    for o in 0..g.out_channels() {
+        let group = o / cout_g;
+        g.for_each_output(|_, out| {
+            for ci in 0..cin_g {
+                let col_base = (group * cin_g + ci) * in_numel;
+                let w_base = (o * cin_g + ci) * k_numel;
+                g.for_each_tap(out, |k, i| {
+                    indices.push(I::from_ix(col_base + i));
+                    data.push(value(w_base + k));
+                });
+            }
+            indptr.push(I::from_ix(indices.len()));
+        });
+    }
+    assert_eq!(indices.len(), nnz, "predicted nnz must equal built nnz");
+    Ok(Csr::from_parts_trusted(rows, cols, indptr, indices, data))
+}

@@ -1,0 +1,339 @@
+//! A compressed-sparse-row matrix that owns its three arrays, with products for
+//! batches, the adjoint product without forming the transpose, and hand-off to
+//! sprs and nalgebra-sparse without copying.
+
+use super::Index;
+use crate::error::{Error, GeometryError};
+use crate::kernels::{batch_of, expect_len};
+use crate::Real;
+
+/// A CSR matrix: `indptr` (`nrows + 1` row starts), `indices` (column of each stored
+/// entry, strictly increasing within a row) and `data`.
+///
+/// The invariants are checked whenever a matrix is made from outside arrays
+/// ([`Csr::try_from_parts`]), so products index without further checks.
+///
+/// ```
+/// use convmat::sparse::Csr;
+/// // [[1, 0, 2],
+/// //  [0, 3, 0]]
+/// let a = Csr::<f64>::try_from_parts(2, 3, vec![0, 2, 3], vec![0, 2, 1], vec![1.0, 2.0, 3.0]).unwrap();
+/// let mut y = [0.0; 2];
+/// a.mul_vec(&[1.0, 1.0, 1.0], &mut y).unwrap();
+/// assert_eq!(y, [3.0, 3.0]);
+/// let mut x = [0.0; 3];
+/// a.mul_transpose(&[1.0, 1.0], &mut x).unwrap();
+/// assert_eq!(x, [1.0, 3.0, 2.0]);
+/// assert_eq!(a.transpose().get(2, 0), Some(&2.0));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Csr<V, I: Index = usize> {
+    nrows: usize,
+    ncols: usize,
+    indptr: Vec<I>,
+    indices: Vec<I>,
+    data: Vec<V>,
+}
+
+impl<V, I: Index> Csr<V, I> {
+    /// Makes a matrix from CSR arrays, checking every invariant: `indptr` has
+    /// `nrows + 1` non-decreasing entries from 0 to `nnz`, `indices` and `data` have
+    /// `nnz` entries, and each row's columns are strictly increasing and `< ncols`.
+    pub fn try_from_parts(
+        nrows: usize,
+        ncols: usize,
+        indptr: Vec<I>,
+        indices: Vec<I>,
+        data: Vec<V>,
+    ) -> Result<Self, Error> {
+        let bad = |m: String| Err(Error::Invalid(format!("invalid CSR arrays: {m}")));
+        if indptr.len() != nrows + 1 {
+            return bad(format!(
+                "indptr has {} entries, expected {}",
+                indptr.len(),
+                nrows + 1
+            ));
+        }
+        if indices.len() != data.len() {
+            return bad(format!(
+                "{} indices but {} values",
+                indices.len(),
+                data.len()
+            ));
+        }
+        if indptr[0].ix() != 0 || indptr[nrows].ix() != indices.len() {
+            return bad(format!(
+                "indptr runs from {} to {}, expected 0 to {}",
+                indptr[0].ix(),
+                indptr[nrows].ix(),
+                indices.len()
+            ));
+        }
+        for r in 0..nrows {
+            let (s, e) = (indptr[r].ix(), indptr[r + 1].ix());
+            if s > e {
+                return bad(format!("indptr decreases at row {r}"));
+            }
+            let row = &indices[s..e];
+            if let Some(c) = row.iter().find(|c| c.ix() >= ncols) {
+                return bad(format!("row {r} has column {} ≥ {ncols}", c.ix()));
+            }
+            if row.windows(2).any(|w| w[0] >= w[1]) {
+                return bad(format!("row {r} columns are not strictly increasing"));
+            }
+        }
+        Ok(Csr {
+            nrows,
+            ncols,
+            indptr,
+            indices,
+            data,
+        })
+    }
+
+    /// Makes a matrix from arrays the caller built correctly (checked in debug builds).
+    pub(crate) fn from_parts_trusted(
+        nrows: usize,
+        ncols: usize,
+        indptr: Vec<I>,
+        indices: Vec<I>,
+        data: Vec<V>,
+    ) -> Self {
+        debug_assert_eq!(indptr.len(), nrows + 1);
+        debug_assert_eq!(indptr[nrows].ix(), indices.len());
+        debug_assert!(indices.iter().all(|c| c.ix() < ncols));
+        Csr {
+            nrows,
+            ncols,
+            indptr,
+            indices,
+            data,
+        }
+    }
+
+    /// Rows.
+    pub fn nrows(&self) -> usize {
+        self.nrows
+    }
+    /// Columns.
+    pub fn ncols(&self) -> usize {
+        self.ncols
+    }
+    /// Stored entries.
+    pub fn nnz(&self) -> usize {
+        self.data.len()
+    }
+    /// Row starts (`nrows + 1` entries).
+    pub fn indptr(&self) -> &[I] {
+        &self.indptr
+    }
+    /// Column of each stored entry.
+    pub fn indices(&self) -> &[I] {
+        &self.indices
+    }
+    /// Value of each stored entry.
+    pub fn data(&self) -> &[V] {
+        &self.data
+    }
+    /// Bytes held by the three arrays.
+    pub fn bytes(&self) -> usize {
+        self.data.len() * std::mem::size_of::<V>()
+            + (self.indices.len() + self.indptr.len()) * std::mem::size_of::<I>()
+    }
+    /// Gives the arrays back: `(nrows, ncols, indptr, indices, data)`.
+    pub fn into_parts(self) -> (usize, usize, Vec<I>, Vec<I>, Vec<V>) {
+        (self.nrows, self.ncols, self.indptr, self.indices, self.data)
+    }
+    /// Range of row `r` in `indices` / `data`.
+    #[inline]
+    pub fn row_range(&self, r: usize) -> std::ops::Range<usize> {
+        self.indptr[r].ix()..self.indptr[r + 1].ix()
+    }
+    /// The stored entry at `(r, c)`, if any.
+    pub fn get(&self, r: usize, c: usize) -> Option<&V> {
+        if r >= self.nrows {
+            return None;
+        }
+        let range = self.row_range(r);
+        let cols = &self.indices[range.clone()];
+        cols.binary_search_by_key(&c, |i| i.ix())
+            .ok()
+            .map(|k| &self.data[range.start + k])
+    }
+    /// Iterates over stored entries `(row, col, &value)` in row order.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, usize, &V)> + '_ {
+        (0..self.nrows).flat_map(move |r| {
+            self.row_range(r)
+                .map(move |k| (r, self.indices[k].ix(), &self.data[k]))
+        })
+    }
+    /// The same pattern with every value mapped.
+    pub fn map<W>(&self, f: impl FnMut(&V) -> W) -> Csr<W, I> {
+        Csr {
+            nrows: self.nrows,
+            ncols: self.ncols,
+            indptr: self.indptr.clone(),
+            indices: self.indices.clone(),
+            data: self.data.iter().map(f).collect(),
+        }
+    }
+
+    /// The explicit transpose, as a CSR matrix (a counting sort by column: O(nnz)).
+    pub fn transpose(&self) -> Csr<V, I>
+    where
+        V: Clone,
+    {
+        let mut counts = vec![0usize; self.ncols + 1];
+        for c in &self.indices {
+            counts[c.ix() + 1] += 1;
+        }
+        for c in 0..self.ncols {
+            counts[c + 1] += counts[c];
+        }
+        let indptr: Vec<I> = counts.iter().map(|&v| I::from_ix(v)).collect();
+        let mut next = counts;
+        let mut slots: Vec<Option<(I, V)>> = vec![None; self.nnz()];
+        for r in 0..self.nrows {
+            for k in self.row_range(r) {
+                let c = self.indices[k].ix();
+                slots[next[c]] = Some((I::from_ix(r), self.data[k].clone()));
+                next[c] += 1;
+            }
+        }
+        let (indices, data) = slots
+            .into_iter()
+            .map(|s| s.expect("every slot filled"))
+            .unzip();
+        Csr::from_parts_trusted(self.ncols, self.nrows, indptr, indices, data)
+    }
+
+    /// Borrows the arrays as an sprs view (no copy).
+    pub fn as_sprs(&self) -> sprs::CsMatViewI<'_, V, I> {
+        sprs::CsMatViewI::try_new(
+            (self.nrows, self.ncols),
+            &self.indptr[..],
+            &self.indices[..],
+            &self.data[..],
+        )
+        .map_err(|(_, _, _, e)| e)
+        .expect("Csr invariants are sprs's")
+    }
+
+    /// Moves the arrays into an sprs matrix (no copy).
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// use convmat::sparse::ConvMatrix;
+    /// let g = ConvGeometry::builder(&[4, 4], &[3, 3]).build().unwrap();
+    /// let c = ConvMatrix::<f64>::build(&g, &[1.0; 9]).unwrap();
+    /// let s = c.into_sprs();
+    /// assert_eq!((s.rows(), s.cols(), s.nnz()), (4, 16, 36));
+    /// ```
+    pub fn into_sprs(self) -> sprs::CsMatI<V, I> {
+        sprs::CsMatI::try_new(
+            (self.nrows, self.ncols),
+            self.indptr,
+            self.indices,
+            self.data,
+        )
+        .map_err(|(_, _, _, e)| e)
+        .expect("Csr invariants are sprs's")
+    }
+}
+
+impl<V> Csr<V, usize> {
+    /// Moves the arrays into a nalgebra-sparse matrix (no copy).
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// use convmat::sparse::ConvMatrix;
+    /// let g = ConvGeometry::builder(&[4, 4], &[3, 3]).build().unwrap();
+    /// let c = ConvMatrix::<f64>::build(&g, &[1.0; 9]).unwrap();
+    /// let n = c.into_nalgebra();
+    /// assert_eq!((n.nrows(), n.ncols(), n.nnz()), (4, 16, 36));
+    /// ```
+    pub fn into_nalgebra(self) -> nalgebra_sparse::CsrMatrix<V> {
+        nalgebra_sparse::CsrMatrix::try_from_csr_data(
+            self.nrows,
+            self.ncols,
+            self.indptr,
+            self.indices,
+            self.data,
+        )
+        .expect("Csr invariants are nalgebra-sparse's")
+    }
+}
+
+impl<T: Real, I: Index> Csr<T, I> {
+    /// `y = A·x` for a batch: `x` holds `N` vectors of `ncols`, `y` receives `N`
+    /// vectors of `nrows`.
+    pub fn mul_vec(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
+        let batch = batch_of("input", x.len(), self.ncols)?;
+        expect_len("output", y.len(), self.nrows, batch)?;
+        for (xs, ys) in x
+            .chunks_exact(self.ncols)
+            .zip(y.chunks_exact_mut(self.nrows))
+        {
+            self.mul_one(xs, ys);
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn mul_one(&self, x: &[T], y: &mut [T]) {
+        let x = &x[..self.ncols];
+        for (r, yr) in y.iter_mut().enumerate() {
+            let range = self.row_range(r);
+            let cols = &self.indices[range.clone()];
+            let vals = &self.data[range];
+            *yr = dot_gather(cols, vals, x);
+        }
+    }
+
+    /// `x = Aᵀ·y` for a batch, without forming Aᵀ: `y` holds `N` vectors of
+    /// `nrows`, `x` receives `N` vectors of `ncols`.
+    pub fn mul_transpose(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError> {
+        let batch = batch_of("input", y.len(), self.nrows)?;
+        expect_len("output", x.len(), self.ncols, batch)?;
+        for (ys, xs) in y
+            .chunks_exact(self.nrows)
+            .zip(x.chunks_exact_mut(self.ncols))
+        {
+            xs.fill(T::zero());
+            for (r, &yr) in ys.iter().enumerate() {
+                let range = self.row_range(r);
+                for (c, &v) in self.indices[range.clone()].iter().zip(&self.data[range]) {
+                    xs[c.ix()] += v * yr;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The dense matrix, row-major (`nrows·ncols` values; meant for small matrices).
+    pub fn to_dense(&self) -> Vec<T> {
+        let mut dense = vec![T::zero(); self.nrows * self.ncols];
+        for (r, c, &v) in self.iter() {
+            dense[r * self.ncols + c] = v;
+        }
+        dense
+    }
+}
+
+/// `Σ vals[j]·x[cols[j]]` with four partial sums (the inner loop of every product).
+#[inline(always)]
+fn dot_gather<T: Real, I: Index>(cols: &[I], vals: &[T], x: &[T]) -> T {
+    let mut acc = [T::zero(); 4];
+    let mut c4 = cols.chunks_exact(4);
+    let mut v4 = vals.chunks_exact(4);
+    for (c, v) in (&mut c4).zip(&mut v4) {
+        acc[0] += v[0] * x[c[0].ix()];
+        acc[1] += v[1] * x[c[1].ix()];
+        acc[2] += v[2] * x[c[2].ix()];
+        acc[3] += v[3] * x[c[3].ix()];
+    }
+    for (c, &v) in c4.remainder().iter().zip(v4.remainder()) {
+        acc[0] += v * x[c.ix()];
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
+}

@@ -1,0 +1,21 @@
+//! The explicit convolution matrix C, built directly as CSR arrays.
+//!
+//! Rows of C are the flattened output of one batch item `(C_out, O…)`, columns the
+//! flattened input `(C_in, I…)`; taps that fall in padding are not stored. The
+//! number of stored entries is predicted exactly (see
+//! [`crate::geometry::ConvGeometry::nnz`]) and checked against a memory budget
+//! before anything is allocated.
+//!
+//! Transposed convolution is `Cᵀ·y` for the forward geometry
+//! [`crate::geometry::ConvTransposeGeometry::conv`], computed without forming Cᵀ
+//! ([`Csr::mul_transpose`]); [`Csr::transpose`] forms it when asked.
+
+mod budget;
+mod build;
+mod csr;
+mod index;
+
+pub use budget::{default_memory_budget, predicted_bytes, BuildOptions};
+pub use build::{ConvMatrix, TapLabel};
+pub use csr::Csr;
+pub use index::Index;
