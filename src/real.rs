@@ -44,7 +44,7 @@ pub trait Real:
     /// Converts from `f64`, rounding to nearest for `f32`.
     fn from_f64(v: f64) -> Self;
     /// Converts to `f64` exactly.
-    fn to_f64(self) -> f64;
+    fn as_f64(self) -> f64;
 }
 
 impl Real for f32 {
@@ -52,7 +52,7 @@ impl Real for f32 {
     fn from_f64(v: f64) -> Self {
         v as f32
     }
-    fn to_f64(self) -> f64 {
+    fn as_f64(self) -> f64 {
         f64::from(self)
     }
 }
@@ -62,7 +62,7 @@ impl Real for f64 {
     fn from_f64(v: f64) -> Self {
         v
     }
-    fn to_f64(self) -> f64 {
+    fn as_f64(self) -> f64 {
         self
     }
 }

@@ -33,6 +33,10 @@ impl TapRange {
 
 /// A validated N-D convolution geometry (cross-correlation, PyTorch semantics).
 ///
+/// It holds only the sizes; which taps of each output fall inside the input is
+/// computed on demand in O(1) ([`ConvGeometry::tap_range`]), so a geometry costs the
+/// same whatever the size it describes.
+///
 /// It maps an input of shape `(C_in, I…)` to an output `(C_out, O…)` with a weight of
 /// shape `(C_out, C_in/groups, k…)`. Build one with [`ConvGeometry::builder`] or from
 /// tensor shapes with [`ConvGeometry::for_tensors`].
@@ -60,7 +64,6 @@ pub struct ConvGeometry {
     pad_before: Vec<usize>,
     pad_after: Vec<usize>,
     output: Vec<usize>,
-    taps: Vec<Vec<TapRange>>,
 }
 
 /// Builder for [`ConvGeometry`]; defaults are PyTorch's (one channel, stride 1,
@@ -311,7 +314,6 @@ impl ConvGeometry {
             in_channels,
             out_channels,
             groups,
-            taps: Vec::new(),
             input: r.input,
             kernel: r.kernel,
             stride: r.stride,
@@ -330,44 +332,83 @@ impl ConvGeometry {
             "weight numel",
             [k_numel, in_channels / groups, out_channels],
         )?;
-        let taps = (0..rank).map(|d| g.tap_table(d)).collect();
-        Ok(ConvGeometry { taps, ..g })
+        Ok(g)
     }
 
-    fn tap_table(&self, d: usize) -> Vec<TapRange> {
-        let (i, k, s, dil) = (
-            self.input[d] as i128,
-            self.kernel[d] as i128,
-            self.stride[d] as i128,
-            self.dilation[d] as i128,
+    /// The taps of output index `o` along dimension `d` that land inside the input.
+    /// O(1): interior outputs take a fast path, only those near the borders divide.
+    ///
+    /// ```
+    /// use convmat::geometry::{ConvGeometry, TapRange};
+    /// let g = ConvGeometry::builder(&[5], &[3]).padding(1).build().unwrap();
+    /// assert_eq!(g.tap_range(0, 0), TapRange { k_start: 1, k_end: 3, in_start: 0 });
+    /// assert_eq!(g.tap_range(0, 2), TapRange { k_start: 0, k_end: 3, in_start: 1 });
+    /// assert_eq!(g.tap_range(0, 4), TapRange { k_start: 0, k_end: 2, in_start: 3 });
+    /// ```
+    #[inline(always)]
+    pub fn tap_range(&self, d: usize, o: usize) -> TapRange {
+        let (i, k, dil, pad) = (
+            self.input[d],
+            self.kernel[d],
+            self.dilation[d],
+            self.pad_before[d],
         );
-        (0..self.output[d])
-            .map(|o| {
-                let base = o as i128 * s - self.pad_before[d] as i128;
-                // first k with base + k·dil ≥ 0, one past the last with base + k·dil ≤ i − 1
-                let k_start = if base >= 0 {
-                    0
-                } else {
-                    (-base + dil - 1) / dil
-                };
-                let k_end = if i - 1 - base < 0 {
-                    0
-                } else {
-                    ((i - 1 - base) / dil + 1).min(k)
-                };
-                let k_start = k_start.min(k);
-                let k_end = k_end.max(k_start);
-                TapRange {
-                    k_start: k_start as usize,
-                    k_end: k_end as usize,
-                    in_start: if k_end > k_start {
-                        (base + k_start * dil) as usize
-                    } else {
-                        0
-                    },
+        let first = o * self.stride[d]; // position in the padded input
+        let span = (k - 1) * dil;
+        if first >= pad && first + span < pad + i {
+            return TapRange {
+                k_start: 0,
+                k_end: k,
+                in_start: first - pad,
+            };
+        }
+        // first tap at or after the start of the input, last one before its end
+        let k_start = if first >= pad {
+            0
+        } else {
+            (pad - first).div_ceil(dil)
+        };
+        let k_end = if first >= pad + i {
+            0
+        } else {
+            ((pad + i - 1 - first) / dil + 1).min(k)
+        };
+        if k_start >= k_end {
+            return TapRange {
+                k_start: 0,
+                k_end: 0,
+                in_start: 0,
+            };
+        }
+        TapRange {
+            k_start,
+            k_end,
+            in_start: first + k_start * dil - pad,
+        }
+    }
+
+    /// Number of (output index, tap) pairs along dimension `d` that land inside the
+    /// input, `Σ_o len(tap_range(d, o))`, counted per tap in O(k).
+    fn taps_along(&self, d: usize) -> u128 {
+        let (i, dil, pad, s, o_len) = (
+            self.input[d] as u128,
+            self.dilation[d] as u128,
+            self.pad_before[d] as u128,
+            self.stride[d] as u128,
+            self.output[d] as u128,
+        );
+        (0..self.kernel[d] as u128)
+            .map(|k| {
+                // outputs o with pad ≤ o·s + k·dil ≤ pad + i − 1
+                let lo = (pad.saturating_sub(k * dil)).div_ceil(s);
+                let hi_pos = pad + i - 1;
+                if k * dil > hi_pos {
+                    return 0;
                 }
+                let hi = ((hi_pos - k * dil) / s + 1).min(o_len);
+                hi.saturating_sub(lo)
             })
-            .collect()
+            .sum()
     }
 
     /// Spatial rank.
@@ -462,18 +503,11 @@ impl ConvGeometry {
             .chain(self.kernel.iter().copied())
             .collect()
     }
-    /// The tap table of dimension `d`: one [`TapRange`] per output index.
-    pub fn taps(&self, d: usize) -> &[TapRange] {
-        &self.taps[d]
-    }
-
     /// Taps inside the input per output channel and input channel of its group,
-    /// summed over all output positions: `∏_d Σ_o len(taps[d][o])`.
+    /// summed over all output positions: `∏_d Σ_o len(tap_range(d, o))` (taps are
+    /// separable across dimensions).
     pub fn taps_per_channel_pair(&self) -> u128 {
-        self.taps
-            .iter()
-            .map(|t| t.iter().map(|r| r.len() as u128).sum::<u128>())
-            .product()
+        (0..self.rank()).map(|d| self.taps_along(d)).product()
     }
 
     /// Exact number of stored entries of C (taps in padding are not stored),
@@ -497,7 +531,7 @@ impl ConvGeometry {
             * out
                 .iter()
                 .enumerate()
-                .map(|(d, &o)| self.taps[d][o].len())
+                .map(|(d, &o)| self.tap_range(d, o).len())
                 .product::<usize>()
     }
 
@@ -521,7 +555,7 @@ impl ConvGeometry {
             in_start: 0,
         }; MAX_RANK];
         for d in 0..rank {
-            ranges[d] = self.taps[d][out[d]];
+            ranges[d] = self.tap_range(d, out[d]);
             if ranges[d].is_empty() {
                 return;
             }

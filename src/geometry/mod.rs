@@ -2,7 +2,7 @@
 //!
 //! A [`ConvGeometry`] is validated once and then read by every kernel and matrix
 //! builder: output sizes, padding, flat indices and, above all, *which kernel taps
-//! land inside the input* (its per-dimension [`TapRange`] tables). A
+//! land inside the input* ([`ConvGeometry::tap_range`]). A
 //! [`ConvTransposeGeometry`] is defined through the convolution it is the adjoint
 //! of, so the identity `conv_transpose(y, W) = Cᵀ·y` holds by construction.
 

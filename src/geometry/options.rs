@@ -43,6 +43,12 @@ impl From<&[usize]> for Padding {
     }
 }
 
+impl From<Vec<usize>> for Padding {
+    fn from(p: Vec<usize>) -> Self {
+        Padding::Explicit(p)
+    }
+}
+
 impl<const N: usize> From<[usize; N]> for Padding {
     fn from(p: [usize; N]) -> Self {
         Padding::Explicit(p.to_vec())

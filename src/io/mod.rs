@@ -19,7 +19,7 @@ pub use npy::{read_npy, read_tensor, write_npy, Tensor};
 /// assert_eq!(fmt_real(-2.5e20f64), "-2.5e20");
 /// ```
 pub fn fmt_real<T: crate::Real>(v: T) -> String {
-    let a = v.abs().to_f64();
+    let a = v.abs().as_f64();
     if v == T::zero() || (1e-4..1e16).contains(&a) || !v.is_finite() {
         format!("{v}")
     } else {

@@ -1,0 +1,253 @@
+//! Properties over random geometries of rank 1–3 (groups, stride, padding including
+//! `same`/`valid`, dilation, output padding, bias, batch, f32 and f64):
+//! - the sparse matrix and the direct loops agree, exactly for integer-valued data;
+//! - the adjoint identity ⟨C·x, y⟩ = ⟨x, Cᵀ·y⟩ holds to a tolerance scaled from ε;
+//! - the predicted nnz equals the built nnz and the count of in-bounds taps;
+//! - transposed convolution by scattering equals Cᵀ·y.
+
+use convmat::geometry::{ConvGeometry, ConvTransposeGeometry, Padding};
+use convmat::kernels::direct;
+use convmat::sparse::ConvMatrix;
+use convmat::Real;
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+struct Spec {
+    input: Vec<usize>,
+    kernel: Vec<usize>,
+    stride: Vec<usize>,
+    padding: Vec<usize>,
+    dilation: Vec<usize>,
+    output_padding: Vec<usize>,
+    mode: u8, // 0 explicit, 1 same, 2 valid
+    groups: usize,
+    cin_g: usize,
+    cout_g: usize,
+    batch: usize,
+    bias: bool,
+    seed: u64,
+}
+
+fn dim() -> impl Strategy<Value = (usize, usize, usize, usize, usize, usize)> {
+    // (kernel, dilation, stride, padding, extra input, output-padding seed)
+    (
+        1usize..=4,
+        1usize..=3,
+        1usize..=3,
+        0usize..=3,
+        0usize..=6,
+        0usize..=5,
+    )
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (1usize..=3)
+        .prop_flat_map(|rank| {
+            (
+                prop::collection::vec(dim(), rank),
+                0u8..=2,
+                1usize..=3,
+                1usize..=2,
+                1usize..=2,
+                1usize..=2,
+                any::<bool>(),
+                any::<u64>(),
+            )
+        })
+        .prop_map(|(dims, mode, groups, cin_g, cout_g, batch, bias, seed)| {
+            let strided = dims.iter().any(|d| d.2 > 1);
+            let mode = if mode == 1 && strided { 0 } else { mode };
+            let mut s = Spec {
+                input: vec![],
+                kernel: vec![],
+                stride: vec![],
+                padding: vec![],
+                dilation: vec![],
+                output_padding: vec![],
+                mode,
+                groups,
+                cin_g,
+                cout_g,
+                batch,
+                bias,
+                seed,
+            };
+            for (k, d, st, p, extra, op) in dims {
+                let span = d * (k - 1) + 1;
+                let pad = if mode == 0 { p } else { 0 };
+                // smallest input that the padded kernel fits, plus some
+                s.input.push(span.saturating_sub(2 * pad).max(1) + extra);
+                s.kernel.push(k);
+                s.dilation.push(d);
+                s.stride.push(st);
+                s.padding.push(p);
+                s.output_padding.push(op % st.max(d));
+            }
+            s
+        })
+}
+
+impl Spec {
+    fn conv(&self) -> ConvGeometry {
+        let padding = match self.mode {
+            0 => Padding::Explicit(self.padding.clone()),
+            1 => Padding::Same,
+            _ => Padding::Valid,
+        };
+        ConvGeometry::builder(&self.input, &self.kernel)
+            .channels(self.groups * self.cin_g, self.groups * self.cout_g)
+            .groups(self.groups)
+            .stride(&self.stride)
+            .padding(padding)
+            .dilation(&self.dilation)
+            .build()
+            .expect("strategy makes valid geometries")
+    }
+
+    /// A transposed convolution whose y has this spec's input size.
+    fn transposed(&self) -> Option<ConvTransposeGeometry> {
+        ConvTransposeGeometry::builder(&self.input, &self.kernel)
+            .channels(self.groups * self.cout_g, self.groups * self.cin_g)
+            .groups(self.groups)
+            .stride(&self.stride)
+            .padding(self.padding.clone())
+            .dilation(&self.dilation)
+            .output_padding(&self.output_padding)
+            .build()
+            .ok() // large padding can make the output empty: a valid refusal
+    }
+}
+
+/// Deterministic pseudo-random values from a seed: integers in −3..=3 (`ints`), or
+/// reals in (−1, 1).
+fn values<T: Real>(n: usize, seed: u64, ints: bool) -> Vec<T> {
+    let mut state = seed | 1;
+    (0..n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            if ints {
+                T::from_f64((state % 7) as f64 - 3.0)
+            } else {
+                T::from_f64((state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0)
+            }
+        })
+        .collect()
+}
+
+fn dot<T: Real>(a: &[T], b: &[T]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x.as_f64() * y.as_f64()).sum()
+}
+
+fn sparse_equals_direct_exactly<T: Real>(s: &Spec) {
+    let g = s.conv();
+    let w = values::<T>(g.weight_shape().iter().product(), s.seed, true);
+    let x = values::<T>(s.batch * g.cols(), s.seed ^ 1, true);
+    let b = s
+        .bias
+        .then(|| values::<T>(g.out_channels(), s.seed ^ 2, true));
+    let mut y_direct = vec![T::zero(); s.batch * g.rows()];
+    direct::conv(&g, &x, &w, b.as_deref(), &mut y_direct).unwrap();
+    let c = ConvMatrix::<T>::build(&g, &w).unwrap();
+    let mut y_sparse = vec![T::zero(); s.batch * g.rows()];
+    c.mul_vec(&x, &mut y_sparse).unwrap();
+    if let Some(b) = &b {
+        for (i, v) in y_sparse.iter_mut().enumerate() {
+            *v += b[(i / g.output_numel()) % g.out_channels()];
+        }
+    }
+    assert_eq!(y_direct, y_sparse, "{g:?}");
+}
+
+fn transposed_scatter_equals_sparse_exactly<T: Real>(s: &Spec) {
+    let Some(t) = s.transposed() else { return };
+    let g = t.conv();
+    let w = values::<T>(t.weight_shape().iter().product(), s.seed, true);
+    let y = values::<T>(s.batch * g.rows(), s.seed ^ 3, true);
+    let mut x_scatter = vec![T::zero(); s.batch * g.cols()];
+    direct::conv_transpose(g, &y, &w, None, &mut x_scatter).unwrap();
+    let c = ConvMatrix::<T>::build(g, &w).unwrap();
+    let mut x_sparse = vec![T::zero(); s.batch * g.cols()];
+    c.mul_transpose(&y, &mut x_sparse).unwrap();
+    assert_eq!(x_scatter, x_sparse, "{t:?}");
+    // and the explicit Cᵀ gives the same product
+    let mut x_explicit = vec![T::zero(); s.batch * g.cols()];
+    c.transpose().mul_vec(&y, &mut x_explicit).unwrap();
+    assert_eq!(x_scatter, x_explicit);
+}
+
+fn adjoint_identity_holds<T: Real>(s: &Spec) {
+    let g = s.conv();
+    let w = values::<T>(g.weight_shape().iter().product(), s.seed, false);
+    let x = values::<T>(g.cols(), s.seed ^ 5, false);
+    let y = values::<T>(g.rows(), s.seed ^ 6, false);
+    let c = ConvMatrix::<T>::build(&g, &w).unwrap();
+    // matrix and matrix-free operators both
+    let mut cx = vec![T::zero(); g.rows()];
+    let mut cty = vec![T::zero(); g.cols()];
+    let mut cx_direct = vec![T::zero(); g.rows()];
+    let mut cty_direct = vec![T::zero(); g.cols()];
+    c.mul_vec(&x, &mut cx).unwrap();
+    c.mul_transpose(&y, &mut cty).unwrap();
+    direct::conv(&g, &x, &w, None, &mut cx_direct).unwrap();
+    direct::conv_transpose(&g, &y, &w, None, &mut cty_direct).unwrap();
+    // |⟨Cx,y⟩ − ⟨x,Cᵀy⟩| ≤ γ·Σ|C_ij x_j y_i|, γ = ε·(terms per dot product + 2)
+    let abs_c: Vec<T> = w.iter().map(|v| v.abs()).collect();
+    let abs_x: Vec<T> = x.iter().map(|v| v.abs()).collect();
+    let mut cabs_x = vec![T::zero(); g.rows()];
+    ConvMatrix::<T>::build(&g, &abs_c)
+        .unwrap()
+        .mul_vec(&abs_x, &mut cabs_x)
+        .unwrap();
+    let scale = dot(&cabs_x, &y.iter().map(|v| v.abs()).collect::<Vec<_>>());
+    let gamma = T::epsilon().as_f64() * (g.rows() + g.cols() + c.nnz() + 2) as f64;
+    for (cx, cty) in [(&cx, &cty), (&cx_direct, &cty_direct)] {
+        let mismatch = (dot(cx, &y) - dot(&x, cty)).abs();
+        assert!(
+            mismatch <= gamma * scale,
+            "mismatch {mismatch:e} > {:e} for {g:?}",
+            gamma * scale
+        );
+    }
+}
+
+fn nnz_predicted_equals_built(s: &Spec) {
+    let g = s.conv();
+    let c =
+        ConvMatrix::<f32, u32>::build(&g, &vec![1.0; g.weight_shape().iter().product()]).unwrap();
+    assert_eq!(g.nnz(), c.nnz() as u128);
+    let mut taps = 0u128;
+    g.for_each_output(|_, out| g.for_each_tap(out, |_, _| taps += 1));
+    assert_eq!(
+        g.nnz(),
+        taps * (g.out_channels() * g.in_channels_per_group()) as u128
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn sparse_and_direct_conv_agree_exactly_on_integers(s in spec()) {
+        sparse_equals_direct_exactly::<f32>(&s);
+        sparse_equals_direct_exactly::<f64>(&s);
+    }
+
+    #[test]
+    fn scatter_and_sparse_transposed_conv_agree_exactly_on_integers(s in spec()) {
+        transposed_scatter_equals_sparse_exactly::<f32>(&s);
+        transposed_scatter_equals_sparse_exactly::<f64>(&s);
+    }
+
+    #[test]
+    fn adjoint_identity_holds_for_matrix_and_direct_kernels(s in spec()) {
+        adjoint_identity_holds::<f32>(&s);
+        adjoint_identity_holds::<f64>(&s);
+    }
+
+    #[test]
+    fn predicted_nnz_equals_built_nnz(s in spec()) {
+        nnz_predicted_equals_built(&s);
+    }
+}
