@@ -1,1 +1,110 @@
-fn main() {}
+//! Benchmarks of the explicit convolution matrix (issue: foundation).
+//!
+//! Groups are case names, functions are formulations; keep both stable, results are
+//! compared across runs by them. Everything here runs on one thread.
+//! The SciPy peer timings for the same cases come from `benches/peer_scipy.py`.
+
+use convmat::geometry::ConvGeometry;
+use convmat::kernels::direct;
+use convmat::sparse::{ConvMatrix, Index};
+use convmat::Real;
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use std::time::Duration;
+
+/// One channel, 256×256, 5×5 kernel, padding 2 (output 256×256).
+fn geometry() -> ConvGeometry {
+    ConvGeometry::builder(&[256, 256], &[5, 5])
+        .padding(2)
+        .build()
+        .unwrap()
+}
+
+fn values<T: Real>(n: usize, salt: usize) -> Vec<T> {
+    (0..n)
+        .map(|i| T::from_f64((((i * 2654435761 + salt) % 1000) as f64) / 500.0 - 1.0))
+        .collect()
+}
+
+fn build(c: &mut Criterion) {
+    let g = geometry();
+    let w64 = values::<f64>(25, 1);
+    let w32 = values::<f32>(25, 1);
+    let mut group = c.benchmark_group("build_C_256_k5");
+    group.bench_function("csr_f64_usize", |b| {
+        b.iter(|| ConvMatrix::<f64, usize>::build(black_box(&g), black_box(&w64)).unwrap())
+    });
+    group.bench_function("csr_f32_u32", |b| {
+        b.iter(|| ConvMatrix::<f32, u32>::build(black_box(&g), black_box(&w32)).unwrap())
+    });
+    group.finish();
+}
+
+fn spmv_case<T: Real>(c: &mut Criterion, name: &str) {
+    let g = geometry();
+    let w = values::<T>(25, 1);
+    let x = values::<T>(g.cols(), 2);
+    let mut y = vec![T::zero(); g.rows()];
+    let mut group = c.benchmark_group(name);
+    bench_mul::<T, usize>(&mut group, "csr_usize", &g, &w, &x, &mut y);
+    bench_mul::<T, u32>(&mut group, "csr_u32", &g, &w, &x, &mut y);
+    group.bench_function("direct", |b| {
+        b.iter(|| direct::conv(&g, black_box(&x), &w, None, &mut y).unwrap())
+    });
+    group.finish();
+}
+
+fn bench_mul<T: Real, I: Index>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    g: &ConvGeometry,
+    w: &[T],
+    x: &[T],
+    y: &mut [T],
+) {
+    let m = ConvMatrix::<T, I>::build(g, w).unwrap();
+    group.bench_function(name, |b| b.iter(|| m.mul_vec(black_box(x), y).unwrap()));
+}
+
+fn spmv(c: &mut Criterion) {
+    spmv_case::<f64>(c, "spmv_C_256_k5_f64");
+    spmv_case::<f32>(c, "spmv_C_256_k5_f32");
+}
+
+fn spmv_transpose(c: &mut Criterion) {
+    let g = geometry();
+    let w = values::<f64>(25, 1);
+    let y = values::<f64>(g.rows(), 3);
+    let mut x = vec![0.0; g.cols()];
+    let m = ConvMatrix::<f64>::build(&g, &w).unwrap();
+    let m32 = ConvMatrix::<f64, u32>::build(&g, &w).unwrap();
+    let mt = m.transpose();
+    let mut group = c.benchmark_group("spmvT_C_256_k5_f64");
+    group.bench_function("csr_usize", |b| {
+        b.iter(|| m.mul_transpose(black_box(&y), &mut x).unwrap())
+    });
+    group.bench_function("csr_u32", |b| {
+        b.iter(|| m32.mul_transpose(black_box(&y), &mut x).unwrap())
+    });
+    group.bench_function("csr_explicit_transpose", |b| {
+        b.iter(|| mt.mul_vec(black_box(&y), &mut x).unwrap())
+    });
+    group.bench_function("direct", |b| {
+        b.iter(|| direct::conv_transpose(&g, black_box(&y), &w, None, &mut x).unwrap())
+    });
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = build, spmv, spmv_transpose
+}
+criterion_main!(benches);

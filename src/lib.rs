@@ -32,4 +32,9 @@ pub mod sparse;
 pub mod tour;
 
 pub use error::{Error, GeometryError, Result};
+
+/// The README's Rust examples run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 pub use real::Real;

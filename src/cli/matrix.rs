@@ -84,6 +84,9 @@ fn describe(g: &ConvGeometry, transpose: bool, nnz: u128) -> String {
     }
 }
 
+/// Writes the chosen rendering of the built matrix.
+type Render = Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()>>;
+
 fn render_values<T: Real>(
     w: &mut dyn Write,
     c: &Csr<T>,
@@ -125,7 +128,7 @@ pub fn run(a: &MatrixArgs) -> Result<(), Error> {
     let orient = |c: Csr<TapLabel>| if a.transpose { c.transpose() } else { c };
     let single = g.in_channels() == 1 && g.out_channels() == 1;
 
-    let render: Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()>> = match (format, weight) {
+    let render: Render = match (format, weight) {
         (Format::Symbolic, _) => {
             let labels = orient(Csr::<TapLabel>::pattern(&g, &build)?);
             let kernel = g.kernel_size().to_vec();

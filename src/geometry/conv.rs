@@ -387,6 +387,59 @@ impl ConvGeometry {
         }
     }
 
+    /// Output indices along dimension `d` all of whose taps land inside the input
+    /// (no padding read): the interior, where rows of C share one pattern.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// let g = ConvGeometry::builder(&[8], &[3]).padding(1).build().unwrap();
+    /// assert_eq!(g.interior(0), 1..7);
+    /// ```
+    pub fn interior(&self, d: usize) -> std::ops::Range<usize> {
+        let (i, pad, s) = (self.input[d], self.pad_before[d], self.stride[d]);
+        let span = (self.kernel[d] - 1) * self.dilation[d];
+        let lo = pad.div_ceil(s);
+        // o·s + span ≤ pad + i − 1
+        let hi = if pad + i > span {
+            ((pad + i - 1 - span) / s + 1).min(self.output[d])
+        } else {
+            0
+        };
+        lo.min(hi)..hi
+    }
+
+    /// For each tap of the kernel plane (row-major), the offset of the input it reads
+    /// from the input read by tap 0, when no tap falls in padding:
+    /// `Σ_d k_d·dilation_d·stride_of_input_d`.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// let g = ConvGeometry::builder(&[4, 4], &[2, 2]).dilation(&[1, 2]).build().unwrap();
+    /// assert_eq!(g.tap_offsets(), vec![0, 2, 4, 6]);
+    /// ```
+    pub fn tap_offsets(&self) -> Vec<usize> {
+        let strides = self.input_strides();
+        let mut offsets = vec![0usize];
+        for ((&k, &dil), &stride) in self.kernel.iter().zip(&self.dilation).zip(&strides) {
+            let step = dil * stride;
+            offsets = offsets
+                .iter()
+                .flat_map(|&base| (0..k).map(move |t| base + t * step))
+                .collect();
+        }
+        offsets
+    }
+
+    /// Flat index, in one input plane, of the input read by tap 0 of the interior
+    /// output position `out` (see [`ConvGeometry::interior`]).
+    #[inline]
+    pub fn interior_origin(&self, out: &[usize], input_strides: &[usize]) -> usize {
+        out.iter()
+            .enumerate()
+            .map(|(d, &o)| (o * self.stride[d] - self.pad_before[d]) * input_strides[d])
+            .sum()
+    }
+
     /// Number of (output index, tap) pairs along dimension `d` that land inside the
     /// input, `Σ_o len(tap_range(d, o))`, counted per tap in O(k).
     fn taps_along(&self, d: usize) -> u128 {
@@ -548,6 +601,28 @@ impl ConvGeometry {
     /// ```
     #[inline]
     pub fn for_each_tap(&self, out: &[usize], mut f: impl FnMut(usize, usize)) {
+        let dil_last = self.dilation[self.rank() - 1];
+        self.for_each_tap_run(out, |k0, i0, len| {
+            for j in 0..len {
+                f(k0 + j, i0 + j * dil_last);
+            }
+        });
+    }
+
+    /// Like [`ConvGeometry::for_each_tap`], one call per run of taps along the last
+    /// dimension: `f(k0, i0, len)` stands for taps `k0..k0+len` (consecutive in the
+    /// kernel plane) reading inputs `i0, i0 + d, …` (`d` the last dilation). This is
+    /// what the fast builders and kernels loop over.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// let g = ConvGeometry::builder(&[4, 4], &[3, 3]).padding(1).build().unwrap();
+    /// let mut runs = vec![];
+    /// g.for_each_tap_run(&[0, 0], |k0, i0, len| runs.push((k0, i0, len)));
+    /// assert_eq!(runs, vec![(4, 0, 2), (7, 4, 2)]); // kernel rows 1 and 2, columns 1..3
+    /// ```
+    #[inline]
+    pub fn for_each_tap_run(&self, out: &[usize], mut f: impl FnMut(usize, usize, usize)) {
         let rank = self.rank();
         let mut ranges = [TapRange {
             k_start: 0,
@@ -561,8 +636,8 @@ impl ConvGeometry {
             }
         }
         let last = rank - 1;
-        let (k_last, dil_last) = (ranges[last].len(), self.dilation[last]);
-        // odometer over the outer dimensions; the last dimension is a strided run
+        let len = ranges[last].len();
+        // odometer over the outer dimensions; the last dimension is one run
         let mut idx = [0usize; MAX_RANK];
         loop {
             let mut k_flat = 0;
@@ -572,11 +647,11 @@ impl ConvGeometry {
                 k_flat = k_flat * self.kernel[d] + r.k_start + idx[d];
                 in_flat = in_flat * self.input[d] + r.in_start + idx[d] * self.dilation[d];
             }
-            let k0 = k_flat * self.kernel[last] + ranges[last].k_start;
-            let i0 = in_flat * self.input[last] + ranges[last].in_start;
-            for j in 0..k_last {
-                f(k0 + j, i0 + j * dil_last);
-            }
+            f(
+                k_flat * self.kernel[last] + ranges[last].k_start,
+                in_flat * self.input[last] + ranges[last].in_start,
+                len,
+            );
             // advance the odometer
             let mut d = last;
             loop {

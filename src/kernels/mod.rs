@@ -14,7 +14,7 @@ pub(crate) fn batch_of(
     len: usize,
     per_item: usize,
 ) -> Result<usize, GeometryError> {
-    if per_item == 0 || len % per_item != 0 {
+    if per_item == 0 || !len.is_multiple_of(per_item) {
         return Err(GeometryError::BufferLength {
             name,
             per_item,

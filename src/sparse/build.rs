@@ -1,5 +1,6 @@
 //! Building the convolution matrix C in one pass over the geometry's tap tables.
 
+use super::alloc::reserve_exact;
 use super::budget::{check_budget, predicted_bytes};
 use super::{BuildOptions, Csr, Index};
 use crate::error::{shape_str, Error, GeometryError};
@@ -63,7 +64,7 @@ impl<T: Real, I: Index> Csr<T, I> {
             }
             .into());
         }
-        build_generic(g, opts, |wf| w[wf])
+        build_generic(g, opts, w)
     }
 
     /// Builds the matrix of the transposed convolution `t` explicitly: Cᵀ for the
@@ -91,19 +92,25 @@ impl<I: Index> Csr<TapLabel, I> {
     /// ```
     pub fn pattern(g: &ConvGeometry, opts: &BuildOptions) -> Result<Self, Error> {
         let (cin_g, k_numel) = (g.in_channels_per_group(), g.kernel_numel());
-        build_generic(g, opts, |wf| TapLabel {
-            out_channel: wf / (cin_g * k_numel),
-            in_channel: (wf / k_numel) % cin_g,
-            tap: wf % k_numel,
-        })
+        let labels: Vec<TapLabel> = (0..g.out_channels() * cin_g * k_numel)
+            .map(|wf| TapLabel {
+                out_channel: wf / (cin_g * k_numel),
+                in_channel: (wf / k_numel) % cin_g,
+                tap: wf % k_numel,
+            })
+            .collect();
+        build_generic(g, opts, &labels)
     }
 }
 
-/// One pass over rows; `value(weight_flat_index)` gives each entry's value.
-fn build_generic<V, I: Index>(
+/// One pass over rows; each entry's value is copied from `w` (laid out like the
+/// weight). Rows of interior output positions (no tap in padding) share one pattern
+/// shifted along the input, and are written by a tight loop over the kernel plane;
+/// the others go tap run by tap run.
+fn build_generic<V: Copy, I: Index>(
     g: &ConvGeometry,
     opts: &BuildOptions,
-    value: impl Fn(usize) -> V,
+    w: &[V],
 ) -> Result<Csr<V, I>, Error> {
     let (rows, cols) = (g.rows(), g.cols());
     let nnz128 = g.nnz();
@@ -129,30 +136,65 @@ fn build_generic<V, I: Index>(
         what: "the CSR arrays",
         bytes,
     };
-    let mut indptr: Vec<I> = Vec::new();
-    indptr.try_reserve_exact(rows + 1).map_err(alloc_failed)?;
-    let mut indices: Vec<I> = Vec::new();
-    indices.try_reserve_exact(nnz).map_err(alloc_failed)?;
-    let mut data: Vec<V> = Vec::new();
-    data.try_reserve_exact(nnz).map_err(alloc_failed)?;
+    let mut indptr: Vec<I> = reserve_exact(rows + 1).map_err(alloc_failed)?;
+    let mut indices: Vec<I> = reserve_exact(nnz).map_err(alloc_failed)?;
+    let mut data: Vec<V> = reserve_exact(nnz).map_err(alloc_failed)?;
 
     let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
     let (in_numel, k_numel) = (g.input_numel(), g.kernel_numel());
+    let dil_last = g.dilation()[g.rank() - 1];
+    let offsets = g.tap_offsets();
+    let interior: Vec<_> = (0..g.rank()).map(|d| g.interior(d)).collect();
+    let in_strides = g.input_strides();
+    // Entries are written once each, in order, into the reserved capacity; `filled`
+    // counts them. Slicing panics (it cannot overrun) if the prediction were wrong.
+    let idx_buf = &mut indices.spare_capacity_mut()[..nnz];
+    let val_buf = &mut data.spare_capacity_mut()[..nnz];
+    let mut filled = 0usize;
     indptr.push(I::from_ix(0));
     for o in 0..g.out_channels() {
         let group = o / cout_g;
         g.for_each_output(|_, out| {
+            let is_interior = out.iter().zip(&interior).all(|(o, r)| r.contains(o));
             for ci in 0..cin_g {
                 let col_base = (group * cin_g + ci) * in_numel;
-                let w_base = (o * cin_g + ci) * k_numel;
-                g.for_each_tap(out, |k, i| {
-                    indices.push(I::from_ix(col_base + i));
-                    data.push(value(w_base + k));
+                let w_plane = &w[(o * cin_g + ci) * k_numel..][..k_numel];
+                if is_interior {
+                    let origin = col_base + g.interior_origin(out, &in_strides);
+                    let run = filled..filled + k_numel;
+                    let (cols, vals) = (&mut idx_buf[run.clone()], &mut val_buf[run]);
+                    for (c, &off) in cols.iter_mut().zip(&offsets) {
+                        c.write(I::from_ix(origin + off));
+                    }
+                    for (v, &x) in vals.iter_mut().zip(w_plane) {
+                        v.write(x);
+                    }
+                    filled += k_numel;
+                    continue;
+                }
+                g.for_each_tap_run(out, |k0, i0, len| {
+                    let run = filled..filled + len;
+                    let (cols, vals) = (&mut idx_buf[run.clone()], &mut val_buf[run]);
+                    for (j, c) in cols.iter_mut().enumerate() {
+                        c.write(I::from_ix(col_base + i0 + j * dil_last));
+                    }
+                    for (v, &x) in vals.iter_mut().zip(&w_plane[k0..k0 + len]) {
+                        v.write(x);
+                    }
+                    filled += len;
                 });
             }
-            indptr.push(I::from_ix(indices.len()));
+            indptr.push(I::from_ix(filled));
         });
     }
-    assert_eq!(indices.len(), nnz, "predicted nnz must equal built nnz");
-    Ok(Csr::from_parts_trusted(rows, cols, indptr, indices, data))
+    assert_eq!(filled, nnz, "predicted nnz must equal built nnz");
+    // SAFETY: the first `nnz` slots of both buffers were written above (`filled`
+    // advanced over each run right after writing it, and ended at `nnz`).
+    unsafe {
+        indices.set_len(nnz);
+        data.set_len(nnz);
+    }
+    // SAFETY: each row's columns are `col_base + i0 + j·d`, increasing with the input
+    // channel and the tap order and below `cols`, as for_each_tap_run promises.
+    Ok(unsafe { Csr::from_parts_unchecked(rows, cols, indptr, indices, data) })
 }

@@ -92,7 +92,11 @@ impl<V, I: Index> Csr<V, I> {
     }
 
     /// Makes a matrix from arrays the caller built correctly (checked in debug builds).
-    pub(crate) fn from_parts_trusted(
+    ///
+    /// # Safety
+    /// The arrays must satisfy every invariant [`Csr::try_from_parts`] checks: the
+    /// products index `x` by the stored columns without bounds checks.
+    pub(crate) unsafe fn from_parts_unchecked(
         nrows: usize,
         ncols: usize,
         indptr: Vec<I>,
@@ -102,6 +106,10 @@ impl<V, I: Index> Csr<V, I> {
         debug_assert_eq!(indptr.len(), nrows + 1);
         debug_assert_eq!(indptr[nrows].ix(), indices.len());
         debug_assert!(indices.iter().all(|c| c.ix() < ncols));
+        debug_assert!((0..nrows).all(|r| {
+            let row = &indices[indptr[r].ix()..indptr[r + 1].ix()];
+            row.windows(2).all(|w| w[0] < w[1])
+        }));
         Csr {
             nrows,
             ncols,
@@ -181,30 +189,40 @@ impl<V, I: Index> Csr<V, I> {
     /// The explicit transpose, as a CSR matrix (a counting sort by column: O(nnz)).
     pub fn transpose(&self) -> Csr<V, I>
     where
-        V: Clone,
+        V: Copy,
     {
-        let mut counts = vec![0usize; self.ncols + 1];
+        let nnz = self.nnz();
+        let mut next = vec![0usize; self.ncols + 1];
         for c in &self.indices {
-            counts[c.ix() + 1] += 1;
+            next[c.ix() + 1] += 1;
         }
         for c in 0..self.ncols {
-            counts[c + 1] += counts[c];
+            next[c + 1] += next[c];
         }
-        let indptr: Vec<I> = counts.iter().map(|&v| I::from_ix(v)).collect();
-        let mut next = counts;
-        let mut slots: Vec<Option<(I, V)>> = vec![None; self.nnz()];
+        let indptr: Vec<I> = next.iter().map(|&v| I::from_ix(v)).collect();
+        let mut indices: Vec<I> = Vec::with_capacity(nnz);
+        let mut data: Vec<V> = Vec::with_capacity(nnz);
+        let (idx_buf, val_buf) = (
+            &mut indices.spare_capacity_mut()[..nnz],
+            &mut data.spare_capacity_mut()[..nnz],
+        );
         for r in 0..self.nrows {
             for k in self.row_range(r) {
                 let c = self.indices[k].ix();
-                slots[next[c]] = Some((I::from_ix(r), self.data[k].clone()));
+                idx_buf[next[c]].write(I::from_ix(r));
+                val_buf[next[c]].write(self.data[k]);
                 next[c] += 1;
             }
         }
-        let (indices, data) = slots
-            .into_iter()
-            .map(|s| s.expect("every slot filled"))
-            .unzip();
-        Csr::from_parts_trusted(self.ncols, self.nrows, indptr, indices, data)
+        // SAFETY: column c's entries went to slots indptr[c]..indptr[c+1], one each
+        // (next[c] ran through exactly that range), so all nnz slots are written.
+        unsafe {
+            indices.set_len(nnz);
+            data.set_len(nnz);
+        }
+        // SAFETY: rows were visited in increasing order, so each new row's columns
+        // (the old row indices) increase strictly and are below the old nrows.
+        unsafe { Csr::from_parts_unchecked(self.ncols, self.nrows, indptr, indices, data) }
     }
 
     /// Borrows the arrays as an sprs view (no copy).
@@ -281,12 +299,13 @@ impl<T: Real, I: Index> Csr<T, I> {
 
     #[inline]
     fn mul_one(&self, x: &[T], y: &mut [T]) {
-        let x = &x[..self.ncols];
+        assert_eq!(x.len(), self.ncols);
         for (r, yr) in y.iter_mut().enumerate() {
             let range = self.row_range(r);
             let cols = &self.indices[range.clone()];
             let vals = &self.data[range];
-            *yr = dot_gather(cols, vals, x);
+            // SAFETY: stored columns are < ncols = x.len() (type invariant).
+            *yr = unsafe { dot_gather(cols, vals, x) };
         }
     }
 
@@ -303,7 +322,8 @@ impl<T: Real, I: Index> Csr<T, I> {
             for (r, &yr) in ys.iter().enumerate() {
                 let range = self.row_range(r);
                 for (c, &v) in self.indices[range.clone()].iter().zip(&self.data[range]) {
-                    xs[c.ix()] += v * yr;
+                    // SAFETY: stored columns are < ncols = xs.len() (type invariant).
+                    unsafe { *xs.get_unchecked_mut(c.ix()) += v * yr };
                 }
             }
         }
@@ -321,19 +341,24 @@ impl<T: Real, I: Index> Csr<T, I> {
 }
 
 /// `Σ vals[j]·x[cols[j]]` with four partial sums (the inner loop of every product).
+///
+/// # Safety
+/// Every `cols[j]` must be `< x.len()` (true of a `Csr`'s columns and an `x` of
+/// `ncols` elements).
 #[inline(always)]
-fn dot_gather<T: Real, I: Index>(cols: &[I], vals: &[T], x: &[T]) -> T {
+unsafe fn dot_gather<T: Real, I: Index>(cols: &[I], vals: &[T], x: &[T]) -> T {
+    let at = |c: I| unsafe { *x.get_unchecked(c.ix()) };
     let mut acc = [T::zero(); 4];
     let mut c4 = cols.chunks_exact(4);
     let mut v4 = vals.chunks_exact(4);
     for (c, v) in (&mut c4).zip(&mut v4) {
-        acc[0] += v[0] * x[c[0].ix()];
-        acc[1] += v[1] * x[c[1].ix()];
-        acc[2] += v[2] * x[c[2].ix()];
-        acc[3] += v[3] * x[c[3].ix()];
+        acc[0] += v[0] * at(c[0]);
+        acc[1] += v[1] * at(c[1]);
+        acc[2] += v[2] * at(c[2]);
+        acc[3] += v[3] * at(c[3]);
     }
     for (c, &v) in c4.remainder().iter().zip(v4.remainder()) {
-        acc[0] += v * x[c.ix()];
+        acc[0] += v * at(*c);
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3])
 }

@@ -10,6 +10,7 @@
 //! [`crate::geometry::ConvTransposeGeometry::conv`], computed without forming Cᵀ
 //! ([`Csr::mul_transpose`]); [`Csr::transpose`] forms it when asked.
 
+mod alloc;
 mod budget;
 mod build;
 mod csr;

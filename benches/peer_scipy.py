@@ -1,0 +1,76 @@
+"""SciPy peer timings for the cases of benches/sparse_matrix.rs.
+
+    python benches/peer_scipy.py
+
+Same machine, same session as `cargo bench --bench sparse_matrix`; prints the median
+of repeated runs in milliseconds for each case, under the criterion group names.
+The matrix is the same as convmat's: one channel, 256×256, 5×5 kernel, padding 2,
+rows = output positions, columns = input positions, taps in the padding not stored.
+"""
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import timeit
+
+import numpy as np
+import scipy
+import scipy.sparse as sp
+
+H = W = 256
+K = 5
+P = 2
+
+
+def build_csr(w, dtype, index_dtype=None):
+    """C from COO triplets computed with vectorised NumPy, then COO → CSR."""
+    oy, ox = np.meshgrid(np.arange(H), np.arange(W), indexing="ij")
+    out = (oy * W + ox).ravel()
+    rows, cols, vals = [], [], []
+    for ky in range(K):
+        for kx in range(K):
+            iy = oy.ravel() + ky - P
+            ix = ox.ravel() + kx - P
+            ok = (iy >= 0) & (iy < H) & (ix >= 0) & (ix < W)
+            rows.append(out[ok])
+            cols.append((iy * W + ix)[ok])
+            vals.append(np.full(int(ok.sum()), w[ky, kx], dtype=dtype))
+    rows = np.concatenate(rows)
+    cols = np.concatenate(cols)
+    vals = np.concatenate(vals)
+    return sp.coo_matrix((vals, (rows, cols)), shape=(H * W, H * W)).tocsr()
+
+
+def median_ms(fn, number, repeat=15):
+    times = timeit.repeat(fn, number=number, repeat=repeat)
+    return 1e3 * float(np.median(times)) / number
+
+
+def main():
+    rng = np.random.default_rng(0)
+    w64 = rng.uniform(-1, 1, (K, K))
+    w32 = w64.astype(np.float32)
+    c64 = build_csr(w64, np.float64)
+    c32 = build_csr(w32, np.float32)
+    assert c64.nnz == (256 * 5 - 6) ** 2, c64.nnz
+    x64 = rng.uniform(-1, 1, H * W)
+    x32 = x64.astype(np.float32)
+    y64 = rng.uniform(-1, 1, H * W)
+    ct = c64.T  # a CSC view: no copy
+
+    print(f"scipy {scipy.__version__}, numpy {np.__version__}, index dtype {c64.indices.dtype}, nnz {c64.nnz}")
+    cases = [
+        ("build_C_256_k5/scipy_f64", lambda: build_csr(w64, np.float64), 3),
+        ("build_C_256_k5/scipy_f32", lambda: build_csr(w32, np.float32), 3),
+        ("spmv_C_256_k5_f64/scipy", lambda: c64 @ x64, 50),
+        ("spmv_C_256_k5_f32/scipy", lambda: c32 @ x32, 50),
+        ("spmvT_C_256_k5_f64/scipy", lambda: ct @ y64, 50),
+    ]
+    for name, fn, number in cases:
+        print(f"{name:32s} median {median_ms(fn, number):9.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
