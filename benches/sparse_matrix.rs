@@ -34,6 +34,9 @@ fn build(c: &mut Criterion) {
     group.bench_function("csr_f64_usize", |b| {
         b.iter(|| ConvMatrix::<f64, usize>::build(black_box(&g), black_box(&w64)).unwrap())
     });
+    group.bench_function("csr_f64_u32", |b| {
+        b.iter(|| ConvMatrix::<f64, u32>::build(black_box(&g), black_box(&w64)).unwrap())
+    });
     group.bench_function("csr_f32_u32", |b| {
         b.iter(|| ConvMatrix::<f32, u32>::build(black_box(&g), black_box(&w32)).unwrap())
     });
