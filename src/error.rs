@@ -223,6 +223,21 @@ pub enum Error {
         /// The budget in bytes.
         budget: u64,
     },
+    /// A result tensor that would not fit the memory budget; refused before allocating.
+    #[error(
+        "the {what} of shape {shape} would need {bytes} bytes, over the memory budget of \
+         {budget} bytes (raise it with --max-memory)"
+    )]
+    OutputTooLarge {
+        /// Which tensor.
+        what: &'static str,
+        /// Its shape.
+        shape: String,
+        /// Bytes it would need.
+        bytes: u128,
+        /// The budget in bytes.
+        budget: u64,
+    },
     /// The allocator could not provide memory the budget allowed.
     #[error("could not allocate {bytes} bytes for {what}")]
     AllocationFailed {

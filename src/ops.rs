@@ -9,7 +9,8 @@ use crate::sparse::{BuildOptions, ConvMatrix};
 use crate::Real;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
-/// How a forward convolution is computed.
+/// How a forward convolution is computed. Results, and an explicit matrix where one
+/// is built, must fit the memory budget of the [`BuildOptions`] passed along.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConvMethod {
     /// Direct loops over output positions and taps.
@@ -37,6 +38,34 @@ fn check_bias_of<T: Real>(
 ) -> Result<Option<Vec<T>>, GeometryError> {
     bias.map(|b| check_bias(b.shape(), channels).map(|_| contiguous(b)))
         .transpose()
+}
+
+/// A zeroed buffer for a result of `shape`, refused before allocating when it would
+/// exceed the memory budget.
+fn zeroed_output<T: Real>(shape: &[usize], build: &BuildOptions) -> Result<Vec<T>, Error> {
+    let elements: u128 = shape.iter().map(|&d| d as u128).product();
+    let bytes = elements * std::mem::size_of::<T>() as u128;
+    let budget = build.budget();
+    let refuse = || Error::OutputTooLarge {
+        what: "output",
+        shape: crate::error::shape_str(shape),
+        bytes,
+        budget,
+    };
+    if bytes > budget as u128 {
+        return Err(refuse());
+    }
+    let mut v = Vec::new();
+    v.try_reserve_exact(elements as usize)
+        .map_err(|_| refuse())?;
+    v.resize(elements as usize, T::zero());
+    Ok(v)
+}
+
+fn batched_shape(batch: usize, item_shape: &[usize]) -> Vec<usize> {
+    std::iter::once(batch)
+        .chain(item_shape.iter().copied())
+        .collect()
 }
 
 /// Output array shape: batched iff the input was.
@@ -85,7 +114,7 @@ pub fn conv<T: Real>(
     let batch = g.check_input("input", input.shape())?;
     let bias = check_bias_of(bias.as_ref(), g.out_channels())?;
     let (x, w) = (contiguous(&input), contiguous(&weight));
-    let mut y = vec![T::zero(); batch * g.rows()];
+    let mut y = zeroed_output::<T>(&batched_shape(batch, &g.output_shape()), build)?;
     match method {
         ConvMethod::Direct => direct::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
         ConvMethod::Sparse => {
@@ -126,7 +155,7 @@ pub fn conv_transpose<T: Real>(
     let batch = g.check_output("input", input.shape())?;
     let bias = check_bias_of(bias.as_ref(), t.out_channels())?;
     let (y, w) = (contiguous(&input), contiguous(&weight));
-    let mut x = vec![T::zero(); batch * g.cols()];
+    let mut x = zeroed_output::<T>(&batched_shape(batch, &t.output_shape()), build)?;
     match method {
         ConvTransposeMethod::Scatter => direct::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
         ConvTransposeMethod::Sparse => {

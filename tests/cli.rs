@@ -489,6 +489,10 @@ fn geometry_errors_reach_the_user_with_their_numbers() {
         "36 stored entries",
     );
     conv(&["--padding=-1"], "padding must be");
+    conv(
+        &["--padding", "1000000000", "--max-memory", "1G"],
+        "over the memory budget",
+    );
 
     // output padding, transposed
     let xt = path(&dir, "xt.npy");

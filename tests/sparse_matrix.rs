@@ -160,3 +160,35 @@ fn csr_arrays_from_outside_are_checked() {
         assert!(e.to_string().contains(needle), "{e} lacks {needle}");
     }
 }
+
+#[test]
+fn transposed_convolution_matrix_is_c_transpose_column_by_column() {
+    use convmat::geometry::ConvTransposeGeometry;
+    use convmat::kernels::direct;
+    use convmat::sparse::BuildOptions;
+    // stride 2 with output_padding 1, groups, dilation: the matrix of the transposed
+    // convolution, column j = scatter(e_j), is exactly Cᵀ of its forward convolution
+    let t = ConvTransposeGeometry::builder(&[3, 4], &[3, 2])
+        .channels(4, 2)
+        .groups(2)
+        .stride(&[2, 2])
+        .padding([1, 0])
+        .dilation(&[1, 2])
+        .output_padding(&[1, 1])
+        .build()
+        .unwrap();
+    let w = weights(t.weight_shape().iter().product());
+    let m = ConvMatrix::<f64>::build_transposed(&t, &w, &BuildOptions::default()).unwrap();
+    let (n_in, n_out) = (t.conv().rows(), t.conv().cols());
+    assert_eq!((m.nrows(), m.ncols()), (n_out, n_in));
+    let dense = m.to_dense();
+    for j in 0..n_in {
+        let mut e = vec![0.0; n_in];
+        e[j] = 1.0;
+        let mut col = vec![0.0; n_out];
+        direct::conv_transpose(t.conv(), &e, &w, None, &mut col).unwrap();
+        for i in 0..n_out {
+            assert_eq!(dense[i * n_in + j], col[i], "entry ({i}, {j})");
+        }
+    }
+}
