@@ -118,7 +118,9 @@ fn batches_are_independent_right_hand_sides() {
 fn csr_arrays_from_outside_are_checked() {
     let ok = Csr::<f64>::try_from_parts(2, 3, vec![0, 1, 2], vec![0, 2], vec![1.0, 2.0]);
     assert!(ok.is_ok());
-    let cases: [(usize, Vec<usize>, Vec<usize>, Vec<f64>, &str); 5] = [
+    // (rows, indptr, indices, data, expected message)
+    type Arrays = (usize, Vec<usize>, Vec<usize>, Vec<f64>, &'static str);
+    let cases: [Arrays; 5] = [
         (
             2,
             vec![0, 1],
