@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use convmat::geometry::{parse_dims, ConvOptions, Padding};
+use convmat::sparse::BuildOptions;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -94,6 +95,12 @@ pub struct GeometryArgs {
 }
 
 impl GeometryArgs {
+    pub fn build_options(&self) -> BuildOptions {
+        BuildOptions {
+            max_memory: self.max_memory,
+        }
+    }
+
     pub fn options(&self, output_padding: &[usize]) -> ConvOptions {
         ConvOptions {
             stride: self.stride.0.clone(),

@@ -1,53 +1,125 @@
-//! `convmat conv` and `convmat conv-transpose`.
+//! `convmat conv` and `convmat conv-transpose`: read tensors of one dtype, compute
+//! in that dtype, write the result atomically, print a summary.
 
 use super::args::{ConvArgs, ConvMethodArg, ConvTransposeArgs, ConvTransposeMethodArg};
 use super::{read_same_dtype, Typed};
+use convmat::error::shape_str;
+use convmat::geometry::ConvOptions;
 use convmat::io::write_npy;
 use convmat::ops::{self, ConvMethod, ConvTransposeMethod};
 use convmat::sparse::BuildOptions;
 use convmat::{Error, Real};
-use ndarray::ArrayD;
+use ndarray::{ArrayD, ArrayViewD};
 use std::path::Path;
 
-fn tensors<'a>(
-    input: &'a Path,
-    weight: &'a Path,
-    bias: Option<&'a Path>,
-) -> Vec<(&'static str, &'a Path)> {
-    let mut files = vec![("input", input), ("weight", weight)];
-    if let Some(b) = bias {
-        files.push(("bias", b));
-    }
-    files
+/// An operation on (input, weight, bias) in any element type.
+trait Job {
+    const NAME: &'static str;
+    fn method(&self) -> &'static str;
+    fn run<T: Real>(
+        &self,
+        x: ArrayViewD<'_, T>,
+        w: ArrayViewD<'_, T>,
+        b: Option<ArrayViewD<'_, T>>,
+    ) -> Result<ArrayD<T>, Error>;
 }
 
-fn summary(
-    op: &str,
-    method: &str,
-    dtype: &str,
-    input: &[usize],
-    output: &[usize],
-    path: &Path,
+struct Conv {
+    opts: ConvOptions,
+    method: ConvMethod,
+    build: BuildOptions,
+}
+
+impl Job for Conv {
+    const NAME: &'static str = "conv";
+    fn method(&self) -> &'static str {
+        match self.method {
+            ConvMethod::Direct => "direct",
+            ConvMethod::Sparse => "sparse",
+        }
+    }
+    fn run<T: Real>(
+        &self,
+        x: ArrayViewD<'_, T>,
+        w: ArrayViewD<'_, T>,
+        b: Option<ArrayViewD<'_, T>>,
+    ) -> Result<ArrayD<T>, Error> {
+        ops::conv(x, w, b, &self.opts, self.method, &self.build)
+    }
+}
+
+struct ConvTranspose {
+    opts: ConvOptions,
+    method: ConvTransposeMethod,
+    build: BuildOptions,
+}
+
+impl Job for ConvTranspose {
+    const NAME: &'static str = "conv-transpose";
+    fn method(&self) -> &'static str {
+        match self.method {
+            ConvTransposeMethod::Scatter => "scatter",
+            ConvTransposeMethod::Sparse => "sparse",
+        }
+    }
+    fn run<T: Real>(
+        &self,
+        x: ArrayViewD<'_, T>,
+        w: ArrayViewD<'_, T>,
+        b: Option<ArrayViewD<'_, T>>,
+    ) -> Result<ArrayD<T>, Error> {
+        ops::conv_transpose(x, w, b, &self.opts, self.method, &self.build)
+    }
+}
+
+fn compute<T: Real, J: Job>(
+    job: &J,
+    t: &[ArrayD<T>],
+    out: &Path,
+) -> Result<(Vec<usize>, Vec<usize>), Error> {
+    let result = job.run(t[0].view(), t[1].view(), t.get(2).map(|b| b.view()))?;
+    write_npy(out, &result)?;
+    Ok((t[0].shape().to_vec(), result.shape().to_vec()))
+}
+
+fn execute<J: Job>(
+    job: &J,
+    input: &Path,
+    weight: &Path,
+    bias: Option<&Path>,
+    out: &Path,
     json: bool,
-) {
-    let list = |s: &[usize]| {
-        let p: Vec<String> = s.iter().map(|d| d.to_string()).collect();
-        format!("[{}]", p.join(", "))
+) -> Result<(), Error> {
+    let mut files = vec![("input", input), ("weight", weight)];
+    files.extend(bias.map(|b| ("bias", b)));
+    let (dtype, (i, o)) = match read_same_dtype(&files)? {
+        Typed::F32(t) => (f32::DTYPE, compute(job, &t, out)?),
+        Typed::F64(t) => (f64::DTYPE, compute(job, &t, out)?),
     };
+    let (op, method) = (J::NAME, job.method());
     if json {
         println!(
             "{{\"command\":\"{op}\",\"method\":\"{method}\",\"dtype\":\"{dtype}\",\"input_shape\":{},\"output_shape\":{},\"output\":{:?}}}",
-            list(input),
-            list(output),
-            path.display().to_string()
+            shape_str(&i),
+            shape_str(&o),
+            out.display().to_string()
         );
     } else {
         println!(
             "{op} ({method}, {dtype}): input {} → output {}, written to {}",
-            list(input),
-            list(output),
-            path.display()
+            shape_str(&i),
+            shape_str(&o),
+            out.display()
         );
+    }
+    Ok(())
+}
+
+fn unavailable(method: &str, op: &'static str, available: &'static str) -> Error {
+    Error::MethodUnavailable {
+        method: method.into(),
+        op,
+        available,
     }
 }
 
@@ -55,90 +127,46 @@ pub fn run_conv(a: &ConvArgs) -> Result<(), Error> {
     let method = match a.method {
         ConvMethodArg::Direct => ConvMethod::Direct,
         ConvMethodArg::Sparse => ConvMethod::Sparse,
-        ConvMethodArg::Im2col => {
-            return Err(Error::MethodUnavailable {
-                method: "im2col".into(),
-                op: "conv",
-                available: "sparse, direct",
-            })
-        }
+        ConvMethodArg::Im2col => return Err(unavailable("im2col", "conv", "sparse, direct")),
     };
-    let opts = a.geometry.options(&[0]);
-    let build = BuildOptions {
-        max_memory: a.geometry.max_memory,
+    let job = Conv {
+        opts: a.geometry.options(&[0]),
+        method,
+        build: a.geometry.build_options(),
     };
-    fn go<T: Real>(
-        t: Vec<ArrayD<T>>,
-        opts: &convmat::geometry::ConvOptions,
-        method: ConvMethod,
-        build: &BuildOptions,
-        out: &Path,
-    ) -> Result<(Vec<usize>, Vec<usize>), Error> {
-        let y = ops::conv(
-            t[0].view(),
-            t[1].view(),
-            t.get(2).map(|b| b.view()),
-            opts,
-            method,
-            build,
-        )?;
-        write_npy(out, &y)?;
-        Ok((t[0].shape().to_vec(), y.shape().to_vec()))
-    }
-    let files = tensors(&a.input, &a.weight, a.bias.as_deref());
-    let (dtype, (i, o)) = match read_same_dtype(&files)? {
-        Typed::F32(t) => (f32::DTYPE, go(t, &opts, method, &build, &a.output)?),
-        Typed::F64(t) => (f64::DTYPE, go(t, &opts, method, &build, &a.output)?),
-    };
-    let name = format!("{:?}", a.method).to_lowercase();
-    summary("conv", &name, dtype, &i, &o, &a.output, a.json);
-    Ok(())
+    execute(
+        &job,
+        &a.input,
+        &a.weight,
+        a.bias.as_deref(),
+        &a.output,
+        a.json,
+    )
 }
 
 pub fn run_conv_transpose(a: &ConvTransposeArgs) -> Result<(), Error> {
+    let available = "sparse, scatter";
     let method = match a.method {
         ConvTransposeMethodArg::Scatter => ConvTransposeMethod::Scatter,
         ConvTransposeMethodArg::Sparse => ConvTransposeMethod::Sparse,
-        other => {
-            return Err(Error::MethodUnavailable {
-                method: match other {
-                    ConvTransposeMethodArg::Col2im => "col2im",
-                    _ => "zero-insert",
-                }
-                .into(),
-                op: "conv-transpose",
-                available: "sparse, scatter",
-            })
+        ConvTransposeMethodArg::Col2im => {
+            return Err(unavailable("col2im", "conv-transpose", available))
+        }
+        ConvTransposeMethodArg::ZeroInsert => {
+            return Err(unavailable("zero-insert", "conv-transpose", available))
         }
     };
-    let opts = a.geometry.options(&a.output_padding.0);
-    let build = BuildOptions {
-        max_memory: a.geometry.max_memory,
+    let job = ConvTranspose {
+        opts: a.geometry.options(&a.output_padding.0),
+        method,
+        build: a.geometry.build_options(),
     };
-    fn go<T: Real>(
-        t: Vec<ArrayD<T>>,
-        opts: &convmat::geometry::ConvOptions,
-        method: ConvTransposeMethod,
-        build: &BuildOptions,
-        out: &Path,
-    ) -> Result<(Vec<usize>, Vec<usize>), Error> {
-        let x = ops::conv_transpose(
-            t[0].view(),
-            t[1].view(),
-            t.get(2).map(|b| b.view()),
-            opts,
-            method,
-            build,
-        )?;
-        write_npy(out, &x)?;
-        Ok((t[0].shape().to_vec(), x.shape().to_vec()))
-    }
-    let files = tensors(&a.input, &a.weight, a.bias.as_deref());
-    let (dtype, (i, o)) = match read_same_dtype(&files)? {
-        Typed::F32(t) => (f32::DTYPE, go(t, &opts, method, &build, &a.output)?),
-        Typed::F64(t) => (f64::DTYPE, go(t, &opts, method, &build, &a.output)?),
-    };
-    let name = format!("{:?}", a.method).to_lowercase();
-    summary("conv-transpose", &name, dtype, &i, &o, &a.output, a.json);
-    Ok(())
+    execute(
+        &job,
+        &a.input,
+        &a.weight,
+        a.bias.as_deref(),
+        &a.output,
+        a.json,
+    )
 }

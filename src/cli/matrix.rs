@@ -4,7 +4,7 @@ use super::args::{Format, MatrixArgs};
 use convmat::error::shape_str;
 use convmat::geometry::{ConvGeometry, MAX_RANK};
 use convmat::io::{mtx, print, read_tensor, write_atomic, Tensor};
-use convmat::sparse::{BuildOptions, ConvMatrix, Csr, TapLabel};
+use convmat::sparse::{ConvMatrix, Csr, TapLabel};
 use convmat::{Error, GeometryError, Real};
 use std::io::Write;
 
@@ -121,9 +121,7 @@ pub fn run(a: &MatrixArgs) -> Result<(), Error> {
     if matches!(format, Format::Pretty | Format::Symbolic) {
         print::check_printable(rows, cols)?;
     }
-    let build = BuildOptions {
-        max_memory: a.geometry.max_memory,
-    };
+    let build = a.geometry.build_options();
     let header = describe(&g, a.transpose, g.nnz());
     let orient = |c: Csr<TapLabel>| if a.transpose { c.transpose() } else { c };
     let single = g.in_channels() == 1 && g.out_channels() == 1;

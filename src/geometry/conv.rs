@@ -1,4 +1,4 @@
-//! The validated convolution geometry and its tap tables.
+//! The validated convolution geometry and the taps of each output position.
 
 use super::{
     checked_product, conv_output_len, dilated_kernel_len, per_dim, require_positive,

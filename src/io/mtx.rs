@@ -122,8 +122,8 @@ pub fn read<T: Real>(text: &str, source: &str) -> Result<Csr<T>, Error> {
     }
     if triplets.len() != nnz {
         return Err(fail(
-            0,
-            format!("header says {nnz} entries, found {}", triplets.len()),
+            n,
+            format!("size line says {nnz} entries, found {}", triplets.len()),
         ));
     }
     Ok(from_triplets(nrows, ncols, triplets))

@@ -1,4 +1,4 @@
-//! Matrix-free convolution kernels. Each reads the geometry's tap tables; none
+//! Matrix-free convolution kernels. Each reads the geometry's tap ranges; none
 //! re-derives shape arithmetic.
 //!
 //! Buffers are flat, row-major, batch-major: an input batch is `N` items of

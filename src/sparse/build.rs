@@ -1,4 +1,4 @@
-//! Building the convolution matrix C in one pass over the geometry's tap tables.
+//! Building the convolution matrix C in one pass over the geometry's tap ranges.
 
 use super::alloc::reserve_exact;
 use super::budget::{check_budget, predicted_bytes};
