@@ -297,15 +297,36 @@ impl<T: Real, I: Index> Csr<T, I> {
         Ok(())
     }
 
+    /// One product `y = A·x`: a single walk over the stored entries with four
+    /// partial sums per row (rows of a convolution matrix are short, so no per-row
+    /// slices are made).
     #[inline]
     fn mul_one(&self, x: &[T], y: &mut [T]) {
         assert_eq!(x.len(), self.ncols);
+        assert_eq!(y.len(), self.nrows);
+        let (cols, vals) = (&self.indices[..], &self.data[..]);
+        // SAFETY (all unchecked reads below): indptr is non-decreasing and ends at
+        // nnz = cols.len() = vals.len(), so every k < end is in bounds; stored
+        // columns are < ncols = x.len(). These are Csr's invariants.
+        let at = |k: usize| unsafe {
+            *vals.get_unchecked(k) * *x.get_unchecked(cols.get_unchecked(k).ix())
+        };
+        let mut k = self.indptr[0].ix();
         for (r, yr) in y.iter_mut().enumerate() {
-            let range = self.row_range(r);
-            let cols = &self.indices[range.clone()];
-            let vals = &self.data[range];
-            // SAFETY: stored columns are < ncols = x.len() (type invariant).
-            *yr = unsafe { dot_gather(cols, vals, x) };
+            let end = self.indptr[r + 1].ix();
+            let mut acc = [T::zero(); 4];
+            while k + 4 <= end {
+                acc[0] += at(k);
+                acc[1] += at(k + 1);
+                acc[2] += at(k + 2);
+                acc[3] += at(k + 3);
+                k += 4;
+            }
+            while k < end {
+                acc[0] += at(k);
+                k += 1;
+            }
+            *yr = (acc[0] + acc[1]) + (acc[2] + acc[3]);
         }
     }
 
@@ -338,27 +359,4 @@ impl<T: Real, I: Index> Csr<T, I> {
         }
         dense
     }
-}
-
-/// `Σ vals[j]·x[cols[j]]` with four partial sums (the inner loop of every product).
-///
-/// # Safety
-/// Every `cols[j]` must be `< x.len()` (true of a `Csr`'s columns and an `x` of
-/// `ncols` elements).
-#[inline(always)]
-unsafe fn dot_gather<T: Real, I: Index>(cols: &[I], vals: &[T], x: &[T]) -> T {
-    let at = |c: I| unsafe { *x.get_unchecked(c.ix()) };
-    let mut acc = [T::zero(); 4];
-    let mut c4 = cols.chunks_exact(4);
-    let mut v4 = vals.chunks_exact(4);
-    for (c, v) in (&mut c4).zip(&mut v4) {
-        acc[0] += v[0] * at(c[0]);
-        acc[1] += v[1] * at(c[1]);
-        acc[2] += v[2] * at(c[2]);
-        acc[3] += v[3] * at(c[3]);
-    }
-    for (c, &v) in c4.remainder().iter().zip(v4.remainder()) {
-        acc[0] += v * at(*c);
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
