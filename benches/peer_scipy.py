@@ -48,7 +48,8 @@ def median_ms(fn, number, repeat=15):
     return 1e3 * float(np.median(times)) / number
 
 
-def main():
+def measure():
+    """Median milliseconds per case, keyed by criterion group name."""
     rng = np.random.default_rng(0)
     w64 = rng.uniform(-1, 1, (K, K))
     w32 = w64.astype(np.float32)
@@ -60,7 +61,6 @@ def main():
     y64 = rng.uniform(-1, 1, H * W)
     ct = c64.T  # a CSC view: no copy
 
-    print(f"scipy {scipy.__version__}, numpy {np.__version__}, index dtype {c64.indices.dtype}, nnz {c64.nnz}")
     cases = [
         ("build_C_256_k5/scipy_f64", lambda: build_csr(w64, np.float64), 3),
         ("build_C_256_k5/scipy_f32", lambda: build_csr(w32, np.float32), 3),
@@ -68,9 +68,14 @@ def main():
         ("spmv_C_256_k5_f32/scipy", lambda: c32 @ x32, 50),
         ("spmvT_C_256_k5_f64/scipy", lambda: ct @ y64, 50),
     ]
-    for name, fn, number in cases:
-        print(f"{name:32s} median {median_ms(fn, number):9.3f} ms")
+    return {name: median_ms(fn, number) for name, fn, number in cases}
+
+
+def describe():
+    return f"scipy {scipy.__version__}, numpy {np.__version__}"
 
 
 if __name__ == "__main__":
-    main()
+    print(describe())
+    for name, ms in measure().items():
+        print(f"{name:32s} median {ms:9.3f} ms")

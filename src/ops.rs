@@ -15,7 +15,8 @@ use ndarray::{ArrayD, ArrayViewD, IxDyn};
 pub enum ConvMethod {
     /// Direct loops over output positions and taps.
     Direct,
-    /// Build the explicit matrix C, then `C·x` per batch item.
+    /// Build the explicit matrix C (32-bit indices where they suffice), then `C·x`
+    /// per batch item.
     Sparse,
 }
 
@@ -118,8 +119,11 @@ pub fn conv<T: Real>(
     match method {
         ConvMethod::Direct => direct::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
         ConvMethod::Sparse => {
-            let c = ConvMatrix::<T>::build_with_options(&g, &w, build)?;
-            c.mul_vec(&x, &mut y)?;
+            if fits_u32(&g) {
+                ConvMatrix::<T, u32>::build_with_options(&g, &w, build)?.mul_vec(&x, &mut y)?;
+            } else {
+                ConvMatrix::<T>::build_with_options(&g, &w, build)?.mul_vec(&x, &mut y)?;
+            }
             add_channel_bias(&mut y, bias.as_deref(), g.output_numel());
         }
     }
@@ -159,12 +163,23 @@ pub fn conv_transpose<T: Real>(
     match method {
         ConvTransposeMethod::Scatter => direct::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
         ConvTransposeMethod::Sparse => {
-            let c = ConvMatrix::<T>::build_with_options(g, &w, build)?;
-            c.mul_transpose(&y, &mut x)?;
+            if fits_u32(g) {
+                ConvMatrix::<T, u32>::build_with_options(g, &w, build)?
+                    .mul_transpose(&y, &mut x)?;
+            } else {
+                ConvMatrix::<T>::build_with_options(g, &w, build)?.mul_transpose(&y, &mut x)?;
+            }
             add_channel_bias(&mut x, bias.as_deref(), g.input_numel());
         }
     }
     Ok(output_array(batched, batch, &t.output_shape(), x))
+}
+
+/// Whether C can be indexed with 32-bit integers: then it is, as SciPy does — a
+/// quarter less memory traffic per stored entry in f64, a third in f32.
+fn fits_u32(g: &ConvGeometry) -> bool {
+    let max = u32::MAX as u128;
+    g.nnz() <= max && g.rows() as u128 <= max && g.cols() as u128 <= max
 }
 
 /// Adds `bias[c]` to every element of channel plane `c` (planes of `plane` elements,

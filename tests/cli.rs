@@ -795,3 +795,29 @@ fn a_failed_run_leaves_an_existing_output_untouched() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read(&y).unwrap(), b"previous");
 }
+
+#[test]
+fn transposing_needs_room_for_c_and_its_transpose_at_once() {
+    let dir = workdir();
+    let out = path(&dir, "Ct.mtx");
+    // one pattern matrix: 6451600·(24 + 8) + 258065·8 = 208515720 bytes fits 300M;
+    // C and Cᵀ side by side, 417031440 bytes, do not
+    let base = [
+        "matrix",
+        "--input-size",
+        "512,512",
+        "--kernel-size",
+        "5,5",
+        "--format",
+        "mtx",
+        "--max-memory",
+        "300M",
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--transpose", "--output", s(&out)]);
+    fails(
+        &args,
+        "6451600 stored entries needing 417031440 bytes",
+        Some(&out),
+    );
+}

@@ -4,7 +4,7 @@ use super::args::{Format, MatrixArgs};
 use convmat::error::shape_str;
 use convmat::geometry::{ConvGeometry, MAX_RANK};
 use convmat::io::{mtx, print, read_tensor, write_atomic, Tensor};
-use convmat::sparse::{ConvMatrix, Csr, TapLabel};
+use convmat::sparse::{check_room_for_transpose, ConvMatrix, Csr, TapLabel};
 use convmat::{Error, GeometryError, Real};
 use std::io::Write;
 
@@ -122,6 +122,18 @@ pub fn run(a: &MatrixArgs) -> Result<(), Error> {
         print::check_printable(rows, cols)?;
     }
     let build = a.geometry.build_options();
+    if a.transpose {
+        // Cᵀ is formed from C: both must fit at once
+        match (&weight, format) {
+            (Some(Tensor::F32(_)), f) if f != Format::Symbolic => {
+                check_room_for_transpose::<f32, usize>(&g, &build)?
+            }
+            (Some(Tensor::F64(_)), f) if f != Format::Symbolic => {
+                check_room_for_transpose::<f64, usize>(&g, &build)?
+            }
+            _ => check_room_for_transpose::<TapLabel, usize>(&g, &build)?,
+        }
+    }
     let header = describe(&g, a.transpose, g.nnz());
     let orient = |c: Csr<TapLabel>| if a.transpose { c.transpose() } else { c };
     let single = g.in_channels() == 1 && g.out_channels() == 1;

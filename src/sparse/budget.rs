@@ -47,7 +47,14 @@ pub fn predicted_bytes(rows: usize, nnz: u128, value_bytes: usize, index_bytes: 
 }
 
 /// Refuses a matrix whose predicted bytes exceed the budget.
-pub(crate) fn check_budget(
+///
+/// ```
+/// use convmat::sparse::{check_budget, BuildOptions};
+/// let opts = BuildOptions { max_memory: Some(1000) };
+/// assert!(check_budget(4, 16, 36, 616, &opts).is_ok());
+/// assert!(check_budget(4, 16, 36, 1616, &opts).is_err());
+/// ```
+pub fn check_budget(
     rows: usize,
     cols: usize,
     nnz: u128,

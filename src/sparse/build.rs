@@ -69,12 +69,14 @@ impl<T: Real, I: Index> Csr<T, I> {
 
     /// Builds the matrix of the transposed convolution `t` explicitly: Cᵀ for the
     /// forward geometry `t.conv()` with the same weight tensor
-    /// (`(C_in, C_out/groups, k…)` in the transposed convolution's terms).
+    /// (`(C_in, C_out/groups, k…)` in the transposed convolution's terms). C and Cᵀ
+    /// exist side by side for a moment, so both must fit the budget.
     pub fn build_transposed(
         t: &ConvTransposeGeometry,
         w: &[T],
         opts: &BuildOptions,
     ) -> Result<Self, Error> {
+        check_room_for_transpose::<T, I>(t.conv(), opts)?;
         Ok(Self::build_with_options(t.conv(), w, opts)?.transpose())
     }
 }
@@ -101,6 +103,21 @@ impl<I: Index> Csr<TapLabel, I> {
             .collect();
         build_generic(g, opts, &labels)
     }
+}
+
+/// Refuses a request to build C and then its transpose when the two would not fit
+/// the budget together.
+pub fn check_room_for_transpose<V, I: Index>(
+    g: &ConvGeometry,
+    opts: &BuildOptions,
+) -> Result<(), Error> {
+    let one = predicted_bytes(
+        g.rows(),
+        g.nnz(),
+        std::mem::size_of::<V>(),
+        std::mem::size_of::<I>(),
+    );
+    check_budget(g.rows(), g.cols(), g.nnz(), 2 * one, opts)
 }
 
 /// One pass over rows; each entry's value is copied from `w` (laid out like the

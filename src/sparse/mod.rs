@@ -16,7 +16,7 @@ mod build;
 mod csr;
 mod index;
 
-pub use budget::{default_memory_budget, predicted_bytes, BuildOptions};
-pub use build::{ConvMatrix, TapLabel};
+pub use budget::{check_budget, default_memory_budget, predicted_bytes, BuildOptions};
+pub use build::{check_room_for_transpose, ConvMatrix, TapLabel};
 pub use csr::Csr;
 pub use index::Index;
