@@ -57,6 +57,13 @@ fn fails(args: &[&str], needle: &str, output: Option<&Path>) {
     let out = convmat().args(args).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{args:?}: stderr {stderr}");
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "{args:?}: not one line: {stderr}"
+    );
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
     assert!(
         stderr.contains(needle),
         "{args:?}: stderr {stderr:?} lacks {needle:?}"
@@ -794,6 +801,38 @@ fn a_failed_run_leaves_an_existing_output_untouched() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read(&y).unwrap(), b"previous");
+}
+
+#[test]
+fn zero_kernel_size_is_refused() {
+    fails(
+        &["matrix", "--input-size", "4,4", "--kernel-size", "3,0"],
+        "kernel size must be positive, got [3, 0]",
+        None,
+    );
+}
+
+#[test]
+fn usage_errors_are_one_line_with_status_2() {
+    fails(
+        &["conv", "--input", "x.npy"],
+        "required arguments were not provided",
+        None,
+    );
+    fails(&["frobnicate"], "unrecognized subcommand", None);
+    fails(
+        &[
+            "matrix",
+            "--input-size",
+            "4,4",
+            "--kernel-size",
+            "3,3",
+            "--format",
+            "png",
+        ],
+        "invalid value 'png'",
+        None,
+    );
 }
 
 #[test]

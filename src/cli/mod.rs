@@ -13,7 +13,25 @@ use ndarray::ArrayD;
 use std::path::Path;
 
 pub fn run() -> Result<(), Error> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print and exit 0 as clap does
+        Err(e) if !e.use_stderr() => e.exit(),
+        // a usage error: its message on one line (clap adds usage lines after a blank)
+        Err(e) => {
+            let text = e.render().to_string();
+            let message: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let message = message.join(" ");
+            return Err(Error::Invalid(format!(
+                "{} (see --help)",
+                message.trim_start_matches("error: ")
+            )));
+        }
+    };
     match cli.command {
         Command::Matrix(a) => matrix::run(&a),
         Command::Conv(a) => conv::run_conv(&a),
