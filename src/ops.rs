@@ -29,15 +29,19 @@ pub enum ConvTransposeMethod {
     Sparse,
 }
 
-fn contiguous<T: Real>(a: &ArrayViewD<'_, T>) -> Vec<T> {
-    a.iter().copied().collect()
+/// The elements in row-major order: borrowed when the array already is, else copied.
+fn contiguous<'a, T: Real>(a: &'a ArrayViewD<'_, T>) -> std::borrow::Cow<'a, [T]> {
+    match a.as_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(a.iter().copied().collect()),
+    }
 }
 
 fn check_bias_of<T: Real>(
     bias: Option<&ArrayViewD<'_, T>>,
     channels: usize,
 ) -> Result<Option<Vec<T>>, GeometryError> {
-    bias.map(|b| check_bias(b.shape(), channels).map(|_| contiguous(b)))
+    bias.map(|b| check_bias(b.shape(), channels).map(|_| contiguous(b).into_owned()))
         .transpose()
 }
 
@@ -76,10 +80,8 @@ fn output_array<T: Real>(
     item_shape: &[usize],
     data: Vec<T>,
 ) -> ArrayD<T> {
-    let shape: Vec<usize> = if batched {
-        std::iter::once(batch)
-            .chain(item_shape.iter().copied())
-            .collect()
+    let shape = if batched {
+        batched_shape(batch, item_shape)
     } else {
         item_shape.to_vec()
     };
