@@ -708,6 +708,19 @@ impl ConvGeometry {
         check_batched(name, shape, &self.output_shape())
     }
 
+    /// Checks that a flat weight buffer has the element count of
+    /// [`ConvGeometry::weight_shape`].
+    pub fn check_weight_len(&self, len: usize) -> Result<(), GeometryError> {
+        let expected = self.weight_shape();
+        if len != expected.iter().product::<usize>() {
+            return Err(GeometryError::WeightShape {
+                expected: shape_str(&expected),
+                got: format!("{len} elements"),
+            });
+        }
+        Ok(())
+    }
+
     /// Checks a weight shape against [`ConvGeometry::weight_shape`].
     pub fn check_weight(&self, shape: &[usize]) -> Result<(), GeometryError> {
         let expected = self.weight_shape();

@@ -14,13 +14,7 @@ fn check_weight_bias<T>(
     bias: Option<&[T]>,
     bias_channels: usize,
 ) -> Result<(), GeometryError> {
-    let expected = g.weight_shape();
-    if w.len() != expected.iter().product::<usize>() {
-        return Err(GeometryError::WeightShape {
-            expected: crate::error::shape_str(&expected),
-            got: format!("{} elements", w.len()),
-        });
-    }
+    g.check_weight_len(w.len())?;
     if let Some(b) = bias {
         crate::geometry::check_bias(&[b.len()], bias_channels)?;
     }

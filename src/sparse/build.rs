@@ -3,7 +3,7 @@
 use super::alloc::reserve_exact;
 use super::budget::{check_budget, predicted_bytes};
 use super::{BuildOptions, Csr, Index};
-use crate::error::{shape_str, Error, GeometryError};
+use crate::error::{Error, GeometryError};
 use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
 use crate::Real;
 
@@ -56,14 +56,7 @@ impl<T: Real, I: Index> Csr<T, I> {
         w: &[T],
         opts: &BuildOptions,
     ) -> Result<Self, Error> {
-        let expected = g.weight_shape();
-        if w.len() != expected.iter().product::<usize>() {
-            return Err(GeometryError::WeightShape {
-                expected: shape_str(&expected),
-                got: format!("{} elements", w.len()),
-            }
-            .into());
-        }
+        g.check_weight_len(w.len())?;
         build_generic(g, opts, w)
     }
 
