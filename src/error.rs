@@ -270,16 +270,6 @@ pub enum Error {
         /// Its dtype.
         second: &'static str,
     },
-    /// A method that this version does not provide yet.
-    #[error("method '{method}' is not available yet for {op} (available: {available})")]
-    MethodUnavailable {
-        /// The method asked for.
-        method: String,
-        /// The operation.
-        op: &'static str,
-        /// What is available.
-        available: &'static str,
-    },
     /// A dense rendering that would be unreadably large.
     #[error(
         "a dense print of the {rows}×{cols} matrix would be unreadable (limit {max_rows} rows × {max_cols} columns); \

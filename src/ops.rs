@@ -4,7 +4,7 @@
 
 use crate::error::{Error, GeometryError};
 use crate::geometry::{check_bias, ConvGeometry, ConvOptions, ConvTransposeGeometry};
-use crate::kernels::direct;
+use crate::kernels::{direct, im2col, unfold as patches, zero_insert};
 use crate::sparse::{BuildOptions, ConvMatrix};
 use crate::Real;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
@@ -18,6 +18,8 @@ pub enum ConvMethod {
     /// Build the explicit matrix C (32-bit indices where they suffice), then `C·x`
     /// per batch item.
     Sparse,
+    /// im2col + GEMM, tile by tile (see [`crate::kernels::im2col`]).
+    Im2col,
 }
 
 /// How a transposed convolution is computed.
@@ -27,6 +29,35 @@ pub enum ConvTransposeMethod {
     Scatter,
     /// Build C for the forward geometry, then `Cᵀ·y` per batch item (Cᵀ not formed).
     Sparse,
+    /// GEMM `Wᵀ·Y`, then col2im (see [`crate::kernels::im2col`]).
+    Col2im,
+    /// Zero insertion + stride-1 convolution with the flipped kernel (see
+    /// [`crate::kernels::zero_insert`]).
+    ZeroInsert,
+}
+
+/// The elements in row-major order: borrowed when the array already is, else copied.
+impl ConvMethod {
+    /// The method's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConvMethod::Direct => "direct",
+            ConvMethod::Sparse => "sparse",
+            ConvMethod::Im2col => "im2col",
+        }
+    }
+}
+
+impl ConvTransposeMethod {
+    /// The method's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConvTransposeMethod::Scatter => "scatter",
+            ConvTransposeMethod::Sparse => "sparse",
+            ConvTransposeMethod::Col2im => "col2im",
+            ConvTransposeMethod::ZeroInsert => "zero-insert",
+        }
+    }
 }
 
 /// The elements in row-major order: borrowed when the array already is, else copied.
@@ -120,6 +151,7 @@ pub fn conv<T: Real>(
     let mut y = zeroed_output::<T>(&batched_shape(batch, &g.output_shape()), build)?;
     match method {
         ConvMethod::Direct => direct::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
+        ConvMethod::Im2col => im2col::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
         ConvMethod::Sparse => {
             if fits_u32(&g) {
                 ConvMatrix::<T, u32>::build_with_options(&g, &w, build)?.mul_vec(&x, &mut y)?;
@@ -164,6 +196,10 @@ pub fn conv_transpose<T: Real>(
     let mut x = zeroed_output::<T>(&batched_shape(batch, &t.output_shape()), build)?;
     match method {
         ConvTransposeMethod::Scatter => direct::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
+        ConvTransposeMethod::Col2im => im2col::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
+        ConvTransposeMethod::ZeroInsert => {
+            zero_insert::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?
+        }
         ConvTransposeMethod::Sparse => {
             if fits_u32(g) {
                 ConvMatrix::<T, u32>::build_with_options(g, &w, build)?
@@ -192,5 +228,127 @@ pub(crate) fn add_channel_bias<T: Real>(out: &mut [T], bias: Option<&[T]>, plane
             let v = b[i % b.len()];
             chunk.iter_mut().for_each(|e| *e += v);
         }
+    }
+}
+
+/// The geometry of `F.unfold` / `F.fold`: channels `channels`, spatial `size`.
+fn patch_geometry(
+    channels: usize,
+    size: &[usize],
+    kernel_size: &[usize],
+    opts: &ConvOptions,
+) -> Result<ConvGeometry, GeometryError> {
+    let rank = size.len();
+    let kernel = crate::geometry::per_dim("kernel_size", kernel_size, rank)?;
+    ConvGeometry::builder(size, &kernel)
+        .channels(channels, 1)
+        .stride(&opts.stride)
+        .padding(opts.padding.clone())
+        .dilation(&opts.dilation)
+        .build()
+}
+
+/// `F.unfold(input, kernel_size, dilation, padding, stride)` for any spatial rank:
+/// `(N, C, I…)` or `(C, I…)` → `(N, C·∏k, L)` or `(C·∏k, L)`, channel varying
+/// slowest, `L` the number of sliding blocks. `kernel_size` has one value per
+/// spatial dimension — its length sets the rank (PyTorch's unfold is 2-D only).
+/// `opts.groups` and `opts.output_padding` are not used.
+///
+/// ```
+/// use convmat::geometry::ConvOptions;
+/// use ndarray::{ArrayD, IxDyn};
+/// let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 3, 3]), (0..9).map(f64::from).collect()).unwrap();
+/// let cols = convmat::ops::unfold(x.view(), &[2, 2], &ConvOptions::default()).unwrap();
+/// assert_eq!(cols.shape(), &[1, 4, 4]);
+/// assert_eq!(cols.as_slice().unwrap()[..4], [0.0, 1.0, 3.0, 4.0]); // tap (0,0) of each block
+/// ```
+pub fn unfold<T: Real>(
+    input: ArrayViewD<'_, T>,
+    kernel_size: &[usize],
+    opts: &ConvOptions,
+) -> Result<ArrayD<T>, Error> {
+    let (batched, batch, channels, size) = split_batch(input.shape(), kernel_size.len())?;
+    let g = patch_geometry(channels, size, kernel_size, opts)?;
+    let item = [g.in_channels() * g.kernel_numel(), g.output_numel()];
+    let mut cols = zeroed_output::<T>(&batched_shape(batch, &item), &BuildOptions::default())?;
+    patches::unfold(&g, &contiguous(&input), &mut cols)?;
+    Ok(output_array(batched, batch, &item, cols))
+}
+
+/// `F.fold(input, output_size, kernel_size, dilation, padding, stride)` for any
+/// spatial rank: `(N, C·∏k, L)` or `(C·∏k, L)` → `(N, C, output_size…)`, summing
+/// overlapping entries. The adjoint of [`unfold`]. `output_size` sets the rank;
+/// `kernel_size` holds one value or one per spatial dimension.
+///
+/// ```
+/// use convmat::geometry::ConvOptions;
+/// use ndarray::{ArrayD, IxDyn};
+/// let cols = ArrayD::from_elem(IxDyn(&[1, 4, 4]), 1.0f32);
+/// let x = convmat::ops::fold(cols.view(), &[3, 3], &[2], &ConvOptions::default()).unwrap();
+/// assert_eq!(x.shape(), &[1, 1, 3, 3]);
+/// assert_eq!(x[[0, 0, 1, 1]], 4.0); // the centre is in all four blocks
+/// ```
+pub fn fold<T: Real>(
+    input: ArrayViewD<'_, T>,
+    output_size: &[usize],
+    kernel_size: &[usize],
+    opts: &ConvOptions,
+) -> Result<ArrayD<T>, Error> {
+    let shape = input.shape();
+    let (batched, batch, rows, blocks) = match shape.len() {
+        3 => (true, shape[0], shape[1], shape[2]),
+        2 => (false, 1, shape[0], shape[1]),
+        _ => {
+            return Err(Error::Invalid(format!(
+                "fold expects a 2-D (unbatched) or 3-D (batched) input, got shape {}",
+                crate::error::shape_str(shape)
+            )))
+        }
+    };
+    let kernel = crate::geometry::per_dim("kernel_size", kernel_size, output_size.len())?;
+    let k_numel: usize = kernel.iter().product();
+    if k_numel == 0 || rows % k_numel != 0 {
+        return Err(Error::Invalid(format!(
+            "Expected size of input's dimension 1 to be divisible by the product of kernel_size, \
+             but got input.size(1)={rows} and kernel_size={}",
+            crate::error::shape_str(&kernel)
+        )));
+    }
+    let g = patch_geometry(rows / k_numel, output_size, &kernel, opts)?;
+    if blocks != g.output_numel() {
+        return Err(Error::Invalid(format!(
+            "Given output_size={}, kernel_size={}, expected size of input's dimension 2 to match \
+             the calculated number of sliding blocks {} = {}, but got input.size(2)={blocks}",
+            crate::error::shape_str(output_size),
+            crate::error::shape_str(&kernel),
+            g.output_size()
+                .iter()
+                .map(|o| o.to_string())
+                .collect::<Vec<_>>()
+                .join(" * "),
+            g.output_numel()
+        )));
+    }
+    let mut x = zeroed_output::<T>(
+        &batched_shape(batch, &g.input_shape()),
+        &BuildOptions::default(),
+    )?;
+    patches::fold(&g, &contiguous(&input), &mut x)?;
+    Ok(output_array(batched, batch, &g.input_shape(), x))
+}
+
+/// `(batched, N, C, spatial)` of a `(N, C, I…)` or `(C, I…)` shape of spatial rank
+/// `rank`.
+fn split_batch(shape: &[usize], rank: usize) -> Result<(bool, usize, usize, &[usize]), Error> {
+    if shape.len() == rank + 2 {
+        Ok((true, shape[0], shape[1], &shape[2..]))
+    } else if shape.len() == rank + 1 {
+        Ok((false, 1, shape[0], &shape[1..]))
+    } else {
+        Err(GeometryError::InputRank {
+            rank,
+            got: crate::error::shape_str(shape),
+        }
+        .into())
     }
 }

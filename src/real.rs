@@ -45,9 +45,46 @@ pub trait Real:
     fn from_f64(v: f64) -> Self;
     /// Converts to `f64` exactly.
     fn as_f64(self) -> f64;
+
+    /// `C ← A·B + β·C` through matrixmultiply, with element strides for every
+    /// matrix (row stride, column stride). Use the checked wrapper
+    /// `kernels::gemm::gemm`.
+    ///
+    /// # Safety
+    /// Every index the strides reach for the given sizes must lie inside the
+    /// buffers behind the pointers.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm_raw(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: *const Self,
+        a_strides: (isize, isize),
+        b: *const Self,
+        b_strides: (isize, isize),
+        beta: Self,
+        c: *mut Self,
+        c_strides: (isize, isize),
+    );
 }
 
 impl Real for f32 {
+    unsafe fn gemm_raw(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: *const Self,
+        (rsa, csa): (isize, isize),
+        b: *const Self,
+        (rsb, csb): (isize, isize),
+        beta: Self,
+        c: *mut Self,
+        (rsc, csc): (isize, isize),
+    ) {
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { matrixmultiply::sgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+    }
     const DTYPE: &'static str = "float32";
     fn from_f64(v: f64) -> Self {
         v as f32
@@ -58,6 +95,21 @@ impl Real for f32 {
 }
 
 impl Real for f64 {
+    unsafe fn gemm_raw(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: *const Self,
+        (rsa, csa): (isize, isize),
+        b: *const Self,
+        (rsb, csb): (isize, isize),
+        beta: Self,
+        c: *mut Self,
+        (rsc, csc): (isize, isize),
+    ) {
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { matrixmultiply::dgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+    }
     const DTYPE: &'static str = "float64";
     fn from_f64(v: f64) -> Self {
         v

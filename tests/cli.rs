@@ -415,40 +415,62 @@ fn conv_with_bias_adds_it_per_channel() {
 // ---- errors: exit 2, a message naming the numbers, no output file ---------------------
 
 #[test]
-fn methods_not_yet_available_are_refused() {
+fn every_method_gives_the_same_result() {
     let dir = workdir();
-    let y = path(&dir, "y.npy");
-    let (x, w) = (path(&dir, "x.npy"), path(&dir, "w.npy"));
-    fails(
-        &[
-            "conv",
+    let w = array(&[4, 2, 3, 2], ramp(48));
+    let x = array(&[2, 4, 5, 6], ramp(240));
+    let (wp, xp) = (path(&dir, "wm.npy"), path(&dir, "xm.npy"));
+    write_npy(&wp, &w).unwrap();
+    write_npy(&xp, &x).unwrap();
+    let geometry = [
+        "--stride",
+        "2,1",
+        "--padding",
+        "1",
+        "--dilation",
+        "1,2",
+        "--groups",
+        "2",
+    ];
+    let run = |sub: &str, input: &Path, method: &str, extra: &[&str]| -> ArrayD<f64> {
+        let out = path(&dir, &format!("{sub}_{method}.npy"));
+        let mut args = vec![
+            sub,
             "--input",
-            s(&x),
+            s(input),
             "--weight",
-            s(&w),
+            s(&wp),
             "--method",
-            "im2col",
+            method,
             "--output",
-            s(&y),
-        ],
-        "method 'im2col' is not available yet",
-        Some(&y),
+            s(&out),
+        ];
+        args.extend_from_slice(&geometry);
+        args.extend_from_slice(extra);
+        convmat().args(&args).assert().success();
+        let Tensor::F64(a) = read_tensor(&out).unwrap() else {
+            panic!("dtype")
+        };
+        a
+    };
+    let reference = run("conv", &xp, "direct", &[]);
+    for m in ["sparse", "im2col"] {
+        assert_eq!(run("conv", &xp, m, &[]), reference, "conv --method {m}");
+    }
+    // the transposed convolution of the conv's output, back to the input's shape
+    let yp = path(&dir, "conv_direct.npy");
+    let back = run(
+        "conv-transpose",
+        &yp,
+        "scatter",
+        &["--output-padding", "1,0"],
     );
-    for m in ["col2im", "zero-insert"] {
-        fails(
-            &[
-                "conv-transpose",
-                "--input",
-                s(&x),
-                "--weight",
-                s(&w),
-                "--method",
-                m,
-                "--output",
-                s(&y),
-            ],
-            &format!("method '{m}' is not available yet"),
-            Some(&y),
+    assert_eq!(back.shape(), &[2, 4, 6, 6]); // (3−1)·2 − 2 + 2 + 1 + 1 rows
+    for m in ["sparse", "col2im", "zero-insert"] {
+        assert_eq!(
+            run("conv-transpose", &yp, m, &["--output-padding", "1,0"]),
+            back,
+            "conv-transpose --method {m}"
         );
     }
 }

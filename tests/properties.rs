@@ -3,10 +3,11 @@
 //! - the sparse matrix and the direct loops agree, exactly for integer-valued data;
 //! - the adjoint identity ⟨C·x, y⟩ = ⟨x, Cᵀ·y⟩ holds to a tolerance scaled from ε;
 //! - the predicted nnz equals the built nnz and the count of in-bounds taps;
-//! - transposed convolution by scattering equals Cᵀ·y.
+//! - transposed convolution by scattering equals Cᵀ·y, col2im and zero insertion;
+//! - im2col + GEMM equals the direct loops; unfold and fold are adjoint.
 
 use convmat::geometry::{ConvGeometry, ConvTransposeGeometry, Padding};
-use convmat::kernels::direct;
+use convmat::kernels::{direct, im2col, unfold, zero_insert};
 use convmat::sparse::ConvMatrix;
 use convmat::Real;
 use proptest::prelude::*;
@@ -158,6 +159,9 @@ fn sparse_equals_direct_exactly<T: Real>(s: &Spec) {
         }
     }
     assert_eq!(y_direct, y_sparse, "{g:?}");
+    let mut y_im2col = vec![T::zero(); s.batch * g.rows()];
+    im2col::conv(&g, &x, &w, b.as_deref(), &mut y_im2col).unwrap();
+    assert_eq!(y_direct, y_im2col, "im2col {g:?}");
 }
 
 fn transposed_scatter_equals_sparse_exactly<T: Real>(s: &Spec) {
@@ -165,6 +169,20 @@ fn transposed_scatter_equals_sparse_exactly<T: Real>(s: &Spec) {
     let g = t.conv();
     let w = values::<T>(t.weight_shape().iter().product(), s.seed, true);
     let y = values::<T>(s.batch * g.rows(), s.seed ^ 3, true);
+    let b = s
+        .bias
+        .then(|| values::<T>(g.in_channels(), s.seed ^ 4, true));
+    let mut x_scatter = vec![T::zero(); s.batch * g.cols()];
+    direct::conv_transpose(g, &y, &w, b.as_deref(), &mut x_scatter).unwrap();
+    for (name, f) in [
+        ("col2im", im2col::conv_transpose::<T> as Kernel<T>),
+        ("zero-insert", zero_insert::conv_transpose::<T> as Kernel<T>),
+    ] {
+        let mut x_other = vec![T::zero(); s.batch * g.cols()];
+        f(g, &y, &w, b.as_deref(), &mut x_other).unwrap();
+        assert_eq!(x_scatter, x_other, "{name} {t:?}");
+    }
+    // without bias, the explicit matrix
     let mut x_scatter = vec![T::zero(); s.batch * g.cols()];
     direct::conv_transpose(g, &y, &w, None, &mut x_scatter).unwrap();
     let c = ConvMatrix::<T>::build(g, &w).unwrap();
@@ -175,6 +193,21 @@ fn transposed_scatter_equals_sparse_exactly<T: Real>(s: &Spec) {
     let mut x_explicit = vec![T::zero(); s.batch * g.cols()];
     c.transpose().mul_vec(&y, &mut x_explicit).unwrap();
     assert_eq!(x_scatter, x_explicit);
+}
+
+type Kernel<T> =
+    fn(&ConvGeometry, &[T], &[T], Option<&[T]>, &mut [T]) -> Result<(), convmat::GeometryError>;
+
+fn unfold_and_fold_are_adjoint_exactly<T: Real>(s: &Spec) {
+    let g = s.conv();
+    let x = values::<T>(s.batch * g.cols(), s.seed ^ 7, true);
+    let per_item = g.in_channels() * g.kernel_numel() * g.output_numel();
+    let c = values::<T>(s.batch * per_item, s.seed ^ 8, true);
+    let mut ux = vec![T::zero(); s.batch * per_item];
+    unfold::unfold(&g, &x, &mut ux).unwrap();
+    let mut fc = vec![T::zero(); s.batch * g.cols()];
+    unfold::fold(&g, &c, &mut fc).unwrap();
+    assert_eq!(dot(&ux, &c), dot(&x, &fc), "{g:?}");
 }
 
 fn adjoint_identity_holds<T: Real>(s: &Spec) {
@@ -226,7 +259,7 @@ fn nnz_predicted_equals_built(s: &Spec) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
 
     #[test]
     fn sparse_and_direct_conv_agree_exactly_on_integers(s in spec()) {
@@ -244,6 +277,12 @@ proptest! {
     fn adjoint_identity_holds_for_matrix_and_direct_kernels(s in spec()) {
         adjoint_identity_holds::<f32>(&s);
         adjoint_identity_holds::<f64>(&s);
+    }
+
+    #[test]
+    fn unfold_and_fold_are_adjoint(s in spec()) {
+        unfold_and_fold_are_adjoint_exactly::<f32>(&s);
+        unfold_and_fold_are_adjoint_exactly::<f64>(&s);
     }
 
     #[test]

@@ -30,6 +30,7 @@ struct Case {
     groups: usize,
     output_padding: Vec<usize>,
     input_size: Option<Vec<usize>>,
+    kernel_size: Option<Vec<usize>>,
 }
 
 impl Case {
@@ -123,7 +124,7 @@ fn check_case<T: Real>(case: &Case) {
 fn conv_and_conv_transpose_match_pytorch_in_every_formulation() {
     let m = manifest();
     let mut seen = std::collections::BTreeSet::new();
-    for case in m.cases.iter().filter(|c| c.op != "matrix") {
+    for case in m.cases.iter().filter(|c| c.op.starts_with("conv")) {
         // the fixture keeps the dtype PyTorch computed in
         let dtype = read_tensor(&case.file("x")).unwrap().dtype();
         assert_eq!(dtype, case.dtype, "{}", case.name);
@@ -193,4 +194,47 @@ fn tensors_keep_their_dtype() {
         read_tensor(&f64_case.file("x")).unwrap(),
         Tensor::F64(_)
     ));
+}
+
+fn check_patches<T: Real>(case: &Case) {
+    // one value per spatial dimension: its length sets unfold's rank
+    let rank = case.input_size.as_ref().unwrap().len();
+    let kernel =
+        &convmat::geometry::per_dim("kernel_size", case.kernel_size.as_ref().unwrap(), rank)
+            .unwrap();
+    let opts = case.options();
+    let x = load::<T>(case, "x");
+    let unfolded = convmat::ops::unfold(x.view(), kernel, &opts).unwrap();
+    let expected = load::<T>(case, "unfold");
+    assert_eq!(unfolded.shape(), expected.shape(), "{}", case.name);
+    // unfold copies values: exact
+    assert_eq!(unfolded, expected, "{} unfold", case.name);
+    let cols = load::<T>(case, "cols");
+    let folded = convmat::ops::fold(
+        cols.view(),
+        case.input_size.as_ref().unwrap(),
+        kernel,
+        &opts,
+    )
+    .unwrap();
+    let expected = load::<T>(case, "fold");
+    assert_eq!(folded.shape(), expected.shape(), "{}", case.name);
+    assert_close(
+        &format!("{} fold", case.name),
+        folded.as_slice().unwrap(),
+        expected.as_slice().unwrap(),
+    );
+}
+
+#[test]
+fn unfold_and_fold_match_pytorch() {
+    let m = manifest();
+    let cases: Vec<&Case> = m.cases.iter().filter(|c| c.op == "unfold_fold").collect();
+    assert!(cases.len() >= 3);
+    for case in cases {
+        match case.dtype.as_str() {
+            "float32" => check_patches::<f32>(case),
+            _ => check_patches::<f64>(case),
+        }
+    }
 }

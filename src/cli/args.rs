@@ -161,7 +161,7 @@ pub struct MatrixArgs {
 pub enum ConvMethodArg {
     /// Explicit sparse matrix: C·x.
     Sparse,
-    /// im2col + GEMM (not available yet).
+    /// im2col + GEMM, tiled.
     Im2col,
     /// Direct loops.
     Direct,
@@ -171,11 +171,11 @@ pub enum ConvMethodArg {
 pub enum ConvTransposeMethodArg {
     /// Explicit sparse matrix: Cᵀ·y.
     Sparse,
-    /// GEMM + col2im (not available yet).
+    /// GEMM Wᵀ·Y + col2im, tiled.
     Col2im,
     /// Direct scatter.
     Scatter,
-    /// Zero insertion + stride-1 convolution (not available yet).
+    /// Zero insertion + stride-1 convolution with the flipped kernel.
     ZeroInsert,
 }
 

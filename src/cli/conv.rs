@@ -33,10 +33,7 @@ struct Conv {
 impl Job for Conv {
     const NAME: &'static str = "conv";
     fn method(&self) -> &'static str {
-        match self.method {
-            ConvMethod::Direct => "direct",
-            ConvMethod::Sparse => "sparse",
-        }
+        self.method.name()
     }
     fn run<T: Real>(
         &self,
@@ -57,10 +54,7 @@ struct ConvTranspose {
 impl Job for ConvTranspose {
     const NAME: &'static str = "conv-transpose";
     fn method(&self) -> &'static str {
-        match self.method {
-            ConvTransposeMethod::Scatter => "scatter",
-            ConvTransposeMethod::Sparse => "sparse",
-        }
+        self.method.name()
     }
     fn run<T: Real>(
         &self,
@@ -115,19 +109,11 @@ fn execute<J: Job>(
     Ok(())
 }
 
-fn unavailable(method: &str, op: &'static str, available: &'static str) -> Error {
-    Error::MethodUnavailable {
-        method: method.into(),
-        op,
-        available,
-    }
-}
-
 pub fn run_conv(a: &ConvArgs) -> Result<(), Error> {
     let method = match a.method {
         ConvMethodArg::Direct => ConvMethod::Direct,
         ConvMethodArg::Sparse => ConvMethod::Sparse,
-        ConvMethodArg::Im2col => return Err(unavailable("im2col", "conv", "sparse, direct")),
+        ConvMethodArg::Im2col => ConvMethod::Im2col,
     };
     let job = Conv {
         opts: a.geometry.options(&[0]),
@@ -145,16 +131,11 @@ pub fn run_conv(a: &ConvArgs) -> Result<(), Error> {
 }
 
 pub fn run_conv_transpose(a: &ConvTransposeArgs) -> Result<(), Error> {
-    let available = "sparse, scatter";
     let method = match a.method {
         ConvTransposeMethodArg::Scatter => ConvTransposeMethod::Scatter,
         ConvTransposeMethodArg::Sparse => ConvTransposeMethod::Sparse,
-        ConvTransposeMethodArg::Col2im => {
-            return Err(unavailable("col2im", "conv-transpose", available))
-        }
-        ConvTransposeMethodArg::ZeroInsert => {
-            return Err(unavailable("zero-insert", "conv-transpose", available))
-        }
+        ConvTransposeMethodArg::Col2im => ConvTransposeMethod::Col2im,
+        ConvTransposeMethodArg::ZeroInsert => ConvTransposeMethod::ZeroInsert,
     };
     let job = ConvTranspose {
         opts: a.geometry.options(&a.output_padding.0),

@@ -671,11 +671,34 @@ impl ConvGeometry {
     /// Calls `f(out_flat, out_multi)` for every output position of one channel plane,
     /// in row-major order.
     #[inline]
-    pub fn for_each_output(&self, mut f: impl FnMut(usize, &[usize])) {
+    pub fn for_each_output(&self, f: impl FnMut(usize, &[usize])) {
+        self.for_each_output_in(0..self.output_numel(), f)
+    }
+
+    /// Calls `f(out_flat, out_multi)` for the output positions whose flat index lies
+    /// in `range` (a tile of the plane), in row-major order.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// let g = ConvGeometry::builder(&[4, 4], &[3, 3]).build().unwrap(); // 2×2 outputs
+    /// let mut seen = vec![];
+    /// g.for_each_output_in(1..3, |flat, out| seen.push((flat, out.to_vec())));
+    /// assert_eq!(seen, vec![(1, vec![0, 1]), (2, vec![1, 0])]);
+    /// ```
+    #[inline]
+    pub fn for_each_output_in(
+        &self,
+        range: std::ops::Range<usize>,
+        mut f: impl FnMut(usize, &[usize]),
+    ) {
         let rank = self.rank();
-        let n = self.output_numel();
         let mut idx = [0usize; MAX_RANK];
-        for flat in 0..n {
+        let mut rest = range.start;
+        for d in (0..rank).rev() {
+            idx[d] = rest % self.output[d];
+            rest /= self.output[d];
+        }
+        for flat in range {
             f(flat, &idx[..rank]);
             for d in (0..rank).rev() {
                 idx[d] += 1;

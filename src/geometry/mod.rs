@@ -72,8 +72,14 @@ pub(crate) fn dilated_kernel_len(kernel: usize, dilation: usize) -> Option<usize
     dilation.checked_mul(kernel.checked_sub(1)?)?.checked_add(1)
 }
 
-/// Expands a per-dimension option given as one value or one per dimension.
-pub(crate) fn per_dim(
+/// Expands a per-dimension option given as one value or one per dimension
+/// (`[3]` → `[3, 3]` for rank 2).
+///
+/// ```
+/// assert_eq!(convmat::geometry::per_dim("stride", &[2], 3).unwrap(), vec![2, 2, 2]);
+/// assert!(convmat::geometry::per_dim("stride", &[2, 1], 3).is_err());
+/// ```
+pub fn per_dim(
     name: &'static str,
     values: &[usize],
     rank: usize,

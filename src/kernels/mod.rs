@@ -5,6 +5,10 @@
 //! `geometry.cols()` elements, an output batch `N` items of `geometry.rows()`.
 
 pub mod direct;
+pub(crate) mod gemm;
+pub mod im2col;
+pub mod unfold;
+pub mod zero_insert;
 
 use crate::error::GeometryError;
 
