@@ -46,7 +46,7 @@ pub trait Real:
     /// Converts to `f64` exactly.
     fn as_f64(self) -> f64;
 
-    /// `C ← A·B + β·C` through matrixmultiply, with element strides for every
+    /// `C ← A·B + β·C` through the `gemm` crate, with element strides for every
     /// matrix (row stride, column stride). Use the checked wrapper
     /// `kernels::gemm::gemm`.
     ///
@@ -82,8 +82,31 @@ impl Real for f32 {
         c: *mut Self,
         (rsc, csc): (isize, isize),
     ) {
-        // SAFETY: forwarded from the caller's contract.
-        unsafe { matrixmultiply::sgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+        // SAFETY: forwarded from the caller's contract. The gemm crate computes
+        // dst ← α·dst + β·lhs·rhs, reading dst only when asked to.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                c,
+                csc,
+                rsc,
+                beta != 0.0,
+                a,
+                csa,
+                rsa,
+                b,
+                csb,
+                rsb,
+                beta,
+                1.0,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            )
+        }
     }
     const DTYPE: &'static str = "float32";
     fn from_f64(v: f64) -> Self {
@@ -107,8 +130,31 @@ impl Real for f64 {
         c: *mut Self,
         (rsc, csc): (isize, isize),
     ) {
-        // SAFETY: forwarded from the caller's contract.
-        unsafe { matrixmultiply::dgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+        // SAFETY: forwarded from the caller's contract. The gemm crate computes
+        // dst ← α·dst + β·lhs·rhs, reading dst only when asked to.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                c,
+                csc,
+                rsc,
+                beta != 0.0,
+                a,
+                csa,
+                rsa,
+                b,
+                csb,
+                rsb,
+                beta,
+                1.0,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            )
+        }
     }
     const DTYPE: &'static str = "float64";
     fn from_f64(v: f64) -> Self {

@@ -882,3 +882,49 @@ fn transposing_needs_room_for_c_and_its_transpose_at_once() {
         Some(&out),
     );
 }
+
+#[test]
+fn threads_option_changes_nothing_but_speed() {
+    let dir = workdir();
+    let (x, w) = (path(&dir, "x.npy"), path(&dir, "w.npy"));
+    let mut outputs = vec![];
+    for n in ["1", "2"] {
+        let y = path(&dir, &format!("y{n}.npy"));
+        convmat()
+            .args([
+                "--threads",
+                n,
+                "conv",
+                "--input",
+                s(&x),
+                "--weight",
+                s(&w),
+                "--padding",
+                "1",
+                "--method",
+                "im2col",
+                "--output",
+                s(&y),
+            ])
+            .assert()
+            .success();
+        outputs.push(std::fs::read(&y).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    let y = path(&dir, "y0.npy");
+    fails(
+        &[
+            "conv",
+            "--threads",
+            "0",
+            "--input",
+            s(&x),
+            "--weight",
+            s(&w),
+            "--output",
+            s(&y),
+        ],
+        "--threads must be at least 1",
+        Some(&y),
+    );
+}

@@ -15,6 +15,10 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Worker threads (default: RAYON_NUM_THREADS, else one per core). Results do
+    /// not depend on it.
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]

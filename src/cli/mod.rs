@@ -32,7 +32,19 @@ pub fn run() -> Result<(), Error> {
             )));
         }
     };
-    match cli.command {
+    match cli.threads {
+        Some(0) => Err(Error::Invalid("--threads must be at least 1".into())),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| Error::Invalid(format!("cannot start {n} threads: {e}")))?
+            .install(|| dispatch(cli.command)),
+        None => dispatch(cli.command),
+    }
+}
+
+fn dispatch(command: Command) -> Result<(), Error> {
+    match command {
         Command::Matrix(a) => matrix::run(&a),
         Command::Conv(a) => conv::run_conv(&a),
         Command::ConvTranspose(a) => conv::run_conv_transpose(&a),

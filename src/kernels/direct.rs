@@ -7,6 +7,7 @@ use super::{batch_of, expect_len};
 use crate::error::GeometryError;
 use crate::geometry::ConvGeometry;
 use crate::Real;
+use rayon::prelude::*;
 
 fn check_weight_bias<T>(
     g: &ConvGeometry,
@@ -47,8 +48,14 @@ pub fn conv<T: Real>(
     expect_len("output", y.len(), g.rows(), batch)?;
     let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
     let (in_numel, out_numel, k_numel) = (g.input_numel(), g.output_numel(), g.kernel_numel());
-    for (xs, ys) in x.chunks_exact(g.cols()).zip(y.chunks_exact_mut(g.rows())) {
-        for (o, y_plane) in ys.chunks_exact_mut(out_numel).enumerate() {
+    // one task per (item, output channel) plane: each output is summed by one task
+    // in a fixed order, so the thread count never changes a result
+    let cout = g.out_channels();
+    y.par_chunks_mut(out_numel)
+        .enumerate()
+        .for_each(|(plane, y_plane)| {
+            let (item, o) = (plane / cout, plane % cout);
+            let xs = &x[item * g.cols()..][..g.cols()];
             let group = o / cout_g;
             let b = bias.map_or(T::zero(), |b| b[o]);
             g.for_each_output(|out_flat, out| {
@@ -60,8 +67,7 @@ pub fn conv<T: Real>(
                 }
                 y_plane[out_flat] = acc + b;
             });
-        }
-    }
+        });
     Ok(())
 }
 
@@ -93,21 +99,28 @@ pub fn conv_transpose<T: Real>(
     expect_len("output", x.len(), g.cols(), batch)?;
     let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
     let (in_numel, out_numel, k_numel) = (g.input_numel(), g.output_numel(), g.kernel_numel());
-    for (ys, xs) in y.chunks_exact(g.rows()).zip(x.chunks_exact_mut(g.cols())) {
-        for (c, x_plane) in xs.chunks_exact_mut(in_numel).enumerate() {
-            x_plane.fill(bias.map_or(T::zero(), |b| b[c]));
-        }
-        for (o, y_plane) in ys.chunks_exact(out_numel).enumerate() {
-            let group = o / cout_g;
-            g.for_each_output(|out_flat, out| {
-                let v = y_plane[out_flat];
-                for ci in 0..cin_g {
-                    let x_plane = &mut xs[(group * cin_g + ci) * in_numel..][..in_numel];
-                    let w_plane = &w[(o * cin_g + ci) * k_numel..][..k_numel];
-                    g.for_each_tap(out, |k, i| x_plane[i] += w_plane[k] * v);
-                }
-            });
-        }
-    }
+    // one task per (item, group): a group's outputs receive only from its own
+    // channels of y, in the same order whatever the thread count
+    let groups = g.groups();
+    x.par_chunks_mut(cin_g * in_numel)
+        .enumerate()
+        .for_each(|(task, xg)| {
+            let (item, group) = (task / groups, task % groups);
+            let ys = &y[item * g.rows()..][..g.rows()];
+            for (c, x_plane) in xg.chunks_exact_mut(in_numel).enumerate() {
+                x_plane.fill(bias.map_or(T::zero(), |b| b[group * cin_g + c]));
+            }
+            for o in group * cout_g..(group + 1) * cout_g {
+                let y_plane = &ys[o * out_numel..][..out_numel];
+                g.for_each_output(|out_flat, out| {
+                    let v = y_plane[out_flat];
+                    for ci in 0..cin_g {
+                        let x_plane = &mut xg[ci * in_numel..][..in_numel];
+                        let w_plane = &w[(o * cin_g + ci) * k_numel..][..k_numel];
+                        g.for_each_tap(out, |k, i| x_plane[i] += w_plane[k] * v);
+                    }
+                });
+            }
+        });
     Ok(())
 }

@@ -1,4 +1,9 @@
-//! Dense matrix products for the im2col / col2im formulations (matrixmultiply).
+//! Dense matrix products for the im2col / col2im formulations.
+//!
+//! The `gemm` crate does the work: on this project's machine (benches/gemm.rs) it is
+//! within 15 % of the best of matrixmultiply, gemm and faer on every convolution
+//! shape measured, and 6× faster than matrixmultiply for the one-output-channel
+//! shape (m = 1), where it switches to a matrix-vector kernel.
 
 use crate::Real;
 

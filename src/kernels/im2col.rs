@@ -16,6 +16,7 @@ use super::{batch_of, expect_len};
 use crate::error::GeometryError;
 use crate::geometry::ConvGeometry;
 use crate::Real;
+use rayon::prelude::*;
 
 /// Patch-matrix workspace per tile, in elements (4 MiB of f32, 8 MiB of f64).
 pub const WORKSPACE_ELEMENTS: usize = 1 << 20;
@@ -80,36 +81,39 @@ pub fn conv<T: Real>(
     let k_rows = cin_g * g.kernel_numel();
     let pointwise = is_pointwise(g);
     let lt = tile_len(k_rows, l_total);
-    let mut cols = if pointwise {
-        Vec::new()
-    } else {
-        vec![T::zero(); k_rows * lt]
-    };
-    for (xs, ys) in x.chunks_exact(g.cols()).zip(y.chunks_exact_mut(g.rows())) {
-        for grp in 0..groups {
-            let w_g = Layout::row_major(cout_g, k_rows, grp * cout_g * k_rows, k_rows);
-            let y_off = grp * cout_g * l_total;
-            if pointwise {
-                let p = Layout::row_major(cin_g, l_total, grp * cin_g * in_numel, in_numel);
-                let c = Layout::row_major(cout_g, l_total, y_off, l_total);
-                gemm(w, w_g, xs, p, T::zero(), ys, c);
-                continue;
-            }
-            let channels = grp * cin_g..(grp + 1) * cin_g;
-            for l0 in (0..l_total).step_by(lt) {
-                let n = lt.min(l_total - l0);
-                im2col_tile(g, xs, channels.clone(), l0..l0 + n, &mut cols);
-                let p = Layout::row_major(k_rows, n, 0, n);
-                let c = Layout::row_major(cout_g, n, y_off + l0, l_total);
-                gemm(w, w_g, &cols, p, T::zero(), ys, c);
-            }
-        }
-        if let Some(b) = bias {
-            for (plane, &bv) in ys.chunks_exact_mut(l_total).zip(b) {
-                plane.iter_mut().for_each(|v| *v += bv);
-            }
-        }
-    }
+    let workspace = if pointwise { 0 } else { k_rows * lt };
+    // one task per (item, group), each with its own patch workspace; a task owns
+    // its group's output planes, so results do not depend on the thread count
+    y.par_chunks_mut(cout_g * l_total)
+        .enumerate()
+        .for_each_init(
+            || vec![T::zero(); workspace],
+            |cols, (task, yg)| {
+                let (item, grp) = (task / groups, task % groups);
+                let xs = &x[item * g.cols()..][..g.cols()];
+                let w_g = Layout::row_major(cout_g, k_rows, grp * cout_g * k_rows, k_rows);
+                if pointwise {
+                    let p = Layout::row_major(cin_g, l_total, grp * cin_g * in_numel, in_numel);
+                    let c = Layout::row_major(cout_g, l_total, 0, l_total);
+                    gemm(w, w_g, xs, p, T::zero(), yg, c);
+                } else {
+                    let channels = grp * cin_g..(grp + 1) * cin_g;
+                    for l0 in (0..l_total).step_by(lt) {
+                        let n = lt.min(l_total - l0);
+                        im2col_tile(g, xs, channels.clone(), l0..l0 + n, cols);
+                        let p = Layout::row_major(k_rows, n, 0, n);
+                        let c = Layout::row_major(cout_g, n, l0, l_total);
+                        gemm(w, w_g, cols, p, T::zero(), yg, c);
+                    }
+                }
+                if let Some(b) = bias {
+                    let channels = &b[grp * cout_g..(grp + 1) * cout_g];
+                    for (plane, &bv) in yg.chunks_exact_mut(l_total).zip(channels) {
+                        plane.iter_mut().for_each(|v| *v += bv);
+                    }
+                }
+            },
+        );
     Ok(())
 }
 
@@ -145,34 +149,36 @@ pub fn conv_transpose<T: Real>(
     let k_rows = cin_g * g.kernel_numel();
     let pointwise = is_pointwise(g);
     let lt = tile_len(k_rows, l_total);
-    let mut cols = if pointwise {
-        Vec::new()
-    } else {
-        vec![T::zero(); k_rows * lt]
-    };
-    for (ys, xs) in y.chunks_exact(g.rows()).zip(x.chunks_exact_mut(g.cols())) {
-        for (c, plane) in xs.chunks_exact_mut(in_numel).enumerate() {
-            plane.fill(bias.map_or(T::zero(), |b| b[c]));
-        }
-        for grp in 0..groups {
-            // W_gᵀ: (C_in/g·∏k) × C_out/g, read from the row-major W_g
-            let w_gt = Layout::transposed(k_rows, cout_g, grp * cout_g * k_rows, k_rows);
-            let y_off = grp * cout_g * l_total;
-            if pointwise {
-                let yg = Layout::row_major(cout_g, l_total, y_off, l_total);
-                let xg = Layout::row_major(cin_g, l_total, grp * cin_g * in_numel, in_numel);
-                gemm(w, w_gt, ys, yg, T::one(), xs, xg);
-                continue;
-            }
-            let channels = grp * cin_g..(grp + 1) * cin_g;
-            for l0 in (0..l_total).step_by(lt) {
-                let n = lt.min(l_total - l0);
-                let yg = Layout::row_major(cout_g, n, y_off + l0, l_total);
-                let c = Layout::row_major(k_rows, n, 0, n);
-                gemm(w, w_gt, ys, yg, T::zero(), &mut cols, c);
-                col2im_tile(g, &cols, channels.clone(), l0..l0 + n, xs);
-            }
-        }
-    }
+    let workspace = if pointwise { 0 } else { k_rows * lt };
+    // one task per (item, group): a group's output channels receive only from its
+    // own channels of y, in tile order, whatever the thread count
+    x.par_chunks_mut(cin_g * in_numel)
+        .enumerate()
+        .for_each_init(
+            || vec![T::zero(); workspace],
+            |cols, (task, xg)| {
+                let (item, grp) = (task / groups, task % groups);
+                let ys = &y[item * g.rows()..][..g.rows()];
+                for (c, plane) in xg.chunks_exact_mut(in_numel).enumerate() {
+                    plane.fill(bias.map_or(T::zero(), |b| b[grp * cin_g + c]));
+                }
+                // W_gᵀ: (C_in/g·∏k) × C_out/g, read from the row-major W_g
+                let w_gt = Layout::transposed(k_rows, cout_g, grp * cout_g * k_rows, k_rows);
+                let y_off = grp * cout_g * l_total;
+                if pointwise {
+                    let yg = Layout::row_major(cout_g, l_total, y_off, l_total);
+                    let xl = Layout::row_major(cin_g, l_total, 0, in_numel);
+                    gemm(w, w_gt, ys, yg, T::one(), xg, xl);
+                    return;
+                }
+                for l0 in (0..l_total).step_by(lt) {
+                    let n = lt.min(l_total - l0);
+                    let yg = Layout::row_major(cout_g, n, y_off + l0, l_total);
+                    let c = Layout::row_major(k_rows, n, 0, n);
+                    gemm(w, w_gt, ys, yg, T::zero(), cols, c);
+                    col2im_tile(g, cols, 0..cin_g, l0..l0 + n, xg);
+                }
+            },
+        );
     Ok(())
 }

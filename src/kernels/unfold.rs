@@ -9,6 +9,7 @@ use super::{batch_of, expect_len};
 use crate::error::GeometryError;
 use crate::geometry::ConvGeometry;
 use crate::Real;
+use rayon::prelude::*;
 use std::ops::Range;
 
 /// The tap runs of output position `out`, collected once and reused per channel.
@@ -91,12 +92,9 @@ pub fn unfold<T: Real>(g: &ConvGeometry, x: &[T], cols: &mut [T]) -> Result<(), 
     let batch = batch_of("input", x.len(), g.cols())?;
     let per_item = patch_rows(g) * g.output_numel();
     expect_len("output", cols.len(), per_item, batch)?;
-    for (xs, cs) in x
-        .chunks_exact(g.cols())
-        .zip(cols.chunks_exact_mut(per_item))
-    {
-        im2col_tile(g, xs, 0..g.in_channels(), 0..g.output_numel(), cs);
-    }
+    x.par_chunks_exact(g.cols())
+        .zip(cols.par_chunks_exact_mut(per_item))
+        .for_each(|(xs, cs)| im2col_tile(g, xs, 0..g.in_channels(), 0..g.output_numel(), cs));
     Ok(())
 }
 
@@ -114,12 +112,11 @@ pub fn fold<T: Real>(g: &ConvGeometry, cols: &[T], x: &mut [T]) -> Result<(), Ge
     let per_item = patch_rows(g) * g.output_numel();
     let batch = batch_of("input", cols.len(), per_item)?;
     expect_len("output", x.len(), g.cols(), batch)?;
-    for (cs, xs) in cols
-        .chunks_exact(per_item)
-        .zip(x.chunks_exact_mut(g.cols()))
-    {
-        xs.fill(T::zero());
-        col2im_tile(g, cs, 0..g.in_channels(), 0..g.output_numel(), xs);
-    }
+    cols.par_chunks_exact(per_item)
+        .zip(x.par_chunks_exact_mut(g.cols()))
+        .for_each(|(cs, xs)| {
+            xs.fill(T::zero());
+            col2im_tile(g, cs, 0..g.in_channels(), 0..g.output_numel(), xs);
+        });
     Ok(())
 }

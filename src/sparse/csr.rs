@@ -6,6 +6,7 @@ use super::Index;
 use crate::error::{Error, GeometryError};
 use crate::kernels::{batch_of, expect_len};
 use crate::Real;
+use rayon::prelude::*;
 
 /// A CSR matrix: `indptr` (`nrows + 1` row starts), `indices` (column of each stored
 /// entry, strictly increasing within a row) and `data`.
@@ -288,22 +289,27 @@ impl<T: Real, I: Index> Csr<T, I> {
     pub fn mul_vec(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
         let batch = batch_of("input", x.len(), self.ncols)?;
         expect_len("output", y.len(), self.nrows, batch)?;
+        // rows are independent: blocks of rows run in parallel, each row summed by
+        // one task in a fixed order, so the thread count never changes a result
+        const ROWS_PER_TASK: usize = 4096;
         for (xs, ys) in x
             .chunks_exact(self.ncols)
             .zip(y.chunks_exact_mut(self.nrows))
         {
-            self.mul_one(xs, ys);
+            ys.par_chunks_mut(ROWS_PER_TASK)
+                .enumerate()
+                .for_each(|(block, yb)| self.mul_rows(xs, block * ROWS_PER_TASK, yb));
         }
         Ok(())
     }
 
-    /// One product `y = A·x`: a single walk over the stored entries with four
-    /// partial sums per row (rows of a convolution matrix are short, so no per-row
+    /// Rows `first_row..first_row + y.len()` of `y = A·x`: a single walk over their
+    /// stored entries with four partial sums per row (rows of a convolution matrix are short, so no per-row
     /// slices are made).
     #[inline]
-    fn mul_one(&self, x: &[T], y: &mut [T]) {
+    fn mul_rows(&self, x: &[T], first_row: usize, y: &mut [T]) {
         assert_eq!(x.len(), self.ncols);
-        assert_eq!(y.len(), self.nrows);
+        assert!(first_row + y.len() <= self.nrows);
         let (cols, vals) = (&self.indices[..], &self.data[..]);
         // SAFETY (all unchecked reads below): indptr is non-decreasing and ends at
         // nnz = cols.len() = vals.len(), so every k < end is in bounds; stored
@@ -311,8 +317,8 @@ impl<T: Real, I: Index> Csr<T, I> {
         let at = |k: usize| unsafe {
             *vals.get_unchecked(k) * *x.get_unchecked(cols.get_unchecked(k).ix())
         };
-        let mut k = self.indptr[0].ix();
-        for (r, yr) in y.iter_mut().enumerate() {
+        let mut k = self.indptr[first_row].ix();
+        for (r, yr) in (first_row..).zip(y.iter_mut()) {
             let end = self.indptr[r + 1].ix();
             let mut acc = [T::zero(); 4];
             while k + 4 <= end {
@@ -335,19 +341,19 @@ impl<T: Real, I: Index> Csr<T, I> {
     pub fn mul_transpose(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError> {
         let batch = batch_of("input", y.len(), self.nrows)?;
         expect_len("output", x.len(), self.ncols, batch)?;
-        for (ys, xs) in y
-            .chunks_exact(self.nrows)
-            .zip(x.chunks_exact_mut(self.ncols))
-        {
-            xs.fill(T::zero());
-            for (r, &yr) in ys.iter().enumerate() {
-                let range = self.row_range(r);
-                for (c, &v) in self.indices[range.clone()].iter().zip(&self.data[range]) {
-                    // SAFETY: stored columns are < ncols = xs.len() (type invariant).
-                    unsafe { *xs.get_unchecked_mut(c.ix()) += v * yr };
+        // batch items in parallel; within one, the scatter runs in row order
+        y.par_chunks_exact(self.nrows)
+            .zip(x.par_chunks_exact_mut(self.ncols))
+            .for_each(|(ys, xs)| {
+                xs.fill(T::zero());
+                for (r, &yr) in ys.iter().enumerate() {
+                    let range = self.row_range(r);
+                    for (c, &v) in self.indices[range.clone()].iter().zip(&self.data[range]) {
+                        // SAFETY: stored columns are < ncols = xs.len() (type invariant).
+                        unsafe { *xs.get_unchecked_mut(c.ix()) += v * yr };
+                    }
                 }
-            }
-        }
+            });
         Ok(())
     }
 

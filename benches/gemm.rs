@@ -1,0 +1,98 @@
+//! GEMM candidates on the shapes convolution gives them (issue: fast formulations).
+//!
+//! im2col + GEMM multiplies the weights `C_out/g × (C_in/g·∏k)` by a patch-matrix tile
+//! `(C_in/g·∏k) × L`: a short, wide product (small m). Each group is named
+//! `gemm_<m>x<k>x<n>_f32`; functions are the libraries. One thread.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use std::time::Duration;
+
+fn data(n: usize, salt: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| (((i * 2654435761 + salt) % 1000) as f32) / 500.0 - 1.0)
+        .collect()
+}
+
+fn case(c: &mut Criterion, m: usize, k: usize, n: usize) {
+    let a = data(m * k, 1);
+    let b = data(k * n, 2);
+    let mut out = vec![0.0f32; m * n];
+    let mut group = c.benchmark_group(format!("gemm_{m}x{k}x{n}_f32"));
+    group.bench_function("matrixmultiply", |bch| {
+        bch.iter(|| unsafe {
+            matrixmultiply::sgemm(
+                m,
+                k,
+                n,
+                1.0,
+                a.as_ptr(),
+                k as isize,
+                1,
+                b.as_ptr(),
+                n as isize,
+                1,
+                0.0,
+                out.as_mut_ptr(),
+                n as isize,
+                1,
+            )
+        })
+    });
+    group.bench_function("gemm", |bch| {
+        bch.iter(|| unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                out.as_mut_ptr(),
+                1,
+                n as isize,
+                false,
+                a.as_ptr(),
+                1,
+                k as isize,
+                b.as_ptr(),
+                1,
+                n as isize,
+                0.0f32,
+                1.0f32,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            )
+        })
+    });
+    group.bench_function("faer", |bch| {
+        let fa = faer::MatRef::from_row_major_slice(&a, m, k);
+        let fb = faer::MatRef::from_row_major_slice(&b, k, n);
+        bch.iter(|| {
+            let mut fo = faer::MatMut::from_row_major_slice_mut(&mut out, m, n);
+            faer::linalg::matmul::matmul(
+                fo.as_mut(),
+                faer::Accum::Replace,
+                fa,
+                fb,
+                1.0f32,
+                faer::Par::Seq,
+            );
+        })
+    });
+    black_box(&out);
+    group.finish();
+}
+
+fn gemms(c: &mut Criterion) {
+    case(c, 64, 576, 3136); // conv2d_dl_8x64x56_k3: 64→64, 3×3, 56×56
+    case(c, 128, 576, 784); // conv2d_s2_8x64x56_k3: 64→128, stride 2 → 28×28
+    case(c, 1, 25, 65536); // conv2d_1ch_256_k5: one channel
+    case(c, 512, 64, 784); // convT2d_dl_8x64x28_k4s2: Wᵀ·Y, (32·16)×64 by 64×784
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
+    targets = gemms
+}
+criterion_main!(benches);

@@ -1,0 +1,80 @@
+//! The thread count never changes a result: every formulation gives bit-identical
+//! outputs on 1, 2 and 3 worker threads (random real data, where summation order
+//! would show).
+
+use convmat::geometry::ConvOptions;
+use convmat::ops::{conv, conv_transpose, fold, unfold, ConvMethod, ConvTransposeMethod};
+use convmat::sparse::BuildOptions;
+use ndarray::{ArrayD, IxDyn};
+
+fn random(shape: &[usize], seed: u64) -> ArrayD<f32> {
+    let mut state = seed | 1;
+    let n = shape.iter().product();
+    let data = (0..n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        })
+        .collect();
+    ArrayD::from_shape_vec(IxDyn(shape), data).unwrap()
+}
+
+fn on_threads<R: Send>(n: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
+#[test]
+fn every_formulation_is_independent_of_the_thread_count() {
+    let x = random(&[3, 4, 13, 11], 1);
+    let w = random(&[6, 2, 3, 3], 2);
+    let b = random(&[6], 3);
+    let opts = ConvOptions {
+        stride: vec![2, 1],
+        padding: 1.into(),
+        groups: 2,
+        ..Default::default()
+    };
+    let build = BuildOptions::default();
+    for m in [ConvMethod::Direct, ConvMethod::Sparse, ConvMethod::Im2col] {
+        let run = || conv(x.view(), w.view(), Some(b.view()), &opts, m, &build).unwrap();
+        let one = on_threads(1, run);
+        for n in [2, 3] {
+            assert_eq!(on_threads(n, run), one, "conv {} on {n} threads", m.name());
+        }
+    }
+    let y = random(&[3, 6, 7, 11], 4);
+    let bt = random(&[4], 5);
+    let topts = ConvOptions {
+        output_padding: vec![1, 0],
+        ..opts.clone()
+    };
+    for m in [
+        ConvTransposeMethod::Scatter,
+        ConvTransposeMethod::Sparse,
+        ConvTransposeMethod::Col2im,
+        ConvTransposeMethod::ZeroInsert,
+    ] {
+        let run =
+            || conv_transpose(y.view(), w.view(), Some(bt.view()), &topts, m, &build).unwrap();
+        let one = on_threads(1, run);
+        for n in [2, 3] {
+            assert_eq!(
+                on_threads(n, run),
+                one,
+                "conv-transpose {} on {n} threads",
+                m.name()
+            );
+        }
+    }
+    let u = || unfold(x.view(), &[3, 2], &opts).unwrap();
+    let cols = on_threads(1, u);
+    assert_eq!(on_threads(3, u), cols);
+    let f = || fold(cols.view(), &[13, 11], &[3, 2], &opts).unwrap();
+    assert_eq!(on_threads(3, f), on_threads(1, f));
+}
