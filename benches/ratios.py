@@ -1,10 +1,12 @@
-"""Ratios of convmat's criterion medians to SciPy's, measured now on this machine.
+"""Ratios of convmat's criterion medians to a peer's, measured now on this machine.
 
-    cargo bench --bench sparse_matrix && python benches/ratios.py
+    cargo bench --bench sparse_matrix && python benches/ratios.py scipy
+    cargo bench --bench formulations  && python benches/ratios.py torch
 
 Reads the medians criterion saved under target/criterion/<group>/<function>/new/,
-times SciPy on the same cases (benches/peer_scipy.py), and prints a Markdown table:
-ratio = convmat time / SciPy time (below 1 means convmat is faster).
+times the peer on the same cases (benches/peer_scipy.py or benches/peer_torch.py),
+and prints a Markdown table: ratio = convmat time / peer time (below 1: convmat is
+faster).
 """
 
 import json
@@ -13,12 +15,10 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import peer_scipy  # noqa: E402
-
 CRITERION = os.path.join(HERE, "..", "target", "criterion")
 
-# convmat function compared with the SciPy case of the same group
-PAIRS = [
+# convmat (group, function) compared with the peer's case of the same group
+SCIPY_PAIRS = [
     ("build_C_256_k5", "csr_f64_usize", "scipy_f64"),
     ("build_C_256_k5", "csr_f64_u32", "scipy_f64"),
     ("build_C_256_k5", "csr_f32_u32", "scipy_f32"),
@@ -31,22 +31,57 @@ PAIRS = [
     ("spmvT_C_256_k5_f64", "csr_explicit_transpose", "scipy"),
 ]
 
+CONV = ["im2col", "direct", "sparse", "sparse_build"]
+CONVT = ["col2im", "scatter", "zero-insert", "sparse", "sparse_build"]
+TORCH_GROUPS = {
+    "conv2d_dl_8x64x56_k3": CONV,
+    "conv2d_s2_8x64x56_k3": CONV,
+    "conv2d_1ch_256_k5": CONV,
+    "convT2d_dl_8x64x28_k4s2": CONVT,
+    "convT2d_1ch_128_k4s2": CONVT,
+}
+
 
 def criterion_median_ms(group, function):
     path = os.path.join(CRITERION, group, function, "new", "estimates.json")
+    if not os.path.exists(path):
+        return None
     with open(path) as f:
         return json.load(f)["median"]["point_estimate"] / 1e6
 
 
-def main():
-    scipy_ms = peer_scipy.measure()
-    print(f"peer: {peer_scipy.describe()}\n")
-    print("| case | convmat | median (ms) | SciPy (ms) | ratio |")
+def table(rows):
+    print("| case | convmat | median (ms) | peer (ms) | ratio |")
     print("|---|---|---:|---:|---:|")
-    for group, function, peer in PAIRS:
-        ours = criterion_median_ms(group, function)
-        theirs = scipy_ms[f"{group}/{peer}"]
-        print(f"| {group} | {function} | {ours:.3f} | {theirs:.3f} | {ours / theirs:.3f} |")
+    for group, function, ours, theirs in rows:
+        if ours is None:
+            print(f"| {group} | {function} | (not run) | {theirs:.3f} | |")
+        else:
+            print(f"| {group} | {function} | {ours:.3f} | {theirs:.3f} | {ours / theirs:.3f} |")
+
+
+def main():
+    peer = sys.argv[1] if len(sys.argv) > 1 else "scipy"
+    if peer == "scipy":
+        import peer_scipy as module
+
+        measured = module.measure()
+        rows = [
+            (g, f, criterion_median_ms(g, f), measured[f"{g}/{p}"]) for g, f, p in SCIPY_PAIRS
+        ]
+    elif peer == "torch":
+        import peer_torch as module
+
+        measured = module.measure()
+        rows = [
+            (g, f, criterion_median_ms(g, f), measured[g])
+            for g, functions in TORCH_GROUPS.items()
+            for f in functions
+        ]
+    else:
+        sys.exit(f"unknown peer {peer!r}: use scipy or torch")
+    print(f"peer: {module.describe()}\n")
+    table(rows)
 
 
 if __name__ == "__main__":

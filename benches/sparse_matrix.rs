@@ -1,7 +1,7 @@
 //! Benchmarks of the explicit convolution matrix (issue: foundation).
 //!
 //! Groups are case names, functions are formulations; keep both stable, results are
-//! compared across runs by them. Everything here runs on one thread.
+//! compared across runs by them. One thread unless RAYON_NUM_THREADS is set.
 //! The SciPy peer timings for the same cases come from `benches/peer_scipy.py`.
 
 use convmat::geometry::ConvGeometry;
@@ -137,9 +137,18 @@ fn config() -> Criterion {
         .measurement_time(Duration::from_secs(3))
 }
 
+/// One thread unless RAYON_NUM_THREADS says otherwise.
+fn single_threaded_unless_asked(_: &mut Criterion) {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build_global();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = build, spmv, spmv_transpose
+    targets = single_threaded_unless_asked, build, spmv, spmv_transpose
 }
 criterion_main!(benches);

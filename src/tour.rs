@@ -3,7 +3,7 @@
 use crate::error::Error;
 use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
 use crate::io::print;
-use crate::kernels::direct;
+use crate::kernels::{direct, zero_insert};
 use crate::sparse::{BuildOptions, ConvMatrix, Csr, TapLabel};
 use std::io::Write;
 
@@ -151,6 +151,44 @@ pub fn tour(w: &mut dyn Write) -> Result<(), Error> {
             "identical"
         } else {
             "DIFFERENT (this is a bug)"
+        }
+    )
+    .map_err(io)?;
+    // the seed's second method: zero insertion
+    let kernel: Vec<f64> = (1..=9).map(f64::from).collect();
+    let z = zero_insert::inner_geometry(t.conv())?;
+    let zin = zero_insert::zero_inserted(t.conv(), &z, &[1.0; 4]);
+    let flipped = zero_insert::flipped_weight(t.conv(), &kernel);
+    writeln!(
+        w,
+        "\n7. The same transposed convolution by zero insertion: put stride − 1 = 1 zero between\n   \
+         the inputs, pad by d(k−1) − p = 2 on every side ({}×{}):",
+        z.input_size()[0],
+        z.input_size()[1]
+    )
+    .map_err(io)?;
+    print::dense(w, z.input_size()[0], z.input_size()[1], &zin).map_err(io)?;
+    writeln!(
+        w,
+        "   then slide the kernel flipped in both directions with stride 1. For the kernel"
+    )
+    .map_err(io)?;
+    print::dense(w, 3, 3, &kernel).map_err(io)?;
+    writeln!(w, "   the flipped kernel is").map_err(io)?;
+    print::dense(w, 3, 3, &flipped).map_err(io)?;
+    let mut x_zero = vec![0.0; t.conv().cols()];
+    zero_insert::conv_transpose(t.conv(), &[1.0; 4], &kernel, None, &mut x_zero)?;
+    let mut x_ref = vec![0.0; t.conv().cols()];
+    direct::conv_transpose(t.conv(), &[1.0; 4], &kernel, None, &mut x_ref)?;
+    writeln!(w, "   and the result,").map_err(io)?;
+    print::dense(w, 5, 5, &x_zero).map_err(io)?;
+    writeln!(
+        w,
+        "   is {} the scatter result (most of its multiplications were by inserted zeros).",
+        if x_zero == x_ref {
+            "identical to"
+        } else {
+            "DIFFERENT from (this is a bug)"
         }
     )
     .map_err(io)?;

@@ -1,0 +1,129 @@
+//! Every formulation of convolution and transposed convolution on the cases of
+//! issue 3 (groups = case names, functions = formulations; keep both stable).
+//!
+//! One thread unless RAYON_NUM_THREADS is set. `sparse` times the product with a
+//! C built beforehand (the matrix view's per-call cost once the weights are fixed);
+//! building it is timed separately as `sparse_build`. PyTorch's timings for the same
+//! cases come from `benches/peer_torch.py`; `benches/ratios.py torch` prints ratios.
+
+use convmat::geometry::{ConvGeometry, ConvTransposeGeometry};
+use convmat::kernels::{direct, im2col, zero_insert};
+use convmat::sparse::{check_budget, predicted_bytes, BuildOptions, ConvMatrix};
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use std::time::Duration;
+
+fn values(n: usize, salt: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| (((i * 2654435761 + salt) % 1000) as f32) / 500.0 - 1.0)
+        .collect()
+}
+
+fn fits(g: &ConvGeometry) -> bool {
+    let bytes = predicted_bytes(g.rows(), g.nnz(), 4, 4);
+    check_budget(g.rows(), g.cols(), g.nnz(), bytes, &BuildOptions::default()).is_ok()
+}
+
+fn conv_case(c: &mut Criterion, name: &str, batch: usize, g: ConvGeometry) {
+    let w = values(g.weight_shape().iter().product(), 1);
+    let x = values(batch * g.cols(), 2);
+    let mut y = vec![0.0f32; batch * g.rows()];
+    let mut group = c.benchmark_group(name);
+    group.bench_function("im2col", |b| {
+        b.iter(|| im2col::conv(&g, black_box(&x), &w, None, &mut y).unwrap())
+    });
+    group.bench_function("direct", |b| {
+        b.iter(|| direct::conv(&g, black_box(&x), &w, None, &mut y).unwrap())
+    });
+    if fits(&g) {
+        let m = ConvMatrix::<f32, u32>::build(&g, &w).unwrap();
+        group.bench_function("sparse", |b| {
+            b.iter(|| m.mul_vec(black_box(&x), &mut y).unwrap())
+        });
+        drop(m);
+        group.bench_function("sparse_build", |b| {
+            b.iter(|| ConvMatrix::<f32, u32>::build(black_box(&g), &w).unwrap())
+        });
+    }
+    group.finish();
+}
+
+fn conv_transpose_case(c: &mut Criterion, name: &str, batch: usize, t: ConvTransposeGeometry) {
+    let g = t.conv();
+    let w = values(t.weight_shape().iter().product(), 1);
+    let y = values(batch * g.rows(), 2);
+    let mut x = vec![0.0f32; batch * g.cols()];
+    let mut group = c.benchmark_group(name);
+    group.bench_function("col2im", |b| {
+        b.iter(|| im2col::conv_transpose(g, black_box(&y), &w, None, &mut x).unwrap())
+    });
+    group.bench_function("scatter", |b| {
+        b.iter(|| direct::conv_transpose(g, black_box(&y), &w, None, &mut x).unwrap())
+    });
+    group.bench_function("zero-insert", |b| {
+        b.iter(|| zero_insert::conv_transpose(g, black_box(&y), &w, None, &mut x).unwrap())
+    });
+    if fits(g) {
+        let m = ConvMatrix::<f32, u32>::build(g, &w).unwrap();
+        group.bench_function("sparse", |b| {
+            b.iter(|| m.mul_transpose(black_box(&y), &mut x).unwrap())
+        });
+        drop(m);
+        group.bench_function("sparse_build", |b| {
+            b.iter(|| ConvMatrix::<f32, u32>::build(black_box(g), &w).unwrap())
+        });
+    }
+    group.finish();
+}
+
+fn cases(c: &mut Criterion) {
+    let conv = |input: usize, k: usize, cin: usize, cout: usize, stride: usize, pad: usize| {
+        ConvGeometry::builder(&[input, input], &[k, k])
+            .channels(cin, cout)
+            .stride(&[stride])
+            .padding(pad)
+            .build()
+            .unwrap()
+    };
+    let convt = |input: usize, k: usize, cin: usize, cout: usize, stride: usize, pad: usize| {
+        ConvTransposeGeometry::builder(&[input, input], &[k, k])
+            .channels(cin, cout)
+            .stride(&[stride])
+            .padding(pad)
+            .build()
+            .unwrap()
+    };
+    conv_case(c, "conv2d_dl_8x64x56_k3", 8, conv(56, 3, 64, 64, 1, 1));
+    conv_case(c, "conv2d_s2_8x64x56_k3", 8, conv(56, 3, 64, 128, 2, 1));
+    conv_case(c, "conv2d_1ch_256_k5", 1, conv(256, 5, 1, 1, 1, 2));
+    conv_transpose_case(c, "convT2d_dl_8x64x28_k4s2", 8, convt(28, 4, 64, 32, 2, 1));
+    conv_transpose_case(c, "convT2d_1ch_128_k4s2", 1, convt(128, 4, 1, 1, 2, 1));
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+}
+
+fn single_threaded_unless_asked() {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        // ignore the error of a pool already built (several groups, one process)
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build_global();
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    single_threaded_unless_asked();
+    cases(c);
+}
+
+criterion_group! {
+    name = formulation_benches;
+    config = config();
+    targets = benches
+}
+criterion_main!(formulation_benches);

@@ -1,0 +1,53 @@
+"""PyTorch (CPU, one thread) peer timings for the cases of benches/formulations.rs.
+
+    python benches/peer_torch.py
+
+Same machine, same session as `cargo bench --bench formulations`; prints the median
+of repeated runs in milliseconds, under the criterion group names.
+"""
+
+import timeit
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+
+# group: (function, input shape, weight shape, keyword arguments)
+CASES = {
+    "conv2d_dl_8x64x56_k3": (F.conv2d, (8, 64, 56, 56), (64, 64, 3, 3), dict(padding=1)),
+    "conv2d_s2_8x64x56_k3": (F.conv2d, (8, 64, 56, 56), (128, 64, 3, 3), dict(stride=2, padding=1)),
+    "conv2d_1ch_256_k5": (F.conv2d, (1, 1, 256, 256), (1, 1, 5, 5), dict(padding=2)),
+    "convT2d_dl_8x64x28_k4s2": (F.conv_transpose2d, (8, 64, 28, 28), (64, 32, 4, 4), dict(stride=2, padding=1)),
+    "convT2d_1ch_128_k4s2": (F.conv_transpose2d, (1, 1, 128, 128), (1, 1, 4, 4), dict(stride=2, padding=1)),
+}
+
+
+def median_ms(fn, repeat=15):
+    fn()  # warm-up (oneDNN picks and caches its kernel)
+    once = timeit.timeit(fn, number=1)
+    number = max(1, int(0.2 / max(once, 1e-6)))
+    times = timeit.repeat(fn, number=number, repeat=repeat)
+    return 1e3 * float(np.median(times)) / number
+
+
+def measure():
+    """Median milliseconds per case, keyed by criterion group name."""
+    out = {}
+    with torch.no_grad():
+        for name, (fn, x_shape, w_shape, kw) in CASES.items():
+            x = torch.randn(*x_shape)
+            w = torch.randn(*w_shape)
+            out[name] = median_ms(lambda: fn(x, w, None, **kw))
+    return out
+
+
+def describe():
+    return f"torch {torch.__version__}, {torch.get_num_threads()} thread, mkldnn {torch.backends.mkldnn.is_available()}"
+
+
+if __name__ == "__main__":
+    print(describe())
+    for name, ms in measure().items():
+        print(f"{name:32s} median {ms:9.3f} ms")
