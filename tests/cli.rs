@@ -454,7 +454,7 @@ fn every_method_gives_the_same_result() {
         a
     };
     let reference = run("conv", &xp, "direct", &[]);
-    for m in ["sparse", "im2col"] {
+    for m in ["sparse", "im2col", "auto"] {
         assert_eq!(run("conv", &xp, m, &[]), reference, "conv --method {m}");
     }
     // the transposed convolution of the conv's output, back to the input's shape
@@ -466,7 +466,7 @@ fn every_method_gives_the_same_result() {
         &["--output-padding", "1,0"],
     );
     assert_eq!(back.shape(), &[2, 4, 6, 6]); // (3−1)·2 − 2 + 2 + 1 + 1 rows
-    for m in ["sparse", "col2im", "zero-insert"] {
+    for m in ["sparse", "col2im", "zero-insert", "auto"] {
         assert_eq!(
             run("conv-transpose", &yp, m, &["--output-padding", "1,0"]),
             back,
@@ -927,4 +927,44 @@ fn threads_option_changes_nothing_but_speed() {
         "--threads must be at least 1",
         Some(&y),
     );
+}
+
+#[test]
+fn auto_picks_by_channels_per_group_and_says_which() {
+    let dir = workdir();
+    let w = path(&dir, "w8.npy");
+    write_npy(&w, &array(&[8, 1, 3, 3], ramp(72))).unwrap();
+    let method = |sub: &str, input: &Path, weight: &Path| -> String {
+        let out = path(&dir, "auto.npy");
+        let o = convmat()
+            .args([
+                sub,
+                "--input",
+                s(input),
+                "--weight",
+                s(weight),
+                "--json",
+                "--output",
+                s(&out),
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["method"].as_str().unwrap().to_string()
+    };
+    let x = path(&dir, "x.npy");
+    assert_eq!(method("conv", &x, &path(&dir, "w.npy")), "direct"); // 1 output channel
+    assert_eq!(method("conv", &x, &w), "im2col"); // 8 output channels
+    let y8 = path(&dir, "y8.npy");
+    write_npy(&y8, &array(&[1, 8, 2, 2], ramp(32))).unwrap();
+    assert_eq!(
+        method(
+            "conv-transpose",
+            &path(&dir, "ones22.npy"),
+            &path(&dir, "ones33.npy")
+        ),
+        "scatter"
+    );
+    assert_eq!(method("conv-transpose", &y8, &w), "col2im"); // 8 input channels
 }

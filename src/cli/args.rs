@@ -163,6 +163,8 @@ pub struct MatrixArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvMethodArg {
+    /// Chosen by shape: direct for at most 4 output channels per group, else im2col.
+    Auto,
     /// Explicit sparse matrix: C·x.
     Sparse,
     /// im2col + GEMM, tiled.
@@ -173,6 +175,8 @@ pub enum ConvMethodArg {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvTransposeMethodArg {
+    /// Chosen by shape: scatter for at most 4 input channels per group, else col2im.
+    Auto,
     /// Explicit sparse matrix: Cᵀ·y.
     Sparse,
     /// GEMM Wᵀ·Y + col2im, tiled.
@@ -197,7 +201,7 @@ pub struct ConvArgs {
     #[command(flatten)]
     pub geometry: GeometryArgs,
     /// Formulation.
-    #[arg(long, value_enum, default_value = "direct")]
+    #[arg(long, value_enum, default_value = "auto")]
     pub method: ConvMethodArg,
     /// Output file (.npy), written atomically.
     #[arg(long)]
@@ -224,7 +228,7 @@ pub struct ConvTransposeArgs {
     #[arg(long, value_parser = dims, default_value = "0")]
     pub output_padding: Dims,
     /// Formulation.
-    #[arg(long, value_enum, default_value = "scatter")]
+    #[arg(long, value_enum, default_value = "auto")]
     pub method: ConvTransposeMethodArg,
     /// Output file (.npy), written atomically.
     #[arg(long)]

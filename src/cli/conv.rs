@@ -4,7 +4,7 @@
 use super::args::{ConvArgs, ConvMethodArg, ConvTransposeArgs, ConvTransposeMethodArg};
 use super::{read_same_dtype, Typed};
 use convmat::error::shape_str;
-use convmat::geometry::ConvOptions;
+use convmat::geometry::{ConvGeometry, ConvOptions, ConvTransposeGeometry};
 use convmat::io::write_npy;
 use convmat::ops::{self, ConvMethod, ConvTransposeMethod};
 use convmat::sparse::BuildOptions;
@@ -15,7 +15,8 @@ use std::path::Path;
 /// An operation on (input, weight, bias) in any element type.
 trait Job {
     const NAME: &'static str;
-    fn method(&self) -> &'static str;
+    /// The method that runs on tensors of these shapes (`auto` resolved).
+    fn method(&self, x: &[usize], w: &[usize]) -> &'static str;
     fn run<T: Real>(
         &self,
         x: ArrayViewD<'_, T>,
@@ -32,8 +33,11 @@ struct Conv {
 
 impl Job for Conv {
     const NAME: &'static str = "conv";
-    fn method(&self) -> &'static str {
-        self.method.name()
+    fn method(&self, x: &[usize], w: &[usize]) -> &'static str {
+        match ConvGeometry::for_tensors(x, w, &self.opts) {
+            Ok(g) => self.method.resolve(&g).name(),
+            Err(_) => self.method.name(),
+        }
     }
     fn run<T: Real>(
         &self,
@@ -53,8 +57,11 @@ struct ConvTranspose {
 
 impl Job for ConvTranspose {
     const NAME: &'static str = "conv-transpose";
-    fn method(&self) -> &'static str {
-        self.method.name()
+    fn method(&self, x: &[usize], w: &[usize]) -> &'static str {
+        match ConvTransposeGeometry::for_tensors(x, w, &self.opts) {
+            Ok(t) => self.method.resolve(t.conv()).name(),
+            Err(_) => self.method.name(),
+        }
     }
     fn run<T: Real>(
         &self,
@@ -70,10 +77,11 @@ fn compute<T: Real, J: Job>(
     job: &J,
     t: &[ArrayD<T>],
     out: &Path,
-) -> Result<(Vec<usize>, Vec<usize>), Error> {
+) -> Result<(Vec<usize>, Vec<usize>, &'static str), Error> {
     let result = job.run(t[0].view(), t[1].view(), t.get(2).map(|b| b.view()))?;
     write_npy(out, &result)?;
-    Ok((t[0].shape().to_vec(), result.shape().to_vec()))
+    let method = job.method(t[0].shape(), t[1].shape());
+    Ok((t[0].shape().to_vec(), result.shape().to_vec(), method))
 }
 
 fn execute<J: Job>(
@@ -86,11 +94,11 @@ fn execute<J: Job>(
 ) -> Result<(), Error> {
     let mut files = vec![("input", input), ("weight", weight)];
     files.extend(bias.map(|b| ("bias", b)));
-    let (dtype, (i, o)) = match read_same_dtype(&files)? {
+    let (dtype, (i, o, method)) = match read_same_dtype(&files)? {
         Typed::F32(t) => (f32::DTYPE, compute(job, &t, out)?),
         Typed::F64(t) => (f64::DTYPE, compute(job, &t, out)?),
     };
-    let (op, method) = (J::NAME, job.method());
+    let op = J::NAME;
     if json {
         println!(
             "{{\"command\":\"{op}\",\"method\":\"{method}\",\"dtype\":\"{dtype}\",\"input_shape\":{},\"output_shape\":{},\"output\":{:?}}}",
@@ -114,6 +122,7 @@ pub fn run_conv(a: &ConvArgs) -> Result<(), Error> {
         ConvMethodArg::Direct => ConvMethod::Direct,
         ConvMethodArg::Sparse => ConvMethod::Sparse,
         ConvMethodArg::Im2col => ConvMethod::Im2col,
+        ConvMethodArg::Auto => ConvMethod::Auto,
     };
     let job = Conv {
         opts: a.geometry.options(&[0]),
@@ -136,6 +145,7 @@ pub fn run_conv_transpose(a: &ConvTransposeArgs) -> Result<(), Error> {
         ConvTransposeMethodArg::Sparse => ConvTransposeMethod::Sparse,
         ConvTransposeMethodArg::Col2im => ConvTransposeMethod::Col2im,
         ConvTransposeMethodArg::ZeroInsert => ConvTransposeMethod::ZeroInsert,
+        ConvTransposeMethodArg::Auto => ConvTransposeMethod::Auto,
     };
     let job = ConvTranspose {
         opts: a.geometry.options(&a.output_padding.0),

@@ -440,27 +440,109 @@ impl ConvGeometry {
             .sum()
     }
 
-    /// Number of (output index, tap) pairs along dimension `d` that land inside the
-    /// input, `Σ_o len(tap_range(d, o))`, counted per tap in O(k).
-    fn taps_along(&self, d: usize) -> u128 {
-        let (i, dil, pad, s, o_len) = (
-            self.input[d] as u128,
-            self.dilation[d] as u128,
-            self.pad_before[d] as u128,
-            self.stride[d] as u128,
-            self.output[d] as u128,
-        );
-        (0..self.kernel[d] as u128)
-            .map(|k| {
-                // outputs o with pad ≤ o·s + k·dil ≤ pad + i − 1
-                let lo = (pad.saturating_sub(k * dil)).div_ceil(s);
-                let hi_pos = pad + i - 1;
-                if k * dil > hi_pos {
-                    return 0;
+    /// The output indices along dimension `d` for which tap `k` lands inside the
+    /// input (the tap-major view of [`ConvGeometry::tap_range`]): those `o` with
+    /// `0 ≤ o·s + k·d − p < I`.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// let g = ConvGeometry::builder(&[5], &[3]).padding(1).build().unwrap();
+    /// assert_eq!(g.outputs_reading(0, 0), 1..5); // tap 0 of output 0 is padding
+    /// assert_eq!(g.outputs_reading(0, 2), 0..4);
+    /// ```
+    #[inline]
+    pub fn outputs_reading(&self, d: usize, k: usize) -> std::ops::Range<usize> {
+        let (i, pad, s) = (self.input[d], self.pad_before[d], self.stride[d]);
+        let shift = k * self.dilation[d];
+        let lo = pad.saturating_sub(shift).div_ceil(s);
+        let hi = if shift > pad + i - 1 {
+            0
+        } else {
+            ((pad + i - 1 - shift) / s + 1).min(self.output[d])
+        };
+        lo.min(hi)..hi
+    }
+
+    /// For tap `k` (flat index into the kernel plane), calls `f(y_start, x_start,
+    /// len)` once for each output row (a line along the last dimension) whose flat
+    /// row index lies in `rows`: outputs `y_start..y_start + len` (flat, in one output
+    /// plane) read this tap at inputs `x_start + j·stride_last` (flat, in one input
+    /// plane). Rows where the tap falls in padding are skipped. Lines are what the
+    /// fast kernels loop over: a scaled copy per tap and row.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// let g = ConvGeometry::builder(&[4, 4], &[3, 3]).padding(1).build().unwrap();
+    /// let mut lines = vec![];
+    /// g.for_each_tap_line(0, 0..4, |y, x, len| lines.push((y, x, len)));
+    /// // tap (0,0) reads row above (padding) for output row 0; elsewhere columns 1..4
+    /// assert_eq!(lines, vec![(5, 0, 3), (9, 4, 3), (13, 8, 3)]);
+    /// ```
+    #[inline]
+    pub fn for_each_tap_line(
+        &self,
+        k: usize,
+        rows: std::ops::Range<usize>,
+        mut f: impl FnMut(usize, usize, usize),
+    ) {
+        let rank = self.rank();
+        let last = rank - 1;
+        let mut tap = [0usize; MAX_RANK];
+        let mut rest = k;
+        for d in (0..rank).rev() {
+            tap[d] = rest % self.kernel[d];
+            rest /= self.kernel[d];
+        }
+        let mut reach: [std::ops::Range<usize>; MAX_RANK] = std::array::from_fn(|_| 0..0);
+        for d in 0..rank {
+            reach[d] = self.outputs_reading(d, tap[d]);
+            if reach[d].is_empty() {
+                return;
+            }
+        }
+        let (lo, len) = (reach[last].start, reach[last].len());
+        let x_last =
+            lo * self.stride[last] + tap[last] * self.dilation[last] - self.pad_before[last];
+        let out_last = self.output[last];
+        // odometer over the outer output dimensions, starting at rows.start
+        let mut idx = [0usize; MAX_RANK];
+        let mut r = rows.start;
+        for d in (0..last).rev() {
+            idx[d] = r % self.output[d];
+            r /= self.output[d];
+        }
+        for row in rows {
+            if (0..last).all(|d| reach[d].contains(&idx[d])) {
+                let x_outer = (0..last).fold(0, |acc, d| {
+                    acc * self.input[d] + idx[d] * self.stride[d] + tap[d] * self.dilation[d]
+                        - self.pad_before[d]
+                });
+                f(
+                    row * out_last + lo,
+                    x_outer * self.input[last] + x_last,
+                    len,
+                );
+            }
+            for d in (0..last).rev() {
+                idx[d] += 1;
+                if idx[d] < self.output[d] {
+                    break;
                 }
-                let hi = ((hi_pos - k * dil) / s + 1).min(o_len);
-                hi.saturating_sub(lo)
-            })
+                idx[d] = 0;
+            }
+        }
+    }
+
+    /// Rows (lines along the last dimension) in one output plane.
+    pub fn output_rows(&self) -> usize {
+        self.output_numel() / self.output[self.rank() - 1]
+    }
+
+    /// Number of (output index, tap) pairs along dimension `d` that land inside the
+    /// input, `Σ_k len(outputs_reading(d, k))`.
+    fn taps_along(&self, d: usize) -> u128 {
+        (0..self.kernel[d])
+            .map(|k| self.outputs_reading(d, k).len() as u128)
             .sum()
     }
 

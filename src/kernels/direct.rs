@@ -49,24 +49,29 @@ pub fn conv<T: Real>(
     let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
     let (in_numel, out_numel, k_numel) = (g.input_numel(), g.output_numel(), g.kernel_numel());
     // one task per (item, output channel) plane: each output is summed by one task
-    // in a fixed order, so the thread count never changes a result
-    let cout = g.out_channels();
+    // in a fixed order (input channel, then tap), so the thread count never changes
+    // a result. Within a plane the loops run tap by tap over whole output rows, a
+    // scaled copy of an input row each — the form compilers vectorise.
+    let (cout, rows, s_last) = (g.out_channels(), g.output_rows(), g.stride()[g.rank() - 1]);
     y.par_chunks_mut(out_numel)
         .enumerate()
         .for_each(|(plane, y_plane)| {
             let (item, o) = (plane / cout, plane % cout);
             let xs = &x[item * g.cols()..][..g.cols()];
             let group = o / cout_g;
-            let b = bias.map_or(T::zero(), |b| b[o]);
-            g.for_each_output(|out_flat, out| {
-                let mut acc = T::zero();
-                for ci in 0..cin_g {
-                    let x_plane = &xs[(group * cin_g + ci) * in_numel..][..in_numel];
-                    let w_plane = &w[(o * cin_g + ci) * k_numel..][..k_numel];
-                    g.for_each_tap(out, |k, i| acc += w_plane[k] * x_plane[i]);
+            y_plane.fill(T::zero());
+            for ci in 0..cin_g {
+                let x_plane = &xs[(group * cin_g + ci) * in_numel..][..in_numel];
+                let w_plane = &w[(o * cin_g + ci) * k_numel..][..k_numel];
+                for (k, &wk) in w_plane.iter().enumerate() {
+                    g.for_each_tap_line(k, 0..rows, |y0, x0, len| {
+                        axpy_from(&mut y_plane[y0..y0 + len], wk, x_plane, x0, s_last)
+                    });
                 }
-                y_plane[out_flat] = acc + b;
-            });
+            }
+            if let Some(b) = bias {
+                y_plane.iter_mut().for_each(|v| *v += b[o]);
+            }
         });
     Ok(())
 }
@@ -101,7 +106,7 @@ pub fn conv_transpose<T: Real>(
     let (in_numel, out_numel, k_numel) = (g.input_numel(), g.output_numel(), g.kernel_numel());
     // one task per (item, group): a group's outputs receive only from its own
     // channels of y, in the same order whatever the thread count
-    let groups = g.groups();
+    let (groups, rows, s_last) = (g.groups(), g.output_rows(), g.stride()[g.rank() - 1]);
     x.par_chunks_mut(cin_g * in_numel)
         .enumerate()
         .for_each(|(task, xg)| {
@@ -112,15 +117,45 @@ pub fn conv_transpose<T: Real>(
             }
             for o in group * cout_g..(group + 1) * cout_g {
                 let y_plane = &ys[o * out_numel..][..out_numel];
-                g.for_each_output(|out_flat, out| {
-                    let v = y_plane[out_flat];
-                    for ci in 0..cin_g {
-                        let x_plane = &mut xg[ci * in_numel..][..in_numel];
-                        let w_plane = &w[(o * cin_g + ci) * k_numel..][..k_numel];
-                        g.for_each_tap(out, |k, i| x_plane[i] += w_plane[k] * v);
+                for ci in 0..cin_g {
+                    let x_plane = &mut xg[ci * in_numel..][..in_numel];
+                    let w_plane = &w[(o * cin_g + ci) * k_numel..][..k_numel];
+                    for (k, &wk) in w_plane.iter().enumerate() {
+                        g.for_each_tap_line(k, 0..rows, |y0, x0, len| {
+                            axpy_into(x_plane, x0, s_last, wk, &y_plane[y0..y0 + len])
+                        });
                     }
-                });
+                }
             }
         });
     Ok(())
+}
+
+/// `dst[j] += a·src[start + j·step]` for every `j` (contiguous when `step` is 1).
+#[inline(always)]
+pub(crate) fn axpy_from<T: Real>(dst: &mut [T], a: T, src: &[T], start: usize, step: usize) {
+    if step == 1 {
+        let n = dst.len();
+        for (d, &v) in dst.iter_mut().zip(&src[start..start + n]) {
+            *d += a * v;
+        }
+    } else {
+        for (j, d) in dst.iter_mut().enumerate() {
+            *d += a * src[start + j * step];
+        }
+    }
+}
+
+/// `dst[start + j·step] += a·src[j]` for every `j` (contiguous when `step` is 1).
+#[inline(always)]
+pub(crate) fn axpy_into<T: Real>(dst: &mut [T], start: usize, step: usize, a: T, src: &[T]) {
+    if step == 1 {
+        for (d, &v) in dst[start..start + src.len()].iter_mut().zip(src) {
+            *d += a * v;
+        }
+    } else {
+        for (j, &v) in src.iter().enumerate() {
+            dst[start + j * step] += a * v;
+        }
+    }
 }

@@ -12,14 +12,31 @@ use crate::Real;
 use rayon::prelude::*;
 use std::ops::Range;
 
-/// The tap runs of output position `out`, collected once and reused per channel.
-fn runs_of(g: &ConvGeometry, out: &[usize], runs: &mut Vec<(usize, usize, usize)>) {
-    runs.clear();
-    g.for_each_tap_run(out, |k0, i0, len| runs.push((k0, i0, len)));
+/// Calls `f(k, row, y0, x0, len)` for each line of tap `k` that meets the tile of
+/// output positions `tile`, clipped to it: patch-matrix columns `y0 − tile.start ..`
+/// (`len` of them) come from inputs `x0 + j·stride_last`.
+fn for_each_tile_line(
+    g: &ConvGeometry,
+    k: usize,
+    tile: &Range<usize>,
+    mut f: impl FnMut(usize, usize, usize),
+) {
+    if tile.is_empty() {
+        return;
+    }
+    let (out_last, s_last) = (g.output_size()[g.rank() - 1], g.stride()[g.rank() - 1]);
+    let rows = tile.start / out_last..(tile.end - 1) / out_last + 1;
+    g.for_each_tap_line(k, rows, |y0, x0, len| {
+        let (a, b) = (y0.max(tile.start), (y0 + len).min(tile.end));
+        if a < b {
+            f(a - tile.start, x0 + (a - y0) * s_last, b - a);
+        }
+    });
 }
 
 /// Writes the patch-matrix block for input `channels` (of one item `x`) and output
-/// positions `tile` into `cols`, row-major `(channels.len()·∏k) × tile.len()`.
+/// positions `tile` into `cols`, row-major `(channels.len()·∏k) × tile.len()`: row
+/// by row, each a run of copies from an input line.
 pub(crate) fn im2col_tile<T: Real>(
     g: &ConvGeometry,
     x: &[T],
@@ -28,22 +45,25 @@ pub(crate) fn im2col_tile<T: Real>(
     cols: &mut [T],
 ) {
     let (k_numel, in_numel, lt) = (g.kernel_numel(), g.input_numel(), tile.len());
-    let dil = g.dilation()[g.rank() - 1];
+    let s_last = g.stride()[g.rank() - 1];
     let cols = &mut cols[..channels.len() * k_numel * lt];
     cols.fill(T::zero());
-    let mut runs = Vec::new();
-    let l0 = tile.start;
-    g.for_each_output_in(tile, |l, out| {
-        runs_of(g, out, &mut runs);
-        for (c_rel, c) in channels.clone().enumerate() {
-            let plane = &x[c * in_numel..][..in_numel];
-            for &(k0, i0, len) in &runs {
-                for j in 0..len {
-                    cols[(c_rel * k_numel + k0 + j) * lt + (l - l0)] = plane[i0 + j * dil];
+    for (c_rel, c) in channels.enumerate() {
+        let plane = &x[c * in_numel..][..in_numel];
+        for k in 0..k_numel {
+            let row = &mut cols[(c_rel * k_numel + k) * lt..][..lt];
+            for_each_tile_line(g, k, &tile, |col, x0, len| {
+                let dst = &mut row[col..col + len];
+                if s_last == 1 {
+                    dst.copy_from_slice(&plane[x0..x0 + len]);
+                } else {
+                    for (j, d) in dst.iter_mut().enumerate() {
+                        *d = plane[x0 + j * s_last];
+                    }
                 }
-            }
+            });
         }
-    });
+    }
 }
 
 /// The adjoint of [`im2col_tile`]: adds each entry of the block back into `x`.
@@ -55,20 +75,16 @@ pub(crate) fn col2im_tile<T: Real>(
     x: &mut [T],
 ) {
     let (k_numel, in_numel, lt) = (g.kernel_numel(), g.input_numel(), tile.len());
-    let dil = g.dilation()[g.rank() - 1];
-    let mut runs = Vec::new();
-    let l0 = tile.start;
-    g.for_each_output_in(tile, |l, out| {
-        runs_of(g, out, &mut runs);
-        for (c_rel, c) in channels.clone().enumerate() {
-            let plane = &mut x[c * in_numel..][..in_numel];
-            for &(k0, i0, len) in &runs {
-                for j in 0..len {
-                    plane[i0 + j * dil] += cols[(c_rel * k_numel + k0 + j) * lt + (l - l0)];
-                }
-            }
+    let s_last = g.stride()[g.rank() - 1];
+    for (c_rel, c) in channels.enumerate() {
+        let plane = &mut x[c * in_numel..][..in_numel];
+        for k in 0..k_numel {
+            let row = &cols[(c_rel * k_numel + k) * lt..][..lt];
+            for_each_tile_line(g, k, &tile, |col, x0, len| {
+                super::direct::axpy_into(plane, x0, s_last, T::one(), &row[col..col + len]);
+            });
         }
-    });
+    }
 }
 
 /// Rows of the patch matrix of one item: `C_in·∏k`.
