@@ -140,8 +140,8 @@ pub(crate) fn axpy_from<T: Real>(dst: &mut [T], a: T, src: &[T], start: usize, s
             *d += a * v;
         }
     } else {
-        for (j, d) in dst.iter_mut().enumerate() {
-            *d += a * src[start + j * step];
+        for (d, &v) in dst.iter_mut().zip(src[start..].iter().step_by(step)) {
+            *d += a * v;
         }
     }
 }
@@ -154,8 +154,8 @@ pub(crate) fn axpy_into<T: Real>(dst: &mut [T], start: usize, step: usize, a: T,
             *d += a * v;
         }
     } else {
-        for (j, &v) in src.iter().enumerate() {
-            dst[start + j * step] += a * v;
+        for (d, &v) in dst[start..].iter_mut().step_by(step).zip(src) {
+            *d += a * v;
         }
     }
 }

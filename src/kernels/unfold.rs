@@ -34,6 +34,16 @@ fn for_each_tile_line(
     });
 }
 
+/// Every line of every tap that meets `tile`, as `(k, col, x0, len)`: found once per
+/// tile and reused for each channel (the lines do not depend on the channel).
+fn tile_lines(g: &ConvGeometry, tile: &Range<usize>) -> Vec<(usize, usize, usize, usize)> {
+    let mut lines = Vec::new();
+    for k in 0..g.kernel_numel() {
+        for_each_tile_line(g, k, tile, |col, x0, len| lines.push((k, col, x0, len)));
+    }
+    lines
+}
+
 /// Writes the patch-matrix block for input `channels` (of one item `x`) and output
 /// positions `tile` into `cols`, row-major `(channels.len()·∏k) × tile.len()`: row
 /// by row, each a run of copies from an input line.
@@ -48,20 +58,19 @@ pub(crate) fn im2col_tile<T: Real>(
     let s_last = g.stride()[g.rank() - 1];
     let cols = &mut cols[..channels.len() * k_numel * lt];
     cols.fill(T::zero());
+    let lines = tile_lines(g, &tile);
     for (c_rel, c) in channels.enumerate() {
         let plane = &x[c * in_numel..][..in_numel];
-        for k in 0..k_numel {
-            let row = &mut cols[(c_rel * k_numel + k) * lt..][..lt];
-            for_each_tile_line(g, k, &tile, |col, x0, len| {
-                let dst = &mut row[col..col + len];
-                if s_last == 1 {
-                    dst.copy_from_slice(&plane[x0..x0 + len]);
-                } else {
-                    for (j, d) in dst.iter_mut().enumerate() {
-                        *d = plane[x0 + j * s_last];
-                    }
+        let block = &mut cols[c_rel * k_numel * lt..][..k_numel * lt];
+        for &(k, col, x0, len) in &lines {
+            let dst = &mut block[k * lt + col..][..len];
+            if s_last == 1 {
+                dst.copy_from_slice(&plane[x0..x0 + len]);
+            } else {
+                for (d, &v) in dst.iter_mut().zip(plane[x0..].iter().step_by(s_last)) {
+                    *d = v;
                 }
-            });
+            }
         }
     }
 }
@@ -76,13 +85,12 @@ pub(crate) fn col2im_tile<T: Real>(
 ) {
     let (k_numel, in_numel, lt) = (g.kernel_numel(), g.input_numel(), tile.len());
     let s_last = g.stride()[g.rank() - 1];
+    let lines = tile_lines(g, &tile);
     for (c_rel, c) in channels.enumerate() {
         let plane = &mut x[c * in_numel..][..in_numel];
-        for k in 0..k_numel {
-            let row = &cols[(c_rel * k_numel + k) * lt..][..lt];
-            for_each_tile_line(g, k, &tile, |col, x0, len| {
-                super::direct::axpy_into(plane, x0, s_last, T::one(), &row[col..col + len]);
-            });
+        let block = &cols[c_rel * k_numel * lt..][..k_numel * lt];
+        for &(k, col, x0, len) in &lines {
+            super::direct::axpy_into(plane, x0, s_last, T::one(), &block[k * lt + col..][..len]);
         }
     }
 }
