@@ -52,7 +52,8 @@ pub fn conv<T: Real>(
     // in a fixed order (input channel, then tap), so the thread count never changes
     // a result. Within a plane the loops run tap by tap over whole output rows, a
     // scaled copy of an input row each — the form compilers vectorise.
-    let (cout, rows, s_last) = (g.out_channels(), g.output_rows(), g.stride()[g.rank() - 1]);
+    let (cout, s_last) = (g.out_channels(), g.stride()[g.rank() - 1]);
+    let lines = tap_lines(g);
     y.par_chunks_mut(out_numel)
         .enumerate()
         .for_each(|(plane, y_plane)| {
@@ -63,11 +64,7 @@ pub fn conv<T: Real>(
             for ci in 0..cin_g {
                 let x_plane = &xs[(group * cin_g + ci) * in_numel..][..in_numel];
                 let w_plane = &w[(o * cin_g + ci) * k_numel..][..k_numel];
-                for (k, &wk) in w_plane.iter().enumerate() {
-                    g.for_each_tap_line(k, 0..rows, |y0, x0, len| {
-                        axpy_from(&mut y_plane[y0..y0 + len], wk, x_plane, x0, s_last)
-                    });
-                }
+                gather_lines(&lines, x_plane, w_plane, y_plane, s_last);
             }
             if let Some(b) = bias {
                 y_plane.iter_mut().for_each(|v| *v += b[o]);
@@ -106,7 +103,8 @@ pub fn conv_transpose<T: Real>(
     let (in_numel, out_numel, k_numel) = (g.input_numel(), g.output_numel(), g.kernel_numel());
     // one task per (item, group): a group's outputs receive only from its own
     // channels of y, in the same order whatever the thread count
-    let (groups, rows, s_last) = (g.groups(), g.output_rows(), g.stride()[g.rank() - 1]);
+    let (groups, s_last) = (g.groups(), g.stride()[g.rank() - 1]);
+    let lines = tap_lines(g);
     x.par_chunks_mut(cin_g * in_numel)
         .enumerate()
         .for_each(|(task, xg)| {
@@ -120,11 +118,7 @@ pub fn conv_transpose<T: Real>(
                 for ci in 0..cin_g {
                     let x_plane = &mut xg[ci * in_numel..][..in_numel];
                     let w_plane = &w[(o * cin_g + ci) * k_numel..][..k_numel];
-                    for (k, &wk) in w_plane.iter().enumerate() {
-                        g.for_each_tap_line(k, 0..rows, |y0, x0, len| {
-                            axpy_into(x_plane, x0, s_last, wk, &y_plane[y0..y0 + len])
-                        });
-                    }
+                    scatter_lines(&lines, y_plane, w_plane, x_plane, s_last);
                 }
             }
         });
@@ -157,5 +151,101 @@ pub(crate) fn axpy_into<T: Real>(dst: &mut [T], start: usize, step: usize, a: T,
         for (d, &v) in dst[start..].iter_mut().step_by(step).zip(src) {
             *d += a * v;
         }
+    }
+}
+
+/// Every line of every tap over a whole output plane, as `(k, y0, x0, len)` in tap
+/// order (see [`ConvGeometry::for_each_tap_line`]); the same for every channel.
+fn tap_lines(g: &ConvGeometry) -> Vec<(usize, usize, usize, usize)> {
+    let mut lines = Vec::new();
+    for k in 0..g.kernel_numel() {
+        g.for_each_tap_line(k, 0..g.output_rows(), |y0, x0, len| {
+            lines.push((k, y0, x0, len))
+        });
+    }
+    lines
+}
+
+/// `y_plane += Σ_lines w[k]·x_plane[line]`, with AVX2 where the processor has it
+/// (wider vectors; the same operations in the same order, so the same results).
+fn gather_lines<T: Real>(
+    lines: &[(usize, usize, usize, usize)],
+    x_plane: &[T],
+    w_plane: &[T],
+    y_plane: &mut [T],
+    step: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor supports AVX2 (checked just above).
+        return unsafe { gather_lines_avx2(lines, x_plane, w_plane, y_plane, step) };
+    }
+    gather_lines_body(lines, x_plane, w_plane, y_plane, step)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn gather_lines_avx2<T: Real>(
+    lines: &[(usize, usize, usize, usize)],
+    x_plane: &[T],
+    w_plane: &[T],
+    y_plane: &mut [T],
+    step: usize,
+) {
+    gather_lines_body(lines, x_plane, w_plane, y_plane, step)
+}
+
+#[inline(always)]
+fn gather_lines_body<T: Real>(
+    lines: &[(usize, usize, usize, usize)],
+    x_plane: &[T],
+    w_plane: &[T],
+    y_plane: &mut [T],
+    step: usize,
+) {
+    for &(k, y0, x0, len) in lines {
+        axpy_from(&mut y_plane[y0..y0 + len], w_plane[k], x_plane, x0, step);
+    }
+}
+
+/// `x_plane[line] += w[k]·y_plane[...]` for every line: the adjoint of
+/// [`gather_lines`], with AVX2 where the processor has it.
+fn scatter_lines<T: Real>(
+    lines: &[(usize, usize, usize, usize)],
+    y_plane: &[T],
+    w_plane: &[T],
+    x_plane: &mut [T],
+    step: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor supports AVX2 (checked just above).
+        return unsafe { scatter_lines_avx2(lines, y_plane, w_plane, x_plane, step) };
+    }
+    scatter_lines_body(lines, y_plane, w_plane, x_plane, step)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn scatter_lines_avx2<T: Real>(
+    lines: &[(usize, usize, usize, usize)],
+    y_plane: &[T],
+    w_plane: &[T],
+    x_plane: &mut [T],
+    step: usize,
+) {
+    scatter_lines_body(lines, y_plane, w_plane, x_plane, step)
+}
+
+#[inline(always)]
+fn scatter_lines_body<T: Real>(
+    lines: &[(usize, usize, usize, usize)],
+    y_plane: &[T],
+    w_plane: &[T],
+    x_plane: &mut [T],
+    step: usize,
+) {
+    for &(k, y0, x0, len) in lines {
+        axpy_into(x_plane, x0, step, w_plane[k], &y_plane[y0..y0 + len]);
     }
 }

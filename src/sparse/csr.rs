@@ -296,6 +296,10 @@ impl<T: Real, I: Index> Csr<T, I> {
             .chunks_exact(self.ncols)
             .zip(y.chunks_exact_mut(self.nrows))
         {
+            if rayon::current_num_threads() == 1 {
+                self.mul_rows(xs, 0, ys);
+                continue;
+            }
             ys.par_chunks_mut(ROWS_PER_TASK)
                 .enumerate()
                 .for_each(|(block, yb)| self.mul_rows(xs, block * ROWS_PER_TASK, yb));
@@ -317,9 +321,10 @@ impl<T: Real, I: Index> Csr<T, I> {
         let at = |k: usize| unsafe {
             *vals.get_unchecked(k) * *x.get_unchecked(cols.get_unchecked(k).ix())
         };
+        let indptr = &self.indptr[first_row + 1..first_row + 1 + y.len()];
         let mut k = self.indptr[first_row].ix();
-        for (r, yr) in (first_row..).zip(y.iter_mut()) {
-            let end = self.indptr[r + 1].ix();
+        for (yr, end) in y.iter_mut().zip(indptr) {
+            let end = end.ix();
             let mut acc = [T::zero(); 4];
             while k + 4 <= end {
                 acc[0] += at(k);
