@@ -133,6 +133,15 @@ pub(crate) fn axpy_from<T: Real>(dst: &mut [T], a: T, src: &[T], start: usize, s
         for (d, &v) in dst.iter_mut().zip(&src[start..start + n]) {
             *d += a * v;
         }
+    } else if step == 2 && start + 2 * dst.len() <= src.len() {
+        // a constant stride the compiler turns into vector shuffles
+        let n = dst.len();
+        for (d, pair) in dst
+            .iter_mut()
+            .zip(src[start..start + 2 * n].chunks_exact(2))
+        {
+            *d += a * pair[0];
+        }
     } else {
         for (d, &v) in dst.iter_mut().zip(src[start..].iter().step_by(step)) {
             *d += a * v;
@@ -146,6 +155,11 @@ pub(crate) fn axpy_into<T: Real>(dst: &mut [T], start: usize, step: usize, a: T,
     if step == 1 {
         for (d, &v) in dst[start..start + src.len()].iter_mut().zip(src) {
             *d += a * v;
+        }
+    } else if step == 2 && start + 2 * src.len() <= dst.len() {
+        let n = src.len();
+        for (pair, &v) in dst[start..start + 2 * n].chunks_exact_mut(2).zip(src) {
+            pair[0] += a * v;
         }
     } else {
         for (d, &v) in dst[start..].iter_mut().step_by(step).zip(src) {

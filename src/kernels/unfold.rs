@@ -54,6 +54,34 @@ pub(crate) fn im2col_tile<T: Real>(
     tile: Range<usize>,
     cols: &mut [T],
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor supports AVX2 (checked just above).
+        return unsafe { im2col_tile_avx2(g, x, channels, tile, cols) };
+    }
+    im2col_tile_body(g, x, channels, tile, cols)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn im2col_tile_avx2<T: Real>(
+    g: &ConvGeometry,
+    x: &[T],
+    channels: Range<usize>,
+    tile: Range<usize>,
+    cols: &mut [T],
+) {
+    im2col_tile_body(g, x, channels, tile, cols)
+}
+
+#[inline(always)]
+fn im2col_tile_body<T: Real>(
+    g: &ConvGeometry,
+    x: &[T],
+    channels: Range<usize>,
+    tile: Range<usize>,
+    cols: &mut [T],
+) {
     let (k_numel, in_numel, lt) = (g.kernel_numel(), g.input_numel(), tile.len());
     let s_last = g.stride()[g.rank() - 1];
     let cols = &mut cols[..channels.len() * k_numel * lt];
@@ -66,6 +94,10 @@ pub(crate) fn im2col_tile<T: Real>(
             let dst = &mut block[k * lt + col..][..len];
             if s_last == 1 {
                 dst.copy_from_slice(&plane[x0..x0 + len]);
+            } else if s_last == 2 && x0 + 2 * len <= plane.len() {
+                for (d, pair) in dst.iter_mut().zip(plane[x0..x0 + 2 * len].chunks_exact(2)) {
+                    *d = pair[0];
+                }
             } else {
                 for (d, &v) in dst.iter_mut().zip(plane[x0..].iter().step_by(s_last)) {
                     *d = v;
@@ -77,6 +109,34 @@ pub(crate) fn im2col_tile<T: Real>(
 
 /// The adjoint of [`im2col_tile`]: adds each entry of the block back into `x`.
 pub(crate) fn col2im_tile<T: Real>(
+    g: &ConvGeometry,
+    cols: &[T],
+    channels: Range<usize>,
+    tile: Range<usize>,
+    x: &mut [T],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor supports AVX2 (checked just above).
+        return unsafe { col2im_tile_avx2(g, cols, channels, tile, x) };
+    }
+    col2im_tile_body(g, cols, channels, tile, x)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn col2im_tile_avx2<T: Real>(
+    g: &ConvGeometry,
+    cols: &[T],
+    channels: Range<usize>,
+    tile: Range<usize>,
+    x: &mut [T],
+) {
+    col2im_tile_body(g, cols, channels, tile, x)
+}
+
+#[inline(always)]
+fn col2im_tile_body<T: Real>(
     g: &ConvGeometry,
     cols: &[T],
     channels: Range<usize>,
