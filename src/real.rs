@@ -69,98 +69,57 @@ pub trait Real:
     );
 }
 
-impl Real for f32 {
-    unsafe fn gemm_raw(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: *const Self,
-        (rsa, csa): (isize, isize),
-        b: *const Self,
-        (rsb, csb): (isize, isize),
-        beta: Self,
-        c: *mut Self,
-        (rsc, csc): (isize, isize),
-    ) {
-        // SAFETY: forwarded from the caller's contract. The gemm crate computes
-        // dst ← α·dst + β·lhs·rhs, reading dst only when asked to.
-        unsafe {
-            gemm::gemm(
-                m,
-                n,
-                k,
-                c,
-                csc,
-                rsc,
-                beta != 0.0,
-                a,
-                csa,
-                rsa,
-                b,
-                csb,
-                rsb,
-                beta,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            )
+macro_rules! impl_real {
+    ($t:ty, $dtype:literal) => {
+        impl Real for $t {
+            const DTYPE: &'static str = $dtype;
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+            fn as_f64(self) -> f64 {
+                self as f64
+            }
+            unsafe fn gemm_raw(
+                m: usize,
+                k: usize,
+                n: usize,
+                a: *const Self,
+                (rsa, csa): (isize, isize),
+                b: *const Self,
+                (rsb, csb): (isize, isize),
+                beta: Self,
+                c: *mut Self,
+                (rsc, csc): (isize, isize),
+            ) {
+                // SAFETY: forwarded from the caller's contract. The gemm crate
+                // computes dst ← α·dst + β·lhs·rhs, reading dst only when asked to.
+                unsafe {
+                    gemm::gemm(
+                        m,
+                        n,
+                        k,
+                        c,
+                        csc,
+                        rsc,
+                        beta != 0.0,
+                        a,
+                        csa,
+                        rsa,
+                        b,
+                        csb,
+                        rsb,
+                        beta,
+                        1.0,
+                        false,
+                        false,
+                        false,
+                        gemm::Parallelism::None,
+                    )
+                }
+            }
         }
-    }
-    const DTYPE: &'static str = "float32";
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-    fn as_f64(self) -> f64 {
-        f64::from(self)
-    }
+    };
 }
 
-impl Real for f64 {
-    unsafe fn gemm_raw(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: *const Self,
-        (rsa, csa): (isize, isize),
-        b: *const Self,
-        (rsb, csb): (isize, isize),
-        beta: Self,
-        c: *mut Self,
-        (rsc, csc): (isize, isize),
-    ) {
-        // SAFETY: forwarded from the caller's contract. The gemm crate computes
-        // dst ← α·dst + β·lhs·rhs, reading dst only when asked to.
-        unsafe {
-            gemm::gemm(
-                m,
-                n,
-                k,
-                c,
-                csc,
-                rsc,
-                beta != 0.0,
-                a,
-                csa,
-                rsa,
-                b,
-                csb,
-                rsb,
-                beta,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            )
-        }
-    }
-    const DTYPE: &'static str = "float64";
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-    fn as_f64(self) -> f64 {
-        self
-    }
-}
+impl_real!(f32, "float32");
+impl_real!(f64, "float64");

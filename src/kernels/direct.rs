@@ -3,24 +3,11 @@
 //! `conv` is PyTorch's cross-correlation; `conv_transpose` is its adjoint computed
 //! by scattering every input element through the kernel (the "scatter" method).
 
-use super::{batch_of, expect_len};
+use super::{batch_of, check_weight_bias, expect_len};
 use crate::error::GeometryError;
 use crate::geometry::ConvGeometry;
 use crate::Real;
 use rayon::prelude::*;
-
-fn check_weight_bias<T>(
-    g: &ConvGeometry,
-    w: &[T],
-    bias: Option<&[T]>,
-    bias_channels: usize,
-) -> Result<(), GeometryError> {
-    g.check_weight_len(w.len())?;
-    if let Some(b) = bias {
-        crate::geometry::check_bias(&[b.len()], bias_channels)?;
-    }
-    Ok(())
-}
 
 /// Forward convolution `y = conv(x, w) + bias` by direct loops.
 ///

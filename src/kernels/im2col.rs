@@ -12,7 +12,7 @@
 
 use super::gemm::{gemm, Layout};
 use super::unfold::{col2im_tile, im2col_tile};
-use super::{batch_of, expect_len};
+use super::{batch_of, check_weight_bias, expect_len};
 use crate::error::GeometryError;
 use crate::geometry::ConvGeometry;
 use crate::Real;
@@ -36,19 +36,6 @@ fn is_pointwise(g: &ConvGeometry) -> bool {
             .all(|&p| p == 0)
 }
 
-fn check<T>(
-    g: &ConvGeometry,
-    w: &[T],
-    bias: Option<&[T]>,
-    bias_channels: usize,
-) -> Result<(), GeometryError> {
-    g.check_weight_len(w.len())?;
-    if let Some(b) = bias {
-        crate::geometry::check_bias(&[b.len()], bias_channels)?;
-    }
-    Ok(())
-}
-
 /// Forward convolution by im2col + GEMM; same contract as [`super::direct::conv`].
 ///
 /// ```
@@ -69,7 +56,7 @@ pub fn conv<T: Real>(
     bias: Option<&[T]>,
     y: &mut [T],
 ) -> Result<(), GeometryError> {
-    check(g, w, bias, g.out_channels())?;
+    check_weight_bias(g, w, bias, g.out_channels())?;
     let batch = batch_of("input", x.len(), g.cols())?;
     expect_len("output", y.len(), g.rows(), batch)?;
     let (cin_g, cout_g, groups) = (
@@ -137,7 +124,7 @@ pub fn conv_transpose<T: Real>(
     bias: Option<&[T]>,
     x: &mut [T],
 ) -> Result<(), GeometryError> {
-    check(g, w, bias, g.in_channels())?;
+    check_weight_bias(g, w, bias, g.in_channels())?;
     let batch = batch_of("input", y.len(), g.rows())?;
     expect_len("output", x.len(), g.cols(), batch)?;
     let (cin_g, cout_g, groups) = (

@@ -28,6 +28,20 @@ pub(crate) fn batch_of(
     Ok(len / per_item)
 }
 
+/// Checks a flat weight buffer's length and a bias of `bias_channels` values.
+pub(crate) fn check_weight_bias<T>(
+    g: &crate::geometry::ConvGeometry,
+    w: &[T],
+    bias: Option<&[T]>,
+    bias_channels: usize,
+) -> Result<(), GeometryError> {
+    g.check_weight_len(w.len())?;
+    if let Some(b) = bias {
+        crate::geometry::check_bias(&[b.len()], bias_channels)?;
+    }
+    Ok(())
+}
+
 /// Checks that a flat buffer holds exactly `batch` items of `per_item` elements.
 pub(crate) fn expect_len(
     name: &'static str,
