@@ -3,7 +3,7 @@
 //! `conv` is PyTorch's cross-correlation; `conv_transpose` is its adjoint computed
 //! by scattering every input element through the kernel (the "scatter" method).
 
-use super::{batch_of, check_weight_bias, expect_len};
+use super::{check_call, Direction};
 use crate::error::GeometryError;
 use crate::geometry::ConvGeometry;
 use crate::Real;
@@ -30,9 +30,7 @@ pub fn conv<T: Real>(
     bias: Option<&[T]>,
     y: &mut [T],
 ) -> Result<(), GeometryError> {
-    check_weight_bias(g, w, bias, g.out_channels())?;
-    let batch = batch_of("input", x.len(), g.cols())?;
-    expect_len("output", y.len(), g.rows(), batch)?;
+    check_call(g, Direction::Forward, w, bias, x.len(), y.len())?;
     let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
     let (in_numel, out_numel, k_numel) = (g.input_numel(), g.output_numel(), g.kernel_numel());
     // one task per (item, output channel) plane: each output is summed by one task
@@ -83,9 +81,7 @@ pub fn conv_transpose<T: Real>(
     bias: Option<&[T]>,
     x: &mut [T],
 ) -> Result<(), GeometryError> {
-    check_weight_bias(g, w, bias, g.in_channels())?;
-    let batch = batch_of("input", y.len(), g.rows())?;
-    expect_len("output", x.len(), g.cols(), batch)?;
+    check_call(g, Direction::Adjoint, w, bias, y.len(), x.len())?;
     let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
     let (in_numel, out_numel, k_numel) = (g.input_numel(), g.output_numel(), g.kernel_numel());
     // one task per (item, group): a group's outputs receive only from its own

@@ -12,7 +12,7 @@
 
 use super::gemm::{gemm, Layout};
 use super::unfold::{col2im_tile, im2col_tile};
-use super::{batch_of, check_weight_bias, expect_len};
+use super::{check_call, Direction};
 use crate::error::GeometryError;
 use crate::geometry::ConvGeometry;
 use crate::Real;
@@ -24,6 +24,33 @@ pub const WORKSPACE_ELEMENTS: usize = 1 << 20;
 /// Output positions per tile for a patch matrix of `rows` rows.
 fn tile_len(rows: usize, total: usize) -> usize {
     (WORKSPACE_ELEMENTS / rows.max(1)).clamp(1, total.max(1))
+}
+
+/// How one call forms its patch matrix.
+struct Plan {
+    /// Rows of a group's patch matrix, `C_in/g·∏k`.
+    k_rows: usize,
+    /// Output positions per tile.
+    lt: usize,
+    /// 1×1 kernel, stride 1, no padding: the input planes are the patch matrix.
+    pointwise: bool,
+    /// Elements of one tile's workspace (0 when pointwise).
+    workspace: usize,
+}
+
+impl Plan {
+    fn of(g: &ConvGeometry) -> Plan {
+        let k_rows = g.in_channels_per_group() * g.kernel_numel();
+        let pointwise = is_pointwise(g);
+        let lt = tile_len(k_rows, g.output_numel());
+        let workspace = if pointwise { 0 } else { k_rows * lt };
+        Plan {
+            k_rows,
+            lt,
+            pointwise,
+            workspace,
+        }
+    }
 }
 
 /// Whether the patch matrix is the input itself: 1×1 kernel, stride 1, no padding.
@@ -56,19 +83,19 @@ pub fn conv<T: Real>(
     bias: Option<&[T]>,
     y: &mut [T],
 ) -> Result<(), GeometryError> {
-    check_weight_bias(g, w, bias, g.out_channels())?;
-    let batch = batch_of("input", x.len(), g.cols())?;
-    expect_len("output", y.len(), g.rows(), batch)?;
+    check_call(g, Direction::Forward, w, bias, x.len(), y.len())?;
     let (cin_g, cout_g, groups) = (
         g.in_channels_per_group(),
         g.out_channels_per_group(),
         g.groups(),
     );
     let (in_numel, l_total) = (g.input_numel(), g.output_numel());
-    let k_rows = cin_g * g.kernel_numel();
-    let pointwise = is_pointwise(g);
-    let lt = tile_len(k_rows, l_total);
-    let workspace = if pointwise { 0 } else { k_rows * lt };
+    let Plan {
+        k_rows,
+        lt,
+        pointwise,
+        workspace,
+    } = Plan::of(g);
     // one task per (item, group), each with its own patch workspace; a task owns
     // its group's output planes, so results do not depend on the thread count
     y.par_chunks_mut(cout_g * l_total)
@@ -124,19 +151,19 @@ pub fn conv_transpose<T: Real>(
     bias: Option<&[T]>,
     x: &mut [T],
 ) -> Result<(), GeometryError> {
-    check_weight_bias(g, w, bias, g.in_channels())?;
-    let batch = batch_of("input", y.len(), g.rows())?;
-    expect_len("output", x.len(), g.cols(), batch)?;
+    check_call(g, Direction::Adjoint, w, bias, y.len(), x.len())?;
     let (cin_g, cout_g, groups) = (
         g.in_channels_per_group(),
         g.out_channels_per_group(),
         g.groups(),
     );
     let (in_numel, l_total) = (g.input_numel(), g.output_numel());
-    let k_rows = cin_g * g.kernel_numel();
-    let pointwise = is_pointwise(g);
-    let lt = tile_len(k_rows, l_total);
-    let workspace = if pointwise { 0 } else { k_rows * lt };
+    let Plan {
+        k_rows,
+        lt,
+        pointwise,
+        workspace,
+    } = Plan::of(g);
     // one task per (item, group): a group's output channels receive only from its
     // own channels of y, in tile order, whatever the thread count
     x.par_chunks_mut(cin_g * in_numel)

@@ -5,7 +5,7 @@
 //! `F.unfold` layout `(C·∏k, L)`. Taps that fall in padding read zero. `fold` is the
 //! adjoint: it sums every column entry back into the input position it came from.
 
-use super::{batch_of, expect_len};
+use super::batch;
 use crate::error::GeometryError;
 use crate::geometry::ConvGeometry;
 use crate::Real;
@@ -173,9 +173,8 @@ fn patch_rows(g: &ConvGeometry) -> usize {
 /// assert_eq!(cols, [1.0, 2.0, 2.0, 3.0]); // rows: tap 0, tap 1; columns: outputs
 /// ```
 pub fn unfold<T: Real>(g: &ConvGeometry, x: &[T], cols: &mut [T]) -> Result<(), GeometryError> {
-    let batch = batch_of("input", x.len(), g.cols())?;
     let per_item = patch_rows(g) * g.output_numel();
-    expect_len("output", cols.len(), per_item, batch)?;
+    batch(x.len(), g.cols(), cols.len(), per_item)?;
     x.par_chunks_exact(g.cols())
         .zip(cols.par_chunks_exact_mut(per_item))
         .for_each(|(xs, cs)| im2col_tile(g, xs, 0..g.in_channels(), 0..g.output_numel(), cs));
@@ -194,8 +193,7 @@ pub fn unfold<T: Real>(g: &ConvGeometry, x: &[T], cols: &mut [T]) -> Result<(), 
 /// ```
 pub fn fold<T: Real>(g: &ConvGeometry, cols: &[T], x: &mut [T]) -> Result<(), GeometryError> {
     let per_item = patch_rows(g) * g.output_numel();
-    let batch = batch_of("input", cols.len(), per_item)?;
-    expect_len("output", x.len(), g.cols(), batch)?;
+    batch(cols.len(), per_item, x.len(), g.cols())?;
     cols.par_chunks_exact(per_item)
         .zip(x.par_chunks_exact_mut(g.cols()))
         .for_each(|(cs, xs)| {

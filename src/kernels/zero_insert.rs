@@ -3,7 +3,7 @@
 //! end, and run the stride-1 convolution with the kernel flipped in every spatial
 //! dimension and its in/out channels swapped.
 
-use super::{batch_of, expect_len, im2col};
+use super::{check_call, im2col, Direction};
 use crate::error::GeometryError;
 use crate::geometry::ConvGeometry;
 use crate::Real;
@@ -110,9 +110,7 @@ pub fn conv_transpose<T: Real>(
     bias: Option<&[T]>,
     x: &mut [T],
 ) -> Result<(), GeometryError> {
-    g.check_weight_len(w.len())?;
-    let batch = batch_of("input", y.len(), g.rows())?;
-    expect_len("output", x.len(), g.cols(), batch)?;
+    check_call(g, Direction::Adjoint, w, bias, y.len(), x.len())?;
     let z = inner_geometry(g)?;
     let wf = flipped_weight(g, w);
     for (ys, xs) in y.chunks_exact(g.rows()).zip(x.chunks_exact_mut(g.cols())) {

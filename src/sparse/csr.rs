@@ -4,7 +4,7 @@
 
 use super::Index;
 use crate::error::{Error, GeometryError};
-use crate::kernels::{batch_of, expect_len};
+use crate::kernels::batch;
 use crate::Real;
 use rayon::prelude::*;
 
@@ -287,8 +287,7 @@ impl<T: Real, I: Index> Csr<T, I> {
     /// `y = A·x` for a batch: `x` holds `N` vectors of `ncols`, `y` receives `N`
     /// vectors of `nrows`.
     pub fn mul_vec(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
-        let batch = batch_of("input", x.len(), self.ncols)?;
-        expect_len("output", y.len(), self.nrows, batch)?;
+        batch(x.len(), self.ncols, y.len(), self.nrows)?;
         // rows are independent: blocks of rows run in parallel, each row summed by
         // one task in a fixed order, so the thread count never changes a result
         const ROWS_PER_TASK: usize = 4096;
@@ -344,8 +343,7 @@ impl<T: Real, I: Index> Csr<T, I> {
     /// `x = Aᵀ·y` for a batch, without forming Aᵀ: `y` holds `N` vectors of
     /// `nrows`, `x` receives `N` vectors of `ncols`.
     pub fn mul_transpose(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError> {
-        let batch = batch_of("input", y.len(), self.nrows)?;
-        expect_len("output", x.len(), self.ncols, batch)?;
+        batch(y.len(), self.nrows, x.len(), self.ncols)?;
         // batch items in parallel; within one, the scatter runs in row order
         y.par_chunks_exact(self.nrows)
             .zip(x.par_chunks_exact_mut(self.ncols))
