@@ -258,8 +258,16 @@ fn nnz_predicted_equals_built(s: &Spec) {
     );
 }
 
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+    // 500 cases per run; PROPTEST_CASES=N asks for more (a long local search)
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn sparse_and_direct_conv_agree_exactly_on_integers(s in spec()) {
@@ -289,4 +297,26 @@ proptest! {
     fn predicted_nnz_equals_built_nnz(s in spec()) {
         nnz_predicted_equals_built(&s);
     }
+}
+
+/// Cases proptest once found, kept so they run every time.
+#[test]
+fn regression_output_padding_beyond_stride_with_groups() {
+    let s = Spec {
+        input: vec![2, 1],
+        kernel: vec![1, 1],
+        stride: vec![1, 1],
+        padding: vec![0, 0],
+        dilation: vec![1, 3],
+        output_padding: vec![0, 1],
+        mode: 0,
+        groups: 2,
+        cin_g: 1,
+        cout_g: 1,
+        batch: 1,
+        bias: false,
+        seed: 1683719247182896628,
+    };
+    transposed_scatter_equals_sparse_exactly::<f32>(&s);
+    transposed_scatter_equals_sparse_exactly::<f64>(&s);
 }

@@ -53,14 +53,14 @@ impl Plan {
     }
 }
 
-/// Whether the patch matrix is the input itself: 1×1 kernel, stride 1, no padding.
+/// Whether the patch matrix is the input itself: 1×1 kernel, stride 1, no padding
+/// before, and as many outputs as inputs (a transposed convolution's forward
+/// geometry may keep fewer outputs, see [`crate::geometry::ConvTransposeGeometry`]).
 fn is_pointwise(g: &ConvGeometry) -> bool {
     g.kernel_size().iter().all(|&k| k == 1)
         && g.stride().iter().all(|&s| s == 1)
-        && g.padding_before()
-            .iter()
-            .chain(g.padding_after())
-            .all(|&p| p == 0)
+        && g.padding_before().iter().all(|&p| p == 0)
+        && g.output_size() == g.input_size()
 }
 
 /// Forward convolution by im2col + GEMM; same contract as [`super::direct::conv`].
