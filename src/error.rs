@@ -158,13 +158,15 @@ pub enum GeometryError {
     },
     /// An input whose number of dimensions does not fit the weight (PyTorch's message).
     #[error(
-        "Expected {unbatched}D (unbatched) or {batched}D (batched) input to a {rank}-D convolution, \
+        "Expected {unbatched}D (unbatched) or {batched}D (batched) input to a {rank}-D {op}, \
          but got input of size: {got}",
         unbatched = rank + 1,
         batched = rank + 2
     )]
     InputRank {
-        /// Spatial rank given by the weight.
+        /// The operation (`convolution`, `max-pooling`, …).
+        op: &'static str,
+        /// Spatial rank given by the weight (or kernel size).
         rank: usize,
         /// Actual shape.
         got: String,
@@ -190,6 +192,107 @@ pub enum GeometryError {
         got: usize,
         /// Batch size implied by the other buffer.
         batch: usize,
+    },
+    /// Pooling padding larger than half the kernel (PyTorch's rule).
+    #[error(
+        "pad should be smaller than or equal to half of kernel size, but got pad={padding}, \
+         kernel_size={kernel}"
+    )]
+    PoolPadding {
+        /// The padding of the offending dimension.
+        padding: usize,
+        /// Its kernel size.
+        kernel: usize,
+    },
+    /// An `output_size` with neither one value per spatial dimension nor two more.
+    #[error(
+        "output_size should be a sequence containing {rank} or {with_batch} elements, but it has a length of '{got}'",
+        with_batch = rank + 2
+    )]
+    OutputSizeLength {
+        /// Spatial rank.
+        rank: usize,
+        /// Values given.
+        got: usize,
+    },
+    /// A max-unpooling `output_size` outside (default − stride, default + stride).
+    #[error("invalid output_size \"{output_size}\" (dim {dim} must be between {min} and {max})")]
+    UnpoolOutputSize {
+        /// The spatial output size asked for.
+        output_size: String,
+        /// The first offending dimension.
+        dim: usize,
+        /// Exclusive lower bound, default − stride.
+        min: i128,
+        /// Exclusive upper bound, default + stride.
+        max: i128,
+    },
+    /// A max-unpooling index outside its output plane.
+    #[error("Found an invalid max index: {index} (output volumes are of size {plane})")]
+    MaxIndex {
+        /// The index.
+        index: i64,
+        /// The output plane's size, e.g. `4x4`.
+        plane: String,
+    },
+    /// Indices whose shape differs from the values they place.
+    #[error(
+        "Expected shape of indices to be same as that of the input tensor ({input}) but got \
+         indices tensor with shape: {indices}"
+    )]
+    IndicesShape {
+        /// Shape of the values.
+        input: String,
+        /// Shape of the indices.
+        indices: String,
+    },
+    /// Both `size` and `scale_factor` were given to an interpolation.
+    #[error("only one of size or scale_factor should be defined")]
+    SizeAndScale,
+    /// Neither `size` nor `scale_factor` was given to an interpolation.
+    #[error("either size or scale_factor should be defined")]
+    NoSizeNorScale,
+    /// `align_corners` given to a mode that does not interpolate.
+    #[error(
+        "align_corners option can only be set with the interpolating modes: linear | bilinear | \
+         bicubic | trilinear (got mode {mode})"
+    )]
+    AlignCornersNotInterpolating {
+        /// The mode.
+        mode: &'static str,
+    },
+    /// `recompute_scale_factor=true` together with an explicit size.
+    #[error("recompute_scale_factor is not meaningful with an explicit size.")]
+    RecomputeWithSize,
+    /// A scale factor that is not a positive finite number (or, for unpooling, not whole).
+    #[error("{mode} needs {what} scale factors, got {values}")]
+    ScaleFactor {
+        /// The mode.
+        mode: &'static str,
+        /// `positive finite` or `positive whole-number`.
+        what: &'static str,
+        /// The factors as given.
+        values: String,
+    },
+    /// An interpolation whose input or output would be empty.
+    #[error(
+        "Input and output sizes should be greater than 0, but got input {input} output {output}"
+    )]
+    ResizeEmpty {
+        /// Input spatial size.
+        input: String,
+        /// Output spatial size.
+        output: String,
+    },
+    /// A mode used at a spatial rank it is not defined for.
+    #[error("Got {got}D input, but {mode} mode needs {needs}D input", got = rank + 2, needs = mode_rank + 2)]
+    ModeRank {
+        /// The mode.
+        mode: &'static str,
+        /// The input's spatial rank.
+        rank: usize,
+        /// The mode's spatial rank.
+        mode_rank: usize,
     },
     /// A size computation overflowed the machine word.
     #[error("size overflow computing {what}")]

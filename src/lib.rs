@@ -30,6 +30,7 @@ pub mod ops;
 pub mod real;
 pub mod sparse;
 pub mod tour;
+pub mod upsample;
 
 pub use error::{Error, GeometryError, Result};
 

@@ -869,6 +869,7 @@ pub(super) fn channel_axis(
         Ok(0)
     } else {
         Err(GeometryError::InputRank {
+            op: "convolution",
             rank,
             got: shape_str(input_shape),
         })

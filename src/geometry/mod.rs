@@ -5,13 +5,19 @@
 //! land inside the input* ([`ConvGeometry::tap_range`]). A
 //! [`ConvTransposeGeometry`] is defined through the convolution it is the adjoint
 //! of, so the identity `conv_transpose(y, W) = Cᵀ·y` holds by construction.
+//! [`PoolGeometry`], [`UnpoolGeometry`] and [`ResizeGeometry`] do the same for
+//! max-pooling, max-unpooling and the up-samplers.
 
 mod conv;
 mod options;
+mod pool;
+mod resize;
 mod transpose;
 
 pub use conv::{check_bias, ConvBuilder, ConvGeometry, TapRange};
 pub use options::{parse_dims, ConvOptions, Padding};
+pub use pool::{pool_output_len, PoolBuilder, PoolGeometry, UnpoolBuilder, UnpoolGeometry};
+pub use resize::{LinearTap, ResizeBuilder, ResizeGeometry, ResizeMode};
 pub use transpose::{ConvTransposeBuilder, ConvTransposeGeometry};
 
 use crate::error::{shape_str, GeometryError};
@@ -119,8 +125,12 @@ pub(crate) fn x_str<T: std::fmt::Display>(dims: &[T]) -> String {
     format!("({})", parts.join(" x "))
 }
 
-/// Row-major strides of a shape.
-pub(crate) fn row_major_strides(shape: &[usize]) -> Vec<usize> {
+/// Row-major strides of a shape, in elements.
+///
+/// ```
+/// assert_eq!(convmat::geometry::row_major_strides(&[2, 3, 4]), vec![12, 4, 1]);
+/// ```
+pub fn row_major_strides(shape: &[usize]) -> Vec<usize> {
     let mut strides = vec![1; shape.len()];
     for d in (0..shape.len().saturating_sub(1)).rev() {
         strides[d] = strides[d + 1] * shape[d + 1];

@@ -9,14 +9,19 @@
 //! Transposed convolution is `Cᵀ·y` for the forward geometry
 //! [`crate::geometry::ConvTransposeGeometry::conv`], computed without forming Cᵀ
 //! ([`Csr::mul_transpose`]); [`Csr::transpose`] forms it when asked.
+//!
+//! The up-samplers have matrices too: [`resize_matrix`] (Kronecker products of
+//! one-dimensional interpolation matrices) and [`max_unpool_matrix`].
 
 mod alloc;
 mod budget;
 mod build;
 mod csr;
 mod index;
+mod upsample;
 
 pub use budget::{check_budget, default_memory_budget, predicted_bytes, BuildOptions};
 pub use build::{check_room_for_transpose, ConvMatrix, TapLabel};
 pub use csr::Csr;
 pub use index::Index;
+pub use upsample::{max_unpool_matrix, resize_axis_matrix, resize_matrix};

@@ -9,6 +9,12 @@ use crate::sparse::{BuildOptions, ConvMatrix};
 use crate::Real;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
+mod upsample;
+pub use upsample::{
+    interpolate, max_pool, max_unpool, unpool_geometry, InterpolateOptions, PoolOptions,
+    UnpoolOptions,
+};
+
 /// How a forward convolution is computed. Results, and an explicit matrix where one
 /// is built, must fit the memory budget of the [`BuildOptions`] passed along.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +55,6 @@ pub enum ConvTransposeMethod {
 /// scatter 242 ms. The crossover lies between; 4 is the conservative side.
 pub const DIRECT_MAX_CHANNELS_PER_GROUP: usize = 4;
 
-/// The elements in row-major order: borrowed when the array already is, else copied.
 impl ConvMethod {
     /// The method's name on the command line.
     pub fn name(self) -> &'static str {
@@ -323,7 +328,7 @@ pub fn unfold<T: Real>(
     kernel_size: &[usize],
     opts: &ConvOptions,
 ) -> Result<ArrayD<T>, Error> {
-    let (batched, batch, channels, size) = split_batch(input.shape(), kernel_size.len())?;
+    let (batched, batch, channels, size) = split_batch(input.shape(), kernel_size.len(), "unfold")?;
     let g = patch_geometry(channels, size, kernel_size, opts)?;
     let item = [g.in_channels() * g.kernel_numel(), g.output_numel()];
     let mut cols = zeroed_output::<T>(&batched_shape(batch, &item), &BuildOptions::default())?;
@@ -393,15 +398,20 @@ pub fn fold<T: Real>(
     Ok(output_array(batched, batch, &g.input_shape(), x))
 }
 
-/// `(batched, N, C, spatial)` of a `(N, C, I…)` or `(C, I…)` shape of spatial rank
-/// `rank`.
-fn split_batch(shape: &[usize], rank: usize) -> Result<(bool, usize, usize, &[usize]), Error> {
+/// Splits `(N, C, spatial…)` or `(C, spatial…)` for an operation of spatial rank
+/// `rank`: (batched, N, C, spatial).
+pub(crate) fn split_batch<'s>(
+    shape: &'s [usize],
+    rank: usize,
+    op: &'static str,
+) -> Result<(bool, usize, usize, &'s [usize]), Error> {
     if shape.len() == rank + 2 {
         Ok((true, shape[0], shape[1], &shape[2..]))
     } else if shape.len() == rank + 1 {
         Ok((false, 1, shape[0], &shape[1..]))
     } else {
         Err(GeometryError::InputRank {
+            op,
             rank,
             got: crate::error::shape_str(shape),
         }

@@ -1,0 +1,343 @@
+//! Separable up-sampling (nearest, nearest-exact, nearest unpooling, bed of nails,
+//! linear / bilinear / trilinear) and its adjoint, plane by plane.
+
+use super::{odometer, planes};
+use crate::geometry::{row_major_strides, LinearTap, ResizeGeometry, ResizeMode};
+use crate::{GeometryError, Real};
+use rayon::prelude::*;
+
+/// Up-samples every plane of `x` (planes of `g.input_size()`) into `out` (planes of
+/// `g.output_size()`) as `F.interpolate` does for the mode of `g` (or as the block
+/// unpoolings define).
+///
+/// Linear modes run dimension by dimension, the last first: the first dimension's
+/// weights multiply rows already interpolated along the others — PyTorch's own order
+/// of operations, so results agree with it to the last bit or two (PyTorch's build
+/// may fuse multiply-adds). Nearest modes and bed of nails copy values exactly.
+///
+/// ```
+/// use convmat::geometry::{ResizeGeometry, ResizeMode};
+/// use convmat::upsample::resize;
+/// // the seed's bilinear example, align_corners=True
+/// let g = ResizeGeometry::builder(ResizeMode::Bilinear, &[2, 2])
+///     .scale_factor(&[2.0]).align_corners(Some(true)).build().unwrap();
+/// let mut out = vec![0.0f64; 16];
+/// resize(&g, &[6.0, 10.0, 9.0, 12.0], &mut out).unwrap();
+/// assert_eq!(out[..4], [6.0, 6.0 + 4.0 / 3.0, 6.0 + 8.0 / 3.0, 10.0]);
+/// assert_eq!(out[15], 12.0);
+/// ```
+pub fn resize<T: Real>(g: &ResizeGeometry, x: &[T], out: &mut [T]) -> Result<(), GeometryError> {
+    planes(x.len(), g.input_numel(), out.len(), g.output_numel())?;
+    let plan = Plan::<T>::new(g);
+    x.par_chunks(g.input_numel())
+        .zip(out.par_chunks_mut(g.output_numel()))
+        .for_each_init(Scratch::default, |scratch, (xp, op)| {
+            dispatch(|| plan.forward(xp, op, scratch))
+        });
+    Ok(())
+}
+
+/// The adjoint Uᵀ of [`resize`]: maps planes of `g.output_size()` in `y` to planes
+/// of `g.input_size()` in `x`, each input receiving the weighted sum of the outputs
+/// that read it (what PyTorch's `upsample_*_backward` computes).
+///
+/// ```
+/// use convmat::geometry::{ResizeGeometry, ResizeMode};
+/// use convmat::upsample::resize_adjoint;
+/// let g = ResizeGeometry::unpool(ResizeMode::NearestUnpool, &[2], &[3]).unwrap();
+/// let mut x = vec![0.0f32; 2];
+/// resize_adjoint(&g, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &mut x).unwrap();
+/// assert_eq!(x, [6.0, 15.0]);
+/// ```
+pub fn resize_adjoint<T: Real>(
+    g: &ResizeGeometry,
+    y: &[T],
+    x: &mut [T],
+) -> Result<(), GeometryError> {
+    planes(y.len(), g.output_numel(), x.len(), g.input_numel())?;
+    let plan = Plan::<T>::new(g);
+    y.par_chunks(g.output_numel())
+        .zip(x.par_chunks_mut(g.input_numel()))
+        .for_each_init(Scratch::default, |scratch, (yp, xp)| {
+            dispatch(|| plan.adjoint(yp, xp, scratch))
+        });
+    Ok(())
+}
+
+/// Runs `f` compiled for AVX2 where the processor has it (the row loops vectorise).
+#[inline(always)]
+fn dispatch(f: impl FnOnce()) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor supports AVX2 (checked just above).
+        return unsafe { run_avx2(f) };
+    }
+    f()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_avx2(f: impl FnOnce()) {
+    f()
+}
+
+/// Two work buffers for the dimension-by-dimension passes, kept per thread.
+#[derive(Default)]
+struct Scratch<T> {
+    a: Vec<T>,
+    b: Vec<T>,
+}
+
+/// Per-dimension tables of one geometry.
+struct Plan<'g, T> {
+    g: &'g ResizeGeometry,
+    /// For nearest modes: the source of each output, per dimension.
+    sources: Vec<Vec<usize>>,
+    /// For linear modes: the taps of each output, per dimension.
+    taps: Vec<Vec<LinearTap<T>>>,
+}
+
+impl<'g, T: Real> Plan<'g, T> {
+    fn new(g: &'g ResizeGeometry) -> Self {
+        let nearest = matches!(
+            g.mode(),
+            ResizeMode::Nearest | ResizeMode::NearestExact | ResizeMode::NearestUnpool
+        );
+        let sources = if nearest {
+            (0..g.rank()).map(|d| g.nearest_sources(d)).collect()
+        } else {
+            vec![]
+        };
+        let taps = if g.mode().is_linear() {
+            (0..g.rank()).map(|d| g.linear_taps(d)).collect()
+        } else {
+            vec![]
+        };
+        Plan { g, sources, taps }
+    }
+
+    /// Block factors of bed of nails.
+    fn factors(&self) -> Vec<usize> {
+        let g = self.g;
+        (0..g.rank())
+            .map(|d| g.output_size()[d] / g.input_size()[d])
+            .collect()
+    }
+
+    #[inline(always)]
+    fn forward(&self, x: &[T], out: &mut [T], scratch: &mut Scratch<T>) {
+        match self.g.mode() {
+            ResizeMode::BedOfNails => {
+                out.fill(T::zero());
+                let (n, f) = self.nail_run();
+                self.nail_rows(|src, dst| {
+                    for (o, &v) in out[dst..].iter_mut().step_by(f).zip(&x[src..src + n]) {
+                        *o = v;
+                    }
+                });
+            }
+            m if m.is_linear() => self.linear(x, out, scratch, false),
+            _ => self.nearest(x, out),
+        }
+    }
+
+    #[inline(always)]
+    fn adjoint(&self, y: &[T], x: &mut [T], scratch: &mut Scratch<T>) {
+        match self.g.mode() {
+            ResizeMode::BedOfNails => {
+                let (n, f) = self.nail_run();
+                self.nail_rows(|src, dst| {
+                    for (v, &o) in x[src..src + n].iter_mut().zip(y[dst..].iter().step_by(f)) {
+                        *v = o;
+                    }
+                });
+            }
+            m if m.is_linear() => self.linear(y, x, scratch, true),
+            _ => self.nearest_adjoint(y, x),
+        }
+    }
+
+    /// Row by row: a row whose source row is the previous one's is a copy of it.
+    #[inline(always)]
+    fn nearest(&self, x: &[T], out: &mut [T]) {
+        let g = self.g;
+        let last = g.rank() - 1;
+        let in_strides = row_major_strides(g.input_size());
+        let (n_out, src_last) = (g.output_size()[last], &self.sources[last]);
+        let doubling = n_out == 2 * g.input_size()[last]
+            && src_last.iter().enumerate().all(|(j, &s)| s == j / 2);
+        let mut prev: Option<usize> = None;
+        let mut row = 0;
+        odometer(&g.output_size()[..last], |outer| {
+            let src: usize = outer
+                .iter()
+                .enumerate()
+                .map(|(d, &o)| self.sources[d][o] * in_strides[d])
+                .sum();
+            if prev == Some(src) {
+                out.copy_within(row - n_out..row, row);
+            } else {
+                let dst = &mut out[row..row + n_out];
+                let xs = &x[src..src + g.input_size()[last]];
+                if doubling {
+                    for (pair, &v) in dst.chunks_exact_mut(2).zip(xs) {
+                        pair[0] = v;
+                        pair[1] = v;
+                    }
+                } else {
+                    for (o, &s) in dst.iter_mut().zip(src_last) {
+                        *o = xs[s];
+                    }
+                }
+            }
+            prev = Some(src);
+            row += n_out;
+        });
+    }
+
+    #[inline(always)]
+    fn nearest_adjoint(&self, y: &[T], x: &mut [T]) {
+        let g = self.g;
+        let last = g.rank() - 1;
+        let in_strides = row_major_strides(g.input_size());
+        let (n_out, src_last) = (g.output_size()[last], &self.sources[last]);
+        x.fill(T::zero());
+        let mut row = 0;
+        odometer(&g.output_size()[..last], |outer| {
+            let src: usize = outer
+                .iter()
+                .enumerate()
+                .map(|(d, &o)| self.sources[d][o] * in_strides[d])
+                .sum();
+            let xs = &mut x[src..src + g.input_size()[last]];
+            for (&v, &s) in y[row..row + n_out].iter().zip(src_last) {
+                xs[s] += v;
+            }
+            row += n_out;
+        });
+    }
+
+    /// Bed of nails along the last dimension: values per input row and the step
+    /// between nails.
+    fn nail_run(&self) -> (usize, usize) {
+        let last = self.g.rank() - 1;
+        (self.g.input_size()[last], self.factors()[last])
+    }
+
+    /// Calls `f(src, dst)` with the offsets of every input row and of the output row
+    /// holding its nails (bed of nails: output = input · factor).
+    fn nail_rows(&self, mut f: impl FnMut(usize, usize)) {
+        let g = self.g;
+        let last = g.rank() - 1;
+        let factors = self.factors();
+        let (in_strides, out_strides) = (
+            row_major_strides(g.input_size()),
+            row_major_strides(g.output_size()),
+        );
+        odometer(&g.input_size()[..last], |outer| {
+            let (mut src, mut dst) = (0, 0);
+            for (d, &i) in outer.iter().enumerate() {
+                src += i * in_strides[d];
+                dst += i * factors[d] * out_strides[d];
+            }
+            f(src, dst)
+        });
+    }
+
+    /// Linear modes, one dimension per pass: forward from the last dimension to the
+    /// first, the adjoint the other way round with transposed passes.
+    #[inline(always)]
+    fn linear(&self, src: &[T], dst: &mut [T], scratch: &mut Scratch<T>, adjoint: bool) {
+        let g = self.g;
+        let rank = g.rank();
+        let order: Vec<usize> = if adjoint {
+            (0..rank).collect()
+        } else {
+            (0..rank).rev().collect()
+        };
+        // the current shape: forward starts from the input, the adjoint from the output
+        let mut shape = if adjoint {
+            g.output_size().to_vec()
+        } else {
+            g.input_size().to_vec()
+        };
+        let Scratch { a, b } = scratch;
+        let mut from_src = true;
+        for (step, &d) in order.iter().enumerate() {
+            let taps = &self.taps[d];
+            let (from_len, to_len) = if adjoint {
+                (g.output_size()[d], g.input_size()[d])
+            } else {
+                (g.input_size()[d], g.output_size()[d])
+            };
+            let outer: usize = shape[..d].iter().product();
+            let inner: usize = shape[d + 1..].iter().product();
+            shape[d] = to_len;
+            let n_to = outer * to_len * inner;
+            let last_step = step + 1 == order.len();
+            let input: &[T] = if from_src { src } else { a };
+            if last_step {
+                pass(input, dst, outer, from_len, to_len, inner, taps, adjoint);
+            } else {
+                b.clear();
+                b.resize(n_to, T::zero());
+                pass(input, b, outer, from_len, to_len, inner, taps, adjoint);
+                std::mem::swap(a, b);
+                from_src = false;
+            }
+        }
+    }
+}
+
+/// One dimension of a linear resize: `(outer, from_len, inner) → (outer, to_len,
+/// inner)`. Forward: row `o` of the result is `row(i0)·w0 + row(i1)·w1`; adjoint:
+/// row `o` of the source is added into rows `i0` and `i1` with those weights.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn pass<T: Real>(
+    from: &[T],
+    to: &mut [T],
+    outer: usize,
+    from_len: usize,
+    to_len: usize,
+    inner: usize,
+    taps: &[LinearTap<T>],
+    adjoint: bool,
+) {
+    let (from_block, to_block) = (from_len * inner, to_len * inner);
+    for (f, t) in from
+        .chunks_exact(from_block)
+        .zip(to.chunks_exact_mut(to_block))
+        .take(outer)
+    {
+        if adjoint {
+            t.fill(T::zero());
+            for (o, tap) in taps.iter().enumerate() {
+                let row = &f[o * inner..(o + 1) * inner];
+                if inner == 1 {
+                    t[tap.i0] += row[0] * tap.w0;
+                    t[tap.i1] += row[0] * tap.w1;
+                    continue;
+                }
+                for (dst, &v) in t[tap.i0 * inner..(tap.i0 + 1) * inner].iter_mut().zip(row) {
+                    *dst += v * tap.w0;
+                }
+                for (dst, &v) in t[tap.i1 * inner..(tap.i1 + 1) * inner].iter_mut().zip(row) {
+                    *dst += v * tap.w1;
+                }
+            }
+        } else if inner == 1 {
+            for (dst, tap) in t.iter_mut().zip(taps) {
+                *dst = f[tap.i0] * tap.w0 + f[tap.i1] * tap.w1;
+            }
+        } else {
+            for (o, tap) in taps.iter().enumerate() {
+                let r0 = &f[tap.i0 * inner..(tap.i0 + 1) * inner];
+                let r1 = &f[tap.i1 * inner..(tap.i1 + 1) * inner];
+                for ((dst, &a), &b) in t[o * inner..(o + 1) * inner].iter_mut().zip(r0).zip(r1) {
+                    *dst = a * tap.w0 + b * tap.w1;
+                }
+            }
+        }
+    }
+}
