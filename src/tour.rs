@@ -1,10 +1,15 @@
 //! `convmat tour`: the seed's examples, computed live with no input files.
 
 use crate::error::Error;
-use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
+use crate::geometry::{
+    ConvGeometry, ConvTransposeGeometry, PoolGeometry, ResizeGeometry, ResizeMode, UnpoolGeometry,
+};
 use crate::io::print;
 use crate::kernels::{direct, zero_insert};
-use crate::sparse::{BuildOptions, ConvMatrix, Csr, TapLabel};
+use crate::sparse::{
+    max_unpool_matrix, resize_axis_matrix, resize_matrix, BuildOptions, ConvMatrix, Csr, TapLabel,
+};
+use crate::upsample;
 use std::io::Write;
 
 /// The 4×4 input of the seed's example.
@@ -192,13 +197,136 @@ pub fn tour(w: &mut dyn Write) -> Result<(), Error> {
         }
     )
     .map_err(io)?;
+    upsampling(w)?;
     writeln!(
         w,
         "\nNext: `convmat matrix --input-size 4,4 --kernel-size 3,3 --format symbolic`, \
+         `convmat matrix --op bilinear --input-size 2,2 --scale-factor 2 --align-corners`, \
          `convmat conv --help`."
     )
     .map_err(io)?;
     Ok(())
+}
+
+/// Sections 8 and 9: max-unpooling and bilinear up-sampling, each beside its matrix U.
+fn upsampling(w: &mut dyn Write) -> Result<(), Error> {
+    let opts = BuildOptions::default();
+    let x: Vec<f64> = (1..=16).map(f64::from).collect();
+    let pool = PoolGeometry::builder(&[4, 4], &[2]).build()?;
+    let (mut values, mut indices) = (vec![0.0; 4], vec![0i64; 4]);
+    upsample::max_pool(&pool, &x, &mut values, &mut indices)?;
+    writeln!(
+        w,
+        "\n8. Max-unpooling. Max-pool the 4×4 input 1…16 with a 2×2 window, stride 2; keep where\n   \
+         each maximum came from (flat positions in the 4×4 plane):"
+    )
+    .map_err(io)?;
+    print::dense(w, 4, 4, &x).map_err(io)?;
+    writeln!(w, "   maxima").map_err(io)?;
+    print::dense(w, 2, 2, &values).map_err(io)?;
+    let idx_f: Vec<f64> = indices.iter().map(|&i| i as f64).collect();
+    writeln!(w, "   indices").map_err(io)?;
+    print::dense(w, 2, 2, &idx_f).map_err(io)?;
+    for (size, note) in [
+        (4, "the default size (I−1)·s − 2p + k = 4"),
+        (
+            5,
+            "output_size 5×5: the same flat indices in a\n   5-wide plane, so the values move",
+        ),
+    ] {
+        let g = UnpoolGeometry::builder(&[2, 2], &[2])
+            .output_size(Some(&[size, size]))
+            .build()?;
+        let mut out = vec![0.0; size * size];
+        upsample::max_unpool(&g, &values, &indices, &mut out)?;
+        let u = max_unpool_matrix::<f64>(&g, &indices, &opts)?;
+        let mut uy = vec![0.0; u.nrows()];
+        u.mul_vec(&values, &mut uy)?;
+        writeln!(
+            w,
+            "\n   Unpooled to {size}×{size} ({note}). Beside it U, {}×{}: one 1 per column, in\n   \
+             the row of its index (U·y is {} the direct unpooling):",
+            u.nrows(),
+            u.ncols(),
+            if uy == out { "identical to" } else { "DIFFERENT from (this is a bug)" }
+        )
+        .map_err(io)?;
+        side_by_side(w, size, size, &out, &u)?;
+    }
+
+    let y = [6.0, 10.0, 9.0, 12.0];
+    let g = ResizeGeometry::builder(ResizeMode::Bilinear, &[2, 2])
+        .scale_factor(&[2.0])
+        .align_corners(Some(true))
+        .build()?;
+    let mut up = vec![0.0; 16];
+    upsample::resize(&g, &y, &mut up)?;
+    let u = resize_matrix::<f64>(&g, 1, &opts)?;
+    let u1 = resize_axis_matrix::<f64>(&g, 0);
+    writeln!(
+        w,
+        "\n9. Bilinear up-sampling, align_corners=True: the 2×2 input [[6, 10], [9, 12]] to 4×4.\n   \
+         Corners stay; every other output is a weighted mean of its neighbours. Along one\n   \
+         dimension the weights form a 4×2 matrix (outputs at 0, 1/3, 2/3 and 1 of the way):"
+    )
+    .map_err(io)?;
+    print::pretty(w, &u1.map(|&v| round4(v))).map_err(io)?;
+    writeln!(
+        w,
+        "   and the 2-D U = U₁ ⊗ U₁ ({}×{}, {} stored entries), beside the result (both shown\n   \
+         to 4 decimals):",
+        u.nrows(),
+        u.ncols(),
+        u.nnz()
+    )
+    .map_err(io)?;
+    let shown: Vec<f64> = up.iter().map(|&v| round4(v)).collect();
+    side_by_side(w, 4, 4, &shown, &u.map(|&v| round4(v)))?;
+    let mut uy = vec![0.0; 16];
+    u.mul_vec(&y, &mut uy)?;
+    let worst = uy
+        .iter()
+        .zip(&up)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    writeln!(
+        w,
+        "   U·y agrees with the direct interpolation to {worst:.1e} (U multiplies the two weights first)."
+    )
+    .map_err(io)?;
+    Ok(())
+}
+
+/// Prints a small dense result (`rows`×`cols`, row-major) on the left and the matrix
+/// `u` on the right, line by line.
+fn side_by_side(
+    w: &mut dyn Write,
+    rows: usize,
+    cols: usize,
+    out: &[f64],
+    u: &Csr<f64>,
+) -> Result<(), Error> {
+    let (mut left, mut right) = (Vec::new(), Vec::new());
+    print::dense(&mut left, rows, cols, out).map_err(io)?;
+    print::pretty(&mut right, u).map_err(io)?;
+    let (left, right) = (
+        String::from_utf8_lossy(&left).into_owned(),
+        String::from_utf8_lossy(&right).into_owned(),
+    );
+    let width = left.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    let (l, r): (Vec<&str>, Vec<&str>) = (left.lines().collect(), right.lines().collect());
+    writeln!(w, "   {:<width$}     U", "result").map_err(io)?;
+    for i in 0..l.len().max(r.len()) {
+        let a = l.get(i).copied().unwrap_or("");
+        let b = r.get(i).copied().unwrap_or("");
+        let pad = width - a.chars().count();
+        writeln!(w, "   {a}{:pad$}     {b}", "").map_err(io)?;
+    }
+    Ok(())
+}
+
+fn round4(v: f64) -> f64 {
+    (v * 1e4).round() / 1e4
 }
 
 fn unit(n: usize, j: usize) -> Vec<f64> {

@@ -27,7 +27,9 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         convmat matrix --input-size 4,4 --kernel-size 3,3 --format symbolic\n  \
         convmat matrix --input-size 4,4 --weight w.npy --format pretty --transpose\n  \
-        convmat matrix --input-size 64,64 --weight w.npy --padding 1 --format mtx --output C.mtx")]
+        convmat matrix --input-size 64,64 --weight w.npy --padding 1 --format mtx --output C.mtx\n  \
+        convmat matrix --op bilinear --input-size 2,2 --scale-factor 2 --align-corners\n  \
+        convmat matrix --op max-unpool --indices i.npy --kernel-size 2 --output-size 5,5")]
     Matrix(MatrixArgs),
     /// Forward convolution (cross-correlation, as torch.nn.functional.conv*d).
     #[command(after_help = "Example:\n  \
@@ -37,6 +39,22 @@ pub enum Command {
     #[command(after_help = "Example:\n  \
         convmat conv-transpose --input y.npy --weight w.npy --stride 2 --output-padding 1 --method scatter --output x.npy")]
     ConvTranspose(ConvTransposeArgs),
+    /// Max-pooling with indices (as torch.nn.functional.max_pool*d(return_indices=True)).
+    #[command(
+        after_help = "Kernel sizes: one value pools every dimension after (N, C); give one per \
+        spatial dimension to pool an unbatched (C, …) tensor.\n\nExample:\n  \
+        convmat max-pool --input x.npy --kernel-size 2 --output y.npy --indices i.npy"
+    )]
+    MaxPool(MaxPoolArgs),
+    /// Max-unpooling: put each value back at its pooling index (torch.nn.functional.max_unpool*d).
+    #[command(after_help = "Example:\n  \
+        convmat max-unpool --input y.npy --indices i.npy --kernel-size 2 --output-size 5,5 --output x.npy")]
+    MaxUnpool(MaxUnpoolArgs),
+    /// Up-sample (torch.nn.functional.interpolate, or block unpooling: nearest-unpool, bed-of-nails).
+    #[command(after_help = "Examples:\n  \
+        convmat upsample --input x.npy --mode bilinear --scale-factor 2 --align-corners --output y.npy\n  \
+        convmat upsample --input x.npy --mode bed-of-nails --scale-factor 2 --method matrix --output y.npy")]
+    Upsample(UpsampleArgs),
     /// Walk through the seed's examples (no input files needed).
     #[command(after_help = "Example:\n  convmat tour")]
     Tour,
@@ -81,9 +99,10 @@ pub fn bytes(s: &str) -> Result<u64, String> {
 /// Geometry options shared by conv and conv-transpose.
 #[derive(Args, Debug)]
 pub struct GeometryArgs {
-    /// Stride: one value or one per spatial dim (e.g. 2 or 2,1).
-    #[arg(long, value_parser = dims, default_value = "1")]
-    pub stride: Dims,
+    /// Stride: one value or one per spatial dim (e.g. 2 or 2,1); default 1 (for
+    /// max-unpool matrices, the kernel size).
+    #[arg(long, value_parser = dims)]
+    pub stride: Option<Dims>,
     /// Padding: N, a comma list, `same` or `valid` (conv only).
     #[arg(long, value_parser = padding, default_value = "0")]
     pub padding: Padding,
@@ -105,9 +124,14 @@ impl GeometryArgs {
         }
     }
 
+    /// The stride, 1 unless given.
+    pub fn stride(&self) -> Vec<usize> {
+        self.stride.as_ref().map_or(vec![1], |s| s.0.clone())
+    }
+
     pub fn options(&self, output_padding: &[usize]) -> ConvOptions {
         ConvOptions {
-            stride: self.stride.0.clone(),
+            stride: self.stride(),
             padding: self.padding.clone(),
             dilation: self.dilation.0.clone(),
             groups: self.groups,
@@ -130,12 +154,69 @@ pub enum Format {
     Json,
 }
 
+/// Which matrix `convmat matrix` builds.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatrixOp {
+    /// The convolution matrix C (needs --weight or --kernel-size).
+    Conv,
+    /// U of F.interpolate(mode="nearest").
+    Nearest,
+    /// U of F.interpolate(mode="nearest-exact").
+    NearestExact,
+    /// U of nearest-neighbour unpooling (whole-number factors).
+    NearestUnpool,
+    /// U of bed-of-nails unpooling (whole-number factors).
+    BedOfNails,
+    /// U of F.interpolate(mode="linear").
+    Linear,
+    /// U of F.interpolate(mode="bilinear").
+    Bilinear,
+    /// U of F.interpolate(mode="trilinear").
+    Trilinear,
+    /// U of max-unpooling, from the pool's indices (--indices).
+    MaxUnpool,
+}
+
+/// Up-sampling options (`F.interpolate`'s).
 #[derive(Args, Debug)]
-#[command(group = clap::ArgGroup::new("kernel").required(true).args(["weight", "kernel_size"]))]
-pub struct MatrixArgs {
-    /// Input spatial size, e.g. 4,4.
+pub struct ResizeArgs {
+    /// Scale factor: one value or one per spatial dim (e.g. 2 or 1.5,2).
+    #[arg(long, value_parser = scales)]
+    pub scale_factor: Option<Scales>,
+    /// Output spatial size: one value or one per spatial dim.
     #[arg(long, value_parser = dims)]
-    pub input_size: Dims,
+    pub size: Option<Dims>,
+    /// align_corners=True (linear modes only).
+    #[arg(long)]
+    pub align_corners: bool,
+    /// recompute_scale_factor=True: the scale comes from the computed output size.
+    #[arg(long)]
+    pub recompute_scale_factor: bool,
+}
+
+/// Per-dimension scale factors: `2` or `1.5,2`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scales(pub Vec<f64>);
+
+fn scales(s: &str) -> Result<Scales, String> {
+    s.split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("'{p}' is not a number"))
+        })
+        .collect::<Result<Vec<f64>, String>>()
+        .map(Scales)
+}
+
+#[derive(Args, Debug)]
+pub struct MatrixArgs {
+    /// What to build.
+    #[arg(long, value_enum, default_value = "conv")]
+    pub op: MatrixOp,
+    /// Input spatial size, e.g. 4,4 (for max-unpool it comes from --indices).
+    #[arg(long, value_parser = dims)]
+    pub input_size: Option<Dims>,
     /// Weight tensor (.npy, shape (C_out, C_in/groups, k…)).
     #[arg(long)]
     pub weight: Option<PathBuf>,
@@ -150,7 +231,18 @@ pub struct MatrixArgs {
     pub out_channels: Option<usize>,
     #[command(flatten)]
     pub geometry: GeometryArgs,
-    /// Print Cᵀ instead of C.
+    #[command(flatten)]
+    pub resize: ResizeArgs,
+    /// Planes (batch × channels) an up-sampler's U acts on.
+    #[arg(long, default_value_t = 1)]
+    pub planes: usize,
+    /// Pool indices (.npy, int64) for --op max-unpool.
+    #[arg(long)]
+    pub indices: Option<PathBuf>,
+    /// Max-unpool output size (spatial, or N,C,spatial).
+    #[arg(long, value_parser = dims)]
+    pub output_size: Option<Dims>,
+    /// Print the transpose (Cᵀ or Uᵀ) instead.
     #[arg(long)]
     pub transpose: bool,
     /// Output format (default: pretty with --weight, symbolic without).
@@ -230,6 +322,119 @@ pub struct ConvTransposeArgs {
     /// Formulation.
     #[arg(long, value_enum, default_value = "auto")]
     pub method: ConvTransposeMethodArg,
+    /// Output file (.npy), written atomically.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How an up-sampler is computed.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpsampleMethodArg {
+    /// The direct operation.
+    Direct,
+    /// Build the sparse matrix U, then U·x.
+    Matrix,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpsampleModeArg {
+    /// F.interpolate(mode="nearest").
+    Nearest,
+    /// F.interpolate(mode="nearest-exact").
+    NearestExact,
+    /// Nearest-neighbour unpooling: copy each value into its block (whole-number factors).
+    NearestUnpool,
+    /// Bed of nails: each value in the top-left of its block, zeros elsewhere.
+    BedOfNails,
+    /// F.interpolate(mode="linear"), 1-D.
+    Linear,
+    /// F.interpolate(mode="bilinear"), 2-D.
+    Bilinear,
+    /// F.interpolate(mode="trilinear"), 3-D.
+    Trilinear,
+}
+
+/// Pooling window options shared by max-pool and max-unpool.
+#[derive(Args, Debug)]
+pub struct PoolWindowArgs {
+    /// Window size: one value (every dim after N, C) or one per spatial dim.
+    #[arg(long, value_parser = dims)]
+    pub kernel_size: Dims,
+    /// Stride (default: the kernel size).
+    #[arg(long, value_parser = dims)]
+    pub stride: Option<Dims>,
+    /// Padding: one value or one per spatial dim, at most half the kernel.
+    #[arg(long, value_parser = dims, default_value = "0")]
+    pub padding: Dims,
+}
+
+#[derive(Args, Debug)]
+pub struct MaxPoolArgs {
+    /// Input tensor (.npy, (N, C, I…) or (C, I…)).
+    #[arg(long)]
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub window: PoolWindowArgs,
+    /// Dilation: one value or one per spatial dim.
+    #[arg(long, value_parser = dims, default_value = "1")]
+    pub dilation: Dims,
+    /// Round the output size up.
+    #[arg(long)]
+    pub ceil_mode: bool,
+    /// Output values (.npy), written atomically.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Output indices (.npy, int64: flat positions in each (n, c) plane).
+    #[arg(long)]
+    pub indices: PathBuf,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MaxUnpoolArgs {
+    /// Pooled values (.npy, (N, C, I…) or (C, I…)).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Pool indices (.npy, int64, same shape as the values).
+    #[arg(long)]
+    pub indices: PathBuf,
+    #[command(flatten)]
+    pub window: PoolWindowArgs,
+    /// Output size: spatial, or N,C,spatial (default (I−1)·stride − 2·padding + kernel).
+    #[arg(long, value_parser = dims)]
+    pub output_size: Option<Dims>,
+    /// Formulation.
+    #[arg(long, value_enum, default_value = "direct")]
+    pub method: UpsampleMethodArg,
+    /// Output file (.npy), written atomically.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct UpsampleArgs {
+    /// Input tensor (.npy, (N, C, I…)).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Mode.
+    #[arg(long, value_enum)]
+    pub mode: UpsampleModeArg,
+    #[command(flatten)]
+    pub resize: ResizeArgs,
+    /// Formulation.
+    #[arg(long, value_enum, default_value = "direct")]
+    pub method: UpsampleMethodArg,
+    /// Memory budget for the matrix and the result (bytes; K/M/G/T suffixes). Default: half the RAM.
+    #[arg(long, value_parser = bytes)]
+    pub max_memory: Option<u64>,
     /// Output file (.npy), written atomically.
     #[arg(long)]
     pub output: PathBuf,

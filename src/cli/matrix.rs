@@ -1,6 +1,6 @@
 //! `convmat matrix`: build C (or Cᵀ) and print or export it.
 
-use super::args::{Format, MatrixArgs};
+use super::args::{Format, MatrixArgs, MatrixOp};
 use convmat::error::shape_str;
 use convmat::geometry::{ConvGeometry, MAX_RANK};
 use convmat::io::{mtx, print, read_tensor, write_atomic, Tensor};
@@ -10,6 +10,28 @@ use std::io::Write;
 
 /// Channels and kernel size from the weight's shape, checked against any flags given.
 fn geometry(a: &MatrixArgs, weight_shape: Option<&[usize]>) -> Result<ConvGeometry, Error> {
+    let input_size = a
+        .input_size
+        .as_ref()
+        .ok_or_else(|| Error::Invalid("--op conv needs --input-size (e.g. 4,4)".into()))?;
+    if a.weight.is_none() && a.kernel_size.is_none() {
+        return Err(Error::Invalid(
+            "--op conv needs --weight w.npy or --kernel-size (e.g. 3,3)".into(),
+        ));
+    }
+    let resize_only = [
+        ("--scale-factor", a.resize.scale_factor.is_some()),
+        ("--size", a.resize.size.is_some()),
+        ("--align-corners", a.resize.align_corners),
+        ("--recompute-scale-factor", a.resize.recompute_scale_factor),
+        ("--indices", a.indices.is_some()),
+        ("--output-size", a.output_size.is_some()),
+    ];
+    if let Some((flag, _)) = resize_only.iter().find(|(_, given)| *given) {
+        return Err(Error::Invalid(format!(
+            "{flag} belongs to an up-sampler's matrix (--op nearest, bilinear, max-unpool, …), not to --op conv"
+        )));
+    }
     let groups = a.geometry.groups;
     let (cin, cout, kernel) = match weight_shape {
         Some(w) => {
@@ -51,10 +73,10 @@ fn geometry(a: &MatrixArgs, weight_shape: Option<&[usize]>) -> Result<ConvGeomet
                 .unwrap_or_default(),
         ),
     };
-    Ok(ConvGeometry::builder(&a.input_size.0, &kernel)
+    Ok(ConvGeometry::builder(&input_size.0, &kernel)
         .channels(cin, cout)
         .groups(groups)
-        .stride(&a.geometry.stride.0)
+        .stride(&a.geometry.stride())
         .padding(a.geometry.padding.clone())
         .dilation(&a.geometry.dilation.0)
         .build()?)
@@ -106,6 +128,9 @@ fn render_values<T: Real>(
 }
 
 pub fn run(a: &MatrixArgs) -> Result<(), Error> {
+    if a.op != MatrixOp::Conv {
+        return super::upsample::run_matrix(a);
+    }
     let weight = a.weight.as_deref().map(read_tensor).transpose()?;
     let g = geometry(a, weight.as_ref().map(Tensor::shape))?;
     let format = a.format.unwrap_or(if weight.is_some() {
@@ -168,6 +193,11 @@ pub fn run(a: &MatrixArgs) -> Result<(), Error> {
             Box::new(move |w| render_values(w, &c, f, &header))
         }
     };
+    write_out(a, render)
+}
+
+/// Writes a rendering to `--output` (atomically) or to standard output.
+fn write_out(a: &MatrixArgs, render: Render) -> Result<(), Error> {
     match &a.output {
         Some(path) => write_atomic(path, render),
         None => {
@@ -179,4 +209,19 @@ pub fn run(a: &MatrixArgs) -> Result<(), Error> {
             })
         }
     }
+}
+
+/// Renders a matrix of values (an up-sampler's U) in the chosen format.
+pub fn emit_values<T: Real>(a: &MatrixArgs, c: Csr<T>, header: String) -> Result<(), Error> {
+    let format = a.format.unwrap_or(Format::Pretty);
+    match format {
+        Format::Symbolic => {
+            return Err(Error::Invalid(
+                "--format symbolic names kernel taps, which only --op conv has; use pretty, csv, mtx or json".into(),
+            ))
+        }
+        Format::Pretty => print::check_printable(c.nrows(), c.ncols())?,
+        _ => {}
+    }
+    write_out(a, Box::new(move |w| render_values(w, &c, format, &header)))
 }

@@ -4,6 +4,7 @@
 mod args;
 mod conv;
 mod matrix;
+mod upsample;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -48,6 +49,9 @@ fn dispatch(command: Command) -> Result<(), Error> {
         Command::Matrix(a) => matrix::run(&a),
         Command::Conv(a) => conv::run_conv(&a),
         Command::ConvTranspose(a) => conv::run_conv_transpose(&a),
+        Command::MaxPool(a) => upsample::run_max_pool(&a),
+        Command::MaxUnpool(a) => upsample::run_max_unpool(&a),
+        Command::Upsample(a) => upsample::run_upsample(&a),
         Command::Tour => {
             let stdout = std::io::stdout();
             convmat::tour::tour(&mut stdout.lock())

@@ -5,7 +5,7 @@ use super::write_atomic;
 use crate::error::Error;
 use crate::Real;
 use ndarray::ArrayD;
-use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WriteNpyExt};
+use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WritableElement, WriteNpyExt};
 use std::io::Cursor;
 use std::path::Path;
 
@@ -85,7 +85,8 @@ pub fn read_npy<T: ReadableElement + Clone>(path: &Path) -> Result<ArrayD<T>, Er
     parse::<T>(&read_bytes(path)?).map_err(|e| format_error(path, e))
 }
 
-/// Writes a `.npy` file atomically (no partial file on error).
+/// Writes a `.npy` file atomically (no partial file on error); any element type
+/// NumPy knows (f32, f64, i64 indices, …).
 ///
 /// ```
 /// use convmat::io::{read_tensor, write_npy, Tensor};
@@ -95,7 +96,7 @@ pub fn read_npy<T: ReadableElement + Clone>(path: &Path) -> Result<ArrayD<T>, Er
 /// write_npy(&path, &a).unwrap();
 /// assert_eq!(read_tensor(&path).unwrap(), Tensor::F32(a));
 /// ```
-pub fn write_npy<T: Real>(path: &Path, array: &ArrayD<T>) -> Result<(), Error> {
+pub fn write_npy<T: WritableElement>(path: &Path, array: &ArrayD<T>) -> Result<(), Error> {
     write_atomic(path, |w| {
         array
             .write_npy(w)
