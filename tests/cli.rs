@@ -1,21 +1,15 @@
 //! The command-line contract: every subcommand and format works, and every bad
 //! input gives one clear error line, exit status 2 and no output file.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{array, convmat, fails, s};
 use convmat::geometry::ConvGeometry;
 use convmat::io::{mtx, read_tensor, write_npy, Tensor};
 use convmat::sparse::ConvMatrix;
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
-
-fn convmat() -> Command {
-    Command::cargo_bin("convmat").unwrap()
-}
-
-fn array<T: Clone>(shape: &[usize], data: Vec<T>) -> ArrayD<T> {
-    ArrayD::from_shape_vec(IxDyn(shape), data).unwrap()
-}
 
 fn ramp(n: usize) -> Vec<f64> {
     (0..n).map(|i| ((i * 7) % 11) as f64 - 5.0).collect()
@@ -47,39 +41,6 @@ fn path(dir: &TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// Runs a command that must fail: exit 2, one `error:` line containing `needle`,
-/// and `output` not created.
-fn fails(args: &[&str], needle: &str, output: Option<&Path>) {
-    let out = convmat().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: stderr {stderr}");
-    assert_eq!(
-        stderr.lines().count(),
-        1,
-        "{args:?}: not one line: {stderr}"
-    );
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
-    assert!(
-        stderr.contains(needle),
-        "{args:?}: stderr {stderr:?} lacks {needle:?}"
-    );
-    if let Some(o) = output {
-        assert!(!o.exists(), "{args:?} left {o:?} behind");
-        let parent = o.parent().unwrap();
-        let leftovers: Vec<_> = std::fs::read_dir(parent)
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
-            .collect();
-        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
-    }
-}
-
 #[test]
 fn tour_runs_with_no_files() {
     let out = convmat().arg("tour").output().unwrap();
@@ -91,7 +52,15 @@ fn tour_runs_with_no_files() {
 
 #[test]
 fn every_subcommand_has_help_with_an_example() {
-    for sub in ["matrix", "conv", "conv-transpose", "tour"] {
+    for sub in [
+        "matrix",
+        "conv",
+        "conv-transpose",
+        "max-pool",
+        "max-unpool",
+        "upsample",
+        "tour",
+    ] {
         let out = convmat().args([sub, "--help"]).output().unwrap();
         assert!(out.status.success());
         let text = String::from_utf8(out.stdout).unwrap();

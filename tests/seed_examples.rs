@@ -101,3 +101,79 @@ fn the_tour_shows_every_example_and_finds_no_disagreement() {
     }
     assert!(!text.contains("DIFFERENT"));
 }
+
+/// The seed's max-unpooling: pool the 4×4 input 1…16 (2×2 window, stride 2), then
+/// put each maximum back where it came from.
+#[test]
+fn max_unpooling_puts_the_maxima_back_and_a_5x5_output_moves_them() {
+    use convmat::geometry::{PoolGeometry, UnpoolGeometry};
+    use convmat::sparse::{max_unpool_matrix, BuildOptions};
+    use convmat::upsample::{max_pool, max_unpool};
+    let x: Vec<f64> = (1..=16).map(f64::from).collect();
+    let pool = PoolGeometry::builder(&[4, 4], &[2]).build().unwrap();
+    let (mut v, mut i) = (vec![0.0; 4], vec![0; 4]);
+    max_pool(&pool, &x, &mut v, &mut i).unwrap();
+    assert_eq!(v, [6.0, 8.0, 14.0, 16.0]);
+    assert_eq!(i, [5, 7, 13, 15]);
+    #[rustfmt::skip]
+    let four = [
+        0.0, 0.0, 0.0, 0.0,
+        0.0, 6.0, 0.0, 8.0,
+        0.0, 0.0, 0.0, 0.0,
+        0.0, 14.0, 0.0, 16.0,
+    ];
+    #[rustfmt::skip]
+    let five = [
+        0.0, 0.0, 0.0, 0.0, 0.0,
+        6.0, 0.0, 8.0, 0.0, 0.0,
+        0.0, 0.0, 0.0, 14.0, 0.0,
+        16.0, 0.0, 0.0, 0.0, 0.0,
+        0.0, 0.0, 0.0, 0.0, 0.0,
+    ];
+    for (size, expected) in [(4, &four[..]), (5, &five[..])] {
+        let g = UnpoolGeometry::builder(&[2, 2], &[2])
+            .output_size(Some(&[size, size]))
+            .build()
+            .unwrap();
+        let mut out = vec![0.0; size * size];
+        max_unpool(&g, &v, &i, &mut out).unwrap();
+        assert_eq!(out, expected);
+        let u = max_unpool_matrix::<f64>(&g, &i, &BuildOptions::default()).unwrap();
+        let mut uy = vec![0.0; size * size];
+        u.mul_vec(&v, &mut uy).unwrap();
+        assert_eq!(uy, expected);
+    }
+}
+
+/// The seed's bilinear example: [[6, 10], [9, 12]] to 4×4 with align_corners=True.
+#[test]
+fn bilinear_align_corners_interpolates_the_2x2_example() {
+    use convmat::geometry::{ResizeGeometry, ResizeMode};
+    use convmat::sparse::{resize_matrix, BuildOptions};
+    use convmat::upsample::resize;
+    let g = ResizeGeometry::builder(ResizeMode::Bilinear, &[2, 2])
+        .scale_factor(&[2.0])
+        .align_corners(Some(true))
+        .build()
+        .unwrap();
+    let y = [6.0, 10.0, 9.0, 12.0];
+    let mut out = vec![0.0; 16];
+    resize(&g, &y, &mut out).unwrap();
+    // rows at 0, 1/3, 2/3, 1 between the input rows; the same along columns
+    let lerp = |a: f64, b: f64, t: f64| a + (b - a) * t;
+    for r in 0..4 {
+        let t = r as f64 / 3.0;
+        let (left, right) = (lerp(6.0, 9.0, t), lerp(10.0, 12.0, t));
+        for c in 0..4 {
+            let expected = lerp(left, right, c as f64 / 3.0);
+            assert!((out[r * 4 + c] - expected).abs() < 1e-13, "({r},{c})");
+        }
+    }
+    assert_eq!([out[0], out[3], out[12], out[15]], [6.0, 10.0, 9.0, 12.0]);
+    let u = resize_matrix::<f64>(&g, 1, &BuildOptions::default()).unwrap();
+    let mut uy = vec![0.0; 16];
+    u.mul_vec(&y, &mut uy).unwrap();
+    for (a, b) in uy.iter().zip(&out) {
+        assert!((a - b).abs() < 1e-13);
+    }
+}

@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use assert_cmd::Command;
 use convmat::Real;
+use ndarray::{ArrayD, IxDyn};
 use std::path::{Path, PathBuf};
 
 /// Directory of the committed PyTorch fixtures.
@@ -26,5 +28,49 @@ pub fn assert_close<T: Real>(what: &str, a: &[T], b: &[T]) {
             d <= tol,
             "{what}: element {i} differs: {x} vs {y} (|diff| {d:e} > tol {tol:e})"
         );
+    }
+}
+
+/// The convmat binary.
+pub fn convmat() -> Command {
+    Command::cargo_bin("convmat").unwrap()
+}
+
+/// An array of `shape` from row-major `data`.
+pub fn array<T: Clone>(shape: &[usize], data: Vec<T>) -> ArrayD<T> {
+    ArrayD::from_shape_vec(IxDyn(shape), data).unwrap()
+}
+
+/// A path as a `&str` argument.
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Runs a command that must fail: exit 2, one `error:` line containing `needle`,
+/// and `output` not created.
+pub fn fails(args: &[&str], needle: &str, output: Option<&Path>) {
+    let out = convmat().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: stderr {stderr}");
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "{args:?}: not one line: {stderr}"
+    );
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: stderr {stderr:?} lacks {needle:?}"
+    );
+    if let Some(o) = output {
+        assert!(!o.exists(), "{args:?} left {o:?} behind");
+        let parent = o.parent().unwrap();
+        let leftovers: Vec<_> = std::fs::read_dir(parent)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     }
 }
