@@ -13,10 +13,11 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::time::Duration;
 
+mod common;
+use common::single_threaded_unless_asked;
+
 fn values(n: usize, salt: usize) -> Vec<f32> {
-    (0..n)
-        .map(|i| (((i * 2654435761 + salt) % 1000) as f32) / 500.0 - 1.0)
-        .collect()
+    common::values(n, salt)
 }
 
 fn fits(g: &ConvGeometry) -> bool {
@@ -105,15 +106,6 @@ fn config() -> Criterion {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3))
-}
-
-fn single_threaded_unless_asked() {
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        // ignore the error of a pool already built (several groups, one process)
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build_global();
-    }
 }
 
 fn benches(c: &mut Criterion) {

@@ -1,4 +1,5 @@
-"""PyTorch (CPU, one thread) peer timings for the cases of benches/formulations.rs.
+"""PyTorch (CPU, one thread) peer timings for the cases of benches/formulations.rs
+and benches/upsample.rs.
 
     python benches/peer_torch.py
 
@@ -43,11 +44,30 @@ def measure():
     return out
 
 
+def measure_upsample():
+    """Median milliseconds of the up-sampling cases (benches/upsample.rs), keyed by
+    criterion group name."""
+    out = {}
+    with torch.no_grad():
+        x = torch.randn(8, 64, 112, 112)
+        out["maxpool_idx_8x64x112"] = median_ms(lambda: F.max_pool2d(x, 2, return_indices=True))
+        v, i = F.max_pool2d(x, 2, return_indices=True)
+        out["maxunpool_8x64x56"] = median_ms(lambda: F.max_unpool2d(v, i, 2))
+        y = torch.randn(8, 64, 56, 56)
+        out["bilinear_8x64x56_x2"] = median_ms(
+            lambda: F.interpolate(y, scale_factor=2, mode="bilinear", align_corners=False))
+        out["bilinear_ac_8x64x56_x2"] = median_ms(
+            lambda: F.interpolate(y, scale_factor=2, mode="bilinear", align_corners=True))
+        out["nearest_8x64x56_x2"] = median_ms(
+            lambda: F.interpolate(y, scale_factor=2, mode="nearest"))
+    return out
+
+
 def describe():
     return f"torch {torch.__version__}, {torch.get_num_threads()} thread, mkldnn {torch.backends.mkldnn.is_available()}"
 
 
 if __name__ == "__main__":
     print(describe())
-    for name, ms in measure().items():
+    for name, ms in {**measure(), **measure_upsample()}.items():
         print(f"{name:32s} median {ms:9.3f} ms")

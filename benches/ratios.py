@@ -2,6 +2,7 @@
 
     cargo bench --bench sparse_matrix && python benches/ratios.py scipy
     cargo bench --bench formulations  && python benches/ratios.py torch
+    cargo bench --bench upsample      && python benches/ratios.py torch-upsample
 
 Reads the medians criterion saved under target/criterion/<group>/<function>/new/,
 times the peer on the same cases (benches/peer_scipy.py or benches/peer_torch.py),
@@ -39,6 +40,13 @@ TORCH_GROUPS = {
     "conv2d_1ch_256_k5": CONV,
     "convT2d_dl_8x64x28_k4s2": CONVT,
     "convT2d_1ch_128_k4s2": CONVT,
+}
+UPSAMPLE_GROUPS = {
+    "maxpool_idx_8x64x112": ["direct"],
+    "maxunpool_8x64x56": ["direct", "matrix", "matrix_build"],
+    "bilinear_8x64x56_x2": ["direct", "matrix", "matrix_build"],
+    "bilinear_ac_8x64x56_x2": ["direct", "matrix", "matrix_build"],
+    "nearest_8x64x56_x2": ["direct", "matrix", "matrix_build"],
 }
 
 
@@ -78,8 +86,17 @@ def main():
             for g, functions in TORCH_GROUPS.items()
             for f in functions
         ]
+    elif peer == "torch-upsample":
+        import peer_torch as module
+
+        measured = module.measure_upsample()
+        rows = [
+            (g, f, criterion_median_ms(g, f), measured[g])
+            for g, functions in UPSAMPLE_GROUPS.items()
+            for f in functions
+        ]
     else:
-        sys.exit(f"unknown peer {peer!r}: use scipy or torch")
+        sys.exit(f"unknown peer {peer!r}: use scipy, torch or torch-upsample")
     print(f"peer: {module.describe()}\n")
     table(rows)
 

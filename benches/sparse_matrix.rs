@@ -12,6 +12,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::time::Duration;
 
+mod common;
+
 /// One channel, n×n, 5×5 kernel, padding 2 (output n×n).
 fn geometry_of(n: usize) -> ConvGeometry {
     ConvGeometry::builder(&[n, n], &[5, 5])
@@ -24,11 +26,7 @@ fn geometry() -> ConvGeometry {
     geometry_of(256)
 }
 
-fn values<T: Real>(n: usize, salt: usize) -> Vec<T> {
-    (0..n)
-        .map(|i| T::from_f64((((i * 2654435761 + salt) % 1000) as f64) / 500.0 - 1.0))
-        .collect()
-}
+use common::values;
 
 fn build(c: &mut Criterion) {
     let g = geometry();
@@ -139,11 +137,7 @@ fn config() -> Criterion {
 
 /// One thread unless RAYON_NUM_THREADS says otherwise.
 fn single_threaded_unless_asked(_: &mut Criterion) {
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build_global();
-    }
+    common::single_threaded_unless_asked();
 }
 
 criterion_group! {

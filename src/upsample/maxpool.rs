@@ -40,9 +40,10 @@ pub fn max_pool<T: Real>(
     x.par_chunks(in_plane)
         .zip(values.par_chunks_mut(out_plane))
         .zip(indices.par_chunks_mut(out_plane))
-        .for_each_init(Vec::new, |rows, ((xp, vp), ip)| {
-            plan.pool_plane(xp, vp, ip, rows)
-        });
+        .for_each_init(
+            <(Vec<usize>, Vec<usize>)>::default,
+            |rows, ((xp, vp), ip)| plan.pool_plane(xp, vp, ip, rows),
+        );
     Ok(())
 }
 
@@ -86,7 +87,7 @@ impl<'g> Plan<'g> {
         x: &[T],
         values: &mut [T],
         indices: &mut [i64],
-        rows: &mut Vec<usize>,
+        rows: &mut (Vec<usize>, Vec<usize>),
     ) {
         let g = self.g;
         let last = g.rank() - 1;
@@ -97,24 +98,17 @@ impl<'g> Plan<'g> {
         odometer(outer_out, |outer| {
             // input row offsets the window covers, in PyTorch's (row-major) order,
             // and the offset of the window's first row
-            rows.clear();
             let mut first = 0;
             for (d, &o) in outer.iter().enumerate() {
                 first += self.windows[d][o].start * self.in_strides[d];
             }
-            let ranges: Vec<Range<usize>> = outer
-                .iter()
-                .enumerate()
-                .map(|(d, &o)| self.windows[d][o].clone())
-                .collect();
-            let steps: Vec<usize> = g.dilation()[..last].to_vec();
-            window_rows(&ranges, &steps, &self.in_strides, rows);
+            self.window_rows(outer, rows);
             let vrow = &mut values[row_out..row_out + out_last];
             let irow = &mut indices[row_out..row_out + out_last];
             for o in (0..self.interior.start).chain(self.interior.end..out_last) {
                 let w = &self.windows[last][o];
                 let (mut m, mut idx) = (T::neg_infinity(), first + w.start);
-                for &off in rows.iter() {
+                for &off in rows.0.iter() {
                     for iw in w.clone().step_by(dil_last) {
                         let v = x[off + iw];
                         if v > m || v.is_nan() {
@@ -126,7 +120,7 @@ impl<'g> Plan<'g> {
                 vrow[o] = m;
                 irow[o] = idx as i64;
             }
-            self.pool_interior(x, rows, first, vrow, irow);
+            self.pool_interior(x, &rows.0, first, vrow, irow);
             row_out += out_last;
         });
     }
@@ -209,16 +203,22 @@ unsafe fn update_avx2<T: Real>(x: &[T], s: usize, start: usize, m: &mut [T], idx
     update(x, s, start, m, idx)
 }
 
-/// Offsets of the input rows a window covers (all dimensions but the last), in
-/// row-major order: the cartesian product of `ranges` stepped by `steps`.
-fn window_rows(ranges: &[Range<usize>], steps: &[usize], strides: &[usize], rows: &mut Vec<usize>) {
-    rows.push(0);
-    for (d, r) in ranges.iter().enumerate() {
-        let prev = std::mem::take(rows);
-        for base in prev {
-            for i in r.clone().step_by(steps[d]) {
-                rows.push(base + i * strides[d]);
+impl Plan<'_> {
+    /// Offsets of the input rows the window of output row `outer` covers (all
+    /// dimensions but the last), in row-major order, into `rows.0` (`rows.1` is
+    /// scratch).
+    fn window_rows(&self, outer: &[usize], rows: &mut (Vec<usize>, Vec<usize>)) {
+        let (cur, next) = rows;
+        cur.clear();
+        cur.push(0);
+        for (d, &o) in outer.iter().enumerate() {
+            next.clear();
+            for &base in cur.iter() {
+                for i in self.windows[d][o].clone().step_by(self.g.dilation()[d]) {
+                    next.push(base + i * self.in_strides[d]);
+                }
             }
+            std::mem::swap(cur, next);
         }
     }
 }
