@@ -26,6 +26,7 @@ pub mod error;
 pub mod geometry;
 pub mod io;
 pub mod kernels;
+pub mod operator;
 pub mod ops;
 pub mod real;
 pub mod sparse;

@@ -30,6 +30,19 @@ pub fn conv<T: Real>(
     bias: Option<&[T]>,
     y: &mut [T],
 ) -> Result<(), GeometryError> {
+    conv_with_lines(g, &tap_lines(g), x, w, bias, y)
+}
+
+/// [`conv`] with the tap lines of `g` computed beforehand ([`tap_lines`]), so that
+/// repeated calls allocate nothing.
+pub(crate) fn conv_with_lines<T: Real>(
+    g: &ConvGeometry,
+    lines: &[TapLine],
+    x: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    y: &mut [T],
+) -> Result<(), GeometryError> {
     check_call(g, Direction::Forward, w, bias, x.len(), y.len())?;
     let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
     let (in_numel, out_numel, k_numel) = (g.input_numel(), g.output_numel(), g.kernel_numel());
@@ -38,7 +51,6 @@ pub fn conv<T: Real>(
     // a result. Within a plane the loops run tap by tap over whole output rows, a
     // scaled copy of an input row each — the form compilers vectorise.
     let (cout, s_last) = (g.out_channels(), g.stride()[g.rank() - 1]);
-    let lines = tap_lines(g);
     y.par_chunks_mut(out_numel)
         .enumerate()
         .for_each(|(plane, y_plane)| {
@@ -49,7 +61,7 @@ pub fn conv<T: Real>(
             for ci in 0..cin_g {
                 let x_plane = &xs[(group * cin_g + ci) * in_numel..][..in_numel];
                 let w_plane = &w[(o * cin_g + ci) * k_numel..][..k_numel];
-                gather_lines(&lines, x_plane, w_plane, y_plane, s_last);
+                gather_lines(lines, x_plane, w_plane, y_plane, s_last);
             }
             if let Some(b) = bias {
                 y_plane.iter_mut().for_each(|v| *v += b[o]);
@@ -81,13 +93,24 @@ pub fn conv_transpose<T: Real>(
     bias: Option<&[T]>,
     x: &mut [T],
 ) -> Result<(), GeometryError> {
+    conv_transpose_with_lines(g, &tap_lines(g), y, w, bias, x)
+}
+
+/// [`conv_transpose`] with the tap lines computed beforehand.
+pub(crate) fn conv_transpose_with_lines<T: Real>(
+    g: &ConvGeometry,
+    lines: &[TapLine],
+    y: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    x: &mut [T],
+) -> Result<(), GeometryError> {
     check_call(g, Direction::Adjoint, w, bias, y.len(), x.len())?;
     let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
     let (in_numel, out_numel, k_numel) = (g.input_numel(), g.output_numel(), g.kernel_numel());
     // one task per (item, group): a group's outputs receive only from its own
     // channels of y, in the same order whatever the thread count
     let (groups, s_last) = (g.groups(), g.stride()[g.rank() - 1]);
-    let lines = tap_lines(g);
     x.par_chunks_mut(cin_g * in_numel)
         .enumerate()
         .for_each(|(task, xg)| {
@@ -101,7 +124,7 @@ pub fn conv_transpose<T: Real>(
                 for ci in 0..cin_g {
                     let x_plane = &mut xg[ci * in_numel..][..in_numel];
                     let w_plane = &w[(o * cin_g + ci) * k_numel..][..k_numel];
-                    scatter_lines(&lines, y_plane, w_plane, x_plane, s_last);
+                    scatter_lines(lines, y_plane, w_plane, x_plane, s_last);
                 }
             }
         });
@@ -151,9 +174,12 @@ pub(crate) fn axpy_into<T: Real>(dst: &mut [T], start: usize, step: usize, a: T,
     }
 }
 
-/// Every line of every tap over a whole output plane, as `(k, y0, x0, len)` in tap
-/// order (see [`ConvGeometry::for_each_tap_line`]); the same for every channel.
-fn tap_lines(g: &ConvGeometry) -> Vec<(usize, usize, usize, usize)> {
+/// One line of one tap: `(k, y0, x0, len)` (see [`ConvGeometry::for_each_tap_line`]).
+pub(crate) type TapLine = (usize, usize, usize, usize);
+
+/// Every line of every tap over a whole output plane, in tap order; the same for
+/// every channel.
+pub(crate) fn tap_lines(g: &ConvGeometry) -> Vec<TapLine> {
     let mut lines = Vec::new();
     for k in 0..g.kernel_numel() {
         g.for_each_tap_line(k, 0..g.output_rows(), |y0, x0, len| {
@@ -166,7 +192,7 @@ fn tap_lines(g: &ConvGeometry) -> Vec<(usize, usize, usize, usize)> {
 /// `y_plane += Σ_lines w[k]·x_plane[line]`, with AVX2 where the processor has it
 /// (wider vectors; the same operations in the same order, so the same results).
 fn gather_lines<T: Real>(
-    lines: &[(usize, usize, usize, usize)],
+    lines: &[TapLine],
     x_plane: &[T],
     w_plane: &[T],
     y_plane: &mut [T],
@@ -183,7 +209,7 @@ fn gather_lines<T: Real>(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn gather_lines_avx2<T: Real>(
-    lines: &[(usize, usize, usize, usize)],
+    lines: &[TapLine],
     x_plane: &[T],
     w_plane: &[T],
     y_plane: &mut [T],
@@ -194,7 +220,7 @@ unsafe fn gather_lines_avx2<T: Real>(
 
 #[inline(always)]
 fn gather_lines_body<T: Real>(
-    lines: &[(usize, usize, usize, usize)],
+    lines: &[TapLine],
     x_plane: &[T],
     w_plane: &[T],
     y_plane: &mut [T],
@@ -208,7 +234,7 @@ fn gather_lines_body<T: Real>(
 /// `x_plane[line] += w[k]·y_plane[...]` for every line: the adjoint of
 /// [`gather_lines`], with AVX2 where the processor has it.
 fn scatter_lines<T: Real>(
-    lines: &[(usize, usize, usize, usize)],
+    lines: &[TapLine],
     y_plane: &[T],
     w_plane: &[T],
     x_plane: &mut [T],
@@ -225,7 +251,7 @@ fn scatter_lines<T: Real>(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn scatter_lines_avx2<T: Real>(
-    lines: &[(usize, usize, usize, usize)],
+    lines: &[TapLine],
     y_plane: &[T],
     w_plane: &[T],
     x_plane: &mut [T],
@@ -236,7 +262,7 @@ unsafe fn scatter_lines_avx2<T: Real>(
 
 #[inline(always)]
 fn scatter_lines_body<T: Real>(
-    lines: &[(usize, usize, usize, usize)],
+    lines: &[TapLine],
     y_plane: &[T],
     w_plane: &[T],
     x_plane: &mut [T],

@@ -18,6 +18,7 @@ mod resize;
 pub use maxpool::max_pool;
 pub use maxunpool::{check_indices, max_unpool, max_unpool_adjoint};
 pub use resize::{resize, resize_adjoint};
+pub(crate) use resize::{Plan as ResizePlan, Scratch as ResizeScratch};
 
 use crate::kernels::batch;
 use crate::GeometryError;

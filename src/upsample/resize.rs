@@ -83,13 +83,13 @@ unsafe fn run_avx2(f: impl FnOnce()) {
 
 /// Two work buffers for the dimension-by-dimension passes, kept per thread.
 #[derive(Default)]
-struct Scratch<T> {
+pub(crate) struct Scratch<T> {
     a: Vec<T>,
     b: Vec<T>,
 }
 
 /// Per-dimension tables of one geometry.
-struct Plan<'g, T> {
+pub(crate) struct Plan<'g, T> {
     g: &'g ResizeGeometry,
     /// For nearest modes: the source of each output, per dimension.
     sources: Vec<Vec<usize>>,
@@ -98,7 +98,7 @@ struct Plan<'g, T> {
 }
 
 impl<'g, T: Real> Plan<'g, T> {
-    fn new(g: &'g ResizeGeometry) -> Self {
+    pub(crate) fn new(g: &'g ResizeGeometry) -> Self {
         let nearest = matches!(
             g.mode(),
             ResizeMode::Nearest | ResizeMode::NearestExact | ResizeMode::NearestUnpool
@@ -122,6 +122,23 @@ impl<'g, T: Real> Plan<'g, T> {
         (0..g.rank())
             .map(|d| g.output_size()[d] / g.input_size()[d])
             .collect()
+    }
+
+    /// Every plane of `x` into `out`, one after another, with the caller's scratch
+    /// (no allocation once the scratch has grown).
+    pub(crate) fn forward_planes(&self, x: &[T], out: &mut [T], scratch: &mut Scratch<T>) {
+        let (n_in, n_out) = (self.g.input_numel(), self.g.output_numel());
+        for (xp, op) in x.chunks_exact(n_in).zip(out.chunks_exact_mut(n_out)) {
+            dispatch(|| self.forward(xp, op, scratch));
+        }
+    }
+
+    /// The adjoint of [`Self::forward_planes`].
+    pub(crate) fn adjoint_planes(&self, y: &[T], x: &mut [T], scratch: &mut Scratch<T>) {
+        let (n_in, n_out) = (self.g.input_numel(), self.g.output_numel());
+        for (yp, xp) in y.chunks_exact(n_out).zip(x.chunks_exact_mut(n_in)) {
+            dispatch(|| self.adjoint(yp, xp, scratch));
+        }
     }
 
     #[inline(always)]

@@ -1,0 +1,154 @@
+//! Convolution and transposed convolution as operators, in any formulation.
+
+use super::{check_lengths, LinearOperator};
+use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
+use crate::kernels::direct::{self, conv_transpose_with_lines, conv_with_lines, TapLine};
+use crate::kernels::{im2col, zero_insert};
+use crate::ops::{ConvMethod, ConvTransposeMethod};
+use crate::sparse::{ConvMatrix, Csr};
+use crate::{Error, GeometryError, Real};
+
+/// How an operator computes (the forward or transposed convolution).
+enum Formulation<T> {
+    /// Direct loops / scatter over precomputed tap lines.
+    Direct(Vec<TapLine>),
+    /// im2col + GEMM / GEMM + col2im.
+    Im2col,
+    /// Zero insertion (transposed only; its adjoint runs the direct loops).
+    ZeroInsert(Vec<TapLine>),
+    /// The explicit matrix C.
+    Sparse(Csr<T>),
+}
+
+impl<T: Real> Formulation<T> {
+    fn conv(&self, g: &ConvGeometry, w: &[T], x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
+        match self {
+            Formulation::Direct(lines) | Formulation::ZeroInsert(lines) => {
+                conv_with_lines(g, lines, x, w, None, y)
+            }
+            Formulation::Im2col => im2col::conv(g, x, w, None, y),
+            Formulation::Sparse(c) => c.mul_vec(x, y),
+        }
+    }
+    fn conv_transpose(
+        &self,
+        g: &ConvGeometry,
+        w: &[T],
+        y: &[T],
+        x: &mut [T],
+    ) -> Result<(), GeometryError> {
+        match self {
+            Formulation::Direct(lines) => conv_transpose_with_lines(g, lines, y, w, None, x),
+            Formulation::Im2col => im2col::conv_transpose(g, y, w, None, x),
+            Formulation::ZeroInsert(_) => zero_insert::conv_transpose(g, y, w, None, x),
+            Formulation::Sparse(c) => c.mul_transpose(y, x),
+        }
+    }
+}
+
+/// The forward convolution `x ↦ C·x` of one batch item (`g.cols()` → `g.rows()`),
+/// matrix-free or by the explicit matrix; its adjoint is the transposed convolution
+/// with the same weight.
+pub struct ConvOperator<T> {
+    g: ConvGeometry,
+    w: Vec<T>,
+    how: Formulation<T>,
+}
+
+impl<T: Real> ConvOperator<T> {
+    /// An operator for geometry `g` and weight `w` (`(C_out, C_in/groups, k…)`,
+    /// row-major). `Auto` resolves as [`ConvMethod::resolve`]; `Sparse` builds C now.
+    pub fn new(g: ConvGeometry, w: Vec<T>, method: ConvMethod) -> Result<Self, Error> {
+        g.check_weight_len(w.len())?;
+        let how = match method.resolve(&g) {
+            ConvMethod::Direct | ConvMethod::Auto => Formulation::Direct(direct::tap_lines(&g)),
+            ConvMethod::Im2col => Formulation::Im2col,
+            ConvMethod::Sparse => Formulation::Sparse(ConvMatrix::<T>::build(&g, &w)?),
+        };
+        Ok(ConvOperator { g, w, how })
+    }
+    /// The geometry.
+    pub fn geometry(&self) -> &ConvGeometry {
+        &self.g
+    }
+}
+
+impl<T: Real> LinearOperator<T> for ConvOperator<T> {
+    fn nrows(&self) -> usize {
+        self.g.rows()
+    }
+    fn ncols(&self) -> usize {
+        self.g.cols()
+    }
+    fn apply(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
+        check_lengths(self, x.len(), y.len())?;
+        self.how.conv(&self.g, &self.w, x, y)
+    }
+    fn apply_adjoint(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError> {
+        check_lengths(self, x.len(), y.len())?;
+        self.how.conv_transpose(&self.g, &self.w, y, x)
+    }
+}
+
+/// The transposed convolution `y ↦ Cᵀ·y` of one batch item as an operator (weight
+/// `(C_in, C_out/groups, k…)`); its adjoint is the forward convolution.
+///
+/// ```
+/// use convmat::geometry::ConvTransposeGeometry;
+/// use convmat::operator::{dot_test, ConvTransposeOperator, LinearOperator};
+/// use convmat::ops::ConvTransposeMethod;
+/// let t = ConvTransposeGeometry::builder(&[2, 2], &[3, 3]).stride(&[2]).build().unwrap();
+/// for m in [ConvTransposeMethod::Scatter, ConvTransposeMethod::Col2im, ConvTransposeMethod::ZeroInsert] {
+///     let op = ConvTransposeOperator::new(t.clone(), vec![1.0f64; 9], m).unwrap();
+///     assert_eq!((op.nrows(), op.ncols()), (25, 4));
+///     assert!(dot_test(&op, 3).unwrap() < 1e-14);
+/// }
+/// ```
+pub struct ConvTransposeOperator<T> {
+    t: ConvTransposeGeometry,
+    w: Vec<T>,
+    how: Formulation<T>,
+}
+
+impl<T: Real> ConvTransposeOperator<T> {
+    /// An operator for geometry `t` and weight `w`; `Auto` resolves as
+    /// [`ConvTransposeMethod::resolve`]; `Sparse` builds C now.
+    pub fn new(
+        t: ConvTransposeGeometry,
+        w: Vec<T>,
+        method: ConvTransposeMethod,
+    ) -> Result<Self, Error> {
+        let g = t.conv();
+        g.check_weight_len(w.len())?;
+        let how = match method.resolve(g) {
+            ConvTransposeMethod::Scatter | ConvTransposeMethod::Auto => {
+                Formulation::Direct(direct::tap_lines(g))
+            }
+            ConvTransposeMethod::Col2im => Formulation::Im2col,
+            ConvTransposeMethod::ZeroInsert => Formulation::ZeroInsert(direct::tap_lines(g)),
+            ConvTransposeMethod::Sparse => Formulation::Sparse(ConvMatrix::<T>::build(g, &w)?),
+        };
+        Ok(ConvTransposeOperator { t, w, how })
+    }
+    /// The geometry.
+    pub fn geometry(&self) -> &ConvTransposeGeometry {
+        &self.t
+    }
+}
+
+impl<T: Real> LinearOperator<T> for ConvTransposeOperator<T> {
+    fn nrows(&self) -> usize {
+        self.t.conv().cols()
+    }
+    fn ncols(&self) -> usize {
+        self.t.conv().rows()
+    }
+    fn apply(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError> {
+        check_lengths(self, y.len(), x.len())?;
+        self.how.conv_transpose(self.t.conv(), &self.w, y, x)
+    }
+    fn apply_adjoint(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
+        check_lengths(self, y.len(), x.len())?;
+        self.how.conv(self.t.conv(), &self.w, x, y)
+    }
+}

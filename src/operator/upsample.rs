@@ -1,0 +1,144 @@
+//! The up-samplers as operators.
+
+use super::{check_lengths, LinearOperator};
+use crate::geometry::{ResizeGeometry, UnpoolGeometry};
+use crate::upsample::{check_indices, max_unpool, ResizePlan, ResizeScratch};
+use crate::{GeometryError, Real};
+use std::sync::Mutex;
+
+/// A separable up-sampler ([`crate::upsample::resize`]) on `planes` planes as an
+/// operator, its tables computed once; the adjoint is
+/// [`crate::upsample::resize_adjoint`].
+///
+/// ```
+/// use convmat::geometry::{ResizeGeometry, ResizeMode};
+/// use convmat::operator::{dot_test, ResizeOperator};
+/// let g = ResizeGeometry::builder(ResizeMode::Bilinear, &[5, 6]).scale_factor(&[1.5]).build().unwrap();
+/// let op = ResizeOperator::<f32>::new(g, 3);
+/// assert!(dot_test(&op, 1).unwrap() < 1e-6);
+/// ```
+pub struct ResizeOperator<T> {
+    // the plan borrows the geometry boxed here, which never moves
+    plan: ResizePlan<'static, T>,
+    planes: usize,
+    scratch: Mutex<ResizeScratch<T>>,
+    _geometry: Box<ResizeGeometry>,
+}
+
+impl<T: Real> ResizeOperator<T> {
+    /// The up-sampler of geometry `g` on `planes` planes (batch × channels).
+    pub fn new(g: ResizeGeometry, planes: usize) -> Self {
+        let boxed = Box::new(g);
+        // SAFETY: the geometry lives in a Box owned by the operator and is never
+        // moved out or mutated, so the reference stays valid for the operator's life;
+        // the plan is dropped with it (fields drop in order: plan first).
+        let g: &'static ResizeGeometry = unsafe { &*(boxed.as_ref() as *const ResizeGeometry) };
+        ResizeOperator {
+            plan: ResizePlan::new(g),
+            planes,
+            scratch: Mutex::new(ResizeScratch::default()),
+            _geometry: boxed,
+        }
+    }
+    /// The geometry.
+    pub fn geometry(&self) -> &ResizeGeometry {
+        &self._geometry
+    }
+}
+
+impl<T: Real> LinearOperator<T> for ResizeOperator<T> {
+    fn nrows(&self) -> usize {
+        self.planes * self._geometry.output_numel()
+    }
+    fn ncols(&self) -> usize {
+        self.planes * self._geometry.input_numel()
+    }
+    fn apply(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
+        check_lengths(self, x.len(), y.len())?;
+        let mut s = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        self.plan.forward_planes(x, y, &mut s);
+        Ok(())
+    }
+    fn apply_adjoint(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError> {
+        check_lengths(self, x.len(), y.len())?;
+        let mut s = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        self.plan.adjoint_planes(y, x, &mut s);
+        Ok(())
+    }
+}
+
+/// Max-unpooling by fixed pool indices as an operator (planes of
+/// `g.input_size()` → planes of `g.output_size()`); the adjoint gathers back, to the
+/// position that wins each index (see [`crate::upsample::max_unpool_adjoint`]).
+///
+/// ```
+/// use convmat::geometry::UnpoolGeometry;
+/// use convmat::operator::{dot_test, MaxUnpoolOperator};
+/// let g = UnpoolGeometry::builder(&[2, 2], &[2]).build().unwrap();
+/// let op = MaxUnpoolOperator::<f64>::new(g, vec![5, 7, 13, 15]).unwrap();
+/// assert!(dot_test(&op, 1).unwrap() < 1e-15);
+/// ```
+pub struct MaxUnpoolOperator<T> {
+    g: UnpoolGeometry,
+    indices: Vec<i64>,
+    /// Whether position i is the one whose value its index keeps.
+    winner: Vec<bool>,
+    _t: std::marker::PhantomData<T>,
+}
+
+impl<T: Real> MaxUnpoolOperator<T> {
+    /// The unpooling of geometry `g` by `indices` (whole planes of `g.input_size()`).
+    pub fn new(g: UnpoolGeometry, indices: Vec<i64>) -> Result<Self, GeometryError> {
+        let in_plane = g.input_numel();
+        if indices.is_empty() || !indices.len().is_multiple_of(in_plane) {
+            return Err(GeometryError::BufferLength {
+                name: "indices",
+                per_item: in_plane,
+                got: indices.len(),
+            });
+        }
+        check_indices(&g, &indices)?;
+        let mut winner = vec![false; indices.len()];
+        let mut seen = vec![false; g.output_numel()];
+        for (p, plane) in indices.chunks_exact(in_plane).enumerate() {
+            seen.fill(false);
+            for (i, &k) in plane.iter().enumerate().rev() {
+                if !seen[k as usize] {
+                    seen[k as usize] = true;
+                    winner[p * in_plane + i] = true;
+                }
+            }
+        }
+        Ok(MaxUnpoolOperator {
+            g,
+            indices,
+            winner,
+            _t: std::marker::PhantomData,
+        })
+    }
+}
+
+impl<T: Real> LinearOperator<T> for MaxUnpoolOperator<T> {
+    fn nrows(&self) -> usize {
+        self.indices.len() / self.g.input_numel() * self.g.output_numel()
+    }
+    fn ncols(&self) -> usize {
+        self.indices.len()
+    }
+    fn apply(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
+        check_lengths(self, x.len(), y.len())?;
+        max_unpool(&self.g, x, &self.indices, y)
+    }
+    fn apply_adjoint(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError> {
+        check_lengths(self, x.len(), y.len())?;
+        let (in_plane, out_plane) = (self.g.input_numel(), self.g.output_numel());
+        for (i, v) in x.iter_mut().enumerate() {
+            *v = if self.winner[i] {
+                y[i / in_plane * out_plane + self.indices[i] as usize]
+            } else {
+                T::zero()
+            };
+        }
+        Ok(())
+    }
+}
