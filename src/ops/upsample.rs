@@ -42,7 +42,7 @@ impl Default for PoolOptions {
 /// ```
 /// use convmat::ops::{max_pool, PoolOptions};
 /// use ndarray::{ArrayD, IxDyn};
-/// let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 4, 4]), (1..=16).map(f32::from).collect()).unwrap();
+/// let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 4, 4]), (1..=16u8).map(f32::from).collect()).unwrap();
 /// let (v, i) = max_pool(x.view(), &[2, 2], &PoolOptions::default()).unwrap();
 /// assert_eq!(v.as_slice().unwrap(), [6.0, 8.0, 14.0, 16.0]);
 /// assert_eq!(i.as_slice().unwrap(), [5, 7, 13, 15]);
