@@ -29,6 +29,7 @@ pub mod kernels;
 pub mod operator;
 pub mod ops;
 pub mod real;
+pub mod solve;
 pub mod sparse;
 pub mod tour;
 pub mod upsample;

@@ -1,0 +1,179 @@
+//! CGLS: conjugate gradients on the normal equations (AᵀA + λ²I)x = Aᵀb, without
+//! forming them (Björck's formulation: one product with A and one with Aᵀ per step).
+
+use super::{check_problem, norm, Callback, Progress, STOP_REASONS};
+use crate::operator::LinearOperator;
+use crate::{Error, Real};
+
+/// CGLS's options, in LSQR's style.
+#[derive(Debug, Clone)]
+pub struct CglsOptions<'a, T> {
+    /// Damping λ.
+    pub damp: f64,
+    /// Stop (2) when ‖Aᵀr − λ²x‖ ≤ atol·‖A‖·‖r‖.
+    pub atol: f64,
+    /// Stop (1) when ‖r‖ ≤ btol·‖b‖ + atol·‖A‖·‖x‖.
+    pub btol: f64,
+    /// Iteration limit (default 2n).
+    pub iter_lim: Option<usize>,
+    /// Starting point (default 0).
+    pub x0: Option<&'a [T]>,
+}
+
+impl<T> Default for CglsOptions<'_, T> {
+    fn default() -> Self {
+        CglsOptions {
+            damp: 0.0,
+            atol: 1e-6,
+            btol: 1e-6,
+            iter_lim: None,
+            x0: None,
+        }
+    }
+}
+
+/// CGLS's result, with LSQR's stop codes (0, 1, 2 or 7 occur).
+#[derive(Debug, Clone)]
+pub struct CglsResult<T> {
+    /// The solution.
+    pub x: Vec<T>,
+    /// Why it stopped.
+    pub istop: usize,
+    /// Iterations run.
+    pub itn: usize,
+    /// ‖b − A·x‖, recomputed recursively.
+    pub rnorm: f64,
+    /// ‖Aᵀ(b − A·x) − λ²x‖.
+    pub arnorm: f64,
+    /// Estimate of ‖A‖ (the largest ‖A·p‖/‖p‖ seen).
+    pub anorm: f64,
+    /// ‖x‖.
+    pub xnorm: f64,
+}
+
+impl<T> CglsResult<T> {
+    /// `istop` in words.
+    pub fn stop_reason(&self) -> &'static str {
+        STOP_REASONS[self.istop]
+    }
+}
+
+/// Solves `min ‖A·x − b‖² + damp²‖x‖²` by CGLS.
+///
+/// ```
+/// use convmat::solve::{cgls, CglsOptions};
+/// use convmat::sparse::Csr;
+/// let a = Csr::<f64>::try_from_parts(3, 2, vec![0, 1, 2, 4], vec![0, 1, 0, 1], vec![1.0, 1.0, 1.0, 1.0]).unwrap();
+/// let opts = CglsOptions { atol: 1e-12, btol: 1e-12, ..Default::default() };
+/// let r = cgls(&a, &[1.0, 2.0, 3.0], &opts, None).unwrap();
+/// assert!((r.x[0] - 1.0).abs() < 1e-10 && (r.x[1] - 2.0).abs() < 1e-10);
+/// ```
+pub fn cgls<T: Real>(
+    a: &dyn LinearOperator<T>,
+    b: &[T],
+    opts: &CglsOptions<'_, T>,
+    mut callback: Option<Callback<'_, T>>,
+) -> Result<CglsResult<T>, Error> {
+    let (m, n) = (a.nrows(), a.ncols());
+    check_problem(a, b, opts.x0, opts.damp, opts.atol, opts.btol)?;
+    let iter_lim = opts.iter_lim.unwrap_or(2 * n);
+    let shift = opts.damp * opts.damp;
+    let mut x = opts.x0.map_or_else(|| vec![T::zero(); n], <[T]>::to_vec);
+    let mut r = b.to_vec();
+    let mut q = vec![T::zero(); m];
+    if opts.x0.is_some() {
+        a.apply(&x, &mut q)?;
+        for (ri, &qi) in r.iter_mut().zip(&q) {
+            *ri -= qi;
+        }
+    }
+    let mut s = vec![T::zero(); n];
+    // s = Aᵀr − λ²x
+    let residual_gradient = |r: &[T], x: &[T], s: &mut [T]| -> Result<(), Error> {
+        a.apply_adjoint(r, s)?;
+        let sh = T::from_f64(shift);
+        for (si, &xi) in s.iter_mut().zip(x) {
+            *si -= sh * xi;
+        }
+        Ok(())
+    };
+    residual_gradient(&r, &x, &mut s)?;
+    let mut p = s.clone();
+    let mut gamma = dot(&s, &s);
+    let bnorm = norm(b);
+    let (mut rnorm, mut arnorm, mut xnorm) = (norm(&r), gamma.sqrt(), norm(&x));
+    let mut anorm = 0.0f64;
+    let (mut itn, mut istop) = (0usize, 0usize);
+    if arnorm == 0.0 {
+        return Ok(CglsResult {
+            x,
+            istop,
+            itn,
+            rnorm,
+            arnorm,
+            anorm,
+            xnorm,
+        });
+    }
+    while itn < iter_lim {
+        itn += 1;
+        a.apply(&p, &mut q)?;
+        let (qq, pp) = (dot(&q, &q), dot(&p, &p));
+        anorm = anorm.max((qq / pp).sqrt());
+        let delta = qq + shift * pp;
+        if delta <= 0.0 {
+            break;
+        }
+        let alpha = T::from_f64(gamma / delta);
+        for (xi, &pi) in x.iter_mut().zip(&p) {
+            *xi += alpha * pi;
+        }
+        for (ri, &qi) in r.iter_mut().zip(&q) {
+            *ri -= alpha * qi;
+        }
+        residual_gradient(&r, &x, &mut s)?;
+        let gamma_new = dot(&s, &s);
+        let beta = T::from_f64(gamma_new / gamma);
+        gamma = gamma_new;
+        for (pi, &si) in p.iter_mut().zip(&s) {
+            *pi = si + beta * *pi;
+        }
+        rnorm = norm(&r);
+        arnorm = gamma.sqrt();
+        xnorm = norm(&x);
+        if itn >= iter_lim {
+            istop = 7;
+        }
+        if arnorm <= opts.atol * anorm * rnorm {
+            istop = 2;
+        }
+        if rnorm <= opts.btol * bnorm + opts.atol * anorm * xnorm {
+            istop = 1;
+        }
+        if let Some(cb) = callback.as_deref_mut() {
+            cb(&Progress {
+                itn,
+                x: &x,
+                rnorm,
+                arnorm,
+                xnorm,
+            });
+        }
+        if istop != 0 {
+            break;
+        }
+    }
+    Ok(CglsResult {
+        x,
+        istop,
+        itn,
+        rnorm,
+        arnorm,
+        anorm,
+        xnorm,
+    })
+}
+
+fn dot<T: Real>(a: &[T], b: &[T]) -> f64 {
+    a.iter().zip(b).map(|(p, q)| p.as_f64() * q.as_f64()).sum()
+}

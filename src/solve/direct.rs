@@ -1,0 +1,228 @@
+//! Direct solvers: Tikhonov-regularised normal equations by sparse Cholesky, and the
+//! pseudo-inverse by the SVD.
+
+use crate::error::Error;
+use crate::sparse::{Csr, Index};
+use crate::Real;
+use nalgebra::{DMatrix, DVector};
+use nalgebra_sparse::factorization::CscCholesky;
+use nalgebra_sparse::CscMatrix;
+
+/// Solves `(AᵀA + λ²I)·x = Aᵀ·y` by a sparse Cholesky factorisation (nalgebra-sparse)
+/// of the normal-equation matrix, formed here in f64 (row j of AᵀA gathers the rows
+/// of A that have column j). With λ = 0, A must have full column rank.
+///
+/// The normal equations square the condition number: prefer LSQR when A is badly
+/// conditioned and λ small.
+///
+/// ```
+/// use convmat::solve::tikhonov_cholesky;
+/// use convmat::sparse::Csr;
+/// let a = Csr::<f64>::try_from_parts(3, 2, vec![0, 1, 2, 4], vec![0, 1, 0, 1], vec![1.0, 1.0, 1.0, 1.0]).unwrap();
+/// let x = tikhonov_cholesky(&a, &[1.0, 2.0, 3.0], 0.0).unwrap();
+/// assert!((x[0] - 1.0).abs() < 1e-12 && (x[1] - 2.0).abs() < 1e-12);
+/// ```
+pub fn tikhonov_cholesky<T: Real, I: Index>(
+    a: &Csr<T, I>,
+    y: &[T],
+    lambda: f64,
+) -> Result<Vec<T>, Error> {
+    let (m, n) = (a.nrows(), a.ncols());
+    if y.len() != m {
+        return Err(Error::Invalid(format!(
+            "the observation has {} elements, the matrix {m} rows",
+            y.len()
+        )));
+    }
+    if !(lambda >= 0.0 && lambda.is_finite()) {
+        return Err(Error::Invalid(format!(
+            "the damping λ must be a non-negative number, got {lambda}"
+        )));
+    }
+    let gram = normal_matrix(a, lambda * lambda);
+    let chol = CscCholesky::factor(&gram).map_err(|_| {
+        Error::Invalid(format!(
+            "AᵀA + λ²I (n = {n}, λ = {lambda}) is not positive definite: A lacks full column rank \
+             (see `convmat analyze`); give a damping λ > 0 or use lsqr / pinv"
+        ))
+    })?;
+    let mut aty = vec![T::zero(); n];
+    a.mul_transpose(y, &mut aty)?;
+    let rhs = DVector::from_iterator(n, aty.iter().map(|v| v.as_f64()));
+    let x = chol.solve(&rhs);
+    Ok(x.iter().map(|&v| T::from_f64(v)).collect())
+}
+
+/// `AᵀA + shift·I` as an f64 CSC matrix (symmetric, so its CSR arrays serve).
+fn normal_matrix<T: Real, I: Index>(a: &Csr<T, I>, shift: f64) -> CscMatrix<f64> {
+    let n = a.ncols();
+    let at = a.transpose();
+    let (mut offsets, mut indices, mut values) = (vec![0usize], Vec::new(), Vec::new());
+    let mut acc = vec![0.0f64; n];
+    let mut mark = vec![usize::MAX; n];
+    let mut touched: Vec<usize> = Vec::new();
+    for j in 0..n {
+        touched.clear();
+        // row j of AᵀA = Σ_i A[i, j]·(row i of A)
+        for k in at.row_range(j) {
+            let (i, aij) = (at.indices()[k].ix(), at.data()[k].as_f64());
+            for l in a.row_range(i) {
+                let c = a.indices()[l].ix();
+                if mark[c] != j {
+                    mark[c] = j;
+                    acc[c] = 0.0;
+                    touched.push(c);
+                }
+                acc[c] += aij * a.data()[l].as_f64();
+            }
+        }
+        if mark[j] != j {
+            mark[j] = j;
+            acc[j] = 0.0;
+            touched.push(j);
+        }
+        acc[j] += shift;
+        touched.sort_unstable();
+        for &c in &touched {
+            indices.push(c);
+            values.push(acc[c]);
+        }
+        offsets.push(indices.len());
+    }
+    CscMatrix::try_from_csc_data(n, n, offsets, indices, values)
+        .expect("rows of AᵀA are sorted and in range")
+}
+
+/// Largest matrix (rows × columns) [`pinv_solve`] densifies by default: 2²⁰ entries
+/// (8 MiB in f64; the SVD of a 1024×1024 matrix takes seconds).
+pub const DEFAULT_PINV_MAX_ELEMENTS: usize = 1 << 20;
+
+/// Options of [`pinv_solve`].
+#[derive(Debug, Clone)]
+pub struct PinvOptions {
+    /// Relative cut-off: singular values `σ ≤ rcond·σ_max` count as zero. Default
+    /// `max(m, n)·ε` (NumPy's `matrix_rank` rule).
+    pub rcond: Option<f64>,
+    /// Refuse matrices with more entries than this.
+    pub max_elements: usize,
+}
+
+impl Default for PinvOptions {
+    fn default() -> Self {
+        PinvOptions {
+            rcond: None,
+            max_elements: DEFAULT_PINV_MAX_ELEMENTS,
+        }
+    }
+}
+
+/// The minimum-norm least-squares solution `A⁺·y` and what the SVD says about A.
+#[derive(Debug, Clone)]
+pub struct PinvSolution<T> {
+    /// `A⁺·y`.
+    pub x: Vec<T>,
+    /// Numerical rank: singular values above the cut-off.
+    pub rank: usize,
+    /// `n − rank`: the dimension of the null space (what y cannot reveal).
+    pub nullity: usize,
+    /// Singular values, largest first (`min(m, n)` of them).
+    pub singular_values: Vec<f64>,
+    /// The cut-off used.
+    pub cutoff: f64,
+}
+
+/// The SVD of a small dense copy of a matrix.
+pub(crate) struct DenseSvd {
+    /// Singular values, largest first.
+    pub sigma: Vec<f64>,
+    /// U and Vᵀ, when asked for (columns / rows in nalgebra's order).
+    pub factors: Option<(DMatrix<f64>, DMatrix<f64>)>,
+    /// `order[i]`: nalgebra's index of the i-th largest singular value.
+    pub order: Vec<usize>,
+}
+
+/// Singular values (largest first) and the SVD factors of a small dense copy of `a`.
+pub(crate) fn dense_svd<T: Real, I: Index>(
+    a: &Csr<T, I>,
+    max_elements: usize,
+    vectors: bool,
+) -> Result<DenseSvd, Error> {
+    let (m, n) = (a.nrows(), a.ncols());
+    let elements = m as u128 * n as u128;
+    if elements > max_elements as u128 {
+        return Err(Error::Invalid(format!(
+            "the SVD needs the {m}×{n} matrix dense ({elements} entries, {} MiB), over the limit of \
+             {max_elements} entries; use lsqr, lsmr or cholesky instead",
+            (elements * 8) >> 20
+        )));
+    }
+    let mut dense = DMatrix::<f64>::zeros(m, n);
+    for (r, c, v) in a.iter() {
+        dense[(r, c)] = v.as_f64();
+    }
+    let svd = dense.svd(vectors, vectors);
+    let mut order: Vec<usize> = (0..svd.singular_values.len()).collect();
+    order.sort_by(|&i, &j| svd.singular_values[j].total_cmp(&svd.singular_values[i]));
+    let sigma: Vec<f64> = order.iter().map(|&i| svd.singular_values[i]).collect();
+    let factors = match (svd.u, svd.v_t) {
+        (Some(u), Some(vt)) => Some((u, vt)),
+        _ => None,
+    };
+    Ok(DenseSvd {
+        sigma,
+        factors,
+        order,
+    })
+}
+
+/// Solves `min ‖x‖ subject to min ‖A·x − y‖` through the SVD of A (nalgebra), for
+/// matrices small enough to densify, and reports rank, nullity and singular values.
+///
+/// ```
+/// use convmat::solve::{pinv_solve, PinvOptions};
+/// use convmat::sparse::Csr;
+/// // one equation, two unknowns: x1 + x2 = 2 → the minimum-norm solution (1, 1)
+/// let a = Csr::<f64>::try_from_parts(1, 2, vec![0, 2], vec![0, 1], vec![1.0, 1.0]).unwrap();
+/// let s = pinv_solve(&a, &[2.0], &PinvOptions::default()).unwrap();
+/// assert!((s.x[0] - 1.0).abs() < 1e-14 && (s.x[1] - 1.0).abs() < 1e-14);
+/// assert_eq!((s.rank, s.nullity), (1, 1));
+/// ```
+pub fn pinv_solve<T: Real, I: Index>(
+    a: &Csr<T, I>,
+    y: &[T],
+    opts: &PinvOptions,
+) -> Result<PinvSolution<T>, Error> {
+    let (m, n) = (a.nrows(), a.ncols());
+    if y.len() != m {
+        return Err(Error::Invalid(format!(
+            "the observation has {} elements, the matrix {m} rows",
+            y.len()
+        )));
+    }
+    let DenseSvd {
+        sigma,
+        factors,
+        order,
+    } = dense_svd(a, opts.max_elements, true)?;
+    let (u, vt) = factors.expect("vectors were asked for");
+    let smax = sigma.first().copied().unwrap_or(0.0);
+    let rcond = opts.rcond.unwrap_or(m.max(n) as f64 * f64::EPSILON);
+    let cutoff = rcond * smax;
+    let yv = DVector::from_iterator(m, y.iter().map(|v| v.as_f64()));
+    let mut x = DVector::<f64>::zeros(n);
+    let mut rank = 0;
+    for (&i, &s) in order.iter().zip(&sigma) {
+        if s > cutoff && s > 0.0 {
+            rank += 1;
+            let coef = u.column(i).dot(&yv) / s;
+            x += vt.row(i).transpose() * coef;
+        }
+    }
+    Ok(PinvSolution {
+        x: x.iter().map(|&v| T::from_f64(v)).collect(),
+        rank,
+        nullity: n - rank,
+        singular_values: sigma,
+        cutoff,
+    })
+}

@@ -1,0 +1,263 @@
+//! LSMR (Fong & Saunders 2011), as SciPy's `scipy.sparse.linalg.lsmr` computes it.
+
+use super::lsqr::{scale, sym_ortho};
+use super::{axpby, check_problem, norm, Callback, Progress, STOP_REASONS};
+use crate::operator::LinearOperator;
+use crate::{Error, Real};
+
+/// LSMR's options, SciPy's names and defaults.
+#[derive(Debug, Clone)]
+pub struct LsmrOptions<'a, T> {
+    /// Damping λ.
+    pub damp: f64,
+    /// Relative tolerance on ‖Aᵀr‖.
+    pub atol: f64,
+    /// Relative tolerance on ‖r‖.
+    pub btol: f64,
+    /// Condition-number limit; 0 for none.
+    pub conlim: f64,
+    /// Iteration limit (default min(m, n)).
+    pub maxiter: Option<usize>,
+    /// Starting point (default 0).
+    pub x0: Option<&'a [T]>,
+}
+
+impl<T> Default for LsmrOptions<'_, T> {
+    fn default() -> Self {
+        LsmrOptions {
+            damp: 0.0,
+            atol: 1e-6,
+            btol: 1e-6,
+            conlim: 1e8,
+            maxiter: None,
+            x0: None,
+        }
+    }
+}
+
+/// LSMR's result: SciPy's tuple as named fields.
+#[derive(Debug, Clone)]
+pub struct LsmrResult<T> {
+    /// The solution.
+    pub x: Vec<T>,
+    /// Why it stopped, 0–7.
+    pub istop: usize,
+    /// Iterations run.
+    pub itn: usize,
+    /// ‖b − A·x‖ (with damping, of the augmented system).
+    pub normr: f64,
+    /// ‖Āᵀ·r̄‖.
+    pub normar: f64,
+    /// Estimate of ‖Ā‖ (Frobenius).
+    pub norma: f64,
+    /// Estimate of cond(Ā).
+    pub conda: f64,
+    /// ‖x‖.
+    pub normx: f64,
+}
+
+impl<T> LsmrResult<T> {
+    /// `istop` in words.
+    pub fn stop_reason(&self) -> &'static str {
+        STOP_REASONS[self.istop]
+    }
+}
+
+/// Solves `min ‖A·x − b‖² + damp²‖x‖²` by LSMR (monotone ‖Aᵀr‖), SciPy's algorithm,
+/// options and diagnostics. As [`super::lsqr`], nothing is allocated per iteration.
+///
+/// ```
+/// use convmat::solve::{lsmr, LsmrOptions};
+/// use convmat::sparse::Csr;
+/// let a = Csr::<f64>::try_from_parts(3, 2, vec![0, 1, 2, 4], vec![0, 1, 0, 1], vec![1.0, 1.0, 1.0, 1.0]).unwrap();
+/// let opts = LsmrOptions { atol: 1e-12, btol: 1e-12, ..Default::default() };
+/// let r = lsmr(&a, &[1.0, 2.0, 3.0], &opts, None).unwrap();
+/// assert!((r.x[0] - 1.0).abs() < 1e-12 && (r.x[1] - 2.0).abs() < 1e-12);
+/// ```
+pub fn lsmr<T: Real>(
+    a: &dyn LinearOperator<T>,
+    b: &[T],
+    opts: &LsmrOptions<'_, T>,
+    mut callback: Option<Callback<'_, T>>,
+) -> Result<LsmrResult<T>, Error> {
+    let (m, n) = (a.nrows(), a.ncols());
+    check_problem(a, b, opts.x0, opts.damp, opts.atol, opts.btol)?;
+    let maxiter = opts.maxiter.unwrap_or(m.min(n));
+    let damp = opts.damp;
+    let mut u: Vec<T> = b.to_vec();
+    let normb = norm(b);
+    let mut x = vec![T::zero(); n];
+    let mut tmp_m = vec![T::zero(); m];
+    let mut tmp_n = vec![T::zero(); n];
+    let mut beta = normb;
+    if let Some(x0) = opts.x0 {
+        x.copy_from_slice(x0);
+        a.apply(&x, &mut tmp_m)?;
+        for (ui, &ax) in u.iter_mut().zip(&tmp_m) {
+            *ui -= ax;
+        }
+        beta = norm(&u);
+    }
+    let mut v = vec![T::zero(); n];
+    let mut alpha = 0.0f64;
+    if beta > 0.0 {
+        scale(&mut u, 1.0 / beta);
+        a.apply_adjoint(&u, &mut v)?;
+        alpha = norm(&v);
+    }
+    if alpha > 0.0 {
+        scale(&mut v, 1.0 / alpha);
+    }
+    let mut itn = 0usize;
+    let mut zetabar = alpha * beta;
+    let mut alphabar = alpha;
+    let (mut rho, mut rhobar, mut cbar, mut sbar) = (1.0f64, 1.0f64, 1.0f64, 0.0f64);
+    let mut h = v.clone();
+    let mut hbar = vec![T::zero(); n];
+    let (mut betadd, mut betad, mut rhodold) = (beta, 0.0f64, 1.0f64);
+    let (mut tautildeold, mut thetatilde, mut zeta, mut d) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    let mut norma2 = alpha * alpha;
+    let (mut maxrbar, mut minrbar) = (0.0f64, 1e100f64);
+    let mut norma = norma2.sqrt();
+    let mut conda = 1.0f64;
+    let mut normx = 0.0f64;
+    let mut istop = 0usize;
+    let ctol = if opts.conlim > 0.0 {
+        1.0 / opts.conlim
+    } else {
+        0.0
+    };
+    let mut normr = beta;
+    let mut normar = alpha * beta;
+    let result = |x, istop, itn, normr, normar, norma, conda, normx| LsmrResult {
+        x,
+        istop,
+        itn,
+        normr,
+        normar,
+        norma,
+        conda,
+        normx,
+    };
+    if normar == 0.0 {
+        return Ok(result(x, istop, itn, normr, normar, norma, conda, normx));
+    }
+    if normb == 0.0 {
+        x.fill(T::zero());
+        return Ok(result(x, istop, itn, normr, normar, norma, conda, normx));
+    }
+    while itn < maxiter {
+        itn += 1;
+        a.apply(&v, &mut tmp_m)?;
+        axpby(&mut u, &tmp_m, -alpha);
+        beta = norm(&u);
+        if beta > 0.0 {
+            scale(&mut u, 1.0 / beta);
+            a.apply_adjoint(&u, &mut tmp_n)?;
+            axpby(&mut v, &tmp_n, -beta);
+            alpha = norm(&v);
+            if alpha > 0.0 {
+                scale(&mut v, 1.0 / alpha);
+            }
+        }
+        // rotation Qhat_{k,2k+1}
+        let (chat, shat, alphahat) = sym_ortho(alphabar, damp);
+        // rotation Q_{k,k+1}
+        let rhoold = rho;
+        let (c, s, rho_new) = sym_ortho(alphahat, beta);
+        rho = rho_new;
+        let thetanew = s * alpha;
+        alphabar = c * alpha;
+        // rotation Qbar_{k,k+1}
+        let rhobarold = rhobar;
+        let zetaold = zeta;
+        let thetabar = sbar * rho;
+        let rhotemp = cbar * rho;
+        let (cb, sb, rb) = sym_ortho(cbar * rho, thetanew);
+        cbar = cb;
+        sbar = sb;
+        rhobar = rb;
+        zeta = cbar * zetabar;
+        zetabar *= -sbar;
+        // update h, hbar, x
+        let hb = T::from_f64(-(thetabar * rho / (rhoold * rhobarold)));
+        let step = T::from_f64(zeta / (rho * rhobar));
+        let hh = T::from_f64(-(thetanew / rho));
+        let mut xx = 0.0f64;
+        for (((xi, hbi), hi), &vi) in x.iter_mut().zip(hbar.iter_mut()).zip(h.iter_mut()).zip(&v) {
+            *hbi = *hbi * hb + *hi;
+            *xi += step * *hbi;
+            *hi = *hi * hh + vi;
+            xx += xi.as_f64() * xi.as_f64();
+        }
+        // estimate ‖r‖
+        let betaacute = chat * betadd;
+        let betacheck = -shat * betadd;
+        let betahat = c * betaacute;
+        betadd = -s * betaacute;
+        let thetatildeold = thetatilde;
+        let (ctildeold, stildeold, rhotildeold) = sym_ortho(rhodold, thetabar);
+        thetatilde = stildeold * rhobar;
+        rhodold = ctildeold * rhobar;
+        betad = -stildeold * betad + ctildeold * betahat;
+        tautildeold = (zetaold - thetatildeold * tautildeold) / rhotildeold;
+        let taud = (zeta - thetatilde * tautildeold) / rhodold;
+        d += betacheck * betacheck;
+        normr = (d + (betad - taud) * (betad - taud) + betadd * betadd).sqrt();
+        // estimate ‖A‖ and cond(A)
+        norma2 += beta * beta;
+        norma = norma2.sqrt();
+        norma2 += alpha * alpha;
+        maxrbar = maxrbar.max(rhobarold);
+        if itn > 1 {
+            minrbar = minrbar.min(rhobarold);
+        }
+        conda = maxrbar.max(rhotemp) / minrbar.min(rhotemp);
+        normar = zetabar.abs();
+        normx = xx.sqrt();
+        // stopping tests, in SciPy's order
+        let test1 = normr / normb;
+        let test2 = if norma * normr != 0.0 {
+            normar / (norma * normr)
+        } else {
+            f64::INFINITY
+        };
+        let test3 = 1.0 / conda;
+        let t1 = test1 / (1.0 + norma * normx / normb);
+        let rtol = opts.btol + opts.atol * norma * normx / normb;
+        if itn >= maxiter {
+            istop = 7;
+        }
+        if 1.0 + test3 <= 1.0 {
+            istop = 6;
+        }
+        if 1.0 + test2 <= 1.0 {
+            istop = 5;
+        }
+        if 1.0 + t1 <= 1.0 {
+            istop = 4;
+        }
+        if test3 <= ctol {
+            istop = 3;
+        }
+        if test2 <= opts.atol {
+            istop = 2;
+        }
+        if test1 <= rtol {
+            istop = 1;
+        }
+        if let Some(cb) = callback.as_deref_mut() {
+            cb(&Progress {
+                itn,
+                x: &x,
+                rnorm: normr,
+                arnorm: normar,
+                xnorm: normx,
+            });
+        }
+        if istop > 0 {
+            break;
+        }
+    }
+    Ok(result(x, istop, itn, normr, normar, norma, conda, normx))
+}

@@ -1,0 +1,306 @@
+//! LSQR (Paige & Saunders 1982), as SciPy's `scipy.sparse.linalg.lsqr` computes it.
+
+use super::{axpby, check_problem, norm, Callback, Progress, STOP_REASONS};
+use crate::operator::LinearOperator;
+use crate::{Error, Real};
+
+/// LSQR's options, SciPy's names and defaults.
+#[derive(Debug, Clone)]
+pub struct LsqrOptions<'a, T> {
+    /// Damping λ: minimise ‖A·x − b‖² + λ²‖x‖².
+    pub damp: f64,
+    /// Relative tolerance on ‖Aᵀr‖ (stop 2).
+    pub atol: f64,
+    /// Relative tolerance on ‖r‖ (stop 1).
+    pub btol: f64,
+    /// Stop (3) when the estimate of cond(Ā) exceeds this; 0 for no limit.
+    pub conlim: f64,
+    /// Iteration limit (default 2n).
+    pub iter_lim: Option<usize>,
+    /// Starting point (default 0).
+    pub x0: Option<&'a [T]>,
+}
+
+impl<T> Default for LsqrOptions<'_, T> {
+    fn default() -> Self {
+        LsqrOptions {
+            damp: 0.0,
+            atol: 1e-6,
+            btol: 1e-6,
+            conlim: 1e8,
+            iter_lim: None,
+            x0: None,
+        }
+    }
+}
+
+/// LSQR's result: SciPy's tuple as named fields.
+#[derive(Debug, Clone)]
+pub struct LsqrResult<T> {
+    /// The solution.
+    pub x: Vec<T>,
+    /// Why it stopped, 0–7 (see [`LsqrResult::stop_reason`]).
+    pub istop: usize,
+    /// Iterations run.
+    pub itn: usize,
+    /// ‖b − A·x‖.
+    pub r1norm: f64,
+    /// √(‖b − A·x‖² + λ²‖x‖²).
+    pub r2norm: f64,
+    /// Estimate of the Frobenius norm of Ā = [A; λI].
+    pub anorm: f64,
+    /// Estimate of cond(Ā).
+    pub acond: f64,
+    /// ‖Āᵀ·r̄‖, the optimality residual.
+    pub arnorm: f64,
+    /// ‖x‖.
+    pub xnorm: f64,
+}
+
+impl<T> LsqrResult<T> {
+    /// `istop` in words (SciPy's messages).
+    pub fn stop_reason(&self) -> &'static str {
+        STOP_REASONS[self.istop]
+    }
+}
+
+/// Solves `min ‖A·x − b‖² + damp²‖x‖²` by LSQR: SciPy's algorithm, options, stopping
+/// rules and diagnostics, against any [`LinearOperator`]. Vectors stay in `T`; the
+/// scalar recurrences run in f64. Nothing is allocated per iteration. Reaching the
+/// iteration limit is a result (`istop = 7`), not an error. `callback` sees every
+/// iterate (for convergence curves).
+///
+/// ```
+/// use convmat::operator::LinearOperator;
+/// use convmat::solve::{lsqr, LsqrOptions};
+/// use convmat::sparse::Csr;
+/// // an overdetermined, consistent system: x = (1, 2)
+/// let a = Csr::<f64>::try_from_parts(3, 2, vec![0, 1, 2, 4], vec![0, 1, 0, 1], vec![1.0, 1.0, 1.0, 1.0]).unwrap();
+/// let opts = LsqrOptions { atol: 1e-12, btol: 1e-12, ..Default::default() };
+/// let r = lsqr(&a, &[1.0, 2.0, 3.0], &opts, None).unwrap();
+/// assert_eq!(r.istop, 1);
+/// assert!((r.x[0] - 1.0).abs() < 1e-12 && (r.x[1] - 2.0).abs() < 1e-12);
+/// ```
+pub fn lsqr<T: Real>(
+    a: &dyn LinearOperator<T>,
+    b: &[T],
+    opts: &LsqrOptions<'_, T>,
+    mut callback: Option<Callback<'_, T>>,
+) -> Result<LsqrResult<T>, Error> {
+    let (m, n) = (a.nrows(), a.ncols());
+    check_problem(a, b, opts.x0, opts.damp, opts.atol, opts.btol)?;
+    let iter_lim = opts.iter_lim.unwrap_or(2 * n);
+    let eps = f64::EPSILON;
+    let damp = opts.damp;
+    let ctol = if opts.conlim > 0.0 {
+        1.0 / opts.conlim
+    } else {
+        0.0
+    };
+    let (mut itn, mut istop) = (0usize, 0usize);
+    let (mut anorm, mut acond) = (0.0f64, 0.0f64);
+    let dampsq = damp * damp;
+    let (mut ddnorm, mut res2, mut xnorm, mut xxnorm, mut z) = (0.0f64, 0.0, 0.0, 0.0, 0.0);
+    let (mut cs2, mut sn2) = (-1.0f64, 0.0f64);
+
+    let mut u: Vec<T> = b.to_vec();
+    let bnorm = norm(b);
+    let mut x: Vec<T> = vec![T::zero(); n];
+    let mut tmp_m = vec![T::zero(); m];
+    let mut tmp_n = vec![T::zero(); n];
+    let mut beta = bnorm;
+    if let Some(x0) = opts.x0 {
+        x.copy_from_slice(x0);
+        a.apply(&x, &mut tmp_m)?;
+        for (ui, &ax) in u.iter_mut().zip(&tmp_m) {
+            *ui -= ax;
+        }
+        beta = norm(&u);
+    }
+    let mut v = vec![T::zero(); n];
+    let mut alfa = 0.0f64;
+    if beta > 0.0 {
+        scale(&mut u, 1.0 / beta);
+        a.apply_adjoint(&u, &mut v)?;
+        alfa = norm(&v);
+    } else {
+        v.copy_from_slice(&x);
+    }
+    if alfa > 0.0 {
+        scale(&mut v, 1.0 / alfa);
+    }
+    let mut w = v.clone();
+    let (mut rhobar, mut phibar) = (alfa, beta);
+    let mut rnorm = beta;
+    let (mut r1norm, mut r2norm) = (rnorm, rnorm);
+    let mut arnorm = alfa * beta;
+    if arnorm == 0.0 {
+        return Ok(LsqrResult {
+            x,
+            istop,
+            itn,
+            r1norm,
+            r2norm,
+            anorm,
+            acond,
+            arnorm,
+            xnorm,
+        });
+    }
+
+    while itn < iter_lim {
+        itn += 1;
+        // bidiagonalisation: β u = A v − α u,  α v = Aᵀ u − β v
+        a.apply(&v, &mut tmp_m)?;
+        axpby(&mut u, &tmp_m, -alfa);
+        beta = norm(&u);
+        if beta > 0.0 {
+            scale(&mut u, 1.0 / beta);
+            anorm = (anorm * anorm + alfa * alfa + beta * beta + dampsq).sqrt();
+            a.apply_adjoint(&u, &mut tmp_n)?;
+            axpby(&mut v, &tmp_n, -beta);
+            alfa = norm(&v);
+            if alfa > 0.0 {
+                scale(&mut v, 1.0 / alfa);
+            }
+        }
+        // eliminate the damping parameter
+        let (rhobar1, psi) = if damp > 0.0 {
+            let rhobar1 = (rhobar * rhobar + dampsq).sqrt();
+            let (cs1, sn1) = (rhobar / rhobar1, damp / rhobar1);
+            let psi = sn1 * phibar;
+            phibar *= cs1;
+            (rhobar1, psi)
+        } else {
+            (rhobar, 0.0)
+        };
+        // the next plane rotation
+        let (cs, sn, rho) = sym_ortho(rhobar1, beta);
+        let theta = sn * alfa;
+        rhobar = -cs * alfa;
+        let phi = cs * phibar;
+        phibar *= sn;
+        let tau = sn * phi;
+        // update x and w
+        let (t1, t2) = (phi / rho, -theta / rho);
+        let mut wnorm2 = 0.0f64;
+        let (t1t, t2t) = (T::from_f64(t1), T::from_f64(t2));
+        for ((xi, wi), &vi) in x.iter_mut().zip(w.iter_mut()).zip(&v) {
+            wnorm2 += wi.as_f64() * wi.as_f64();
+            *xi += t1t * *wi;
+            *wi = vi + t2t * *wi;
+        }
+        ddnorm += wnorm2 / (rho * rho);
+        // estimates of ‖x‖, cond(Ā), the residuals
+        let delta = sn2 * rho;
+        let gambar = -cs2 * rho;
+        let rhs = phi - delta * z;
+        let zbar = rhs / gambar;
+        xnorm = (xxnorm + zbar * zbar).sqrt();
+        let gamma = (gambar * gambar + theta * theta).sqrt();
+        cs2 = gambar / gamma;
+        sn2 = theta / gamma;
+        z = rhs / gamma;
+        xxnorm += z * z;
+        acond = anorm * ddnorm.sqrt();
+        let res1 = phibar * phibar;
+        res2 += psi * psi;
+        rnorm = (res1 + res2).sqrt();
+        arnorm = alfa * tau.abs();
+        if damp > 0.0 {
+            let r1sq = rnorm * rnorm - dampsq * xxnorm;
+            r1norm = r1sq.abs().sqrt();
+            if r1sq < 0.0 {
+                r1norm = -r1norm;
+            }
+        } else {
+            r1norm = rnorm;
+        }
+        r2norm = rnorm;
+        // stopping tests, in SciPy's order (later tests win)
+        let test1 = rnorm / bnorm;
+        let test2 = arnorm / (anorm * rnorm + eps);
+        let test3 = 1.0 / (acond + eps);
+        let t1 = test1 / (1.0 + anorm * xnorm / bnorm);
+        let rtol = opts.btol + opts.atol * anorm * xnorm / bnorm;
+        if itn >= iter_lim {
+            istop = 7;
+        }
+        if 1.0 + test3 <= 1.0 {
+            istop = 6;
+        }
+        if 1.0 + test2 <= 1.0 {
+            istop = 5;
+        }
+        if 1.0 + t1 <= 1.0 {
+            istop = 4;
+        }
+        if test3 <= ctol {
+            istop = 3;
+        }
+        if test2 <= opts.atol {
+            istop = 2;
+        }
+        if test1 <= rtol {
+            istop = 1;
+        }
+        if let Some(cb) = callback.as_deref_mut() {
+            cb(&Progress {
+                itn,
+                x: &x,
+                rnorm: r1norm,
+                arnorm,
+                xnorm,
+            });
+        }
+        if istop != 0 {
+            break;
+        }
+    }
+    Ok(LsqrResult {
+        x,
+        istop,
+        itn,
+        r1norm,
+        r2norm,
+        anorm,
+        acond,
+        arnorm,
+        xnorm,
+    })
+}
+
+/// `v *= s`.
+pub(crate) fn scale<T: Real>(v: &mut [T], s: f64) {
+    let s = T::from_f64(s);
+    v.iter_mut().for_each(|e| *e *= s);
+}
+
+/// A stable Givens rotation `(c, s, r)` with `[c s; −s c]·[a; b] = [r; 0]`
+/// (S.-C. Choi's SymOrtho, as SciPy).
+pub(crate) fn sym_ortho(a: f64, b: f64) -> (f64, f64, f64) {
+    let sign = |v: f64| {
+        if v > 0.0 {
+            1.0
+        } else if v < 0.0 {
+            -1.0
+        } else {
+            0.0
+        }
+    };
+    if b == 0.0 {
+        (sign(a), 0.0, a.abs())
+    } else if a == 0.0 {
+        (0.0, sign(b), b.abs())
+    } else if b.abs() > a.abs() {
+        let tau = a / b;
+        let s = sign(b) / (1.0 + tau * tau).sqrt();
+        let c = s * tau;
+        (c, s, b / s)
+    } else {
+        let tau = b / a;
+        let c = sign(a) / (1.0 + tau * tau).sqrt();
+        let s = c * tau;
+        (c, s, a / c)
+    }
+}
