@@ -1,4 +1,5 @@
-"""SciPy peer timings for the cases of benches/sparse_matrix.rs.
+"""SciPy peer timings for the cases of benches/sparse_matrix.rs and, for
+benches/deconv.rs, SciPy's LSQR on the same deconvolution problem.
 
     python benches/peer_scipy.py
 
@@ -24,8 +25,9 @@ K = 5
 P = 2
 
 
-def build_csr(w, dtype, index_dtype=None):
-    """C from COO triplets computed with vectorised NumPy, then COO → CSR."""
+def build_csr(w, dtype, index_dtype=None, H=H, W=W):
+    """C from COO triplets computed with vectorised NumPy, then COO → CSR (a 'same'
+    convolution: K×K kernel, padding P, H×W)."""
     oy, ox = np.meshgrid(np.arange(H), np.arange(W), indexing="ij")
     out = (oy * W + ox).ravel()
     rows, cols, vals = [], [], []
@@ -41,6 +43,35 @@ def build_csr(w, dtype, index_dtype=None):
     cols = np.concatenate(cols)
     vals = np.concatenate(vals)
     return sp.coo_matrix((vals, (rows, cols)), shape=(H * W, H * W)).tocsr()
+
+
+def gaussian5():
+    """The normalised 5×5 Gaussian, σ = 1 (as benches/deconv.rs)."""
+    r = np.arange(5) - 2.0
+    g = np.exp(-(r[:, None] ** 2 + r[None, :] ** 2) / 2)
+    return g / g.sum()
+
+
+def image64():
+    """benches/deconv.rs's test image."""
+    r, c = np.meshgrid(np.arange(64.0), np.arange(64.0), indexing="ij")
+    disc = np.where((r - 30) ** 2 + (c - 26) ** 2 < 200, 0.5, 0.0)
+    return (0.25 + 0.25 * np.sin(r / 9) * np.cos(c / 7) + disc).ravel()
+
+
+def measure_deconv(repeat=5):
+    """lsqr_gauss5_64: SciPy's LSQR to atol = btol = 1e-10 — median ms, iterations,
+    relative error of x."""
+    import scipy.sparse.linalg as sla
+
+    c = build_csr(gaussian5(), np.float64, H=64, W=64)
+    x = image64()
+    y = c @ x
+    result = sla.lsqr(c, y, atol=1e-10, btol=1e-10)
+    err = np.linalg.norm(result[0] - x) / np.linalg.norm(x)
+    times = timeit.repeat(lambda: sla.lsqr(c, y, atol=1e-10, btol=1e-10), number=1, repeat=repeat)
+    return {"lsqr_gauss5_64": 1e3 * float(np.median(times)), "itn": int(result[2]),
+            "istop": int(result[1]), "relative_error": float(err)}
 
 
 def median_ms(fn, number, repeat=15):
@@ -79,3 +110,4 @@ if __name__ == "__main__":
     print(describe())
     for name, ms in measure().items():
         print(f"{name:32s} median {ms:9.3f} ms")
+    print(measure_deconv())

@@ -1,0 +1,102 @@
+//! Deconvolution on the case of issue 5 (group = case name, functions = solver and
+//! operator; keep both stable): `lsqr_gauss5_64` — a 64×64 image blurred by a
+//! normalised 5×5 Gaussian (σ = 1) with padding 2, solved to atol = btol = 1e-10.
+//!
+//! `lsqr_direct` runs LSQR on the matrix-free direct convolution, `lsqr_matrix` on
+//! the explicit C (built beforehand), `lsmr_direct` and `cgls_direct` the other
+//! Krylov solvers, `cholesky` the sparse normal equations (factorisation included).
+//! One thread unless RAYON_NUM_THREADS is set. SciPy's LSQR on the same problem:
+//! `benches/peer_scipy.py` (`python benches/ratios.py scipy-deconv`).
+
+use convmat::geometry::ConvGeometry;
+use convmat::operator::{ConvOperator, LinearOperator};
+use convmat::ops::ConvMethod;
+use convmat::solve::{cgls, lsmr, lsqr, tikhonov_cholesky, CglsOptions, LsmrOptions, LsqrOptions};
+use convmat::sparse::ConvMatrix;
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use std::time::Duration;
+
+mod common;
+
+/// The normalised 5×5 Gaussian, σ = 1.
+pub fn gaussian5() -> Vec<f64> {
+    let mut w: Vec<f64> = (0..25)
+        .map(|i| {
+            let (r, c) = ((i / 5) as f64 - 2.0, (i % 5) as f64 - 2.0);
+            (-(r * r + c * c) / 2.0).exp()
+        })
+        .collect();
+    let s: f64 = w.iter().sum();
+    w.iter_mut().for_each(|v| *v /= s);
+    w
+}
+
+/// The test image: smooth structure plus edges, values in [0, 1].
+pub fn image() -> Vec<f64> {
+    (0..64 * 64)
+        .map(|i| {
+            let (r, c) = ((i / 64) as f64, (i % 64) as f64);
+            let disc = if (r - 30.0).powi(2) + (c - 26.0).powi(2) < 200.0 { 0.5 } else { 0.0 };
+            0.25 + 0.25 * (r / 9.0).sin() * (c / 7.0).cos() + disc
+        })
+        .collect()
+}
+
+fn deconv(c: &mut Criterion) {
+    common::single_threaded_unless_asked();
+    let g = ConvGeometry::builder(&[64, 64], &[5, 5]).padding(2).build().unwrap();
+    let w = gaussian5();
+    let op = ConvOperator::new(g.clone(), w.clone(), ConvMethod::Direct).unwrap();
+    let m = ConvMatrix::<f64>::build(&g, &w).unwrap();
+    let x = image();
+    let mut y = vec![0.0; g.rows()];
+    op.apply(&x, &mut y).unwrap();
+    let tol = LsqrOptions { atol: 1e-10, btol: 1e-10, ..Default::default() };
+    let r = lsqr(&op, &y, &tol, None).unwrap();
+    let err = |v: &[f64]| {
+        let d: f64 = v.iter().zip(&x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+        d / x.iter().map(|b| b * b).sum::<f64>().sqrt()
+    };
+    let xc = tikhonov_cholesky(&m, &y, 0.0).unwrap();
+    eprintln!(
+        "lsqr_gauss5_64: LSQR istop {} after {} iterations, relative error {:.3e}; Cholesky {:.3e}",
+        r.istop,
+        r.itn,
+        err(&r.x),
+        err(&xc)
+    );
+    let mut group = c.benchmark_group("lsqr_gauss5_64");
+    group.bench_function("lsqr_direct", |b| {
+        b.iter(|| lsqr(&op, black_box(&y), &tol, None).unwrap())
+    });
+    group.bench_function("lsqr_matrix", |b| {
+        b.iter(|| lsqr(&m, black_box(&y), &tol, None).unwrap())
+    });
+    let tol_m = LsmrOptions { atol: 1e-10, btol: 1e-10, maxiter: Some(10_000), ..Default::default() };
+    group.bench_function("lsmr_direct", |b| {
+        b.iter(|| lsmr(&op, black_box(&y), &tol_m, None).unwrap())
+    });
+    let tol_c = CglsOptions { atol: 1e-10, btol: 1e-10, ..Default::default() };
+    group.bench_function("cgls_direct", |b| {
+        b.iter(|| cgls(&op, black_box(&y), &tol_c, None).unwrap())
+    });
+    group.bench_function("cholesky", |b| {
+        b.iter(|| tikhonov_cholesky(&m, black_box(&y), 0.0).unwrap())
+    });
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = deconv
+}
+criterion_main!(benches);
