@@ -37,7 +37,11 @@ pub fn image() -> Vec<f64> {
     (0..64 * 64)
         .map(|i| {
             let (r, c) = ((i / 64) as f64, (i % 64) as f64);
-            let disc = if (r - 30.0).powi(2) + (c - 26.0).powi(2) < 200.0 { 0.5 } else { 0.0 };
+            let disc = if (r - 30.0).powi(2) + (c - 26.0).powi(2) < 200.0 {
+                0.5
+            } else {
+                0.0
+            };
             0.25 + 0.25 * (r / 9.0).sin() * (c / 7.0).cos() + disc
         })
         .collect()
@@ -45,17 +49,29 @@ pub fn image() -> Vec<f64> {
 
 fn deconv(c: &mut Criterion) {
     common::single_threaded_unless_asked();
-    let g = ConvGeometry::builder(&[64, 64], &[5, 5]).padding(2).build().unwrap();
+    let g = ConvGeometry::builder(&[64, 64], &[5, 5])
+        .padding(2)
+        .build()
+        .unwrap();
     let w = gaussian5();
     let op = ConvOperator::new(g.clone(), w.clone(), ConvMethod::Direct).unwrap();
     let m = ConvMatrix::<f64>::build(&g, &w).unwrap();
     let x = image();
     let mut y = vec![0.0; g.rows()];
     op.apply(&x, &mut y).unwrap();
-    let tol = LsqrOptions { atol: 1e-10, btol: 1e-10, ..Default::default() };
+    let tol = LsqrOptions {
+        atol: 1e-10,
+        btol: 1e-10,
+        ..Default::default()
+    };
     let r = lsqr(&op, &y, &tol, None).unwrap();
     let err = |v: &[f64]| {
-        let d: f64 = v.iter().zip(&x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+        let d: f64 = v
+            .iter()
+            .zip(&x)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            .sqrt();
         d / x.iter().map(|b| b * b).sum::<f64>().sqrt()
     };
     let xc = tikhonov_cholesky(&m, &y, 0.0).unwrap();
@@ -73,11 +89,20 @@ fn deconv(c: &mut Criterion) {
     group.bench_function("lsqr_matrix", |b| {
         b.iter(|| lsqr(&m, black_box(&y), &tol, None).unwrap())
     });
-    let tol_m = LsmrOptions { atol: 1e-10, btol: 1e-10, maxiter: Some(10_000), ..Default::default() };
+    let tol_m = LsmrOptions {
+        atol: 1e-10,
+        btol: 1e-10,
+        maxiter: Some(10_000),
+        ..Default::default()
+    };
     group.bench_function("lsmr_direct", |b| {
         b.iter(|| lsmr(&op, black_box(&y), &tol_m, None).unwrap())
     });
-    let tol_c = CglsOptions { atol: 1e-10, btol: 1e-10, ..Default::default() };
+    let tol_c = CglsOptions {
+        atol: 1e-10,
+        btol: 1e-10,
+        ..Default::default()
+    };
     group.bench_function("cgls_direct", |b| {
         b.iter(|| cgls(&op, black_box(&y), &tol_c, None).unwrap())
     });

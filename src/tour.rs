@@ -6,6 +6,7 @@ use crate::geometry::{
 };
 use crate::io::print;
 use crate::kernels::{direct, zero_insert};
+use crate::solve::{lsqr, pinv_solve, LsqrOptions, PinvOptions};
 use crate::sparse::{
     max_unpool_matrix, resize_axis_matrix, resize_matrix, BuildOptions, ConvMatrix, Csr, TapLabel,
 };
@@ -198,11 +199,12 @@ pub fn tour(w: &mut dyn Write) -> Result<(), Error> {
     )
     .map_err(io)?;
     upsampling(w)?;
+    deconvolution(w)?;
     writeln!(
         w,
         "\nNext: `convmat matrix --input-size 4,4 --kernel-size 3,3 --format symbolic`, \
          `convmat matrix --op bilinear --input-size 2,2 --scale-factor 2 --align-corners`, \
-         `convmat conv --help`."
+         `convmat deconv --help`, `convmat analyze --help`."
     )
     .map_err(io)?;
     Ok(())
@@ -292,6 +294,88 @@ fn upsampling(w: &mut dyn Write) -> Result<(), Error> {
     writeln!(
         w,
         "   U·y agrees with the direct interpolation to {worst:.1e} (U multiplies the two weights first)."
+    )
+    .map_err(io)?;
+    Ok(())
+}
+
+/// Section 10: the transposed convolution is not the inverse; least squares is.
+fn deconvolution(w: &mut dyn Write) -> Result<(), Error> {
+    let g = ConvGeometry::builder(&[4, 4], &[3, 3]).build()?;
+    let c = ConvMatrix::<f64>::build(&g, &SEED_KERNEL)?;
+    let mut y = [0.0; 4];
+    c.mul_vec(&SEED_INPUT, &mut y)?;
+    let mut x_t = vec![0.0; 16];
+    c.mul_transpose(&y, &mut x_t)?;
+    let opts = LsqrOptions {
+        atol: 1e-14,
+        btol: 1e-14,
+        ..Default::default()
+    };
+    let ls = lsqr(&c, &y, &opts, None)?;
+    let pinv = pinv_solve(&c, &y, &PinvOptions::default())?;
+    let rel = |v: &[f64]| {
+        let d: f64 = v
+            .iter()
+            .zip(&SEED_INPUT)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        d / SEED_INPUT.iter().map(|b| b * b).sum::<f64>().sqrt()
+    };
+    let misfit = |v: &[f64]| -> Result<f64, Error> {
+        let mut cv = [0.0; 4];
+        c.mul_vec(v, &mut cv)?;
+        Ok(cv
+            .iter()
+            .zip(&y)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            .sqrt())
+    };
+    writeln!(
+        w,
+        "\n10. Transposed convolution is not deconvolution. From y = C·x = {} (4 numbers) the\n    \
+         16 inputs cannot all come back: C has rank {} and a null space of dimension {}.",
+        fmt_list(&y),
+        pinv.rank,
+        pinv.nullity
+    )
+    .map_err(io)?;
+    writeln!(w, "    Cᵀ·y (the transposed convolution):").map_err(io)?;
+    print::dense(w, 4, 4, &x_t.iter().map(|&v| round4(v)).collect::<Vec<_>>()).map_err(io)?;
+    writeln!(
+        w,
+        "    relative error {:.4} against x, and C·(Cᵀ·y) misses y by {:.1}.",
+        rel(&x_t),
+        misfit(&x_t)?
+    )
+    .map_err(io)?;
+    writeln!(
+        w,
+        "    Least squares (LSQR from 0, {} iterations: {}):",
+        ls.itn,
+        ls.stop_reason()
+    )
+    .map_err(io)?;
+    print::dense(
+        w,
+        4,
+        4,
+        &ls.x.iter().map(|&v| round4(v)).collect::<Vec<_>>(),
+    )
+    .map_err(io)?;
+    writeln!(
+        w,
+        "    relative error {:.4} against x, but C·x̂ reproduces y to {:.1e}: it is the\n    \
+         minimum-norm input that explains y (the pseudo-inverse gives the same, to {:.1e}).\n    \
+         What is missing is x's component in the null space — no method can recover it from y.",
+        rel(&ls.x),
+        misfit(&ls.x)?,
+        ls.x.iter()
+            .zip(&pinv.x)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max)
     )
     .map_err(io)?;
     Ok(())

@@ -55,6 +55,18 @@ pub enum Command {
         convmat upsample --input x.npy --mode bilinear --scale-factor 2 --align-corners --output y.npy\n  \
         convmat upsample --input x.npy --mode bed-of-nails --scale-factor 2 --method matrix --output y.npy")]
     Upsample(UpsampleArgs),
+    /// True deconvolution: recover x from y = C·x by least squares, Cholesky, the pseudo-inverse or Richardson–Lucy.
+    #[command(after_help = "Example:\n  \
+        convmat deconv --observed y.npy --weight w.npy --input-size 64,64 --padding 2 --solver lsqr --atol 1e-10 --btol 1e-10 --truth x.npy --output xhat.npy")]
+    Deconv(DeconvArgs),
+    /// The invertibility report: rank, null space, conditioning, positions never read.
+    #[command(after_help = "Example:\n  \
+        convmat analyze --input-size 8,8 --kernel-size 3,3 --stride 2 --padding 1")]
+    Analyze(AnalyzeArgs),
+    /// Fit the transposed-convolution kernel that best inverts a down-sampling (least squares).
+    #[command(after_help = "Example:\n  \
+        convmat fit-transpose --input x.npy --weight w.npy --stride 2 --padding 1 --output w_learned.npy")]
+    FitTranspose(FitTransposeArgs),
     /// Walk through the seed's examples (no input files needed).
     #[command(after_help = "Example:\n  convmat tour")]
     Tour,
@@ -439,6 +451,127 @@ pub struct UpsampleArgs {
     #[arg(long)]
     pub output: PathBuf,
     /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SolverArg {
+    /// LSQR (Paige & Saunders), matrix-free or on C.
+    Lsqr,
+    /// LSMR (Fong & Saunders).
+    Lsmr,
+    /// Conjugate gradients on the normal equations.
+    Cgls,
+    /// (CᵀC + damp²I)x = Cᵀy by sparse Cholesky.
+    Cholesky,
+    /// The pseudo-inverse through the SVD (small problems).
+    Pinv,
+    /// Richardson–Lucy (non-negative kernel and data).
+    RichardsonLucy,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OperatorArg {
+    /// Matrix-free direct convolution and its adjoint.
+    Direct,
+    /// The explicit sparse matrix C.
+    Matrix,
+}
+
+#[derive(Args, Debug)]
+pub struct DeconvArgs {
+    /// The observation y (.npy, (C_out, O…) or (N, C_out, O…)).
+    #[arg(long)]
+    pub observed: PathBuf,
+    /// The convolution's weight (.npy, (C_out, C_in/groups, k…)).
+    #[arg(long)]
+    pub weight: PathBuf,
+    /// The spatial size of x, e.g. 64,64.
+    #[arg(long, value_parser = dims)]
+    pub input_size: Dims,
+    #[command(flatten)]
+    pub geometry: GeometryArgs,
+    /// Solver.
+    #[arg(long, value_enum, default_value = "lsqr")]
+    pub solver: SolverArg,
+    /// How the iterative solvers apply C.
+    #[arg(long, value_enum, default_value = "direct")]
+    pub operator: OperatorArg,
+    /// Damping λ (Tikhonov): minimise ‖Cx − y‖² + λ²‖x‖².
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub damp: f64,
+    /// Relative tolerance on ‖Cᵀr‖ (lsqr, lsmr, cgls).
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
+    pub atol: f64,
+    /// Relative tolerance on ‖r‖ (lsqr, lsmr, cgls).
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
+    pub btol: f64,
+    /// Condition-number limit (lsqr, lsmr); 0 for none.
+    #[arg(long, default_value_t = 1e8, allow_negative_numbers = true)]
+    pub conlim: f64,
+    /// Iteration limit (default: SciPy's — 2n for lsqr and cgls, min(m, n) for lsmr; 100 for Richardson–Lucy).
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// Richardson–Lucy's stopping tolerance on the relative change of x.
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
+    pub tol: f64,
+    /// The true x (.npy), to report the relative error and PSNR.
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
+    /// Output file for the recovered x (.npy), written atomically.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Print the diagnostics as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("kernel").required(true).args(["weight", "kernel_size"]))]
+pub struct AnalyzeArgs {
+    /// Input spatial size, e.g. 8,8.
+    #[arg(long, value_parser = dims)]
+    pub input_size: Dims,
+    /// Weight tensor (.npy, (C_out, C_in/groups, k…)).
+    #[arg(long)]
+    pub weight: Option<PathBuf>,
+    /// Kernel spatial size: analyse a kernel of ones.
+    #[arg(long, value_parser = dims)]
+    pub kernel_size: Option<Dims>,
+    #[command(flatten)]
+    pub geometry: GeometryArgs,
+    /// Largest matrix (rows × columns) to analyse by exact SVD.
+    #[arg(long, default_value_t = 1 << 20)]
+    pub svd_max_elements: usize,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct FitTransposeArgs {
+    /// Training sources x (.npy, (N, C_in, I…) or (C_in, I…)).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The down-sampling convolution's weight (.npy, (C_out, C_in/groups, k…)).
+    #[arg(long)]
+    pub weight: PathBuf,
+    /// Observations y (.npy); default: the convolution of the sources with the weight.
+    #[arg(long)]
+    pub observed: Option<PathBuf>,
+    #[command(flatten)]
+    pub geometry: GeometryArgs,
+    /// LSQR's tolerances for the fit.
+    #[arg(long, default_value_t = 1e-10, allow_negative_numbers = true)]
+    pub atol: f64,
+    /// LSQR's tolerances for the fit.
+    #[arg(long, default_value_t = 1e-10, allow_negative_numbers = true)]
+    pub btol: f64,
+    /// Output file for the learned kernel W′ (.npy, the transposed convolution's weight).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Print the comparison as JSON.
     #[arg(long)]
     pub json: bool,
 }

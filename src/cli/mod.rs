@@ -3,6 +3,7 @@
 
 mod args;
 mod conv;
+mod deconv;
 mod matrix;
 mod upsample;
 
@@ -52,6 +53,9 @@ fn dispatch(command: Command) -> Result<(), Error> {
         Command::MaxPool(a) => upsample::run_max_pool(&a),
         Command::MaxUnpool(a) => upsample::run_max_unpool(&a),
         Command::Upsample(a) => upsample::run_upsample(&a),
+        Command::Deconv(a) => deconv::run_deconv(&a),
+        Command::Analyze(a) => deconv::run_analyze(&a),
+        Command::FitTranspose(a) => deconv::run_fit_transpose(&a),
         Command::Tour => {
             let stdout = std::io::stdout();
             convmat::tour::tour(&mut stdout.lock())
