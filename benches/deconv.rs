@@ -2,16 +2,21 @@
 //! operator; keep both stable): `lsqr_gauss5_64` — a 64×64 image blurred by a
 //! normalised 5×5 Gaussian (σ = 1) with padding 2, solved to atol = btol = 1e-10.
 //!
-//! `lsqr_direct` runs LSQR on the matrix-free direct convolution, `lsqr_matrix` on
-//! the explicit C (built beforehand), `lsmr_direct` and `cgls_direct` the other
-//! Krylov solvers, `cholesky` the sparse normal equations (factorisation included).
+//! `lsqr_direct` runs LSQR on the matrix-free direct convolution, `lsqr_separable` on
+//! the same convolution as two 1-D passes (the Gaussian is separable), `lsqr_matrix`
+//! on the explicit C (built beforehand), `lsmr_direct` and `cgls_direct` the other
+//! Krylov solvers, `cholesky` the sparse normal equations of the whole C
+//! (factorisation included), `cholesky_separable` the same equations through the
+//! Kronecker factors (one small sparse Cholesky per dimension).
 //! One thread unless RAYON_NUM_THREADS is set. SciPy's LSQR on the same problem:
 //! `benches/peer_scipy.py` (`python benches/ratios.py scipy-deconv`).
 
 use convmat::geometry::ConvGeometry;
 use convmat::operator::{ConvOperator, LinearOperator};
 use convmat::ops::ConvMethod;
-use convmat::solve::{cgls, lsmr, lsqr, tikhonov_cholesky, CglsOptions, LsmrOptions, LsqrOptions};
+use convmat::solve::{
+    cgls, lsmr, lsqr, tikhonov_cholesky, tikhonov_separable, CglsOptions, LsmrOptions, LsqrOptions,
+};
 use convmat::sparse::ConvMatrix;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
@@ -55,6 +60,7 @@ fn deconv(c: &mut Criterion) {
         .unwrap();
     let w = gaussian5();
     let op = ConvOperator::new(g.clone(), w.clone(), ConvMethod::Direct).unwrap();
+    let sep = ConvOperator::separable(g.clone(), w.clone()).unwrap();
     let m = ConvMatrix::<f64>::build(&g, &w).unwrap();
     let x = image();
     let mut y = vec![0.0; g.rows()];
@@ -75,16 +81,25 @@ fn deconv(c: &mut Criterion) {
         d / x.iter().map(|b| b * b).sum::<f64>().sqrt()
     };
     let xc = tikhonov_cholesky(&m, &y, 0.0).unwrap();
+    let rs = lsqr(&sep, &y, &tol, None).unwrap();
+    let xs = tikhonov_separable(&g, &w, &y, 0.0).unwrap();
     eprintln!(
-        "lsqr_gauss5_64: LSQR istop {} after {} iterations, relative error {:.3e}; Cholesky {:.3e}",
+        "lsqr_gauss5_64: LSQR istop {} after {} iterations, relative error {:.3e} (separable: istop {}, {} iterations, {:.3e}); Cholesky {:.3e}, separable Cholesky {:.3e}",
         r.istop,
         r.itn,
         err(&r.x),
-        err(&xc)
+        rs.istop,
+        rs.itn,
+        err(&rs.x),
+        err(&xc),
+        err(&xs)
     );
     let mut group = c.benchmark_group("lsqr_gauss5_64");
     group.bench_function("lsqr_direct", |b| {
         b.iter(|| lsqr(&op, black_box(&y), &tol, None).unwrap())
+    });
+    group.bench_function("lsqr_separable", |b| {
+        b.iter(|| lsqr(&sep, black_box(&y), &tol, None).unwrap())
     });
     group.bench_function("lsqr_matrix", |b| {
         b.iter(|| lsqr(&m, black_box(&y), &tol, None).unwrap())
@@ -108,6 +123,9 @@ fn deconv(c: &mut Criterion) {
     });
     group.bench_function("cholesky", |b| {
         b.iter(|| tikhonov_cholesky(&m, black_box(&y), 0.0).unwrap())
+    });
+    group.bench_function("cholesky_separable", |b| {
+        b.iter(|| tikhonov_separable(&g, &w, black_box(&y), 0.0).unwrap())
     });
     group.finish();
 }

@@ -335,6 +335,35 @@ impl ConvGeometry {
         Ok(g)
     }
 
+    /// The one-dimensional, single-channel geometry of dimension `d` alone: its
+    /// input, kernel, stride, dilation, padding (both sides) and output length. A
+    /// single-channel convolution with a separable kernel `w = u₀ ⊗ u₁ ⊗ …` has the
+    /// matrix `C = C₀ ⊗ C₁ ⊗ …` of these geometries.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// let g = ConvGeometry::builder(&[6, 9], &[3, 2]).stride(&[1, 2]).padding(1).build().unwrap();
+    /// let a = g.axis(1);
+    /// assert_eq!((a.input_size(), a.kernel_size(), a.output_size()), (&[9][..], &[2][..], &[5][..]));
+    /// ```
+    pub fn axis(&self, d: usize) -> ConvGeometry {
+        ConvGeometry::assemble(
+            1,
+            1,
+            1,
+            Resolved {
+                input: vec![self.input[d]],
+                kernel: vec![self.kernel[d]],
+                stride: vec![self.stride[d]],
+                dilation: vec![self.dilation[d]],
+            },
+            vec![self.pad_before[d]],
+            vec![self.pad_after[d]],
+            Some(vec![self.output[d]]),
+        )
+        .expect("one dimension of a valid geometry is valid")
+    }
+
     /// The taps of output index `o` along dimension `d` that land inside the input.
     /// O(1): interior outputs take a fast path, only those near the borders divide.
     ///

@@ -7,6 +7,7 @@
 pub mod direct;
 pub(crate) mod gemm;
 pub mod im2col;
+pub mod separable;
 pub mod unfold;
 pub mod zero_insert;
 

@@ -1,7 +1,7 @@
 //! CGLS: conjugate gradients on the normal equations (AᵀA + λ²I)x = Aᵀb, without
 //! forming them (Björck's formulation: one product with A and one with Aᵀ per step).
 
-use super::{check_problem, norm, Callback, Progress, STOP_REASONS};
+use super::{check_problem, dot, norm, Callback, Progress, STOP_REASONS};
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
 
@@ -172,8 +172,4 @@ pub fn cgls<T: Real>(
         anorm,
         xnorm,
     })
-}
-
-fn dot<T: Real>(a: &[T], b: &[T]) -> f64 {
-    a.iter().zip(b).map(|(p, q)| p.as_f64() * q.as_f64()).sum()
 }

@@ -54,7 +54,7 @@ pub fn tikhonov_cholesky<T: Real, I: Index>(
 }
 
 /// `AᵀA + shift·I` as an f64 CSC matrix (symmetric, so its CSR arrays serve).
-fn normal_matrix<T: Real, I: Index>(a: &Csr<T, I>, shift: f64) -> CscMatrix<f64> {
+pub(crate) fn normal_matrix<T: Real, I: Index>(a: &Csr<T, I>, shift: f64) -> CscMatrix<f64> {
     let n = a.ncols();
     let at = a.transpose();
     let (mut offsets, mut indices, mut values) = (vec![0usize], Vec::new(), Vec::new());

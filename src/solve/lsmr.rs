@@ -1,7 +1,7 @@
 //! LSMR (Fong & Saunders 2011), as SciPy's `scipy.sparse.linalg.lsmr` computes it.
 
 use super::lsqr::{scale, sym_ortho};
-use super::{axpby, check_problem, norm, Callback, Progress, STOP_REASONS};
+use super::{axpby_norm, check_problem, norm, with_avx2, Callback, Progress, STOP_REASONS};
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
 
@@ -149,13 +149,11 @@ pub fn lsmr<T: Real>(
     while itn < maxiter {
         itn += 1;
         a.apply(&v, &mut tmp_m)?;
-        axpby(&mut u, &tmp_m, -alpha);
-        beta = norm(&u);
+        beta = with_avx2(|| axpby_norm(&mut u, &tmp_m, -alpha));
         if beta > 0.0 {
             scale(&mut u, 1.0 / beta);
             a.apply_adjoint(&u, &mut tmp_n)?;
-            axpby(&mut v, &tmp_n, -beta);
-            alpha = norm(&v);
+            alpha = with_avx2(|| axpby_norm(&mut v, &tmp_n, -beta));
             if alpha > 0.0 {
                 scale(&mut v, 1.0 / alpha);
             }
@@ -183,13 +181,14 @@ pub fn lsmr<T: Real>(
         let hb = T::from_f64(-(thetabar * rho / (rhoold * rhobarold)));
         let step = T::from_f64(zeta / (rho * rhobar));
         let hh = T::from_f64(-(thetanew / rho));
-        let mut xx = 0.0f64;
-        for (((xi, hbi), hi), &vi) in x.iter_mut().zip(hbar.iter_mut()).zip(h.iter_mut()).zip(&v) {
-            *hbi = *hbi * hb + *hi;
-            *xi += step * *hbi;
-            *hi = *hi * hh + vi;
-            xx += xi.as_f64() * xi.as_f64();
-        }
+        with_avx2(|| {
+            for (((xi, hbi), hi), &vi) in x.iter_mut().zip(hbar.iter_mut()).zip(h.iter_mut()).zip(&v) {
+                *hbi = *hbi * hb + *hi;
+                *xi += step * *hbi;
+                *hi = *hi * hh + vi;
+            }
+        });
+        let xx = with_avx2(|| norm(&x)).powi(2);
         // estimate ‖r‖
         let betaacute = chat * betadd;
         let betacheck = -shat * betadd;

@@ -1,6 +1,6 @@
 //! LSQR (Paige & Saunders 1982), as SciPy's `scipy.sparse.linalg.lsqr` computes it.
 
-use super::{axpby, check_problem, norm, Callback, Progress, STOP_REASONS};
+use super::{axpby_norm, check_problem, norm, with_avx2, Callback, Progress, STOP_REASONS};
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
 
@@ -152,14 +152,12 @@ pub fn lsqr<T: Real>(
         itn += 1;
         // bidiagonalisation: β u = A v − α u,  α v = Aᵀ u − β v
         a.apply(&v, &mut tmp_m)?;
-        axpby(&mut u, &tmp_m, -alfa);
-        beta = norm(&u);
+        beta = with_avx2(|| axpby_norm(&mut u, &tmp_m, -alfa));
         if beta > 0.0 {
             scale(&mut u, 1.0 / beta);
             anorm = (anorm * anorm + alfa * alfa + beta * beta + dampsq).sqrt();
             a.apply_adjoint(&u, &mut tmp_n)?;
-            axpby(&mut v, &tmp_n, -beta);
-            alfa = norm(&v);
+            alfa = with_avx2(|| axpby_norm(&mut v, &tmp_n, -beta));
             if alfa > 0.0 {
                 scale(&mut v, 1.0 / alfa);
             }
@@ -183,13 +181,7 @@ pub fn lsqr<T: Real>(
         let tau = sn * phi;
         // update x and w
         let (t1, t2) = (phi / rho, -theta / rho);
-        let mut wnorm2 = 0.0f64;
-        let (t1t, t2t) = (T::from_f64(t1), T::from_f64(t2));
-        for ((xi, wi), &vi) in x.iter_mut().zip(w.iter_mut()).zip(&v) {
-            wnorm2 += wi.as_f64() * wi.as_f64();
-            *xi += t1t * *wi;
-            *wi = vi + t2t * *wi;
-        }
+        let wnorm2 = with_avx2(|| update_x_w(&mut x, &mut w, &v, t1, t2));
         ddnorm += wnorm2 / (rho * rho);
         // estimates of ‖x‖, cond(Ā), the residuals
         let delta = sn2 * rho;
@@ -273,7 +265,29 @@ pub fn lsqr<T: Real>(
 /// `v *= s`.
 pub(crate) fn scale<T: Real>(v: &mut [T], s: f64) {
     let s = T::from_f64(s);
-    v.iter_mut().for_each(|e| *e *= s);
+    with_avx2(|| v.iter_mut().for_each(|e| *e *= s));
+}
+
+/// `x += t1·w; w = v + t2·w`, returning ‖w‖² of the old w (one pass).
+#[inline(always)]
+fn update_x_w<T: Real>(x: &mut [T], w: &mut [T], v: &[T], t1: f64, t2: f64) -> f64 {
+    let (t1, t2) = (T::from_f64(t1), T::from_f64(t2));
+    let mut acc = [0.0f64; 8];
+    let n = x.len() - x.len() % 8;
+    for ((xc, wc), vc) in x[..n].chunks_exact_mut(8).zip(w[..n].chunks_exact_mut(8)).zip(v[..n].chunks_exact(8)) {
+        for k in 0..8 {
+            acc[k] += wc[k].as_f64() * wc[k].as_f64();
+            xc[k] += t1 * wc[k];
+            wc[k] = vc[k] + t2 * wc[k];
+        }
+    }
+    let mut tail = 0.0;
+    for ((xi, wi), &vi) in x[n..].iter_mut().zip(&mut w[n..]).zip(&v[n..]) {
+        tail += wi.as_f64() * wi.as_f64();
+        *xi += t1 * *wi;
+        *wi = vi + t2 * *wi;
+    }
+    ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail
 }
 
 /// A stable Givens rotation `(c, s, r)` with `[c s; −s c]·[a; b] = [r; 0]`

@@ -1,0 +1,246 @@
+//! Separable kernels: a single-channel convolution whose kernel is an outer product
+//! `w = u₀ ⊗ u₁ ⊗ …` (a Gaussian blur, a box filter) has the matrix
+//! `C = C₀ ⊗ C₁ ⊗ …` of one-dimensional convolutions ([`ConvGeometry::axis`]), so it
+//! runs as one pass per dimension — `Σ k_d` multiplications per output instead of
+//! `Π k_d` — and its normal equations factor dimension by dimension.
+
+use super::direct::{axpy_from, axpy_into};
+use crate::geometry::{row_major_strides, ConvGeometry};
+use crate::Real;
+
+/// One dimension of a separable convolution: its 1-D geometry and kernel.
+#[derive(Debug, Clone)]
+pub struct Axis<T> {
+    /// The 1-D geometry (single channel).
+    pub geometry: ConvGeometry,
+    /// The 1-D kernel `u_d`.
+    pub weight: Vec<T>,
+    /// Per tap: its weight, the outputs that read it in bounds, and the input index
+    /// the first of them reads.
+    runs: Vec<(T, std::ops::Range<usize>, usize)>,
+}
+
+impl<T: Real> Axis<T> {
+    fn new(geometry: ConvGeometry, weight: Vec<T>) -> Self {
+        let (s, dil, pad) = (
+            geometry.stride()[0],
+            geometry.dilation()[0],
+            geometry.padding_before()[0],
+        );
+        let runs = weight
+            .iter()
+            .enumerate()
+            .filter_map(|(k, &u)| {
+                let outs = geometry.outputs_reading(0, k);
+                // input index of output o: o·s + k·dil − pad
+                (!outs.is_empty()).then(|| (u, outs.clone(), outs.start * s + k * dil - pad))
+            })
+            .collect();
+        Axis {
+            geometry,
+            weight,
+            runs,
+        }
+    }
+}
+
+/// A single-channel convolution with a separable kernel, as its 1-D factors.
+#[derive(Debug, Clone)]
+pub struct Separable<T> {
+    g: ConvGeometry,
+    axes: Vec<Axis<T>>,
+}
+
+impl<T: Real> Separable<T> {
+    /// The factors of `g` and `w` when `g` has one input and one output channel and
+    /// `w` is an outer product of vectors to within `1e-12·max|w|` per entry; `None`
+    /// otherwise. The factors are fibres of `w` through its largest entry, so
+    /// `Π u_d[k_d]` reproduces `w` up to that tolerance (exactly for a rank-one `w`
+    /// up to rounding).
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// use convmat::kernels::separable::Separable;
+    /// let g = ConvGeometry::builder(&[8, 8], &[3, 3]).padding(1).build().unwrap();
+    /// let box3 = vec![1.0 / 9.0; 9];
+    /// assert!(Separable::new(&g, &box3).is_some());
+    /// let cross = vec![0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0];
+    /// assert!(Separable::new(&g, &cross).is_none());
+    /// ```
+    pub fn new(g: &ConvGeometry, w: &[T]) -> Option<Self> {
+        if g.in_channels() != 1 || g.out_channels() != 1 || w.len() != g.kernel_numel() {
+            return None;
+        }
+        let kernel = g.kernel_size();
+        let strides = row_major_strides(kernel);
+        let (peak, wmax) = w
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i, v.abs()))
+            .fold((0, T::zero()), |(bi, bv), (i, v)| if v > bv { (i, v) } else { (bi, bv) });
+        if wmax == T::zero() {
+            return None;
+        }
+        let at: Vec<usize> = (0..g.rank()).map(|d| peak / strides[d] % kernel[d]).collect();
+        let axes: Vec<Axis<T>> = (0..g.rank())
+            .map(|d| {
+                let base = peak - at[d] * strides[d];
+                let mut u: Vec<T> = (0..kernel[d]).map(|k| w[base + k * strides[d]]).collect();
+                if d > 0 {
+                    // every factor but the first is scaled by the peak value
+                    let p = w[peak];
+                    u.iter_mut().for_each(|v| *v = *v / p);
+                }
+                Axis::new(g.axis(d), u)
+            })
+            .collect();
+        let tol = wmax.as_f64() * 1e-12;
+        for (i, &v) in w.iter().enumerate() {
+            let product = (0..g.rank()).fold(1.0, |acc, d| acc * axes[d].weight[i / strides[d] % kernel[d]].as_f64());
+            if (product - v.as_f64()).abs() > tol {
+                return None;
+            }
+        }
+        Some(Separable { g: g.clone(), axes })
+    }
+
+    /// The factors, dimension 0 first.
+    pub fn axes(&self) -> &[Axis<T>] {
+        &self.axes
+    }
+
+    /// The full geometry.
+    pub fn geometry(&self) -> &ConvGeometry {
+        &self.g
+    }
+
+    /// `y = C·x` for one item, one 1-D pass per dimension (the last first) through
+    /// two work buffers grown as needed.
+    pub fn conv(&self, x: &[T], y: &mut [T], scratch: &mut (Vec<T>, Vec<T>)) {
+        self.passes(x, y, scratch, false)
+    }
+
+    /// `x = Cᵀ·y` for one item.
+    pub fn conv_transpose(&self, y: &[T], x: &mut [T], scratch: &mut (Vec<T>, Vec<T>)) {
+        self.passes(y, x, scratch, true)
+    }
+
+    fn passes(&self, src: &[T], dst: &mut [T], scratch: &mut (Vec<T>, Vec<T>), adjoint: bool) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the processor supports AVX2 and FMA (checked just above).
+            return unsafe { self.passes_fma(src, dst, scratch, adjoint) };
+        }
+        self.passes_with::<false>(src, dst, scratch, adjoint)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn passes_fma(&self, src: &[T], dst: &mut [T], scratch: &mut (Vec<T>, Vec<T>), adjoint: bool) {
+        self.passes_with::<true>(src, dst, scratch, adjoint)
+    }
+
+    /// The passes; `FUSED` multiply-adds where the processor has them.
+    #[inline(always)]
+    fn passes_with<const FUSED: bool>(
+        &self,
+        src: &[T],
+        dst: &mut [T],
+        scratch: &mut (Vec<T>, Vec<T>),
+        adjoint: bool,
+    ) {
+        let rank = self.g.rank();
+        let (from_sizes, to_sizes) = if adjoint {
+            (self.g.output_size(), self.g.input_size())
+        } else {
+            (self.g.input_size(), self.g.output_size())
+        };
+        let mut shape = from_sizes.to_vec();
+        let (a, b) = scratch;
+        let mut from_src = true;
+        for (step, d) in (0..rank).rev().enumerate() {
+            let outer: usize = shape[..d].iter().product();
+            let inner: usize = shape[d + 1..].iter().product();
+            let (n_from, n_to) = (from_sizes[d], to_sizes[d]);
+            shape[d] = n_to;
+            let input: &[T] = if from_src { src } else { a };
+            if step + 1 == rank {
+                axis_pass::<T, FUSED>(&self.axes[d], input, dst, outer, n_from, n_to, inner, adjoint);
+            } else {
+                b.clear();
+                b.resize(outer * n_to * inner, T::zero());
+                axis_pass::<T, FUSED>(&self.axes[d], input, b, outer, n_from, n_to, inner, adjoint);
+                std::mem::swap(a, b);
+                from_src = false;
+            }
+        }
+    }
+}
+
+/// `a·b + c`, fused when `FUSED` (only inside the FMA-compiled path).
+#[inline(always)]
+fn madd<T: Real, const FUSED: bool>(a: T, b: T, c: T) -> T {
+    if FUSED {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// One 1-D convolution (or its transpose) along an axis of a `(outer, n_from,
+/// inner)` array into `(outer, n_to, inner)`: tap by tap over whole runs of outputs,
+/// a scaled copy of a contiguous run each (what compilers vectorise).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn axis_pass<T: Real, const FUSED: bool>(
+    axis: &Axis<T>,
+    from: &[T],
+    to: &mut [T],
+    outer: usize,
+    n_from: usize,
+    n_to: usize,
+    inner: usize,
+    adjoint: bool,
+) {
+    let s = axis.geometry.stride()[0];
+    to[..outer * n_to * inner].fill(T::zero());
+    for (f, t) in from
+        .chunks_exact(n_from * inner)
+        .zip(to.chunks_exact_mut(n_to * inner))
+        .take(outer)
+    {
+        for (u, outs, first_in) in &axis.runs {
+            let (u, outs, first_in) = (*u, outs.clone(), *first_in);
+            if inner == 1 && s == 1 {
+                let n = outs.len();
+                let (out_run, in_run) = (outs.start..outs.end, first_in..first_in + n);
+                let (dst, src) = if adjoint {
+                    (&mut t[in_run], &f[out_run])
+                } else {
+                    (&mut t[out_run], &f[in_run])
+                };
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d = madd::<T, FUSED>(u, v, *d);
+                }
+                continue;
+            }
+            if inner == 1 {
+                let n = outs.len();
+                if adjoint {
+                    axpy_into(t, first_in, s, u, &f[outs.start..outs.start + n]);
+                } else {
+                    axpy_from(&mut t[outs.start..outs.start + n], u, f, first_in, s);
+                }
+                continue;
+            }
+            for (j, o) in outs.enumerate() {
+                let i = first_in + j * s;
+                let (src_row, dst_row) = if adjoint { (o, i) } else { (i, o) };
+                let src = &f[src_row * inner..(src_row + 1) * inner];
+                for (dv, &sv) in t[dst_row * inner..(dst_row + 1) * inner].iter_mut().zip(src) {
+                    *dv = madd::<T, FUSED>(u, sv, *dv);
+                }
+            }
+        }
+    }
+}
