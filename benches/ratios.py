@@ -3,6 +3,7 @@
     cargo bench --bench sparse_matrix && python benches/ratios.py scipy
     cargo bench --bench formulations  && python benches/ratios.py torch
     cargo bench --bench upsample      && python benches/ratios.py torch-upsample
+    cargo bench --bench deconv        && python benches/ratios.py scipy-deconv
 
 Reads the medians criterion saved under target/criterion/<group>/<function>/new/,
 times the peer on the same cases (benches/peer_scipy.py or benches/peer_torch.py),
@@ -86,6 +87,18 @@ def main():
             for g, functions in TORCH_GROUPS.items()
             for f in functions
         ]
+    elif peer == "scipy-deconv":
+        import peer_scipy as module
+
+        measured = module.measure_deconv()
+        print(f"SciPy LSQR: istop {measured['istop']}, {measured['itn']} iterations, "
+              f"relative error {measured['relative_error']:.3e}")
+        functions = ["lsqr_direct", "lsqr_separable", "lsqr_matrix", "lsmr_direct", "cgls_direct",
+                     "cholesky", "cholesky_separable"]
+        rows = [
+            ("lsqr_gauss5_64", f, criterion_median_ms("lsqr_gauss5_64", f), measured["lsqr_gauss5_64"])
+            for f in functions
+        ]
     elif peer == "torch-upsample":
         import peer_torch as module
 
@@ -96,7 +109,7 @@ def main():
             for f in functions
         ]
     else:
-        sys.exit(f"unknown peer {peer!r}: use scipy, torch or torch-upsample")
+        sys.exit(f"unknown peer {peer!r}: use scipy, scipy-deconv, torch or torch-upsample")
     print(f"peer: {module.describe()}\n")
     table(rows)
 

@@ -18,6 +18,10 @@ pub struct Axis<T> {
     /// Per tap: its weight, the outputs that read it in bounds, and the input index
     /// the first of them reads.
     runs: Vec<(T, std::ops::Range<usize>, usize)>,
+    /// For stride 1, per tap: its weight and the offset from an output to the input
+    /// it reads (forward), and from an input to the output that reads it (adjoint).
+    forward_offsets: Vec<(T, isize)>,
+    adjoint_offsets: Vec<(T, isize)>,
 }
 
 impl<T: Real> Axis<T> {
@@ -36,10 +40,23 @@ impl<T: Real> Axis<T> {
                 (!outs.is_empty()).then(|| (u, outs.clone(), outs.start * s + k * dil - pad))
             })
             .collect();
+        let (dil, pad) = (dil as isize, pad as isize);
+        let forward_offsets = weight
+            .iter()
+            .enumerate()
+            .map(|(k, &u)| (u, k as isize * dil - pad))
+            .collect();
+        let adjoint_offsets = weight
+            .iter()
+            .enumerate()
+            .map(|(k, &u)| (u, pad - k as isize * dil))
+            .collect();
         Axis {
             geometry,
             weight,
             runs,
+            forward_offsets,
+            adjoint_offsets,
         }
     }
 }
@@ -73,15 +90,16 @@ impl<T: Real> Separable<T> {
         }
         let kernel = g.kernel_size();
         let strides = row_major_strides(kernel);
-        let (peak, wmax) = w
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (i, v.abs()))
-            .fold((0, T::zero()), |(bi, bv), (i, v)| if v > bv { (i, v) } else { (bi, bv) });
+        let (peak, wmax) = w.iter().enumerate().map(|(i, v)| (i, v.abs())).fold(
+            (0, T::zero()),
+            |(bi, bv), (i, v)| if v > bv { (i, v) } else { (bi, bv) },
+        );
         if wmax == T::zero() {
             return None;
         }
-        let at: Vec<usize> = (0..g.rank()).map(|d| peak / strides[d] % kernel[d]).collect();
+        let at: Vec<usize> = (0..g.rank())
+            .map(|d| peak / strides[d] % kernel[d])
+            .collect();
         let axes: Vec<Axis<T>> = (0..g.rank())
             .map(|d| {
                 let base = peak - at[d] * strides[d];
@@ -96,7 +114,9 @@ impl<T: Real> Separable<T> {
             .collect();
         let tol = wmax.as_f64() * 1e-12;
         for (i, &v) in w.iter().enumerate() {
-            let product = (0..g.rank()).fold(1.0, |acc, d| acc * axes[d].weight[i / strides[d] % kernel[d]].as_f64());
+            let product = (0..g.rank()).fold(1.0, |acc, d| {
+                acc * axes[d].weight[i / strides[d] % kernel[d]].as_f64()
+            });
             if (product - v.as_f64()).abs() > tol {
                 return None;
             }
@@ -136,7 +156,13 @@ impl<T: Real> Separable<T> {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn passes_fma(&self, src: &[T], dst: &mut [T], scratch: &mut (Vec<T>, Vec<T>), adjoint: bool) {
+    unsafe fn passes_fma(
+        &self,
+        src: &[T],
+        dst: &mut [T],
+        scratch: &mut (Vec<T>, Vec<T>),
+        adjoint: bool,
+    ) {
         self.passes_with::<true>(src, dst, scratch, adjoint)
     }
 
@@ -165,7 +191,16 @@ impl<T: Real> Separable<T> {
             shape[d] = n_to;
             let input: &[T] = if from_src { src } else { a };
             if step + 1 == rank {
-                axis_pass::<T, FUSED>(&self.axes[d], input, dst, outer, n_from, n_to, inner, adjoint);
+                axis_pass::<T, FUSED>(
+                    &self.axes[d],
+                    input,
+                    dst,
+                    outer,
+                    n_from,
+                    n_to,
+                    inner,
+                    adjoint,
+                );
             } else {
                 b.clear();
                 b.resize(outer * n_to * inner, T::zero());
@@ -203,6 +238,14 @@ fn axis_pass<T: Real, const FUSED: bool>(
     adjoint: bool,
 ) {
     let s = axis.geometry.stride()[0];
+    if s == 1 {
+        let taps = if adjoint {
+            &axis.adjoint_offsets
+        } else {
+            &axis.forward_offsets
+        };
+        return gather_pass::<T, FUSED>(taps, from, to, outer, n_from, n_to, inner);
+    }
     to[..outer * n_to * inner].fill(T::zero());
     for (f, t) in from
         .chunks_exact(n_from * inner)
@@ -237,9 +280,100 @@ fn axis_pass<T: Real, const FUSED: bool>(
                 let i = first_in + j * s;
                 let (src_row, dst_row) = if adjoint { (o, i) } else { (i, o) };
                 let src = &f[src_row * inner..(src_row + 1) * inner];
-                for (dv, &sv) in t[dst_row * inner..(dst_row + 1) * inner].iter_mut().zip(src) {
+                for (dv, &sv) in t[dst_row * inner..(dst_row + 1) * inner]
+                    .iter_mut()
+                    .zip(src)
+                {
                     *dv = madd::<T, FUSED>(u, sv, *dv);
                 }
+            }
+        }
+    }
+}
+
+/// A stride-1 pass as a gather, `to[o] = Σ_k u_k·from[o + off_k]` over the taps in
+/// bounds — the forward convolution, and (with mirrored offsets) its adjoint. The
+/// first tap of each output assigns, so nothing is zeroed first; the interior, where
+/// every tap is in bounds, runs tap by tap over whole runs.
+#[inline(always)]
+fn gather_pass<T: Real, const FUSED: bool>(
+    taps: &[(T, isize)],
+    from: &[T],
+    to: &mut [T],
+    outer: usize,
+    n_from: usize,
+    n_to: usize,
+    inner: usize,
+) {
+    let in_bounds = |o: usize, off: isize| {
+        let i = o as isize + off;
+        (i >= 0 && i < n_from as isize).then_some(i as usize)
+    };
+    // outputs whose taps are all in bounds
+    let lo = taps
+        .iter()
+        .map(|&(_, off)| (-off).max(0) as usize)
+        .max()
+        .unwrap_or(0)
+        .min(n_to);
+    let hi = taps
+        .iter()
+        .map(|&(_, off)| (n_from as isize - off).max(0) as usize)
+        .min()
+        .unwrap_or(n_to)
+        .clamp(lo, n_to);
+    for (f, t) in from
+        .chunks_exact(n_from * inner)
+        .zip(to.chunks_exact_mut(n_to * inner))
+        .take(outer)
+    {
+        if inner == 1 {
+            for o in (0..lo).chain(hi..n_to) {
+                let mut acc = T::zero();
+                for &(u, off) in taps {
+                    if let Some(i) = in_bounds(o, off) {
+                        acc = madd::<T, FUSED>(u, f[i], acc);
+                    }
+                }
+                t[o] = acc;
+            }
+            if lo < hi {
+                let run = &mut t[lo..hi];
+                for (j, &(u, off)) in taps.iter().enumerate() {
+                    let start = (lo as isize + off) as usize;
+                    let src = &f[start..start + run.len()];
+                    if j == 0 {
+                        for (d, &v) in run.iter_mut().zip(src) {
+                            *d = u * v;
+                        }
+                    } else {
+                        for (d, &v) in run.iter_mut().zip(src) {
+                            *d = madd::<T, FUSED>(u, v, *d);
+                        }
+                    }
+                }
+            }
+            continue;
+        }
+        for o in 0..n_to {
+            let dst = &mut t[o * inner..(o + 1) * inner];
+            let mut first = true;
+            for &(u, off) in taps {
+                let Some(i) = in_bounds(o, off) else { continue };
+                let src = &f[i * inner..(i + 1) * inner];
+                if first {
+                    for (d, &v) in dst.iter_mut().zip(src) {
+                        *d = u * v;
+                    }
+                    first = false;
+                } else {
+                    for (d, &v) in dst.iter_mut().zip(src) {
+                        *d = madd::<T, FUSED>(u, v, *d);
+                    }
+                }
+            }
+            if first {
+                dst.fill(T::zero());
             }
         }
     }

@@ -5,10 +5,10 @@ use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
 use crate::kernels::direct::{self, conv_transpose_with_lines, conv_with_lines, TapLine};
 use crate::kernels::separable::Separable;
 use crate::kernels::{im2col, zero_insert};
-use std::sync::Mutex;
 use crate::ops::{ConvMethod, ConvTransposeMethod};
 use crate::sparse::{ConvMatrix, Csr};
 use crate::{Error, GeometryError, Real};
+use std::sync::Mutex;
 
 /// How an operator computes (the forward or transposed convolution).
 enum Formulation<T> {

@@ -182,7 +182,9 @@ pub fn lsmr<T: Real>(
         let step = T::from_f64(zeta / (rho * rhobar));
         let hh = T::from_f64(-(thetanew / rho));
         with_avx2(|| {
-            for (((xi, hbi), hi), &vi) in x.iter_mut().zip(hbar.iter_mut()).zip(h.iter_mut()).zip(&v) {
+            for (((xi, hbi), hi), &vi) in
+                x.iter_mut().zip(hbar.iter_mut()).zip(h.iter_mut()).zip(&v)
+            {
                 *hbi = *hbi * hb + *hi;
                 *xi += step * *hbi;
                 *hi = *hi * hh + vi;

@@ -274,7 +274,11 @@ fn update_x_w<T: Real>(x: &mut [T], w: &mut [T], v: &[T], t1: f64, t2: f64) -> f
     let (t1, t2) = (T::from_f64(t1), T::from_f64(t2));
     let mut acc = [0.0f64; 8];
     let n = x.len() - x.len() % 8;
-    for ((xc, wc), vc) in x[..n].chunks_exact_mut(8).zip(w[..n].chunks_exact_mut(8)).zip(v[..n].chunks_exact(8)) {
+    for ((xc, wc), vc) in x[..n]
+        .chunks_exact_mut(8)
+        .zip(w[..n].chunks_exact_mut(8))
+        .zip(v[..n].chunks_exact(8))
+    {
         for k in 0..8 {
             acc[k] += wc[k].as_f64() * wc[k].as_f64();
             xc[k] += t1 * wc[k];

@@ -114,7 +114,8 @@ pub(crate) fn axpby_norm<T: Real>(dst: &mut [T], src: &[T], c: f64) -> f64 {
             acc[k] += d[k].as_f64() * d[k].as_f64();
         }
     }
-    (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail).sqrt()
+    (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail)
+        .sqrt()
 }
 
 /// Runs `f` compiled for AVX2 where the processor has it: the solvers' vector

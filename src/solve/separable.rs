@@ -31,7 +31,12 @@ use nalgebra_sparse::factorization::CscCholesky;
 /// let xr = tikhonov_separable(&g, &w, &y, 0.0).unwrap();
 /// assert!(xr.iter().zip(&x).all(|(a, b)| (a - b).abs() < 1e-9));
 /// ```
-pub fn tikhonov_separable<T: Real>(g: &ConvGeometry, w: &[T], y: &[T], lambda: f64) -> Result<Vec<T>, Error> {
+pub fn tikhonov_separable<T: Real>(
+    g: &ConvGeometry,
+    w: &[T],
+    y: &[T],
+    lambda: f64,
+) -> Result<Vec<T>, Error> {
     if !(lambda >= 0.0 && lambda.is_finite()) {
         return Err(Error::Invalid(format!(
             "the damping λ must be a non-negative number, got {lambda}"
@@ -46,7 +51,9 @@ pub fn tikhonov_separable<T: Real>(g: &ConvGeometry, w: &[T], y: &[T], lambda: f
     }
     let w64: Vec<f64> = w.iter().map(|v| v.as_f64()).collect();
     let sep = Separable::new(g, &w64).ok_or_else(|| {
-        Error::Invalid("the kernel is not separable (one channel, an outer product of 1-D kernels)".into())
+        Error::Invalid(
+            "the kernel is not separable (one channel, an outer product of 1-D kernels)".into(),
+        )
     })?;
     // z = Cᵀ·y
     let y64: Vec<f64> = y.iter().map(|v| v.as_f64()).collect();
