@@ -473,6 +473,8 @@ pub enum SolverArg {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OperatorArg {
+    /// Separable passes when the kernel is separable (one channel), else direct.
+    Auto,
     /// Matrix-free direct convolution and its adjoint.
     Direct,
     /// The explicit sparse matrix C.
@@ -495,8 +497,9 @@ pub struct DeconvArgs {
     /// Solver.
     #[arg(long, value_enum, default_value = "lsqr")]
     pub solver: SolverArg,
-    /// How the iterative solvers apply C.
-    #[arg(long, value_enum, default_value = "direct")]
+    /// How the iterative solvers apply C (and whether cholesky may use the
+    /// Kronecker factors of a separable kernel).
+    #[arg(long, value_enum, default_value = "auto")]
     pub operator: OperatorArg,
     /// Damping λ (Tikhonov): minimise ‖Cx − y‖² + λ²‖x‖².
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]

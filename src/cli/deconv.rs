@@ -136,10 +136,20 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
     let matrix = needs_matrix
         .then(|| ConvMatrix::<f64>::build_with_options(&g, &w, &build))
         .transpose()?;
-    let direct_op = ConvOperator::new(g.clone(), w.clone(), ConvMethod::Direct)?;
+    let matrix_free = match a.operator {
+        OperatorArg::Auto => ConvOperator::separable(g.clone(), w.clone())
+            .or_else(|_| ConvOperator::new(g.clone(), w.clone(), ConvMethod::Direct))?,
+        _ => ConvOperator::new(g.clone(), w.clone(), ConvMethod::Direct)?,
+    };
+    let separable = matrix_free.is_separable();
     let op: &dyn LinearOperator<f64> = match (&matrix, a.operator) {
         (Some(m), OperatorArg::Matrix) => m,
-        _ => &direct_op,
+        _ => &matrix_free,
+    };
+    let operator_name = match (a.operator, separable) {
+        (OperatorArg::Matrix, _) => "matrix",
+        (_, true) => "separable",
+        _ => "direct",
     };
     let show = std::io::stderr().is_terminal();
     let mut xs = Vec::with_capacity(batch * g.cols());
@@ -334,15 +344,14 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
             })
             .collect();
         println!(
-            "{{\"command\":\"deconv\",\"solver\":\"{solver}\",\"operator\":\"{}\",\"output\":{:?},\"output_shape\":{},\"items\":[{}]}}",
-            format!("{:?}", a.operator).to_lowercase(),
+            "{{\"command\":\"deconv\",\"solver\":\"{solver}\",\"operator\":\"{operator_name}\",\"output\":{:?},\"output_shape\":{},\"items\":[{}]}}",
             a.output.display().to_string(),
             shape_str(&x_shape),
             items.join(",")
         );
     } else {
         println!(
-            "deconv ({solver}): observed {} → x {}, written to {}",
+            "deconv ({solver}, {operator_name} operator): observed {} → x {}, written to {}",
             shape_str(y_t.shape()),
             shape_str(&x_shape),
             a.output.display()

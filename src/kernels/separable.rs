@@ -202,8 +202,10 @@ impl<T: Real> Separable<T> {
                     adjoint,
                 );
             } else {
-                b.clear();
+                // every pass writes all of its output (the gathers assign, the
+                // strided scatters zero first), so stale contents need no clearing
                 b.resize(outer * n_to * inner, T::zero());
+                b.truncate(outer * n_to * inner);
                 axis_pass::<T, FUSED>(&self.axes[d], input, b, outer, n_from, n_to, inner, adjoint);
                 std::mem::swap(a, b);
                 from_src = false;
@@ -338,24 +340,21 @@ fn gather_pass<T: Real, const FUSED: bool>(
                 t[o] = acc;
             }
             if lo < hi {
-                let run = &mut t[lo..hi];
-                for (j, &(u, off)) in taps.iter().enumerate() {
+                let n = hi - lo;
+                combine_taps::<T, FUSED>(&mut t[lo..hi], taps, |off| {
                     let start = (lo as isize + off) as usize;
-                    let src = &f[start..start + run.len()];
-                    if j == 0 {
-                        for (d, &v) in run.iter_mut().zip(src) {
-                            *d = u * v;
-                        }
-                    } else {
-                        for (d, &v) in run.iter_mut().zip(src) {
-                            *d = madd::<T, FUSED>(u, v, *d);
-                        }
-                    }
-                }
+                    &f[start..start + n]
+                });
             }
             continue;
         }
-        for o in 0..n_to {
+        for o in lo..hi {
+            combine_taps::<T, FUSED>(&mut t[o * inner..(o + 1) * inner], taps, |off| {
+                let i = (o as isize + off) as usize;
+                &f[i * inner..(i + 1) * inner]
+            });
+        }
+        for o in (0..lo).chain(hi..n_to) {
             let dst = &mut t[o * inner..(o + 1) * inner];
             let mut first = true;
             for &(u, off) in taps {
@@ -376,5 +375,47 @@ fn gather_pass<T: Real, const FUSED: bool>(
                 dst.fill(T::zero());
             }
         }
+    }
+}
+
+/// `dst = Σ_k u_k·src(off_k)` over all `taps`, four at a time: each group of taps is
+/// summed in registers and `dst` is read and written once per group (not per tap).
+#[inline(always)]
+fn combine_taps<'a, T: Real + 'a, const FUSED: bool>(
+    dst: &mut [T],
+    taps: &[(T, isize)],
+    src: impl Fn(isize) -> &'a [T],
+) {
+    let mut first = true;
+    for group in taps.chunks(4) {
+        match group.len() {
+            4 => combine::<T, 4, FUSED>(dst, group, &src, first),
+            3 => combine::<T, 3, FUSED>(dst, group, &src, first),
+            2 => combine::<T, 2, FUSED>(dst, group, &src, first),
+            _ => combine::<T, 1, FUSED>(dst, group, &src, first),
+        }
+        first = false;
+    }
+    if first {
+        dst.fill(T::zero());
+    }
+}
+
+#[inline(always)]
+fn combine<'a, T: Real + 'a, const N: usize, const FUSED: bool>(
+    dst: &mut [T],
+    group: &[(T, isize)],
+    src: &impl Fn(isize) -> &'a [T],
+    assign: bool,
+) {
+    let n = dst.len();
+    let srcs: [&[T]; N] = std::array::from_fn(|k| &src(group[k].1)[..n]);
+    let us: [T; N] = std::array::from_fn(|k| group[k].0);
+    for (j, d) in dst.iter_mut().enumerate() {
+        let mut acc = if assign { T::zero() } else { *d };
+        for k in 0..N {
+            acc = madd::<T, FUSED>(us[k], srcs[k][j], acc);
+        }
+        *d = acc;
     }
 }

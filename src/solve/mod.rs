@@ -71,13 +71,13 @@ pub type Callback<'c, T> = &'c mut dyn FnMut(&Progress<'_, T>);
 
 /// ‖v‖₂, accumulated in f64 over eight interleaved partial sums (a single running
 /// sum would serialise on the adder's latency).
-#[inline]
+#[inline(always)]
 pub(crate) fn norm<T: Real>(v: &[T]) -> f64 {
     dot(v, v).sqrt()
 }
 
 /// `⟨a, b⟩` in f64, eight partial sums.
-#[inline]
+#[inline(always)]
 pub(crate) fn dot<T: Real>(a: &[T], b: &[T]) -> f64 {
     let mut acc = [0.0f64; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
@@ -96,7 +96,7 @@ pub(crate) fn dot<T: Real>(a: &[T], b: &[T]) -> f64 {
 }
 
 /// `dst = src + c·dst`, returning the new ‖dst‖ (one pass; eight partial sums).
-#[inline]
+#[inline(always)]
 pub(crate) fn axpby_norm<T: Real>(dst: &mut [T], src: &[T], c: f64) -> f64 {
     let c = T::from_f64(c);
     let mut acc = [0.0f64; 8];
