@@ -553,7 +553,9 @@ fn lsqr_reports_every_iteration_to_the_callback() {
 #[test]
 fn separable_passes_equal_the_direct_convolution_and_its_adjoint() {
     use convmat::geometry::Padding;
-    let cases: Vec<(Vec<usize>, Vec<usize>, Vec<usize>, Padding, Vec<usize>)> = vec![
+    // (input, kernel, stride, padding, dilation)
+    type Case = (Vec<usize>, Vec<usize>, Vec<usize>, Padding, Vec<usize>);
+    let cases: Vec<Case> = vec![
         (
             vec![9, 7],
             vec![3, 2],
