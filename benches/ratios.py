@@ -66,7 +66,7 @@ def table(rows):
         if ours is None:
             print(f"| {group} | {function} | (not run) | {theirs:.3f} | |")
         else:
-            print(f"| {group} | {function} | {ours:.3f} | {theirs:.3f} | {ours / theirs:.3f} |")
+            print(f"| {group} | {function} | {ours:.3f} | {theirs:.3f} | {ours / theirs:.3g} |")
 
 
 def main():
