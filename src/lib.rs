@@ -29,6 +29,7 @@ pub mod kernels;
 pub mod operator;
 pub mod ops;
 pub mod real;
+mod simd;
 pub mod solve;
 pub mod sparse;
 pub mod tour;

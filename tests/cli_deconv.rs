@@ -3,11 +3,11 @@
 
 mod common;
 
-use common::{array, convmat, fails, s};
+use common::{array, at, fails, ok, rel, s};
 use convmat::geometry::ConvGeometry;
 use convmat::io::{read_tensor, write_npy, Tensor};
 use convmat::kernels::direct;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tempfile::TempDir;
 
 /// x: a smooth 12×12 image; w: a normalised 3×3 blur; y = conv(x, w, padding 1).
@@ -37,35 +37,11 @@ fn workdir() -> TempDir {
     d
 }
 
-fn at(d: &TempDir, name: &str) -> PathBuf {
-    d.path().join(name)
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = convmat().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn values(p: &Path) -> Vec<f64> {
     match read_tensor(p).unwrap() {
         Tensor::F64(a) => a.iter().copied().collect(),
         Tensor::F32(a) => a.iter().map(|&v| v as f64).collect(),
     }
-}
-
-fn rel(a: &[f64], b: &[f64]) -> f64 {
-    let d: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    d / b.iter().map(|y| y * y).sum::<f64>().sqrt()
 }
 
 #[test]

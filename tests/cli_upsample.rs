@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{array, convmat, fails, s};
+use common::{array, at, fails, ok, s};
 use convmat::io::{read_npy, read_tensor, write_npy, Tensor};
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
@@ -21,20 +21,6 @@ fn workdir() -> TempDir {
     )
     .unwrap();
     dir
-}
-
-fn at(dir: &TempDir, name: &str) -> PathBuf {
-    dir.path().join(name)
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = convmat().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn f64s(p: &Path) -> (Vec<usize>, Vec<f64>) {

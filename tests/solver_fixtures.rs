@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::fixtures;
+use common::{fixtures, rel};
 use convmat::io::{mtx, read_npy};
 use convmat::solve::{lsmr, lsqr, pinv_solve, LsmrOptions, LsqrOptions, PinvOptions};
 use convmat::sparse::Csr;
@@ -56,17 +56,6 @@ fn close(what: &str, ours: f64, theirs: f64, rtol: f64) {
         (ours - theirs).abs() <= rtol * theirs.abs().max(1e-12),
         "{what}: {ours} vs SciPy {theirs}"
     );
-}
-
-fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
-    let d: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    let n: f64 = b.iter().map(|y| y * y).sum::<f64>().sqrt();
-    d / n.max(1e-300)
 }
 
 #[test]
@@ -148,7 +137,7 @@ fn lsqr_and_lsmr_match_scipy() {
                     );
                 }
             }
-            let d = rel_diff(&x, &expected_x);
+            let d = rel(&x, &expected_x);
             let tol = (100.0 * spread("x")).max(1e-8);
             assert!(
                 d <= tol,
@@ -158,7 +147,7 @@ fn lsqr_and_lsmr_match_scipy() {
         }
         if p.pinv {
             let s = pinv_solve(&c, &b, &PinvOptions::default()).unwrap();
-            let d = rel_diff(&s.x, &vector(&format!("{}_pinv_x.npy", p.name)));
+            let d = rel(&s.x, &vector(&format!("{}_pinv_x.npy", p.name)));
             assert!(d <= 1e-10, "{}: pinv differs from NumPy's by {d:e}", p.name);
         }
     }

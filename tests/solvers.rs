@@ -26,6 +26,9 @@ use convmat::solve::{
 use convmat::sparse::{ConvMatrix, Csr};
 use convmat::Error;
 
+mod common;
+use common::rel;
+
 fn values(n: usize, seed: u64) -> Vec<f64> {
     let mut s = seed | 1;
     (0..n)
@@ -36,16 +39,6 @@ fn values(n: usize, seed: u64) -> Vec<f64> {
             (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
         })
         .collect()
-}
-
-fn rel(a: &[f64], b: &[f64]) -> f64 {
-    let d: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    d / b.iter().map(|y| y * y).sum::<f64>().sqrt()
 }
 
 /// A 2-D "full" convolution (padding k − 1): more outputs than inputs, full column rank.

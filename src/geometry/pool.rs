@@ -39,6 +39,35 @@ pub fn pool_output_len(
     out
 }
 
+/// The window options shared by pooling and unpooling, expanded per dimension and
+/// checked: (rank, kernel, stride — the kernel when not given —, padding).
+#[allow(clippy::type_complexity)]
+fn window(
+    input: &[usize],
+    kernel: &[usize],
+    stride: &[usize],
+    padding: &[usize],
+) -> Result<(usize, Vec<usize>, Vec<usize>, Vec<usize>), GeometryError> {
+    let rank = input.len();
+    if rank == 0 || rank > MAX_RANK {
+        return Err(GeometryError::Rank {
+            rank,
+            max: MAX_RANK,
+        });
+    }
+    let kernel = per_dim("kernel_size", kernel, rank)?;
+    let stride = if stride.is_empty() {
+        kernel.clone()
+    } else {
+        per_dim("stride", stride, rank)?
+    };
+    let padding = per_dim("padding", padding, rank)?;
+    require_positive("kernel_size", &kernel)?;
+    require_positive("stride", &stride)?;
+    require_positive("input size", input)?;
+    Ok((rank, kernel, stride, padding))
+}
+
 /// A validated max-pooling geometry for one `(n, c)` plane of spatial size `I…`.
 ///
 /// Window `o` along a dimension covers input positions `o·s − p + j·d`, `j < k`;
@@ -98,25 +127,10 @@ impl PoolBuilder {
 
     /// Validates and builds the geometry.
     pub fn build(self) -> Result<PoolGeometry, GeometryError> {
-        let rank = self.input.len();
-        if rank == 0 || rank > MAX_RANK {
-            return Err(GeometryError::Rank {
-                rank,
-                max: MAX_RANK,
-            });
-        }
-        let kernel = per_dim("kernel_size", &self.kernel, rank)?;
-        let stride = if self.stride.is_empty() {
-            kernel.clone()
-        } else {
-            per_dim("stride", &self.stride, rank)?
-        };
-        let padding = per_dim("padding", &self.padding, rank)?;
+        let (rank, kernel, stride, padding) =
+            window(&self.input, &self.kernel, &self.stride, &self.padding)?;
         let dilation = per_dim("dilation", &self.dilation, rank)?;
-        require_positive("kernel_size", &kernel)?;
-        require_positive("stride", &stride)?;
         require_positive("dilation", &dilation)?;
-        require_positive("input size", &self.input)?;
         for d in 0..rank {
             super::dilated_kernel_len(kernel[d], dilation[d]).ok_or(GeometryError::Overflow {
                 what: "effective kernel size",
@@ -305,23 +319,8 @@ impl UnpoolBuilder {
 
     /// Validates and builds the geometry.
     pub fn build(self) -> Result<UnpoolGeometry, GeometryError> {
-        let rank = self.input.len();
-        if rank == 0 || rank > MAX_RANK {
-            return Err(GeometryError::Rank {
-                rank,
-                max: MAX_RANK,
-            });
-        }
-        let kernel = per_dim("kernel_size", &self.kernel, rank)?;
-        let stride = if self.stride.is_empty() {
-            kernel.clone()
-        } else {
-            per_dim("stride", &self.stride, rank)?
-        };
-        let padding = per_dim("padding", &self.padding, rank)?;
-        require_positive("kernel_size", &kernel)?;
-        require_positive("stride", &stride)?;
-        require_positive("input size", &self.input)?;
+        let (rank, kernel, stride, padding) =
+            window(&self.input, &self.kernel, &self.stride, &self.padding)?;
         let default: Vec<i128> = (0..rank)
             .map(|d| {
                 conv_transpose_output_len(self.input[d], kernel[d], stride[d], 1, padding[d], 0)

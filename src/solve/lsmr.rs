@@ -1,7 +1,9 @@
 //! LSMR (Fong & Saunders 2011), as SciPy's `scipy.sparse.linalg.lsmr` computes it.
 
 use super::lsqr::{scale, sym_ortho};
-use super::{axpby_norm, check_problem, norm, with_avx2, Callback, Progress, STOP_REASONS};
+use super::{
+    axpby_norm, check_problem, norm, with_avx2, Callback, Progress, StopTests, STOP_REASONS,
+};
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
 
@@ -218,35 +220,18 @@ pub fn lsmr<T: Real>(
         normx = xx.sqrt();
         // stopping tests, in SciPy's order
         let test1 = normr / normb;
-        let test2 = if norma * normr != 0.0 {
-            normar / (norma * normr)
-        } else {
-            f64::INFINITY
+        let tests = StopTests {
+            test1,
+            test2: if norma * normr != 0.0 {
+                normar / (norma * normr)
+            } else {
+                f64::INFINITY
+            },
+            test3: 1.0 / conda,
+            t1: test1 / (1.0 + norma * normx / normb),
+            rtol: opts.btol + opts.atol * norma * normx / normb,
         };
-        let test3 = 1.0 / conda;
-        let t1 = test1 / (1.0 + norma * normx / normb);
-        let rtol = opts.btol + opts.atol * norma * normx / normb;
-        if itn >= maxiter {
-            istop = 7;
-        }
-        if 1.0 + test3 <= 1.0 {
-            istop = 6;
-        }
-        if 1.0 + test2 <= 1.0 {
-            istop = 5;
-        }
-        if 1.0 + t1 <= 1.0 {
-            istop = 4;
-        }
-        if test3 <= ctol {
-            istop = 3;
-        }
-        if test2 <= opts.atol {
-            istop = 2;
-        }
-        if test1 <= rtol {
-            istop = 1;
-        }
+        istop = tests.istop(itn, maxiter, opts.atol, ctol);
         if let Some(cb) = callback.as_deref_mut() {
             cb(&Progress {
                 itn,

@@ -1,6 +1,8 @@
 //! LSQR (Paige & Saunders 1982), as SciPy's `scipy.sparse.linalg.lsqr` computes it.
 
-use super::{axpby_norm, check_problem, norm, with_avx2, Callback, Progress, STOP_REASONS};
+use super::{
+    axpby_norm, check_problem, norm, with_avx2, Callback, Progress, StopTests, STOP_REASONS,
+};
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
 
@@ -211,31 +213,14 @@ pub fn lsqr<T: Real>(
         r2norm = rnorm;
         // stopping tests, in SciPy's order (later tests win)
         let test1 = rnorm / bnorm;
-        let test2 = arnorm / (anorm * rnorm + eps);
-        let test3 = 1.0 / (acond + eps);
-        let t1 = test1 / (1.0 + anorm * xnorm / bnorm);
-        let rtol = opts.btol + opts.atol * anorm * xnorm / bnorm;
-        if itn >= iter_lim {
-            istop = 7;
-        }
-        if 1.0 + test3 <= 1.0 {
-            istop = 6;
-        }
-        if 1.0 + test2 <= 1.0 {
-            istop = 5;
-        }
-        if 1.0 + t1 <= 1.0 {
-            istop = 4;
-        }
-        if test3 <= ctol {
-            istop = 3;
-        }
-        if test2 <= opts.atol {
-            istop = 2;
-        }
-        if test1 <= rtol {
-            istop = 1;
-        }
+        let tests = StopTests {
+            test1,
+            test2: arnorm / (anorm * rnorm + eps),
+            test3: 1.0 / (acond + eps),
+            t1: test1 / (1.0 + anorm * xnorm / bnorm),
+            rtol: opts.btol + opts.atol * anorm * xnorm / bnorm,
+        };
+        istop = tests.istop(itn, iter_lim, opts.atol, ctol);
         if let Some(cb) = callback.as_deref_mut() {
             cb(&Progress {
                 itn,

@@ -36,6 +36,7 @@ pub use richardson_lucy::{richardson_lucy, RichardsonLucyOptions, RichardsonLucy
 pub use separable::tikhonov_separable;
 
 use crate::operator::LinearOperator;
+pub(crate) use crate::simd::with_avx2;
 use crate::{Error, GeometryError, Real};
 
 /// The meaning of the stop codes `istop` 0–7 (SciPy's words, shared by LSQR, LSMR
@@ -50,6 +51,50 @@ pub const STOP_REASONS: [&str; 8] = [
     "Cond(Abar) seems to be too large for this machine",
     "The iteration limit has been reached",
 ];
+
+/// The convergence figures LSQR and LSMR test after each iteration (SciPy's names).
+pub(crate) struct StopTests {
+    /// ‖r‖/‖b‖.
+    pub test1: f64,
+    /// ‖Aᵀr‖/(‖A‖‖r‖).
+    pub test2: f64,
+    /// 1/cond(A).
+    pub test3: f64,
+    /// test1 / (1 + ‖A‖‖x‖/‖b‖).
+    pub t1: f64,
+    /// btol + atol·‖A‖‖x‖/‖b‖.
+    pub rtol: f64,
+}
+
+impl StopTests {
+    /// The stop code, tested in SciPy's order so that later tests win: 7 (iteration
+    /// limit), 6, 5, 4 (machine precision), 3 (conlim), 2 (atol), 1 (btol); 0 to go on.
+    pub(crate) fn istop(&self, itn: usize, iter_lim: usize, atol: f64, ctol: f64) -> usize {
+        let mut istop = 0;
+        if itn >= iter_lim {
+            istop = 7;
+        }
+        if 1.0 + self.test3 <= 1.0 {
+            istop = 6;
+        }
+        if 1.0 + self.test2 <= 1.0 {
+            istop = 5;
+        }
+        if 1.0 + self.t1 <= 1.0 {
+            istop = 4;
+        }
+        if self.test3 <= ctol {
+            istop = 3;
+        }
+        if self.test2 <= atol {
+            istop = 2;
+        }
+        if self.test1 <= self.rtol {
+            istop = 1;
+        }
+        istop
+    }
+}
 
 /// What an iterative solver reports after each iteration (for convergence curves).
 #[derive(Debug)]
@@ -116,24 +161,6 @@ pub(crate) fn axpby_norm<T: Real>(dst: &mut [T], src: &[T], c: f64) -> f64 {
     }
     (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail)
         .sqrt()
-}
-
-/// Runs `f` compiled for AVX2 where the processor has it: the solvers' vector
-/// updates then run four f64 (eight f32) at a time.
-#[inline(always)]
-pub(crate) fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports AVX2 (checked just above).
-        return unsafe { run_avx2(f) };
-    }
-    f()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn run_avx2<R>(f: impl FnOnce() -> R) -> R {
-    f()
 }
 
 /// Checks an iterative problem: `b` of length m, `x0` of length n, tolerances and

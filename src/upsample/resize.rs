@@ -3,6 +3,7 @@
 
 use super::{odometer, planes};
 use crate::geometry::{row_major_strides, LinearTap, ResizeGeometry, ResizeMode};
+use crate::simd::with_avx2;
 use crate::{GeometryError, Real};
 use rayon::prelude::*;
 
@@ -32,7 +33,7 @@ pub fn resize<T: Real>(g: &ResizeGeometry, x: &[T], out: &mut [T]) -> Result<(),
     x.par_chunks(g.input_numel())
         .zip(out.par_chunks_mut(g.output_numel()))
         .for_each_init(Scratch::default, |scratch, (xp, op)| {
-            dispatch(|| plan.forward(xp, op, scratch))
+            with_avx2(|| plan.forward(xp, op, scratch))
         });
     Ok(())
 }
@@ -59,26 +60,9 @@ pub fn resize_adjoint<T: Real>(
     y.par_chunks(g.output_numel())
         .zip(x.par_chunks_mut(g.input_numel()))
         .for_each_init(Scratch::default, |scratch, (yp, xp)| {
-            dispatch(|| plan.adjoint(yp, xp, scratch))
+            with_avx2(|| plan.adjoint(yp, xp, scratch))
         });
     Ok(())
-}
-
-/// Runs `f` compiled for AVX2 where the processor has it (the row loops vectorise).
-#[inline(always)]
-fn dispatch(f: impl FnOnce()) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports AVX2 (checked just above).
-        return unsafe { run_avx2(f) };
-    }
-    f()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn run_avx2(f: impl FnOnce()) {
-    f()
 }
 
 /// Two work buffers for the dimension-by-dimension passes, kept per thread.
@@ -129,7 +113,7 @@ impl<'g, T: Real> Plan<'g, T> {
     pub(crate) fn forward_planes(&self, x: &[T], out: &mut [T], scratch: &mut Scratch<T>) {
         let (n_in, n_out) = (self.g.input_numel(), self.g.output_numel());
         for (xp, op) in x.chunks_exact(n_in).zip(out.chunks_exact_mut(n_out)) {
-            dispatch(|| self.forward(xp, op, scratch));
+            with_avx2(|| self.forward(xp, op, scratch));
         }
     }
 
@@ -137,7 +121,7 @@ impl<'g, T: Real> Plan<'g, T> {
     pub(crate) fn adjoint_planes(&self, y: &[T], x: &mut [T], scratch: &mut Scratch<T>) {
         let (n_in, n_out) = (self.g.input_numel(), self.g.output_numel());
         for (yp, xp) in y.chunks_exact(n_out).zip(x.chunks_exact_mut(n_in)) {
-            dispatch(|| self.adjoint(yp, xp, scratch));
+            with_avx2(|| self.adjoint(yp, xp, scratch));
         }
     }
 

@@ -74,3 +74,35 @@ pub fn fails(args: &[&str], needle: &str, output: Option<&Path>) {
         assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     }
 }
+
+/// Runs a command that must succeed; returns its standard output.
+pub fn ok(args: &[&str]) -> String {
+    let out = convmat().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A file in a test's temporary directory.
+pub fn at(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}
+
+/// `‖a − b‖ / ‖b‖`.
+pub fn rel(a: &[f64], b: &[f64]) -> f64 {
+    let d: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    d / b
+        .iter()
+        .map(|y| y * y)
+        .sum::<f64>()
+        .sqrt()
+        .max(f64::MIN_POSITIVE)
+}
