@@ -29,6 +29,7 @@ pub mod kernels;
 pub mod operator;
 pub mod ops;
 pub mod real;
+pub mod report;
 mod simd;
 pub mod solve;
 pub mod sparse;

@@ -67,6 +67,11 @@ pub enum Command {
     #[command(after_help = "Example:\n  \
         convmat fit-transpose --input x.npy --weight w.npy --stride 2 --padding 1 --output w_learned.npy")]
     FitTranspose(FitTransposeArgs),
+    /// Measure this machine: every formulation's time and accuracy, scaling plots, the up-sampling comparison.
+    #[command(after_help = "Examples:\n  \
+        convmat report --quick --out report-quick\n  \
+        convmat report --image photo.png")]
+    Report(ReportArgs),
     /// Walk through the seed's examples (no input files needed).
     #[command(after_help = "Example:\n  convmat tour")]
     Tour,
@@ -577,4 +582,20 @@ pub struct FitTransposeArgs {
     /// Print the comparison as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// A shorter run (about 30 s on two cores) with smaller cases.
+    #[arg(long)]
+    pub quick: bool,
+    /// The output directory (replaced as a whole when the report is complete).
+    #[arg(long, default_value = "report")]
+    pub out: PathBuf,
+    /// A test image (PNG, converted to grey) instead of the generated Shepp–Logan phantom.
+    #[arg(long)]
+    pub image: Option<PathBuf>,
+    /// The tiny level used by the tests (seconds, even in a debug build).
+    #[arg(long, hide = true)]
+    pub tiny: bool,
 }

@@ -5,6 +5,7 @@ mod args;
 mod conv;
 mod deconv;
 mod matrix;
+mod report;
 mod upsample;
 
 use args::{Cli, Command};
@@ -56,6 +57,7 @@ fn dispatch(command: Command) -> Result<(), Error> {
         Command::Deconv(a) => deconv::run_deconv(&a),
         Command::Analyze(a) => deconv::run_analyze(&a),
         Command::FitTranspose(a) => deconv::run_fit_transpose(&a),
+        Command::Report(a) => report::run(&a),
         Command::Tour => {
             let stdout = std::io::stdout();
             convmat::tour::tour(&mut stdout.lock())

@@ -40,6 +40,27 @@ pub fn write_atomic(
         write(&mut w).map_err(io_err)?;
         w.flush().map_err(io_err)?;
     }
+    // the temporary file is private (0600); the result gets the usual mode
+    set_default_mode(tmp.path(), 0o666).map_err(io_err)?;
     tmp.persist(path).map_err(|e| io_err(e.error))?;
+    Ok(())
+}
+
+/// Gives `path` the mode a newly created file (`0o666`) or directory (`0o777`) would
+/// get under the process's umask (no-op off Unix).
+pub fn set_default_mode(path: &Path, base: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // SAFETY: umask only swaps the process's file-creation mask; it is restored at once.
+        let mask = unsafe {
+            let m = libc::umask(0o022);
+            libc::umask(m);
+            m
+        } as u32;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(base & !mask))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, base);
     Ok(())
 }

@@ -26,6 +26,19 @@ fn tile_len(rows: usize, total: usize) -> usize {
     (WORKSPACE_ELEMENTS / rows.max(1)).clamp(1, total.max(1))
 }
 
+/// Elements of the patch-matrix tile one thread uses for geometry `g` (0 when the
+/// input itself is the patch matrix), at most `max(WORKSPACE_ELEMENTS, C_in/g·∏k)`.
+///
+/// ```
+/// use convmat::geometry::ConvGeometry;
+/// use convmat::kernels::im2col::workspace_elements;
+/// let g = ConvGeometry::builder(&[8, 8], &[3, 3]).build().unwrap();
+/// assert_eq!(workspace_elements(&g), 9 * 36); // the whole 9×36 patch matrix fits one tile
+/// ```
+pub fn workspace_elements(g: &ConvGeometry) -> usize {
+    Plan::of(g).workspace
+}
+
 /// How one call forms its patch matrix.
 struct Plan {
     /// Rows of a group's patch matrix, `C_in/g·∏k`.

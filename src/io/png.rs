@@ -1,0 +1,76 @@
+//! Greyscale PNG images (for the report's pictures and `--image`).
+
+use super::write_atomic;
+use crate::error::Error;
+use std::path::Path;
+
+/// Writes an `h×w` row-major image as an 8-bit greyscale PNG, mapping `[lo, hi]` to
+/// 0–255 (values outside are clamped), atomically.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("ramp.png");
+/// convmat::io::png::write_gray(&p, 2, 2, &[0.0, 0.25, 0.75, 1.0], 0.0, 1.0).unwrap();
+/// let (h, w, v) = convmat::io::png::read_gray(&p).unwrap();
+/// assert_eq!((h, w), (2, 2));
+/// assert!((v[1] - 64.0 / 255.0).abs() < 1e-12);
+/// ```
+pub fn write_gray(
+    path: &Path,
+    h: usize,
+    w: usize,
+    values: &[f64],
+    lo: f64,
+    hi: f64,
+) -> Result<(), Error> {
+    if values.len() != h * w {
+        return Err(Error::Invalid(format!(
+            "an image of {h}×{w} needs {} values, got {}",
+            h * w,
+            values.len()
+        )));
+    }
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let bytes: Vec<u8> = values
+        .iter()
+        .map(|&v| (((v - lo) / span).clamp(0.0, 1.0) * 255.0).round() as u8)
+        .collect();
+    write_atomic(path, |out| {
+        let encoder = image::codecs::png::PngEncoder::new(out);
+        image::ImageEncoder::write_image(
+            encoder,
+            &bytes,
+            w as u32,
+            h as u32,
+            image::ExtendedColorType::L8,
+        )
+        .map_err(|e| std::io::Error::other(e.to_string()))
+    })
+}
+
+/// Reads a PNG as greyscale (colour images are converted by luminance), values in
+/// [0, 1]: `(height, width, values)`.
+pub fn read_gray(path: &Path) -> Result<(usize, usize, Vec<f64>), Error> {
+    let img = image::ImageReader::open(path)
+        .map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?
+        .with_guessed_format()
+        .map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?
+        .decode()
+        .map_err(|e| Error::Format {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?
+        .to_luma8();
+    let (w, h) = img.dimensions();
+    Ok((
+        h as usize,
+        w as usize,
+        img.pixels().map(|p| p.0[0] as f64 / 255.0).collect(),
+    ))
+}

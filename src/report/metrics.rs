@@ -1,0 +1,98 @@
+//! Image and accuracy measures: PSNR, SSIM, error norms.
+
+/// Peak signal-to-noise ratio in dB, `10·log10(range² / MSE)`; infinite for equal
+/// images.
+///
+/// ```
+/// use convmat::report::metrics::psnr;
+/// // an error of 0.1 everywhere on a range of 1: MSE 0.01 → 20 dB
+/// assert!((psnr(&[0.1, 0.6], &[0.0, 0.5], 1.0) - 20.0).abs() < 1e-12);
+/// assert_eq!(psnr(&[1.0], &[1.0], 1.0), f64::INFINITY);
+/// ```
+pub fn psnr(a: &[f64], b: &[f64], range: f64) -> f64 {
+    let mse = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>() / a.len().max(1) as f64;
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (range * range / mse).log10()
+    }
+}
+
+/// The structural similarity index (Wang, Bovik, Sheikh & Simoncelli 2004) of two
+/// `h×w` images: the mean over pixels of the SSIM map with an 11×11 Gaussian window
+/// (σ = 1.5, truncated at the border and renormalised there), K₁ = 0.01, K₂ = 0.03 and
+/// the given dynamic range. 1 for identical images.
+///
+/// ```
+/// use convmat::report::metrics::ssim;
+/// let img: Vec<f64> = (0..64).map(|i| (i % 8) as f64 / 7.0).collect();
+/// assert!((ssim(&img, &img, 8, 8, 1.0) - 1.0).abs() < 1e-12);
+/// let flat = vec![0.5; 64];
+/// assert!(ssim(&img, &flat, 8, 8, 1.0) < 0.1);
+/// ```
+pub fn ssim(a: &[f64], b: &[f64], h: usize, w: usize, range: f64) -> f64 {
+    assert_eq!(a.len(), h * w);
+    assert_eq!(b.len(), h * w);
+    let (c1, c2) = ((0.01 * range).powi(2), (0.03 * range).powi(2));
+    let radius = 5isize;
+    let g: Vec<f64> = (-radius..=radius)
+        .map(|d| (-(d * d) as f64 / (2.0 * 1.5 * 1.5)).exp())
+        .collect();
+    let mut total = 0.0;
+    for r in 0..h as isize {
+        for c in 0..w as isize {
+            let (mut sw, mut ma, mut mb, mut saa, mut sbb, mut sab) =
+                (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+            for dr in -radius..=radius {
+                let rr = r + dr;
+                if rr < 0 || rr >= h as isize {
+                    continue;
+                }
+                for dc in -radius..=radius {
+                    let cc = c + dc;
+                    if cc < 0 || cc >= w as isize {
+                        continue;
+                    }
+                    let wt = g[(dr + radius) as usize] * g[(dc + radius) as usize];
+                    let i = rr as usize * w + cc as usize;
+                    sw += wt;
+                    ma += wt * a[i];
+                    mb += wt * b[i];
+                    saa += wt * a[i] * a[i];
+                    sbb += wt * b[i] * b[i];
+                    sab += wt * a[i] * b[i];
+                }
+            }
+            let (ma, mb) = (ma / sw, mb / sw);
+            let va = saa / sw - ma * ma;
+            let vb = sbb / sw - mb * mb;
+            let cov = sab / sw - ma * mb;
+            total += ((2.0 * ma * mb + c1) * (2.0 * cov + c2))
+                / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+        }
+    }
+    total / (h * w) as f64
+}
+
+/// `(max |a − b|, ‖a − b‖ / ‖b‖)`.
+///
+/// ```
+/// let (max_abs, rel) = convmat::report::metrics::errors(&[1.0, 2.5], &[1.0, 2.0]);
+/// assert_eq!(max_abs, 0.5);
+/// assert!((rel - 0.5 / 5f64.sqrt()).abs() < 1e-15);
+/// ```
+pub fn errors(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let max_abs = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max);
+    let diff = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let norm = b.iter().map(|y| y * y).sum::<f64>().sqrt();
+    (max_abs, if norm > 0.0 { diff / norm } else { diff })
+}

@@ -1,0 +1,16 @@
+//! The benchmark and accuracy report (`convmat report`): every formulation timed and
+//! checked against an f64 reference, scaling studies, solver convergence, a singular
+//! value spectrum, and the seed's comparison of up-sampling methods on a test image.
+//!
+//! [`run::measure`] computes; [`write`] lays the result out as `report.md`,
+//! `results.csv`, `results.json`, `plots/*.svg` and `images/*.png` in a directory.
+
+pub mod measure;
+pub mod metrics;
+pub mod phantom;
+pub mod plot;
+pub mod run;
+mod write;
+
+pub use run::{measure as measure_all, Level, Measurements, Row};
+pub use write::{environment, write, Environment, CSV_HEADER};

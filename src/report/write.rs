@@ -1,0 +1,405 @@
+//! Laying the measurements out: Markdown, CSV, JSON, SVG plots, PNG images.
+
+use super::plot::line_plot;
+use super::run::{Measurements, Row};
+use crate::io::png::write_gray;
+use crate::Error;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The machine and build a report ran on.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// CPU model (from /proc/cpuinfo where available).
+    pub cpu: String,
+    /// Logical cores.
+    pub cores: usize,
+    /// Worker threads used.
+    pub threads: usize,
+    /// convmat's version.
+    pub version: String,
+    /// `release` or `debug`.
+    pub profile: String,
+    /// The level (`quick`, `full`, `tiny`).
+    pub level: String,
+}
+
+/// The environment of this process.
+pub fn environment(level: &str) -> Environment {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    Environment {
+        cpu,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        threads: rayon::current_num_threads(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        profile: if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+        .to_string(),
+        level: level.to_string(),
+    }
+}
+
+/// The CSV columns, in order.
+pub const CSV_HEADER: &str = "section,case,formulation,dtype,median_ms,throughput,throughput_unit,extra_bytes,max_abs_error,relative_error,psnr_db,ssim,note";
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or(String::new(), |x| format!("{x:e}"))
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn json_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn json_num(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x:e}"),
+        _ => "null".into(),
+    }
+}
+
+fn csv(rows: &[Row]) -> String {
+    let mut out = format!("{CSV_HEADER}\n");
+    for r in rows {
+        let fields = [
+            csv_field(&r.section),
+            csv_field(&r.case),
+            csv_field(&r.formulation),
+            r.dtype.clone(),
+            format!("{:e}", r.median_ms),
+            opt(r.throughput),
+            r.throughput_unit.clone(),
+            r.extra_bytes.to_string(),
+            opt(r.max_abs_error),
+            opt(r.relative_error),
+            opt(r.psnr_db.filter(|v| v.is_finite())),
+            opt(r.ssim),
+            csv_field(&r.note),
+        ];
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn json(rows: &[Row], env: &Environment) -> String {
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{{\"section\":{},\"case\":{},\"formulation\":{},\"dtype\":{},\"median_ms\":{},\"throughput\":{},\"throughput_unit\":{},\"extra_bytes\":{},\"max_abs_error\":{},\"relative_error\":{},\"psnr_db\":{},\"ssim\":{},\"note\":{}}}",
+                json_str(&r.section),
+                json_str(&r.case),
+                json_str(&r.formulation),
+                json_str(&r.dtype),
+                json_num(Some(r.median_ms)),
+                json_num(r.throughput),
+                json_str(&r.throughput_unit),
+                r.extra_bytes,
+                json_num(r.max_abs_error),
+                json_num(r.relative_error),
+                json_num(r.psnr_db),
+                json_num(r.ssim),
+                json_str(&r.note),
+            )
+        })
+        .collect();
+    format!(
+        "{{\"environment\":{{\"cpu\":{},\"cores\":{},\"threads\":{},\"version\":{},\"profile\":{},\"level\":{}}},\"rows\":[\n{}\n]}}\n",
+        json_str(&env.cpu),
+        env.cores,
+        env.threads,
+        json_str(&env.version),
+        json_str(&env.profile),
+        json_str(&env.level),
+        rows.join(",\n")
+    )
+}
+
+fn fmt_ms(ms: f64) -> String {
+    if ms >= 100.0 {
+        format!("{ms:.0}")
+    } else if ms >= 1.0 {
+        format!("{ms:.2}")
+    } else {
+        format!("{ms:.4}")
+    }
+}
+
+fn fmt_bytes(b: u64) -> String {
+    match b {
+        0 => "—".into(),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
+
+fn fmt_e(v: Option<f64>) -> String {
+    v.map_or("—".into(), |x| {
+        if x == 0.0 {
+            "0".into()
+        } else {
+            format!("{x:.2e}")
+        }
+    })
+}
+
+fn section_table(out: &mut String, rows: &[&Row]) {
+    out.push_str("| case | formulation | dtype | median ms | throughput | extra memory | max abs error | relative error | note |\n|---|---|---|---:|---:|---:|---:|---:|---|\n");
+    for r in rows {
+        let tp = r
+            .throughput
+            .map_or("—".into(), |t| format!("{t:.2} {}", r.throughput_unit));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.case,
+            r.formulation,
+            r.dtype,
+            fmt_ms(r.median_ms),
+            tp,
+            fmt_bytes(r.extra_bytes),
+            fmt_e(r.max_abs_error),
+            fmt_e(r.relative_error),
+            r.note
+        );
+    }
+}
+
+/// Words on each reconstruction, drawn from its numbers and its rank among them.
+fn reconstruction_paragraphs(rows: &[&Row]) -> String {
+    let mut by_psnr: Vec<&&Row> = rows.iter().collect();
+    by_psnr.sort_by(|a, b| {
+        b.psnr_db
+            .unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&a.psnr_db.unwrap_or(f64::NEG_INFINITY))
+    });
+    let rank = |r: &Row| {
+        by_psnr
+            .iter()
+            .position(|x| std::ptr::eq(**x, r))
+            .map_or(0, |p| p + 1)
+    };
+    let mut out = String::new();
+    for r in rows {
+        let (p, s) = (r.psnr_db.unwrap_or(f64::NAN), r.ssim.unwrap_or(f64::NAN));
+        let how = match r.formulation.as_str() {
+            f if f.starts_with("nearest") => "copies each value into its 2×2 block: no new values, blocky edges, and it cannot undo the max-pool's bias towards bright pixels",
+            f if f.starts_with("bed of nails") => "keeps one value per block and leaves three zeros: three quarters of the image is missing, which the PSNR and SSIM punish",
+            f if f.starts_with("max-unpooling") => "puts each maximum back exactly where it came from and zeros elsewhere: sharp where the maxima sit, empty around them",
+            f if f.starts_with("bilinear, align") => "interpolates with the corner pixels aligned: smooth, a slight stretch of the grid",
+            f if f.starts_with("bilinear") => "interpolates between neighbours: smooth, edges blurred, cheap",
+            f if f.starts_with("transposed") => "is the adjoint, not an inverse: it spreads each value back through the kernel, so intensities come out scaled and blurred",
+            f if f.starts_with("least squares") => "solves for the image that best explains the observation (minimum norm): sharper edges, at the cost of an iterative solve",
+            f if f.starts_with("learned") => "is a transposed convolution whose kernel was fitted by least squares on a different image: one pass at run time, a fair inverse of the down-sampling",
+            _ => "",
+        };
+        let _ = writeln!(
+            out,
+            "- **{}** (from {}) {how}. PSNR {:.2} dB (rank {} of {}), SSIM {:.3}, {} ms.",
+            r.formulation,
+            r.case.split(" from ").nth(1).unwrap_or(""),
+            p,
+            rank(r),
+            rows.len(),
+            s,
+            fmt_ms(r.median_ms)
+        );
+    }
+    out
+}
+
+fn markdown(m: &Measurements, env: &Environment) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# convmat report\n");
+    let _ = writeln!(
+        out,
+        "Ran on **{}** ({} logical cores, {} worker thread(s)), convmat {} ({} build), level `{}`. Times are medians over repeated runs after a warm-up; errors are against an f64 reference (the f64 direct loops) or, for deconvolution and reconstruction, against the true image.\n",
+        env.cpu, env.cores, env.threads, env.version, env.profile, env.level
+    );
+    let sections = [
+        ("conv", "## Forward convolution, every formulation", "`direct` loops tap by tap over output rows, `im2col` forms the patch matrix a tile at a time then multiplies (extra memory: the tile), `sparse` multiplies by the explicit C built beforehand (extra memory: C; `sparse_build` times building it). Throughput counts two flops per stored entry of C."),
+        ("conv_transpose", "## Transposed convolution, every formulation", "`scatter` loops, `col2im` multiplies then adds the columns back, `zero-insert` convolves the zero-inserted input with the flipped kernel (extra memory: the inserted input), `sparse` computes Cᵀ·y without forming Cᵀ."),
+        ("upsample", "## Up-samplers: direct operation against the matrix U", "Throughput counts the bytes of input and output. The matrix is built beforehand; U·x reads its three arrays where the direct operation reads the input once."),
+        ("deconv", "## Deconvolution solvers", "Recovering the phantom from its blur; errors are against the true image. Iterative solvers stop at atol = btol = 1e-8."),
+    ];
+    for (key, title, text) in sections {
+        let rows: Vec<&Row> = m.rows.iter().filter(|r| r.section == key).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{title}\n\n{text}\n");
+        section_table(&mut out, &rows);
+        out.push('\n');
+    }
+    out.push_str("## Scaling\n\n");
+    for p in &m.plots {
+        let _ = writeln!(
+            out,
+            "### {}\n\n![{}](plots/{}.svg)\n",
+            p.title, p.name, p.name
+        );
+        if p.name.starts_with("scaling_") {
+            // where the explicit matrix stops paying: compare it with the best of the others
+            let best_other = |x: f64| {
+                p.series
+                    .iter()
+                    .filter(|(n, _)| n == "direct" || n == "im2col")
+                    .filter_map(|(_, pts)| pts.iter().find(|q| q.0 == x).map(|q| q.1))
+                    .fold(f64::INFINITY, f64::min)
+            };
+            for (name, pts) in p.series.iter().filter(|(n, _)| n.starts_with("sparse")) {
+                let wins: Vec<String> = pts
+                    .iter()
+                    .filter(|q| q.1 < best_other(q.0))
+                    .map(|q| format!("{}", q.0))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "- {name}: faster than both direct and im2col at {}.",
+                    if wins.is_empty() {
+                        "no measured point".to_string()
+                    } else {
+                        wins.join(", ")
+                    }
+                );
+            }
+            out.push('\n');
+        }
+    }
+    for (_, note) in &m.notes {
+        let _ = writeln!(out, "{note}\n");
+    }
+    let rec: Vec<&Row> = m
+        .rows
+        .iter()
+        .filter(|r| r.section == "reconstruction")
+        .collect();
+    if !rec.is_empty() {
+        out.push_str("## The seed's comparison: reconstructing a down-sampled image\n\n");
+        let _ = write!(
+            out,
+            "Test image: {}. ",
+            rec[0].case.split(" from ").next().unwrap_or("")
+        );
+        out.push_str("It is down-sampled twice by 2: by 2×2 max-pooling (keeping the indices) and by a stride-2 convolution with the separable kernel [1,3,3,1]/8. Each method reconstructs the full size; PSNR (peak 1) and SSIM are against the original.\n\n");
+        out.push_str("| method | from | PSNR dB | SSIM | ms |\n|---|---|---:|---:|---:|\n");
+        for r in &rec {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.2} | {:.3} | {} |",
+                r.formulation,
+                r.case.split(" from ").nth(1).unwrap_or(""),
+                r.psnr_db.unwrap_or(f64::NAN),
+                r.ssim.unwrap_or(f64::NAN),
+                fmt_ms(r.median_ms)
+            );
+        }
+        out.push_str("\n![side by side](images/comparison.png)\n\n");
+        out.push_str("Left to right: the original, then each reconstruction in the order of the table (images/reconstruction_NN.png one by one).\n\n");
+        out.push_str(&reconstruction_paragraphs(&rec));
+    }
+    out
+}
+
+/// Writes everything into `dir` (which must exist): `report.md`, `results.csv`,
+/// `results.json`, `plots/*.svg`, `images/*.png` (each reconstruction, the inputs and
+/// a side-by-side `comparison.png`).
+pub fn write(m: &Measurements, env: &Environment, dir: &Path) -> Result<(), Error> {
+    let io = |p: &Path| {
+        let p = p.display().to_string();
+        move |source| Error::Io {
+            path: p.clone(),
+            source,
+        }
+    };
+    for sub in ["plots", "images"] {
+        std::fs::create_dir_all(dir.join(sub)).map_err(io(&dir.join(sub)))?;
+    }
+    let files = [
+        ("report.md", markdown(m, env)),
+        ("results.csv", csv(&m.rows)),
+        ("results.json", json(&m.rows, env)),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).map_err(io(&dir.join(name)))?;
+    }
+    for p in &m.plots {
+        line_plot(
+            &dir.join("plots").join(format!("{}.svg", p.name)),
+            &p.title,
+            (&p.x.0, p.x.1),
+            (&p.y.0, p.y.1),
+            &p.series,
+        )?;
+    }
+    for pic in &m.pictures {
+        write_gray(
+            &dir.join("images").join(format!("{}.png", pic.name)),
+            pic.h,
+            pic.w,
+            &pic.values,
+            0.0,
+            1.0,
+        )?;
+    }
+    // side by side: the original and every reconstruction of the same size, 4 px apart
+    let full: Vec<_> = m
+        .pictures
+        .iter()
+        .filter(|p| p.name == "original" || p.name.starts_with("reconstruction_"))
+        .collect();
+    if let Some(first) = full.first() {
+        let (h, w, gap) = (first.h, first.w, 4);
+        let total_w = full.len() * w + (full.len() - 1) * gap;
+        let mut canvas = vec![1.0; h * total_w];
+        for (k, p) in full.iter().enumerate() {
+            for r in 0..h {
+                for c in 0..w {
+                    canvas[r * total_w + k * (w + gap) + c] = p.values[r * w + c];
+                }
+            }
+        }
+        write_gray(
+            &dir.join("images").join("comparison.png"),
+            h,
+            total_w,
+            &canvas,
+            0.0,
+            1.0,
+        )?;
+    }
+    Ok(())
+}
