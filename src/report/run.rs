@@ -232,8 +232,8 @@ fn conv_tables(s: &Sizes, m: &mut Measurements) -> Result<(), Error> {
     let mut reference = vec![0.0; s.batch * g.rows()];
     direct::conv(&g, &x, &w, None, &mut reference)?;
     let flops = 2.0 * g.nnz() as f64 * s.batch as f64;
-    conv_rows::<f32>(s, &g, &case, &w, &x, &reference, flops, m)?;
-    conv_rows::<f64>(s, &g, &case, &w, &x, &reference, flops, m)?;
+    kernel_rows::<f32>(s, true, &g, &case, &w, &x, &reference, flops, m)?;
+    kernel_rows::<f64>(s, true, &g, &case, &w, &x, &reference, flops, m)?;
 
     let t = ConvTransposeGeometry::builder(&[n / 2, n / 2], &[4, 4])
         .channels(s.conv_ch, s.conv_ch)
@@ -254,47 +254,92 @@ fn conv_tables(s: &Sizes, m: &mut Measurements) -> Result<(), Error> {
     let mut tref = vec![0.0; s.batch * tg.cols()];
     direct::conv_transpose(tg, &y, &wt, None, &mut tref)?;
     let tflops = 2.0 * tg.nnz() as f64 * s.batch as f64;
-    transpose_rows::<f32>(s, tg, &tcase, &wt, &y, &tref, tflops, m)?;
-    transpose_rows::<f64>(s, tg, &tcase, &wt, &y, &tref, tflops, m)?;
+    kernel_rows::<f32>(s, false, tg, &tcase, &wt, &y, &tref, tflops, m)?;
+    kernel_rows::<f64>(s, false, tg, &tcase, &wt, &y, &tref, tflops, m)?;
     Ok(())
 }
 
+/// One formulation: its name, its extra memory in bytes, and the computation.
+type Form<'a, T> = (
+    &'static str,
+    u64,
+    Box<dyn Fn(&mut [T]) -> Result<(), Error> + 'a>,
+);
+
+/// Every formulation of the forward convolution of `g`, or (`forward = false`) of the
+/// transposed convolution whose forward geometry is `g`, in type `T`: checked against
+/// `reference` (f64) and timed.
 #[allow(clippy::too_many_arguments)]
-fn conv_rows<T: Real>(
+fn kernel_rows<T: Real>(
     s: &Sizes,
+    forward: bool,
     g: &ConvGeometry,
     case: &str,
     w: &[f64],
-    x: &[f64],
+    input: &[f64],
     reference: &[f64],
     flops: f64,
     m: &mut Measurements,
 ) -> Result<(), Error> {
-    let (w, x) = (to::<T>(w), to::<T>(x));
-    let mut y = vec![T::zero(); reference.len()];
+    let (w, input) = (to::<T>(w), to::<T>(input));
+    let (w, input) = (&w, &input);
     let size = std::mem::size_of::<T>() as u64;
-    let c = ConvMatrix::<T, u32>::build(g, &w)?;
-    let forms: Vec<(&str, u64)> = vec![
-        ("direct", 0),
-        ("im2col", im2col::workspace_elements(g) as u64 * size),
-        ("sparse", c.bytes() as u64),
-    ];
-    for (name, extra) in forms {
-        let run = |y: &mut [T]| -> Result<(), Error> {
-            match name {
-                "direct" => direct::conv(g, &x, &w, None, y)?,
-                "im2col" => im2col::conv(g, &x, &w, None, y)?,
-                _ => c.mul_vec(&x, y)?,
-            }
-            Ok(())
-        };
-        run(&mut y)?;
-        let (max_abs, rel) = errors(&back(&y), reference);
+    let c = ConvMatrix::<T, u32>::build(g, w)?;
+    let c = &c;
+    let workspace = im2col::workspace_elements(g) as u64 * size;
+    let forms: Vec<Form<'_, T>> = if forward {
+        vec![
+            (
+                "direct",
+                0,
+                Box::new(move |y| Ok(direct::conv(g, input, w, None, y)?)),
+            ),
+            (
+                "im2col",
+                workspace,
+                Box::new(move |y| Ok(im2col::conv(g, input, w, None, y)?)),
+            ),
+            (
+                "sparse",
+                c.bytes() as u64,
+                Box::new(move |y| Ok(c.mul_vec(input, y)?)),
+            ),
+        ]
+    } else {
+        let inserted = zero_insert::inner_geometry(g)?.input_numel() * g.out_channels();
+        vec![
+            (
+                "scatter",
+                0,
+                Box::new(move |x| Ok(direct::conv_transpose(g, input, w, None, x)?)),
+            ),
+            (
+                "col2im",
+                workspace,
+                Box::new(move |x| Ok(im2col::conv_transpose(g, input, w, None, x)?)),
+            ),
+            (
+                "zero-insert",
+                inserted as u64 * size,
+                Box::new(move |x| Ok(zero_insert::conv_transpose(g, input, w, None, x)?)),
+            ),
+            (
+                "sparse",
+                c.bytes() as u64,
+                Box::new(move |x| Ok(c.mul_transpose(input, x)?)),
+            ),
+        ]
+    };
+    let section = if forward { "conv" } else { "conv_transpose" };
+    let mut out = vec![T::zero(); reference.len()];
+    for (name, extra, run) in forms {
+        run(&mut out)?;
+        let (max_abs, rel) = errors(&back(&out), reference);
         let ms = median_ms(&s.budget, || {
-            let _ = run(&mut y);
+            let _ = run(&mut out);
         });
         m.rows.push(Row {
-            section: "conv".into(),
+            section: section.into(),
             case: case.into(),
             formulation: name.into(),
             dtype: T::DTYPE.into(),
@@ -312,71 +357,18 @@ fn conv_rows<T: Real>(
             ..Default::default()
         });
     }
-    let ms = median_ms(&s.budget, || {
-        let _ = ConvMatrix::<T, u32>::build(g, &w);
-    });
-    m.rows.push(Row {
-        section: "conv".into(),
-        case: case.into(),
-        formulation: "sparse_build".into(),
-        dtype: T::DTYPE.into(),
-        median_ms: ms,
-        throughput_unit: String::new(),
-        extra_bytes: c.bytes() as u64,
-        note: "building C once".into(),
-        ..Default::default()
-    });
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn transpose_rows<T: Real>(
-    s: &Sizes,
-    g: &ConvGeometry,
-    case: &str,
-    w: &[f64],
-    y: &[f64],
-    reference: &[f64],
-    flops: f64,
-    m: &mut Measurements,
-) -> Result<(), Error> {
-    let (w, y) = (to::<T>(w), to::<T>(y));
-    let mut x = vec![T::zero(); reference.len()];
-    let size = std::mem::size_of::<T>() as u64;
-    let c = ConvMatrix::<T, u32>::build(g, &w)?;
-    let inserted = zero_insert::inner_geometry(g)?.input_numel() * g.out_channels();
-    let forms: Vec<(&str, u64)> = vec![
-        ("scatter", 0),
-        ("col2im", im2col::workspace_elements(g) as u64 * size),
-        ("zero-insert", inserted as u64 * size),
-        ("sparse", c.bytes() as u64),
-    ];
-    for (name, extra) in forms {
-        let run = |x: &mut [T]| -> Result<(), Error> {
-            match name {
-                "scatter" => direct::conv_transpose(g, &y, &w, None, x)?,
-                "col2im" => im2col::conv_transpose(g, &y, &w, None, x)?,
-                "zero-insert" => zero_insert::conv_transpose(g, &y, &w, None, x)?,
-                _ => c.mul_transpose(&y, x)?,
-            }
-            Ok(())
-        };
-        run(&mut x)?;
-        let (max_abs, rel) = errors(&back(&x), reference);
+    if forward {
         let ms = median_ms(&s.budget, || {
-            let _ = run(&mut x);
+            let _ = ConvMatrix::<T, u32>::build(g, w);
         });
         m.rows.push(Row {
-            section: "conv_transpose".into(),
+            section: section.into(),
             case: case.into(),
-            formulation: name.into(),
+            formulation: "sparse_build".into(),
             dtype: T::DTYPE.into(),
             median_ms: ms,
-            throughput: Some(flops / (ms * 1e6)),
-            throughput_unit: "GFLOP/s".into(),
-            extra_bytes: extra,
-            max_abs_error: Some(max_abs),
-            relative_error: Some(rel),
+            extra_bytes: c.bytes() as u64,
+            note: "building C once".into(),
             ..Default::default()
         });
     }
