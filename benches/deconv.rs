@@ -11,9 +11,9 @@
 //! One thread unless RAYON_NUM_THREADS is set. SciPy's LSQR on the same problem:
 //! `benches/peer_scipy.py` (`python benches/ratios.py scipy-deconv`).
 
+use convmat::functional::ConvMethod;
 use convmat::geometry::ConvGeometry;
 use convmat::operator::{ConvOperator, LinearOperator};
-use convmat::ops::ConvMethod;
 use convmat::solve::{
     cgls, lsmr, lsqr, tikhonov_cholesky, tikhonov_separable, CglsOptions, LsmrOptions, LsqrOptions,
 };

@@ -8,8 +8,8 @@
 //! prints ratios.
 
 use convmat::geometry::{PoolGeometry, ResizeGeometry, ResizeMode};
+use convmat::kernels::{max_pool, max_unpool, resize};
 use convmat::sparse::{max_unpool_matrix, resize_matrix, BuildOptions};
-use convmat::upsample::{max_pool, max_unpool, resize};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::time::Duration;

@@ -306,7 +306,7 @@ equal terms. This notebook runs the seed's examples and then reconstructs a test
 ("code", PNG),
 ("md", "The seed's max-unpooling: pool the 4×4 input 1…16 with a 2×2 window, then put the maxima back — into 4×4, and into 5×5 where the same flat indices land elsewhere."),
 ("code", '''use convmat::geometry::{PoolGeometry, UnpoolGeometry, ResizeGeometry, ResizeMode};
-use convmat::upsample::{max_pool, max_unpool, resize};
+use convmat::kernels::{max_pool, max_unpool, resize};
 let x: Vec<f64> = (1..=16).map(|v| v as f64).collect();
 let pool = PoolGeometry::builder(&[4, 4], &[2]).build().unwrap();
 let (mut v, mut i) = (vec![0.0; 4], vec![0i64; 4]);

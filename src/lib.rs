@@ -23,18 +23,17 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod functional;
 pub mod geometry;
 pub mod io;
 pub mod kernels;
 pub mod operator;
-pub mod ops;
 pub mod real;
 pub mod report;
 mod simd;
 pub mod solve;
 pub mod sparse;
 pub mod tour;
-pub mod upsample;
 
 pub use error::{Error, GeometryError, Result};
 

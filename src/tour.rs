@@ -5,12 +5,12 @@ use crate::geometry::{
     ConvGeometry, ConvTransposeGeometry, PoolGeometry, ResizeGeometry, ResizeMode, UnpoolGeometry,
 };
 use crate::io::print;
+use crate::kernels;
 use crate::kernels::{direct, zero_insert};
 use crate::solve::{lsqr, pinv_solve, LsqrOptions, PinvOptions};
 use crate::sparse::{
     max_unpool_matrix, resize_axis_matrix, resize_matrix, BuildOptions, ConvMatrix, Csr, TapLabel,
 };
-use crate::upsample;
 use std::io::Write;
 
 /// The 4×4 input of the seed's example.
@@ -216,7 +216,7 @@ fn upsampling(w: &mut dyn Write) -> Result<(), Error> {
     let x: Vec<f64> = (1..=16).map(f64::from).collect();
     let pool = PoolGeometry::builder(&[4, 4], &[2]).build()?;
     let (mut values, mut indices) = (vec![0.0; 4], vec![0i64; 4]);
-    upsample::max_pool(&pool, &x, &mut values, &mut indices)?;
+    kernels::max_pool(&pool, &x, &mut values, &mut indices)?;
     writeln!(
         w,
         "\n8. Max-unpooling. Max-pool the 4×4 input 1…16 with a 2×2 window, stride 2; keep where\n   \
@@ -240,7 +240,7 @@ fn upsampling(w: &mut dyn Write) -> Result<(), Error> {
             .output_size(Some(&[size, size]))
             .build()?;
         let mut out = vec![0.0; size * size];
-        upsample::max_unpool(&g, &values, &indices, &mut out)?;
+        kernels::max_unpool(&g, &values, &indices, &mut out)?;
         let u = max_unpool_matrix::<f64>(&g, &indices, &opts)?;
         let mut uy = vec![0.0; u.nrows()];
         u.mul_vec(&values, &mut uy)?;
@@ -262,7 +262,7 @@ fn upsampling(w: &mut dyn Write) -> Result<(), Error> {
         .align_corners(Some(true))
         .build()?;
     let mut up = vec![0.0; 16];
-    upsample::resize(&g, &y, &mut up)?;
+    kernels::resize(&g, &y, &mut up)?;
     let u = resize_matrix::<f64>(&g, 1, &opts)?;
     let u1 = resize_axis_matrix::<f64>(&g, 0);
     writeln!(

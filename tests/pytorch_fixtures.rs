@@ -5,9 +5,9 @@
 mod common;
 
 use common::{assert_close, fixtures};
+use convmat::functional::{conv, conv_transpose, ConvMethod, ConvTransposeMethod};
 use convmat::geometry::{ConvGeometry, ConvOptions, Padding};
 use convmat::io::{mtx, read_npy, read_tensor, Tensor};
-use convmat::ops::{conv, conv_transpose, ConvMethod, ConvTransposeMethod};
 use convmat::sparse::{BuildOptions, ConvMatrix};
 use convmat::Real;
 use ndarray::ArrayD;
@@ -204,13 +204,13 @@ fn check_patches<T: Real>(case: &Case) {
             .unwrap();
     let opts = case.options();
     let x = load::<T>(case, "x");
-    let unfolded = convmat::ops::unfold(x.view(), kernel, &opts).unwrap();
+    let unfolded = convmat::functional::unfold(x.view(), kernel, &opts).unwrap();
     let expected = load::<T>(case, "unfold");
     assert_eq!(unfolded.shape(), expected.shape(), "{}", case.name);
     // unfold copies values: exact
     assert_eq!(unfolded, expected, "{} unfold", case.name);
     let cols = load::<T>(case, "cols");
-    let folded = convmat::ops::fold(
+    let folded = convmat::functional::fold(
         cols.view(),
         case.input_size.as_ref().unwrap(),
         kernel,

@@ -107,8 +107,8 @@ fn the_tour_shows_every_example_and_finds_no_disagreement() {
 #[test]
 fn max_unpooling_puts_the_maxima_back_and_a_5x5_output_moves_them() {
     use convmat::geometry::{PoolGeometry, UnpoolGeometry};
+    use convmat::kernels::{max_pool, max_unpool};
     use convmat::sparse::{max_unpool_matrix, BuildOptions};
-    use convmat::upsample::{max_pool, max_unpool};
     let x: Vec<f64> = (1..=16).map(f64::from).collect();
     let pool = PoolGeometry::builder(&[4, 4], &[2]).build().unwrap();
     let (mut v, mut i) = (vec![0.0; 4], vec![0; 4]);
@@ -149,8 +149,8 @@ fn max_unpooling_puts_the_maxima_back_and_a_5x5_output_moves_them() {
 #[test]
 fn bilinear_align_corners_interpolates_the_2x2_example() {
     use convmat::geometry::{ResizeGeometry, ResizeMode};
+    use convmat::kernels::resize;
     use convmat::sparse::{resize_matrix, BuildOptions};
-    use convmat::upsample::resize;
     let g = ResizeGeometry::builder(ResizeMode::Bilinear, &[2, 2])
         .scale_factor(&[2.0])
         .align_corners(Some(true))

@@ -9,6 +9,7 @@
 //! - the learned transposed-convolution kernel beats plain Cᵀ on its training data;
 //! - bad inputs are clear errors.
 
+use convmat::functional::{ConvMethod, ConvTransposeMethod};
 use convmat::geometry::{
     ConvGeometry, ConvTransposeGeometry, ResizeGeometry, ResizeMode, UnpoolGeometry,
 };
@@ -17,7 +18,6 @@ use convmat::operator::{
     dot_test, Adjoint, ConvOperator, ConvTransposeOperator, LinearOperator, MaxUnpoolOperator,
     Product, ResizeOperator,
 };
-use convmat::ops::{ConvMethod, ConvTransposeMethod};
 use convmat::solve::{
     analyze, cgls, fit_transpose_kernel, lsmr, lsqr, pinv_solve, richardson_lucy,
     tikhonov_cholesky, AnalyzeOptions, CglsOptions, LsmrOptions, LsqrOptions, PinvOptions,

@@ -2,8 +2,8 @@
 //! outputs on 1, 2 and 3 worker threads (random real data, where summation order
 //! would show).
 
+use convmat::functional::{conv, conv_transpose, fold, unfold, ConvMethod, ConvTransposeMethod};
 use convmat::geometry::ConvOptions;
-use convmat::ops::{conv, conv_transpose, fold, unfold, ConvMethod, ConvTransposeMethod};
 use convmat::sparse::BuildOptions;
 use ndarray::{ArrayD, IxDyn};
 

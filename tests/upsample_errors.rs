@@ -1,10 +1,10 @@
 //! Every refusal of the pooling and up-sampling geometries and operations, as the
 //! library reports it: the variant, with the numbers that caused it.
 
+use convmat::functional::{self as ops, InterpolateOptions, PoolOptions, UnpoolOptions};
 use convmat::geometry::{PoolGeometry, ResizeGeometry, ResizeMode, UnpoolGeometry};
-use convmat::ops::{self, InterpolateOptions, PoolOptions, UnpoolOptions};
+use convmat::kernels::{max_pool, max_unpool, resize};
 use convmat::sparse::{max_unpool_matrix, resize_matrix, BuildOptions};
-use convmat::upsample::{max_pool, max_unpool, resize};
 use convmat::{Error, GeometryError};
 use ndarray::{ArrayD, IxDyn};
 

@@ -10,11 +10,11 @@
 mod common;
 
 use common::fixtures;
+use convmat::functional::{self as ops, InterpolateOptions, PoolOptions, UnpoolOptions};
 use convmat::geometry::{ResizeGeometry, ResizeMode};
 use convmat::io::read_npy;
-use convmat::ops::{self, InterpolateOptions, PoolOptions, UnpoolOptions};
+use convmat::kernels::{max_unpool_adjoint, resize, resize_adjoint};
 use convmat::sparse::{max_unpool_matrix, resize_matrix, BuildOptions};
-use convmat::upsample::{max_unpool_adjoint, resize, resize_adjoint};
 use convmat::Real;
 use ndarray::ArrayD;
 use serde::Deserialize;

@@ -8,8 +8,8 @@
 //!   with repeated indices (the later value wins, in both).
 
 use convmat::geometry::{PoolGeometry, ResizeGeometry, ResizeMode};
+use convmat::kernels::{max_pool, max_unpool, max_unpool_adjoint, resize, resize_adjoint};
 use convmat::sparse::{max_unpool_matrix, resize_matrix, BuildOptions};
-use convmat::upsample::{max_pool, max_unpool, max_unpool_adjoint, resize, resize_adjoint};
 use proptest::prelude::*;
 
 /// Deterministic values in −3..=3 (many ties) from a seed; `specials` mixes in NaN

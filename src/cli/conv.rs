@@ -4,9 +4,9 @@
 use super::args::{ConvArgs, ConvMethodArg, ConvTransposeArgs, ConvTransposeMethodArg};
 use super::{read_same_dtype, Typed};
 use convmat::error::shape_str;
+use convmat::functional::{self, ConvMethod, ConvTransposeMethod};
 use convmat::geometry::{ConvGeometry, ConvOptions, ConvTransposeGeometry};
 use convmat::io::write_npy;
-use convmat::ops::{self, ConvMethod, ConvTransposeMethod};
 use convmat::sparse::BuildOptions;
 use convmat::{Error, Real};
 use ndarray::{ArrayD, ArrayViewD};
@@ -45,7 +45,7 @@ impl Job for Conv {
         w: ArrayViewD<'_, T>,
         b: Option<ArrayViewD<'_, T>>,
     ) -> Result<ArrayD<T>, Error> {
-        ops::conv(x, w, b, &self.opts, self.method, &self.build)
+        functional::conv(x, w, b, &self.opts, self.method, &self.build)
     }
 }
 
@@ -69,7 +69,7 @@ impl Job for ConvTranspose {
         w: ArrayViewD<'_, T>,
         b: Option<ArrayViewD<'_, T>>,
     ) -> Result<ArrayD<T>, Error> {
-        ops::conv_transpose(x, w, b, &self.opts, self.method, &self.build)
+        functional::conv_transpose(x, w, b, &self.opts, self.method, &self.build)
     }
 }
 

@@ -4,11 +4,11 @@ use super::args::{
     AnalyzeArgs, DeconvArgs, FitTransposeArgs, GeometryArgs, OperatorArg, SolverArg,
 };
 use convmat::error::shape_str;
+use convmat::functional::{interpolate, ConvMethod, InterpolateOptions};
 use convmat::geometry::{ConvGeometry, ConvTransposeGeometry, ResizeMode};
 use convmat::io::{read_tensor, write_npy, Tensor};
 use convmat::kernels::direct;
 use convmat::operator::{ConvOperator, LinearOperator};
-use convmat::ops::{interpolate, ConvMethod, InterpolateOptions};
 use convmat::solve::{
     analyze, cgls, fit_transpose_kernel, lsmr, lsqr, pinv_solve, richardson_lucy,
     tikhonov_cholesky, AnalyzeOptions, CglsOptions, InvertibilityReport, LsmrOptions, LsqrOptions,

@@ -1,12 +1,12 @@
 //! `convmat matrix`: build C (or Cᵀ) and print or export it.
 
-use super::args::{Format, MatrixArgs, MatrixOp};
+use super::args::{Format, MatrixArgs};
+use super::emit::{render_values, write_out, Render};
 use convmat::error::shape_str;
 use convmat::geometry::{ConvGeometry, MAX_RANK};
-use convmat::io::{mtx, print, read_tensor, write_atomic, Tensor};
+use convmat::io::{mtx, print, read_tensor, Tensor};
 use convmat::sparse::{check_room_for_transpose, ConvMatrix, Csr, TapLabel};
-use convmat::{Error, GeometryError, Real};
-use std::io::Write;
+use convmat::{Error, GeometryError};
 
 /// Channels and kernel size from the weight's shape, checked against any flags given.
 fn geometry(a: &MatrixArgs, weight_shape: Option<&[usize]>) -> Result<ConvGeometry, Error> {
@@ -106,31 +106,7 @@ fn describe(g: &ConvGeometry, transpose: bool, nnz: u128) -> String {
     }
 }
 
-/// Writes the chosen rendering of the built matrix.
-type Render = Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()>>;
-
-fn render_values<T: Real>(
-    w: &mut dyn Write,
-    c: &Csr<T>,
-    format: Format,
-    header: &str,
-) -> std::io::Result<()> {
-    match format {
-        Format::Pretty => {
-            writeln!(w, "{header}")?;
-            print::pretty(w, c)
-        }
-        Format::Csv => print::csv(w, c),
-        Format::Json => print::json(w, c),
-        Format::Mtx => mtx::write(w, c, header),
-        Format::Symbolic => unreachable!("symbolic is rendered from labels"),
-    }
-}
-
 pub fn run(a: &MatrixArgs) -> Result<(), Error> {
-    if a.op != MatrixOp::Conv {
-        return super::upsample::run_matrix(a);
-    }
     let weight = a.weight.as_deref().map(read_tensor).transpose()?;
     let g = geometry(a, weight.as_ref().map(Tensor::shape))?;
     let format = a.format.unwrap_or(if weight.is_some() {
@@ -194,34 +170,4 @@ pub fn run(a: &MatrixArgs) -> Result<(), Error> {
         }
     };
     write_out(a, render)
-}
-
-/// Writes a rendering to `--output` (atomically) or to standard output.
-fn write_out(a: &MatrixArgs, render: Render) -> Result<(), Error> {
-    match &a.output {
-        Some(path) => write_atomic(path, render),
-        None => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            render(&mut lock).map_err(|source| Error::Io {
-                path: "<stdout>".into(),
-                source,
-            })
-        }
-    }
-}
-
-/// Renders a matrix of values (an up-sampler's U) in the chosen format.
-pub fn emit_values<T: Real>(a: &MatrixArgs, c: Csr<T>, header: String) -> Result<(), Error> {
-    let format = a.format.unwrap_or(Format::Pretty);
-    match format {
-        Format::Symbolic => {
-            return Err(Error::Invalid(
-                "--format symbolic names kernel taps, which only --op conv has; use pretty, csv, mtx or json".into(),
-            ))
-        }
-        Format::Pretty => print::check_printable(c.nrows(), c.ncols())?,
-        _ => {}
-    }
-    write_out(a, Box::new(move |w| render_values(w, &c, format, &header)))
 }

@@ -4,6 +4,7 @@
 mod args;
 mod conv;
 mod deconv;
+mod emit;
 mod matrix;
 mod report;
 mod upsample;
@@ -48,7 +49,8 @@ pub fn run() -> Result<(), Error> {
 
 fn dispatch(command: Command) -> Result<(), Error> {
     match command {
-        Command::Matrix(a) => matrix::run(&a),
+        Command::Matrix(a) if a.op == args::MatrixOp::Conv => matrix::run(&a),
+        Command::Matrix(a) => upsample::run_matrix(&a),
         Command::Conv(a) => conv::run_conv(&a),
         Command::ConvTranspose(a) => conv::run_conv_transpose(&a),
         Command::MaxPool(a) => upsample::run_max_pool(&a),

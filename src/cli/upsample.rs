@@ -5,11 +5,11 @@ use super::args::{
     Dims, MatrixArgs, MatrixOp, MaxPoolArgs, MaxUnpoolArgs, PoolWindowArgs, ResizeArgs,
     UpsampleArgs, UpsampleMethodArg, UpsampleModeArg,
 };
-use super::matrix::emit_values;
+use super::emit::emit_values;
 use convmat::error::shape_str;
+use convmat::functional::{self, InterpolateOptions, PoolOptions, UnpoolOptions};
 use convmat::geometry::{Padding, ResizeMode, UnpoolGeometry};
 use convmat::io::{read_npy, read_tensor, write_npy, Tensor};
-use convmat::ops::{self, InterpolateOptions, PoolOptions, UnpoolOptions};
 use convmat::sparse::{max_unpool_matrix, resize_matrix, BuildOptions, Csr};
 use convmat::{Error, GeometryError, Real};
 use ndarray::{ArrayD, IxDyn};
@@ -80,7 +80,7 @@ pub fn run_max_pool(a: &MaxPoolArgs) -> Result<(), Error> {
         opts: &PoolOptions,
         a: &MaxPoolArgs,
     ) -> Result<Vec<usize>, Error> {
-        let (v, i) = ops::max_pool(x.view(), kernel, opts)?;
+        let (v, i) = functional::max_pool(x.view(), kernel, opts)?;
         // both files or neither: the indices first, removed again if the values fail
         write_npy(&a.indices, &i)?;
         if let Err(e) = write_npy(&a.output, &v) {
@@ -114,7 +114,7 @@ pub fn run_max_unpool(a: &MaxUnpoolArgs) -> Result<(), Error> {
         padding: a.window.padding.0.clone(),
         output_size: a.output_size.as_ref().map(|d| d.0.clone()),
     };
-    let g = ops::unpool_geometry(y.shape(), indices.shape(), &kernel, &opts)?;
+    let g = functional::unpool_geometry(y.shape(), indices.shape(), &kernel, &opts)?;
     fn unpool<T: Real>(
         y: &ArrayD<T>,
         indices: &ArrayD<i64>,
@@ -124,7 +124,9 @@ pub fn run_max_unpool(a: &MaxUnpoolArgs) -> Result<(), Error> {
         method: UpsampleMethodArg,
     ) -> Result<ArrayD<T>, Error> {
         match method {
-            UpsampleMethodArg::Direct => ops::max_unpool(y.view(), indices.view(), kernel, opts),
+            UpsampleMethodArg::Direct => {
+                functional::max_unpool(y.view(), indices.view(), kernel, opts)
+            }
             UpsampleMethodArg::Matrix => {
                 let idx: Vec<i64> = indices.iter().copied().collect();
                 let u = max_unpool_matrix::<T>(g, &idx, &BuildOptions::default())?;
@@ -209,7 +211,7 @@ pub fn run_upsample(a: &UpsampleArgs) -> Result<(), Error> {
         build: &BuildOptions,
     ) -> Result<ArrayD<T>, Error> {
         match method {
-            UpsampleMethodArg::Direct => ops::interpolate(x.view(), opts, build),
+            UpsampleMethodArg::Direct => functional::interpolate(x.view(), opts, build),
             UpsampleMethodArg::Matrix => {
                 let g = opts.geometry(&x.shape()[2..])?;
                 let shape = item_shape(x.shape(), g.output_size());
@@ -287,7 +289,7 @@ pub fn run_matrix(a: &MatrixArgs) -> Result<(), Error> {
             padding,
             output_size: a.output_size.as_ref().map(|d| d.0.clone()),
         };
-        let g = ops::unpool_geometry(indices.shape(), indices.shape(), &kernel, &opts)?;
+        let g = functional::unpool_geometry(indices.shape(), indices.shape(), &kernel, &opts)?;
         let idx: Vec<i64> = indices.iter().copied().collect();
         let u = max_unpool_matrix::<f64>(&g, &idx, &build)?;
         let header = format!(

@@ -1,29 +1,42 @@
-//! Matrix-free convolution kernels. Each reads the geometry's tap ranges; none
-//! re-derives shape arithmetic.
+//! Every matrix-free kernel: convolution (direct loops, im2col/col2im + GEMM, zero
+//! insertion, separable passes, patch extraction) and the up-sampling layers of
+//! decoders (max-pooling with indices, max-unpooling, interpolation), each reading
+//! its geometry; none re-derives shape arithmetic.
 //!
 //! Buffers are flat, row-major, batch-major: an input batch is `N` items of
-//! `geometry.cols()` elements, an output batch `N` items of `geometry.rows()`.
+//! `geometry.cols()` elements, an output batch `N` items of `geometry.rows()`; the
+//! up-samplers work on `(n, c)` planes, one after another.
+//!
+//! | operation | forward | adjoint |
+//! |---|---|---|
+//! | convolution | [`direct::conv`], [`im2col::conv`] | [`direct::conv_transpose`], [`im2col::conv_transpose`], [`zero_insert::conv_transpose`] |
+//! | max-pooling with indices | [`max_pool`] | — (not linear) |
+//! | max-unpooling | [`max_unpool`] | [`max_unpool_adjoint`] (the gather back) |
+//! | nearest, nearest-exact, bilinear … ([`crate::geometry::ResizeMode`]) | [`resize`] | [`resize_adjoint`] |
+//!
+//! [`ConvMethod`] and [`ConvTransposeMethod`] name the formulations and choose among
+//! them. The same maps as explicit sparse matrices are built in [`crate::sparse`];
+//! tensor-level calls with PyTorch's conventions are in [`crate::functional`].
 
 pub mod direct;
 pub(crate) mod gemm;
 pub mod im2col;
+pub mod maxpool;
+pub mod maxunpool;
+mod method;
+pub mod resize;
 pub mod separable;
 pub mod unfold;
 pub mod zero_insert;
 
-use crate::error::GeometryError;
+pub use maxpool::max_pool;
+pub use maxunpool::{check_indices, max_unpool, max_unpool_adjoint};
+pub use method::{ConvMethod, ConvTransposeMethod, DIRECT_MAX_CHANNELS_PER_GROUP};
+pub use resize::{resize, resize_adjoint};
+pub(crate) use resize::{Plan as ResizePlan, Scratch as ResizeScratch};
 
-/// Batch size of a flat buffer holding whole items of `per_item` elements.
-fn batch_of(name: &'static str, len: usize, per_item: usize) -> Result<usize, GeometryError> {
-    if per_item == 0 || !len.is_multiple_of(per_item) {
-        return Err(GeometryError::BufferLength {
-            name,
-            per_item,
-            got: len,
-        });
-    }
-    Ok(len / per_item)
-}
+use crate::error::GeometryError;
+use crate::geometry::batch;
 
 /// Which way a kernel maps: forward (`C·x`, items of `g.cols()` to `g.rows()`) or
 /// adjoint (`Cᵀ·y`, items of `g.rows()` to `g.cols()`).
@@ -55,33 +68,37 @@ pub(crate) fn check_call<T>(
     batch(input_len, per_input, output_len, per_output)
 }
 
-/// Batch size of a call mapping items of `per_input` elements to items of
-/// `per_output`, checking that both buffers hold that many whole items.
-pub(crate) fn batch(
-    input_len: usize,
-    per_input: usize,
-    output_len: usize,
-    per_output: usize,
-) -> Result<usize, GeometryError> {
-    let n = batch_of("input", input_len, per_input)?;
-    expect_len("output", output_len, per_output, n)?;
-    Ok(n)
-}
-
-/// Checks that a flat buffer holds exactly `batch` items of `per_item` elements.
-fn expect_len(
-    name: &'static str,
-    len: usize,
-    per_item: usize,
-    batch: usize,
-) -> Result<(), GeometryError> {
-    if len != per_item * batch {
-        return Err(GeometryError::BatchMismatch {
-            name,
-            expected: per_item * batch,
-            got: len,
-            batch,
+/// Errors unless the indices have as many elements as the values they go with.
+fn expect_same_len(indices: usize, values: usize) -> Result<(), GeometryError> {
+    if indices != values {
+        return Err(GeometryError::IndicesShape {
+            input: format!("{values} elements"),
+            indices: format!("{indices} elements"),
         });
     }
     Ok(())
+}
+
+/// Calls `f` with every multi-index of `shape` in row-major order (once, with an
+/// empty index, for an empty shape).
+fn odometer(shape: &[usize], mut f: impl FnMut(&[usize])) {
+    if shape.contains(&0) {
+        return;
+    }
+    let mut idx = vec![0; shape.len()];
+    loop {
+        f(&idx);
+        let mut d = shape.len();
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            idx[d] += 1;
+            if idx[d] < shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
 }

@@ -5,7 +5,7 @@ use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
 use crate::kernels::direct::{self, conv_transpose_with_lines, conv_with_lines, TapLine};
 use crate::kernels::separable::Separable;
 use crate::kernels::{im2col, zero_insert};
-use crate::ops::{ConvMethod, ConvTransposeMethod};
+use crate::kernels::{ConvMethod, ConvTransposeMethod};
 use crate::sparse::{ConvMatrix, Csr};
 use crate::{Error, GeometryError, Real};
 use std::sync::Mutex;
@@ -87,7 +87,7 @@ impl<T: Real> ConvOperator<T> {
     /// ```
     /// use convmat::geometry::ConvGeometry;
     /// use convmat::operator::{dot_test, ConvOperator, LinearOperator};
-    /// use convmat::ops::ConvMethod;
+    /// use convmat::functional::ConvMethod;
     /// let g = ConvGeometry::builder(&[16, 16], &[3, 3]).padding(1).build().unwrap();
     /// let w = vec![1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0];
     /// let sep = ConvOperator::separable(g.clone(), w.clone()).unwrap();
@@ -145,7 +145,7 @@ impl<T: Real> LinearOperator<T> for ConvOperator<T> {
 /// ```
 /// use convmat::geometry::ConvTransposeGeometry;
 /// use convmat::operator::{dot_test, ConvTransposeOperator, LinearOperator};
-/// use convmat::ops::ConvTransposeMethod;
+/// use convmat::functional::ConvTransposeMethod;
 /// let t = ConvTransposeGeometry::builder(&[2, 2], &[3, 3]).stride(&[2]).build().unwrap();
 /// for m in [ConvTransposeMethod::Scatter, ConvTransposeMethod::Col2im, ConvTransposeMethod::ZeroInsert] {
 ///     let op = ConvTransposeOperator::new(t.clone(), vec![1.0f64; 9], m).unwrap();

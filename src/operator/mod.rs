@@ -20,11 +20,11 @@
 
 mod compose;
 mod conv;
-mod upsample;
+mod resample;
 
 pub use compose::{Adjoint, Product};
 pub use conv::{ConvOperator, ConvTransposeOperator};
-pub use upsample::{MaxUnpoolOperator, ResizeOperator};
+pub use resample::{MaxUnpoolOperator, ResizeOperator};
 
 use crate::sparse::{Csr, Index};
 use crate::{GeometryError, Real};
@@ -138,7 +138,7 @@ pub(crate) fn pseudo_random<T: Real>(n: usize, seed: u64) -> Vec<T> {
 /// ```
 /// use convmat::geometry::ConvGeometry;
 /// use convmat::operator::{dot_test, ConvOperator};
-/// use convmat::ops::ConvMethod;
+/// use convmat::functional::ConvMethod;
 /// let g = ConvGeometry::builder(&[8, 8], &[3, 3]).stride(&[2]).padding(1).build().unwrap();
 /// let op = ConvOperator::new(g, vec![0.5f64; 9], ConvMethod::Direct).unwrap();
 /// assert!(dot_test(&op, 7).unwrap() < 1e-14);

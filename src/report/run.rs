@@ -7,15 +7,15 @@ use super::plot::{Scale, Series};
 use crate::geometry::{
     ConvGeometry, ConvTransposeGeometry, PoolGeometry, ResizeGeometry, ResizeMode,
 };
+use crate::kernels::ConvMethod;
 use crate::kernels::{direct, im2col, zero_insert};
+use crate::kernels::{max_pool, max_unpool, resize};
 use crate::operator::{ConvOperator, LinearOperator};
-use crate::ops::ConvMethod;
 use crate::solve::{
     cgls, fit_transpose_kernel, lsmr, lsqr, pinv_solve, tikhonov_cholesky, tikhonov_separable,
     CglsOptions, LsmrOptions, LsqrOptions, PinvOptions, Progress,
 };
 use crate::sparse::{max_unpool_matrix, predicted_bytes, resize_matrix, BuildOptions, ConvMatrix};
-use crate::upsample::{max_pool, max_unpool, resize};
 use crate::{Error, Real};
 use std::time::{Duration, Instant};
 

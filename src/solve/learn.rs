@@ -99,7 +99,7 @@ pub fn fit_transpose_kernel<T: Real>(
     opts: &LsqrOptions<'_, T>,
 ) -> Result<TransposeFit<T>, Error> {
     let g = t.conv();
-    let batch = crate::kernels::batch(ys.len(), g.rows(), xs.len(), g.cols())?;
+    let batch = crate::geometry::batch(ys.len(), g.rows(), xs.len(), g.cols())?;
     if batch == 0 {
         return Err(Error::Invalid("no training pairs".into()));
     }

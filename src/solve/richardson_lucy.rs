@@ -45,7 +45,7 @@ pub struct RichardsonLucyResult<T> {
 /// ```
 /// use convmat::geometry::ConvGeometry;
 /// use convmat::operator::ConvOperator;
-/// use convmat::ops::ConvMethod;
+/// use convmat::functional::ConvMethod;
 /// use convmat::solve::{richardson_lucy, RichardsonLucyOptions};
 /// let g = ConvGeometry::builder(&[16], &[3]).padding(1).build().unwrap();
 /// let blur = ConvOperator::new(g, vec![0.25, 0.5, 0.25], ConvMethod::Direct).unwrap();

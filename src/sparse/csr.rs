@@ -4,7 +4,7 @@
 
 use super::Index;
 use crate::error::{Error, GeometryError};
-use crate::kernels::batch;
+use crate::geometry::batch;
 use crate::Real;
 use rayon::prelude::*;
 

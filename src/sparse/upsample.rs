@@ -4,7 +4,7 @@
 
 use super::{check_budget, predicted_bytes, BuildOptions, Csr};
 use crate::geometry::{ResizeGeometry, ResizeMode, UnpoolGeometry};
-use crate::upsample::check_indices;
+use crate::kernels::check_indices;
 use crate::{Error, GeometryError, Real};
 
 impl<T: Real> Csr<T> {
@@ -160,7 +160,7 @@ pub fn resize_matrix<T: Real>(
 /// The matrix U of a max-unpooling for the given pool indices (`planes` planes of
 /// `g.input_size()`, one after another): column `p·I + i` has a one in row
 /// `p·O + indices[p·I + i]`. Where indices repeat, the later position keeps the row,
-/// as [`crate::upsample::max_unpool`] lets the later value win; so `U·y` equals the
+/// as [`crate::kernels::max_unpool`] lets the later value win; so `U·y` equals the
 /// max-unpooling exactly and `Uᵀ` is its adjoint, the gather back.
 ///
 /// ```

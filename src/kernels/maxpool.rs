@@ -1,6 +1,7 @@
 //! Max-pooling with indices (PyTorch's `max_pool*d(..., return_indices=True)`).
 
-use super::{expect_same_len, odometer, planes};
+use super::{expect_same_len, odometer};
+use crate::geometry::batch as planes;
 use crate::geometry::PoolGeometry;
 use crate::{GeometryError, Real};
 use rayon::prelude::*;
@@ -16,7 +17,7 @@ use std::ops::Range;
 ///
 /// ```
 /// use convmat::geometry::PoolGeometry;
-/// use convmat::upsample::max_pool;
+/// use convmat::kernels::max_pool;
 /// let g = PoolGeometry::builder(&[4, 4], &[2]).build().unwrap();
 /// let x: Vec<f32> = (1..=16).map(|v| v as f32).collect();
 /// let (mut v, mut i) = (vec![0.0; 4], vec![0; 4]);

@@ -1,6 +1,7 @@
 //! Max-unpooling (PyTorch's `max_unpool*d`) and its adjoint, the gather back.
 
-use super::{expect_same_len, planes};
+use super::expect_same_len;
+use crate::geometry::batch as planes;
 use crate::geometry::UnpoolGeometry;
 use crate::{GeometryError, Real};
 use rayon::prelude::*;
@@ -27,7 +28,7 @@ pub fn check_indices(g: &UnpoolGeometry, indices: &[i64]) -> Result<(), Geometry
 ///
 /// ```
 /// use convmat::geometry::UnpoolGeometry;
-/// use convmat::upsample::max_unpool;
+/// use convmat::kernels::max_unpool;
 /// let g = UnpoolGeometry::builder(&[2, 2], &[2]).build().unwrap();
 /// let mut out = vec![0.0f32; 16];
 /// max_unpool(&g, &[6.0, 8.0, 14.0, 16.0], &[5, 7, 13, 15], &mut out).unwrap();

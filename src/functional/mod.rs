@@ -9,115 +9,12 @@ use crate::sparse::{BuildOptions, ConvMatrix};
 use crate::Real;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
-mod upsample;
-pub use upsample::{
+mod resample;
+pub use crate::kernels::{ConvMethod, ConvTransposeMethod, DIRECT_MAX_CHANNELS_PER_GROUP};
+pub use resample::{
     interpolate, max_pool, max_unpool, unpool_geometry, InterpolateOptions, PoolOptions,
     UnpoolOptions,
 };
-
-/// How a forward convolution is computed. Results, and an explicit matrix where one
-/// is built, must fit the memory budget of the [`BuildOptions`] passed along.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConvMethod {
-    /// Direct loops over output positions and taps.
-    Direct,
-    /// Build the explicit matrix C (32-bit indices where they suffice), then `C·x`
-    /// per batch item.
-    Sparse,
-    /// im2col + GEMM, tile by tile (see [`crate::kernels::im2col`]).
-    Im2col,
-    /// Chosen by shape, see [`ConvMethod::resolve`].
-    Auto,
-}
-
-/// How a transposed convolution is computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConvTransposeMethod {
-    /// Scatter every input element through the kernel.
-    Scatter,
-    /// Build C for the forward geometry, then `Cᵀ·y` per batch item (Cᵀ not formed).
-    Sparse,
-    /// GEMM `Wᵀ·Y`, then col2im (see [`crate::kernels::im2col`]).
-    Col2im,
-    /// Zero insertion + stride-1 convolution with the flipped kernel (see
-    /// [`crate::kernels::zero_insert`]).
-    ZeroInsert,
-    /// Chosen by shape, see [`ConvTransposeMethod::resolve`].
-    Auto,
-}
-
-/// Output channels per group up to which the direct loops beat a GEMM: with so
-/// few rows the GEMM reuses each patch (or each input) too little to repay forming
-/// the patch matrix. Measured (benches/formulations.rs, one thread): one channel,
-/// 256×256, 5×5 — direct 0.34 ms, im2col 0.66 ms; 64→64 channels, 56×56, 3×3 —
-/// im2col 32 ms, direct over 100× slower. Transposed, one channel 128×128, 4×4,
-/// stride 2 — scatter 0.21 ms, col2im 0.34 ms; 64→32, 28×28 — col2im 12 ms,
-/// scatter 242 ms. The crossover lies between; 4 is the conservative side.
-pub const DIRECT_MAX_CHANNELS_PER_GROUP: usize = 4;
-
-impl ConvMethod {
-    /// The method's name on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            ConvMethod::Direct => "direct",
-            ConvMethod::Sparse => "sparse",
-            ConvMethod::Im2col => "im2col",
-            ConvMethod::Auto => "auto",
-        }
-    }
-
-    /// `Auto` made concrete for `g`: `direct` when each output channel's group
-    /// has at most [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels, else `im2col`.
-    /// (`sparse` pays only when one C serves many calls, which a single call cannot
-    /// know.) Other methods are returned as they are.
-    ///
-    /// ```
-    /// use convmat::geometry::ConvGeometry;
-    /// use convmat::ops::ConvMethod;
-    /// let one = ConvGeometry::builder(&[64, 64], &[5, 5]).build().unwrap();
-    /// assert_eq!(ConvMethod::Auto.resolve(&one), ConvMethod::Direct);
-    /// let many = ConvGeometry::builder(&[64, 64], &[3, 3]).channels(16, 32).build().unwrap();
-    /// assert_eq!(ConvMethod::Auto.resolve(&many), ConvMethod::Im2col);
-    /// ```
-    pub fn resolve(self, g: &ConvGeometry) -> ConvMethod {
-        match self {
-            ConvMethod::Auto if g.out_channels_per_group() <= DIRECT_MAX_CHANNELS_PER_GROUP => {
-                ConvMethod::Direct
-            }
-            ConvMethod::Auto => ConvMethod::Im2col,
-            m => m,
-        }
-    }
-}
-
-impl ConvTransposeMethod {
-    /// The method's name on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            ConvTransposeMethod::Scatter => "scatter",
-            ConvTransposeMethod::Sparse => "sparse",
-            ConvTransposeMethod::Col2im => "col2im",
-            ConvTransposeMethod::ZeroInsert => "zero-insert",
-            ConvTransposeMethod::Auto => "auto",
-        }
-    }
-
-    /// `Auto` made concrete for the transposed convolution whose forward geometry is
-    /// `g`: `scatter` when each group has at most [`DIRECT_MAX_CHANNELS_PER_GROUP`]
-    /// input channels (the GEMM's inner dimension), else `col2im`. Zero insertion
-    /// multiplies by the inserted zeros, so it is never the fastest.
-    pub fn resolve(self, g: &ConvGeometry) -> ConvTransposeMethod {
-        match self {
-            ConvTransposeMethod::Auto
-                if g.out_channels_per_group() <= DIRECT_MAX_CHANNELS_PER_GROUP =>
-            {
-                ConvTransposeMethod::Scatter
-            }
-            ConvTransposeMethod::Auto => ConvTransposeMethod::Col2im,
-            m => m,
-        }
-    }
-}
 
 /// The elements in row-major order: borrowed when the array already is, else copied.
 fn contiguous<'a, T: Real>(a: &'a ArrayViewD<'_, T>) -> std::borrow::Cow<'a, [T]> {
@@ -182,7 +79,7 @@ fn output_array<T: Real>(
 ///
 /// ```
 /// use convmat::geometry::ConvOptions;
-/// use convmat::ops::{conv, ConvMethod};
+/// use convmat::functional::{conv, ConvMethod};
 /// use convmat::sparse::BuildOptions;
 /// use ndarray::{ArrayD, IxDyn};
 /// let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 4, 4]), (0..16).map(f64::from).collect()).unwrap();
@@ -229,7 +126,7 @@ pub fn conv<T: Real>(
 ///
 /// ```
 /// use convmat::geometry::ConvOptions;
-/// use convmat::ops::{conv_transpose, ConvTransposeMethod};
+/// use convmat::functional::{conv_transpose, ConvTransposeMethod};
 /// use convmat::sparse::BuildOptions;
 /// use ndarray::{ArrayD, IxDyn};
 /// let y = ArrayD::from_elem(IxDyn(&[1, 2, 2]), 1.0f32);
@@ -319,7 +216,7 @@ fn patch_geometry(
 /// use convmat::geometry::ConvOptions;
 /// use ndarray::{ArrayD, IxDyn};
 /// let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 3, 3]), (0..9).map(f64::from).collect()).unwrap();
-/// let cols = convmat::ops::unfold(x.view(), &[2, 2], &ConvOptions::default()).unwrap();
+/// let cols = convmat::functional::unfold(x.view(), &[2, 2], &ConvOptions::default()).unwrap();
 /// assert_eq!(cols.shape(), &[1, 4, 4]);
 /// assert_eq!(cols.as_slice().unwrap()[..4], [0.0, 1.0, 3.0, 4.0]); // tap (0,0) of each block
 /// ```
@@ -345,7 +242,7 @@ pub fn unfold<T: Real>(
 /// use convmat::geometry::ConvOptions;
 /// use ndarray::{ArrayD, IxDyn};
 /// let cols = ArrayD::from_elem(IxDyn(&[1, 4, 4]), 1.0f32);
-/// let x = convmat::ops::fold(cols.view(), &[3, 3], &[2], &ConvOptions::default()).unwrap();
+/// let x = convmat::functional::fold(cols.view(), &[3, 3], &[2], &ConvOptions::default()).unwrap();
 /// assert_eq!(x.shape(), &[1, 1, 3, 3]);
 /// assert_eq!(x[[0, 0, 1, 1]], 4.0); // the centre is in all four blocks
 /// ```

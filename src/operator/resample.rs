@@ -2,13 +2,13 @@
 
 use super::{check_lengths, LinearOperator};
 use crate::geometry::{ResizeGeometry, UnpoolGeometry};
-use crate::upsample::{check_indices, max_unpool, ResizePlan, ResizeScratch};
+use crate::kernels::{check_indices, max_unpool, ResizePlan, ResizeScratch};
 use crate::{GeometryError, Real};
 use std::sync::Mutex;
 
-/// A separable up-sampler ([`crate::upsample::resize`]) on `planes` planes as an
+/// A separable up-sampler ([`crate::kernels::resize`]) on `planes` planes as an
 /// operator, its tables computed once; the adjoint is
-/// [`crate::upsample::resize_adjoint`].
+/// [`crate::kernels::resize_adjoint`].
 ///
 /// ```
 /// use convmat::geometry::{ResizeGeometry, ResizeMode};
@@ -69,7 +69,7 @@ impl<T: Real> LinearOperator<T> for ResizeOperator<T> {
 
 /// Max-unpooling by fixed pool indices as an operator (planes of
 /// `g.input_size()` → planes of `g.output_size()`); the adjoint gathers back, to the
-/// position that wins each index (see [`crate::upsample::max_unpool_adjoint`]).
+/// position that wins each index (see [`crate::kernels::max_unpool_adjoint`]).
 ///
 /// ```
 /// use convmat::geometry::UnpoolGeometry;

@@ -4,8 +4,8 @@
 use super::{batched_shape, contiguous, output_array, split_batch, zeroed_output};
 use crate::error::shape_str;
 use crate::geometry::{PoolGeometry, ResizeGeometry, ResizeMode, UnpoolGeometry};
+use crate::kernels;
 use crate::sparse::BuildOptions;
-use crate::upsample;
 use crate::{Error, GeometryError, Real};
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
@@ -40,7 +40,7 @@ impl Default for PoolOptions {
 /// rank.
 ///
 /// ```
-/// use convmat::ops::{max_pool, PoolOptions};
+/// use convmat::functional::{max_pool, PoolOptions};
 /// use ndarray::{ArrayD, IxDyn};
 /// let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 4, 4]), (1..=16u8).map(f32::from).collect()).unwrap();
 /// let (v, i) = max_pool(x.view(), &[2, 2], &PoolOptions::default()).unwrap();
@@ -65,7 +65,7 @@ pub fn max_pool<T: Real>(
     let shape = batched_shape(n, &item);
     let mut values = zeroed_output::<T>(&shape, &BuildOptions::default())?;
     let mut indices = vec![0i64; values.len()];
-    upsample::max_pool(&g, &contiguous(&input), &mut values, &mut indices)?;
+    kernels::max_pool(&g, &contiguous(&input), &mut values, &mut indices)?;
     let indices = output_array_i64(batched, &shape, indices);
     Ok((output_array(batched, n, &item, values), indices))
 }
@@ -101,7 +101,7 @@ impl Default for UnpoolOptions {
 /// every value goes to its flat index in a zeroed plane of the output size.
 ///
 /// ```
-/// use convmat::ops::{max_pool, max_unpool, PoolOptions, UnpoolOptions};
+/// use convmat::functional::{max_pool, max_unpool, PoolOptions, UnpoolOptions};
 /// use ndarray::{ArrayD, IxDyn};
 /// let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 4, 4]), (1..=16).map(f64::from).collect()).unwrap();
 /// let (v, i) = max_pool(x.view(), &[2, 2], &PoolOptions::default()).unwrap();
@@ -124,7 +124,7 @@ pub fn max_unpool<T: Real>(
         .collect();
     let mut out = zeroed_output::<T>(&batched_shape(n, &item), &BuildOptions::default())?;
     let idx: Vec<i64> = indices.iter().copied().collect();
-    upsample::max_unpool(&g, &contiguous(&input), &idx, &mut out)?;
+    kernels::max_unpool(&g, &contiguous(&input), &idx, &mut out)?;
     Ok(output_array(batched, n, &item, out))
 }
 
@@ -199,7 +199,7 @@ impl InterpolateOptions {
 ///
 /// ```
 /// use convmat::geometry::ResizeMode;
-/// use convmat::ops::{interpolate, InterpolateOptions};
+/// use convmat::functional::{interpolate, InterpolateOptions};
 /// use convmat::sparse::BuildOptions;
 /// use ndarray::{ArrayD, IxDyn};
 /// let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 2]), vec![1.0f32, 2.0]).unwrap();
@@ -226,6 +226,6 @@ pub fn interpolate<T: Real>(
         .chain(g.output_size().iter().copied())
         .collect();
     let mut out = zeroed_output::<T>(&batched_shape(shape[0], &item), build)?;
-    upsample::resize(&g, &contiguous(&input), &mut out)?;
+    kernels::resize(&g, &contiguous(&input), &mut out)?;
     Ok(output_array(true, shape[0], &item, out))
 }

@@ -1,7 +1,8 @@
 //! Separable up-sampling (nearest, nearest-exact, nearest unpooling, bed of nails,
 //! linear / bilinear / trilinear) and its adjoint, plane by plane.
 
-use super::{odometer, planes};
+use super::odometer;
+use crate::geometry::batch as planes;
 use crate::geometry::{row_major_strides, LinearTap, ResizeGeometry, ResizeMode};
 use crate::simd::with_avx2;
 use crate::{GeometryError, Real};
@@ -18,7 +19,7 @@ use rayon::prelude::*;
 ///
 /// ```
 /// use convmat::geometry::{ResizeGeometry, ResizeMode};
-/// use convmat::upsample::resize;
+/// use convmat::kernels::resize;
 /// // the seed's bilinear example, align_corners=True
 /// let g = ResizeGeometry::builder(ResizeMode::Bilinear, &[2, 2])
 ///     .scale_factor(&[2.0]).align_corners(Some(true)).build().unwrap();
@@ -44,7 +45,7 @@ pub fn resize<T: Real>(g: &ResizeGeometry, x: &[T], out: &mut [T]) -> Result<(),
 ///
 /// ```
 /// use convmat::geometry::{ResizeGeometry, ResizeMode};
-/// use convmat::upsample::resize_adjoint;
+/// use convmat::kernels::resize_adjoint;
 /// let g = ResizeGeometry::unpool(ResizeMode::NearestUnpool, &[2], &[3]).unwrap();
 /// let mut x = vec![0.0f32; 2];
 /// resize_adjoint(&g, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &mut x).unwrap();

@@ -1,0 +1,58 @@
+//! Rendering a built matrix (C, Cᵀ or an up-sampler's U) to a file or standard output.
+
+use super::args::{Format, MatrixArgs};
+use convmat::io::{mtx, print, write_atomic};
+use convmat::sparse::Csr;
+use convmat::{Error, Real};
+use std::io::Write;
+
+/// Writes the chosen rendering of the built matrix.
+pub type Render = Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()>>;
+
+pub fn render_values<T: Real>(
+    w: &mut dyn Write,
+    c: &Csr<T>,
+    format: Format,
+    header: &str,
+) -> std::io::Result<()> {
+    match format {
+        Format::Pretty => {
+            writeln!(w, "{header}")?;
+            print::pretty(w, c)
+        }
+        Format::Csv => print::csv(w, c),
+        Format::Json => print::json(w, c),
+        Format::Mtx => mtx::write(w, c, header),
+        Format::Symbolic => unreachable!("symbolic is rendered from labels"),
+    }
+}
+
+/// Writes a rendering to `--output` (atomically) or to standard output.
+pub fn write_out(a: &MatrixArgs, render: Render) -> Result<(), Error> {
+    match &a.output {
+        Some(path) => write_atomic(path, render),
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            render(&mut lock).map_err(|source| Error::Io {
+                path: "<stdout>".into(),
+                source,
+            })
+        }
+    }
+}
+
+/// Renders a matrix of values (an up-sampler's U) in the chosen format.
+pub fn emit_values<T: Real>(a: &MatrixArgs, c: Csr<T>, header: String) -> Result<(), Error> {
+    let format = a.format.unwrap_or(Format::Pretty);
+    match format {
+        Format::Symbolic => {
+            return Err(Error::Invalid(
+                "--format symbolic names kernel taps, which only --op conv has; use pretty, csv, mtx or json".into(),
+            ))
+        }
+        Format::Pretty => print::check_printable(c.nrows(), c.ncols())?,
+        _ => {}
+    }
+    write_out(a, Box::new(move |w| render_values(w, &c, format, &header)))
+}
