@@ -29,10 +29,12 @@ pub mod io;
 pub mod kernels;
 pub mod operator;
 pub mod real;
+#[cfg(feature = "cli")]
 pub mod report;
 mod simd;
 pub mod solve;
 pub mod sparse;
+#[cfg(feature = "cli")]
 pub mod tour;
 
 pub use error::{Error, GeometryError, Result};

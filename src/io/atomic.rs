@@ -3,7 +3,8 @@
 
 use crate::error::Error;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `path` atomically: `write` fills a buffered temporary file in the same
 /// directory, which replaces `path` only when everything succeeded.
@@ -22,28 +23,72 @@ pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {
+    // every message names the user's path, never the temporary file's
     let io_err = |source| Error::Io {
         path: path.display().to_string(),
         source,
     };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".convmat-")
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(io_err)?;
+    let tmp = TempFile::create_beside(path).map_err(io_err)?;
     {
-        let mut w = BufWriter::new(tmp.as_file_mut());
+        let mut w = BufWriter::new(&tmp.file);
         write(&mut w).map_err(io_err)?;
         w.flush().map_err(io_err)?;
     }
     // the temporary file is private (0600); the result gets the usual mode
-    set_default_mode(tmp.path(), 0o666).map_err(io_err)?;
-    tmp.persist(path).map_err(|e| io_err(e.error))?;
-    Ok(())
+    set_default_mode(&tmp.path, 0o666).map_err(io_err)?;
+    tmp.persist(path).map_err(io_err)
+}
+
+/// A private file beside the target, removed on drop unless persisted.
+struct TempFile {
+    file: std::fs::File,
+    path: PathBuf,
+    keep: bool,
+}
+
+impl TempFile {
+    /// `.convmat-<pid>-<n>.part` in the target's directory, created exclusively.
+    fn create_beside(target: &Path) -> std::io::Result<TempFile> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let path = dir.join(format!(".convmat-{}-{n}.part", std::process::id()));
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(&path) {
+                Ok(file) => {
+                    return Ok(TempFile {
+                        file,
+                        path,
+                        keep: false,
+                    })
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Renames the file onto `target` (atomic on one file system).
+    fn persist(mut self, target: &Path) -> std::io::Result<()> {
+        std::fs::rename(&self.path, target)?;
+        self.keep = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// Gives `path` the mode a newly created file (`0o666`) or directory (`0o777`) would

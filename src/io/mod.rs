@@ -3,6 +3,7 @@
 pub mod atomic;
 pub mod mtx;
 pub mod npy;
+#[cfg(feature = "cli")]
 pub mod png;
 pub mod print;
 
