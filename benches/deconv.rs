@@ -16,6 +16,7 @@ use convmat::geometry::ConvGeometry;
 use convmat::operator::{ConvOperator, LinearOperator};
 use convmat::solve::{
     cgls, lsmr, lsqr, tikhonov_cholesky, tikhonov_separable, CglsOptions, LsmrOptions, LsqrOptions,
+    TikhonovOptions,
 };
 use convmat::sparse::ConvMatrix;
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -80,16 +81,20 @@ fn deconv(c: &mut Criterion) {
             .sqrt();
         d / x.iter().map(|b| b * b).sum::<f64>().sqrt()
     };
-    let xc = tikhonov_cholesky(&m, &y, 0.0).unwrap();
+    let xc = tikhonov_cholesky(&m, &y, &TikhonovOptions::default())
+        .unwrap()
+        .x;
     let rs = lsqr(&sep, &y, &tol, None).unwrap();
-    let xs = tikhonov_separable(&g, &w, &y, 0.0).unwrap();
+    let xs = tikhonov_separable(&g, &w, &y, &TikhonovOptions::default())
+        .unwrap()
+        .x;
     eprintln!(
         "lsqr_gauss5_64: LSQR istop {} after {} iterations, relative error {:.3e} (separable: istop {}, {} iterations, {:.3e}); Cholesky {:.3e}, separable Cholesky {:.3e}",
-        r.istop,
-        r.itn,
+        r.info.istop().unwrap(),
+        r.info.iterations,
         err(&r.x),
-        rs.istop,
-        rs.itn,
+        rs.info.istop().unwrap(),
+        rs.info.iterations,
         err(&rs.x),
         err(&xc),
         err(&xs)
@@ -107,7 +112,7 @@ fn deconv(c: &mut Criterion) {
     let tol_m = LsmrOptions {
         atol: 1e-10,
         btol: 1e-10,
-        maxiter: Some(10_000),
+        max_iter: Some(10_000),
         ..Default::default()
     };
     group.bench_function("lsmr_direct", |b| {
@@ -122,10 +127,10 @@ fn deconv(c: &mut Criterion) {
         b.iter(|| cgls(&op, black_box(&y), &tol_c, None).unwrap())
     });
     group.bench_function("cholesky", |b| {
-        b.iter(|| tikhonov_cholesky(&m, black_box(&y), 0.0).unwrap())
+        b.iter(|| tikhonov_cholesky(&m, black_box(&y), &TikhonovOptions::default()).unwrap())
     });
     group.bench_function("cholesky_separable", |b| {
-        b.iter(|| tikhonov_separable(&g, &w, black_box(&y), 0.0).unwrap())
+        b.iter(|| tikhonov_separable(&g, &w, black_box(&y), &TikhonovOptions::default()).unwrap())
     });
     group.finish();
 }

@@ -216,7 +216,7 @@ fn rel(v: &[f64]) -> f64 {
         / SEED_INPUT.iter().map(|b| b * b).sum::<f64>().sqrt()
 }
 println!("Cᵀ·y: relative error {:.3}", rel(&ct_y));
-println!("LSQR: relative error {:.3} after {} iterations ({})", rel(&ls.x), ls.itn, ls.stop_reason());
+println!("LSQR: relative error {:.3} after {} iterations ({})", rel(&ls.x), ls.info.iterations, ls.info.stop.message());
 println!("pinv: rank {}, nullity {}", p.rank, p.nullity);
 assert!(ls.x.iter().zip(&p.x).all(|(a, b)| (a - b).abs() < 1e-10)); // the same minimum-norm x
 assert!(rel(&ls.x) < rel(&ct_y));'''),
@@ -242,7 +242,7 @@ evcxr_figure((560, 320), |root| {
 })'''),
 ("md", """Tikhonov: minimise ‖Cx − y‖² + λ²‖x‖². With noise in y, small λ fits the noise (large ‖x‖),
 large λ over-smooths (large residual). The L-curve traces the trade-off; its corner is a good λ."""),
-("code", '''use convmat::solve::tikhonov_cholesky;
+("code", '''use convmat::solve::{tikhonov_cholesky, TikhonovOptions};
 use convmat::report::phantom::shepp_logan;
 let x_true = shepp_logan(16);
 let mut y_blur = vec![0.0; 256];
@@ -253,7 +253,7 @@ let mut curve = vec![];
 let mut best = (f64::INFINITY, 0.0);
 for k in 0..13 {
     let lambda = 10f64.powf(-4.0 + 0.33 * k as f64);
-    let x = tikhonov_cholesky(&blur, &noisy, lambda).unwrap();
+    let x = tikhonov_cholesky(&blur, &noisy, &TikhonovOptions { damp: lambda }).unwrap().x;
     let mut cx = vec![0.0; 256];
     blur.mul_vec(&x, &mut cx).unwrap();
     let res = cx.iter().zip(&noisy).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
@@ -283,7 +283,7 @@ let g32 = ConvGeometry::builder(&[32, 32], &[5, 5]).padding(2).build().unwrap();
 let b32 = ConvMatrix::<f64>::build(&g32, &gauss).unwrap();
 let mut blurred = vec![0.0; 1024];
 b32.mul_vec(&clean, &mut blurred).unwrap();
-let rl = richardson_lucy(&b32, &blurred, &RichardsonLucyOptions { iterations: 200, tol: 1e-9, x0: None }).unwrap();
+let rl = richardson_lucy(&b32, &blurred, &RichardsonLucyOptions { max_iter: Some(200), tol: 1e-9, x0: None }).unwrap();
 assert!(rl.x.iter().all(|&v| v >= 0.0));
 fn err(v: &[f64], truth: &[f64]) -> f64 {
     v.iter().zip(truth).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt()

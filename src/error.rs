@@ -193,6 +193,82 @@ pub enum GeometryError {
         /// Batch size implied by the other buffer.
         batch: usize,
     },
+    /// A vector whose length differs from the operator dimension it must match.
+    #[error("{name} holds {got} elements, expected {expected} ({dimension})")]
+    LengthMismatch {
+        /// Which vector (`x`, `right-hand side b`, …).
+        name: &'static str,
+        /// The dimension it must match, e.g. `the operator's rows`.
+        dimension: &'static str,
+        /// Expected length.
+        expected: usize,
+        /// Actual length.
+        got: usize,
+    },
+    /// A product `A·B` whose factors do not chain.
+    #[error(
+        "a product A·B needs A's columns to equal B's rows, got A with {left_cols} columns \
+         and B with {right_rows} rows"
+    )]
+    InnerDimension {
+        /// Columns of the left factor A.
+        left_cols: usize,
+        /// Rows of the right factor B.
+        right_rows: usize,
+    },
+    /// A fold input whose channel dimension is not a multiple of the kernel's size
+    /// (PyTorch's message).
+    #[error(
+        "Expected size of input's dimension 1 to be divisible by the product of kernel_size, \
+         but got input.size(1)={rows} and kernel_size={kernel}"
+    )]
+    FoldChannels {
+        /// The input's dimension 1.
+        rows: usize,
+        /// The kernel size.
+        kernel: String,
+    },
+    /// A fold input whose block count differs from the sliding blocks of the output
+    /// (PyTorch's message).
+    #[error(
+        "Given output_size={output_size}, kernel_size={kernel}, expected size of input's \
+         dimension 2 to match the calculated number of sliding blocks {blocks} = {expected}, \
+         but got input.size(2)={got}"
+    )]
+    FoldBlocks {
+        /// The output size asked for.
+        output_size: String,
+        /// The kernel size.
+        kernel: String,
+        /// Blocks per dimension, e.g. `2 * 2`.
+        blocks: String,
+        /// Their product.
+        expected: usize,
+        /// The input's dimension 2.
+        got: usize,
+    },
+    /// A convolution that pads its two sides differently where equal sides are needed.
+    #[error(
+        "the padding differs between the two sides (before {before}, after {after}); give one \
+         number per dimension, not 'same' with an even kernel"
+    )]
+    AsymmetricPadding {
+        /// Padding before, per dimension.
+        before: String,
+        /// Padding after, per dimension.
+        after: String,
+    },
+    /// No transposed convolution maps a convolution's outputs back to its input size.
+    #[error(
+        "no transposed convolution maps {output} back to {input} with this stride (the output \
+         padding would reach the stride)"
+    )]
+    NoInvertingTranspose {
+        /// The convolution's output size.
+        output: String,
+        /// Its input size.
+        input: String,
+    },
     /// Pooling padding larger than half the kernel (PyTorch's rule).
     #[error(
         "pad should be smaller than or equal to half of kernel size, but got pad={padding}, \
@@ -312,7 +388,7 @@ pub enum Error {
     /// An explicit matrix that would not fit the memory budget; refused before allocating.
     #[error(
         "the {rows}×{cols} matrix would hold {nnz} stored entries needing {bytes} bytes, \
-         over the memory budget of {budget} bytes (raise it with --max-memory, or use a matrix-free method)"
+         over the memory budget of {budget} bytes (raise the budget, or use a matrix-free method)"
     )]
     MemoryBudget {
         /// Rows of the matrix.
@@ -329,7 +405,7 @@ pub enum Error {
     /// A result tensor that would not fit the memory budget; refused before allocating.
     #[error(
         "the {what} of shape {shape} would need {bytes} bytes, over the memory budget of \
-         {budget} bytes (raise it with --max-memory)"
+         {budget} bytes (raise the budget)"
     )]
     OutputTooLarge {
         /// Which tensor.
@@ -376,7 +452,7 @@ pub enum Error {
     /// A dense rendering that would be unreadably large.
     #[error(
         "a dense print of the {rows}×{cols} matrix would be unreadable (limit {max_rows} rows × {max_cols} columns); \
-         use --format mtx (MatrixMarket) or csv instead"
+         write it as MatrixMarket or CSV instead"
     )]
     TooLargeToPrint {
         /// Rows.
@@ -405,10 +481,136 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A request that makes no sense (bad option value, missing argument).
+    /// A solver that cannot run on this problem, or cannot finish it.
+    #[error(transparent)]
+    Solve(#[from] SolveError),
+    /// CSR arrays that break the format's invariants.
+    #[error(transparent)]
+    SparseFormat(#[from] SparseFormatError),
+    /// A request that makes no sense (an option value the front end passed through).
     #[error("{0}")]
     Invalid(String),
 }
 
 /// Result alias used throughout convmat.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a solver cannot run on a problem, or cannot finish it.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum SolveError {
+    /// An option that must be a non-negative finite number (damping, tolerances).
+    #[error("{name} must be a non-negative number, got {value}")]
+    NegativeOption {
+        /// The option (`damp`, `atol`, `btol`, `tol`, …).
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// Data holding NaN or ±∞.
+    #[error("{name} holds a non-finite value ({value}) at flat position {index}")]
+    NonFinite {
+        /// Which vector (`right-hand side b`, `starting point x0`).
+        name: &'static str,
+        /// Flat position of the first such value.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// Negative data given to a solver that needs non-negative data.
+    #[error("{solver} needs non-negative data, but {name}[{index}] = {value}")]
+    NegativeData {
+        /// The solver.
+        solver: &'static str,
+        /// `y` or `x0`.
+        name: &'static str,
+        /// Flat position of the first negative value.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// An operator with negative entries given to a solver that needs A ≥ 0.
+    #[error("{solver} needs a non-negative operator, but {what} is {value}")]
+    NegativeOperator {
+        /// The solver.
+        solver: &'static str,
+        /// What came out negative (`column 3's sum`, `the update of x[7]`).
+        what: String,
+        /// The value.
+        value: f64,
+    },
+    /// The normal equations (AᵀA + λ²I)x = Aᵀy have no unique solution.
+    #[error(
+        "AᵀA + λ²I (n = {n}, λ = {damp}) is not positive definite: A lacks full column rank{}; \
+         give a damping λ > 0, or use LSQR or the pseudo-inverse",
+        .dimension.map_or(String::new(), |d| format!(" along spatial dimension {d}"))
+    )]
+    NotPositiveDefinite {
+        /// Columns of A (or of the one-dimensional factor).
+        n: usize,
+        /// The damping λ.
+        damp: f64,
+        /// For a separable (Kronecker) solve, the dimension whose factor is singular.
+        dimension: Option<usize>,
+    },
+    /// A matrix too large to densify for an SVD.
+    #[error(
+        "the SVD needs the {rows}×{cols} matrix dense ({elements} entries, {} MiB), over the \
+         limit of {max} entries; use an iterative solver or the Cholesky factorization instead",
+        (elements * 8) >> 20
+    )]
+    TooLargeForSvd {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// rows × cols.
+        elements: u128,
+        /// The limit in entries.
+        max: usize,
+    },
+    /// A kernel that is not an outer product of 1-D kernels on one channel.
+    #[error("the kernel {kernel} is not separable (one channel, an outer product of 1-D kernels)")]
+    NotSeparable {
+        /// The kernel's spatial size.
+        kernel: String,
+    },
+    /// An option given to a solver that does not use it.
+    #[error("{option} does not apply to the {solver} solver ({reason})")]
+    NotApplicable {
+        /// The option.
+        option: &'static str,
+        /// The solver.
+        solver: &'static str,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// A fit or batch solve given no data.
+    #[error("no {what} given")]
+    Empty {
+        /// What is missing (`training pairs`).
+        what: &'static str,
+    },
+}
+
+/// What is wrong with a set of CSR arrays (as nalgebra-sparse's `SparseFormatErrorKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SparseFormatErrorKind {
+    /// An array has the wrong length (`indptr` ≠ rows + 1, indices ≠ values).
+    InvalidStructure,
+    /// A column index is not below the column count.
+    IndexOutOfBounds,
+    /// Columns within a row are not strictly increasing (unsorted or duplicated).
+    DuplicateOrUnsorted,
+}
+
+/// CSR arrays that break the format's invariants: the kind, and the numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("invalid CSR arrays: {message}")]
+pub struct SparseFormatError {
+    /// What kind of violation.
+    pub kind: SparseFormatErrorKind,
+    /// The violation, with its numbers.
+    pub message: String,
+}

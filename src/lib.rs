@@ -27,6 +27,7 @@ pub mod functional;
 pub mod geometry;
 pub mod io;
 pub mod kernels;
+pub mod metrics;
 pub mod operator;
 pub mod real;
 #[cfg(feature = "cli")]
@@ -37,7 +38,7 @@ pub mod sparse;
 #[cfg(feature = "cli")]
 pub mod tour;
 
-pub use error::{Error, GeometryError, Result};
+pub use error::{Error, GeometryError, Result, SolveError};
 
 /// The README's Rust examples run as doctests.
 #[doc = include_str!("../README.md")]

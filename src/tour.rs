@@ -354,8 +354,8 @@ fn deconvolution(w: &mut dyn Write) -> Result<(), Error> {
     writeln!(
         w,
         "    Least squares (LSQR from 0, {} iterations: {}):",
-        ls.itn,
-        ls.stop_reason()
+        ls.info.iterations,
+        ls.info.stop.message()
     )
     .map_err(io)?;
     print::dense(

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{at, fails, ok, s};
-use convmat::report::metrics::{errors, psnr, ssim};
+use convmat::metrics::{errors, psnr, ssim};
 use convmat::report::phantom::{inside, shepp_logan, SHEPP_LOGAN};
 use convmat::report::{environment, measure_all, write, Level, CSV_HEADER};
 

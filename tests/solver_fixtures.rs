@@ -87,37 +87,37 @@ fn lsqr_and_lsmr_match_scipy() {
                     atol,
                     btol,
                     conlim,
-                    iter_lim: opt(run, "iter_lim").map(|v| v as usize),
+                    max_iter: opt(run, "iter_lim").map(|v| v as usize),
                     x0: x0.as_deref(),
                 };
                 let r = lsqr(&c, &b, &opts, None).unwrap();
                 let norms = vec![
-                    ("r1norm", r.r1norm),
-                    ("r2norm", r.r2norm),
-                    ("anorm", r.anorm),
-                    ("acond", r.acond),
-                    ("arnorm", r.arnorm),
-                    ("xnorm", r.xnorm),
+                    ("r1norm", r.info.extra("r1norm").unwrap()),
+                    ("r2norm", r.info.extra("r2norm").unwrap()),
+                    ("anorm", r.info.extra("anorm").unwrap()),
+                    ("acond", r.info.extra("acond").unwrap()),
+                    ("arnorm", r.info.extra("arnorm").unwrap()),
+                    ("xnorm", r.info.extra("xnorm").unwrap()),
                 ];
-                (r.x, r.istop, r.itn, norms)
+                (r.x, r.info.istop().unwrap(), r.info.iterations, norms)
             } else {
                 let opts = LsmrOptions {
                     damp,
                     atol,
                     btol,
                     conlim,
-                    maxiter: opt(run, "maxiter").map(|v| v as usize),
+                    max_iter: opt(run, "maxiter").map(|v| v as usize),
                     x0: x0.as_deref(),
                 };
                 let r = lsmr(&c, &b, &opts, None).unwrap();
                 let norms = vec![
-                    ("normr", r.normr),
-                    ("normar", r.normar),
-                    ("norma", r.norma),
-                    ("conda", r.conda),
-                    ("normx", r.normx),
+                    ("normr", r.info.extra("normr").unwrap()),
+                    ("normar", r.info.extra("normar").unwrap()),
+                    ("norma", r.info.extra("norma").unwrap()),
+                    ("conda", r.info.extra("conda").unwrap()),
+                    ("normx", r.info.extra("normx").unwrap()),
                 ];
-                (r.x, r.istop, r.itn, norms)
+                (r.x, r.info.istop().unwrap(), r.info.iterations, norms)
             };
             assert_eq!(our_istop, istop, "{what}: stop code");
             let slack = (itn as f64 * 0.01).ceil().max(1.0) as usize;

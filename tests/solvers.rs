@@ -21,7 +21,7 @@ use convmat::operator::{
 use convmat::solve::{
     analyze, cgls, fit_transpose_kernel, lsmr, lsqr, pinv_solve, richardson_lucy,
     tikhonov_cholesky, AnalyzeOptions, CglsOptions, LsmrOptions, LsqrOptions, PinvOptions,
-    RankInfo, RichardsonLucyOptions,
+    RankInfo, RichardsonLucyOptions, TikhonovOptions,
 };
 use convmat::sparse::{ConvMatrix, Csr};
 use convmat::Error;
@@ -186,13 +186,17 @@ fn with_full_column_rank_every_solver_recovers_x() {
             &LsmrOptions {
                 atol: tight,
                 btol: tight,
-                maxiter: Some(1000),
+                max_iter: Some(1000),
                 ..Default::default()
             },
             None,
         )
         .unwrap();
-        assert!(r.istop < 7, "lsmr/{name} stopped by {}", r.stop_reason());
+        assert!(
+            r.info.istop().unwrap() < 7,
+            "lsmr/{name} stopped by {}",
+            r.info.stop.message()
+        );
         assert!(
             rel(&r.x, &x) <= bound(kappa),
             "lsmr/{name}: {:e}",
@@ -215,7 +219,9 @@ fn with_full_column_rank_every_solver_recovers_x() {
             rel(&r.x, &x)
         );
     }
-    let xc = tikhonov_cholesky(&c, &y, 0.0).unwrap();
+    let xc = tikhonov_cholesky(&c, &y, &TikhonovOptions { damp: 0.0 })
+        .unwrap()
+        .x;
     assert!(
         rel(&xc, &x) <= bound(kappa * kappa),
         "cholesky: {:e}",
@@ -228,7 +234,7 @@ fn with_full_column_rank_every_solver_recovers_x() {
         &c,
         &y,
         &RichardsonLucyOptions {
-            iterations: 2000,
+            max_iter: Some(2000),
             tol: 1e-12,
             x0: None,
         },
@@ -300,12 +306,14 @@ fn tikhonov_by_lsqr_damping_equals_the_cholesky_path() {
     let c = ConvMatrix::<f64>::build(&g, &w).unwrap();
     let y = values(g.rows(), 8);
     for lambda in [0.05, 0.5] {
-        let xc = tikhonov_cholesky(&c, &y, lambda).unwrap();
+        let xc = tikhonov_cholesky(&c, &y, &TikhonovOptions { damp: lambda })
+            .unwrap()
+            .x;
         let opts = LsqrOptions {
             damp: lambda,
             atol: 1e-14,
             btol: 1e-14,
-            iter_lim: Some(2000),
+            max_iter: Some(2000),
             ..Default::default()
         };
         let xl = lsqr(&c, &y, &opts, None).unwrap();
@@ -321,7 +329,7 @@ fn tikhonov_by_lsqr_damping_equals_the_cholesky_path() {
                 damp: lambda,
                 atol: 1e-14,
                 btol: 1e-14,
-                maxiter: Some(2000),
+                max_iter: Some(2000),
                 ..Default::default()
             },
             None,
@@ -339,7 +347,7 @@ fn tikhonov_by_lsqr_damping_equals_the_cholesky_path() {
                 damp: lambda,
                 atol: 1e-14,
                 btol: 1e-14,
-                iter_lim: Some(2000),
+                max_iter: Some(2000),
                 ..Default::default()
             },
             None,
@@ -374,14 +382,14 @@ fn richardson_lucy_stays_non_negative_and_refuses_negative_data() {
             &op,
             &y,
             &RichardsonLucyOptions {
-                iterations,
+                max_iter: Some(iterations),
                 tol: 0.0,
                 x0: None,
             },
         )
         .unwrap();
         min_seen = min_seen.min(r.x.iter().cloned().fold(f64::INFINITY, f64::min));
-        seen += r.itn;
+        seen += r.info.iterations;
         let mut fit = vec![0.0; 256];
         op.apply(&r.x, &mut fit).unwrap();
         if iterations == 50 {
@@ -508,23 +516,29 @@ fn bad_inputs_are_clear_errors() {
         .build()
         .unwrap();
     let cu = ConvMatrix::<f64>::build(&under, &[1.0, 1.0]).unwrap();
-    let e = msg(tikhonov_cholesky(&cu, &[1.0; 4], 0.0).unwrap_err());
+    let e = msg(tikhonov_cholesky(&cu, &[1.0; 4], &TikhonovOptions { damp: 0.0 }).unwrap_err());
     assert!(e.contains("not positive definite"), "{e}");
-    assert!(tikhonov_cholesky(&cu, &[1.0; 4], 0.1).is_ok());
-    assert!(msg(tikhonov_cholesky(&c, &y, -0.5).unwrap_err()).contains("-0.5"));
+    assert!(tikhonov_cholesky(&cu, &[1.0; 4], &TikhonovOptions { damp: 0.1 }).is_ok());
+    assert!(
+        msg(tikhonov_cholesky(&c, &y, &TikhonovOptions { damp: -0.5 }).unwrap_err())
+            .contains("-0.5")
+    );
     // iteration limit is a result with its reason, not an error
     let r = lsqr(
         &c,
         &y,
         &LsqrOptions {
-            iter_lim: Some(2),
+            max_iter: Some(2),
             ..Default::default()
         },
         None,
     )
     .unwrap();
-    assert_eq!((r.istop, r.itn), (7, 2));
-    assert_eq!(r.stop_reason(), "The iteration limit has been reached");
+    assert_eq!((r.info.istop().unwrap(), r.info.iterations), (7, 2));
+    assert_eq!(
+        r.info.stop.message(),
+        "The iteration limit has been reached"
+    );
 }
 
 #[test]
@@ -535,12 +549,12 @@ fn lsqr_reports_every_iteration_to_the_callback() {
     let mut curve = vec![];
     let mut cb = |p: &convmat::solve::Progress<'_, f64>| curve.push((p.itn, p.rnorm, p.arnorm));
     let r = lsqr(&c, &y, &LsqrOptions::default(), Some(&mut cb)).unwrap();
-    assert_eq!(curve.len(), r.itn);
+    assert_eq!(curve.len(), r.info.iterations);
     assert!(
         curve.windows(2).all(|w| w[1].1 <= w[0].1 * (1.0 + 1e-12)),
         "LSQR's residual is monotone"
     );
-    assert_eq!(curve.last().unwrap().1, r.r1norm);
+    assert_eq!(curve.last().unwrap().1, r.info.extra("r1norm").unwrap());
 }
 
 #[test]
@@ -647,8 +661,13 @@ fn tikhonov_through_kronecker_factors_equals_the_sparse_cholesky() {
     let c = ConvMatrix::<f64>::build(&g, &w).unwrap();
     let y = values(g.rows(), 52);
     for lambda in [0.0, 0.1, 1.0] {
-        let general = tikhonov_cholesky(&c, &y, lambda).unwrap();
-        let kron = convmat::solve::tikhonov_separable(&g, &w, &y, lambda).unwrap();
+        let general = tikhonov_cholesky(&c, &y, &TikhonovOptions { damp: lambda })
+            .unwrap()
+            .x;
+        let kron =
+            convmat::solve::tikhonov_separable(&g, &w, &y, &TikhonovOptions { damp: lambda })
+                .unwrap()
+                .x;
         assert!(
             rel(&kron, &general) < 1e-8,
             "λ = {lambda}: {:e}",
@@ -657,5 +676,11 @@ fn tikhonov_through_kronecker_factors_equals_the_sparse_cholesky() {
     }
     let cross = vec![0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0];
     let g3 = ConvGeometry::builder(&[6, 6], &[3, 3]).build().unwrap();
-    assert!(convmat::solve::tikhonov_separable(&g3, &cross, &[0.0; 16], 0.1).is_err());
+    assert!(convmat::solve::tikhonov_separable(
+        &g3,
+        &cross,
+        &[0.0; 16],
+        &TikhonovOptions { damp: 0.1 }
+    )
+    .is_err());
 }

@@ -16,6 +16,27 @@ use convmat::Error;
 use ndarray::ArrayD;
 use std::path::Path;
 
+/// The library's message in the command line's terms: the flags that change what
+/// went wrong are named here, never in the library.
+pub fn message(e: &Error) -> String {
+    use convmat::SolveError;
+    match e {
+        Error::Solve(SolveError::NotApplicable {
+            option,
+            solver,
+            reason,
+        }) => format!("--{option} does not apply to --solver {solver} ({reason})"),
+        Error::MemoryBudget { .. } | Error::OutputTooLarge { .. } => {
+            format!("{e}; raise the budget with --max-memory")
+        }
+        Error::TooLargeToPrint { .. } => format!("{e}: --format mtx or --format csv"),
+        Error::Solve(SolveError::NotPositiveDefinite { .. }) => {
+            format!("{e} (`convmat analyze` shows the rank; --damp sets λ)")
+        }
+        _ => e.to_string(),
+    }
+}
+
 pub fn run() -> Result<(), Error> {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -3,7 +3,9 @@
 //! computed by the formulation you choose.
 
 use crate::error::{Error, GeometryError};
-use crate::geometry::{check_bias, ConvGeometry, ConvOptions, ConvTransposeGeometry};
+use crate::geometry::{
+    batched_shape, check_bias, ConvGeometry, ConvOptions, ConvTransposeGeometry,
+};
 use crate::kernels::{direct, im2col, unfold as patches, zero_insert};
 use crate::sparse::{BuildOptions, ConvMatrix};
 use crate::Real;
@@ -52,12 +54,6 @@ fn zeroed_output<T: Real>(shape: &[usize], build: &BuildOptions) -> Result<Vec<T
         .map_err(|_| refuse())?;
     v.resize(elements as usize, T::zero());
     Ok(v)
-}
-
-fn batched_shape(batch: usize, item_shape: &[usize]) -> Vec<usize> {
-    std::iter::once(batch)
-        .chain(item_shape.iter().copied())
-        .collect()
 }
 
 /// Output array shape: batched iff the input was.
@@ -257,35 +253,38 @@ pub fn fold<T: Real>(
         3 => (true, shape[0], shape[1], shape[2]),
         2 => (false, 1, shape[0], shape[1]),
         _ => {
-            return Err(Error::Invalid(format!(
-                "fold expects a 2-D (unbatched) or 3-D (batched) input, got shape {}",
-                crate::error::shape_str(shape)
-            )))
+            return Err(GeometryError::InputShape {
+                name: "fold input",
+                expected: "(C·∏kernel_size, L) or (N, C·∏kernel_size, L)".into(),
+                got: crate::error::shape_str(shape),
+            }
+            .into())
         }
     };
     let kernel = crate::geometry::per_dim("kernel_size", kernel_size, output_size.len())?;
     let k_numel: usize = kernel.iter().product();
     if k_numel == 0 || rows % k_numel != 0 {
-        return Err(Error::Invalid(format!(
-            "Expected size of input's dimension 1 to be divisible by the product of kernel_size, \
-             but got input.size(1)={rows} and kernel_size={}",
-            crate::error::shape_str(&kernel)
-        )));
+        return Err(GeometryError::FoldChannels {
+            rows,
+            kernel: crate::error::shape_str(&kernel),
+        }
+        .into());
     }
     let g = patch_geometry(rows / k_numel, output_size, &kernel, opts)?;
     if blocks != g.output_numel() {
-        return Err(Error::Invalid(format!(
-            "Given output_size={}, kernel_size={}, expected size of input's dimension 2 to match \
-             the calculated number of sliding blocks {} = {}, but got input.size(2)={blocks}",
-            crate::error::shape_str(output_size),
-            crate::error::shape_str(&kernel),
-            g.output_size()
+        return Err(GeometryError::FoldBlocks {
+            output_size: crate::error::shape_str(output_size),
+            kernel: crate::error::shape_str(&kernel),
+            blocks: g
+                .output_size()
                 .iter()
                 .map(|o| o.to_string())
                 .collect::<Vec<_>>()
                 .join(" * "),
-            g.output_numel()
-        )));
+            expected: g.output_numel(),
+            got: blocks,
+        }
+        .into());
     }
     let mut x = zeroed_output::<T>(
         &batched_shape(batch, &g.input_shape()),

@@ -1,9 +1,9 @@
 //! Tensor-level pooling and up-sampling with PyTorch's conventions
 //! (`F.max_pool*d(return_indices=True)`, `F.max_unpool*d`, `F.interpolate`).
 
-use super::{batched_shape, contiguous, output_array, split_batch, zeroed_output};
+use super::{contiguous, output_array, split_batch, zeroed_output};
 use crate::error::shape_str;
-use crate::geometry::{PoolGeometry, ResizeGeometry, ResizeMode, UnpoolGeometry};
+use crate::geometry::{batched_shape, PoolGeometry, ResizeGeometry, ResizeMode, UnpoolGeometry};
 use crate::kernels;
 use crate::sparse::BuildOptions;
 use crate::{Error, GeometryError, Real};

@@ -8,18 +8,18 @@
 //! [`PoolGeometry`], [`UnpoolGeometry`] and [`ResizeGeometry`] do the same for
 //! max-pooling, max-unpooling and the up-samplers.
 
-mod batch;
 mod conv;
 mod options;
 mod pool;
 mod resize;
+mod shapes;
 mod transpose;
 
-pub use batch::batch;
 pub use conv::{check_bias, ConvBuilder, ConvGeometry, TapRange};
 pub use options::{parse_dims, ConvOptions, Padding};
 pub use pool::{pool_output_len, PoolBuilder, PoolGeometry, UnpoolBuilder, UnpoolGeometry};
 pub use resize::{LinearTap, ResizeBuilder, ResizeGeometry, ResizeMode};
+pub use shapes::{batch, batched_shape, in_channels_of};
 pub use transpose::{ConvTransposeBuilder, ConvTransposeGeometry};
 
 use crate::error::{shape_str, GeometryError};

@@ -134,6 +134,63 @@ impl ConvTransposeBuilder {
 }
 
 impl ConvTransposeGeometry {
+    /// The transposed convolution that maps the outputs of `g` back to `g`'s input
+    /// size: the same kernel, stride, padding, dilation and groups, with the channels
+    /// swapped and the `output_padding` that restores the sizes a strided `g` rounds
+    /// away. This is the decoder layer that undoes `g`'s shape (not its values: see
+    /// [`crate::solve::fit_transpose_kernel`]).
+    ///
+    /// ```
+    /// use convmat::geometry::{ConvGeometry, ConvTransposeGeometry};
+    /// let g = ConvGeometry::builder(&[9, 8], &[3, 3]).stride(&[2]).padding(1).build().unwrap();
+    /// let t = ConvTransposeGeometry::inverting(&g).unwrap();
+    /// assert_eq!(t.conv().input_size(), &[9, 8]);
+    /// assert_eq!(t.conv().output_size(), g.output_size());
+    /// ```
+    ///
+    /// # Errors
+    /// [`GeometryError::AsymmetricPadding`] when `g` pads its two sides differently
+    /// (`same` with an even kernel), and [`GeometryError::NoInvertingTranspose`] when
+    /// the needed output padding would reach the stride.
+    pub fn inverting(g: &ConvGeometry) -> Result<ConvTransposeGeometry, GeometryError> {
+        if g.padding_before() != g.padding_after() {
+            return Err(GeometryError::AsymmetricPadding {
+                before: shape_str(g.padding_before()),
+                after: shape_str(g.padding_after()),
+            });
+        }
+        let output_padding: Vec<usize> = (0..g.rank())
+            .map(|d| {
+                let base = super::conv_transpose_output_len(
+                    g.output_size()[d],
+                    g.kernel_size()[d],
+                    g.stride()[d],
+                    g.dilation()[d],
+                    g.padding_before()[d],
+                    0,
+                );
+                (g.input_size()[d] as i128 - base).max(0) as usize
+            })
+            .collect();
+        let unreachable = || GeometryError::NoInvertingTranspose {
+            output: shape_str(g.output_size()),
+            input: shape_str(g.input_size()),
+        };
+        let t = ConvTransposeGeometry::builder(g.output_size(), g.kernel_size())
+            .channels(g.out_channels(), g.in_channels())
+            .groups(g.groups())
+            .stride(g.stride())
+            .padding(g.padding_before().to_vec())
+            .dilation(g.dilation())
+            .output_padding(&output_padding)
+            .build()
+            .map_err(|_| unreachable())?;
+        if t.conv().input_size() != g.input_size() {
+            return Err(unreachable());
+        }
+        Ok(t)
+    }
+
     /// Starts a geometry for an input `y` of spatial size `input_size` and a kernel of
     /// spatial size `kernel_size`.
     pub fn builder(input_size: &[usize], kernel_size: &[usize]) -> ConvTransposeBuilder {

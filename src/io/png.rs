@@ -24,11 +24,13 @@ pub fn write_gray(
     hi: f64,
 ) -> Result<(), Error> {
     if values.len() != h * w {
-        return Err(Error::Invalid(format!(
-            "an image of {h}×{w} needs {} values, got {}",
-            h * w,
-            values.len()
-        )));
+        return Err(crate::GeometryError::LengthMismatch {
+            name: "image values",
+            dimension: "height × width",
+            expected: h * w,
+            got: values.len(),
+        }
+        .into());
     }
     let span = if hi > lo { hi - lo } else { 1.0 };
     let bytes: Vec<u8> = values

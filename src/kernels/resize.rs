@@ -30,7 +30,7 @@ use rayon::prelude::*;
 /// ```
 pub fn resize<T: Real>(g: &ResizeGeometry, x: &[T], out: &mut [T]) -> Result<(), GeometryError> {
     planes(x.len(), g.input_numel(), out.len(), g.output_numel())?;
-    let plan = Plan::<T>::new(g);
+    let plan = Plan::<T>::new(g.clone());
     x.par_chunks(g.input_numel())
         .zip(out.par_chunks_mut(g.output_numel()))
         .for_each_init(Scratch::default, |scratch, (xp, op)| {
@@ -57,7 +57,7 @@ pub fn resize_adjoint<T: Real>(
     x: &mut [T],
 ) -> Result<(), GeometryError> {
     planes(y.len(), g.output_numel(), x.len(), g.input_numel())?;
-    let plan = Plan::<T>::new(g);
+    let plan = Plan::<T>::new(g.clone());
     y.par_chunks(g.output_numel())
         .zip(x.par_chunks_mut(g.input_numel()))
         .for_each_init(Scratch::default, |scratch, (yp, xp)| {
@@ -73,17 +73,17 @@ pub(crate) struct Scratch<T> {
     b: Vec<T>,
 }
 
-/// Per-dimension tables of one geometry.
-pub(crate) struct Plan<'g, T> {
-    g: &'g ResizeGeometry,
+/// Per-dimension tables of one geometry (which the plan owns).
+pub(crate) struct Plan<T> {
+    g: ResizeGeometry,
     /// For nearest modes: the source of each output, per dimension.
     sources: Vec<Vec<usize>>,
     /// For linear modes: the taps of each output, per dimension.
     taps: Vec<Vec<LinearTap<T>>>,
 }
 
-impl<'g, T: Real> Plan<'g, T> {
-    pub(crate) fn new(g: &'g ResizeGeometry) -> Self {
+impl<T: Real> Plan<T> {
+    pub(crate) fn new(g: ResizeGeometry) -> Self {
         let nearest = matches!(
             g.mode(),
             ResizeMode::Nearest | ResizeMode::NearestExact | ResizeMode::NearestUnpool
@@ -101,9 +101,14 @@ impl<'g, T: Real> Plan<'g, T> {
         Plan { g, sources, taps }
     }
 
+    /// The geometry the tables are for.
+    pub(crate) fn geometry(&self) -> &ResizeGeometry {
+        &self.g
+    }
+
     /// Block factors of bed of nails.
     fn factors(&self) -> Vec<usize> {
-        let g = self.g;
+        let g = &self.g;
         (0..g.rank())
             .map(|d| g.output_size()[d] / g.input_size()[d])
             .collect()
@@ -162,7 +167,7 @@ impl<'g, T: Real> Plan<'g, T> {
     /// Row by row: a row whose source row is the previous one's is a copy of it.
     #[inline(always)]
     fn nearest(&self, x: &[T], out: &mut [T]) {
-        let g = self.g;
+        let g = &self.g;
         let last = g.rank() - 1;
         let in_strides = row_major_strides(g.input_size());
         let (n_out, src_last) = (g.output_size()[last], &self.sources[last]);
@@ -199,7 +204,7 @@ impl<'g, T: Real> Plan<'g, T> {
 
     #[inline(always)]
     fn nearest_adjoint(&self, y: &[T], x: &mut [T]) {
-        let g = self.g;
+        let g = &self.g;
         let last = g.rank() - 1;
         let in_strides = row_major_strides(g.input_size());
         let (n_out, src_last) = (g.output_size()[last], &self.sources[last]);
@@ -229,7 +234,7 @@ impl<'g, T: Real> Plan<'g, T> {
     /// Calls `f(src, dst)` with the offsets of every input row and of the output row
     /// holding its nails (bed of nails: output = input · factor).
     fn nail_rows(&self, mut f: impl FnMut(usize, usize)) {
-        let g = self.g;
+        let g = &self.g;
         let last = g.rank() - 1;
         let factors = self.factors();
         let (in_strides, out_strides) = (
@@ -250,7 +255,7 @@ impl<'g, T: Real> Plan<'g, T> {
     /// first, the adjoint the other way round with transposed passes.
     #[inline(always)]
     fn linear(&self, src: &[T], dst: &mut [T], scratch: &mut Scratch<T>, adjoint: bool) {
-        let g = self.g;
+        let g = &self.g;
         let rank = g.rank();
         let order: Vec<usize> = if adjoint {
             (0..rank).collect()

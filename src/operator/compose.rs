@@ -2,10 +2,10 @@
 
 use super::{check_lengths, LinearOperator};
 use crate::{GeometryError, Real};
-use std::sync::Mutex;
 
-/// The product `A·B` (apply `B`, then `A`); its adjoint is `Bᵀ·Aᵀ`. The intermediate
-/// vector is allocated once, here.
+/// The product `A·B` (apply `B`, then `A`); its adjoint is `Bᵀ·Aᵀ`. Each call
+/// allocates its own intermediate vector, so concurrent applies never wait on each
+/// other.
 ///
 /// ```
 /// use convmat::geometry::{ResizeGeometry, ResizeMode};
@@ -20,22 +20,23 @@ use std::sync::Mutex;
 pub struct Product<T, A, B> {
     a: A,
     b: B,
-    tmp: Mutex<Vec<T>>,
+    _t: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<T: Real, A: LinearOperator<T>, B: LinearOperator<T>> Product<T, A, B> {
     /// `A·B`; `A` must take what `B` gives (`A.ncols() == B.nrows()`).
     pub fn new(a: A, b: B) -> Result<Self, GeometryError> {
         if a.ncols() != b.nrows() {
-            return Err(GeometryError::BatchMismatch {
-                name: "product inner dimension (A.ncols vs B.nrows)",
-                expected: b.nrows(),
-                got: a.ncols(),
-                batch: 1,
+            return Err(GeometryError::InnerDimension {
+                left_cols: a.ncols(),
+                right_rows: b.nrows(),
             });
         }
-        let tmp = Mutex::new(vec![T::zero(); b.nrows()]);
-        Ok(Product { a, b, tmp })
+        Ok(Product {
+            a,
+            b,
+            _t: std::marker::PhantomData,
+        })
     }
 }
 
@@ -48,13 +49,13 @@ impl<T: Real, A: LinearOperator<T>, B: LinearOperator<T>> LinearOperator<T> for 
     }
     fn apply(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
         check_lengths(self, x.len(), y.len())?;
-        let mut tmp = self.tmp.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tmp = vec![T::zero(); self.b.nrows()];
         self.b.apply(x, &mut tmp)?;
         self.a.apply(&tmp, y)
     }
     fn apply_adjoint(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError> {
         check_lengths(self, x.len(), y.len())?;
-        let mut tmp = self.tmp.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tmp = vec![T::zero(); self.b.nrows()];
         self.a.apply_adjoint(y, &mut tmp)?;
         self.b.apply_adjoint(&tmp, x)
     }

@@ -1,14 +1,14 @@
 //! Convolution and transposed convolution as operators, in any formulation.
 
 use super::{check_lengths, LinearOperator};
+use crate::error::shape_str;
 use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
 use crate::kernels::direct::{self, conv_transpose_with_lines, conv_with_lines, TapLine};
 use crate::kernels::separable::Separable;
 use crate::kernels::{im2col, zero_insert};
 use crate::kernels::{ConvMethod, ConvTransposeMethod};
 use crate::sparse::{ConvMatrix, Csr};
-use crate::{Error, GeometryError, Real};
-use std::sync::Mutex;
+use crate::{Error, GeometryError, Real, SolveError};
 
 /// How an operator computes (the forward or transposed convolution).
 enum Formulation<T> {
@@ -20,8 +20,8 @@ enum Formulation<T> {
     ZeroInsert(Vec<TapLine>),
     /// The explicit matrix C.
     Sparse(Csr<T>),
-    /// One 1-D pass per dimension (single channel, separable kernel), with work buffers.
-    Separable(Separable<T>, Mutex<(Vec<T>, Vec<T>)>),
+    /// One 1-D pass per dimension (single channel, separable kernel); work buffers per call.
+    Separable(Separable<T>),
 }
 
 impl<T: Real> Formulation<T> {
@@ -32,8 +32,8 @@ impl<T: Real> Formulation<T> {
             }
             Formulation::Im2col => im2col::conv(g, x, w, None, y),
             Formulation::Sparse(c) => c.mul_vec(x, y),
-            Formulation::Separable(sep, scratch) => {
-                sep.conv(x, y, &mut scratch.lock().unwrap_or_else(|e| e.into_inner()));
+            Formulation::Separable(sep) => {
+                sep.conv(x, y, &mut Default::default());
                 Ok(())
             }
         }
@@ -50,8 +50,8 @@ impl<T: Real> Formulation<T> {
             Formulation::Im2col => im2col::conv_transpose(g, y, w, None, x),
             Formulation::ZeroInsert(_) => zero_insert::conv_transpose(g, y, w, None, x),
             Formulation::Sparse(c) => c.mul_transpose(y, x),
-            Formulation::Separable(sep, scratch) => {
-                sep.conv_transpose(y, x, &mut scratch.lock().unwrap_or_else(|e| e.into_inner()));
+            Formulation::Separable(sep) => {
+                sep.conv_transpose(y, x, &mut Default::default());
                 Ok(())
             }
         }
@@ -101,13 +101,10 @@ impl<T: Real> ConvOperator<T> {
     /// ```
     pub fn separable(g: ConvGeometry, w: Vec<T>) -> Result<Self, Error> {
         g.check_weight_len(w.len())?;
-        let sep = Separable::new(&g, &w).ok_or_else(|| {
-            Error::Invalid(format!(
-                "the kernel is not separable (one channel, an outer product of 1-D kernels) for geometry {:?}",
-                g.kernel_size()
-            ))
+        let sep = Separable::new(&g, &w).ok_or_else(|| SolveError::NotSeparable {
+            kernel: shape_str(g.kernel_size()),
         })?;
-        let how = Formulation::Separable(sep, Mutex::new(Default::default()));
+        let how = Formulation::Separable(sep);
         Ok(ConvOperator { g, w, how })
     }
 

@@ -58,13 +58,17 @@ pub(crate) fn check_lengths<T: Real>(
     x: usize,
     y: usize,
 ) -> Result<(), GeometryError> {
-    for (name, got, expected) in [("x", x, op.ncols()), ("y", y, op.nrows())] {
+    let checks = [
+        ("x", "the operator's columns", x, op.ncols()),
+        ("y", "the operator's rows", y, op.nrows()),
+    ];
+    for (name, dimension, got, expected) in checks {
         if got != expected {
-            return Err(GeometryError::BatchMismatch {
+            return Err(GeometryError::LengthMismatch {
                 name,
+                dimension,
                 expected,
                 got,
-                batch: 1,
             });
         }
     }

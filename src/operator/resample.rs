@@ -4,7 +4,6 @@ use super::{check_lengths, LinearOperator};
 use crate::geometry::{ResizeGeometry, UnpoolGeometry};
 use crate::kernels::{check_indices, max_unpool, ResizePlan, ResizeScratch};
 use crate::{GeometryError, Real};
-use std::sync::Mutex;
 
 /// A separable up-sampler ([`crate::kernels::resize`]) on `planes` planes as an
 /// operator, its tables computed once; the adjoint is
@@ -18,51 +17,42 @@ use std::sync::Mutex;
 /// assert!(dot_test(&op, 1).unwrap() < 1e-6);
 /// ```
 pub struct ResizeOperator<T> {
-    // the plan borrows the geometry boxed here, which never moves
-    plan: ResizePlan<'static, T>,
+    plan: ResizePlan<T>,
     planes: usize,
-    scratch: Mutex<ResizeScratch<T>>,
-    _geometry: Box<ResizeGeometry>,
 }
 
 impl<T: Real> ResizeOperator<T> {
     /// The up-sampler of geometry `g` on `planes` planes (batch × channels).
     pub fn new(g: ResizeGeometry, planes: usize) -> Self {
-        let boxed = Box::new(g);
-        // SAFETY: the geometry lives in a Box owned by the operator and is never
-        // moved out or mutated, so the reference stays valid for the operator's life;
-        // the plan is dropped with it (fields drop in order: plan first).
-        let g: &'static ResizeGeometry = unsafe { &*(boxed.as_ref() as *const ResizeGeometry) };
         ResizeOperator {
             plan: ResizePlan::new(g),
             planes,
-            scratch: Mutex::new(ResizeScratch::default()),
-            _geometry: boxed,
         }
     }
     /// The geometry.
     pub fn geometry(&self) -> &ResizeGeometry {
-        &self._geometry
+        self.plan.geometry()
     }
 }
 
 impl<T: Real> LinearOperator<T> for ResizeOperator<T> {
     fn nrows(&self) -> usize {
-        self.planes * self._geometry.output_numel()
+        self.planes * self.geometry().output_numel()
     }
     fn ncols(&self) -> usize {
-        self.planes * self._geometry.input_numel()
+        self.planes * self.geometry().input_numel()
     }
     fn apply(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
         check_lengths(self, x.len(), y.len())?;
-        let mut s = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
-        self.plan.forward_planes(x, y, &mut s);
+        // work buffers per call: concurrent applies never wait on each other
+        self.plan
+            .forward_planes(x, y, &mut ResizeScratch::default());
         Ok(())
     }
     fn apply_adjoint(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError> {
         check_lengths(self, x.len(), y.len())?;
-        let mut s = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
-        self.plan.adjoint_planes(y, x, &mut s);
+        self.plan
+            .adjoint_planes(y, x, &mut ResizeScratch::default());
         Ok(())
     }
 }

@@ -6,7 +6,6 @@
 //! `results.csv`, `results.json`, `plots/*.svg` and `images/*.png` in a directory.
 
 pub mod measure;
-pub mod metrics;
 pub mod phantom;
 pub mod plot;
 pub mod run;

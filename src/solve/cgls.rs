@@ -1,7 +1,7 @@
 //! CGLS: conjugate gradients on the normal equations (AᵀA + λ²I)x = Aᵀb, without
 //! forming them (Björck's formulation: one product with A and one with Aᵀ per step).
 
-use super::{check_problem, dot, norm, Callback, Progress, STOP_REASONS};
+use super::{check_problem, dot, norm, Callback, Progress, Solution, SolveInfo, StopReason};
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
 
@@ -15,7 +15,7 @@ pub struct CglsOptions<'a, T> {
     /// Stop (1) when ‖r‖ ≤ btol·‖b‖ + atol·‖A‖·‖x‖.
     pub btol: f64,
     /// Iteration limit (default 2n).
-    pub iter_lim: Option<usize>,
+    pub max_iter: Option<usize>,
     /// Starting point (default 0).
     pub x0: Option<&'a [T]>,
 }
@@ -26,39 +26,19 @@ impl<T> Default for CglsOptions<'_, T> {
             damp: 0.0,
             atol: 1e-6,
             btol: 1e-6,
-            iter_lim: None,
+            max_iter: None,
             x0: None,
         }
     }
 }
 
-/// CGLS's result, with LSQR's stop codes (0, 1, 2 or 7 occur).
-#[derive(Debug, Clone)]
-pub struct CglsResult<T> {
-    /// The solution.
-    pub x: Vec<T>,
-    /// Why it stopped.
-    pub istop: usize,
-    /// Iterations run.
-    pub itn: usize,
-    /// ‖b − A·x‖, recomputed recursively.
-    pub rnorm: f64,
-    /// ‖Aᵀ(b − A·x) − λ²x‖.
-    pub arnorm: f64,
-    /// Estimate of ‖A‖ (the largest ‖A·p‖/‖p‖ seen).
-    pub anorm: f64,
-    /// ‖x‖.
-    pub xnorm: f64,
-}
-
-impl<T> CglsResult<T> {
-    /// `istop` in words.
-    pub fn stop_reason(&self) -> &'static str {
-        STOP_REASONS[self.istop]
-    }
-}
-
-/// Solves `min ‖A·x − b‖² + damp²‖x‖²` by CGLS.
+/// Solves `min ‖A·x − b‖² + damp²‖x‖²` by CGLS. It stops with LSQR's reasons
+/// (zero solution, residual small, least squares solved, iteration limit); the
+/// info's normal-equation residual is ‖Aᵀ(b − A·x) − λ²x‖ and its operator norm the
+/// largest ‖A·p‖/‖p‖ seen.
+///
+/// # Errors
+/// As [`super::lsqr`].
 ///
 /// ```
 /// use convmat::solve::{cgls, CglsOptions};
@@ -73,10 +53,10 @@ pub fn cgls<T: Real>(
     b: &[T],
     opts: &CglsOptions<'_, T>,
     mut callback: Option<Callback<'_, T>>,
-) -> Result<CglsResult<T>, Error> {
+) -> Result<Solution<T>, Error> {
     let (m, n) = (a.nrows(), a.ncols());
     check_problem(a, b, opts.x0, opts.damp, opts.atol, opts.btol)?;
-    let iter_lim = opts.iter_lim.unwrap_or(2 * n);
+    let iter_lim = opts.max_iter.unwrap_or(2 * n);
     let shift = opts.damp * opts.damp;
     let mut x = opts.x0.map_or_else(|| vec![T::zero(); n], <[T]>::to_vec);
     let mut r = b.to_vec();
@@ -101,19 +81,11 @@ pub fn cgls<T: Real>(
     let mut p = s.clone();
     let mut gamma = dot(&s, &s);
     let bnorm = norm(b);
-    let (mut rnorm, mut arnorm, mut xnorm) = (norm(&r), gamma.sqrt(), norm(&x));
+    let mut arnorm = gamma.sqrt();
     let mut anorm = 0.0f64;
     let (mut itn, mut istop) = (0usize, 0usize);
     if arnorm == 0.0 {
-        return Ok(CglsResult {
-            x,
-            istop,
-            itn,
-            rnorm,
-            arnorm,
-            anorm,
-            xnorm,
-        });
+        return finish(a, b, x, opts.damp, istop, itn, arnorm, anorm);
     }
     while itn < iter_lim {
         itn += 1;
@@ -138,9 +110,8 @@ pub fn cgls<T: Real>(
         for (pi, &si) in p.iter_mut().zip(&s) {
             *pi = si + beta * *pi;
         }
-        rnorm = norm(&r);
+        let (rnorm, xnorm) = (norm(&r), norm(&x));
         arnorm = gamma.sqrt();
-        xnorm = norm(&x);
         if itn >= iter_lim {
             istop = 7;
         }
@@ -163,13 +134,26 @@ pub fn cgls<T: Real>(
             break;
         }
     }
-    Ok(CglsResult {
-        x,
-        istop,
-        itn,
-        rnorm,
-        arnorm,
-        anorm,
-        xnorm,
-    })
+    finish(a, b, x, opts.damp, istop, itn, arnorm, anorm)
+}
+
+/// The solution with its shared figures and CGLS's estimates.
+#[allow(clippy::too_many_arguments)]
+fn finish<T: Real>(
+    a: &dyn LinearOperator<T>,
+    b: &[T],
+    x: Vec<T>,
+    damp: f64,
+    istop: usize,
+    itn: usize,
+    arnorm: f64,
+    anorm: f64,
+) -> Result<Solution<T>, Error> {
+    let stop = StopReason::from_istop(istop).expect("CGLS uses LSQR's stop codes");
+    let info = SolveInfo {
+        normal_residual_norm: Some(arnorm),
+        operator_norm: Some(anorm),
+        ..SolveInfo::measure(a, b, &x, damp, stop, itn)?
+    };
+    Ok(Solution { x, info })
 }

@@ -1,12 +1,20 @@
 //! Direct solvers: Tikhonov-regularised normal equations by sparse Cholesky, and the
 //! pseudo-inverse by the SVD.
 
-use crate::error::Error;
+use super::{check_tolerances, check_vector, Solution, SolveInfo, StopReason};
+use crate::error::{Error, SolveError};
 use crate::sparse::{Csr, Index};
 use crate::Real;
 use nalgebra::{DMatrix, DVector};
 use nalgebra_sparse::factorization::CscCholesky;
 use nalgebra_sparse::CscMatrix;
+
+/// Options of [`tikhonov_cholesky`] and [`super::tikhonov_separable`].
+#[derive(Debug, Clone, Default)]
+pub struct TikhonovOptions {
+    /// Damping λ: minimise ‖A·x − y‖² + λ²‖x‖².
+    pub damp: f64,
+}
 
 /// Solves `(AᵀA + λ²I)·x = Aᵀ·y` by a sparse Cholesky factorisation (nalgebra-sparse)
 /// of the normal-equation matrix, formed here in f64 (row j of AᵀA gathers the rows
@@ -16,41 +24,37 @@ use nalgebra_sparse::CscMatrix;
 /// conditioned and λ small.
 ///
 /// ```
-/// use convmat::solve::tikhonov_cholesky;
+/// use convmat::solve::{tikhonov_cholesky, TikhonovOptions};
 /// use convmat::sparse::Csr;
 /// let a = Csr::<f64>::try_from_parts(3, 2, vec![0, 1, 2, 4], vec![0, 1, 0, 1], vec![1.0, 1.0, 1.0, 1.0]).unwrap();
-/// let x = tikhonov_cholesky(&a, &[1.0, 2.0, 3.0], 0.0).unwrap();
+/// let x = tikhonov_cholesky(&a, &[1.0, 2.0, 3.0], &TikhonovOptions::default()).unwrap().x;
 /// assert!((x[0] - 1.0).abs() < 1e-12 && (x[1] - 2.0).abs() < 1e-12);
 /// ```
+///
+/// # Errors
+/// `y` of the wrong length or not finite, a negative or non-finite damping, or
+/// [`SolveError::NotPositiveDefinite`] when λ = 0 and A lacks full column rank.
 pub fn tikhonov_cholesky<T: Real, I: Index>(
     a: &Csr<T, I>,
     y: &[T],
-    lambda: f64,
-) -> Result<Vec<T>, Error> {
-    let (m, n) = (a.nrows(), a.ncols());
-    if y.len() != m {
-        return Err(Error::Invalid(format!(
-            "the observation has {} elements, the matrix {m} rows",
-            y.len()
-        )));
-    }
-    if !(lambda >= 0.0 && lambda.is_finite()) {
-        return Err(Error::Invalid(format!(
-            "the damping λ must be a non-negative number, got {lambda}"
-        )));
-    }
+    opts: &TikhonovOptions,
+) -> Result<Solution<T>, Error> {
+    let n = a.ncols();
+    let lambda = opts.damp;
+    check_vector("observation y", "the matrix's rows", y, a.nrows())?;
+    check_tolerances(&[("damp", lambda)])?;
     let gram = normal_matrix(a, lambda * lambda);
-    let chol = CscCholesky::factor(&gram).map_err(|_| {
-        Error::Invalid(format!(
-            "AᵀA + λ²I (n = {n}, λ = {lambda}) is not positive definite: A lacks full column rank \
-             (see `convmat analyze`); give a damping λ > 0 or use lsqr / pinv"
-        ))
+    let chol = CscCholesky::factor(&gram).map_err(|_| SolveError::NotPositiveDefinite {
+        n,
+        damp: lambda,
+        dimension: None,
     })?;
     let mut aty = vec![T::zero(); n];
     a.mul_transpose(y, &mut aty)?;
     let rhs = DVector::from_iterator(n, aty.iter().map(|v| v.as_f64()));
-    let x = chol.solve(&rhs);
-    Ok(x.iter().map(|&v| T::from_f64(v)).collect())
+    let x: Vec<T> = chol.solve(&rhs).iter().map(|&v| T::from_f64(v)).collect();
+    let info = SolveInfo::measure(a, y, &x, lambda, StopReason::Factorization, 0)?;
+    Ok(Solution { x, info })
 }
 
 /// `AᵀA + shift·I` as an f64 CSC matrix (symmetric, so its CSR arrays serve).
@@ -121,6 +125,10 @@ impl Default for PinvOptions {
 pub struct PinvSolution<T> {
     /// `A⁺·y`.
     pub x: Vec<T>,
+    /// The shared figures (stop reason [`StopReason::PseudoInverse`]; condition
+    /// σ_max/σ_min over the kept singular values; extras `rank`, `nullity`,
+    /// `sigma_max`, `cutoff`).
+    pub info: SolveInfo,
     /// Numerical rank: singular values above the cut-off.
     pub rank: usize,
     /// `n − rank`: the dimension of the null space (what y cannot reveal).
@@ -150,11 +158,13 @@ pub(crate) fn dense_svd<T: Real, I: Index>(
     let (m, n) = (a.nrows(), a.ncols());
     let elements = m as u128 * n as u128;
     if elements > max_elements as u128 {
-        return Err(Error::Invalid(format!(
-            "the SVD needs the {m}×{n} matrix dense ({elements} entries, {} MiB), over the limit of \
-             {max_elements} entries; use lsqr, lsmr or cholesky instead",
-            (elements * 8) >> 20
-        )));
+        return Err(SolveError::TooLargeForSvd {
+            rows: m,
+            cols: n,
+            elements,
+            max: max_elements,
+        }
+        .into());
     }
     let mut dense = DMatrix::<f64>::zeros(m, n);
     for (r, c, v) in a.iter() {
@@ -193,12 +203,7 @@ pub fn pinv_solve<T: Real, I: Index>(
     opts: &PinvOptions,
 ) -> Result<PinvSolution<T>, Error> {
     let (m, n) = (a.nrows(), a.ncols());
-    if y.len() != m {
-        return Err(Error::Invalid(format!(
-            "the observation has {} elements, the matrix {m} rows",
-            y.len()
-        )));
-    }
+    check_vector("observation y", "the matrix's rows", y, m)?;
     let DenseSvd {
         sigma,
         factors,
@@ -218,8 +223,26 @@ pub fn pinv_solve<T: Real, I: Index>(
             x += vt.row(i).transpose() * coef;
         }
     }
+    let x: Vec<T> = x.iter().map(|&v| T::from_f64(v)).collect();
+    let smallest_kept = sigma.get(rank.max(1) - 1).copied().unwrap_or(0.0);
+    let info = SolveInfo {
+        condition_estimate: Some(if rank > 0 {
+            smax / smallest_kept
+        } else {
+            f64::INFINITY
+        }),
+        operator_norm: Some(smax),
+        extras: vec![
+            ("rank", rank as f64),
+            ("nullity", (n - rank) as f64),
+            ("sigma_max", smax),
+            ("cutoff", cutoff),
+        ],
+        ..SolveInfo::measure(a, y, &x, 0.0, StopReason::PseudoInverse, 0)?
+    };
     Ok(PinvSolution {
-        x: x.iter().map(|&v| T::from_f64(v)).collect(),
+        x,
+        info,
         rank,
         nullity: n - rank,
         singular_values: sigma,

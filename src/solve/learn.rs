@@ -1,23 +1,23 @@
 //! The learned transposed convolution: the kernel W′ whose transposed convolution
 //! best maps observations y back to their sources x, fitted by least squares.
 
-use super::{lsqr, norm, LsqrOptions};
-use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
+use super::{lsqr, norm, pinv_solve, LsqrOptions, PinvOptions, SolveInfo};
+use crate::geometry::{ConvGeometry, ConvTransposeGeometry, ResizeGeometry, ResizeMode};
 use crate::kernels::direct::{self, conv_transpose_with_lines, TapLine};
+use crate::kernels::resize;
 use crate::kernels::unfold;
+use crate::metrics::relative_error;
 use crate::operator::{check_lengths, LinearOperator};
-use crate::{Error, GeometryError, Real};
-use std::sync::Mutex;
+use crate::sparse::{BuildOptions, ConvMatrix};
+use crate::{Error, GeometryError, Real, SolveError};
 
 /// A fitted transposed-convolution kernel.
 #[derive(Debug, Clone)]
 pub struct TransposeFit<T> {
     /// W′, shaped like the transposed convolution's weight `(C_in, C_out/groups, k…)`.
     pub weight: Vec<T>,
-    /// LSQR's stop code for the fit.
-    pub istop: usize,
-    /// LSQR's iterations.
-    pub itn: usize,
+    /// LSQR's report on the fit (stop reason, iterations, residuals).
+    pub info: SolveInfo,
     /// `‖ConvTranspose(W′)(y) − x‖ / ‖x‖` over the training pairs.
     pub relative_error: f64,
 }
@@ -30,7 +30,8 @@ struct KernelDesign<'a, T> {
     ys: &'a [T],
     batch: usize,
     lines: Vec<TapLine>,
-    cols: Mutex<Vec<T>>,
+    /// Length of the patch matrices of the whole batch (a work buffer per call).
+    cols_len: usize,
 }
 
 impl<T: Real> LinearOperator<T> for KernelDesign<'_, T> {
@@ -47,7 +48,7 @@ impl<T: Real> LinearOperator<T> for KernelDesign<'_, T> {
     fn apply_adjoint(&self, r: &[T], dw: &mut [T]) -> Result<(), GeometryError> {
         check_lengths(self, dw.len(), r.len())?;
         let g = self.g;
-        let mut cols = self.cols.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cols = vec![T::zero(); self.cols_len];
         unfold::unfold(g, r, &mut cols)?;
         let (k, l) = (g.kernel_numel(), g.output_numel());
         let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
@@ -101,20 +102,17 @@ pub fn fit_transpose_kernel<T: Real>(
     let g = t.conv();
     let batch = crate::geometry::batch(ys.len(), g.rows(), xs.len(), g.cols())?;
     if batch == 0 {
-        return Err(Error::Invalid("no training pairs".into()));
+        return Err(SolveError::Empty {
+            what: "training pairs",
+        }
+        .into());
     }
     let design = KernelDesign {
         g,
         ys,
         batch,
         lines: direct::tap_lines(g),
-        cols: Mutex::new(vec![
-            T::zero();
-            batch
-                * g.in_channels()
-                * g.kernel_numel()
-                * g.output_numel()
-        ]),
+        cols_len: batch * g.in_channels() * g.kernel_numel() * g.output_numel(),
     };
     let r = lsqr(&design, xs, opts, None)?;
     let mut fitted = vec![T::zero(); xs.len()];
@@ -128,7 +126,121 @@ pub fn fit_transpose_kernel<T: Real>(
             norm(&diff)
         },
         weight: r.x,
-        istop: r.istop,
-        itn: r.itn,
+        info: r.info,
+    })
+}
+
+/// A fitted transposed convolution and how it compares with the other ways back.
+#[derive(Debug, Clone)]
+pub struct TransposeStudy<T> {
+    /// The transposed geometry that maps the convolution's outputs back to its input
+    /// size ([`ConvTransposeGeometry::inverting`]).
+    pub transposed: ConvTransposeGeometry,
+    /// The fitted kernel W′.
+    pub fit: TransposeFit<T>,
+    /// `(method, ‖x̂ − x‖/‖x‖)` on the training pairs: plain Cᵀ·y, the learned W′,
+    /// the pseudo-inverse (where C is small enough), nearest and linear up-sampling
+    /// of y (where the channels match).
+    pub comparison: Vec<(String, f64)>,
+}
+
+/// Fits the transposed convolution that best inverts the convolution `(g, w)` on the
+/// sources `xs` (items of `g.cols()`), from observations `ys` (items of `g.rows()`;
+/// computed as `C·x` when `None`), and compares it with plain `Cᵀ·y`, the
+/// pseudo-inverse and the up-samplers — the seed's question of which up-sampling a
+/// decoder should learn, answered in closed form.
+///
+/// ```
+/// use convmat::geometry::ConvGeometry;
+/// use convmat::solve::{fit_transpose, LsqrOptions};
+/// let g = ConvGeometry::builder(&[16], &[2]).stride(&[2]).build().unwrap();
+/// let x: Vec<f64> = (0..32).map(|i| (i as f64 * 0.7).sin()).collect();
+/// let study = fit_transpose(&g, &[0.5, 0.5], &x, None, &LsqrOptions::default()).unwrap();
+/// let err = |m: &str| study.comparison.iter().find(|(n, _)| n.starts_with(m)).unwrap().1;
+/// assert!(err("learned") <= err("transposed convolution"));
+/// ```
+///
+/// # Errors
+/// Sources or observations that are not whole items (or not as many of one as of
+/// the other), a weight that does not fit `g`, a `g` no transposed convolution
+/// inverts in shape ([`ConvTransposeGeometry::inverting`]), and LSQR's errors.
+pub fn fit_transpose<T: Real>(
+    g: &ConvGeometry,
+    w: &[T],
+    xs: &[T],
+    ys: Option<&[T]>,
+    opts: &LsqrOptions<'_, T>,
+) -> Result<TransposeStudy<T>, Error> {
+    g.check_weight_len(w.len())?;
+    let computed;
+    let ys = match ys {
+        Some(ys) => ys,
+        None => {
+            let batch = crate::geometry::batch(
+                xs.len(),
+                g.cols(),
+                xs.len() / g.cols().max(1) * g.rows(),
+                g.rows(),
+            )?;
+            let mut y = vec![T::zero(); batch * g.rows()];
+            direct::conv(g, xs, w, None, &mut y)?;
+            computed = y;
+            &computed
+        }
+    };
+    let batch = crate::geometry::batch(ys.len(), g.rows(), xs.len(), g.cols())?;
+    let transposed = ConvTransposeGeometry::inverting(g)?;
+    let fit = fit_transpose_kernel(&transposed, ys, xs, opts)?;
+
+    let x64: Vec<f64> = xs.iter().map(|v| v.as_f64()).collect();
+    let rel = |est: &[T]| {
+        let e: Vec<f64> = est.iter().map(|v| v.as_f64()).collect();
+        relative_error(&e, &x64)
+    };
+    let mut comparison: Vec<(String, f64)> = vec![];
+    let mut plain = vec![T::zero(); xs.len()];
+    direct::conv_transpose(g, ys, w, None, &mut plain)?;
+    comparison.push(("transposed convolution Cᵀ·y (W′ = W)".into(), rel(&plain)));
+    comparison.push((
+        "learned transposed convolution W′".into(),
+        fit.relative_error,
+    ));
+    // the pseudo-inverse where C is small enough to densify
+    if let Ok(c) = ConvMatrix::<T>::build_with_options(g, w, &BuildOptions::default()) {
+        let pinv: Result<Vec<Vec<T>>, Error> = (0..batch)
+            .map(|i| {
+                Ok(pinv_solve(&c, &ys[i * g.rows()..][..g.rows()], &PinvOptions::default())?.x)
+            })
+            .collect();
+        if let Ok(pinv) = pinv {
+            comparison.push((
+                "pseudo-inverse C⁺·y (least squares, minimum norm)".into(),
+                rel(&pinv.concat()),
+            ));
+        }
+    }
+    // the fixed up-samplers, where the channels match
+    if g.in_channels() == g.out_channels() && (1..=3).contains(&g.rank()) {
+        let linear = [
+            ResizeMode::Linear,
+            ResizeMode::Bilinear,
+            ResizeMode::Trilinear,
+        ][g.rank() - 1];
+        for (name, mode) in [
+            ("nearest up-sampling of y", ResizeMode::Nearest),
+            ("linear up-sampling of y", linear),
+        ] {
+            let r = ResizeGeometry::builder(mode, g.output_size())
+                .size(g.input_size())
+                .build()?;
+            let mut up = vec![T::zero(); xs.len()];
+            resize(&r, ys, &mut up)?;
+            comparison.push((format!("{name} ({})", mode.name()), rel(&up)));
+        }
+    }
+    Ok(TransposeStudy {
+        transposed,
+        fit,
+        comparison,
     })
 }

@@ -2,7 +2,8 @@
 
 use super::lsqr::{scale, sym_ortho};
 use super::{
-    axpby_norm, check_problem, norm, with_avx2, Callback, Progress, StopTests, STOP_REASONS,
+    axpby_norm, check_problem, norm, with_avx2, Callback, Progress, Solution, SolveInfo,
+    StopReason, StopTests,
 };
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
@@ -18,8 +19,8 @@ pub struct LsmrOptions<'a, T> {
     pub btol: f64,
     /// Condition-number limit; 0 for none.
     pub conlim: f64,
-    /// Iteration limit (default min(m, n)).
-    pub maxiter: Option<usize>,
+    /// Iteration limit (default min(m, n); SciPy's `maxiter`).
+    pub max_iter: Option<usize>,
     /// Starting point (default 0).
     pub x0: Option<&'a [T]>,
 }
@@ -31,42 +32,20 @@ impl<T> Default for LsmrOptions<'_, T> {
             atol: 1e-6,
             btol: 1e-6,
             conlim: 1e8,
-            maxiter: None,
+            max_iter: None,
             x0: None,
         }
     }
 }
 
-/// LSMR's result: SciPy's tuple as named fields.
-#[derive(Debug, Clone)]
-pub struct LsmrResult<T> {
-    /// The solution.
-    pub x: Vec<T>,
-    /// Why it stopped, 0–7.
-    pub istop: usize,
-    /// Iterations run.
-    pub itn: usize,
-    /// ‖b − A·x‖ (with damping, of the augmented system).
-    pub normr: f64,
-    /// ‖Āᵀ·r̄‖.
-    pub normar: f64,
-    /// Estimate of ‖Ā‖ (Frobenius).
-    pub norma: f64,
-    /// Estimate of cond(Ā).
-    pub conda: f64,
-    /// ‖x‖.
-    pub normx: f64,
-}
-
-impl<T> LsmrResult<T> {
-    /// `istop` in words.
-    pub fn stop_reason(&self) -> &'static str {
-        STOP_REASONS[self.istop]
-    }
-}
-
 /// Solves `min ‖A·x − b‖² + damp²‖x‖²` by LSMR (monotone ‖Aᵀr‖), SciPy's algorithm,
 /// options and diagnostics. As [`super::lsqr`], nothing is allocated per iteration.
+/// SciPy's figures are in the info's extras: `normr` (of the damped system, as
+/// SciPy's), `normar`, `norma`, `conda`, `normx`; the info's `residual_norm` is the
+/// undamped ‖b − A·x‖.
+///
+/// # Errors
+/// As [`super::lsqr`].
 ///
 /// ```
 /// use convmat::solve::{lsmr, LsmrOptions};
@@ -81,10 +60,10 @@ pub fn lsmr<T: Real>(
     b: &[T],
     opts: &LsmrOptions<'_, T>,
     mut callback: Option<Callback<'_, T>>,
-) -> Result<LsmrResult<T>, Error> {
+) -> Result<Solution<T>, Error> {
     let (m, n) = (a.nrows(), a.ncols());
     check_problem(a, b, opts.x0, opts.damp, opts.atol, opts.btol)?;
-    let maxiter = opts.maxiter.unwrap_or(m.min(n));
+    let maxiter = opts.max_iter.unwrap_or(m.min(n));
     let damp = opts.damp;
     let mut u: Vec<T> = b.to_vec();
     let normb = norm(b);
@@ -131,22 +110,30 @@ pub fn lsmr<T: Real>(
     };
     let mut normr = beta;
     let mut normar = alpha * beta;
-    let result = |x, istop, itn, normr, normar, norma, conda, normx| LsmrResult {
-        x,
-        istop,
-        itn,
-        normr,
-        normar,
-        norma,
-        conda,
-        normx,
-    };
+    let result =
+        |x: Vec<T>, istop, itn, normr, normar, norma, conda, normx| -> Result<Solution<T>, Error> {
+            let stop = StopReason::from_istop(istop).expect("LSMR's stop codes are 0–7");
+            let info = SolveInfo {
+                normal_residual_norm: Some(normar),
+                operator_norm: Some(norma),
+                condition_estimate: Some(conda),
+                extras: vec![
+                    ("normr", normr),
+                    ("normar", normar),
+                    ("norma", norma),
+                    ("conda", conda),
+                    ("normx", normx),
+                ],
+                ..SolveInfo::measure(a, b, &x, damp, stop, itn)?
+            };
+            Ok(Solution { x, info })
+        };
     if normar == 0.0 {
-        return Ok(result(x, istop, itn, normr, normar, norma, conda, normx));
+        return result(x, istop, itn, normr, normar, norma, conda, normx);
     }
     if normb == 0.0 {
         x.fill(T::zero());
-        return Ok(result(x, istop, itn, normr, normar, norma, conda, normx));
+        return result(x, istop, itn, normr, normar, norma, conda, normx);
     }
     while itn < maxiter {
         itn += 1;
@@ -233,10 +220,12 @@ pub fn lsmr<T: Real>(
         };
         istop = tests.istop(itn, maxiter, opts.atol, ctol);
         if let Some(cb) = callback.as_deref_mut() {
+            // SciPy's normr is of the damped system; the progress reports ‖b − A·x‖
+            let undamped = (normr * normr - (damp * normx).powi(2)).max(0.0).sqrt();
             cb(&Progress {
                 itn,
                 x: &x,
-                rnorm: normr,
+                rnorm: undamped,
                 arnorm: normar,
                 xnorm: normx,
             });
@@ -245,5 +234,5 @@ pub fn lsmr<T: Real>(
             break;
         }
     }
-    Ok(result(x, istop, itn, normr, normar, norma, conda, normx))
+    result(x, istop, itn, normr, normar, norma, conda, normx)
 }

@@ -1,7 +1,8 @@
 //! LSQR (Paige & Saunders 1982), as SciPy's `scipy.sparse.linalg.lsqr` computes it.
 
 use super::{
-    axpby_norm, check_problem, norm, with_avx2, Callback, Progress, StopTests, STOP_REASONS,
+    axpby_norm, check_problem, norm, with_avx2, Callback, Progress, Solution, SolveInfo,
+    StopReason, StopTests,
 };
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
@@ -17,8 +18,8 @@ pub struct LsqrOptions<'a, T> {
     pub btol: f64,
     /// Stop (3) when the estimate of cond(Ā) exceeds this; 0 for no limit.
     pub conlim: f64,
-    /// Iteration limit (default 2n).
-    pub iter_lim: Option<usize>,
+    /// Iteration limit (default 2n; SciPy's `iter_lim`).
+    pub max_iter: Option<usize>,
     /// Starting point (default 0).
     pub x0: Option<&'a [T]>,
 }
@@ -30,57 +31,33 @@ impl<T> Default for LsqrOptions<'_, T> {
             atol: 1e-6,
             btol: 1e-6,
             conlim: 1e8,
-            iter_lim: None,
+            max_iter: None,
             x0: None,
         }
-    }
-}
-
-/// LSQR's result: SciPy's tuple as named fields.
-#[derive(Debug, Clone)]
-pub struct LsqrResult<T> {
-    /// The solution.
-    pub x: Vec<T>,
-    /// Why it stopped, 0–7 (see [`LsqrResult::stop_reason`]).
-    pub istop: usize,
-    /// Iterations run.
-    pub itn: usize,
-    /// ‖b − A·x‖.
-    pub r1norm: f64,
-    /// √(‖b − A·x‖² + λ²‖x‖²).
-    pub r2norm: f64,
-    /// Estimate of the Frobenius norm of Ā = [A; λI].
-    pub anorm: f64,
-    /// Estimate of cond(Ā).
-    pub acond: f64,
-    /// ‖Āᵀ·r̄‖, the optimality residual.
-    pub arnorm: f64,
-    /// ‖x‖.
-    pub xnorm: f64,
-}
-
-impl<T> LsqrResult<T> {
-    /// `istop` in words (SciPy's messages).
-    pub fn stop_reason(&self) -> &'static str {
-        STOP_REASONS[self.istop]
     }
 }
 
 /// Solves `min ‖A·x − b‖² + damp²‖x‖²` by LSQR: SciPy's algorithm, options, stopping
 /// rules and diagnostics, against any [`LinearOperator`]. Vectors stay in `T`; the
 /// scalar recurrences run in f64. Nothing is allocated per iteration. Reaching the
-/// iteration limit is a result (`istop = 7`), not an error. `callback` sees every
-/// iterate (for convergence curves).
+/// iteration limit is a result ([`StopReason::IterationLimit`], `istop` 7), not an
+/// error. `callback` sees every iterate (for convergence curves). SciPy's figures
+/// are in the info's extras: `r1norm`, `r2norm`, `anorm`, `acond`, `arnorm`, `xnorm`.
+///
+/// # Errors
+/// `b` or `x0` of the wrong length or not finite; negative or non-finite `damp`,
+/// `atol`, `btol`; an operator that fails to apply.
 ///
 /// ```
 /// use convmat::operator::LinearOperator;
-/// use convmat::solve::{lsqr, LsqrOptions};
+/// use convmat::solve::{lsqr, LsqrOptions, StopReason};
 /// use convmat::sparse::Csr;
 /// // an overdetermined, consistent system: x = (1, 2)
 /// let a = Csr::<f64>::try_from_parts(3, 2, vec![0, 1, 2, 4], vec![0, 1, 0, 1], vec![1.0, 1.0, 1.0, 1.0]).unwrap();
 /// let opts = LsqrOptions { atol: 1e-12, btol: 1e-12, ..Default::default() };
 /// let r = lsqr(&a, &[1.0, 2.0, 3.0], &opts, None).unwrap();
-/// assert_eq!(r.istop, 1);
+/// assert_eq!(r.info.stop, StopReason::ResidualSmall);
+/// assert_eq!(r.info.istop(), Some(1));
 /// assert!((r.x[0] - 1.0).abs() < 1e-12 && (r.x[1] - 2.0).abs() < 1e-12);
 /// ```
 pub fn lsqr<T: Real>(
@@ -88,10 +65,10 @@ pub fn lsqr<T: Real>(
     b: &[T],
     opts: &LsqrOptions<'_, T>,
     mut callback: Option<Callback<'_, T>>,
-) -> Result<LsqrResult<T>, Error> {
+) -> Result<Solution<T>, Error> {
     let (m, n) = (a.nrows(), a.ncols());
     check_problem(a, b, opts.x0, opts.damp, opts.atol, opts.btol)?;
-    let iter_lim = opts.iter_lim.unwrap_or(2 * n);
+    let iter_lim = opts.max_iter.unwrap_or(2 * n);
     let eps = f64::EPSILON;
     let damp = opts.damp;
     let ctol = if opts.conlim > 0.0 {
@@ -137,17 +114,15 @@ pub fn lsqr<T: Real>(
     let (mut r1norm, mut r2norm) = (rnorm, rnorm);
     let mut arnorm = alfa * beta;
     if arnorm == 0.0 {
-        return Ok(LsqrResult {
+        return finish(
+            a,
+            b,
             x,
+            damp,
             istop,
             itn,
-            r1norm,
-            r2norm,
-            anorm,
-            acond,
-            arnorm,
-            xnorm,
-        });
+            [r1norm, r2norm, anorm, acond, arnorm, xnorm],
+        );
     }
 
     while itn < iter_lim {
@@ -234,17 +209,45 @@ pub fn lsqr<T: Real>(
             break;
         }
     }
-    Ok(LsqrResult {
+    finish(
+        a,
+        b,
         x,
+        damp,
         istop,
         itn,
-        r1norm,
-        r2norm,
-        anorm,
-        acond,
-        arnorm,
-        xnorm,
-    })
+        [r1norm, r2norm, anorm, acond, arnorm, xnorm],
+    )
+}
+
+/// The solution with its shared figures and SciPy's `(r1norm, r2norm, anorm, acond,
+/// arnorm, xnorm)`.
+fn finish<T: Real>(
+    a: &dyn LinearOperator<T>,
+    b: &[T],
+    x: Vec<T>,
+    damp: f64,
+    istop: usize,
+    itn: usize,
+    scipy: [f64; 6],
+) -> Result<Solution<T>, Error> {
+    let [r1norm, r2norm, anorm, acond, arnorm, xnorm] = scipy;
+    let stop = StopReason::from_istop(istop).expect("LSQR's stop codes are 0–7");
+    let info = SolveInfo {
+        normal_residual_norm: Some(arnorm),
+        operator_norm: Some(anorm),
+        condition_estimate: Some(acond),
+        extras: vec![
+            ("r1norm", r1norm),
+            ("r2norm", r2norm),
+            ("anorm", anorm),
+            ("acond", acond),
+            ("arnorm", arnorm),
+            ("xnorm", xnorm),
+        ],
+        ..SolveInfo::measure(a, b, &x, damp, stop, itn)?
+    };
+    Ok(Solution { x, info })
 }
 
 /// `v *= s`.

@@ -10,6 +10,10 @@
 //! | [`pinv_solve`] | `A⁺·y` through the SVD, with rank, nullity and singular values | a matrix small enough to densify |
 //! | [`richardson_lucy`] | non-negative deconvolution by multiplicative updates | A, y ≥ 0 |
 //!
+//! Every solver returns a [`Solution`]: x and a [`SolveInfo`] whose figures mean the
+//! same for each (see [`info`](SolveInfo)); options share their names (`damp`,
+//! `atol`, `btol`, `max_iter`, `x0` where they apply).
+//!
 //! [`analyze`] reports what can be recovered at all (rank, null space, conditioning,
 //! positions no output reads), and [`fit_transpose_kernel`] fits the transposed
 //! convolution that best inverts a given down-sampling — the learnable layer of a
@@ -17,7 +21,9 @@
 
 mod analyze;
 mod cgls;
+mod deconv;
 mod direct;
+mod info;
 mod learn;
 mod lsmr;
 mod lsqr;
@@ -25,32 +31,25 @@ mod richardson_lucy;
 mod separable;
 
 pub use analyze::{analyze, AnalyzeOptions, InvertibilityReport, RankInfo};
-pub use cgls::{cgls, CglsOptions, CglsResult};
-pub use direct::{
-    pinv_solve, tikhonov_cholesky, PinvOptions, PinvSolution, DEFAULT_PINV_MAX_ELEMENTS,
+pub use cgls::{cgls, CglsOptions};
+pub use deconv::{
+    deconvolve, BatchCallback, DeconvItem, DeconvOptions, Deconvolution, OperatorChoice,
+    OperatorKind, Solver,
 };
-pub use learn::{fit_transpose_kernel, TransposeFit};
-pub use lsmr::{lsmr, LsmrOptions, LsmrResult};
-pub use lsqr::{lsqr, LsqrOptions, LsqrResult};
-pub use richardson_lucy::{richardson_lucy, RichardsonLucyOptions, RichardsonLucyResult};
+pub use direct::{
+    pinv_solve, tikhonov_cholesky, PinvOptions, PinvSolution, TikhonovOptions,
+    DEFAULT_PINV_MAX_ELEMENTS,
+};
+pub use info::{Solution, SolveInfo, StopReason};
+pub use learn::{fit_transpose, fit_transpose_kernel, TransposeFit, TransposeStudy};
+pub use lsmr::{lsmr, LsmrOptions};
+pub use lsqr::{lsqr, LsqrOptions};
+pub use richardson_lucy::{richardson_lucy, RichardsonLucyOptions};
 pub use separable::tikhonov_separable;
 
 use crate::operator::LinearOperator;
 pub(crate) use crate::simd::with_avx2;
-use crate::{Error, GeometryError, Real};
-
-/// The meaning of the stop codes `istop` 0–7 (SciPy's words, shared by LSQR, LSMR
-/// and CGLS).
-pub const STOP_REASONS: [&str; 8] = [
-    "The exact solution is x = 0 (or x0, if given)",
-    "Ax - b is small enough, given atol, btol",
-    "The least-squares solution is good enough, given atol",
-    "The estimate of cond(Abar) has exceeded conlim",
-    "Ax - b is small enough for this machine",
-    "The least-squares solution is good enough for this machine",
-    "Cond(Abar) seems to be too large for this machine",
-    "The iteration limit has been reached",
-];
+use crate::{Error, GeometryError, Real, SolveError};
 
 /// The convergence figures LSQR and LSMR test after each iteration (SciPy's names).
 pub(crate) struct StopTests {
@@ -67,8 +66,9 @@ pub(crate) struct StopTests {
 }
 
 impl StopTests {
-    /// The stop code, tested in SciPy's order so that later tests win: 7 (iteration
-    /// limit), 6, 5, 4 (machine precision), 3 (conlim), 2 (atol), 1 (btol); 0 to go on.
+    /// SciPy's stop code, tested in SciPy's order so that later tests win: 7
+    /// (iteration limit), 6, 5, 4 (machine precision), 3 (conlim), 2 (atol), 1 (btol);
+    /// 0 to go on (see [`StopReason::from_istop`]).
     pub(crate) fn istop(&self, itn: usize, iter_lim: usize, atol: f64, ctol: f64) -> usize {
         let mut istop = 0;
         if itn >= iter_lim {
@@ -103,7 +103,7 @@ pub struct Progress<'a, T> {
     pub itn: usize,
     /// The current iterate.
     pub x: &'a [T],
-    /// The solver's estimate of ‖b − A·x‖.
+    /// The solver's estimate of ‖b − A·x‖ (undamped, for every solver).
     pub rnorm: f64,
     /// Its estimate of ‖Aᵀ(b − A·x)‖ (with damping, of the augmented system).
     pub arnorm: f64,
@@ -163,8 +163,8 @@ pub(crate) fn axpby_norm<T: Real>(dst: &mut [T], src: &[T], c: f64) -> f64 {
         .sqrt()
 }
 
-/// Checks an iterative problem: `b` of length m, `x0` of length n, tolerances and
-/// damping non-negative and finite.
+/// Checks an iterative problem: `b` of length m and `x0` of length n, both finite;
+/// tolerances and damping non-negative and finite.
 pub(crate) fn check_problem<T: Real>(
     a: &dyn LinearOperator<T>,
     b: &[T],
@@ -173,29 +173,45 @@ pub(crate) fn check_problem<T: Real>(
     atol: f64,
     btol: f64,
 ) -> Result<(), Error> {
-    if b.len() != a.nrows() {
-        return Err(GeometryError::BatchMismatch {
-            name: "right-hand side b",
-            expected: a.nrows(),
-            got: b.len(),
-            batch: 1,
+    check_vector("right-hand side b", "the operator's rows", b, a.nrows())?;
+    if let Some(x0) = x0 {
+        check_vector("starting point x0", "the operator's columns", x0, a.ncols())?;
+    }
+    check_tolerances(&[("damp", damp), ("atol", atol), ("btol", btol)])
+}
+
+/// Errors unless `v` has `expected` elements (the operator's `dimension`), all finite.
+pub(crate) fn check_vector<T: Real>(
+    name: &'static str,
+    dimension: &'static str,
+    v: &[T],
+    expected: usize,
+) -> Result<(), Error> {
+    if v.len() != expected {
+        return Err(GeometryError::LengthMismatch {
+            name,
+            dimension,
+            expected,
+            got: v.len(),
         }
         .into());
     }
-    if let Some(x0) = x0.filter(|x0| x0.len() != a.ncols()) {
-        return Err(GeometryError::BatchMismatch {
-            name: "starting point x0",
-            expected: a.ncols(),
-            got: x0.len(),
-            batch: 1,
+    if let Some(index) = v.iter().position(|e| !e.is_finite()) {
+        return Err(SolveError::NonFinite {
+            name,
+            index,
+            value: v[index].as_f64(),
         }
         .into());
     }
-    for (name, v) in [("damp", damp), ("atol", atol), ("btol", btol)] {
-        if !(v >= 0.0 && v.is_finite()) {
-            return Err(Error::Invalid(format!(
-                "{name} must be a non-negative number, got {v}"
-            )));
+    Ok(())
+}
+
+/// Errors unless every named value is a non-negative finite number.
+pub(crate) fn check_tolerances(values: &[(&'static str, f64)]) -> Result<(), Error> {
+    for &(name, value) in values {
+        if !(value >= 0.0 && value.is_finite()) {
+            return Err(SolveError::NegativeOption { name, value }.into());
         }
     }
     Ok(())

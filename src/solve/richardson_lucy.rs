@@ -1,13 +1,16 @@
 //! Richardson–Lucy deconvolution: non-negative, multiplicative, using only A and Aᵀ.
 
+use super::{check_tolerances, check_vector, Solution, SolveInfo, StopReason};
 use crate::operator::LinearOperator;
-use crate::{Error, GeometryError, Real};
+use crate::{Error, Real, SolveError};
+
+const SOLVER: &str = "Richardson–Lucy";
 
 /// Options of [`richardson_lucy`].
 #[derive(Debug, Clone)]
 pub struct RichardsonLucyOptions<'a, T> {
-    /// Iteration limit.
-    pub iterations: usize,
+    /// Iteration limit (default 100).
+    pub max_iter: Option<usize>,
     /// Stop when `‖x_{k+1} − x_k‖ ≤ tol·‖x_k‖`.
     pub tol: f64,
     /// Starting point (non-negative); default: the constant `Σy / Σ(Aᵀ1)`.
@@ -17,30 +20,23 @@ pub struct RichardsonLucyOptions<'a, T> {
 impl<T> Default for RichardsonLucyOptions<'_, T> {
     fn default() -> Self {
         RichardsonLucyOptions {
-            iterations: 100,
+            max_iter: None,
             tol: 1e-6,
             x0: None,
         }
     }
 }
 
-/// The result of [`richardson_lucy`].
-#[derive(Debug, Clone)]
-pub struct RichardsonLucyResult<T> {
-    /// The (non-negative) estimate.
-    pub x: Vec<T>,
-    /// Iterations run.
-    pub itn: usize,
-    /// Whether the relative change fell below the tolerance.
-    pub converged: bool,
-    /// The last relative change.
-    pub change: f64,
-}
-
 /// Richardson–Lucy: `x ← x ⊙ Aᵀ(y ⊘ A·x) ⊘ Aᵀ1`, for a non-negative operator and
 /// data. Every iterate stays non-negative; positions no output reads (zero columns of
 /// A) are set to 0. A negative factor — an operator with negative entries — is an
-/// error.
+/// error. It stops with [`StopReason::SmallChange`] or [`StopReason::IterationLimit`];
+/// the info's extra `change` is the last relative change.
+///
+/// # Errors
+/// `y` of the wrong length, not finite or negative (the first negative position is
+/// named); an `x0` of the wrong length or negative; an operator with negative
+/// entries; a negative `tol`.
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
@@ -50,7 +46,7 @@ pub struct RichardsonLucyResult<T> {
 /// let g = ConvGeometry::builder(&[16], &[3]).padding(1).build().unwrap();
 /// let blur = ConvOperator::new(g, vec![0.25, 0.5, 0.25], ConvMethod::Direct).unwrap();
 /// let y = vec![1.0f64; 16];
-/// let opts = RichardsonLucyOptions { iterations: 50, ..Default::default() };
+/// let opts = RichardsonLucyOptions { max_iter: Some(50), ..Default::default() };
 /// let r = richardson_lucy(&blur, &y, &opts).unwrap();
 /// assert!(r.x.iter().all(|&v| v >= 0.0));
 /// ```
@@ -58,39 +54,41 @@ pub fn richardson_lucy<T: Real>(
     a: &dyn LinearOperator<T>,
     y: &[T],
     opts: &RichardsonLucyOptions<'_, T>,
-) -> Result<RichardsonLucyResult<T>, Error> {
+) -> Result<Solution<T>, Error> {
     let (m, n) = (a.nrows(), a.ncols());
-    if y.len() != m {
-        return Err(GeometryError::BatchMismatch {
-            name: "observation y",
-            expected: m,
-            got: y.len(),
-            batch: 1,
+    check_vector("observation y", "the operator's rows", y, m)?;
+    check_tolerances(&[("tol", opts.tol)])?;
+    if let Some(index) = y.iter().position(|v| v.as_f64() < 0.0) {
+        return Err(SolveError::NegativeData {
+            solver: SOLVER,
+            name: "y",
+            index,
+            value: y[index].as_f64(),
         }
         .into());
-    }
-    if let Some(i) = y.iter().position(|v| v.is_nan() || v.as_f64() < 0.0) {
-        return Err(Error::Invalid(format!(
-            "Richardson–Lucy needs non-negative data, but y[{i}] = {}",
-            y[i]
-        )));
     }
     // column sums Aᵀ1 normalise the update
     let mut colsum = vec![T::zero(); n];
     a.apply_adjoint(&vec![T::one(); m], &mut colsum)?;
     if let Some(j) = colsum.iter().position(|v| v.as_f64() < 0.0) {
-        return Err(Error::Invalid(format!(
-            "Richardson–Lucy needs a non-negative operator, but column {j} sums to {}",
-            colsum[j]
-        )));
+        return Err(SolveError::NegativeOperator {
+            solver: SOLVER,
+            what: format!("column {j}'s sum"),
+            value: colsum[j].as_f64(),
+        }
+        .into());
     }
     let mut x = match opts.x0 {
         Some(x0) => {
-            if x0.len() != n || x0.iter().any(|v| v.is_nan() || v.as_f64() < 0.0) {
-                return Err(Error::Invalid(format!(
-                    "x0 must hold {n} non-negative values (got {})",
-                    x0.len()
-                )));
+            check_vector("starting point x0", "the operator's columns", x0, n)?;
+            if let Some(index) = x0.iter().position(|v| v.as_f64() < 0.0) {
+                return Err(SolveError::NegativeData {
+                    solver: SOLVER,
+                    name: "x0",
+                    index,
+                    value: x0[index].as_f64(),
+                }
+                .into());
             }
             x0.to_vec()
         }
@@ -108,7 +106,8 @@ pub fn richardson_lucy<T: Real>(
     let (mut ax, mut ratio, mut back) =
         (vec![T::zero(); m], vec![T::zero(); m], vec![T::zero(); n]);
     let (mut itn, mut converged, mut change) = (0, false, f64::INFINITY);
-    while itn < opts.iterations {
+    let max_iter = opts.max_iter.unwrap_or(100);
+    while itn < max_iter {
         itn += 1;
         a.apply(&x, &mut ax)?;
         for ((r, &yi), &axi) in ratio.iter_mut().zip(y).zip(&ax) {
@@ -122,9 +121,12 @@ pub fn richardson_lucy<T: Real>(
             }
             let factor = bj / colsum[j];
             if factor < T::zero() {
-                return Err(Error::Invalid(format!(
-                    "Richardson–Lucy needs a non-negative operator, but the update of x[{j}] is {factor}"
-                )));
+                return Err(SolveError::NegativeOperator {
+                    solver: SOLVER,
+                    what: format!("the update of x[{j}]"),
+                    value: factor.as_f64(),
+                }
+                .into());
             }
             let new = *xj * factor;
             diff2 += (new - *xj).as_f64().powi(2);
@@ -137,10 +139,14 @@ pub fn richardson_lucy<T: Real>(
             break;
         }
     }
-    Ok(RichardsonLucyResult {
-        x,
-        itn,
-        converged,
-        change,
-    })
+    let stop = if converged {
+        StopReason::SmallChange
+    } else {
+        StopReason::IterationLimit
+    };
+    let info = SolveInfo {
+        extras: vec![("change", change)],
+        ..SolveInfo::measure(a, y, &x, 0.0, stop, itn)?
+    };
+    Ok(Solution { x, info })
 }

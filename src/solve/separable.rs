@@ -5,9 +5,11 @@
 //! the same for `CᵀC + λ²I`.
 
 use super::direct::normal_matrix;
-use crate::error::Error;
+use super::{check_tolerances, check_vector, Solution, SolveInfo, StopReason, TikhonovOptions};
+use crate::error::{shape_str, Error, SolveError};
 use crate::geometry::ConvGeometry;
 use crate::kernels::separable::Separable;
+use crate::operator::ConvOperator;
 use crate::sparse::ConvMatrix;
 use crate::Real;
 use nalgebra::{DMatrix, SymmetricEigen};
@@ -17,43 +19,36 @@ use nalgebra_sparse::factorization::CscCholesky;
 /// kernel (see [`Separable`]) through its Kronecker structure, in f64: for λ = 0 a
 /// sparse Cholesky factorisation (nalgebra-sparse) of each `G_d = C_dᵀC_d`, for
 /// λ > 0 their symmetric eigen-decompositions. An error if the kernel is not
-/// separable, or if λ = 0 and some `C_d` lacks full column rank.
+/// separable ([`SolveError::NotSeparable`]), or if λ = 0 and some `C_d` lacks full
+/// column rank ([`SolveError::NotPositiveDefinite`], naming the dimension).
+///
+/// # Errors
+/// Those two, `y` of the wrong length or not finite, and a negative damping.
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
 /// use convmat::kernels::direct;
-/// use convmat::solve::tikhonov_separable;
+/// use convmat::solve::{tikhonov_separable, TikhonovOptions};
 /// let g = ConvGeometry::builder(&[32, 32], &[3, 3]).padding(1).build().unwrap();
 /// let w = vec![1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0].iter().map(|v| v / 16.0).collect::<Vec<f64>>();
 /// let x: Vec<f64> = (0..1024).map(|i| (i as f64 * 0.1).sin()).collect();
 /// let mut y = vec![0.0; 1024];
 /// direct::conv(&g, &x, &w, None, &mut y).unwrap();
-/// let xr = tikhonov_separable(&g, &w, &y, 0.0).unwrap();
+/// let xr = tikhonov_separable(&g, &w, &y, &TikhonovOptions::default()).unwrap().x;
 /// assert!(xr.iter().zip(&x).all(|(a, b)| (a - b).abs() < 1e-9));
 /// ```
 pub fn tikhonov_separable<T: Real>(
     g: &ConvGeometry,
     w: &[T],
     y: &[T],
-    lambda: f64,
-) -> Result<Vec<T>, Error> {
-    if !(lambda >= 0.0 && lambda.is_finite()) {
-        return Err(Error::Invalid(format!(
-            "the damping λ must be a non-negative number, got {lambda}"
-        )));
-    }
-    if y.len() != g.rows() {
-        return Err(Error::Invalid(format!(
-            "the observation has {} elements, the convolution {} outputs",
-            y.len(),
-            g.rows()
-        )));
-    }
+    opts: &TikhonovOptions,
+) -> Result<Solution<T>, Error> {
+    let lambda = opts.damp;
+    check_tolerances(&[("damp", lambda)])?;
+    check_vector("observation y", "the convolution's outputs", y, g.rows())?;
     let w64: Vec<f64> = w.iter().map(|v| v.as_f64()).collect();
-    let sep = Separable::new(g, &w64).ok_or_else(|| {
-        Error::Invalid(
-            "the kernel is not separable (one channel, an outer product of 1-D kernels)".into(),
-        )
+    let sep = Separable::new(g, &w64).ok_or_else(|| SolveError::NotSeparable {
+        kernel: shape_str(g.kernel_size()),
     })?;
     // z = Cᵀ·y
     let y64: Vec<f64> = y.iter().map(|v| v.as_f64()).collect();
@@ -68,10 +63,11 @@ pub fn tikhonov_separable<T: Real>(
     if lambda == 0.0 {
         for (d, c) in factors.iter().enumerate() {
             let chol = CscCholesky::factor(&normal_matrix(c, 0.0)).map_err(|_| {
-                Error::Invalid(format!(
-                    "CᵀC is not positive definite: along dimension {d} the convolution lacks full \
-                     column rank (see `convmat analyze`); give a damping λ > 0"
-                ))
+                SolveError::NotPositiveDefinite {
+                    n: c.ncols(),
+                    damp: 0.0,
+                    dimension: Some(d),
+                }
             })?;
             along_axis(&mut z, &shape, d, |m| chol.solve_mut(m));
         }
@@ -105,7 +101,10 @@ pub fn tikhonov_separable<T: Real>(
             along_axis(&mut z, &shape, d, |m| *m = &e.eigenvectors * &*m);
         }
     }
-    Ok(z.into_iter().map(T::from_f64).collect())
+    let x: Vec<T> = z.into_iter().map(T::from_f64).collect();
+    let op = ConvOperator::separable(g.clone(), w.to_vec())?;
+    let info = SolveInfo::measure(&op, y, &x, lambda, StopReason::Factorization, 0)?;
+    Ok(Solution { x, info })
 }
 
 /// Applies `f` to the matrix whose columns are the fibres of `data` (row-major

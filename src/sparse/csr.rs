@@ -47,40 +47,55 @@ impl<V, I: Index> Csr<V, I> {
         indices: Vec<I>,
         data: Vec<V>,
     ) -> Result<Self, Error> {
-        let bad = |m: String| Err(Error::Invalid(format!("invalid CSR arrays: {m}")));
+        use crate::error::{SparseFormatError, SparseFormatErrorKind as Kind};
+        let bad = |kind, message: String| Err(SparseFormatError { kind, message }.into());
         if indptr.len() != nrows + 1 {
-            return bad(format!(
-                "indptr has {} entries, expected {}",
-                indptr.len(),
-                nrows + 1
-            ));
+            return bad(
+                Kind::InvalidStructure,
+                format!(
+                    "indptr has {} entries, expected {}",
+                    indptr.len(),
+                    nrows + 1
+                ),
+            );
         }
         if indices.len() != data.len() {
-            return bad(format!(
-                "{} indices but {} values",
-                indices.len(),
-                data.len()
-            ));
+            return bad(
+                Kind::InvalidStructure,
+                format!("{} indices but {} values", indices.len(), data.len()),
+            );
         }
         if indptr[0].ix() != 0 || indptr[nrows].ix() != indices.len() {
-            return bad(format!(
-                "indptr runs from {} to {}, expected 0 to {}",
-                indptr[0].ix(),
-                indptr[nrows].ix(),
-                indices.len()
-            ));
+            return bad(
+                Kind::InvalidStructure,
+                format!(
+                    "indptr runs from {} to {}, expected 0 to {}",
+                    indptr[0].ix(),
+                    indptr[nrows].ix(),
+                    indices.len()
+                ),
+            );
         }
         for r in 0..nrows {
             let (s, e) = (indptr[r].ix(), indptr[r + 1].ix());
             if s > e {
-                return bad(format!("indptr decreases at row {r}"));
+                return bad(
+                    Kind::InvalidStructure,
+                    format!("indptr decreases at row {r}"),
+                );
             }
             let row = &indices[s..e];
             if let Some(c) = row.iter().find(|c| c.ix() >= ncols) {
-                return bad(format!("row {r} has column {} ≥ {ncols}", c.ix()));
+                return bad(
+                    Kind::IndexOutOfBounds,
+                    format!("row {r} has column {} ≥ {ncols}", c.ix()),
+                );
             }
             if row.windows(2).any(|w| w[0] >= w[1]) {
-                return bad(format!("row {r} columns are not strictly increasing"));
+                return bad(
+                    Kind::DuplicateOrUnsorted,
+                    format!("row {r} columns are not strictly increasing"),
+                );
             }
         }
         Ok(Csr {

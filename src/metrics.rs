@@ -1,10 +1,11 @@
-//! Image and accuracy measures: PSNR, SSIM, error norms.
+//! Image and accuracy measures, in one place: relative error, PSNR, SSIM, error
+//! norms. Every front end (CLI, report, notebooks) reports quality through these.
 
 /// Peak signal-to-noise ratio in dB, `10·log10(range² / MSE)`; infinite for equal
 /// images.
 ///
 /// ```
-/// use convmat::report::metrics::psnr;
+/// use convmat::metrics::psnr;
 /// // an error of 0.1 everywhere on a range of 1: MSE 0.01 → 20 dB
 /// assert!((psnr(&[0.1, 0.6], &[0.0, 0.5], 1.0) - 20.0).abs() < 1e-12);
 /// assert_eq!(psnr(&[1.0], &[1.0], 1.0), f64::INFINITY);
@@ -24,7 +25,7 @@ pub fn psnr(a: &[f64], b: &[f64], range: f64) -> f64 {
 /// the given dynamic range. 1 for identical images.
 ///
 /// ```
-/// use convmat::report::metrics::ssim;
+/// use convmat::metrics::ssim;
 /// let img: Vec<f64> = (0..64).map(|i| (i % 8) as f64 / 7.0).collect();
 /// assert!((ssim(&img, &img, 8, 8, 1.0) - 1.0).abs() < 1e-12);
 /// let flat = vec![0.5; 64];
@@ -77,7 +78,7 @@ pub fn ssim(a: &[f64], b: &[f64], h: usize, w: usize, range: f64) -> f64 {
 /// `(max |a − b|, ‖a − b‖ / ‖b‖)`.
 ///
 /// ```
-/// let (max_abs, rel) = convmat::report::metrics::errors(&[1.0, 2.5], &[1.0, 2.0]);
+/// let (max_abs, rel) = convmat::metrics::errors(&[1.0, 2.5], &[1.0, 2.0]);
 /// assert_eq!(max_abs, 0.5);
 /// assert!((rel - 0.5 / 5f64.sqrt()).abs() < 1e-15);
 /// ```
@@ -95,4 +96,58 @@ pub fn errors(a: &[f64], b: &[f64]) -> (f64, f64) {
         .sqrt();
     let norm = b.iter().map(|y| y * y).sum::<f64>().sqrt();
     (max_abs, if norm > 0.0 { diff / norm } else { diff })
+}
+
+/// `‖estimate − truth‖ / ‖truth‖` (the plain norm of the difference for a zero truth).
+///
+/// ```
+/// assert_eq!(convmat::metrics::relative_error(&[3.0, 5.0], &[0.0, 5.0]), 3.0 / 5.0);
+/// ```
+pub fn relative_error(estimate: &[f64], truth: &[f64]) -> f64 {
+    errors(estimate, truth).1
+}
+
+/// `max − min` of the values (0 for none): the peak PSNR uses for data that has no
+/// fixed range.
+///
+/// ```
+/// assert_eq!(convmat::metrics::value_range(&[2.0, -1.0, 0.5]), 3.0);
+/// ```
+pub fn value_range(values: &[f64]) -> f64 {
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
+    if hi >= lo {
+        hi - lo
+    } else {
+        0.0
+    }
+}
+
+/// The quality of an estimate against a known truth.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Quality {
+    /// [`relative_error`]: ‖x̂ − x‖ / ‖x‖.
+    pub relative_error: f64,
+    /// [`psnr`] in dB, with the truth's value range as the peak.
+    pub psnr_db: f64,
+}
+
+impl Quality {
+    /// The relative error and PSNR (peak = the truth's range) of `estimate`.
+    ///
+    /// ```
+    /// use convmat::metrics::Quality;
+    /// let q = Quality::of(&[0.1, 1.1], &[0.0, 1.0]);
+    /// assert!((q.psnr_db - 20.0).abs() < 1e-12);
+    /// ```
+    pub fn of(estimate: &[f64], truth: &[f64]) -> Quality {
+        Quality {
+            relative_error: relative_error(estimate, truth),
+            psnr_db: psnr(estimate, truth, value_range(truth)),
+        }
+    }
 }

@@ -1,0 +1,199 @@
+//! Which kernel taps of each output land inside the input: tap ranges, the interior,
+//! tap offsets, and the stored entries of C they add up to.
+
+use super::ConvGeometry;
+
+/// The kernel taps of one output index along one dimension that land inside the
+/// input: taps `k_start..k_end`, the first of which reads input index `in_start`
+/// (tap `k` reads `in_start + (k − k_start)·dilation`). Taps outside this range fall
+/// in padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TapRange {
+    /// First tap inside the input.
+    pub k_start: usize,
+    /// One past the last tap inside the input (`k_end ≤ k_start` means none).
+    pub k_end: usize,
+    /// Input index read by tap `k_start`.
+    pub in_start: usize,
+}
+
+impl TapRange {
+    /// Number of taps inside the input.
+    pub fn len(&self) -> usize {
+        self.k_end.saturating_sub(self.k_start)
+    }
+    /// Whether every tap falls in padding.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl ConvGeometry {
+    /// The taps of output index `o` along dimension `d` that land inside the input.
+    /// O(1): interior outputs take a fast path, only those near the borders divide.
+    ///
+    /// ```
+    /// use convmat::geometry::{ConvGeometry, TapRange};
+    /// let g = ConvGeometry::builder(&[5], &[3]).padding(1).build().unwrap();
+    /// assert_eq!(g.tap_range(0, 0), TapRange { k_start: 1, k_end: 3, in_start: 0 });
+    /// assert_eq!(g.tap_range(0, 2), TapRange { k_start: 0, k_end: 3, in_start: 1 });
+    /// assert_eq!(g.tap_range(0, 4), TapRange { k_start: 0, k_end: 2, in_start: 3 });
+    /// ```
+    #[inline(always)]
+    pub fn tap_range(&self, d: usize, o: usize) -> TapRange {
+        let (i, k, dil, pad) = (
+            self.input[d],
+            self.kernel[d],
+            self.dilation[d],
+            self.pad_before[d],
+        );
+        let first = o * self.stride[d]; // position in the padded input
+        let span = (k - 1) * dil;
+        if first >= pad && first + span < pad + i {
+            return TapRange {
+                k_start: 0,
+                k_end: k,
+                in_start: first - pad,
+            };
+        }
+        // first tap at or after the start of the input, last one before its end
+        let k_start = if first >= pad {
+            0
+        } else {
+            (pad - first).div_ceil(dil)
+        };
+        let k_end = if first >= pad + i {
+            0
+        } else {
+            ((pad + i - 1 - first) / dil + 1).min(k)
+        };
+        if k_start >= k_end {
+            return TapRange {
+                k_start: 0,
+                k_end: 0,
+                in_start: 0,
+            };
+        }
+        TapRange {
+            k_start,
+            k_end,
+            in_start: first + k_start * dil - pad,
+        }
+    }
+
+    /// Output indices along dimension `d` all of whose taps land inside the input
+    /// (no padding read): the interior, where rows of C share one pattern.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// let g = ConvGeometry::builder(&[8], &[3]).padding(1).build().unwrap();
+    /// assert_eq!(g.interior(0), 1..7);
+    /// ```
+    pub fn interior(&self, d: usize) -> std::ops::Range<usize> {
+        let (i, pad, s) = (self.input[d], self.pad_before[d], self.stride[d]);
+        let span = (self.kernel[d] - 1) * self.dilation[d];
+        let lo = pad.div_ceil(s);
+        // o·s + span ≤ pad + i − 1
+        let hi = if pad + i > span {
+            ((pad + i - 1 - span) / s + 1).min(self.output[d])
+        } else {
+            0
+        };
+        lo.min(hi)..hi
+    }
+
+    /// For each tap of the kernel plane (row-major), the offset of the input it reads
+    /// from the input read by tap 0, when no tap falls in padding:
+    /// `Σ_d k_d·dilation_d·stride_of_input_d`.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// let g = ConvGeometry::builder(&[4, 4], &[2, 2]).dilation(&[1, 2]).build().unwrap();
+    /// assert_eq!(g.tap_offsets(), vec![0, 2, 4, 6]);
+    /// ```
+    pub fn tap_offsets(&self) -> Vec<usize> {
+        let strides = self.input_strides();
+        let mut offsets = vec![0usize];
+        for ((&k, &dil), &stride) in self.kernel.iter().zip(&self.dilation).zip(&strides) {
+            let step = dil * stride;
+            offsets = offsets
+                .iter()
+                .flat_map(|&base| (0..k).map(move |t| base + t * step))
+                .collect();
+        }
+        offsets
+    }
+
+    /// Flat index, in one input plane, of the input read by tap 0 of the interior
+    /// output position `out` (see [`ConvGeometry::interior`]).
+    #[inline]
+    pub fn interior_origin(&self, out: &[usize], input_strides: &[usize]) -> usize {
+        out.iter()
+            .enumerate()
+            .map(|(d, &o)| (o * self.stride[d] - self.pad_before[d]) * input_strides[d])
+            .sum()
+    }
+
+    /// The output indices along dimension `d` for which tap `k` lands inside the
+    /// input (the tap-major view of [`ConvGeometry::tap_range`]): those `o` with
+    /// `0 ≤ o·s + k·d − p < I`.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// let g = ConvGeometry::builder(&[5], &[3]).padding(1).build().unwrap();
+    /// assert_eq!(g.outputs_reading(0, 0), 1..5); // tap 0 of output 0 is padding
+    /// assert_eq!(g.outputs_reading(0, 2), 0..4);
+    /// ```
+    #[inline]
+    pub fn outputs_reading(&self, d: usize, k: usize) -> std::ops::Range<usize> {
+        let (i, pad, s) = (self.input[d], self.pad_before[d], self.stride[d]);
+        let shift = k * self.dilation[d];
+        let lo = pad.saturating_sub(shift).div_ceil(s);
+        let hi = if shift > pad + i - 1 {
+            0
+        } else {
+            ((pad + i - 1 - shift) / s + 1).min(self.output[d])
+        };
+        lo.min(hi)..hi
+    }
+
+    /// Number of (output index, tap) pairs along dimension `d` that land inside the
+    /// input, `Σ_k len(outputs_reading(d, k))`.
+    fn taps_along(&self, d: usize) -> u128 {
+        (0..self.kernel[d])
+            .map(|k| self.outputs_reading(d, k).len() as u128)
+            .sum()
+    }
+
+    /// Taps inside the input per output channel and input channel of its group,
+    /// summed over all output positions: `∏_d Σ_o len(tap_range(d, o))` (taps are
+    /// separable across dimensions).
+    pub fn taps_per_channel_pair(&self) -> u128 {
+        (0..self.rank()).map(|d| self.taps_along(d)).product()
+    }
+
+    /// Exact number of stored entries of C (taps in padding are not stored),
+    /// computed without building it.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// let g = ConvGeometry::builder(&[4, 4], &[3, 3]).padding(1).build().unwrap();
+    /// // 16 outputs; corners see 4 taps, edges 6, the interior 9
+    /// assert_eq!(g.nnz(), 4 * 4 + 8 * 6 + 4 * 9);
+    /// ```
+    pub fn nnz(&self) -> u128 {
+        self.out_channels as u128
+            * self.in_channels_per_group() as u128
+            * self.taps_per_channel_pair()
+    }
+
+    /// Stored entries in the row of C for output position `out` (any channel).
+    pub fn row_nnz(&self, out: &[usize]) -> usize {
+        self.in_channels_per_group()
+            * out
+                .iter()
+                .enumerate()
+                .map(|(d, &o)| self.tap_range(d, o).len())
+                .product::<usize>()
+    }
+}

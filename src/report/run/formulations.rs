@@ -1,0 +1,170 @@
+//! The timing of formulations: every forward and transposed formulation of one
+//! case, in f32 and f64, checked against the f64 direct loops.
+
+use super::{back, to, values, Measurements, Row, Sizes};
+use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
+use crate::kernels::{direct, im2col, zero_insert};
+use crate::metrics::errors;
+use crate::report::measure::median_ms;
+use crate::sparse::ConvMatrix;
+use crate::{Error, Real};
+
+/// Times and checks every formulation of one forward and one transposed case, in f32
+/// and f64, against the f64 direct loops.
+pub(super) fn conv_tables(s: &Sizes, m: &mut Measurements) -> Result<(), Error> {
+    let n = s.conv_img;
+    let g = ConvGeometry::builder(&[n, n], &[3, 3])
+        .channels(s.conv_ch, s.conv_ch)
+        .padding(1)
+        .build()?;
+    let case = format!(
+        "conv N={} {}→{} {n}×{n} 3×3 pad 1",
+        s.batch, s.conv_ch, s.conv_ch
+    );
+    let w = values(g.weight_shape().iter().product(), 1);
+    let x = values(s.batch * g.cols(), 2);
+    let mut reference = vec![0.0; s.batch * g.rows()];
+    direct::conv(&g, &x, &w, None, &mut reference)?;
+    let flops = 2.0 * g.nnz() as f64 * s.batch as f64;
+    kernel_rows::<f32>(s, true, &g, &case, &w, &x, &reference, flops, m)?;
+    kernel_rows::<f64>(s, true, &g, &case, &w, &x, &reference, flops, m)?;
+
+    let t = ConvTransposeGeometry::builder(&[n / 2, n / 2], &[4, 4])
+        .channels(s.conv_ch, s.conv_ch)
+        .stride(&[2])
+        .padding(1)
+        .build()?;
+    let tcase = format!(
+        "conv_transpose N={} {}→{} {}×{} 4×4 stride 2 pad 1",
+        s.batch,
+        s.conv_ch,
+        s.conv_ch,
+        n / 2,
+        n / 2
+    );
+    let tg = t.conv();
+    let wt = values(t.weight_shape().iter().product(), 3);
+    let y = values(s.batch * tg.rows(), 4);
+    let mut tref = vec![0.0; s.batch * tg.cols()];
+    direct::conv_transpose(tg, &y, &wt, None, &mut tref)?;
+    let tflops = 2.0 * tg.nnz() as f64 * s.batch as f64;
+    kernel_rows::<f32>(s, false, tg, &tcase, &wt, &y, &tref, tflops, m)?;
+    kernel_rows::<f64>(s, false, tg, &tcase, &wt, &y, &tref, tflops, m)?;
+    Ok(())
+}
+
+/// One formulation: its name, its extra memory in bytes, and the computation.
+type Form<'a, T> = (
+    &'static str,
+    u64,
+    Box<dyn Fn(&mut [T]) -> Result<(), Error> + 'a>,
+);
+
+/// Every formulation of the forward convolution of `g`, or (`forward = false`) of the
+/// transposed convolution whose forward geometry is `g`, in type `T`: checked against
+/// `reference` (f64) and timed.
+#[allow(clippy::too_many_arguments)]
+fn kernel_rows<T: Real>(
+    s: &Sizes,
+    forward: bool,
+    g: &ConvGeometry,
+    case: &str,
+    w: &[f64],
+    input: &[f64],
+    reference: &[f64],
+    flops: f64,
+    m: &mut Measurements,
+) -> Result<(), Error> {
+    let (w, input) = (to::<T>(w), to::<T>(input));
+    let (w, input) = (&w, &input);
+    let size = std::mem::size_of::<T>() as u64;
+    let c = ConvMatrix::<T, u32>::build(g, w)?;
+    let c = &c;
+    let workspace = im2col::workspace_elements(g) as u64 * size;
+    let forms: Vec<Form<'_, T>> = if forward {
+        vec![
+            (
+                "direct",
+                0,
+                Box::new(move |y| Ok(direct::conv(g, input, w, None, y)?)),
+            ),
+            (
+                "im2col",
+                workspace,
+                Box::new(move |y| Ok(im2col::conv(g, input, w, None, y)?)),
+            ),
+            (
+                "sparse",
+                c.bytes() as u64,
+                Box::new(move |y| Ok(c.mul_vec(input, y)?)),
+            ),
+        ]
+    } else {
+        let inserted = zero_insert::inner_geometry(g)?.input_numel() * g.out_channels();
+        vec![
+            (
+                "scatter",
+                0,
+                Box::new(move |x| Ok(direct::conv_transpose(g, input, w, None, x)?)),
+            ),
+            (
+                "col2im",
+                workspace,
+                Box::new(move |x| Ok(im2col::conv_transpose(g, input, w, None, x)?)),
+            ),
+            (
+                "zero-insert",
+                inserted as u64 * size,
+                Box::new(move |x| Ok(zero_insert::conv_transpose(g, input, w, None, x)?)),
+            ),
+            (
+                "sparse",
+                c.bytes() as u64,
+                Box::new(move |x| Ok(c.mul_transpose(input, x)?)),
+            ),
+        ]
+    };
+    let section = if forward { "conv" } else { "conv_transpose" };
+    let mut out = vec![T::zero(); reference.len()];
+    for (name, extra, run) in forms {
+        run(&mut out)?;
+        let (max_abs, rel) = errors(&back(&out), reference);
+        let ms = median_ms(&s.budget, || {
+            let _ = run(&mut out);
+        });
+        m.rows.push(Row {
+            section: section.into(),
+            case: case.into(),
+            formulation: name.into(),
+            dtype: T::DTYPE.into(),
+            median_ms: ms,
+            throughput: Some(flops / (ms * 1e6)),
+            throughput_unit: "GFLOP/s".into(),
+            extra_bytes: extra,
+            max_abs_error: Some(max_abs),
+            relative_error: Some(rel),
+            note: if name == "sparse" {
+                format!("C: {} stored entries, built beforehand", c.nnz())
+            } else {
+                String::new()
+            },
+            ..Default::default()
+        });
+    }
+    if forward {
+        let ms = median_ms(&s.budget, || {
+            let _ = ConvMatrix::<T, u32>::build(g, w);
+        });
+        m.rows.push(Row {
+            section: section.into(),
+            case: case.into(),
+            formulation: "sparse_build".into(),
+            dtype: T::DTYPE.into(),
+            median_ms: ms,
+            extra_bytes: c.bytes() as u64,
+            note: "building C once".into(),
+            ..Default::default()
+        });
+    }
+    Ok(())
+}
