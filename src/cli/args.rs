@@ -1,7 +1,8 @@
 //! The command-line contract (see DESIGN.md).
 
+use super::dims::parse_dims;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use convmat::geometry::{parse_dims, ConvOptions, Padding};
+use convmat::geometry::{ConvOptions, Padding};
 use convmat::sparse::BuildOptions;
 use std::path::PathBuf;
 

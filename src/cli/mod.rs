@@ -4,6 +4,7 @@
 mod args;
 mod conv;
 mod deconv;
+mod dims;
 mod emit;
 mod matrix;
 mod report;

@@ -16,7 +16,7 @@ mod shapes;
 mod transpose;
 
 pub use conv::{check_bias, ConvBuilder, ConvGeometry, TapRange};
-pub use options::{parse_dims, ConvOptions, Padding};
+pub use options::{ConvOptions, Padding};
 pub use pool::{pool_output_len, PoolBuilder, PoolGeometry, UnpoolBuilder, UnpoolGeometry};
 pub use resize::{LinearTap, ResizeBuilder, ResizeGeometry, ResizeMode};
 pub use shapes::{batch, batched_shape, in_channels_of};

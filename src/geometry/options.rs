@@ -78,13 +78,9 @@ impl FromStr for Padding {
     }
 }
 
-/// Parses `2` or `2,1` into sizes.
-///
-/// ```
-/// assert_eq!(convmat::geometry::parse_dims("3, 2").unwrap(), vec![3, 2]);
-/// assert!(convmat::geometry::parse_dims("3,x").is_err());
-/// ```
-pub fn parse_dims(s: &str) -> Result<Vec<usize>, String> {
+/// Parses `2` or `2,1` into sizes, for [`Padding`]'s `FromStr`. The CLI has its own
+/// copy (`cli::dims::parse_dims`) for its per-dimension arguments.
+fn parse_dims(s: &str) -> Result<Vec<usize>, String> {
     let values: Result<Vec<usize>, String> = s
         .split(',')
         .map(|part| {
