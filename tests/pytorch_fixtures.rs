@@ -36,7 +36,8 @@ struct Case {
 impl Case {
     fn options(&self) -> ConvOptions {
         let padding = match &self.padding {
-            serde_json::Value::String(s) => s.parse().unwrap(),
+            serde_json::Value::String(s) if s == "same" => Padding::Same,
+            serde_json::Value::String(s) if s == "valid" => Padding::Valid,
             v => Padding::Explicit(serde_json::from_value(v.clone()).unwrap()),
         };
         ConvOptions {

@@ -87,7 +87,13 @@ fn dims(s: &str) -> Result<Dims, String> {
 }
 
 fn padding(s: &str) -> Result<Padding, String> {
-    s.parse()
+    match s.trim() {
+        "same" => Ok(Padding::Same),
+        "valid" => Ok(Padding::Valid),
+        other => parse_dims(other).map(Padding::Explicit).map_err(|e| {
+            format!("padding must be 'same', 'valid', a number or a comma list ({e})")
+        }),
+    }
 }
 
 /// Parses a byte count with an optional binary suffix: `1048576`, `512M`, `2G`.

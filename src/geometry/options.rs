@@ -1,7 +1,6 @@
 //! User-facing options, spelled as in PyTorch.
 
 use std::fmt;
-use std::str::FromStr;
 
 /// Padding of a convolution: numbers per dimension, or PyTorch's string modes.
 ///
@@ -11,9 +10,8 @@ use std::str::FromStr;
 ///
 /// ```
 /// use convmat::geometry::Padding;
-/// assert_eq!("same".parse::<Padding>().unwrap(), Padding::Same);
-/// assert_eq!("2,1".parse::<Padding>().unwrap(), Padding::Explicit(vec![2, 1]));
-/// assert!("-1".parse::<Padding>().is_err());
+/// assert_eq!(Padding::Explicit(vec![2, 1]).to_string(), "[2, 1]");
+/// assert_eq!(Padding::Same.to_string(), "same");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Padding {
@@ -63,37 +61,6 @@ impl fmt::Display for Padding {
             Padding::Valid => f.write_str("valid"),
         }
     }
-}
-
-impl FromStr for Padding {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.trim() {
-            "same" => Ok(Padding::Same),
-            "valid" => Ok(Padding::Valid),
-            other => parse_dims(other).map(Padding::Explicit).map_err(|e| {
-                format!("padding must be 'same', 'valid', a number or a comma list ({e})")
-            }),
-        }
-    }
-}
-
-/// Parses `2` or `2,1` into sizes, for [`Padding`]'s `FromStr`. The CLI has its own
-/// copy (`cli::dims::parse_dims`) for its per-dimension arguments.
-fn parse_dims(s: &str) -> Result<Vec<usize>, String> {
-    let values: Result<Vec<usize>, String> = s
-        .split(',')
-        .map(|part| {
-            let part = part.trim();
-            part.parse::<usize>()
-                .map_err(|_| format!("'{part}' is not a non-negative integer"))
-        })
-        .collect();
-    let values = values?;
-    if values.is_empty() {
-        return Err("no values given".into());
-    }
-    Ok(values)
 }
 
 /// The options of `F.conv*d` / `F.conv_transpose*d`, for building a geometry from
