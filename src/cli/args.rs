@@ -1,6 +1,7 @@
 //! The command-line contract (see DESIGN.md).
 
-use super::dims::parse_dims;
+use super::values::{bytes, dims, padding, scales};
+pub use super::values::{Dims, Scales};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use convmat::geometry::{ConvOptions, Padding};
 use convmat::sparse::BuildOptions;
@@ -78,49 +79,6 @@ pub enum Command {
     Tour,
 }
 
-/// Per-dimension sizes: `2` or `2,1`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dims(pub Vec<usize>);
-
-fn dims(s: &str) -> Result<Dims, String> {
-    parse_dims(s).map(Dims)
-}
-
-fn padding(s: &str) -> Result<Padding, String> {
-    match s.trim() {
-        "same" => Ok(Padding::Same),
-        "valid" => Ok(Padding::Valid),
-        other => parse_dims(other).map(Padding::Explicit).map_err(|e| {
-            format!("padding must be 'same', 'valid', a number or a comma list ({e})")
-        }),
-    }
-}
-
-/// Parses a byte count with an optional binary suffix: `1048576`, `512M`, `2G`.
-pub fn bytes(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let (num, mult) = match s.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
-            let m: u64 = match c.to_ascii_uppercase() {
-                'B' => 1,
-                'K' => 1 << 10,
-                'M' => 1 << 20,
-                'G' => 1 << 30,
-                'T' => 1 << 40,
-                _ => return Err(format!("unknown size suffix '{c}' (use K, M, G or T)")),
-            };
-            (&s[..i], m)
-        }
-        _ => (s, 1),
-    };
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not a byte count like 1048576, 512M or 2G"))?;
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("'{s}' overflows 64 bits"))
-}
-
-/// Geometry options shared by conv and conv-transpose.
 #[derive(Args, Debug)]
 pub struct GeometryArgs {
     /// Stride: one value or one per spatial dim (e.g. 2 or 2,1); default 1 (for
@@ -216,21 +174,6 @@ pub struct ResizeArgs {
     /// recompute_scale_factor=True: the scale comes from the computed output size.
     #[arg(long)]
     pub recompute_scale_factor: bool,
-}
-
-/// Per-dimension scale factors: `2` or `1.5,2`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scales(pub Vec<f64>);
-
-fn scales(s: &str) -> Result<Scales, String> {
-    s.split(',')
-        .map(|p| {
-            p.trim()
-                .parse::<f64>()
-                .map_err(|_| format!("'{p}' is not a number"))
-        })
-        .collect::<Result<Vec<f64>, String>>()
-        .map(Scales)
 }
 
 #[derive(Args, Debug)]

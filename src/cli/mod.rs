@@ -4,11 +4,11 @@
 mod args;
 mod conv;
 mod deconv;
-mod dims;
 mod emit;
 mod matrix;
 mod report;
 mod upsample;
+mod values;
 
 use args::{Cli, Command};
 use clap::Parser;
