@@ -3,6 +3,7 @@
 //! the shared [`SolveInfo`] (and its [`Quality`] against a known truth). The CLI's
 //! `deconv`, the Python package and the notebooks all call [`deconvolve`].
 
+use super::tikhonov_separable;
 use super::{
     cgls, lsmr, lsqr, pinv_solve, richardson_lucy, tikhonov_cholesky, CglsOptions, LsmrOptions,
     LsqrOptions, PinvOptions, Progress, RichardsonLucyOptions, SolveInfo, TikhonovOptions,
@@ -173,8 +174,9 @@ pub type BatchCallback<'c, T> = &'c mut dyn FnMut(usize, &Progress<'_, T>);
 
 /// Recovers every item of `y` (items of `g.rows()` values) from `y = C·x` with the
 /// convolution of geometry `g` and weight `w`: the operator chosen as `opts` asks
-/// (separable passes where the kernel allows, unless told otherwise), the solver run
-/// item by item. With `truth` (items of `g.cols()`), each item's [`Quality`] is
+/// (separable passes where the kernel allows, unless told otherwise; Cholesky then
+/// factors the Kronecker factors instead of C), the solver run item by item. The
+/// pseudo-inverse, and Cholesky on a kernel that is not separable, run on C. With `truth` (items of `g.cols()`), each item's [`Quality`] is
 /// reported too.
 ///
 /// ```
@@ -238,19 +240,29 @@ pub fn deconvolve<T: Real>(
         }
         .into());
     }
-    let matrix: Option<Csr<T>> = (opts.solver.needs_matrix()
-        || opts.operator == OperatorChoice::Matrix)
-        .then(|| ConvMatrix::<T>::build_with_options(g, w, &opts.build))
-        .transpose()?;
     let matrix_free = match opts.operator {
         OperatorChoice::Auto => ConvOperator::separable(g.clone(), w.to_vec())
             .or_else(|_| ConvOperator::new(g.clone(), w.to_vec(), ConvMethod::Direct))?,
         _ => ConvOperator::new(g.clone(), w.to_vec(), ConvMethod::Direct)?,
     };
-    let (op, operator): (&dyn LinearOperator<T>, OperatorKind) = match (&matrix, opts.operator) {
-        (Some(m), OperatorChoice::Matrix) => (m, OperatorKind::Matrix),
+    // Cholesky on a separable kernel factors the Kronecker factors, not C
+    let kronecker = opts.solver == Solver::Cholesky && matrix_free.is_separable();
+    let needs_matrix =
+        (opts.solver.needs_matrix() && !kronecker) || opts.operator == OperatorChoice::Matrix;
+    let matrix: Option<Csr<T>> = needs_matrix
+        .then(|| ConvMatrix::<T>::build_with_options(g, w, &opts.build))
+        .transpose()?;
+    let (op, operator): (&dyn LinearOperator<T>, OperatorKind) = match &matrix {
+        Some(m) if opts.operator == OperatorChoice::Matrix || opts.solver.needs_matrix() => {
+            (m, OperatorKind::Matrix)
+        }
         _ if matrix_free.is_separable() => (&matrix_free, OperatorKind::Separable),
         _ => (&matrix_free, OperatorKind::Direct),
+    };
+    let how = How {
+        op,
+        matrix: matrix.as_ref(),
+        kronecker: kronecker.then_some((g, w)),
     };
     let mut x = Vec::with_capacity(batch * g.cols());
     let mut items = Vec::with_capacity(batch);
@@ -261,7 +273,7 @@ pub fn deconvolve<T: Real>(
                 f(item, p)
             }
         };
-        let (xi, info) = solve_one(op, matrix.as_ref(), yi, opts, &mut cb)?;
+        let (xi, info) = solve_one(&how, yi, opts, &mut cb)?;
         let quality = truth.map(|t| {
             let t: Vec<f64> = t[item * g.cols()..][..g.cols()]
                 .iter()
@@ -276,14 +288,22 @@ pub fn deconvolve<T: Real>(
     Ok(Deconvolution { x, operator, items })
 }
 
+/// What the solver runs on: the operator, C where it was built, and the convolution
+/// itself when Cholesky goes through the Kronecker factors.
+struct How<'a, T> {
+    op: &'a dyn LinearOperator<T>,
+    matrix: Option<&'a Csr<T>>,
+    kronecker: Option<(&'a ConvGeometry, &'a [T])>,
+}
+
 /// One item through the chosen solver.
 fn solve_one<T: Real>(
-    op: &dyn LinearOperator<T>,
-    matrix: Option<&Csr<T>>,
+    how: &How<'_, T>,
     y: &[T],
     opts: &DeconvOptions,
     progress: &mut dyn FnMut(&Progress<'_, T>),
 ) -> Result<(Vec<T>, SolveInfo), Error> {
+    let (op, matrix) = (how.op, how.matrix);
     let s = match opts.solver {
         Solver::Lsqr => {
             let o = LsqrOptions {
@@ -318,8 +338,14 @@ fn solve_one<T: Real>(
             cgls(op, y, &o, Some(progress))?
         }
         Solver::Cholesky => {
-            let c = matrix.expect("the matrix is built for the direct solvers");
-            tikhonov_cholesky(c, y, &TikhonovOptions { damp: opts.damp })?
+            let t = TikhonovOptions { damp: opts.damp };
+            match how.kronecker {
+                Some((g, w)) => tikhonov_separable(g, w, y, &t)?,
+                None => {
+                    let c = matrix.expect("C is built for Cholesky without Kronecker factors");
+                    tikhonov_cholesky(c, y, &t)?
+                }
+            }
         }
         Solver::Pinv => {
             let c = matrix.expect("the matrix is built for the direct solvers");
