@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{array, at, fails, ok, s};
+use common::{array, at, fails, ok, s, words};
 use convmat::io::{read_npy, read_tensor, write_npy, Tensor};
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
@@ -208,51 +208,25 @@ fn upsample_bilinear_keeps_float32_and_gives_the_seed_values() {
 
 #[test]
 fn matrix_prints_an_upsamplers_u_and_its_transpose() {
-    let text = ok(&[
-        "matrix",
-        "--op",
-        "bilinear",
-        "--input-size",
-        "2,2",
-        "--scale-factor",
-        "2",
-        "--align-corners",
-    ]);
+    let text = ok(&words(
+        "matrix --op bilinear --input-size 2,2 --scale-factor 2 --align-corners",
+    ));
     assert!(
         text.starts_with("U (bilinear): 16×4, 36 stored entries"),
         "{text}"
     );
     assert_eq!(text.lines().count(), 17);
-    let t = ok(&[
-        "matrix",
-        "--op",
-        "nearest",
-        "--input-size",
-        "3",
-        "--scale-factor",
-        "2",
-        "--transpose",
-        "--format",
-        "csv",
-    ]);
+    let t = ok(&words(
+        "matrix --op nearest --input-size 3 --scale-factor 2 --transpose --format csv",
+    ));
     // Uᵀ of 1-D nearest ×2: row j holds outputs 2j and 2j+1
     assert!(
         t.contains("0,0,1") && t.contains("0,1,1") && t.contains("2,5,1"),
         "{t}"
     );
-    let bon = ok(&[
-        "matrix",
-        "--op",
-        "bed-of-nails",
-        "--input-size",
-        "2",
-        "--scale-factor",
-        "2",
-        "--planes",
-        "2",
-        "--format",
-        "json",
-    ]);
+    let bon = ok(&words(
+        "matrix --op bed-of-nails --input-size 2 --scale-factor 2 --planes 2 --format json",
+    ));
     assert!(bon.contains("\"shape\":[8,4]"), "{bon}");
     let d = workdir();
     pool(&d);
@@ -378,100 +352,61 @@ fn pooling_and_upsampling_errors_are_clear() {
     unpool(&y, &at(&d, "short_i.npy"), &[], "Expected shape of indices to be same as that of the input tensor ([1, 1, 2, 2]) but got indices tensor with shape: [1, 1, 1, 2]");
     unpool(&y, &y, &[], "y.npy");
 
-    let up = |extra: &[&str], needle: &str| {
+    // upsample --input x.npy --output out.npy, then each line
+    for (line, needle) in [
+        (
+            "--mode bilinear --size 3 --scale-factor 2",
+            "only one of size or scale_factor should be defined",
+        ),
+        (
+            "--mode bilinear",
+            "either size or scale_factor should be defined",
+        ),
+        (
+            "--mode nearest --scale-factor 2 --align-corners",
+            "align_corners option can only be set with the interpolating modes",
+        ),
+        (
+            "--mode bilinear --size 3 --recompute-scale-factor",
+            "recompute_scale_factor is not meaningful with an explicit size.",
+        ),
+        (
+            "--mode bilinear --scale-factor 0.1",
+            "Input and output sizes should be greater than 0, but got input (4 x 4) output (0 x 0)",
+        ),
+        (
+            "--mode bilinear --scale-factor=-2",
+            "positive finite scale factors",
+        ),
+        (
+            "--mode linear --scale-factor 2",
+            "Got 4D input, but linear mode needs 3D input",
+        ),
+        (
+            "--mode bed-of-nails --scale-factor 1.5",
+            "bed-of-nails needs positive whole-number scale factors",
+        ),
+        (
+            "--mode nearest --scale-factor 2,2,2",
+            "scale_factor must have 1 or 2 values",
+        ),
+        ("--mode nearest --scale-factor two", "'two' is not a number"),
+        (
+            "--mode bilinear --scale-factor 1000 --max-memory 1M",
+            "over the memory budget",
+        ),
+        (
+            "--mode bilinear --scale-factor 1000 --method matrix --max-memory 1M",
+            "over the memory budget",
+        ),
+    ] {
         let mut args = vec!["upsample", "--input", s(&x), "--output", s(&out)];
-        args.extend_from_slice(extra);
+        args.extend(words(line));
         fails(&args, needle, Some(&out));
-    };
-    up(
-        &["--mode", "bilinear", "--size", "3", "--scale-factor", "2"],
-        "only one of size or scale_factor should be defined",
-    );
-    up(
-        &["--mode", "bilinear"],
-        "either size or scale_factor should be defined",
-    );
-    up(
-        &[
-            "--mode",
-            "nearest",
-            "--scale-factor",
-            "2",
-            "--align-corners",
-        ],
-        "align_corners option can only be set with the interpolating modes",
-    );
-    up(
-        &[
-            "--mode",
-            "bilinear",
-            "--size",
-            "3",
-            "--recompute-scale-factor",
-        ],
-        "recompute_scale_factor is not meaningful with an explicit size.",
-    );
-    up(
-        &["--mode", "bilinear", "--scale-factor", "0.1"],
-        "Input and output sizes should be greater than 0, but got input (4 x 4) output (0 x 0)",
-    );
-    up(
-        &["--mode", "bilinear", "--scale-factor=-2"],
-        "positive finite scale factors",
-    );
-    up(
-        &["--mode", "linear", "--scale-factor", "2"],
-        "Got 4D input, but linear mode needs 3D input",
-    );
-    up(
-        &["--mode", "bed-of-nails", "--scale-factor", "1.5"],
-        "bed-of-nails needs positive whole-number scale factors",
-    );
-    up(
-        &["--mode", "nearest", "--scale-factor", "2,2,2"],
-        "scale_factor must have 1 or 2 values",
-    );
-    up(
-        &["--mode", "nearest", "--scale-factor", "two"],
-        "'two' is not a number",
-    );
-    up(
-        &[
-            "--mode",
-            "bilinear",
-            "--scale-factor",
-            "1000",
-            "--max-memory",
-            "1M",
-        ],
-        "over the memory budget",
-    );
-    up(
-        &[
-            "--mode",
-            "bilinear",
-            "--scale-factor",
-            "1000",
-            "--method",
-            "matrix",
-            "--max-memory",
-            "1M",
-        ],
-        "over the memory budget",
-    );
+    }
 
     fails(
-        &[
-            "matrix",
-            "--op",
-            "bilinear",
-            "--input-size",
-            "2,2",
-            "--scale-factor",
-            "2",
-            "--format",
-            "symbolic",
-        ],
+        &words("matrix --op bilinear --input-size 2,2 --scale-factor 2 --format symbolic"),
         "only --op conv has",
         None,
     );
@@ -501,15 +436,7 @@ fn pooling_and_upsampling_errors_are_clear() {
         None,
     );
     fails(
-        &[
-            "matrix",
-            "--input-size",
-            "4,4",
-            "--kernel-size",
-            "3,3",
-            "--scale-factor",
-            "2",
-        ],
+        &words("matrix --input-size 4,4 --kernel-size 3,3 --scale-factor 2"),
         "--scale-factor belongs to an up-sampler's matrix",
         None,
     );
@@ -519,15 +446,7 @@ fn pooling_and_upsampling_errors_are_clear() {
         None,
     );
     fails(
-        &[
-            "matrix",
-            "--op",
-            "nearest",
-            "--input-size",
-            "40,40",
-            "--scale-factor",
-            "2",
-        ],
+        &words("matrix --op nearest --input-size 40,40 --scale-factor 2"),
         "unreadable",
         None,
     );

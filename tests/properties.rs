@@ -12,6 +12,9 @@ use convmat::sparse::ConvMatrix;
 use convmat::Real;
 use proptest::prelude::*;
 
+mod common;
+use common::{pseudo_random, pseudo_random_ints};
+
 #[derive(Debug, Clone)]
 struct Spec {
     input: Vec<usize>,
@@ -119,35 +122,17 @@ impl Spec {
     }
 }
 
-/// Deterministic pseudo-random values from a seed: integers in −3..=3 (`ints`), or
-/// reals in (−1, 1).
-fn values<T: Real>(n: usize, seed: u64, ints: bool) -> Vec<T> {
-    let mut state = seed | 1;
-    (0..n)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            if ints {
-                T::from_f64((state % 7) as f64 - 3.0)
-            } else {
-                T::from_f64((state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0)
-            }
-        })
-        .collect()
-}
-
 fn dot<T: Real>(a: &[T], b: &[T]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x.as_f64() * y.as_f64()).sum()
 }
 
 fn sparse_equals_direct_exactly<T: Real>(s: &Spec) {
     let g = s.conv();
-    let w = values::<T>(g.weight_shape().iter().product(), s.seed, true);
-    let x = values::<T>(s.batch * g.cols(), s.seed ^ 1, true);
+    let w = pseudo_random_ints::<T>(g.weight_shape().iter().product(), s.seed);
+    let x = pseudo_random_ints::<T>(s.batch * g.cols(), s.seed ^ 1);
     let b = s
         .bias
-        .then(|| values::<T>(g.out_channels(), s.seed ^ 2, true));
+        .then(|| pseudo_random_ints::<T>(g.out_channels(), s.seed ^ 2));
     let mut y_direct = vec![T::zero(); s.batch * g.rows()];
     direct::conv(&g, &x, &w, b.as_deref(), &mut y_direct).unwrap();
     let c = ConvMatrix::<T>::build(&g, &w).unwrap();
@@ -167,11 +152,11 @@ fn sparse_equals_direct_exactly<T: Real>(s: &Spec) {
 fn transposed_scatter_equals_sparse_exactly<T: Real>(s: &Spec) {
     let Some(t) = s.transposed() else { return };
     let g = t.conv();
-    let w = values::<T>(t.weight_shape().iter().product(), s.seed, true);
-    let y = values::<T>(s.batch * g.rows(), s.seed ^ 3, true);
+    let w = pseudo_random_ints::<T>(t.weight_shape().iter().product(), s.seed);
+    let y = pseudo_random_ints::<T>(s.batch * g.rows(), s.seed ^ 3);
     let b = s
         .bias
-        .then(|| values::<T>(g.in_channels(), s.seed ^ 4, true));
+        .then(|| pseudo_random_ints::<T>(g.in_channels(), s.seed ^ 4));
     let mut x_scatter = vec![T::zero(); s.batch * g.cols()];
     direct::conv_transpose(g, &y, &w, b.as_deref(), &mut x_scatter).unwrap();
     for (name, f) in [
@@ -200,9 +185,9 @@ type Kernel<T> =
 
 fn unfold_and_fold_are_adjoint_exactly<T: Real>(s: &Spec) {
     let g = s.conv();
-    let x = values::<T>(s.batch * g.cols(), s.seed ^ 7, true);
+    let x = pseudo_random_ints::<T>(s.batch * g.cols(), s.seed ^ 7);
     let per_item = g.in_channels() * g.kernel_numel() * g.output_numel();
-    let c = values::<T>(s.batch * per_item, s.seed ^ 8, true);
+    let c = pseudo_random_ints::<T>(s.batch * per_item, s.seed ^ 8);
     let mut ux = vec![T::zero(); s.batch * per_item];
     unfold::unfold(&g, &x, &mut ux).unwrap();
     let mut fc = vec![T::zero(); s.batch * g.cols()];
@@ -212,9 +197,9 @@ fn unfold_and_fold_are_adjoint_exactly<T: Real>(s: &Spec) {
 
 fn adjoint_identity_holds<T: Real>(s: &Spec) {
     let g = s.conv();
-    let w = values::<T>(g.weight_shape().iter().product(), s.seed, false);
-    let x = values::<T>(g.cols(), s.seed ^ 5, false);
-    let y = values::<T>(g.rows(), s.seed ^ 6, false);
+    let w = pseudo_random::<T>(g.weight_shape().iter().product(), s.seed);
+    let x = pseudo_random::<T>(g.cols(), s.seed ^ 5);
+    let y = pseudo_random::<T>(g.rows(), s.seed ^ 6);
     let c = ConvMatrix::<T>::build(&g, &w).unwrap();
     // matrix and matrix-free operators both
     let mut cx = vec![T::zero(); g.rows()];

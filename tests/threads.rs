@@ -5,20 +5,14 @@
 use convmat::functional::{conv, conv_transpose, fold, unfold, ConvMethod, ConvTransposeMethod};
 use convmat::geometry::ConvOptions;
 use convmat::sparse::BuildOptions;
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 
+mod common;
+use common::{array, pseudo_random_f32};
+
+/// Reals in [−0.5, 0.5) of `shape`, deterministic in `seed`.
 fn random(shape: &[usize], seed: u64) -> ArrayD<f32> {
-    let mut state = seed | 1;
-    let n = shape.iter().product();
-    let data = (0..n)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-        })
-        .collect();
-    ArrayD::from_shape_vec(IxDyn(shape), data).unwrap()
+    array(shape, pseudo_random_f32(shape.iter().product(), seed))
 }
 
 fn on_threads<R: Send>(n: usize, f: impl FnOnce() -> R + Send) -> R {

@@ -12,23 +12,8 @@ use convmat::kernels::{max_pool, max_unpool, max_unpool_adjoint, resize, resize_
 use convmat::sparse::{max_unpool_matrix, resize_matrix, BuildOptions};
 use proptest::prelude::*;
 
-/// Deterministic values in −3..=3 (many ties) from a seed; `specials` mixes in NaN
-/// and −∞.
-fn values(n: usize, seed: u64, specials: bool) -> Vec<f32> {
-    let mut state = seed | 1;
-    (0..n)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            match state % 23 {
-                0 if specials => f32::NAN,
-                1 if specials => f32::NEG_INFINITY,
-                r => (r % 7) as f32 - 3.0,
-            }
-        })
-        .collect()
-}
+mod common;
+use common::pseudo_random_ties;
 
 /// PyTorch's max-pool loop, transcribed: window starts at o·s − p, steps of d, only
 /// positions inside the input; `val > max || isnan(val)` replaces.
@@ -157,6 +142,19 @@ fn pool_spec() -> impl Strategy<Value = PoolSpec> {
         })
 }
 
+impl PoolSpec {
+    /// The pool this spec describes, or `None` where the geometry is refused.
+    fn geometry(&self) -> Option<PoolGeometry> {
+        PoolGeometry::builder(&self.input, &self.kernel)
+            .stride(&self.stride)
+            .padding(&self.padding)
+            .dilation(&self.dilation)
+            .ceil_mode(self.ceil_mode)
+            .build()
+            .ok()
+    }
+}
+
 #[derive(Debug, Clone)]
 struct ResizeSpec {
     mode: ResizeMode,
@@ -240,8 +238,9 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// Reals in [−0.9, 1.1]: the tie-heavy integers, scaled and shifted.
 fn reals(n: usize, seed: u64) -> Vec<f64> {
-    values(n, seed, false)
+    pseudo_random_ties(n, seed, false)
         .iter()
         .map(|&v| v as f64 / 3.0 + 0.1)
         .collect()
@@ -254,13 +253,8 @@ proptest! {
 
     #[test]
     fn max_pool_equals_pytorchs_loop(s in pool_spec()) {
-        let Ok(g) = PoolGeometry::builder(&s.input, &s.kernel)
-            .stride(&s.stride)
-            .padding(&s.padding)
-            .dilation(&s.dilation)
-            .ceil_mode(s.ceil_mode)
-            .build() else { return Ok(()) };
-        let x = values(s.planes * g.input_numel(), s.seed, true);
+        let Some(g) = s.geometry() else { return Ok(()) };
+        let x = pseudo_random_ties(s.planes * g.input_numel(), s.seed, true);
         let (mut v, mut i) = (vec![0.0; s.planes * g.output_numel()], vec![0; s.planes * g.output_numel()]);
         max_pool(&g, &x, &mut v, &mut i).unwrap();
         let (rv, ri) = reference_max_pool(&g, &x);
@@ -272,14 +266,9 @@ proptest! {
 
     #[test]
     fn max_unpool_direct_equals_its_matrix_and_adjoints_agree(s in pool_spec()) {
-        let Ok(pool) = PoolGeometry::builder(&s.input, &s.kernel)
-            .stride(&s.stride)
-            .padding(&s.padding)
-            .dilation(&s.dilation)
-            .ceil_mode(s.ceil_mode)
-            .build() else { return Ok(()) };
+        let Some(pool) = s.geometry() else { return Ok(()) };
         let Ok(g) = pool.unpool() else { return Ok(()) };
-        let x = values(s.planes * pool.input_numel(), s.seed, false);
+        let x = pseudo_random_ties(s.planes * pool.input_numel(), s.seed, false);
         let (mut v, mut i) = (vec![0.0; s.planes * pool.output_numel()], vec![0; s.planes * pool.output_numel()]);
         max_pool(&pool, &x, &mut v, &mut i).unwrap();
         if i.iter().any(|&k| k < 0 || k as usize >= g.output_numel()) || v.iter().any(|v| v.is_infinite()) {
@@ -291,7 +280,7 @@ proptest! {
         let mut uy = vec![0.0f32; out.len()];
         u.mul_vec(&v, &mut uy).unwrap();
         prop_assert_eq!(&uy, &out);
-        let z = values(out.len(), s.seed ^ 9, false);
+        let z = pseudo_random_ties(out.len(), s.seed ^ 9, false);
         let (mut back, mut back_m) = (vec![0.0f32; v.len()], vec![0.0f32; v.len()]);
         max_unpool_adjoint(&g, &z, &i, &mut back).unwrap();
         u.mul_transpose(&z, &mut back_m).unwrap();

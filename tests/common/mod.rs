@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use assert_cmd::Command;
+use convmat::io::{read_tensor, write_npy, Tensor};
 use convmat::Real;
 use ndarray::{ArrayD, IxDyn};
 use std::path::{Path, PathBuf};
@@ -91,6 +92,71 @@ pub fn at(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }
 
+/// A command line's words, split at whitespace: `words("matrix --input-size 3")` is
+/// `["matrix", "--input-size", "3"]`. For literal arguments only (paths may hold spaces).
+pub fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+/// The arguments `sub --input input --weight weight --output output`, then `extra`:
+/// one run of `conv` or `conv-transpose` (or any subcommand of that form).
+pub fn conv_args<'a>(
+    sub: &'a str,
+    input: &'a Path,
+    weight: &'a Path,
+    output: &'a Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        sub,
+        "--input",
+        s(input),
+        "--weight",
+        s(weight),
+        "--output",
+        s(output),
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// A temporary directory with the seed's convolution tensors: x.npy (1,1,4,4),
+/// w.npy (1,1,3,3), ones22.npy (1,1,2,2), ones33.npy (1,1,3,3), b2.npy (2), and the
+/// float32 w32.npy (1,1,3,3) and unbatched x32.npy (1,4,4).
+pub fn conv_workdir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write_npy(
+        &p.join("x.npy"),
+        &array(&[1, 1, 4, 4], convmat::tour::SEED_INPUT.to_vec()),
+    )
+    .unwrap();
+    write_npy(
+        &p.join("w.npy"),
+        &array(&[1, 1, 3, 3], convmat::tour::SEED_KERNEL.to_vec()),
+    )
+    .unwrap();
+    write_npy(&p.join("ones22.npy"), &array(&[1, 1, 2, 2], vec![1.0; 4])).unwrap();
+    write_npy(&p.join("ones33.npy"), &array(&[1, 1, 3, 3], vec![1.0; 9])).unwrap();
+    write_npy(&p.join("b2.npy"), &array(&[2], vec![1.0, 2.0])).unwrap();
+    write_npy(&p.join("w32.npy"), &array(&[1, 1, 3, 3], vec![1.0f32; 9])).unwrap();
+    write_npy(&p.join("x32.npy"), &array(&[1, 4, 4], vec![2.0f32; 16])).unwrap();
+    dir
+}
+
+/// Integers in −5..=5 (`(7i mod 11) − 5`): small exact data of any length.
+pub fn ramp(n: usize) -> Vec<f64> {
+    (0..n).map(|i| ((i * 7) % 11) as f64 - 5.0).collect()
+}
+
+/// Reads a tensor file that must hold float64 values.
+pub fn f64_tensor(p: &Path) -> ArrayD<f64> {
+    match read_tensor(p).unwrap() {
+        Tensor::F64(a) => a,
+        other => panic!("dtype changed: {}", other.dtype()),
+    }
+}
+
 /// `‖a − b‖ / ‖b‖`.
 pub fn rel(a: &[f64], b: &[f64]) -> f64 {
     let d: f64 = a
@@ -105,4 +171,65 @@ pub fn rel(a: &[f64], b: &[f64]) -> f64 {
         .sum::<f64>()
         .sqrt()
         .max(f64::MIN_POSITIVE)
+}
+
+// ---- deterministic pseudo-random data ----------------------------------------------
+//
+// Every generator below draws from the same xorshift64 (shifts 13, 7, 17) started at
+// `seed | 1`; they differ only in how a state becomes a value. Each reproduces, bit for
+// bit, the copy a test file used to carry, so the tests see the data they always saw.
+
+/// The xorshift64 (13, 7, 17) states after `seed | 1`, one per draw.
+pub fn xorshift(seed: u64) -> impl Iterator<Item = u64> {
+    let mut state = seed | 1;
+    std::iter::repeat_with(move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    })
+}
+
+/// `n` reals in [−1, 1) from the top 53 bits of each state: the generator of
+/// tests/solvers.rs, to the bit.
+pub fn values(n: usize, seed: u64) -> Vec<f64> {
+    xorshift(seed)
+        .take(n)
+        .map(|s| (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0)
+        .collect()
+}
+
+/// [`values`] in the element type `T` (rounded from f64).
+pub fn pseudo_random<T: Real>(n: usize, seed: u64) -> Vec<T> {
+    values(n, seed).into_iter().map(T::from_f64).collect()
+}
+
+/// `n` integers in −3..=3 (`state % 7 − 3`), exact in any `T`: for comparisons
+/// that must hold bit for bit.
+pub fn pseudo_random_ints<T: Real>(n: usize, seed: u64) -> Vec<T> {
+    xorshift(seed)
+        .take(n)
+        .map(|s| T::from_f64((s % 7) as f64 - 3.0))
+        .collect()
+}
+
+/// `n` f32 values in [−0.5, 0.5) from the top 24 bits of each state.
+pub fn pseudo_random_f32(n: usize, seed: u64) -> Vec<f32> {
+    xorshift(seed)
+        .take(n)
+        .map(|s| (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5)
+        .collect()
+}
+
+/// `n` f32 integers in −3..=3 (`state % 23 % 7 − 3`: many ties); with `specials`,
+/// residues 0 and 1 of `state % 23` become NaN and −∞ instead.
+pub fn pseudo_random_ties(n: usize, seed: u64, specials: bool) -> Vec<f32> {
+    xorshift(seed)
+        .take(n)
+        .map(|s| match s % 23 {
+            0 if specials => f32::NAN,
+            1 if specials => f32::NEG_INFINITY,
+            r => (r % 7) as f32 - 3.0,
+        })
+        .collect()
 }

@@ -1,0 +1,190 @@
+//! The command-line contract, part two: `conv` and `conv-transpose` compute the
+//! seed's results in every method, keep float32 and unbatched shapes, add a bias,
+//! agree across methods and thread counts, and `auto` says which method it picked.
+
+mod common;
+
+use common::{array, at, conv_args, conv_workdir, f64_tensor, fails, ok, ramp, s};
+use convmat::io::{read_tensor, write_npy, Tensor};
+use ndarray::ArrayD;
+use std::path::Path;
+
+#[test]
+fn conv_writes_the_convolution_in_each_method() {
+    let dir = conv_workdir();
+    let (x, w) = (at(&dir, "x.npy"), at(&dir, "w.npy"));
+    for method in ["direct", "sparse"] {
+        let y = at(&dir, &format!("y_{method}.npy"));
+        ok(&conv_args("conv", &x, &w, &y, &["--method", method]));
+        let a = f64_tensor(&y);
+        assert_eq!(a.shape(), &[1, 1, 2, 2]);
+        assert_eq!(a.as_slice().unwrap(), &[122.0, 148.0, 126.0, 134.0]);
+    }
+}
+
+#[test]
+fn conv_keeps_float32_and_unbatched_shapes() {
+    let dir = conv_workdir();
+    let y = at(&dir, "y32.npy");
+    let (x, w) = (at(&dir, "x32.npy"), at(&dir, "w32.npy"));
+    let json = ok(&conv_args(
+        "conv",
+        &x,
+        &w,
+        &y,
+        &["--padding", "same", "--json"],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["dtype"], "float32");
+    assert_eq!(v["output_shape"], serde_json::json!([1, 4, 4]));
+    match read_tensor(&y).unwrap() {
+        Tensor::F32(a) => {
+            assert_eq!(a.shape(), &[1, 4, 4]);
+            assert_eq!(a[[0, 0, 0]], 8.0); // corner: 4 taps of 2
+            assert_eq!(a[[0, 1, 1]], 18.0);
+        }
+        other => panic!("dtype changed: {}", other.dtype()),
+    }
+}
+
+#[test]
+fn conv_transpose_gives_the_seed_5x5_in_each_method() {
+    let dir = conv_workdir();
+    let (y, w) = (at(&dir, "ones22.npy"), at(&dir, "ones33.npy"));
+    for method in ["scatter", "sparse"] {
+        let x = at(&dir, &format!("x_{method}.npy"));
+        let extra = ["--stride", "2", "--method", method];
+        ok(&conv_args("conv-transpose", &y, &w, &x, &extra));
+        let a = f64_tensor(&x);
+        assert_eq!(a.shape(), &[1, 1, 5, 5]);
+        assert_eq!(a[[0, 0, 2, 2]], 4.0);
+        assert_eq!(a.sum(), 36.0);
+    }
+}
+
+#[test]
+fn conv_with_bias_adds_it_per_channel() {
+    let dir = conv_workdir();
+    let w2 = at(&dir, "w2.npy");
+    write_npy(
+        &w2,
+        &array(
+            &[2, 1, 3, 3],
+            [convmat::tour::SEED_KERNEL, [0.0; 9]].concat(),
+        ),
+    )
+    .unwrap();
+    let y = at(&dir, "yb.npy");
+    let (x, b) = (at(&dir, "x.npy"), at(&dir, "b2.npy"));
+    ok(&conv_args(
+        "conv",
+        &x,
+        &w2,
+        &y,
+        &["--bias", s(&b), "--method", "sparse"],
+    ));
+    assert_eq!(
+        f64_tensor(&y).as_slice().unwrap(),
+        &[123.0, 149.0, 127.0, 135.0, 2.0, 2.0, 2.0, 2.0]
+    );
+}
+
+#[test]
+fn every_method_gives_the_same_result() {
+    let dir = conv_workdir();
+    let w = array(&[4, 2, 3, 2], ramp(48));
+    let x = array(&[2, 4, 5, 6], ramp(240));
+    let (wp, xp) = (at(&dir, "wm.npy"), at(&dir, "xm.npy"));
+    write_npy(&wp, &w).unwrap();
+    write_npy(&xp, &x).unwrap();
+    let geometry = [
+        "--stride",
+        "2,1",
+        "--padding",
+        "1",
+        "--dilation",
+        "1,2",
+        "--groups",
+        "2",
+    ];
+    let run = |sub: &str, input: &Path, method: &str, extra: &[&str]| -> ArrayD<f64> {
+        let out = at(&dir, &format!("{sub}_{method}.npy"));
+        let extra = [&["--method", method], &geometry[..], extra].concat();
+        ok(&conv_args(sub, input, &wp, &out, &extra));
+        f64_tensor(&out)
+    };
+    let reference = run("conv", &xp, "direct", &[]);
+    for m in ["sparse", "im2col", "auto"] {
+        assert_eq!(run("conv", &xp, m, &[]), reference, "conv --method {m}");
+    }
+    // the transposed convolution of the conv's output, back to the input's shape
+    let yp = at(&dir, "conv_direct.npy");
+    let back = run(
+        "conv-transpose",
+        &yp,
+        "scatter",
+        &["--output-padding", "1,0"],
+    );
+    assert_eq!(back.shape(), &[2, 4, 6, 6]); // (3−1)·2 − 2 + 2 + 1 + 1 rows
+    for m in ["sparse", "col2im", "zero-insert", "auto"] {
+        assert_eq!(
+            run("conv-transpose", &yp, m, &["--output-padding", "1,0"]),
+            back,
+            "conv-transpose --method {m}"
+        );
+    }
+}
+
+#[test]
+fn threads_option_changes_nothing_but_speed() {
+    let dir = conv_workdir();
+    let (x, w) = (at(&dir, "x.npy"), at(&dir, "w.npy"));
+    let mut outputs = vec![];
+    for n in ["1", "2"] {
+        let y = at(&dir, &format!("y{n}.npy"));
+        // --threads before the subcommand: it is a global option
+        let conv = conv_args(
+            "conv",
+            &x,
+            &w,
+            &y,
+            &["--padding", "1", "--method", "im2col"],
+        );
+        ok(&[&["--threads", n], &conv[..]].concat());
+        outputs.push(std::fs::read(&y).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    let y = at(&dir, "y0.npy");
+    fails(
+        &conv_args("conv", &x, &w, &y, &["--threads", "0"]),
+        "--threads must be at least 1",
+        Some(&y),
+    );
+}
+
+#[test]
+fn auto_picks_by_channels_per_group_and_says_which() {
+    let dir = conv_workdir();
+    let w = at(&dir, "w8.npy");
+    write_npy(&w, &array(&[8, 1, 3, 3], ramp(72))).unwrap();
+    let method = |sub: &str, input: &Path, weight: &Path| -> String {
+        let out = at(&dir, "auto.npy");
+        let json = ok(&conv_args(sub, input, weight, &out, &["--json"]));
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["method"].as_str().unwrap().to_string()
+    };
+    let x = at(&dir, "x.npy");
+    assert_eq!(method("conv", &x, &at(&dir, "w.npy")), "direct"); // 1 output channel
+    assert_eq!(method("conv", &x, &w), "im2col"); // 8 output channels
+    let y8 = at(&dir, "y8.npy");
+    write_npy(&y8, &array(&[1, 8, 2, 2], ramp(32))).unwrap();
+    assert_eq!(
+        method(
+            "conv-transpose",
+            &at(&dir, "ones22.npy"),
+            &at(&dir, "ones33.npy")
+        ),
+        "scatter"
+    );
+    assert_eq!(method("conv-transpose", &y8, &w), "col2im"); // 8 input channels
+}
