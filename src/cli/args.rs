@@ -4,6 +4,7 @@ use super::values::{bytes, dims, padding, scales};
 pub use super::values::{Dims, Scales};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use convmat::geometry::{ConvOptions, Padding};
+use convmat::solve::Solver;
 use convmat::sparse::BuildOptions;
 use std::path::PathBuf;
 
@@ -410,20 +411,13 @@ pub struct UpsampleArgs {
     pub json: bool,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SolverArg {
-    /// LSQR (Paige & Saunders), matrix-free or on C.
-    Lsqr,
-    /// LSMR (Fong & Saunders).
-    Lsmr,
-    /// Conjugate gradients on the normal equations.
-    Cgls,
-    /// (CᵀC + damp²I)x = Cᵀy by sparse Cholesky.
-    Cholesky,
-    /// The pseudo-inverse through the SVD (small problems).
-    Pinv,
-    /// Richardson–Lucy (non-negative kernel and data).
-    RichardsonLucy,
+/// `--solver`: the library's solvers by their names, with their descriptions in the help.
+fn solver() -> impl clap::builder::TypedValueParser<Value = Solver> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(
+        Solver::ALL.map(|s| PossibleValue::new(s.name()).help(s.description())),
+    )
+    .map(|name| Solver::from_name(&name).expect("clap checked the name"))
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -450,8 +444,8 @@ pub struct DeconvArgs {
     #[command(flatten)]
     pub geometry: GeometryArgs,
     /// Solver.
-    #[arg(long, value_enum, default_value = "lsqr")]
-    pub solver: SolverArg,
+    #[arg(long, value_parser = solver(), default_value = "lsqr")]
+    pub solver: Solver,
     /// How the iterative solvers apply C (and whether cholesky may use the
     /// Kronecker factors of a separable kernel).
     #[arg(long, value_enum, default_value = "auto")]

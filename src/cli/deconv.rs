@@ -1,8 +1,6 @@
 //! `convmat deconv`, `convmat analyze` and `convmat fit-transpose`.
 
-use super::args::{
-    AnalyzeArgs, DeconvArgs, FitTransposeArgs, GeometryArgs, OperatorArg, SolverArg,
-};
+use super::args::{AnalyzeArgs, DeconvArgs, FitTransposeArgs, GeometryArgs, OperatorArg};
 use convmat::error::shape_str;
 use convmat::geometry::{batched_shape, ConvGeometry};
 use convmat::io::{read_tensor, write_npy, Tensor};
@@ -55,17 +53,6 @@ fn conv_geometry(
     Ok(ConvGeometry::for_weight(weight, size, &g.options(&[0]))?)
 }
 
-fn solver(s: SolverArg) -> Solver {
-    match s {
-        SolverArg::Lsqr => Solver::Lsqr,
-        SolverArg::Lsmr => Solver::Lsmr,
-        SolverArg::Cgls => Solver::Cgls,
-        SolverArg::Cholesky => Solver::Cholesky,
-        SolverArg::Pinv => Solver::Pinv,
-        SolverArg::RichardsonLucy => Solver::RichardsonLucy,
-    }
-}
-
 /// One item of `deconv --json`: SciPy's stop code and message beside the shared
 /// figures and the quality against the truth.
 #[derive(Serialize)]
@@ -111,7 +98,7 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
         }
     }
     let opts = DeconvOptions {
-        solver: solver(a.solver),
+        solver: a.solver,
         operator: match a.operator {
             OperatorArg::Auto => OperatorChoice::Auto,
             OperatorArg::Direct => OperatorChoice::Direct,

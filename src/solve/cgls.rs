@@ -1,36 +1,10 @@
 //! CGLS: conjugate gradients on the normal equations (AᵀA + λ²I)x = Aᵀb, without
 //! forming them (Björck's formulation: one product with A and one with Aᵀ per step).
 
+use super::CglsOptions;
 use super::{check_problem, dot, norm, Callback, Progress, Solution, SolveInfo, StopReason};
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
-
-/// CGLS's options, in LSQR's style.
-#[derive(Debug, Clone)]
-pub struct CglsOptions<'a, T> {
-    /// Damping λ.
-    pub damp: f64,
-    /// Stop (2) when ‖Aᵀr − λ²x‖ ≤ atol·‖A‖·‖r‖.
-    pub atol: f64,
-    /// Stop (1) when ‖r‖ ≤ btol·‖b‖ + atol·‖A‖·‖x‖.
-    pub btol: f64,
-    /// Iteration limit (default 2n).
-    pub max_iter: Option<usize>,
-    /// Starting point (default 0).
-    pub x0: Option<&'a [T]>,
-}
-
-impl<T> Default for CglsOptions<'_, T> {
-    fn default() -> Self {
-        CglsOptions {
-            damp: 0.0,
-            atol: 1e-6,
-            btol: 1e-6,
-            max_iter: None,
-            x0: None,
-        }
-    }
-}
 
 /// Solves `min ‖A·x − b‖² + damp²‖x‖²` by CGLS. It stops with LSQR's reasons
 /// (zero solution, residual small, least squares solved, iteration limit); the

@@ -1,12 +1,12 @@
 //! Deconvolution of a batch: choose the operator (separable passes, direct loops or
 //! the explicit matrix), run one solver on every item, and report each item with
-//! the shared [`SolveInfo`] (and its [`Quality`] against a known truth). The CLI's
-//! `deconv`, the Python package and the notebooks all call [`deconvolve`].
+//! the shared [`SolveInfo`] (and its [`Quality`] against a known truth). Front ends
+//! (the CLI's `deconv`) only parse, call [`deconvolve`] and print.
 
 use super::tikhonov_separable;
 use super::{
-    cgls, lsmr, lsqr, pinv_solve, richardson_lucy, tikhonov_cholesky, CglsOptions, LsmrOptions,
-    LsqrOptions, PinvOptions, Progress, RichardsonLucyOptions, SolveInfo, TikhonovOptions,
+    cgls, lsmr, lsqr, pinv_solve, richardson_lucy, tikhonov_cholesky, IterativeOptions,
+    PinvOptions, Progress, RichardsonLucyOptions, SolveInfo, TikhonovOptions,
 };
 use crate::error::{Error, GeometryError, SolveError};
 use crate::geometry::ConvGeometry;
@@ -55,6 +55,29 @@ impl Solver {
             Solver::Cholesky => "cholesky",
             Solver::Pinv => "pinv",
             Solver::RichardsonLucy => "richardson-lucy",
+        }
+    }
+
+    /// The solver named `name` (as [`Solver::name`] spells it).
+    ///
+    /// ```
+    /// use convmat::solve::Solver;
+    /// assert_eq!(Solver::from_name("richardson-lucy"), Some(Solver::RichardsonLucy));
+    /// assert_eq!(Solver::from_name("gmres"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Solver> {
+        Solver::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// What it computes, in a line.
+    pub fn description(self) -> &'static str {
+        match self {
+            Solver::Lsqr => "LSQR (Paige & Saunders), matrix-free or on C",
+            Solver::Lsmr => "LSMR (Fong & Saunders)",
+            Solver::Cgls => "Conjugate gradients on the normal equations",
+            Solver::Cholesky => "(CᵀC + damp²I)x = Cᵀy by sparse Cholesky",
+            Solver::Pinv => "The pseudo-inverse through the SVD (small problems)",
+            Solver::RichardsonLucy => "Richardson–Lucy (non-negative kernel and data)",
         }
     }
 
@@ -304,39 +327,18 @@ fn solve_one<T: Real>(
     progress: &mut dyn FnMut(&Progress<'_, T>),
 ) -> Result<(Vec<T>, SolveInfo), Error> {
     let (op, matrix) = (how.op, how.matrix);
+    let iterative = IterativeOptions {
+        damp: opts.damp,
+        atol: opts.atol,
+        btol: opts.btol,
+        conlim: opts.conlim,
+        max_iter: opts.max_iter,
+        x0: None,
+    };
     let s = match opts.solver {
-        Solver::Lsqr => {
-            let o = LsqrOptions {
-                damp: opts.damp,
-                atol: opts.atol,
-                btol: opts.btol,
-                conlim: opts.conlim,
-                max_iter: opts.max_iter,
-                x0: None,
-            };
-            lsqr(op, y, &o, Some(progress))?
-        }
-        Solver::Lsmr => {
-            let o = LsmrOptions {
-                damp: opts.damp,
-                atol: opts.atol,
-                btol: opts.btol,
-                conlim: opts.conlim,
-                max_iter: opts.max_iter,
-                x0: None,
-            };
-            lsmr(op, y, &o, Some(progress))?
-        }
-        Solver::Cgls => {
-            let o = CglsOptions {
-                damp: opts.damp,
-                atol: opts.atol,
-                btol: opts.btol,
-                max_iter: opts.max_iter,
-                x0: None,
-            };
-            cgls(op, y, &o, Some(progress))?
-        }
+        Solver::Lsqr => lsqr(op, y, &iterative, Some(progress))?,
+        Solver::Lsmr => lsmr(op, y, &iterative, Some(progress))?,
+        Solver::Cgls => cgls(op, y, &iterative, Some(progress))?,
         Solver::Cholesky => {
             let t = TikhonovOptions { damp: opts.damp };
             match how.kronecker {

@@ -1,20 +1,13 @@
 //! Direct solvers: Tikhonov-regularised normal equations by sparse Cholesky, and the
 //! pseudo-inverse by the SVD.
 
-use super::{check_tolerances, check_vector, Solution, SolveInfo, StopReason};
+use super::{check_tolerances, check_vector, Solution, SolveInfo, StopReason, TikhonovOptions};
 use crate::error::{Error, SolveError};
 use crate::sparse::{Csr, Index};
 use crate::Real;
 use nalgebra::{DMatrix, DVector};
 use nalgebra_sparse::factorization::CscCholesky;
 use nalgebra_sparse::CscMatrix;
-
-/// Options of [`tikhonov_cholesky`] and [`super::tikhonov_separable`].
-#[derive(Debug, Clone, Default)]
-pub struct TikhonovOptions {
-    /// Damping λ: minimise ‖A·x − y‖² + λ²‖x‖².
-    pub damp: f64,
-}
 
 /// Solves `(AᵀA + λ²I)·x = Aᵀ·y` by a sparse Cholesky factorisation (nalgebra-sparse)
 /// of the normal-equation matrix, formed here in f64 (row j of AᵀA gathers the rows

@@ -1,42 +1,13 @@
 //! LSMR (Fong & Saunders 2011), as SciPy's `scipy.sparse.linalg.lsmr` computes it.
 
 use super::lsqr::{scale, sym_ortho};
+use super::LsmrOptions;
 use super::{
     axpby_norm, check_problem, norm, with_avx2, Callback, Progress, Solution, SolveInfo,
     StopReason, StopTests,
 };
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
-
-/// LSMR's options, SciPy's names and defaults.
-#[derive(Debug, Clone)]
-pub struct LsmrOptions<'a, T> {
-    /// Damping λ.
-    pub damp: f64,
-    /// Relative tolerance on ‖Aᵀr‖.
-    pub atol: f64,
-    /// Relative tolerance on ‖r‖.
-    pub btol: f64,
-    /// Condition-number limit; 0 for none.
-    pub conlim: f64,
-    /// Iteration limit (default min(m, n); SciPy's `maxiter`).
-    pub max_iter: Option<usize>,
-    /// Starting point (default 0).
-    pub x0: Option<&'a [T]>,
-}
-
-impl<T> Default for LsmrOptions<'_, T> {
-    fn default() -> Self {
-        LsmrOptions {
-            damp: 0.0,
-            atol: 1e-6,
-            btol: 1e-6,
-            conlim: 1e8,
-            max_iter: None,
-            x0: None,
-        }
-    }
-}
 
 /// Solves `min ‖A·x − b‖² + damp²‖x‖²` by LSMR (monotone ‖Aᵀr‖), SciPy's algorithm,
 /// options and diagnostics. As [`super::lsqr`], nothing is allocated per iteration.

@@ -1,41 +1,12 @@
 //! LSQR (Paige & Saunders 1982), as SciPy's `scipy.sparse.linalg.lsqr` computes it.
 
+use super::LsqrOptions;
 use super::{
     axpby_norm, check_problem, norm, with_avx2, Callback, Progress, Solution, SolveInfo,
     StopReason, StopTests,
 };
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
-
-/// LSQR's options, SciPy's names and defaults.
-#[derive(Debug, Clone)]
-pub struct LsqrOptions<'a, T> {
-    /// Damping λ: minimise ‖A·x − b‖² + λ²‖x‖².
-    pub damp: f64,
-    /// Relative tolerance on ‖Aᵀr‖ (stop 2).
-    pub atol: f64,
-    /// Relative tolerance on ‖r‖ (stop 1).
-    pub btol: f64,
-    /// Stop (3) when the estimate of cond(Ā) exceeds this; 0 for no limit.
-    pub conlim: f64,
-    /// Iteration limit (default 2n; SciPy's `iter_lim`).
-    pub max_iter: Option<usize>,
-    /// Starting point (default 0).
-    pub x0: Option<&'a [T]>,
-}
-
-impl<T> Default for LsqrOptions<'_, T> {
-    fn default() -> Self {
-        LsqrOptions {
-            damp: 0.0,
-            atol: 1e-6,
-            btol: 1e-6,
-            conlim: 1e8,
-            max_iter: None,
-            x0: None,
-        }
-    }
-}
 
 /// Solves `min ‖A·x − b‖² + damp²‖x‖²` by LSQR: SciPy's algorithm, options, stopping
 /// rules and diagnostics, against any [`LinearOperator`]. Vectors stay in `T`; the

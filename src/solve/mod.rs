@@ -27,23 +27,24 @@ mod info;
 mod learn;
 mod lsmr;
 mod lsqr;
+mod options;
 mod richardson_lucy;
 mod separable;
 
 pub use analyze::{analyze, AnalyzeOptions, InvertibilityReport, RankInfo};
-pub use cgls::{cgls, CglsOptions};
+pub use cgls::cgls;
 pub use deconv::{
     deconvolve, BatchCallback, DeconvItem, DeconvOptions, Deconvolution, OperatorChoice,
     OperatorKind, Solver,
 };
 pub use direct::{
-    pinv_solve, tikhonov_cholesky, PinvOptions, PinvSolution, TikhonovOptions,
-    DEFAULT_PINV_MAX_ELEMENTS,
+    pinv_solve, tikhonov_cholesky, PinvOptions, PinvSolution, DEFAULT_PINV_MAX_ELEMENTS,
 };
 pub use info::{Solution, SolveInfo, StopReason};
 pub use learn::{fit_transpose, fit_transpose_kernel, TransposeFit, TransposeStudy};
-pub use lsmr::{lsmr, LsmrOptions};
-pub use lsqr::{lsqr, LsqrOptions};
+pub use lsmr::lsmr;
+pub use lsqr::lsqr;
+pub use options::{CglsOptions, IterativeOptions, LsmrOptions, LsqrOptions, TikhonovOptions};
 pub use richardson_lucy::{richardson_lucy, RichardsonLucyOptions};
 pub use separable::tikhonov_separable;
 
