@@ -3,10 +3,10 @@
 use super::args::{Format, MatrixArgs};
 use super::emit::{render_values, write_out, Render};
 use convmat::error::shape_str;
-use convmat::geometry::{ConvGeometry, MAX_RANK};
+use convmat::geometry::{in_channels_of, ConvGeometry};
 use convmat::io::{mtx, print, read_tensor, Tensor};
 use convmat::sparse::{check_room_for_transpose, ConvMatrix, Csr, TapLabel};
-use convmat::{Error, GeometryError};
+use convmat::Error;
 
 /// Channels and kernel size from the weight's shape, checked against any flags given.
 fn geometry(a: &MatrixArgs, weight_shape: Option<&[usize]>) -> Result<ConvGeometry, Error> {
@@ -35,14 +35,7 @@ fn geometry(a: &MatrixArgs, weight_shape: Option<&[usize]>) -> Result<ConvGeomet
     let groups = a.geometry.groups;
     let (cin, cout, kernel) = match weight_shape {
         Some(w) => {
-            if w.len() < 3 || w.len() > MAX_RANK + 2 {
-                return Err(GeometryError::WeightRank {
-                    got: shape_str(w),
-                    max: MAX_RANK,
-                }
-                .into());
-            }
-            let cin = w[1].saturating_mul(groups);
+            let cin = in_channels_of(w, groups)?;
             let implied = [
                 ("--in-channels", a.in_channels, cin),
                 ("--out-channels", a.out_channels, w[0]),

@@ -59,9 +59,7 @@ pub fn max_pool<T: Real>(
         .dilation(&opts.dilation)
         .ceil_mode(opts.ceil_mode)
         .build()?;
-    let item: Vec<usize> = std::iter::once(c)
-        .chain(g.output_size().iter().copied())
-        .collect();
+    let item = batched_shape(c, g.output_size());
     let shape = batched_shape(n, &item);
     let mut values = zeroed_output::<T>(&shape, &BuildOptions::default())?;
     let mut indices = vec![0i64; values.len()];
@@ -119,9 +117,7 @@ pub fn max_unpool<T: Real>(
 ) -> Result<ArrayD<T>, Error> {
     let g = unpool_geometry(input.shape(), indices.shape(), kernel_size, opts)?;
     let (batched, n, c, _) = split_batch(input.shape(), kernel_size.len(), "max-unpooling")?;
-    let item: Vec<usize> = std::iter::once(c)
-        .chain(g.output_size().iter().copied())
-        .collect();
+    let item = batched_shape(c, g.output_size());
     let mut out = zeroed_output::<T>(&batched_shape(n, &item), &BuildOptions::default())?;
     let idx: Vec<i64> = indices.iter().copied().collect();
     kernels::max_unpool(&g, &contiguous(&input), &idx, &mut out)?;
@@ -222,9 +218,7 @@ pub fn interpolate<T: Real>(
         .into());
     }
     let g = opts.geometry(&shape[2..])?;
-    let item: Vec<usize> = std::iter::once(shape[1])
-        .chain(g.output_size().iter().copied())
-        .collect();
+    let item = batched_shape(shape[1], g.output_size());
     let mut out = zeroed_output::<T>(&batched_shape(shape[0], &item), build)?;
     kernels::resize(&g, &contiguous(&input), &mut out)?;
     Ok(output_array(true, shape[0], &item, out))

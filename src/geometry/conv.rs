@@ -224,15 +224,11 @@ impl ConvGeometry {
     }
     /// Unbatched input shape `(C_in, I…)`.
     pub fn input_shape(&self) -> Vec<usize> {
-        std::iter::once(self.in_channels)
-            .chain(self.input.iter().copied())
-            .collect()
+        super::batched_shape(self.in_channels, &self.input)
     }
     /// Unbatched output shape `(C_out, O…)`.
     pub fn output_shape(&self) -> Vec<usize> {
-        std::iter::once(self.out_channels)
-            .chain(self.output.iter().copied())
-            .collect()
+        super::batched_shape(self.out_channels, &self.output)
     }
     /// Weight shape `(C_out, C_in/groups, k…)`.
     pub fn weight_shape(&self) -> Vec<usize> {
