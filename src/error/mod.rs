@@ -131,6 +131,14 @@ pub enum Error {
     /// CSR arrays that break the format's invariants.
     #[error(transparent)]
     SparseFormat(#[from] SparseFormatError),
+    /// A plot that could not be drawn.
+    #[error("plotting {title}: {message}")]
+    Plot {
+        /// The plot's title.
+        title: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A request that makes no sense (an option value the front end passed through).
     #[error("{0}")]
     Invalid(String),

@@ -49,7 +49,10 @@ pub fn line_plot(
         .collect();
     let all: Vec<(f64, f64)> = series.iter().flat_map(|(_, p)| p.iter().copied()).collect();
     if all.is_empty() {
-        return Err(Error::Invalid(format!("nothing to plot in {title}")));
+        return Err(Error::Plot {
+            title: title.to_string(),
+            message: "nothing to plot".into(),
+        });
     }
     let bounds = |vals: Vec<f64>, s: Scale| {
         let (lo, hi) = vals
@@ -65,7 +68,10 @@ pub fn line_plot(
     };
     let (x0, x1) = bounds(all.iter().map(|p| p.0).collect(), x_scale);
     let (y0, y1) = bounds(all.iter().map(|p| p.1).collect(), y_scale);
-    let plot_err = |e: &dyn std::fmt::Display| Error::Invalid(format!("plotting {title}: {e}"));
+    let plot_err = |e: &dyn std::fmt::Display| Error::Plot {
+        title: title.to_string(),
+        message: e.to_string(),
+    };
     let root = SVGBackend::new(path, (760, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(&e))?;
     macro_rules! draw {

@@ -29,7 +29,7 @@ pub enum Level {
 }
 
 /// One measured row: a case × formulation × element type.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Row {
     /// `conv`, `conv_transpose`, `upsample`, `deconv`, `reconstruction`.
     pub section: String,

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// The machine and build a report ran on.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Environment {
     /// CPU model (from /proc/cpuinfo where available).
     pub cpu: String,
@@ -65,30 +65,6 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-fn json_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn json_num(v: Option<f64>) -> String {
-    match v {
-        Some(x) if x.is_finite() => format!("{x:e}"),
-        _ => "null".into(),
-    }
-}
-
 fn csv(rows: &[Row]) -> String {
     let mut out = format!("{CSV_HEADER}\n");
     for r in rows {
@@ -113,36 +89,15 @@ fn csv(rows: &[Row]) -> String {
     out
 }
 
+/// `{"environment": …, "rows": [ … ]}`, one row a line; non-finite numbers as null.
 fn json(rows: &[Row], env: &Environment) -> String {
     let rows: Vec<String> = rows
         .iter()
-        .map(|r| {
-            format!(
-                "{{\"section\":{},\"case\":{},\"formulation\":{},\"dtype\":{},\"median_ms\":{},\"throughput\":{},\"throughput_unit\":{},\"extra_bytes\":{},\"max_abs_error\":{},\"relative_error\":{},\"psnr_db\":{},\"ssim\":{},\"note\":{}}}",
-                json_str(&r.section),
-                json_str(&r.case),
-                json_str(&r.formulation),
-                json_str(&r.dtype),
-                json_num(Some(r.median_ms)),
-                json_num(r.throughput),
-                json_str(&r.throughput_unit),
-                r.extra_bytes,
-                json_num(r.max_abs_error),
-                json_num(r.relative_error),
-                json_num(r.psnr_db),
-                json_num(r.ssim),
-                json_str(&r.note),
-            )
-        })
+        .map(|r| serde_json::to_string(r).expect("plain data"))
         .collect();
     format!(
-        "{{\"environment\":{{\"cpu\":{},\"cores\":{},\"threads\":{},\"version\":{},\"profile\":{},\"level\":{}}},\"rows\":[\n{}\n]}}\n",
-        json_str(&env.cpu),
-        env.cores,
-        env.threads,
-        json_str(&env.version),
-        json_str(&env.profile),
-        json_str(&env.level),
+        "{{\"environment\":{},\"rows\":[\n{}\n]}}\n",
+        serde_json::to_string(env).expect("plain data"),
         rows.join(",\n")
     )
 }

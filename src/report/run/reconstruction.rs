@@ -24,9 +24,12 @@ pub(super) fn reconstruction(
     // even sizes for the 2× down-sampling: drop a last odd row or column
     let (h, w) = (h0 - h0 % 2, w0 - w0 % 2);
     if h < 4 || w < 4 {
-        return Err(Error::Invalid(format!(
-            "the test image must be at least 4×4, got {h0}×{w0}"
-        )));
+        return Err(crate::GeometryError::InputShape {
+            name: "the test image",
+            expected: "at least 4×4".into(),
+            got: format!("{h0}×{w0}"),
+        }
+        .into());
     }
     let img: Vec<f64> = (0..h * w).map(|i| img0[(i / w) * w0 + i % w]).collect();
     let (hh, hw) = (h / 2, w / 2);
