@@ -2,6 +2,7 @@
 //! in that dtype, write the result atomically, print a summary.
 
 use super::args::{ConvArgs, ConvMethodArg, ConvTransposeArgs, ConvTransposeMethodArg};
+use super::out::outln;
 use super::{read_same_dtype, Typed};
 use convmat::error::shape_str;
 use convmat::functional::{self, ConvMethod, ConvTransposeMethod};
@@ -100,19 +101,19 @@ fn execute<J: Job>(
     };
     let op = J::NAME;
     if json {
-        println!(
+        outln!(
             "{{\"command\":\"{op}\",\"method\":\"{method}\",\"dtype\":\"{dtype}\",\"input_shape\":{},\"output_shape\":{},\"output\":{:?}}}",
             shape_str(&i),
             shape_str(&o),
             out.display().to_string()
-        );
+        )?;
     } else {
-        println!(
+        outln!(
             "{op} ({method}, {dtype}): input {} → output {}, written to {}",
             shape_str(&i),
             shape_str(&o),
             out.display()
-        );
+        )?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `convmat deconv`, `convmat analyze` and `convmat fit-transpose`.
 
 use super::args::{AnalyzeArgs, DeconvArgs, FitTransposeArgs, GeometryArgs, OperatorArg};
+use super::out::outln;
 use convmat::error::shape_str;
 use convmat::geometry::{batched_shape, ConvGeometry};
 use convmat::io::{read_tensor, write_npy, Tensor};
@@ -157,16 +158,16 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
                 })
                 .collect(),
         };
-        println!("{}", serde_json::to_string(&json).expect("plain data"));
+        outln!("{}", serde_json::to_string(&json).expect("plain data"))?;
     } else {
-        println!(
+        outln!(
             "deconv ({}, {} operator): observed {} → x {}, written to {}",
             opts.solver.name(),
             d.operator.name(),
             shape_str(y_t.shape()),
             shape_str(&x_shape),
             a.output.display()
-        );
+        )?;
         for (i, item) in d.items.iter().enumerate() {
             let info = &item.info;
             let stop = info
@@ -190,7 +191,7 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
                     q.relative_error, q.psnr_db
                 ));
             }
-            println!("{line}");
+            outln!("{line}")?;
         }
     }
     Ok(())
@@ -217,9 +218,9 @@ pub fn run_analyze(a: &AnalyzeArgs) -> Result<(), Error> {
     };
     let r = analyze(&c, &opts)?;
     if a.json {
-        println!("{}", report_json(&r));
+        outln!("{}", report_json(&r))?;
     } else {
-        println!("{}", report_text(&r, a.weight.is_none()));
+        outln!("{}", report_text(&r, a.weight.is_none()))?;
     }
     Ok(())
 }
@@ -369,17 +370,17 @@ pub fn run_fit_transpose(a: &FitTransposeArgs) -> Result<(), Error> {
             "lsqr_itn": fit.info.iterations,
             "comparison": comparison,
         });
-        println!("{json}");
+        outln!("{json}")?;
     } else {
-        println!(
+        outln!(
             "fit-transpose: W′ {} fitted on {batch} pair(s) (LSQR istop {istop}, {} iterations), written to {}",
             shape_str(w_t.shape()),
             fit.info.iterations,
             a.output.display()
-        );
-        println!("  relative error ‖x̂ − x‖/‖x‖ on the training pairs:");
+        )?;
+        outln!("  relative error ‖x̂ − x‖/‖x‖ on the training pairs:")?;
         for (n, e) in &study.comparison {
-            println!("    {e:>12.4e}  {n}");
+            outln!("    {e:>12.4e}  {n}")?;
         }
     }
     Ok(())

@@ -6,6 +6,7 @@ mod conv;
 mod deconv;
 mod emit;
 mod matrix;
+pub mod out;
 mod report;
 mod upsample;
 mod values;

@@ -2,6 +2,7 @@
 //! move it into place, so that an interrupted run leaves no half-written report.
 
 use super::args::ReportArgs;
+use super::out::outln;
 use convmat::io::png::read_gray;
 use convmat::report::{environment, measure_all, write, Level};
 use convmat::Error;
@@ -88,13 +89,13 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
     } else {
         std::fs::rename(&staged, &a.out).map_err(io(&a.out))?;
     }
-    println!(
+    outln!(
         "report written to {} ({} rows, {} plots, {} images) in {:.1} s",
         a.out.display(),
         m.rows.len(),
         m.plots.len(),
         m.pictures.len() + 1,
         started.elapsed().as_secs_f64()
-    );
+    )?;
     Ok(())
 }

@@ -6,6 +6,7 @@ use super::args::{
     UpsampleArgs, UpsampleMethodArg, UpsampleModeArg,
 };
 use super::emit::emit_values;
+use super::out::outln;
 use convmat::error::shape_str;
 use convmat::functional::{self, InterpolateOptions, PoolOptions, UnpoolOptions};
 use convmat::geometry::{Padding, ResizeMode, UnpoolGeometry};
@@ -41,21 +42,24 @@ fn summary(
     output: &[usize],
     out: &Path,
     json: bool,
-) {
+) -> Result<(), Error> {
     if json {
-        println!(
-            "{{\"command\":\"{op}\",\"method\":\"{method}\",\"dtype\":\"{dtype}\",\"input_shape\":{},\"output_shape\":{},\"output\":{:?}}}",
-            shape_str(input),
-            shape_str(output),
-            out.display().to_string()
-        );
+        let v = serde_json::json!({
+            "command": op,
+            "method": method,
+            "dtype": dtype,
+            "input_shape": input,
+            "output_shape": output,
+            "output": out.display().to_string(),
+        });
+        outln!("{v}")
     } else {
-        println!(
+        outln!(
             "{op} ({method}, {dtype}): input {} → output {}, written to {}",
             shape_str(input),
             shape_str(output),
             out.display()
-        );
+        )
     }
 }
 
@@ -101,7 +105,7 @@ pub fn run_max_pool(a: &MaxPoolArgs) -> Result<(), Error> {
         &shape,
         &a.output,
         a.json,
-    );
+    )?;
     Ok(())
 }
 
@@ -158,7 +162,7 @@ pub fn run_max_unpool(a: &MaxUnpoolArgs) -> Result<(), Error> {
         &shape,
         &a.output,
         a.json,
-    );
+    )?;
     Ok(())
 }
 
@@ -243,7 +247,7 @@ pub fn run_upsample(a: &UpsampleArgs) -> Result<(), Error> {
         &shape,
         &a.output,
         a.json,
-    );
+    )?;
     Ok(())
 }
 
