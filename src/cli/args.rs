@@ -84,13 +84,13 @@ pub enum Command {
 pub struct GeometryArgs {
     /// Stride: one value or one per spatial dim (e.g. 2 or 2,1); default 1 (for
     /// max-unpool matrices, the kernel size).
-    #[arg(long, value_parser = dims)]
+    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
     pub stride: Option<Dims>,
     /// Padding: N, a comma list, `same` or `valid` (conv only).
-    #[arg(long, value_parser = padding, default_value = "0")]
+    #[arg(long, allow_negative_numbers = true, value_parser = padding, default_value = "0")]
     pub padding: Padding,
     /// Dilation: one value or one per spatial dim.
-    #[arg(long, value_parser = dims, default_value = "1")]
+    #[arg(long, allow_negative_numbers = true, value_parser = dims, default_value = "1")]
     pub dilation: Dims,
     /// Number of groups.
     #[arg(long, default_value_t = 1)]
@@ -167,7 +167,7 @@ pub struct ResizeArgs {
     #[arg(long, value_parser = scales)]
     pub scale_factor: Option<Scales>,
     /// Output spatial size: one value or one per spatial dim.
-    #[arg(long, value_parser = dims)]
+    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
     pub size: Option<Dims>,
     /// align_corners=True (linear modes only).
     #[arg(long)]
@@ -183,13 +183,13 @@ pub struct MatrixArgs {
     #[arg(long, value_enum, default_value = "conv")]
     pub op: MatrixOp,
     /// Input spatial size, e.g. 4,4 (for max-unpool it comes from --indices).
-    #[arg(long, value_parser = dims)]
+    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
     pub input_size: Option<Dims>,
     /// Weight tensor (.npy, shape (C_out, C_in/groups, k…)).
     #[arg(long)]
     pub weight: Option<PathBuf>,
     /// Kernel spatial size, for the structure alone (symbolic or mtx pattern).
-    #[arg(long, value_parser = dims)]
+    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
     pub kernel_size: Option<Dims>,
     /// Input channels (from the weight when given).
     #[arg(long)]
@@ -208,7 +208,7 @@ pub struct MatrixArgs {
     #[arg(long)]
     pub indices: Option<PathBuf>,
     /// Max-unpool output size (spatial, or N,C,spatial).
-    #[arg(long, value_parser = dims)]
+    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
     pub output_size: Option<Dims>,
     /// Print the transpose (Cᵀ or Uᵀ) instead.
     #[arg(long)]
@@ -285,7 +285,7 @@ pub struct ConvTransposeArgs {
     #[command(flatten)]
     pub geometry: GeometryArgs,
     /// Output padding: one value or one per spatial dim.
-    #[arg(long, value_parser = dims, default_value = "0")]
+    #[arg(long, allow_negative_numbers = true, value_parser = dims, default_value = "0")]
     pub output_padding: Dims,
     /// Formulation.
     #[arg(long, value_enum, default_value = "auto")]
@@ -329,13 +329,13 @@ pub enum UpsampleModeArg {
 #[derive(Args, Debug)]
 pub struct PoolWindowArgs {
     /// Window size: one value (every dim after N, C) or one per spatial dim.
-    #[arg(long, value_parser = dims)]
+    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
     pub kernel_size: Dims,
     /// Stride (default: the kernel size).
-    #[arg(long, value_parser = dims)]
+    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
     pub stride: Option<Dims>,
     /// Padding: one value or one per spatial dim, at most half the kernel.
-    #[arg(long, value_parser = dims, default_value = "0")]
+    #[arg(long, allow_negative_numbers = true, value_parser = dims, default_value = "0")]
     pub padding: Dims,
 }
 
@@ -347,7 +347,7 @@ pub struct MaxPoolArgs {
     #[command(flatten)]
     pub window: PoolWindowArgs,
     /// Dilation: one value or one per spatial dim.
-    #[arg(long, value_parser = dims, default_value = "1")]
+    #[arg(long, allow_negative_numbers = true, value_parser = dims, default_value = "1")]
     pub dilation: Dims,
     /// Round the output size up.
     #[arg(long)]
@@ -374,7 +374,7 @@ pub struct MaxUnpoolArgs {
     #[command(flatten)]
     pub window: PoolWindowArgs,
     /// Output size: spatial, or N,C,spatial (default (I−1)·stride − 2·padding + kernel).
-    #[arg(long, value_parser = dims)]
+    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
     pub output_size: Option<Dims>,
     /// Formulation.
     #[arg(long, value_enum, default_value = "direct")]
@@ -439,7 +439,7 @@ pub struct DeconvArgs {
     #[arg(long)]
     pub weight: PathBuf,
     /// The spatial size of x, e.g. 64,64.
-    #[arg(long, value_parser = dims)]
+    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
     pub input_size: Dims,
     #[command(flatten)]
     pub geometry: GeometryArgs,
@@ -483,13 +483,13 @@ pub struct DeconvArgs {
 #[command(group = clap::ArgGroup::new("kernel").required(true).args(["weight", "kernel_size"]))]
 pub struct AnalyzeArgs {
     /// Input spatial size, e.g. 8,8.
-    #[arg(long, value_parser = dims)]
+    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
     pub input_size: Dims,
     /// Weight tensor (.npy, (C_out, C_in/groups, k…)).
     #[arg(long)]
     pub weight: Option<PathBuf>,
     /// Kernel spatial size: analyse a kernel of ones.
-    #[arg(long, value_parser = dims)]
+    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
     pub kernel_size: Option<Dims>,
     #[command(flatten)]
     pub geometry: GeometryArgs,

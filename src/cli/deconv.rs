@@ -2,6 +2,7 @@
 
 use super::args::{AnalyzeArgs, DeconvArgs, FitTransposeArgs, GeometryArgs, OperatorArg};
 use super::out::outln;
+use super::values::broadcast;
 use convmat::error::shape_str;
 use convmat::geometry::{batched_shape, ConvGeometry};
 use convmat::io::{read_tensor, write_npy, Tensor};
@@ -204,7 +205,8 @@ pub fn run_analyze(a: &AnalyzeArgs) -> Result<(), Error> {
             (t.shape().to_vec(), as_f64(&t))
         }
         (None, Some(k)) => {
-            let shape: Vec<usize> = [1, 1].iter().chain(&k.0).copied().collect();
+            let kernel = broadcast(&k.0, a.input_size.0.len());
+            let shape: Vec<usize> = [1, 1].iter().chain(&kernel).copied().collect();
             let n = shape.iter().product();
             (shape, vec![1.0; n])
         }

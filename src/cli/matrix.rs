@@ -2,6 +2,7 @@
 
 use super::args::{Format, MatrixArgs};
 use super::emit::{render_values, write_out, Render};
+use super::values::broadcast;
 use convmat::error::shape_str;
 use convmat::geometry::{in_channels_of, ConvGeometry};
 use convmat::io::{mtx, print, read_tensor, Tensor};
@@ -62,7 +63,7 @@ fn geometry(a: &MatrixArgs, weight_shape: Option<&[usize]>) -> Result<ConvGeomet
             a.out_channels.unwrap_or(1),
             a.kernel_size
                 .as_ref()
-                .map(|k| k.0.clone())
+                .map(|k| broadcast(&k.0, input_size.0.len()))
                 .unwrap_or_default(),
         ),
     };

@@ -3,14 +3,27 @@
 
 use convmat::geometry::Padding;
 
+/// One value for every one of `rank` dimensions, as PyTorch's `kernel_size=3`
+/// means 3×3 in a 2-D layer; a full list is kept as it is.
+pub fn broadcast(values: &[usize], rank: usize) -> Vec<usize> {
+    match values {
+        [v] => vec![*v; rank],
+        _ => values.to_vec(),
+    }
+}
+
 /// Parses `2` or `2,1` into sizes.
 pub fn parse_dims(s: &str) -> Result<Vec<usize>, String> {
     let values: Result<Vec<usize>, String> = s
         .split(',')
         .map(|part| {
             let part = part.trim();
-            part.parse::<usize>()
-                .map_err(|_| format!("'{part}' is not a non-negative integer"))
+            match part.parse::<i128>() {
+                Ok(v) if v < 0 => Err(format!("{v} is negative: give a number ≥ 0")),
+                _ => part
+                    .parse::<usize>()
+                    .map_err(|_| format!("'{part}' is not a non-negative integer")),
+            }
         })
         .collect();
     let values = values?;
@@ -86,5 +99,15 @@ mod tests {
     fn one_value_or_a_comma_list() {
         assert_eq!(parse_dims("3, 2").unwrap(), vec![3, 2]);
         assert!(parse_dims("3,x").is_err());
+        assert_eq!(
+            parse_dims("1,-1").unwrap_err(),
+            "-1 is negative: give a number ≥ 0"
+        );
+    }
+
+    #[test]
+    fn one_value_broadcasts_over_the_rank() {
+        assert_eq!(super::broadcast(&[3], 2), vec![3, 3]);
+        assert_eq!(super::broadcast(&[3, 2], 2), vec![3, 2]);
     }
 }

@@ -17,7 +17,10 @@ pub enum GeometryError {
         max: usize,
     },
     /// A per-dimension option has neither one value nor one per spatial dimension.
-    #[error("{name} must have 1 or {rank} values (one per spatial dimension), got {got}")]
+    #[error(
+        "{name} must have {} (one per spatial dimension), got {got}",
+        if *rank == 1 { "1 value".to_string() } else { format!("1 or {rank} values") }
+    )]
     PerDimLength {
         /// Option name (`stride`, `padding`, …).
         name: &'static str,
