@@ -21,6 +21,7 @@
 //! assert_eq!(y, [122.0, 148.0, 126.0, 134.0]);
 //! ```
 #![warn(missing_docs)]
+#![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
 
 pub mod error;
 pub mod functional;

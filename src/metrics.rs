@@ -31,6 +31,9 @@ pub fn psnr(a: &[f64], b: &[f64], range: f64) -> f64 {
 /// let flat = vec![0.5; 64];
 /// assert!(ssim(&img, &flat, 8, 8, 1.0) < 0.1);
 /// ```
+///
+/// # Panics
+/// If `a` or `b` does not hold `h·w` values.
 pub fn ssim(a: &[f64], b: &[f64], h: usize, w: usize, range: f64) -> f64 {
     assert_eq!(a.len(), h * w);
     assert_eq!(b.len(), h * w);

@@ -40,6 +40,10 @@ fn io(e: std::io::Error) -> Error {
 /// let text = String::from_utf8(out).unwrap();
 /// assert!(text.contains("122 148"));
 /// ```
+///
+/// # Errors
+/// [`Error::Io`] (path `<stdout>`) when writing to `w` fails; the examples themselves are fixed
+/// and valid.
 pub fn tour(w: &mut dyn Write) -> Result<(), Error> {
     let opts = BuildOptions::default();
     let g = ConvGeometry::builder(&[4, 4], &[3, 3]).build()?;

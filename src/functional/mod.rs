@@ -87,6 +87,11 @@ fn output_array<T: Real>(
 /// assert_eq!(a, b);
 /// assert_eq!(a[[0, 1, 0, 0]], 45.0); // 0+1+2+4+5+6+8+9+10
 /// ```
+///
+/// # Errors
+/// The shape and option errors of [`ConvGeometry::for_tensors`], [`GeometryError::BiasShape`]
+/// for a bias that is not `[C_out]`, and [`Error::OutputTooLarge`] (with `Sparse`, also
+/// [`Error::MemoryBudget`] for C) past `build`'s memory budget.
 pub fn conv<T: Real>(
     input: ArrayViewD<'_, T>,
     weight: ArrayViewD<'_, T>,
@@ -132,6 +137,11 @@ pub fn conv<T: Real>(
 /// assert_eq!(x.shape(), &[1, 5, 5]);
 /// assert_eq!(x[[0, 2, 2]], 4.0); // the centre is reached by all four inputs
 /// ```
+///
+/// # Errors
+/// The shape and option errors of [`ConvTransposeGeometry::for_tensors`],
+/// [`GeometryError::BiasShape`] for a bias that is not `[C_out]`, and [`Error::OutputTooLarge`]
+/// (with `Sparse`, also [`Error::MemoryBudget`] for C) past `build`'s memory budget.
 pub fn conv_transpose<T: Real>(
     input: ArrayViewD<'_, T>,
     weight: ArrayViewD<'_, T>,
@@ -216,6 +226,11 @@ fn patch_geometry(
 /// assert_eq!(cols.shape(), &[1, 4, 4]);
 /// assert_eq!(cols.as_slice().unwrap()[..4], [0.0, 1.0, 3.0, 4.0]); // tap (0,0) of each block
 /// ```
+///
+/// # Errors
+/// [`GeometryError::InputRank`] unless `input` has `kernel_size.len()` + 1 or + 2 dimensions, the
+/// errors of [`ConvBuilder::build`](crate::geometry::ConvBuilder::build) (e.g. a kernel larger than
+/// the padded input), and [`Error::OutputTooLarge`] past the default memory budget.
 pub fn unfold<T: Real>(
     input: ArrayViewD<'_, T>,
     kernel_size: &[usize],
@@ -242,6 +257,11 @@ pub fn unfold<T: Real>(
 /// assert_eq!(x.shape(), &[1, 1, 3, 3]);
 /// assert_eq!(x[[0, 0, 1, 1]], 4.0); // the centre is in all four blocks
 /// ```
+///
+/// # Errors
+/// [`GeometryError::InputShape`] unless `input` is 2- or 3-D, `FoldChannels` when its `C·∏k`
+/// dimension is not a multiple of ∏`kernel_size`, `FoldBlocks` when its last dimension is not the
+/// number of sliding blocks, the builder's option errors, and [`Error::OutputTooLarge`].
 pub fn fold<T: Real>(
     input: ArrayViewD<'_, T>,
     output_size: &[usize],

@@ -47,6 +47,11 @@ impl Default for PoolOptions {
 /// assert_eq!(v.as_slice().unwrap(), [6.0, 8.0, 14.0, 16.0]);
 /// assert_eq!(i.as_slice().unwrap(), [5, 7, 13, 15]);
 /// ```
+///
+/// # Errors
+/// [`GeometryError::InputRank`] unless `input` has `kernel_size.len()` + 1 or + 2 dimensions, the
+/// errors of [`PoolBuilder::build`](crate::geometry::PoolBuilder::build) (e.g. padding over half
+/// the kernel), and [`Error::OutputTooLarge`] past the default memory budget.
 pub fn max_pool<T: Real>(
     input: ArrayViewD<'_, T>,
     kernel_size: &[usize],
@@ -109,6 +114,10 @@ impl Default for UnpoolOptions {
 /// assert_eq!(u.shape(), &[1, 1, 5, 5]);
 /// assert_eq!((u[[0, 0, 1, 0]], u[[0, 0, 1, 2]], u[[0, 0, 2, 3]], u[[0, 0, 3, 0]]), (6.0, 8.0, 14.0, 16.0));
 /// ```
+///
+/// # Errors
+/// As [`unpool_geometry`]; [`GeometryError::MaxIndex`] for an index outside its output plane, and
+/// [`Error::OutputTooLarge`] past the default memory budget.
 pub fn max_unpool<T: Real>(
     input: ArrayViewD<'_, T>,
     indices: ArrayViewD<'_, i64>,
@@ -126,6 +135,11 @@ pub fn max_unpool<T: Real>(
 
 /// The geometry of a max-unpooling call, with the indices' shape checked against
 /// the values'.
+///
+/// # Errors
+/// [`GeometryError::InputRank`] for values of the wrong rank, `IndicesShape` when the indices'
+/// shape differs from the values', and the errors of
+/// [`UnpoolBuilder::build`](crate::geometry::UnpoolBuilder::build) (e.g. an `output_size` out of range).
 pub fn unpool_geometry(
     values_shape: &[usize],
     indices_shape: &[usize],
@@ -176,6 +190,10 @@ impl InterpolateOptions {
     }
 
     /// The geometry for planes of spatial size `input_size`.
+    ///
+    /// # Errors
+    /// As [`ResizeBuilder::build`](crate::geometry::ResizeBuilder::build): e.g. both or neither of
+    /// `size` and `scale_factor`, `align_corners` for a non-linear mode, a mode of another rank.
     pub fn geometry(&self, input_size: &[usize]) -> Result<ResizeGeometry, GeometryError> {
         let mut b = ResizeGeometry::builder(self.mode, input_size)
             .align_corners(self.align_corners)
@@ -203,6 +221,10 @@ impl InterpolateOptions {
 /// let y = interpolate(x.view(), &opts, &BuildOptions::default()).unwrap();
 /// assert_eq!(y.as_slice().unwrap(), [1.0, 1.0, 2.0, 2.0]);
 /// ```
+///
+/// # Errors
+/// [`GeometryError::InputShape`] for an input of fewer than 3 dimensions, the errors of
+/// [`InterpolateOptions::geometry`], and [`Error::OutputTooLarge`] past `build`'s memory budget.
 pub fn interpolate<T: Real>(
     input: ArrayViewD<'_, T>,
     opts: &InterpolateOptions,

@@ -131,6 +131,9 @@ impl ConvGeometry {
     /// let a = g.axis(1);
     /// assert_eq!((a.input_size(), a.kernel_size(), a.output_size()), (&[9][..], &[2][..], &[5][..]));
     /// ```
+    ///
+    /// # Panics
+    /// If `d ≥ self.rank()`; one dimension of a valid geometry is always valid.
     pub fn axis(&self, d: usize) -> ConvGeometry {
         ConvGeometry::assemble(
             1,

@@ -87,6 +87,9 @@ pub(crate) fn dilated_kernel_len(kernel: usize, dilation: usize) -> Option<usize
 /// assert_eq!(convmat::geometry::per_dim("stride", &[2], 3).unwrap(), vec![2, 2, 2]);
 /// assert!(convmat::geometry::per_dim("stride", &[2, 1], 3).is_err());
 /// ```
+///
+/// # Errors
+/// [`GeometryError::PerDimLength`] unless `values` holds one value or `rank` of them.
 pub fn per_dim(
     name: &'static str,
     values: &[usize],

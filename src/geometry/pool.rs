@@ -126,6 +126,11 @@ impl PoolBuilder {
     }
 
     /// Validates and builds the geometry.
+    ///
+    /// # Errors
+    /// [`GeometryError::Rank`], `PerDimLength`, `NotPositive` (kernel, stride, dilation, input size),
+    /// `PoolPadding` when the padding exceeds half the kernel, `OutputTooSmall` when no window fits,
+    /// or `Overflow`.
     pub fn build(self) -> Result<PoolGeometry, GeometryError> {
         let (rank, kernel, stride, padding) =
             window(&self.input, &self.kernel, &self.stride, &self.padding)?;
@@ -257,6 +262,10 @@ impl PoolGeometry {
     /// let g = PoolGeometry::builder(&[5, 5], &[2]).build().unwrap();
     /// assert_eq!(g.unpool().unwrap().output_size(), &[5, 5]);
     /// ```
+    ///
+    /// # Errors
+    /// [`GeometryError::UnpoolOutputSize`] when the input size is not within a stride of the
+    /// unpooling's default `(O−1)s − 2p + k` (possible with a dilation, which unpooling ignores).
     pub fn unpool(&self) -> Result<UnpoolGeometry, GeometryError> {
         UnpoolGeometry::builder(&self.output, &self.kernel)
             .stride(&self.stride)
@@ -318,6 +327,11 @@ impl UnpoolBuilder {
     }
 
     /// Validates and builds the geometry.
+    ///
+    /// # Errors
+    /// [`GeometryError::Rank`], `PerDimLength`, `NotPositive`, `OutputTooSmall` for an empty default
+    /// size, `OutputSizeLength` for an `output_size` of neither rank nor rank + 2 values, and
+    /// `UnpoolOutputSize` for one outside (default − stride, default + stride).
     pub fn build(self) -> Result<UnpoolGeometry, GeometryError> {
         let (rank, kernel, stride, padding) =
             window(&self.input, &self.kernel, &self.stride, &self.padding)?;

@@ -144,6 +144,11 @@ impl ResizeBuilder {
     }
 
     /// Validates and builds the geometry, in `F.interpolate`'s order of checks.
+    ///
+    /// # Errors
+    /// In this order: [`GeometryError::AlignCornersNotInterpolating`], `Rank`, `SizeAndScale` or
+    /// `NoSizeNorScale`, `RecomputeWithSize`, `PerDimLength`, `ScaleFactor` (not positive and finite,
+    /// or not whole for the block modes), `Overflow`, `ResizeEmpty`, `ModeRank`.
     pub fn build(self) -> Result<ResizeGeometry, GeometryError> {
         let (mode, rank) = (self.mode, self.input.len());
         if !mode.is_linear() && self.align_corners.is_some() {
@@ -274,6 +279,10 @@ impl ResizeGeometry {
     /// assert_eq!(g.nail_source(1, 2), Some(1));
     /// assert_eq!(g.nail_source(1, 3), None);
     /// ```
+    ///
+    /// # Errors
+    /// [`GeometryError::ScaleFactor`] for a mode that is not a block unpooling or a zero factor, and
+    /// the other errors of [`ResizeBuilder::build`].
     pub fn unpool(
         mode: ResizeMode,
         input_size: &[usize],

@@ -75,6 +75,10 @@ fn batch_of(name: &'static str, len: usize, per_item: usize) -> Result<usize, Ge
 
 /// Batch size of a call mapping items of `per_input` elements to items of
 /// `per_output`, checking that both buffers hold that many whole items.
+///
+/// # Errors
+/// [`GeometryError::BufferLength`] unless `input_len` is a whole number of `per_input` items
+/// (`per_input` > 0), `BatchMismatch` unless `output_len` is as many `per_output` items.
 pub fn batch(
     input_len: usize,
     per_input: usize,

@@ -73,6 +73,11 @@ impl ConvTransposeBuilder {
     }
 
     /// Validates and builds the geometry.
+    ///
+    /// # Errors
+    /// The checks of [`ConvBuilder::build`] on sizes and channels; `StringPaddingTransposed` for
+    /// `same`/`valid`, `OutputPadding` when it reaches both stride and dilation, `OutputTooSmall`
+    /// for a non-positive output size (all [`GeometryError`]).
     pub fn build(self) -> Result<ConvTransposeGeometry, GeometryError> {
         let r = self.inner.resolve()?;
         let rank = r.kernel.len();
@@ -209,6 +214,10 @@ impl ConvTransposeGeometry {
     /// let t = ConvTransposeGeometry::for_tensors(&[3, 4, 4], &[3, 5, 3, 3], &opts).unwrap();
     /// assert_eq!(t.output_shape(), vec![5, 10, 10]);
     /// ```
+    ///
+    /// # Errors
+    /// As [`ConvGeometry::for_tensors`] (the input's channels are checked against the weight's first
+    /// dimension), then the errors of [`ConvTransposeBuilder::build`].
     pub fn for_tensors(
         input_shape: &[usize],
         weight_shape: &[usize],

@@ -19,6 +19,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// let r = convmat::io::write_atomic(&bad, |_| Err(std::io::Error::other("boom")));
 /// assert!(r.is_err() && !bad.exists());
 /// ```
+///
+/// # Errors
+/// [`Error::Io`], naming `path`, when the temporary file cannot be created, `write` or the flush
+/// fails, or the rename fails; no partial file is left.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
@@ -93,6 +97,9 @@ impl Drop for TempFile {
 
 /// Gives `path` the mode a newly created file (`0o666`) or directory (`0o777`) would
 /// get under the process's umask (no-op off Unix).
+///
+/// # Errors
+/// The error of setting the permissions (e.g. `path` does not exist).
 pub fn set_default_mode(path: &Path, base: u32) -> std::io::Result<()> {
     #[cfg(unix)]
     {

@@ -8,6 +8,9 @@ use std::io::Write;
 
 /// Writes `a` as `%%MatrixMarket matrix coordinate real general`, with each value
 /// in the shortest text that reads back exactly. `comment` lines go after the banner.
+///
+/// # Errors
+/// Any error of `w`.
 pub fn write<T: Real, I: Index>(
     w: &mut dyn Write,
     a: &Csr<T, I>,
@@ -23,6 +26,9 @@ pub fn write<T: Real, I: Index>(
 }
 
 /// Writes only the structure of `a`: `%%MatrixMarket matrix coordinate pattern general`.
+///
+/// # Errors
+/// Any error of `w`.
 pub fn write_pattern<V, I: Index>(
     w: &mut dyn Write,
     a: &Csr<V, I>,
@@ -53,6 +59,11 @@ fn write_comment(w: &mut dyn Write, comment: &str) -> std::io::Result<()> {
 /// assert_eq!(a.to_dense(), vec![0.0, 0.0, 2.5, -1.0, 0.0, 0.0]);
 /// assert!(convmat::io::mtx::read::<f64>("2 2 1\n1 1 1\n", "inline").is_err());
 /// ```
+///
+/// # Errors
+/// [`Error::Format`], naming `source` and the line, for a banner other than `coordinate
+/// real|integer|pattern general`, a bad size line, an index out of range, a missing or bad value,
+/// or an entry count that differs from the size line.
 pub fn read<T: Real>(text: &str, source: &str) -> Result<Csr<T>, Error> {
     let fail = |line: usize, message: String| Error::Format {
         path: source.to_string(),

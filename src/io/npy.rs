@@ -69,6 +69,10 @@ fn parse<T: ReadableElement + Clone>(bytes: &[u8]) -> Result<ArrayD<T>, ReadNpyE
 
 /// Reads a `float32` or `float64` `.npy` file, keeping its element type.
 /// Fortran-ordered files are accepted and returned in row-major layout.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be read; [`Error::Format`] when it is not a valid `.npy`,
+/// holds neither float32 nor float64, or is truncated or has trailing bytes.
 pub fn read_tensor(path: &Path) -> Result<Tensor, Error> {
     let bytes = read_bytes(path)?;
     match parse::<f64>(&bytes) {
@@ -81,6 +85,10 @@ pub fn read_tensor(path: &Path) -> Result<Tensor, Error> {
 }
 
 /// Reads a `.npy` file of exactly element type `T` (e.g. `i64` for indices).
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be read; [`Error::Format`] when it is not a valid `.npy` of
+/// element type `T` (another dtype, truncated, trailing bytes).
 pub fn read_npy<T: ReadableElement + Clone>(path: &Path) -> Result<ArrayD<T>, Error> {
     parse::<T>(&read_bytes(path)?).map_err(|e| format_error(path, e))
 }
@@ -96,6 +104,9 @@ pub fn read_npy<T: ReadableElement + Clone>(path: &Path) -> Result<ArrayD<T>, Er
 /// write_npy(&path, &a).unwrap();
 /// assert_eq!(read_tensor(&path).unwrap(), Tensor::F32(a));
 /// ```
+///
+/// # Errors
+/// As [`write_atomic`]: [`Error::Io`] naming `path`.
 pub fn write_npy<T: WritableElement>(path: &Path, array: &ArrayD<T>) -> Result<(), Error> {
     write_atomic(path, |w| {
         array

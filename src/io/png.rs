@@ -15,6 +15,10 @@ use std::path::Path;
 /// assert_eq!((h, w), (2, 2));
 /// assert!((v[1] - 64.0 / 255.0).abs() < 1e-12);
 /// ```
+///
+/// # Errors
+/// [`GeometryError::LengthMismatch`](crate::GeometryError::LengthMismatch) unless `values` holds
+/// `h·w` values; [`Error::Io`] when encoding or writing fails.
 pub fn write_gray(
     path: &Path,
     h: usize,
@@ -52,6 +56,10 @@ pub fn write_gray(
 
 /// Reads a PNG as greyscale (colour images are converted by luminance), values in
 /// [0, 1]: `(height, width, values)`.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be opened or read; [`Error::Format`] when it cannot be
+/// decoded as an image.
 pub fn read_gray(path: &Path) -> Result<(usize, usize, Vec<f64>), Error> {
     let img = image::ImageReader::open(path)
         .map_err(|source| Error::Io {

@@ -13,6 +13,9 @@ pub const MAX_PRINT_ROWS: usize = 256;
 pub const MAX_PRINT_COLS: usize = 64;
 
 /// Refuses a dense print that would be unreadable.
+///
+/// # Errors
+/// [`Error::TooLargeToPrint`] past [`MAX_PRINT_ROWS`] rows or [`MAX_PRINT_COLS`] columns.
 pub fn check_printable(nrows: usize, ncols: usize) -> Result<(), Error> {
     if nrows > MAX_PRINT_ROWS || ncols > MAX_PRINT_COLS {
         return Err(Error::TooLargeToPrint {
@@ -65,6 +68,9 @@ fn grid<V, I: Index>(
 /// convmat::io::print::dense(&mut out, 2, 2, &[1.0f64, 10.0, 100.0, 0.5]).unwrap();
 /// assert_eq!(String::from_utf8(out).unwrap(), "  1  10\n100 0.5\n");
 /// ```
+///
+/// # Errors
+/// Any error of `w`.
 pub fn dense<T: Real>(
     w: &mut dyn Write,
     nrows: usize,
@@ -90,6 +96,9 @@ pub fn dense<T: Real>(
 /// convmat::io::print::pretty(&mut out, &c).unwrap();
 /// assert_eq!(String::from_utf8(out).unwrap(), " 1 -2  ·\n ·  1 -2\n");
 /// ```
+///
+/// # Errors
+/// Any error of `w`.
 pub fn pretty<T: Real, I: Index>(w: &mut dyn Write, a: &Csr<T, I>) -> std::io::Result<()> {
     grid(w, a, |&v| fmt_real(v))
 }
@@ -136,6 +145,9 @@ pub fn tap_name(label: &TapLabel, kernel: &[usize], single_channel: bool) -> Str
 /// convmat::io::print::symbolic(&mut out, &p, &[2], true).unwrap();
 /// assert_eq!(String::from_utf8(out).unwrap(), "w0 w1  ·\n · w0 w1\n");
 /// ```
+///
+/// # Errors
+/// Any error of `w`.
 pub fn symbolic<I: Index>(
     w: &mut dyn Write,
     a: &Csr<TapLabel, I>,
@@ -146,6 +158,9 @@ pub fn symbolic<I: Index>(
 }
 
 /// CSV triplets `row,col,value` (0-based), one stored entry per line.
+///
+/// # Errors
+/// Any error of `w`.
 pub fn csv<T: Real, I: Index>(w: &mut dyn Write, a: &Csr<T, I>) -> std::io::Result<()> {
     writeln!(w, "row,col,value")?;
     for (r, c, &v) in a.iter() {
@@ -156,6 +171,9 @@ pub fn csv<T: Real, I: Index>(w: &mut dyn Write, a: &Csr<T, I>) -> std::io::Resu
 
 /// The CSR arrays as JSON: `{"format":"csr","shape":[m,n],"nnz":…,"dtype":…,
 /// "indptr":[…],"indices":[…],"data":[…]}`; non-finite values are written as `null`.
+///
+/// # Errors
+/// Any error of `w`.
 pub fn json<T: Real, I: Index>(w: &mut dyn Write, a: &Csr<T, I>) -> std::io::Result<()> {
     let list = |items: Vec<String>| items.join(",");
     let indptr = list(a.indptr().iter().map(|v| v.ix().to_string()).collect());

@@ -23,6 +23,11 @@ use rayon::prelude::*;
 /// direct::conv(&g, &x, &[1.0, 1.0, 1.0], Some(&[0.5]), &mut y).unwrap();
 /// assert_eq!(y, [3.5, 6.5, 9.5, 12.5, 9.5]);
 /// ```
+///
+/// # Errors
+/// [`GeometryError::WeightShape`] when `w` has not the weight's element count, `BiasShape` when
+/// `bias` has not `C_out` values, `BufferLength` when `x` is not whole items of `g.cols()`, and
+/// `BatchMismatch` when `y` does not hold as many items of `g.rows()`.
 pub fn conv<T: Real>(
     g: &ConvGeometry,
     x: &[T],
@@ -86,6 +91,10 @@ pub(crate) fn conv_with_lines<T: Real>(
 /// direct::conv_transpose(t.conv(), &[1.0; 4], &[1.0; 9], None, &mut x).unwrap();
 /// assert_eq!(&x[10..15], &[2.0, 2.0, 4.0, 2.0, 2.0]);
 /// ```
+///
+/// # Errors
+/// As [`conv`], the roles swapped: `bias` needs `g.in_channels()` values, `y` whole items of
+/// `g.rows()`, `x` as many items of `g.cols()`.
 pub fn conv_transpose<T: Real>(
     g: &ConvGeometry,
     y: &[T],

@@ -89,6 +89,9 @@ fn is_pointwise(g: &ConvGeometry) -> bool {
 /// direct::conv(&g, &x, &w, None, &mut b).unwrap();
 /// assert_eq!(a, b);
 /// ```
+///
+/// # Errors
+/// As [`super::direct::conv`].
 pub fn conv<T: Real>(
     g: &ConvGeometry,
     x: &[T],
@@ -157,6 +160,9 @@ pub fn conv<T: Real>(
 /// direct::conv_transpose(t.conv(), &[1.0; 4], &[1.0; 9], None, &mut b).unwrap();
 /// assert_eq!(a, b);
 /// ```
+///
+/// # Errors
+/// As [`super::direct::conv_transpose`].
 pub fn conv_transpose<T: Real>(
     g: &ConvGeometry,
     y: &[T],

@@ -25,6 +25,10 @@ use std::ops::Range;
 /// assert_eq!(v, [6.0, 8.0, 14.0, 16.0]);
 /// assert_eq!(i, [5, 7, 13, 15]);
 /// ```
+///
+/// # Errors
+/// [`GeometryError::BufferLength`] when `x` is not whole input planes, `BatchMismatch` when
+/// `values` does not hold as many output planes, `IndicesShape` when `indices` is not as long.
 pub fn max_pool<T: Real>(
     g: &PoolGeometry,
     x: &[T],

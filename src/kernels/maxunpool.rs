@@ -9,6 +9,10 @@ use rayon::prelude::*;
 /// Checks that `indices` (planes of `g.input_size()`) all address a position of
 /// an output plane; the error names the first one that does not, and the plane
 /// size, as PyTorch does.
+///
+/// # Errors
+/// [`GeometryError::MaxIndex`] for the first index that is negative or not below the output
+/// plane's size.
 pub fn check_indices(g: &UnpoolGeometry, indices: &[i64]) -> Result<(), GeometryError> {
     let plane = g.output_numel() as i64;
     match indices.iter().find(|&&i| i < 0 || i >= plane) {
@@ -35,6 +39,11 @@ pub fn check_indices(g: &UnpoolGeometry, indices: &[i64]) -> Result<(), Geometry
 /// assert_eq!(out[5], 6.0);
 /// assert_eq!(out.iter().filter(|&&v| v != 0.0).count(), 4);
 /// ```
+///
+/// # Errors
+/// [`GeometryError::BufferLength`] when `y` is not whole input planes, `BatchMismatch` when `out`
+/// does not hold as many output planes, `IndicesShape` when `indices` is not as long as `y`, and
+/// `MaxIndex` ([`check_indices`]).
 pub fn max_unpool<T: Real>(
     g: &UnpoolGeometry,
     y: &[T],
@@ -62,6 +71,10 @@ pub fn max_unpool<T: Real>(
 /// get 0), so that ⟨U·y, x⟩ = ⟨y, Uᵀ·x⟩ holds exactly. (PyTorch's autograd gives
 /// every sharer the value; the two agree whenever indices are distinct, as after
 /// non-overlapping pooling.)
+///
+/// # Errors
+/// [`GeometryError::BufferLength`] when `x` is not whole output planes, `BatchMismatch` when `y`
+/// does not hold as many input planes, and `IndicesShape` and `MaxIndex` as for [`max_unpool`].
 pub fn max_unpool_adjoint<T: Real>(
     g: &UnpoolGeometry,
     x: &[T],

@@ -28,6 +28,10 @@ use rayon::prelude::*;
 /// assert_eq!(out[..4], [6.0, 6.0 + 4.0 / 3.0, 6.0 + 8.0 / 3.0, 10.0]);
 /// assert_eq!(out[15], 12.0);
 /// ```
+///
+/// # Errors
+/// [`GeometryError::BufferLength`] when `x` is not whole input planes, `BatchMismatch` when `out`
+/// does not hold as many output planes.
 pub fn resize<T: Real>(g: &ResizeGeometry, x: &[T], out: &mut [T]) -> Result<(), GeometryError> {
     planes(x.len(), g.input_numel(), out.len(), g.output_numel())?;
     let plan = Plan::<T>::new(g.clone());
@@ -51,6 +55,10 @@ pub fn resize<T: Real>(g: &ResizeGeometry, x: &[T], out: &mut [T]) -> Result<(),
 /// resize_adjoint(&g, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &mut x).unwrap();
 /// assert_eq!(x, [6.0, 15.0]);
 /// ```
+///
+/// # Errors
+/// [`GeometryError::BufferLength`] when `y` is not whole output planes, `BatchMismatch` when `x`
+/// does not hold as many input planes.
 pub fn resize_adjoint<T: Real>(
     g: &ResizeGeometry,
     y: &[T],

@@ -172,6 +172,10 @@ fn patch_rows(g: &ConvGeometry) -> usize {
 /// unfold::unfold(&g, &[1.0, 2.0, 3.0], &mut cols).unwrap();
 /// assert_eq!(cols, [1.0, 2.0, 2.0, 3.0]); // rows: tap 0, tap 1; columns: outputs
 /// ```
+///
+/// # Errors
+/// [`GeometryError::BufferLength`] when `x` is not whole items of `g.cols()`, `BatchMismatch` when
+/// `cols` does not hold as many patch matrices.
 pub fn unfold<T: Real>(g: &ConvGeometry, x: &[T], cols: &mut [T]) -> Result<(), GeometryError> {
     let per_item = patch_rows(g) * g.output_numel();
     batch(x.len(), g.cols(), cols.len(), per_item)?;
@@ -191,6 +195,10 @@ pub fn unfold<T: Real>(g: &ConvGeometry, x: &[T], cols: &mut [T]) -> Result<(), 
 /// unfold::fold(&g, &[1.0, 2.0, 2.0, 3.0], &mut x).unwrap();
 /// assert_eq!(x, [1.0, 4.0, 3.0]); // the middle element was in both windows
 /// ```
+///
+/// # Errors
+/// [`GeometryError::BufferLength`] when `cols` is not whole patch matrices, `BatchMismatch` when
+/// `x` does not hold as many items of `g.cols()`.
 pub fn fold<T: Real>(g: &ConvGeometry, cols: &[T], x: &mut [T]) -> Result<(), GeometryError> {
     let per_item = patch_rows(g) * g.output_numel();
     batch(cols.len(), per_item, x.len(), g.cols())?;

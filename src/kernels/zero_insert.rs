@@ -21,6 +21,9 @@ use crate::Real;
 /// assert_eq!(z.input_size(), &[7, 7]);
 /// assert_eq!(z.output_size(), &[5, 5]);
 /// ```
+///
+/// # Errors
+/// [`GeometryError::Overflow`] when the zero-inserted, padded input's size does not fit `usize`.
 pub fn inner_geometry(g: &ConvGeometry) -> Result<ConvGeometry, GeometryError> {
     let span: Vec<usize> = (0..g.rank())
         .map(|d| g.dilation()[d] * (g.kernel_size()[d] - 1))
@@ -103,6 +106,9 @@ pub fn flipped_weight<T: Real>(g: &ConvGeometry, w: &[T]) -> Vec<T> {
 /// direct::conv_transpose(t.conv(), &[1.0, 2.0, 3.0], &[1.0, 10.0, 100.0], None, &mut b).unwrap();
 /// assert_eq!(a, b);
 /// ```
+///
+/// # Errors
+/// As [`super::direct::conv_transpose`], and the overflow of [`inner_geometry`].
 pub fn conv_transpose<T: Real>(
     g: &ConvGeometry,
     y: &[T],

@@ -25,6 +25,9 @@ pub struct Product<T, A, B> {
 
 impl<T: Real, A: LinearOperator<T>, B: LinearOperator<T>> Product<T, A, B> {
     /// `A·B`; `A` must take what `B` gives (`A.ncols() == B.nrows()`).
+    ///
+    /// # Errors
+    /// [`GeometryError::InnerDimension`] when `a.ncols() != b.nrows()`.
     pub fn new(a: A, b: B) -> Result<Self, GeometryError> {
         if a.ncols() != b.nrows() {
             return Err(GeometryError::InnerDimension {

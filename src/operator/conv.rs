@@ -70,6 +70,10 @@ pub struct ConvOperator<T> {
 impl<T: Real> ConvOperator<T> {
     /// An operator for geometry `g` and weight `w` (`(C_out, C_in/groups, k…)`,
     /// row-major). `Auto` resolves as [`ConvMethod::resolve`]; `Sparse` builds C now.
+    ///
+    /// # Errors
+    /// [`GeometryError::WeightShape`] when `w` has not the weight's element count; with `Sparse`, the
+    /// errors of [`Csr::build`] (the memory budget).
     pub fn new(g: ConvGeometry, w: Vec<T>, method: ConvMethod) -> Result<Self, Error> {
         g.check_weight_len(w.len())?;
         let how = match method.resolve(&g) {
@@ -99,6 +103,10 @@ impl<T: Real> ConvOperator<T> {
     /// assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-13));
     /// assert!(dot_test(&sep, 1).unwrap() < 1e-15);
     /// ```
+    ///
+    /// # Errors
+    /// [`GeometryError::WeightShape`] as for [`ConvOperator::new`]; [`SolveError::NotSeparable`]
+    /// unless `g` has one input and one output channel and `w` is a non-zero outer product.
     pub fn separable(g: ConvGeometry, w: Vec<T>) -> Result<Self, Error> {
         g.check_weight_len(w.len())?;
         let sep = Separable::new(&g, &w).ok_or_else(|| SolveError::NotSeparable {
@@ -159,6 +167,10 @@ pub struct ConvTransposeOperator<T> {
 impl<T: Real> ConvTransposeOperator<T> {
     /// An operator for geometry `t` and weight `w`; `Auto` resolves as
     /// [`ConvTransposeMethod::resolve`]; `Sparse` builds C now.
+    ///
+    /// # Errors
+    /// [`GeometryError::WeightShape`] when `w` has not the weight's element count; with `Sparse`, the
+    /// errors of [`Csr::build`] (the memory budget).
     pub fn new(
         t: ConvTransposeGeometry,
         w: Vec<T>,

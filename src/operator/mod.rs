@@ -47,8 +47,16 @@ pub trait LinearOperator<T: Real>: Sync {
     /// Columns n (length of `x`).
     fn ncols(&self) -> usize;
     /// `y = A·x`, `x` of length n, `y` of length m.
+    ///
+    /// # Errors
+    /// [`GeometryError::LengthMismatch`] unless `x` holds n and `y` m elements (every operator here
+    /// checks both); an implementation may add errors of its own.
     fn apply(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError>;
     /// `x = Aᵀ·y`, `y` of length m, `x` of length n.
+    ///
+    /// # Errors
+    /// [`GeometryError::LengthMismatch`] unless `y` holds m and `x` n elements (every operator here
+    /// checks both); an implementation may add errors of its own.
     fn apply_adjoint(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError>;
 }
 
@@ -147,6 +155,10 @@ pub(crate) fn pseudo_random<T: Real>(n: usize, seed: u64) -> Vec<T> {
 /// let op = ConvOperator::new(g, vec![0.5f64; 9], ConvMethod::Direct).unwrap();
 /// assert!(dot_test(&op, 7).unwrap() < 1e-14);
 /// ```
+///
+/// # Errors
+/// Whatever `op.apply` or `op.apply_adjoint` returns; none from a consistent operator, since the
+/// vectors are sized from its `nrows` and `ncols`.
 pub fn dot_test<T: Real>(op: &dyn LinearOperator<T>, seed: u64) -> Result<f64, GeometryError> {
     let x = pseudo_random::<T>(op.ncols(), seed);
     let y = pseudo_random::<T>(op.nrows(), seed ^ 0xD07);

@@ -78,6 +78,10 @@ pub struct MaxUnpoolOperator<T> {
 
 impl<T: Real> MaxUnpoolOperator<T> {
     /// The unpooling of geometry `g` by `indices` (whole planes of `g.input_size()`).
+    ///
+    /// # Errors
+    /// [`GeometryError::BufferLength`] unless `indices` holds one or more whole planes of
+    /// `g.input_size()`; `MaxIndex` for an index outside the output plane.
     pub fn new(g: UnpoolGeometry, indices: Vec<i64>) -> Result<Self, GeometryError> {
         let in_plane = g.input_numel();
         if indices.is_empty() || !indices.len().is_multiple_of(in_plane) {

@@ -28,6 +28,10 @@ const COLORS: [RGBColor; 8] = [
 ];
 
 /// Writes a line plot of `series` to `path` (SVG, 760×480) with a legend.
+///
+/// # Errors
+/// [`Error::Invalid`] when no finite point remains (non-positive values are dropped on log
+/// axes), or when plotters fails, e.g. to write `path`.
 pub fn line_plot(
     path: &Path,
     title: &str,

@@ -190,6 +190,13 @@ fn back<T: Real>(v: &[T]) -> Vec<f64> {
 }
 
 /// Runs every measurement at `level`, calling `step` with a description before each.
+///
+/// # Errors
+/// [`Error::Invalid`] for an `image` under 4×4 (after dropping an odd last row or column);
+/// otherwise the errors of the library calls it measures (none expected at the built-in sizes).
+///
+/// # Panics
+/// Can panic when `image` holds fewer than `h·w` values.
 pub fn measure(
     level: Level,
     image: Option<(usize, usize, Vec<f64>)>,

@@ -292,6 +292,10 @@ fn markdown(m: &Measurements, env: &Environment) -> String {
 /// Writes everything into `dir` (which must exist): `report.md`, `results.csv`,
 /// `results.json`, `plots/*.svg`, `images/*.png` (each reconstruction, the inputs and
 /// a side-by-side `comparison.png`).
+///
+/// # Errors
+/// [`Error::Io`] naming the directory or file that could not be created or written, and the
+/// errors of [`line_plot`] and [`write_gray`].
 pub fn write(m: &Measurements, env: &Environment, dir: &Path) -> Result<(), Error> {
     let io = |p: &Path| {
         let p = p.display().to_string();

@@ -90,6 +90,13 @@ pub struct InvertibilityReport {
 /// assert_eq!(r.rank, RankInfo::Exact { rank: 3, nullity: 6 });
 /// assert_eq!(r.full_column_rank, Some(false));
 /// ```
+///
+/// # Errors
+/// None in practice: the SVD is attempted only within `opts.svd_max_elements`, and the power
+/// iterations size their own vectors.
+///
+/// # Panics
+/// If C has no rows or no columns (nalgebra's SVD refuses an empty matrix).
 pub fn analyze<T: Real, I: Index>(
     c: &Csr<T, I>,
     opts: &AnalyzeOptions,

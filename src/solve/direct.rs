@@ -190,6 +190,13 @@ pub(crate) fn dense_svd<T: Real, I: Index>(
 /// assert!((s.x[0] - 1.0).abs() < 1e-14 && (s.x[1] - 1.0).abs() < 1e-14);
 /// assert_eq!((s.rank, s.nullity), (1, 1));
 /// ```
+///
+/// # Errors
+/// `y` of the wrong length or not finite, or [`SolveError::TooLargeForSvd`] when A has more than
+/// `opts.max_elements` entries (rows × columns).
+///
+/// # Panics
+/// If A has no rows or no columns (nalgebra's SVD refuses an empty matrix).
 pub fn pinv_solve<T: Real, I: Index>(
     a: &Csr<T, I>,
     y: &[T],

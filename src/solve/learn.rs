@@ -93,6 +93,11 @@ impl<T: Real> LinearOperator<T> for KernelDesign<'_, T> {
 /// assert_eq!(fit.weight.len(), 2);
 /// assert!(fit.relative_error < 1.0);
 /// ```
+///
+/// # Errors
+/// `ys` not whole items of `t`'s input, or `xs` not as many items of its output
+/// ([`GeometryError::BufferLength`], `BatchMismatch`); [`SolveError::Empty`] for no pairs; and
+/// LSQR's errors (non-finite `xs`, invalid `opts`).
 pub fn fit_transpose_kernel<T: Real>(
     t: &ConvTransposeGeometry,
     ys: &[T],

@@ -26,6 +26,9 @@ use crate::{Error, Real};
 /// let r = lsmr(&a, &[1.0, 2.0, 3.0], &opts, None).unwrap();
 /// assert!((r.x[0] - 1.0).abs() < 1e-12 && (r.x[1] - 2.0).abs() < 1e-12);
 /// ```
+///
+/// # Panics
+/// Never: every stop code LSMR sets is one of SciPy's 0–7.
 pub fn lsmr<T: Real>(
     a: &dyn LinearOperator<T>,
     b: &[T],

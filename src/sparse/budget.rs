@@ -54,6 +54,9 @@ pub fn predicted_bytes(rows: usize, nnz: u128, value_bytes: usize, index_bytes: 
 /// assert!(check_budget(4, 16, 36, 616, &opts).is_ok());
 /// assert!(check_budget(4, 16, 36, 1616, &opts).is_err());
 /// ```
+///
+/// # Errors
+/// [`Error::MemoryBudget`] when `bytes` exceeds `opts.budget()`.
 pub fn check_budget(
     rows: usize,
     cols: usize,

@@ -37,6 +37,9 @@ impl<T: Real, I: Index> Csr<T, I> {
     /// assert_eq!(c.to_dense(), vec![1.0, 2.0, 0.0,
     ///                               0.0, 1.0, 2.0]);
     /// ```
+    ///
+    /// # Errors
+    /// As [`Csr::build_with_options`], with the default budget.
     pub fn build(g: &ConvGeometry, w: &[T]) -> Result<Self, Error> {
         Self::build_with_options(g, w, &BuildOptions::default())
     }
@@ -51,6 +54,11 @@ impl<T: Real, I: Index> Csr<T, I> {
     /// let err = ConvMatrix::<f64>::build_with_options(&g, &[0.0; 25], &opts).unwrap_err();
     /// assert!(err.to_string().contains("1623076 stored entries"));
     /// ```
+    ///
+    /// # Errors
+    /// [`GeometryError::WeightShape`] when `w` has not the weight's element count,
+    /// [`Error::MemoryBudget`] when the predicted CSR arrays exceed `opts`' budget,
+    /// [`Error::IndexOverflow`] when rows, columns or nnz exceed `I`, [`Error::AllocationFailed`].
     pub fn build_with_options(
         g: &ConvGeometry,
         w: &[T],
@@ -64,6 +72,10 @@ impl<T: Real, I: Index> Csr<T, I> {
     /// forward geometry `t.conv()` with the same weight tensor
     /// (`(C_in, C_out/groups, k…)` in the transposed convolution's terms). C and Cᵀ
     /// exist side by side for a moment, so both must fit the budget.
+    ///
+    /// # Errors
+    /// [`Error::MemoryBudget`] when C and Cᵀ together exceed the budget
+    /// ([`check_room_for_transpose`]), then the errors of [`Csr::build_with_options`].
     pub fn build_transposed(
         t: &ConvTransposeGeometry,
         w: &[T],
@@ -85,6 +97,10 @@ impl<I: Index> Csr<TapLabel, I> {
     /// let p = Csr::<TapLabel>::pattern(&g, &BuildOptions::default()).unwrap();
     /// assert_eq!(p.get(1, 2).map(|l| l.tap), Some(1));
     /// ```
+    ///
+    /// # Errors
+    /// The budget, index and allocation errors of [`Csr::build_with_options`] (for entries of
+    /// [`TapLabel`]'s size).
     pub fn pattern(g: &ConvGeometry, opts: &BuildOptions) -> Result<Self, Error> {
         let (cin_g, k_numel) = (g.in_channels_per_group(), g.kernel_numel());
         let labels: Vec<TapLabel> = (0..g.out_channels() * cin_g * k_numel)
@@ -100,6 +116,9 @@ impl<I: Index> Csr<TapLabel, I> {
 
 /// Refuses a request to build C and then its transpose when the two would not fit
 /// the budget together.
+///
+/// # Errors
+/// [`Error::MemoryBudget`] when twice C's predicted size exceeds `opts`' budget.
 pub fn check_room_for_transpose<V, I: Index>(
     g: &ConvGeometry,
     opts: &BuildOptions,

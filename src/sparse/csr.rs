@@ -40,6 +40,11 @@ impl<V, I: Index> Csr<V, I> {
     /// Makes a matrix from CSR arrays, checking every invariant: `indptr` has
     /// `nrows + 1` non-decreasing entries from 0 to `nnz`, `indices` and `data` have
     /// `nnz` entries, and each row's columns are strictly increasing and `< ncols`.
+    ///
+    /// # Errors
+    /// [`Error::SparseFormat`]: `InvalidStructure` for arrays of the wrong length or an `indptr` that
+    /// does not rise from 0 to nnz, `IndexOutOfBounds` for a column `≥ ncols`, `DuplicateOrUnsorted`
+    /// for a row whose columns do not strictly increase.
     pub fn try_from_parts(
         nrows: usize,
         ncols: usize,
@@ -242,6 +247,10 @@ impl<V, I: Index> Csr<V, I> {
     }
 
     /// Borrows the arrays as an sprs view (no copy).
+    ///
+    /// # Panics
+    /// With `u32` indices, when `ncols` or `nrows + 1` does not fit in `u32` (sprs needs the shape
+    /// to fit the index type); never with `usize`.
     pub fn as_sprs(&self) -> sprs::CsMatViewI<'_, V, I> {
         sprs::CsMatViewI::try_new(
             (self.nrows, self.ncols),
@@ -263,6 +272,10 @@ impl<V, I: Index> Csr<V, I> {
     /// let s = c.into_sprs();
     /// assert_eq!((s.rows(), s.cols(), s.nnz()), (4, 16, 36));
     /// ```
+    ///
+    /// # Panics
+    /// With `u32` indices, when `ncols` or `nrows + 1` does not fit in `u32` (sprs needs the shape
+    /// to fit the index type); never with `usize`.
     pub fn into_sprs(self) -> sprs::CsMatI<V, I> {
         sprs::CsMatI::try_new(
             (self.nrows, self.ncols),
@@ -286,6 +299,9 @@ impl<V> Csr<V, usize> {
     /// let n = c.into_nalgebra();
     /// assert_eq!((n.nrows(), n.ncols(), n.nnz()), (4, 16, 36));
     /// ```
+    ///
+    /// # Panics
+    /// Never: the invariants [`Csr::try_from_parts`] checks are nalgebra-sparse's.
     pub fn into_nalgebra(self) -> nalgebra_sparse::CsrMatrix<V> {
         nalgebra_sparse::CsrMatrix::try_from_csr_data(
             self.nrows,
@@ -301,6 +317,10 @@ impl<V> Csr<V, usize> {
 impl<T: Real, I: Index> Csr<T, I> {
     /// `y = A·x` for a batch: `x` holds `N` vectors of `ncols`, `y` receives `N`
     /// vectors of `nrows`.
+    ///
+    /// # Errors
+    /// [`GeometryError::BufferLength`] unless `x` is whole vectors of `ncols` (`ncols` > 0),
+    /// `BatchMismatch` unless `y` holds as many vectors of `nrows`.
     pub fn mul_vec(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
         batch(x.len(), self.ncols, y.len(), self.nrows)?;
         // rows are independent: blocks of rows run in parallel, each row summed by
@@ -357,6 +377,10 @@ impl<T: Real, I: Index> Csr<T, I> {
 
     /// `x = Aᵀ·y` for a batch, without forming Aᵀ: `y` holds `N` vectors of
     /// `nrows`, `x` receives `N` vectors of `ncols`.
+    ///
+    /// # Errors
+    /// [`GeometryError::BufferLength`] unless `y` is whole vectors of `nrows` (`nrows` > 0),
+    /// `BatchMismatch` unless `x` holds as many vectors of `ncols`.
     pub fn mul_transpose(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError> {
         batch(y.len(), self.nrows, x.len(), self.ncols)?;
         // batch items in parallel; within one, the scatter runs in row order

@@ -18,6 +18,10 @@ impl<T: Real> Csr<T> {
     /// let k = a.kron(&i2);
     /// assert_eq!(k.to_dense(), [1.0, 0.0, 2.0, 0.0, 0.0, 1.0, 0.0, 2.0]);
     /// ```
+    ///
+    /// # Panics
+    /// Never for a product whose shape fits `usize`: a Kronecker product of valid CSR matrices is
+    /// valid.
     pub fn kron(&self, b: &Csr<T>) -> Csr<T> {
         let (rows, cols) = (self.nrows() * b.nrows(), self.ncols() * b.ncols());
         let nnz = self.nnz() * b.nnz();
@@ -48,6 +52,9 @@ impl<T: Real> Csr<T> {
     /// ```
     /// assert_eq!(convmat::sparse::Csr::<f32>::identity(2).to_dense(), [1.0, 0.0, 0.0, 1.0]);
     /// ```
+    ///
+    /// # Panics
+    /// Never: the identity is a valid CSR matrix.
     pub fn identity(n: usize) -> Csr<T> {
         Csr::try_from_parts(n, n, (0..=n).collect(), (0..n).collect(), vec![T::one(); n])
             .expect("the identity is a valid CSR matrix")
@@ -65,6 +72,9 @@ impl<T: Real> Csr<T> {
 /// let u = resize_axis_matrix::<f64>(&g, 0);
 /// assert_eq!(u.to_dense(), [1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
 /// ```
+///
+/// # Panics
+/// If `d ≥ g.rank()` (the taps of a valid geometry always make a valid matrix).
 pub fn resize_axis_matrix<T: Real>(g: &ResizeGeometry, d: usize) -> Csr<T> {
     let (n_in, n_out) = (g.input_size()[d], g.output_size()[d]);
     let mut rows: Vec<Vec<(usize, T)>> = Vec::with_capacity(n_out);
@@ -122,6 +132,13 @@ pub fn resize_axis_matrix<T: Real>(g: &ResizeGeometry, d: usize) -> Csr<T> {
 /// let u = resize_matrix::<f32>(&g, 3, &BuildOptions::default()).unwrap();
 /// assert_eq!((u.nrows(), u.ncols(), u.nnz()), (48, 12, 48));
 /// ```
+///
+/// # Errors
+/// [`GeometryError::Overflow`] when `planes` times a plane's size overflows `usize`;
+/// [`Error::MemoryBudget`] when U's predicted arrays exceed `opts`' budget.
+///
+/// # Panics
+/// Never: a validated geometry has rank 1 or more.
 pub fn resize_matrix<T: Real>(
     g: &ResizeGeometry,
     planes: usize,
@@ -170,6 +187,11 @@ pub fn resize_matrix<T: Real>(
 /// let u = max_unpool_matrix::<f64>(&g, &[1, 2], &BuildOptions::default()).unwrap();
 /// assert_eq!(u.to_dense(), [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
 /// ```
+///
+/// # Errors
+/// [`GeometryError::BufferLength`] unless `indices` is whole planes of `g.input_size()`,
+/// `MaxIndex` for an index outside its output plane, `Overflow` for the row count, and
+/// [`Error::MemoryBudget`] past `opts`' budget.
 pub fn max_unpool_matrix<T: Real>(
     g: &UnpoolGeometry,
     indices: &[i64],

@@ -107,6 +107,11 @@ impl ConvBuilder {
     }
 
     /// Validates and builds the geometry.
+    ///
+    /// # Errors
+    /// [`GeometryError::Rank`], `PerDimLength`, `NotPositive` (a zero size, stride, dilation, group
+    /// or channel count), `ChannelsNotDivisible`, `SameWithStride` (`same` with a stride above 1),
+    /// `KernelLargerThanInput`, or `Overflow` for sizes past `usize`.
     pub fn build(self) -> Result<ConvGeometry, GeometryError> {
         let r = self.resolve()?;
         let rank = r.kernel.len();

@@ -18,6 +18,11 @@ impl ConvGeometry {
     /// let err = ConvGeometry::for_tensors(&[1, 3, 5, 5], &[6, 2, 3, 3], &opts).unwrap_err();
     /// assert!(err.to_string().contains("to have 4 channels, but got 3 channels"));
     /// ```
+    ///
+    /// # Errors
+    /// [`GeometryError::WeightRank`] for a weight of fewer than 3 or more than [`MAX_RANK`] + 2
+    /// dimensions, `InputRank`, `NotPositive` for zero groups, `InputChannels`, `Overflow`, and the
+    /// errors of [`ConvBuilder::build`](crate::geometry::ConvBuilder::build).
     pub fn for_tensors(
         input_shape: &[usize],
         weight_shape: &[usize],
@@ -51,12 +56,20 @@ impl ConvGeometry {
 
     /// Checks an input tensor shape `(N, C_in, I…)` or `(C_in, I…)` and returns the
     /// batch size (1 when unbatched).
+    ///
+    /// # Errors
+    /// [`GeometryError::InputShape`] unless `shape` is [`ConvGeometry::input_shape`], with or without
+    /// a batch dimension in front.
     pub fn check_input(&self, name: &'static str, shape: &[usize]) -> Result<usize, GeometryError> {
         check_batched(name, shape, &self.input_shape())
     }
 
     /// Checks an output-side tensor shape `(N, C_out, O…)` or `(C_out, O…)` and returns
     /// the batch size.
+    ///
+    /// # Errors
+    /// [`GeometryError::InputShape`] unless `shape` is [`ConvGeometry::output_shape`], with or
+    /// without a batch dimension in front.
     pub fn check_output(
         &self,
         name: &'static str,
@@ -67,6 +80,9 @@ impl ConvGeometry {
 
     /// Checks that a flat weight buffer has the element count of
     /// [`ConvGeometry::weight_shape`].
+    ///
+    /// # Errors
+    /// [`GeometryError::WeightShape`] when `len` differs from the weight's element count.
     pub fn check_weight_len(&self, len: usize) -> Result<(), GeometryError> {
         let expected = self.weight_shape();
         if len != expected.iter().product::<usize>() {
@@ -79,6 +95,9 @@ impl ConvGeometry {
     }
 
     /// Checks a weight shape against [`ConvGeometry::weight_shape`].
+    ///
+    /// # Errors
+    /// [`GeometryError::WeightShape`] when `shape` differs.
     pub fn check_weight(&self, shape: &[usize]) -> Result<(), GeometryError> {
         let expected = self.weight_shape();
         if shape != expected.as_slice() {
@@ -92,6 +111,9 @@ impl ConvGeometry {
 }
 
 /// Checks a bias shape `[channels]`.
+///
+/// # Errors
+/// [`GeometryError::BiasShape`] unless `shape` is `[channels]`.
 pub fn check_bias(shape: &[usize], channels: usize) -> Result<(), GeometryError> {
     if shape != [channels] {
         return Err(GeometryError::BiasShape {
