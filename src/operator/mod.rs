@@ -13,10 +13,11 @@
 //! | [`MaxUnpoolOperator`] | max-unpooling by fixed indices | the gather back |
 //! | [`Product`], [`Adjoint`] | `A·B`, `Aᵀ` of other operators | |
 //!
-//! None of them allocates in `apply` / `apply_adjoint` except where a formulation
-//! needs a work tile by its nature (im2col, col2im, zero insertion, whose kernels
-//! allocate their bounded workspace per call); products keep their intermediate
-//! vector from construction.
+//! Operators hold no mutable state: a work buffer an apply needs (im2col, col2im,
+//! zero insertion, the separable passes, the up-samplers' passes, a product's
+//! intermediate vector) is allocated per call, so one operator can be applied from
+//! several threads at once without any waiting on another. The direct loops,
+//! sparse products and max-unpooling need none.
 
 mod compose;
 mod conv;
