@@ -29,6 +29,21 @@ pub enum GeometryError {
         /// Number of values given.
         got: usize,
     },
+    /// An input size with not one value per kernel dimension.
+    #[error(
+        "the input size {input_size} has {given} value(s), but the weight of shape {weight} \
+         has a {rank}-D kernel: give {rank} sizes"
+    )]
+    InputSizeRank {
+        /// The input size given.
+        input_size: String,
+        /// How many values it has.
+        given: usize,
+        /// The weight's shape.
+        weight: String,
+        /// The kernel's rank.
+        rank: usize,
+    },
     /// A quantity that must be positive is zero (stride, dilation, kernel size, groups, channels, input size).
     #[error("{name} must be positive, got {values}")]
     NotPositive {

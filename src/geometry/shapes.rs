@@ -50,13 +50,22 @@ impl ConvGeometry {
     /// ```
     ///
     /// # Errors
-    /// As [`in_channels_of`] and [`ConvGeometry::for_tensors`].
+    /// [`GeometryError::InputSizeRank`] when `input_size` has not one size per kernel
+    /// dimension; otherwise as [`in_channels_of`] and [`ConvGeometry::for_tensors`].
     pub fn for_weight(
         weight_shape: &[usize],
         input_size: &[usize],
         opts: &ConvOptions,
     ) -> Result<ConvGeometry, GeometryError> {
         let cin = in_channels_of(weight_shape, opts.groups)?;
+        if input_size.len() != weight_shape.len() - 2 {
+            return Err(GeometryError::InputSizeRank {
+                input_size: shape_str(input_size),
+                given: input_size.len(),
+                weight: shape_str(weight_shape),
+                rank: weight_shape.len() - 2,
+            });
+        }
         ConvGeometry::for_tensors(&batched_shape(cin, input_size), weight_shape, opts)
     }
 }
