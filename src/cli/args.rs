@@ -13,7 +13,8 @@ use std::path::PathBuf;
     name = "convmat",
     version,
     about = "The matrix view of convolution: build C, compute C·x and Cᵀ·y, with PyTorch's semantics",
-    after_help = "Start with `convmat tour`."
+    after_help = "Start with `convmat tour`.",
+    arg_required_else_help = true
 )]
 pub struct Cli {
     #[command(subcommand)]

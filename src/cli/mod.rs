@@ -39,20 +39,38 @@ pub fn message(e: &Error) -> String {
     }
 }
 
+/// PyTorch spells options with underscores (`kernel_size`); accept them as the
+/// dashed names (`--kernel_size 3` is `--kernel-size 3`). Values are left alone.
+fn dashed(arg: std::ffi::OsString) -> std::ffi::OsString {
+    match arg.to_str() {
+        Some(a) if a.starts_with("--") => {
+            let (name, value) = a.split_once('=').map_or((a, None), |(n, v)| (n, Some(v)));
+            let name = name.replace('_', "-");
+            value.map_or(name.clone(), |v| format!("{name}={v}")).into()
+        }
+        _ => arg,
+    }
+}
+
 pub fn run() -> Result<(), Error> {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(std::env::args_os().map(dashed)) {
         Ok(cli) => cli,
-        // --help and --version print and exit 0 as clap does
-        Err(e) if !e.use_stderr() => e.exit(),
-        // a usage error: its message on one line (clap adds usage lines after a blank)
+        // --help and --version print and exit 0 as clap does; bare `convmat` prints the
+        // commands (and exits 2, as a usage error)
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            e.exit()
+        }
+        // a usage error: its message and clap's "did you mean" tip on one line (clap
+        // adds usage lines after a blank)
         Err(e) => {
             let text = e.render().to_string();
-            let message: Vec<&str> = text
-                .lines()
-                .take_while(|l| !l.trim().is_empty())
-                .map(str::trim)
-                .collect();
-            let message = message.join(" ");
+            let mut lines = text.lines().map(str::trim);
+            let mut message: Vec<&str> = lines.by_ref().take_while(|l| !l.is_empty()).collect();
+            message.extend(lines.filter_map(|l| l.strip_prefix("tip: ")));
+            let message = message.join("; ");
             return Err(Error::Invalid(format!(
                 "{} (see --help)",
                 message.trim_start_matches("error: ")

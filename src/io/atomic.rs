@@ -32,7 +32,15 @@ pub fn write_atomic(
         path: path.display().to_string(),
         source,
     };
-    let tmp = TempFile::create_beside(path).map_err(io_err)?;
+    let tmp = TempFile::create_beside(path).map_err(|e| match path.parent() {
+        Some(dir) if e.kind() == std::io::ErrorKind::NotFound && !dir.as_os_str().is_empty() => {
+            io_err(std::io::Error::new(
+                e.kind(),
+                format!("the folder {} does not exist", dir.display()),
+            ))
+        }
+        _ => io_err(e),
+    })?;
     {
         let mut w = BufWriter::new(&tmp.file);
         write(&mut w).map_err(io_err)?;
