@@ -81,13 +81,14 @@ pub enum Command {
     Tour,
 }
 
+/// A convolution's geometry (`nn.Conv*d`'s arguments).
 #[derive(Args, Debug)]
+#[command(next_help_heading = "Geometry")]
 pub struct GeometryArgs {
-    /// Stride: one value or one per spatial dim (e.g. 2 or 2,1); default 1 (for
-    /// max-unpool matrices, the kernel size).
+    /// Stride: one value or one per spatial dim (e.g. 2 or 2,1); default 1.
     #[arg(long, allow_negative_numbers = true, value_parser = dims)]
     pub stride: Option<Dims>,
-    /// Padding: N, a comma list, `same` or `valid` (conv only).
+    /// Padding: N, a comma list (one per spatial dim), `same` or `valid`.
     #[arg(long, allow_negative_numbers = true, value_parser = padding, default_value = "0")]
     pub padding: Padding,
     /// Dilation: one value or one per spatial dim.
@@ -96,18 +97,62 @@ pub struct GeometryArgs {
     /// Number of groups.
     #[arg(long, default_value_t = 1)]
     pub groups: usize,
-    /// Memory budget for an explicit matrix (bytes; K/M/G/T suffixes). Default: half the RAM.
+}
+
+/// A transposed convolution's geometry (`nn.ConvTranspose*d`'s arguments): numbers
+/// only for the padding, and the output padding.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Geometry")]
+pub struct TransposeGeometryArgs {
+    /// Stride: one value or one per spatial dim (e.g. 2 or 2,1); default 1.
+    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
+    pub stride: Option<Dims>,
+    /// Padding: one value or one per spatial dim (removed from the output's borders).
+    // parsed as a convolution's padding so that `same` gets PyTorch's refusal
+    #[arg(long, allow_negative_numbers = true, value_parser = padding, default_value = "0")]
+    pub padding: Padding,
+    /// Output padding: one value or one per spatial dim (added at the output's end).
+    #[arg(long, allow_negative_numbers = true, value_parser = dims, default_value = "0")]
+    pub output_padding: Dims,
+    /// Dilation: one value or one per spatial dim.
+    #[arg(long, allow_negative_numbers = true, value_parser = dims, default_value = "1")]
+    pub dilation: Dims,
+    /// Number of groups.
+    #[arg(long, default_value_t = 1)]
+    pub groups: usize,
+}
+
+impl TransposeGeometryArgs {
+    pub fn options(&self) -> ConvOptions {
+        ConvOptions {
+            stride: self.stride.as_ref().map_or(vec![1], |s| s.0.clone()),
+            padding: self.padding.clone(),
+            dilation: self.dilation.0.clone(),
+            groups: self.groups,
+            output_padding: self.output_padding.0.clone(),
+        }
+    }
+}
+
+/// The memory budget for explicit matrices and results.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Memory")]
+pub struct MemoryArgs {
+    /// Memory budget for an explicit matrix and the result (bytes; K/M/G/T suffixes).
+    /// Default: half the RAM.
     #[arg(long, value_parser = bytes)]
     pub max_memory: Option<u64>,
 }
 
-impl GeometryArgs {
+impl MemoryArgs {
     pub fn build_options(&self) -> BuildOptions {
         BuildOptions {
             max_memory: self.max_memory,
         }
     }
+}
 
+impl GeometryArgs {
     /// The stride, 1 unless given.
     pub fn stride(&self) -> Vec<usize> {
         self.stride.as_ref().map_or(vec![1], |s| s.0.clone())
@@ -163,6 +208,7 @@ pub enum MatrixOp {
 
 /// Up-sampling options (`F.interpolate`'s).
 #[derive(Args, Debug)]
+#[command(next_help_heading = "Up-sampling")]
 pub struct ResizeArgs {
     /// Scale factor: one value or one per spatial dim (e.g. 2 or 1.5,2).
     #[arg(long, value_parser = scales)]
@@ -187,38 +233,41 @@ pub struct MatrixArgs {
     #[arg(long, allow_negative_numbers = true, value_parser = dims)]
     pub input_size: Option<Dims>,
     /// Weight tensor (.npy, shape (C_out, C_in/groups, k…)).
-    #[arg(long)]
+    #[arg(long, help_heading = "Convolution (--op conv)")]
     pub weight: Option<PathBuf>,
-    /// Kernel spatial size, for the structure alone (symbolic or mtx pattern).
-    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
+    /// Kernel spatial size (3 means 3×3 in 2-D), for the structure alone (symbolic or
+    /// mtx pattern); for --op max-unpool, the pooling window.
+    #[arg(long, help_heading = "Convolution (--op conv)", allow_negative_numbers = true, value_parser = dims)]
     pub kernel_size: Option<Dims>,
     /// Input channels (from the weight when given).
-    #[arg(long)]
+    #[arg(long, help_heading = "Convolution (--op conv)")]
     pub in_channels: Option<usize>,
     /// Output channels (from the weight when given).
-    #[arg(long)]
+    #[arg(long, help_heading = "Convolution (--op conv)")]
     pub out_channels: Option<usize>,
     #[command(flatten)]
     pub geometry: GeometryArgs,
     #[command(flatten)]
+    pub memory: MemoryArgs,
+    #[command(flatten)]
     pub resize: ResizeArgs,
     /// Planes (batch × channels) an up-sampler's U acts on.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, help_heading = "Up-samplers (--op nearest, bilinear, max-unpool, …)", default_value_t = 1)]
     pub planes: usize,
     /// Pool indices (.npy, int64) for --op max-unpool.
-    #[arg(long)]
+    #[arg(long, help_heading = "Up-samplers (--op nearest, bilinear, max-unpool, …)")]
     pub indices: Option<PathBuf>,
     /// Max-unpool output size (spatial, or N,C,spatial).
-    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
+    #[arg(long, help_heading = "Up-samplers (--op nearest, bilinear, max-unpool, …)", allow_negative_numbers = true, value_parser = dims)]
     pub output_size: Option<Dims>,
     /// Print the transpose (Cᵀ or Uᵀ) instead.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub transpose: bool,
     /// Output format (default: pretty with --weight, symbolic without).
-    #[arg(long, value_enum)]
+    #[arg(long, help_heading = "Output", value_enum)]
     pub format: Option<Format>,
     /// Write to this file (atomically) instead of standard output.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub output: Option<PathBuf>,
 }
 
@@ -261,14 +310,16 @@ pub struct ConvArgs {
     pub bias: Option<PathBuf>,
     #[command(flatten)]
     pub geometry: GeometryArgs,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
     /// Formulation.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, help_heading = "Method", value_enum, default_value = "auto")]
     pub method: ConvMethodArg,
     /// Output file (.npy), written atomically.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub output: PathBuf,
     /// Print the summary as JSON.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
@@ -284,18 +335,17 @@ pub struct ConvTransposeArgs {
     #[arg(long)]
     pub bias: Option<PathBuf>,
     #[command(flatten)]
-    pub geometry: GeometryArgs,
-    /// Output padding: one value or one per spatial dim.
-    #[arg(long, allow_negative_numbers = true, value_parser = dims, default_value = "0")]
-    pub output_padding: Dims,
+    pub geometry: TransposeGeometryArgs,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
     /// Formulation.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, help_heading = "Method", value_enum, default_value = "auto")]
     pub method: ConvTransposeMethodArg,
     /// Output file (.npy), written atomically.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub output: PathBuf,
     /// Print the summary as JSON.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
@@ -328,6 +378,7 @@ pub enum UpsampleModeArg {
 
 /// Pooling window options shared by max-pool and max-unpool.
 #[derive(Args, Debug)]
+#[command(next_help_heading = "Window")]
 pub struct PoolWindowArgs {
     /// Window size: one value (every dim after N, C) or one per spatial dim.
     #[arg(long, allow_negative_numbers = true, value_parser = dims)]
@@ -357,10 +408,10 @@ pub struct MaxPoolArgs {
     #[arg(long)]
     pub output: PathBuf,
     /// Output indices (.npy, int64: flat positions in each (n, c) plane).
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub indices: PathBuf,
     /// Print the summary as JSON.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
@@ -378,13 +429,13 @@ pub struct MaxUnpoolArgs {
     #[arg(long, allow_negative_numbers = true, value_parser = dims)]
     pub output_size: Option<Dims>,
     /// Formulation.
-    #[arg(long, value_enum, default_value = "direct")]
+    #[arg(long, help_heading = "Method", value_enum, default_value = "direct")]
     pub method: UpsampleMethodArg,
     /// Output file (.npy), written atomically.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub output: PathBuf,
     /// Print the summary as JSON.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
@@ -399,16 +450,15 @@ pub struct UpsampleArgs {
     #[command(flatten)]
     pub resize: ResizeArgs,
     /// Formulation.
-    #[arg(long, value_enum, default_value = "direct")]
+    #[arg(long, help_heading = "Method", value_enum, default_value = "direct")]
     pub method: UpsampleMethodArg,
-    /// Memory budget for the matrix and the result (bytes; K/M/G/T suffixes). Default: half the RAM.
-    #[arg(long, value_parser = bytes)]
-    pub max_memory: Option<u64>,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
     /// Output file (.npy), written atomically.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub output: PathBuf,
     /// Print the summary as JSON.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
@@ -444,39 +494,41 @@ pub struct DeconvArgs {
     pub input_size: Dims,
     #[command(flatten)]
     pub geometry: GeometryArgs,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
     /// Solver.
-    #[arg(long, value_parser = solver(), default_value = "lsqr")]
+    #[arg(long, help_heading = "Solver", value_parser = solver(), default_value = "lsqr")]
     pub solver: Solver,
     /// How the iterative solvers apply C (and whether cholesky may use the
     /// Kronecker factors of a separable kernel).
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, help_heading = "Solver", value_enum, default_value = "auto")]
     pub operator: OperatorArg,
     /// Damping λ (Tikhonov): minimise ‖Cx − y‖² + λ²‖x‖².
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, help_heading = "Solver", default_value_t = 0.0, allow_negative_numbers = true)]
     pub damp: f64,
     /// Relative tolerance on ‖Cᵀr‖ (lsqr, lsmr, cgls).
-    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
+    #[arg(long, help_heading = "Solver", default_value_t = 1e-6, allow_negative_numbers = true)]
     pub atol: f64,
     /// Relative tolerance on ‖r‖ (lsqr, lsmr, cgls).
-    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
+    #[arg(long, help_heading = "Solver", default_value_t = 1e-6, allow_negative_numbers = true)]
     pub btol: f64,
     /// Condition-number limit (lsqr, lsmr); 0 for none.
-    #[arg(long, default_value_t = 1e8, allow_negative_numbers = true)]
+    #[arg(long, help_heading = "Solver", default_value_t = 1e8, allow_negative_numbers = true)]
     pub conlim: f64,
     /// Iteration limit (default: SciPy's — 2n for lsqr and cgls, min(m, n) for lsmr; 100 for Richardson–Lucy).
-    #[arg(long)]
+    #[arg(long, help_heading = "Solver")]
     pub max_iter: Option<usize>,
     /// Richardson–Lucy's stopping tolerance on the relative change of x.
-    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
+    #[arg(long, help_heading = "Solver", default_value_t = 1e-6, allow_negative_numbers = true)]
     pub tol: f64,
     /// The true x (.npy), to report the relative error and PSNR.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub truth: Option<PathBuf>,
     /// Output file for the recovered x (.npy), written atomically.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub output: PathBuf,
     /// Print the diagnostics as JSON.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
@@ -494,11 +546,13 @@ pub struct AnalyzeArgs {
     pub kernel_size: Option<Dims>,
     #[command(flatten)]
     pub geometry: GeometryArgs,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
     /// Largest matrix (rows × columns) to analyse by exact SVD.
     #[arg(long, default_value_t = 1 << 20)]
     pub svd_max_elements: usize,
     /// Print the report as JSON.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
@@ -515,23 +569,23 @@ pub struct FitTransposeArgs {
     pub observed: Option<PathBuf>,
     #[command(flatten)]
     pub geometry: GeometryArgs,
-    /// LSQR's tolerances for the fit.
-    #[arg(long, default_value_t = 1e-10, allow_negative_numbers = true)]
+    /// LSQR's relative tolerance on ‖Aᵀr‖ for the fit.
+    #[arg(long, help_heading = "Solver", default_value_t = 1e-10, allow_negative_numbers = true)]
     pub atol: f64,
-    /// LSQR's tolerances for the fit.
-    #[arg(long, default_value_t = 1e-10, allow_negative_numbers = true)]
+    /// LSQR's relative tolerance on ‖r‖ for the fit.
+    #[arg(long, help_heading = "Solver", default_value_t = 1e-10, allow_negative_numbers = true)]
     pub btol: f64,
     /// Output file for the learned kernel W′ (.npy, the transposed convolution's weight).
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub output: PathBuf,
     /// Print the comparison as JSON.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// A shorter run (about 30 s on two cores) with smaller cases.
+    /// A shorter run with smaller cases (seconds in a release build).
     #[arg(long)]
     pub quick: bool,
     /// The output directory (replaced as a whole when the report is complete).

@@ -128,7 +128,7 @@ pub fn run_conv(a: &ConvArgs) -> Result<(), Error> {
     let job = Conv {
         opts: a.geometry.options(&[0]),
         method,
-        build: a.geometry.build_options(),
+        build: a.memory.build_options(),
     };
     execute(
         &job,
@@ -149,9 +149,9 @@ pub fn run_conv_transpose(a: &ConvTransposeArgs) -> Result<(), Error> {
         ConvTransposeMethodArg::Auto => ConvTransposeMethod::Auto,
     };
     let job = ConvTranspose {
-        opts: a.geometry.options(&a.output_padding.0),
+        opts: a.geometry.options(),
         method,
-        build: a.geometry.build_options(),
+        build: a.memory.build_options(),
     };
     execute(
         &job,

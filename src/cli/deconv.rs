@@ -113,7 +113,7 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
         max_iter: a.max_iter,
         tol: a.tol,
         pinv: PinvOptions::default(),
-        build: a.geometry.build_options(),
+        build: a.memory.build_options(),
     };
     let show = std::io::stderr().is_terminal();
     let mut last = Instant::now();
@@ -213,7 +213,7 @@ pub fn run_analyze(a: &AnalyzeArgs) -> Result<(), Error> {
         (None, None) => unreachable!("clap requires one"),
     };
     let g = conv_geometry(&weight_shape, &a.input_size.0, &a.geometry)?;
-    let c = ConvMatrix::<f64>::build_with_options(&g, &w, &a.geometry.build_options())?;
+    let c = ConvMatrix::<f64>::build_with_options(&g, &w, &a.memory.build_options())?;
     let opts = AnalyzeOptions {
         svd_max_elements: a.svd_max_elements,
         ..Default::default()

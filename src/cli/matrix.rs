@@ -116,7 +116,7 @@ pub fn run(a: &MatrixArgs) -> Result<(), Error> {
     if matches!(format, Format::Pretty | Format::Symbolic) {
         print::check_printable(rows, cols)?;
     }
-    let build = a.geometry.build_options();
+    let build = a.memory.build_options();
     if a.transpose {
         // Cᵀ is formed from C: both must fit at once
         match (&weight, format) {

@@ -205,9 +205,7 @@ fn interpolate_options(mode: ResizeMode, r: &ResizeArgs) -> InterpolateOptions {
 pub fn run_upsample(a: &UpsampleArgs) -> Result<(), Error> {
     let x = read_tensor(&a.input)?;
     let opts = interpolate_options(mode(a.mode), &a.resize);
-    let build = BuildOptions {
-        max_memory: a.max_memory,
-    };
+    let build = a.memory.build_options();
     fn up<T: Real>(
         x: &ArrayD<T>,
         opts: &InterpolateOptions,
@@ -263,7 +261,7 @@ pub fn run_matrix(a: &MatrixArgs) -> Result<(), Error> {
             "{flag} belongs to --op conv; an up-sampler's matrix needs no weight"
         )));
     }
-    let build = a.geometry.build_options();
+    let build = a.memory.build_options();
     let (u, header): (Csr<f64>, String) = if a.op == MatrixOp::MaxUnpool {
         let path = a.indices.as_ref().ok_or_else(|| {
             Error::Invalid("--op max-unpool needs the pool's indices (--indices i.npy)".into())
