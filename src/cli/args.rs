@@ -224,15 +224,37 @@ pub struct ResizeArgs {
     pub recompute_scale_factor: bool,
 }
 
+/// Which layer `convmat matrix --op conv` describes.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerArg {
+    /// nn.Conv*d: C, with the layer's input size and weight (C_out, C_in/groups, k…).
+    Conv,
+    /// nn.ConvTranspose*d: its matrix Cᵀ, with the layer's own input size, weight
+    /// (C_in, C_out/groups, k…), padding and output padding.
+    ConvTranspose,
+}
+
 #[derive(Args, Debug)]
 pub struct MatrixArgs {
     /// What to build.
     #[arg(long, value_enum, default_value = "conv")]
     pub op: MatrixOp,
-    /// Input spatial size, e.g. 4,4 (for max-unpool it comes from --indices).
+    /// Input spatial size of the layer, e.g. 4,4 (for max-unpool it comes from --indices).
     #[arg(long, allow_negative_numbers = true, value_parser = dims)]
     pub input_size: Option<Dims>,
-    /// Weight tensor (.npy, shape (C_out, C_in/groups, k…)).
+    /// The layer: a convolution (C) or a transposed convolution (its matrix, Cᵀ).
+    #[arg(
+        long,
+        help_heading = "Convolution (--op conv)",
+        value_enum,
+        default_value = "conv"
+    )]
+    pub layer: LayerArg,
+    /// Output padding of --layer conv-transpose: one value or one per spatial dim.
+    #[arg(long, help_heading = "Convolution (--op conv)", allow_negative_numbers = true, value_parser = dims)]
+    pub output_padding: Option<Dims>,
+    /// Weight tensor (.npy): (C_out, C_in/groups, k…) for --layer conv, (C_in,
+    /// C_out/groups, k…) for conv-transpose; a kernel alone (k…) for one channel.
     #[arg(long, help_heading = "Convolution (--op conv)")]
     pub weight: Option<PathBuf>,
     /// Kernel spatial size (3 means 3×3 in 2-D), for the structure alone (symbolic or
@@ -252,10 +274,17 @@ pub struct MatrixArgs {
     #[command(flatten)]
     pub resize: ResizeArgs,
     /// Planes (batch × channels) an up-sampler's U acts on.
-    #[arg(long, help_heading = "Up-samplers (--op nearest, bilinear, max-unpool, …)", default_value_t = 1)]
+    #[arg(
+        long,
+        help_heading = "Up-samplers (--op nearest, bilinear, max-unpool, …)",
+        default_value_t = 1
+    )]
     pub planes: usize,
     /// Pool indices (.npy, int64) for --op max-unpool.
-    #[arg(long, help_heading = "Up-samplers (--op nearest, bilinear, max-unpool, …)")]
+    #[arg(
+        long,
+        help_heading = "Up-samplers (--op nearest, bilinear, max-unpool, …)"
+    )]
     pub indices: Option<PathBuf>,
     /// Max-unpool output size (spatial, or N,C,spatial).
     #[arg(long, help_heading = "Up-samplers (--op nearest, bilinear, max-unpool, …)", allow_negative_numbers = true, value_parser = dims)]
@@ -504,22 +533,47 @@ pub struct DeconvArgs {
     #[arg(long, help_heading = "Solver", value_enum, default_value = "auto")]
     pub operator: OperatorArg,
     /// Damping λ (Tikhonov): minimise ‖Cx − y‖² + λ²‖x‖².
-    #[arg(long, help_heading = "Solver", default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        help_heading = "Solver",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub damp: f64,
     /// Relative tolerance on ‖Cᵀr‖ (lsqr, lsmr, cgls).
-    #[arg(long, help_heading = "Solver", default_value_t = 1e-6, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        help_heading = "Solver",
+        default_value_t = 1e-6,
+        allow_negative_numbers = true
+    )]
     pub atol: f64,
     /// Relative tolerance on ‖r‖ (lsqr, lsmr, cgls).
-    #[arg(long, help_heading = "Solver", default_value_t = 1e-6, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        help_heading = "Solver",
+        default_value_t = 1e-6,
+        allow_negative_numbers = true
+    )]
     pub btol: f64,
     /// Condition-number limit (lsqr, lsmr); 0 for none.
-    #[arg(long, help_heading = "Solver", default_value_t = 1e8, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        help_heading = "Solver",
+        default_value_t = 1e8,
+        allow_negative_numbers = true
+    )]
     pub conlim: f64,
     /// Iteration limit (default: SciPy's — 2n for lsqr and cgls, min(m, n) for lsmr; 100 for Richardson–Lucy).
     #[arg(long, help_heading = "Solver")]
     pub max_iter: Option<usize>,
     /// Richardson–Lucy's stopping tolerance on the relative change of x.
-    #[arg(long, help_heading = "Solver", default_value_t = 1e-6, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        help_heading = "Solver",
+        default_value_t = 1e-6,
+        allow_negative_numbers = true
+    )]
     pub tol: f64,
     /// The true x (.npy), to report the relative error and PSNR.
     #[arg(long, help_heading = "Output")]
@@ -570,10 +624,20 @@ pub struct FitTransposeArgs {
     #[command(flatten)]
     pub geometry: GeometryArgs,
     /// LSQR's relative tolerance on ‖Aᵀr‖ for the fit.
-    #[arg(long, help_heading = "Solver", default_value_t = 1e-10, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        help_heading = "Solver",
+        default_value_t = 1e-10,
+        allow_negative_numbers = true
+    )]
     pub atol: f64,
     /// LSQR's relative tolerance on ‖r‖ for the fit.
-    #[arg(long, help_heading = "Solver", default_value_t = 1e-10, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        help_heading = "Solver",
+        default_value_t = 1e-10,
+        allow_negative_numbers = true
+    )]
     pub btol: f64,
     /// Output file for the learned kernel W′ (.npy, the transposed convolution's weight).
     #[arg(long, help_heading = "Output")]

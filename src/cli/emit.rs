@@ -27,8 +27,53 @@ pub fn render_values<T: Real>(
     }
 }
 
-/// Writes a rendering to `--output` (atomically) or to standard output.
+/// The terminal's width in columns when standard output is one.
+fn terminal_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        // SAFETY: TIOCGWINSZ fills the winsize struct it is given and nothing else.
+        if unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0
+            && ws.ws_col > 0
+        {
+            return Some(ws.ws_col as usize);
+        }
+    }
+    std::env::var("COLUMNS").ok()?.parse().ok()
+}
+
+/// Writes a rendering to `--output` (atomically) or to standard output. A dense
+/// grid wider than the terminal it would print on is refused with the ways round.
 pub fn write_out(a: &MatrixArgs, render: Render) -> Result<(), Error> {
+    let dense = matches!(
+        a.format,
+        None | Some(Format::Pretty) | Some(Format::Symbolic)
+    );
+    if let (None, true, Some(columns)) = (&a.output, dense, terminal_width()) {
+        let mut text = Vec::new();
+        render(&mut text).map_err(|source| Error::Io {
+            path: "<memory>".into(),
+            source,
+        })?;
+        let text = String::from_utf8_lossy(&text);
+        let widest = text
+            .lines()
+            .skip(1)
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0);
+        if widest > columns {
+            return Err(Error::Invalid(format!(
+                "the dense print is {widest} characters wide, the terminal {columns}: write it to a \
+                 file (--output FILE, or a pipe) or use --format mtx or csv"
+            )));
+        }
+        return super::out::outln!("{}", text.trim_end_matches('\n'));
+    }
     match &a.output {
         Some(path) => write_atomic(path, render),
         None => {

@@ -1,15 +1,26 @@
 //! `convmat matrix`: build C (or Cᵀ) and print or export it.
 
-use super::args::{Format, MatrixArgs};
+use super::args::{Format, LayerArg, MatrixArgs};
 use super::emit::{render_values, write_out, Render};
 use super::values::broadcast;
 use convmat::error::shape_str;
-use convmat::geometry::{in_channels_of, ConvGeometry};
+use convmat::geometry::{in_channels_of, ConvGeometry, ConvTransposeGeometry};
 use convmat::io::{mtx, print, read_tensor, Tensor};
 use convmat::sparse::{check_room_for_transpose, ConvMatrix, Csr, TapLabel};
 use convmat::Error;
 
-/// Channels and kernel size from the weight's shape, checked against any flags given.
+/// The weight's shape with channel dimensions: a bare kernel (as many dimensions as
+/// the input size) is one input and one output channel.
+fn with_channels(shape: &[usize], input_rank: usize) -> Vec<usize> {
+    if shape.len() == input_rank {
+        [1, 1].iter().chain(shape).copied().collect()
+    } else {
+        shape.to_vec()
+    }
+}
+
+/// The convolution whose C (or, for `--layer conv-transpose`, whose Cᵀ) is built:
+/// channels and kernel size from the weight's shape, checked against any flags given.
 fn geometry(a: &MatrixArgs, weight_shape: Option<&[usize]>) -> Result<ConvGeometry, Error> {
     let input_size = a
         .input_size
@@ -33,13 +44,24 @@ fn geometry(a: &MatrixArgs, weight_shape: Option<&[usize]>) -> Result<ConvGeomet
             "{flag} belongs to an up-sampler's matrix (--op nearest, bilinear, max-unpool, …), not to --op conv"
         )));
     }
+    if a.output_padding.is_some() && a.layer != LayerArg::ConvTranspose {
+        return Err(Error::Invalid(
+            "--output-padding belongs to --layer conv-transpose".into(),
+        ));
+    }
+    let weight_shape = weight_shape.map(|w| with_channels(w, input_size.0.len()));
+    let weight_shape = weight_shape.as_deref();
     let groups = a.geometry.groups;
     let (cin, cout, kernel) = match weight_shape {
         Some(w) => {
-            let cin = in_channels_of(w, groups)?;
+            // conv weights are (C_out, C_in/groups, k…), transposed ones (C_in, C_out/groups, k…)
+            let (cin, cout) = match a.layer {
+                LayerArg::Conv => (in_channels_of(w, groups)?, w[0]),
+                LayerArg::ConvTranspose => (w[0], in_channels_of(w, groups)?),
+            };
             let implied = [
                 ("--in-channels", a.in_channels, cin),
-                ("--out-channels", a.out_channels, w[0]),
+                ("--out-channels", a.out_channels, cout),
             ];
             for (flag, given, from_weight) in implied {
                 if let Some(v) = given.filter(|&v| v != from_weight) {
@@ -56,7 +78,7 @@ fn geometry(a: &MatrixArgs, weight_shape: Option<&[usize]>) -> Result<ConvGeomet
                     shape_str(w)
                 )));
             }
-            (cin, w[0], w[2..].to_vec())
+            (cin, cout, w[2..].to_vec())
         }
         None => (
             a.in_channels.unwrap_or(1),
@@ -67,6 +89,27 @@ fn geometry(a: &MatrixArgs, weight_shape: Option<&[usize]>) -> Result<ConvGeomet
                 .unwrap_or_default(),
         ),
     };
+    if a.layer == LayerArg::ConvTranspose {
+        // the layer's own parameters; its forward convolution (t.conv()) is what C describes
+        let padding = match &a.geometry.padding {
+            convmat::geometry::Padding::Explicit(p) => p.clone(),
+            p => {
+                return Err(Error::Invalid(format!(
+                    "--layer conv-transpose takes numbers for --padding, not '{p}'"
+                )))
+            }
+        };
+        let output_padding = a.output_padding.as_ref().map_or(vec![0], |p| p.0.clone());
+        let t = ConvTransposeGeometry::builder(&input_size.0, &kernel)
+            .channels(cin, cout)
+            .groups(groups)
+            .stride(&a.geometry.stride())
+            .padding(padding)
+            .dilation(&a.geometry.dilation.0)
+            .output_padding(&output_padding)
+            .build()?;
+        return Ok(t.conv().clone());
+    }
     Ok(ConvGeometry::builder(&input_size.0, &kernel)
         .channels(cin, cout)
         .groups(groups)
@@ -76,7 +119,7 @@ fn geometry(a: &MatrixArgs, weight_shape: Option<&[usize]>) -> Result<ConvGeomet
         .build()?)
 }
 
-fn describe(g: &ConvGeometry, transpose: bool, nnz: u128) -> String {
+fn describe(g: &ConvGeometry, layer: LayerArg, transpose: bool, nnz: u128) -> String {
     let plane = |c: usize, s: &[usize]| {
         let d: Vec<String> = s.iter().map(|v| v.to_string()).collect();
         format!("{c} channel(s) of {}", d.join("×"))
@@ -85,7 +128,19 @@ fn describe(g: &ConvGeometry, transpose: bool, nnz: u128) -> String {
         plane(g.out_channels(), g.output_size()),
         plane(g.in_channels(), g.input_size()),
     );
-    if transpose {
+    if transpose && layer == LayerArg::ConvTranspose {
+        format!(
+            "the transposed convolution's matrix Cᵀ: {}×{}, {nnz} stored entries; rows = the layer's output ({inp}), columns = its input ({out})",
+            g.cols(),
+            g.rows()
+        )
+    } else if layer == LayerArg::ConvTranspose {
+        format!(
+            "C (the transposed layer's adjoint): {}×{}, {nnz} stored entries; rows = the layer's input ({out}), columns = its output ({inp})",
+            g.rows(),
+            g.cols()
+        )
+    } else if transpose {
         format!(
             "Cᵀ: {}×{}, {nnz} stored entries; rows = the convolution's input ({inp}), columns = its output ({out})",
             g.cols(),
@@ -108,7 +163,9 @@ pub fn run(a: &MatrixArgs) -> Result<(), Error> {
     } else {
         Format::Symbolic
     });
-    let (rows, cols) = if a.transpose {
+    // the transposed layer's matrix is Cᵀ of the convolution it transposes
+    let transpose = a.transpose != (a.layer == LayerArg::ConvTranspose);
+    let (rows, cols) = if transpose {
         (g.cols(), g.rows())
     } else {
         (g.rows(), g.cols())
@@ -117,7 +174,7 @@ pub fn run(a: &MatrixArgs) -> Result<(), Error> {
         print::check_printable(rows, cols)?;
     }
     let build = a.memory.build_options();
-    if a.transpose {
+    if transpose {
         // Cᵀ is formed from C: both must fit at once
         match (&weight, format) {
             (Some(Tensor::F32(_)), f) if f != Format::Symbolic => {
@@ -129,8 +186,8 @@ pub fn run(a: &MatrixArgs) -> Result<(), Error> {
             _ => check_room_for_transpose::<TapLabel, usize>(&g, &build)?,
         }
     }
-    let header = describe(&g, a.transpose, g.nnz());
-    let orient = |c: Csr<TapLabel>| if a.transpose { c.transpose() } else { c };
+    let header = describe(&g, a.layer, transpose, g.nnz());
+    let orient = |c: Csr<TapLabel>| if transpose { c.transpose() } else { c };
     let single = g.in_channels() == 1 && g.out_channels() == 1;
 
     let render: Render = match (format, weight) {
@@ -154,12 +211,12 @@ pub fn run(a: &MatrixArgs) -> Result<(), Error> {
         }
         (f, Some(Tensor::F32(wt))) => {
             let c = ConvMatrix::<f32>::build_with_options(&g, wt.as_slice().expect("standard layout"), &build)?;
-            let c = if a.transpose { c.transpose() } else { c };
+            let c = if transpose { c.transpose() } else { c };
             Box::new(move |w| render_values(w, &c, f, &header))
         }
         (f, Some(Tensor::F64(wt))) => {
             let c = ConvMatrix::<f64>::build_with_options(&g, wt.as_slice().expect("standard layout"), &build)?;
-            let c = if a.transpose { c.transpose() } else { c };
+            let c = if transpose { c.transpose() } else { c };
             Box::new(move |w| render_values(w, &c, f, &header))
         }
     };

@@ -7,22 +7,28 @@ use crate::sparse::{Csr, Index, TapLabel};
 use crate::Real;
 use std::io::Write;
 
-/// Largest row count printed densely.
-pub const MAX_PRINT_ROWS: usize = 256;
-/// Largest column count printed densely.
-pub const MAX_PRINT_COLS: usize = 64;
+/// Largest row or column count printed densely: a matrix and its transpose are
+/// printable alike. (A front end may narrow the columns to its terminal's width.)
+pub const MAX_PRINT_SIDE: usize = 256;
 
-/// Refuses a dense print that would be unreadable.
+/// Refuses a dense print that would be unreadable: more than [`MAX_PRINT_SIDE`] rows
+/// or columns.
+///
+/// ```
+/// use convmat::io::print::check_printable;
+/// assert!(check_printable(49, 81).is_ok() && check_printable(81, 49).is_ok());
+/// assert!(check_printable(300, 10).is_err() && check_printable(10, 300).is_err());
+/// ```
 ///
 /// # Errors
-/// [`Error::TooLargeToPrint`] past [`MAX_PRINT_ROWS`] rows or [`MAX_PRINT_COLS`] columns.
+/// [`Error::TooLargeToPrint`] past [`MAX_PRINT_SIDE`] rows or columns.
 pub fn check_printable(nrows: usize, ncols: usize) -> Result<(), Error> {
-    if nrows > MAX_PRINT_ROWS || ncols > MAX_PRINT_COLS {
+    if nrows > MAX_PRINT_SIDE || ncols > MAX_PRINT_SIDE {
         return Err(Error::TooLargeToPrint {
             rows: nrows,
             cols: ncols,
-            max_rows: MAX_PRINT_ROWS,
-            max_cols: MAX_PRINT_COLS,
+            max_rows: MAX_PRINT_SIDE,
+            max_cols: MAX_PRINT_SIDE,
         });
     }
     Ok(())
