@@ -9,7 +9,8 @@ use convmat::io::{read_tensor, write_npy, Tensor};
 use convmat::metrics::Quality;
 use convmat::solve::{
     analyze, deconvolve, fit_transpose, AnalyzeOptions, DeconvOptions, InvertibilityReport,
-    LsqrOptions, OperatorChoice, OperatorKind, PinvOptions, Progress, RankInfo, SolveInfo, Solver,
+    LsqrOptions, NoiseFit, OperatorChoice, OperatorKind, PinvOptions, Progress, RankInfo,
+    SolveInfo, Solver,
 };
 use convmat::sparse::ConvMatrix;
 use convmat::{Error, GeometryError};
@@ -65,6 +66,7 @@ struct ItemJson<'a> {
     info: &'a SolveInfo,
     #[serde(flatten)]
     quality: Option<Quality>,
+    noise_fit: Option<NoiseFit>,
 }
 
 #[derive(Serialize)]
@@ -156,6 +158,7 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
                     reason: i.info.stop.message(),
                     info: &i.info,
                     quality: i.quality,
+                    noise_fit: i.noise_fit,
                 })
                 .collect(),
         };
@@ -188,14 +191,37 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
             }
             if let Some(q) = item.quality {
                 line.push_str(&format!(
-                    "; error vs truth {:.4e} (PSNR {:.2} dB)",
+                    "; relative error vs truth ‖x̂ − x‖/‖x‖ = {:.4e}, PSNR {:.2} dB (peak: the truth's range)",
                     q.relative_error, q.psnr_db
                 ));
             }
             outln!("{line}")?;
         }
+        for (i, item) in d.items.iter().enumerate() {
+            if let Some(f) = &item.noise_fit {
+                eprintln!("{}", noise_warning(i, f));
+            }
+        }
     }
     Ok(())
+}
+
+/// The warning for an estimate that fits the noise, with the remedies and their scale.
+fn noise_warning(item: usize, f: &NoiseFit) -> String {
+    format!(
+        "warning: item {item}: the solution fits the noise. ‖Cx − y‖ = {:.3e} is below the \
+         noise estimated from y (σ ≈ {:.2e}, so about {:.3e} is to be expected), and x is {:.1} \
+         times larger than y explains. Regularise: --damp λ (minimises ‖Cx − y‖² + λ²‖x‖²; C's \
+         largest singular value is ≈ {:.3}, so try λ from {:.1e} to {:.1e}), or stop early with \
+         a small --max-iter.",
+        f.residual_norm,
+        f.noise_level,
+        f.expected_residual,
+        f.gain,
+        f.sigma_max,
+        0.01 * f.sigma_max,
+        0.3 * f.sigma_max
+    )
 }
 
 pub fn run_analyze(a: &AnalyzeArgs) -> Result<(), Error> {

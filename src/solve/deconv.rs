@@ -3,6 +3,7 @@
 //! the shared [`SolveInfo`] (and its [`Quality`] against a known truth). Front ends
 //! (the CLI's `deconv`) only parse, call [`deconvolve`] and print.
 
+use super::guidance::{noise_fit, NoiseFit};
 use super::tikhonov_separable;
 use super::{
     cgls, lsmr, lsqr, pinv_solve, richardson_lucy, tikhonov_cholesky, IterativeOptions,
@@ -179,6 +180,8 @@ pub struct DeconvItem {
     pub info: SolveInfo,
     /// The estimate's quality, when the truth was given.
     pub quality: Option<Quality>,
+    /// Evidence that the estimate fits the noise in y (see [`super::noise_fit`]).
+    pub noise_fit: Option<NoiseFit>,
 }
 
 /// The result of [`deconvolve`]: every item's estimate, one after another.
@@ -305,8 +308,14 @@ pub fn deconvolve<T: Real>(
             let e: Vec<f64> = xi.iter().map(|v| v.as_f64()).collect();
             Quality::of(&e, &t)
         });
+        let row_len = g.output_size().last().copied().unwrap_or(1);
+        let noise_fit = noise_fit(op, yi, &xi, info.residual_norm, row_len)?;
         x.extend_from_slice(&xi);
-        items.push(DeconvItem { info, quality });
+        items.push(DeconvItem {
+            info,
+            quality,
+            noise_fit,
+        });
     }
     Ok(Deconvolution { x, operator, items })
 }

@@ -23,6 +23,7 @@ mod analyze;
 mod cgls;
 mod deconv;
 mod direct;
+mod guidance;
 mod info;
 mod learn;
 mod lsmr;
@@ -40,6 +41,7 @@ pub use deconv::{
 pub use direct::{
     pinv_solve, tikhonov_cholesky, PinvOptions, PinvSolution, DEFAULT_PINV_MAX_ELEMENTS,
 };
+pub use guidance::{noise_fit, noise_level, sigma_max_estimate, NoiseFit};
 pub use info::{Solution, SolveInfo, StopReason};
 pub use learn::{fit_transpose, fit_transpose_kernel, TransposeFit, TransposeStudy};
 pub use lsmr::lsmr;
