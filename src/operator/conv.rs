@@ -108,8 +108,17 @@ impl<T: Real> ConvOperator<T> {
     /// [`GeometryError::WeightShape`] as for [`ConvOperator::new`]; [`SolveError::NotSeparable`]
     /// unless `g` has one input and one output channel and `w` is a non-zero outer product.
     pub fn separable(g: ConvGeometry, w: Vec<T>) -> Result<Self, Error> {
+        Self::separable_within(g, w, crate::kernels::separable::default_rtol::<T>())
+    }
+
+    /// As [`ConvOperator::separable`], with the outer-product test at `rtol·max|w|`
+    /// ([`Separable::within`]).
+    ///
+    /// # Errors
+    /// As [`ConvOperator::separable`].
+    pub fn separable_within(g: ConvGeometry, w: Vec<T>, rtol: f64) -> Result<Self, Error> {
         g.check_weight_len(w.len())?;
-        let sep = Separable::new(&g, &w).ok_or_else(|| SolveError::NotSeparable {
+        let sep = Separable::within(&g, &w, rtol).ok_or_else(|| SolveError::NotSeparable {
             kernel: shape_str(g.kernel_size()),
         })?;
         let how = Formulation::Separable(sep);

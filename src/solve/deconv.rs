@@ -82,6 +82,25 @@ impl Solver {
         }
     }
 
+    /// The [`DeconvOptions`] fields it uses (`pinv` for the pseudo-inverse's own
+    /// options); a front end can refuse the others when given.
+    ///
+    /// ```
+    /// use convmat::solve::Solver;
+    /// assert!(Solver::Lsqr.options().contains(&"conlim"));
+    /// assert!(!Solver::Cgls.options().contains(&"conlim"));
+    /// assert_eq!(Solver::Cholesky.options(), &["damp"]);
+    /// ```
+    pub fn options(self) -> &'static [&'static str] {
+        match self {
+            Solver::Lsqr | Solver::Lsmr => &["damp", "atol", "btol", "conlim", "max_iter"],
+            Solver::Cgls => &["damp", "atol", "btol", "max_iter"],
+            Solver::Cholesky => &["damp"],
+            Solver::Pinv => &["pinv"],
+            Solver::RichardsonLucy => &["max_iter", "tol", "clip_negative"],
+        }
+    }
+
     /// Whether it needs the explicit matrix C.
     pub fn needs_matrix(self) -> bool {
         matches!(self, Solver::Cholesky | Solver::Pinv)
@@ -153,6 +172,13 @@ pub struct DeconvOptions {
     pub pinv: PinvOptions,
     /// Memory budget for an explicit matrix.
     pub build: BuildOptions,
+    /// Set negative observations to 0 first (Richardson–Lucy needs y ≥ 0; noise
+    /// makes small negatives).
+    pub clip_negative: bool,
+    /// Relative tolerance for taking the kernel as an outer product of 1-D kernels
+    /// (the separable passes); `None` for one fit for `T`. A weight stored in f32 but
+    /// solved in f64 wants f32's (see [`crate::kernels::separable::default_rtol`]).
+    pub separable_rtol: Option<f64>,
 }
 
 impl Default for DeconvOptions {
@@ -168,6 +194,8 @@ impl Default for DeconvOptions {
             tol: 1e-6,
             pinv: PinvOptions::default(),
             build: BuildOptions::default(),
+            clip_negative: false,
+            separable_rtol: None,
         }
     }
 }
@@ -266,8 +294,11 @@ pub fn deconvolve<T: Real>(
         }
         .into());
     }
+    let rtol = opts
+        .separable_rtol
+        .unwrap_or_else(crate::kernels::separable::default_rtol::<T>);
     let matrix_free = match opts.operator {
-        OperatorChoice::Auto => ConvOperator::separable(g.clone(), w.to_vec())
+        OperatorChoice::Auto => ConvOperator::separable_within(g.clone(), w.to_vec(), rtol)
             .or_else(|_| ConvOperator::new(g.clone(), w.to_vec(), ConvMethod::Direct))?,
         _ => ConvOperator::new(g.clone(), w.to_vec(), ConvMethod::Direct)?,
     };
@@ -292,6 +323,13 @@ pub fn deconvolve<T: Real>(
     };
     let mut x = Vec::with_capacity(batch * g.cols());
     let mut items = Vec::with_capacity(batch);
+    let clipped: Vec<T>;
+    let y = if opts.clip_negative {
+        clipped = y.iter().map(|&v| v.max(T::zero())).collect();
+        &clipped
+    } else {
+        y
+    };
     for item in 0..batch {
         let yi = &y[item * g.rows()..][..g.rows()];
         let mut cb = |p: &Progress<'_, T>| {
@@ -299,7 +337,22 @@ pub fn deconvolve<T: Real>(
                 f(item, p)
             }
         };
-        let (xi, info) = solve_one(&how, yi, opts, &mut cb)?;
+        let (xi, info) = solve_one(&how, yi, opts, &mut cb).map_err(|e| match e {
+            // positions in y as a whole, not in the item
+            Error::Solve(SolveError::NegativeData {
+                solver,
+                name: "y",
+                index,
+                value,
+            }) => SolveError::NegativeData {
+                solver,
+                name: "y",
+                index: item * g.rows() + index,
+                value,
+            }
+            .into(),
+            e => e,
+        })?;
         let quality = truth.map(|t| {
             let t: Vec<f64> = t[item * g.cols()..][..g.cols()]
                 .iter()
