@@ -57,12 +57,13 @@ fn every_solver_recovers_the_image_and_reports_its_error() {
         ("richardson-lucy", 2e-2),
     ] {
         let out = at(&d, &format!("{solver}.npy"));
+        let (y, w, x) = (at(&d, "y.npy"), at(&d, "w.npy"), at(&d, "x.npy"));
         let mut args = vec![
             "deconv",
             "--observed",
-            s(&at(&d, "y.npy")),
+            s(&y),
             "--weight",
-            s(&at(&d, "w.npy")),
+            s(&w),
             "--input-size",
             "12,12",
             "--padding",
@@ -70,7 +71,7 @@ fn every_solver_recovers_the_image_and_reports_its_error() {
             "--solver",
             solver,
             "--truth",
-            s(&at(&d, "x.npy")),
+            s(&x),
             "--output",
             s(&out),
         ];

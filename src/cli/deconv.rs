@@ -1,19 +1,16 @@
-//! `convmat deconv`, `convmat analyze` and `convmat fit-transpose`.
+//! `convmat deconv` and `convmat fit-transpose`.
 
-use super::args::{AnalyzeArgs, DeconvArgs, FitTransposeArgs, GeometryArgs, OperatorArg};
+use super::args::{DeconvArgs, FitTransposeArgs, GeometryArgs, OperatorArg};
 use super::out::outln;
-use super::values::broadcast;
 use convmat::error::shape_str;
 use convmat::geometry::{batched_shape, ConvGeometry};
 use convmat::io::{read_tensor, write_npy, Tensor};
+use convmat::kernels::separable::default_rtol;
 use convmat::metrics::Quality;
 use convmat::solve::{
-    analyze, deconvolve, fit_transpose, AnalyzeOptions, DeconvOptions, InvertibilityReport,
-    LsqrOptions, NoiseFit, OperatorChoice, OperatorKind, PinvOptions, Progress, RankInfo,
-    SolveInfo, Solver,
+    deconvolve, fit_transpose, DeconvOptions, LsqrOptions, NoiseFit, OperatorChoice, OperatorKind,
+    PinvOptions, Progress, SolveInfo, Solver,
 };
-use convmat::sparse::ConvMatrix;
-use convmat::kernels::separable::default_rtol;
 use convmat::{Error, GeometryError, SolveError};
 use ndarray::{ArrayD, IxDyn};
 use serde::Serialize;
@@ -21,7 +18,7 @@ use std::io::IsTerminal;
 use std::time::Instant;
 
 /// A tensor's values in f64.
-fn as_f64(t: &Tensor) -> Vec<f64> {
+pub fn as_f64(t: &Tensor) -> Vec<f64> {
     match t {
         Tensor::F32(a) => a.iter().map(|&v| v as f64).collect(),
         Tensor::F64(a) => a.iter().copied().collect(),
@@ -49,7 +46,7 @@ fn write_like(
 }
 
 /// The convolution geometry of a weight applied to inputs of spatial size `size`.
-fn conv_geometry(
+pub fn conv_geometry(
     weight: &[usize],
     size: &[usize],
     g: &GeometryArgs,
@@ -296,130 +293,6 @@ fn noise_warning(item: usize, f: &NoiseFit) -> String {
         0.01 * f.sigma_max,
         0.3 * f.sigma_max
     )
-}
-
-pub fn run_analyze(a: &AnalyzeArgs) -> Result<(), Error> {
-    let (weight_shape, w) = match (&a.weight, &a.kernel_size) {
-        (Some(p), _) => {
-            let t = read_tensor(p)?;
-            (t.shape().to_vec(), as_f64(&t))
-        }
-        (None, Some(k)) => {
-            let kernel = broadcast(&k.0, a.input_size.0.len());
-            let shape: Vec<usize> = [1, 1].iter().chain(&kernel).copied().collect();
-            let n = shape.iter().product();
-            (shape, vec![1.0; n])
-        }
-        (None, None) => unreachable!("clap requires one"),
-    };
-    let g = conv_geometry(&weight_shape, &a.input_size.0, &a.geometry)?;
-    let c = ConvMatrix::<f64>::build_with_options(&g, &w, &a.memory.build_options())?;
-    let opts = AnalyzeOptions {
-        svd_max_elements: a.svd_max_elements,
-        ..Default::default()
-    };
-    let r = analyze(&c, &opts)?;
-    if a.json {
-        outln!("{}", report_json(&r))?;
-    } else {
-        outln!("{}", report_text(&r, a.weight.is_none()))?;
-    }
-    Ok(())
-}
-
-fn report_json(r: &InvertibilityReport) -> String {
-    let (rank, nullity, exact) = match r.rank {
-        RankInfo::Exact { rank, nullity } => (rank, nullity, true),
-        RankInfo::Bounds {
-            rank_at_most,
-            nullity_at_least,
-        } => (rank_at_most, nullity_at_least, false),
-    };
-    let mut v = serde_json::json!({
-        "rows": r.rows,
-        "cols": r.cols,
-        "nnz": r.nnz,
-        "rank_exact": exact,
-    });
-    let (rank_key, nullity_key) = if exact {
-        ("rank", "nullity")
-    } else {
-        ("rank_at_most", "nullity_at_least")
-    };
-    v[rank_key] = rank.into();
-    v[nullity_key] = nullity.into();
-    v["zero_columns"] = r.zero_columns.clone().into();
-    v["sigma_max"] = r.sigma_max.into();
-    v["sigma_min"] = r.sigma_min.into();
-    v["sigma_min_exact"] = r.exact.into();
-    v["condition"] = r.condition.into();
-    v["full_column_rank"] = r.full_column_rank.into();
-    v["singular_values"] = r.singular_values.clone().into();
-    v["summary"] = r.summary.clone().into();
-    v.to_string()
-}
-
-fn report_text(r: &InvertibilityReport, ones: bool) -> String {
-    let mut out = vec![];
-    if ones {
-        out.push("(kernel of ones: pass --weight for your kernel's values)".to_string());
-    }
-    out.push(format!(
-        "shape of C        {}×{} ({} stored entries)",
-        r.rows, r.cols, r.nnz
-    ));
-    match r.rank {
-        RankInfo::Exact { rank, nullity } => out.push(format!("rank, nullity     {rank}, {nullity} (exact, SVD)")),
-        RankInfo::Bounds { rank_at_most, nullity_at_least } => {
-            out.push(format!("rank, nullity     ≤ {rank_at_most}, ≥ {nullity_at_least} (bounds; no SVD at this size)"))
-        }
-    }
-    out.push(format!("σ_max             {:.6e}", r.sigma_max));
-    out.push(format!(
-        "σ_min             {}{:.6e}",
-        if r.exact { "" } else { "≤ " },
-        r.sigma_min
-    ));
-    out.push(format!(
-        "condition number  {}{}",
-        if r.exact || !r.condition.is_finite() {
-            ""
-        } else {
-            "≥ "
-        },
-        if r.condition.is_finite() {
-            format!("{:.6e}", r.condition)
-        } else {
-            "∞".into()
-        }
-    ));
-    let zeros = &r.zero_columns;
-    let shown: Vec<String> = zeros.iter().take(12).map(|c| c.to_string()).collect();
-    out.push(format!(
-        "never read        {} input position(s){}",
-        zeros.len(),
-        if zeros.is_empty() {
-            String::new()
-        } else {
-            format!(
-                ": {}{}",
-                shown.join(", "),
-                if zeros.len() > 12 { ", …" } else { "" }
-            )
-        }
-    ));
-    out.push(format!(
-        "full column rank  {}",
-        r.full_column_rank
-            .map_or("undecided without an SVD".to_string(), |b| if b {
-                "yes".into()
-            } else {
-                "no".into()
-            })
-    ));
-    out.push(String::new());
-    out.extend(r.summary.iter().cloned());
-    out.join("\n")
 }
 
 pub fn run_fit_transpose(a: &FitTransposeArgs) -> Result<(), Error> {

@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch. Every failure becomes one `error:` line and exit
 //! status 2 (clap's own usage errors exit 2 as well).
 
+mod analyze;
 mod args;
 mod conv;
 mod deconv;
@@ -101,7 +102,7 @@ fn dispatch(command: Command) -> Result<(), Error> {
         Command::MaxUnpool(a) => upsample::run_max_unpool(&a),
         Command::Upsample(a) => upsample::run_upsample(&a),
         Command::Deconv(a) => deconv::run_deconv(&a),
-        Command::Analyze(a) => deconv::run_analyze(&a),
+        Command::Analyze(a) => analyze::run_analyze(&a),
         Command::FitTranspose(a) => deconv::run_fit_transpose(&a),
         Command::Report(a) => report::run(&a),
         Command::Tour => {

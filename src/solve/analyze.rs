@@ -65,6 +65,15 @@ pub struct InvertibilityReport {
     pub exact: bool,
     /// σ_max / σ_min (∞ when σ_min is 0); without the SVD a lower bound.
     pub condition: f64,
+    /// With the SVD: singular values at or below this count as zero (NumPy's
+    /// `max(m, n)·ε·σ_max`).
+    pub rank_tolerance: Option<f64>,
+    /// With the SVD: the smallest singular value above the tolerance — what a wide
+    /// (strided) C, whose σ_min is 0, still resolves.
+    pub sigma_min_nonzero: Option<f64>,
+    /// With the SVD: σ_max / `sigma_min_nonzero`, the condition number restricted to
+    /// C's row space (what least squares actually inverts).
+    pub condition_row_space: Option<f64>,
     /// Whether C has full column rank (`None`: not decided without an SVD).
     pub full_column_rank: Option<bool>,
     /// All singular values, largest first, when computed.
@@ -110,11 +119,13 @@ pub fn analyze<T: Real, I: Index>(
     }
     let zero_columns: Vec<usize> = (0..n).filter(|&j| !read[j]).collect();
     let small = m as u128 * n as u128 <= opts.svd_max_elements as u128;
+    let mut tolerance = None;
     let (rank, sigma_max, sigma_min, exact, singular_values) = if small {
         let sigma = dense_svd(c, opts.svd_max_elements, false)?.sigma;
         let smax = sigma.first().copied().unwrap_or(0.0);
         let cutoff = m.max(n) as f64 * f64::EPSILON * smax;
         let r = sigma.iter().filter(|&&s| s > cutoff && s > 0.0).count();
+        tolerance = Some(cutoff);
         // the n-th singular value: 0 when there are fewer than n
         let smin = if m < n {
             0.0
@@ -163,6 +174,10 @@ pub fn analyze<T: Real, I: Index>(
     } else {
         f64::INFINITY
     };
+    let sigma_min_nonzero = match (&rank, &singular_values) {
+        (RankInfo::Exact { rank, .. }, Some(sigma)) if *rank > 0 => Some(sigma[rank - 1]),
+        _ => None,
+    };
     let mut report = InvertibilityReport {
         rows: m,
         cols: n,
@@ -173,6 +188,9 @@ pub fn analyze<T: Real, I: Index>(
         sigma_min,
         exact,
         condition,
+        rank_tolerance: tolerance,
+        sigma_min_nonzero,
+        condition_row_space: sigma_min_nonzero.map(|s| sigma_max / s),
         full_column_rank,
         singular_values,
         summary: vec![],
@@ -244,7 +262,10 @@ fn summarize(r: &InvertibilityReport) -> Vec<String> {
         (RankInfo::Exact { rank, nullity }, _) if *nullity > 0 => s.push(format!(
             "rank {rank}, nullity {nullity}: a {nullity}-dimensional family of inputs gives the same y. \
              Least squares returns the member of minimum norm (LSQR/LSMR from x0 = 0, the \
-             pseudo-inverse); the null-space part of x is lost, not estimated."
+             pseudo-inverse); the null-space part of x is lost, not estimated. On the part it \
+             keeps (C's row space), errors in y grow by up to κ = {}.",
+            r.condition_row_space
+                .map_or("∞".to_string(), |k| format!("{k:.3e}"))
         )),
         (RankInfo::Exact { rank, .. }, _) => s.push(format!(
             "rank {rank} = n: C has full column rank, so y determines x uniquely; relative errors in y \

@@ -1,0 +1,204 @@
+//! `convmat analyze`: the invertibility report of a convolution, in the user's terms
+//! (positions as coordinates, the output size, the row-space conditioning of a wide C).
+
+use super::args::AnalyzeArgs;
+use super::deconv::{as_f64, conv_geometry};
+use super::out::outln;
+use super::values::broadcast;
+use convmat::geometry::ConvGeometry;
+use convmat::io::read_tensor;
+use convmat::solve::{analyze, AnalyzeOptions, InvertibilityReport, RankInfo};
+use convmat::sparse::ConvMatrix;
+use convmat::Error;
+
+pub fn run_analyze(a: &AnalyzeArgs) -> Result<(), Error> {
+    let (weight_shape, w) = match (&a.weight, &a.kernel_size) {
+        (Some(p), _) => {
+            let t = read_tensor(p)?;
+            (t.shape().to_vec(), as_f64(&t))
+        }
+        (None, Some(k)) => {
+            let kernel = broadcast(&k.0, a.input_size.0.len());
+            let shape: Vec<usize> = [1, 1].iter().chain(&kernel).copied().collect();
+            let n = shape.iter().product();
+            (shape, vec![1.0; n])
+        }
+        (None, None) => unreachable!("clap requires one"),
+    };
+    let g = conv_geometry(&weight_shape, &a.input_size.0, &a.geometry)?;
+    let c = ConvMatrix::<f64>::build_with_options(&g, &w, &a.memory.build_options())?;
+    let opts = AnalyzeOptions {
+        svd_max_elements: a.svd_max_elements,
+        ..Default::default()
+    };
+    let r = analyze(&c, &opts)?;
+    if a.json {
+        outln!("{}", report_json(&r, &g))?;
+    } else {
+        outln!("{}", report_text(&r, &g, a.weight.is_none()))?;
+    }
+    Ok(())
+}
+
+fn report_json(r: &InvertibilityReport, g: &ConvGeometry) -> String {
+    let (rank, nullity, exact) = match r.rank {
+        RankInfo::Exact { rank, nullity } => (rank, nullity, true),
+        RankInfo::Bounds {
+            rank_at_most,
+            nullity_at_least,
+        } => (rank_at_most, nullity_at_least, false),
+    };
+    let mut v = serde_json::json!({
+        "rows": r.rows,
+        "cols": r.cols,
+        "nnz": r.nnz,
+        "rank_exact": exact,
+    });
+    let (rank_key, nullity_key) = if exact {
+        ("rank", "nullity")
+    } else {
+        ("rank_at_most", "nullity_at_least")
+    };
+    v[rank_key] = rank.into();
+    v[nullity_key] = nullity.into();
+    v["zero_columns"] = r.zero_columns.clone().into();
+    v["sigma_max"] = r.sigma_max.into();
+    v["sigma_min"] = r.sigma_min.into();
+    v["sigma_min_exact"] = r.exact.into();
+    v["condition"] = r.condition.into();
+    v["full_column_rank"] = r.full_column_rank.into();
+    v["singular_values"] = r.singular_values.clone().into();
+    v["rank_tolerance"] = r.rank_tolerance.into();
+    v["sigma_min_nonzero"] = r.sigma_min_nonzero.into();
+    v["condition_row_space"] = r.condition_row_space.into();
+    v["input_shape"] = g.input_shape().into();
+    v["output_shape"] = g.output_shape().into();
+    v["zero_positions"] = r
+        .zero_columns
+        .iter()
+        .map(|&c| unravel(&g.input_shape(), c))
+        .collect::<Vec<_>>()
+        .into();
+    v["summary"] = r.summary.clone().into();
+    v.to_string()
+}
+
+/// Flat position `index` in `shape` as coordinates.
+fn unravel(shape: &[usize], mut index: usize) -> Vec<usize> {
+    let mut c = vec![0; shape.len()];
+    for (d, &n) in shape.iter().enumerate().rev() {
+        c[d] = index % n.max(1);
+        index /= n.max(1);
+    }
+    c
+}
+
+/// An input position in the user's terms: its spatial coordinates, with the channel
+/// in front when there is more than one (`2` in 1-D, `(0, 2)` in 2-D, `c1 (0, 2)`).
+fn position(g: &ConvGeometry, column: usize) -> String {
+    let c = unravel(&g.input_shape(), column);
+    let spatial: Vec<String> = c[1..].iter().map(|v| v.to_string()).collect();
+    let at = if spatial.len() == 1 {
+        spatial[0].clone()
+    } else {
+        format!("({})", spatial.join(", "))
+    };
+    if g.in_channels() > 1 {
+        format!("c{} {at}", c[0])
+    } else {
+        at
+    }
+}
+
+fn sizes(channels: usize, size: &[usize]) -> String {
+    let d: Vec<String> = size.iter().map(|v| v.to_string()).collect();
+    format!("{channels} channel(s) of {}", d.join("×"))
+}
+
+fn report_text(r: &InvertibilityReport, g: &ConvGeometry, ones: bool) -> String {
+    let mut out = vec![];
+    if ones {
+        out.push("(kernel of ones: pass --weight for your kernel's values)".to_string());
+    }
+    out.push(format!(
+        "shape of C        {}×{} ({} stored entries)",
+        r.rows, r.cols, r.nnz
+    ));
+    out.push(format!(
+        "maps              input {} → output {}",
+        sizes(g.in_channels(), g.input_size()),
+        sizes(g.out_channels(), g.output_size())
+    ));
+    match r.rank {
+        RankInfo::Exact { rank, nullity } => out.push(format!(
+            "rank, nullity     {rank}, {nullity} (exact, SVD): singular values ≤ {:.3e} count as zero",
+            r.rank_tolerance.unwrap_or(0.0)
+        )),
+        RankInfo::Bounds { rank_at_most, nullity_at_least } => {
+            out.push(format!("rank, nullity     ≤ {rank_at_most}, ≥ {nullity_at_least} (bounds; no SVD at this size)"))
+        }
+    }
+    out.push(format!("σ_max             {:.6e}", r.sigma_max));
+    out.push(format!(
+        "σ_min             {}{:.6e}{}",
+        if r.exact { "" } else { "≤ " },
+        r.sigma_min,
+        if r.rows < r.cols {
+            " (C is wide: more inputs than outputs)"
+        } else {
+            ""
+        }
+    ));
+    if let (Some(s), Some(k)) = (r.sigma_min_nonzero, r.condition_row_space) {
+        if s != r.sigma_min {
+            out.push(format!("σ_min above zero  {s:.6e}"));
+            out.push(format!(
+                "κ on the row space {k:.6e} (what least squares inverts)"
+            ));
+        }
+    }
+    out.push(format!(
+        "condition number  {}{}",
+        if r.exact || !r.condition.is_finite() {
+            ""
+        } else {
+            "≥ "
+        },
+        if r.condition.is_finite() {
+            format!("{:.6e}", r.condition)
+        } else {
+            "∞".into()
+        }
+    ));
+    let zeros = &r.zero_columns;
+    let shown: Vec<String> = zeros.iter().take(12).map(|&c| position(g, c)).collect();
+    out.push(format!(
+        "never read        {} input position(s){}",
+        zeros.len(),
+        if zeros.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ": {}{}",
+                shown.join(", "),
+                if zeros.len() > 12 {
+                    format!(", … ({} more)", zeros.len() - 12)
+                } else {
+                    String::new()
+                }
+            )
+        }
+    ));
+    out.push(format!(
+        "full column rank  {}",
+        r.full_column_rank
+            .map_or("undecided without an SVD".to_string(), |b| if b {
+                "yes".into()
+            } else {
+                "no".into()
+            })
+    ));
+    out.push(String::new());
+    out.extend(r.summary.iter().cloned());
+    out.join("\n")
+}
