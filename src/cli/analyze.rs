@@ -153,7 +153,7 @@ fn report_text(r: &InvertibilityReport, g: &ConvGeometry, ones: bool) -> String 
         if s != r.sigma_min {
             out.push(format!("σ_min above zero  {s:.6e}"));
             out.push(format!(
-                "κ on the row space {k:.6e} (what least squares inverts)"
+                "κ (row space)     {k:.6e} (what least squares inverts)"
             ));
         }
     }
