@@ -471,6 +471,33 @@ fn a_float32_gaussian_is_separable() {
 }
 
 #[test]
+fn an_index_beyond_the_default_size_suggests_the_output_size() {
+    let d = tempfile::tempdir().unwrap();
+    // pooled from a 5×5 input: index 24 lies beyond the default 4×4 output
+    let (v, i, out) = (at(&d, "v.npy"), at(&d, "i.npy"), at(&d, "out.npy"));
+    write_npy(&v, &array(&[1, 1, 2, 2], vec![1.0f64; 4])).unwrap();
+    write_npy(&i, &array(&[1, 1, 2, 2], vec![0i64, 3, 10, 24])).unwrap();
+    let args = [
+        "max-unpool",
+        "--input",
+        s(&v),
+        "--indices",
+        s(&i),
+        "--kernel-size",
+        "2",
+        "--output",
+        s(&out),
+    ];
+    fails(&args, "give its size with --output-size", Some(&out));
+    let args: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(["--output-size", "5,5"])
+        .collect();
+    ok(&args);
+}
+
+#[test]
 fn analyze_reads_well_on_a_wide_matrix() {
     let text = ok(&[
         "analyze",

@@ -36,6 +36,10 @@ pub fn message(e: &Error) -> String {
         Error::Solve(SolveError::NotPositiveDefinite { .. }) => {
             format!("{e} (`convmat analyze` shows the rank; --damp sets λ)")
         }
+        Error::Geometry(convmat::GeometryError::MaxIndex { .. }) => format!(
+            "{e}; if the pooled input was larger than the default output (sizes that the \
+             pooling rounded down), give its size with --output-size"
+        ),
         Error::Solve(SolveError::TooLargeForSvd { .. }) => {
             format!("{e}; --svd-max-elements raises the limit")
         }
