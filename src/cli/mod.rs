@@ -9,6 +9,7 @@ mod emit;
 mod matrix;
 pub mod out;
 mod report;
+mod solve_args;
 mod upsample;
 mod values;
 
