@@ -14,10 +14,15 @@ use std::time::Duration;
 
 mod common;
 
+/// Applies per thread.
+const APPLIES: usize = 8;
+
 fn twice(op: &dyn LinearOperator<f64>, x: &[f64], concurrent: bool) {
     let run = || {
         let mut y = vec![0.0; op.nrows()];
-        op.apply(black_box(x), &mut y).unwrap();
+        for _ in 0..APPLIES {
+            op.apply(black_box(x), &mut y).unwrap();
+        }
         black_box(y);
     };
     if concurrent {

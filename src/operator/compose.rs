@@ -1,11 +1,12 @@
 //! Products and adjoints of operators.
 
+use super::workspace::Pool;
 use super::{check_lengths, LinearOperator};
 use crate::{GeometryError, Real};
 
-/// The product `A·B` (apply `B`, then `A`); its adjoint is `Bᵀ·Aᵀ`. Each call
-/// allocates its own intermediate vector, so concurrent applies never wait on each
-/// other.
+/// The product `A·B` (apply `B`, then `A`); its adjoint is `Bᵀ·Aᵀ`. The intermediate
+/// vector comes from a lock-free pool: reused call after call, never shared by two
+/// concurrent applies.
 ///
 /// ```
 /// use convmat::geometry::{ResizeGeometry, ResizeMode};
@@ -20,7 +21,7 @@ use crate::{GeometryError, Real};
 pub struct Product<T, A, B> {
     a: A,
     b: B,
-    _t: std::marker::PhantomData<fn() -> T>,
+    tmp: Pool<Vec<T>>,
 }
 
 impl<T: Real, A: LinearOperator<T>, B: LinearOperator<T>> Product<T, A, B> {
@@ -38,7 +39,7 @@ impl<T: Real, A: LinearOperator<T>, B: LinearOperator<T>> Product<T, A, B> {
         Ok(Product {
             a,
             b,
-            _t: std::marker::PhantomData,
+            tmp: Pool::new(),
         })
     }
 }
@@ -52,15 +53,19 @@ impl<T: Real, A: LinearOperator<T>, B: LinearOperator<T>> LinearOperator<T> for 
     }
     fn apply(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
         check_lengths(self, x.len(), y.len())?;
-        let mut tmp = vec![T::zero(); self.b.nrows()];
-        self.b.apply(x, &mut tmp)?;
-        self.a.apply(&tmp, y)
+        self.tmp.with(|tmp| {
+            tmp.resize(self.b.nrows(), T::zero());
+            self.b.apply(x, tmp)?;
+            self.a.apply(tmp, y)
+        })
     }
     fn apply_adjoint(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError> {
         check_lengths(self, x.len(), y.len())?;
-        let mut tmp = vec![T::zero(); self.b.nrows()];
-        self.a.apply_adjoint(y, &mut tmp)?;
-        self.b.apply_adjoint(&tmp, x)
+        self.tmp.with(|tmp| {
+            tmp.resize(self.b.nrows(), T::zero());
+            self.a.apply_adjoint(y, tmp)?;
+            self.b.apply_adjoint(tmp, x)
+        })
     }
 }
 

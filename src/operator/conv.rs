@@ -1,5 +1,6 @@
 //! Convolution and transposed convolution as operators, in any formulation.
 
+use super::workspace::Pool;
 use super::{check_lengths, LinearOperator};
 use crate::error::shape_str;
 use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
@@ -20,8 +21,9 @@ enum Formulation<T> {
     ZeroInsert(Vec<TapLine>),
     /// The explicit matrix C.
     Sparse(Csr<T>),
-    /// One 1-D pass per dimension (single channel, separable kernel); work buffers per call.
-    Separable(Separable<T>),
+    /// One 1-D pass per dimension (single channel, separable kernel), with pooled
+    /// work buffers.
+    Separable(Separable<T>, Pool<(Vec<T>, Vec<T>)>),
 }
 
 impl<T: Real> Formulation<T> {
@@ -32,8 +34,8 @@ impl<T: Real> Formulation<T> {
             }
             Formulation::Im2col => im2col::conv(g, x, w, None, y),
             Formulation::Sparse(c) => c.mul_vec(x, y),
-            Formulation::Separable(sep) => {
-                sep.conv(x, y, &mut Default::default());
+            Formulation::Separable(sep, pool) => {
+                pool.with(|scratch| sep.conv(x, y, scratch));
                 Ok(())
             }
         }
@@ -50,8 +52,8 @@ impl<T: Real> Formulation<T> {
             Formulation::Im2col => im2col::conv_transpose(g, y, w, None, x),
             Formulation::ZeroInsert(_) => zero_insert::conv_transpose(g, y, w, None, x),
             Formulation::Sparse(c) => c.mul_transpose(y, x),
-            Formulation::Separable(sep) => {
-                sep.conv_transpose(y, x, &mut Default::default());
+            Formulation::Separable(sep, pool) => {
+                pool.with(|scratch| sep.conv_transpose(y, x, scratch));
                 Ok(())
             }
         }
@@ -121,7 +123,7 @@ impl<T: Real> ConvOperator<T> {
         let sep = Separable::within(&g, &w, rtol).ok_or_else(|| SolveError::NotSeparable {
             kernel: shape_str(g.kernel_size()),
         })?;
-        let how = Formulation::Separable(sep);
+        let how = Formulation::Separable(sep, Pool::new());
         Ok(ConvOperator { g, w, how })
     }
 

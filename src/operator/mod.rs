@@ -13,15 +13,17 @@
 //! | [`MaxUnpoolOperator`] | max-unpooling by fixed indices | the gather back |
 //! | [`Product`], [`Adjoint`] | `A·B`, `Aᵀ` of other operators | |
 //!
-//! Operators hold no mutable state: a work buffer an apply needs (im2col, col2im,
-//! zero insertion, the separable passes, the up-samplers' passes, a product's
-//! intermediate vector) is allocated per call, so one operator can be applied from
-//! several threads at once without any waiting on another. The direct loops,
-//! sparse products and max-unpooling need none.
+//! One operator can be applied from several threads at once without any waiting on
+//! another: the separable passes, the up-samplers' passes and a product's
+//! intermediate vector take their work buffers from a small lock-free pool (reused
+//! call after call, never shared by two applies); im2col, col2im and zero insertion
+//! allocate their bounded tiles per call; the direct loops, sparse products and
+//! max-unpooling need none.
 
 mod compose;
 mod conv;
 mod resample;
+pub(crate) mod workspace;
 
 pub use compose::{Adjoint, Product};
 pub use conv::{ConvOperator, ConvTransposeOperator};

@@ -1,5 +1,6 @@
 //! The up-samplers as operators.
 
+use super::workspace::Pool;
 use super::{check_lengths, LinearOperator};
 use crate::geometry::{ResizeGeometry, UnpoolGeometry};
 use crate::kernels::{check_indices, max_unpool, ResizePlan, ResizeScratch};
@@ -19,6 +20,7 @@ use crate::{GeometryError, Real};
 pub struct ResizeOperator<T> {
     plan: ResizePlan<T>,
     planes: usize,
+    scratch: Pool<ResizeScratch<T>>,
 }
 
 impl<T: Real> ResizeOperator<T> {
@@ -27,6 +29,7 @@ impl<T: Real> ResizeOperator<T> {
         ResizeOperator {
             plan: ResizePlan::new(g),
             planes,
+            scratch: Pool::new(),
         }
     }
     /// The geometry.
@@ -44,15 +47,12 @@ impl<T: Real> LinearOperator<T> for ResizeOperator<T> {
     }
     fn apply(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
         check_lengths(self, x.len(), y.len())?;
-        // work buffers per call: concurrent applies never wait on each other
-        self.plan
-            .forward_planes(x, y, &mut ResizeScratch::default());
+        self.scratch.with(|s| self.plan.forward_planes(x, y, s));
         Ok(())
     }
     fn apply_adjoint(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError> {
         check_lengths(self, x.len(), y.len())?;
-        self.plan
-            .adjoint_planes(y, x, &mut ResizeScratch::default());
+        self.scratch.with(|s| self.plan.adjoint_planes(y, x, s));
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ use crate::kernels::direct::{self, conv_transpose_with_lines, TapLine};
 use crate::kernels::resize;
 use crate::kernels::unfold;
 use crate::metrics::relative_error;
+use crate::operator::workspace::Pool;
 use crate::operator::{check_lengths, LinearOperator};
 use crate::sparse::{BuildOptions, ConvMatrix};
 use crate::{Error, GeometryError, Real, SolveError};
@@ -30,8 +31,10 @@ struct KernelDesign<'a, T> {
     ys: &'a [T],
     batch: usize,
     lines: Vec<TapLine>,
-    /// Length of the patch matrices of the whole batch (a work buffer per call).
+    /// Length of the patch matrices of the whole batch.
     cols_len: usize,
+    /// Their work buffers.
+    cols: Pool<Vec<T>>,
 }
 
 impl<T: Real> LinearOperator<T> for KernelDesign<'_, T> {
@@ -47,9 +50,18 @@ impl<T: Real> LinearOperator<T> for KernelDesign<'_, T> {
     }
     fn apply_adjoint(&self, r: &[T], dw: &mut [T]) -> Result<(), GeometryError> {
         check_lengths(self, dw.len(), r.len())?;
+        self.cols.with(|cols| {
+            cols.resize(self.cols_len, T::zero());
+            self.adjoint_with(r, dw, cols)
+        })
+    }
+}
+
+impl<T: Real> KernelDesign<'_, T> {
+    /// The adjoint with the patch buffer `cols`.
+    fn adjoint_with(&self, r: &[T], dw: &mut [T], cols: &mut [T]) -> Result<(), GeometryError> {
         let g = self.g;
-        let mut cols = vec![T::zero(); self.cols_len];
-        unfold::unfold(g, r, &mut cols)?;
+        unfold::unfold(g, r, cols)?;
         let (k, l) = (g.kernel_numel(), g.output_numel());
         let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
         let per_cols = g.in_channels() * k * l;
@@ -118,6 +130,7 @@ pub fn fit_transpose_kernel<T: Real>(
         batch,
         lines: direct::tap_lines(g),
         cols_len: batch * g.in_channels() * g.kernel_numel() * g.output_numel(),
+        cols: Pool::new(),
     };
     let r = lsqr(&design, xs, opts, None)?;
     let mut fitted = vec![T::zero(); xs.len()];
