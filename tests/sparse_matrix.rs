@@ -194,3 +194,16 @@ fn transposed_convolution_matrix_is_c_transpose_column_by_column() {
         }
     }
 }
+
+#[test]
+fn malformed_or_empty_matrices_are_errors_not_panics() {
+    // indptr jumps past the stored entries, then comes back
+    let e = Csr::<f64>::try_from_parts(2, 3, vec![0, 5, 2], vec![0, 1], vec![1.0, 2.0]);
+    assert!(e.is_err());
+    // a matrix with no rows (or no columns) multiplies to nothing
+    let none = Csr::<f64>::try_from_parts(0, 3, vec![0], vec![], vec![]).unwrap();
+    let mut y: [f64; 0] = [];
+    none.mul_vec(&[1.0, 2.0, 3.0], &mut y).unwrap();
+    let empty_cols = Csr::<f64>::try_from_parts(2, 0, vec![0, 0, 0], vec![], vec![]).unwrap();
+    empty_cols.mul_transpose(&[1.0, 2.0], &mut []).unwrap();
+}

@@ -89,6 +89,16 @@ impl<V, I: Index> Csr<V, I> {
                     format!("indptr decreases at row {r}"),
                 );
             }
+            if e > indices.len() {
+                return bad(
+                    Kind::InvalidStructure,
+                    format!(
+                        "indptr[{}] = {e} exceeds the {} stored entries",
+                        r + 1,
+                        indices.len()
+                    ),
+                );
+            }
             let row = &indices[s..e];
             if let Some(c) = row.iter().find(|c| c.ix() >= ncols) {
                 return bad(
@@ -323,6 +333,9 @@ impl<T: Real, I: Index> Csr<T, I> {
     /// `BatchMismatch` unless `y` holds as many vectors of `nrows`.
     pub fn mul_vec(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
         batch(x.len(), self.ncols, y.len(), self.nrows)?;
+        if self.nrows == 0 {
+            return Ok(()); // y is empty
+        }
         // rows are independent: blocks of rows run in parallel, each row summed by
         // one task in a fixed order, so the thread count never changes a result
         const ROWS_PER_TASK: usize = 4096;
@@ -383,6 +396,9 @@ impl<T: Real, I: Index> Csr<T, I> {
     /// `BatchMismatch` unless `x` holds as many vectors of `ncols`.
     pub fn mul_transpose(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError> {
         batch(y.len(), self.nrows, x.len(), self.ncols)?;
+        if self.ncols == 0 {
+            return Ok(()); // x is empty
+        }
         // batch items in parallel; within one, the scatter runs in row order
         y.par_chunks_exact(self.nrows)
             .zip(x.par_chunks_exact_mut(self.ncols))
