@@ -4,7 +4,7 @@
 //! (the CLI's `deconv`) only parse, call [`deconvolve`] and print.
 
 use super::guidance::{noise_fit, NoiseFit};
-use super::tikhonov_separable;
+use super::separable::tikhonov_separable_within;
 use super::{
     cgls, lsmr, lsqr, pinv_solve, richardson_lucy, tikhonov_cholesky, IterativeOptions,
     PinvOptions, Progress, RichardsonLucyOptions, SolveInfo, TikhonovOptions,
@@ -230,8 +230,10 @@ pub type BatchCallback<'c, T> = &'c mut dyn FnMut(usize, &Progress<'_, T>);
 /// convolution of geometry `g` and weight `w`: the operator chosen as `opts` asks
 /// (separable passes where the kernel allows, unless told otherwise; Cholesky then
 /// factors the Kronecker factors instead of C), the solver run item by item. The
-/// pseudo-inverse, and Cholesky on a kernel that is not separable, run on C. With `truth` (items of `g.cols()`), each item's [`Quality`] is
-/// reported too.
+/// pseudo-inverse, and Cholesky on a kernel that is not separable, run on C. With
+/// `truth` (items of `g.cols()`), each item's [`Quality`] is reported too; and each
+/// item says whether it evidently fits the noise in its data ([`super::noise_fit`]),
+/// which needs no truth.
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
@@ -319,7 +321,7 @@ pub fn deconvolve<T: Real>(
     let how = How {
         op,
         matrix: matrix.as_ref(),
-        kronecker: kronecker.then_some((g, w)),
+        kronecker: kronecker.then_some((g, w, rtol)),
     };
     let mut x = Vec::with_capacity(batch * g.cols());
     let mut items = Vec::with_capacity(batch);
@@ -378,7 +380,7 @@ pub fn deconvolve<T: Real>(
 struct How<'a, T> {
     op: &'a dyn LinearOperator<T>,
     matrix: Option<&'a Csr<T>>,
-    kronecker: Option<(&'a ConvGeometry, &'a [T])>,
+    kronecker: Option<(&'a ConvGeometry, &'a [T], f64)>,
 }
 
 /// One item through the chosen solver.
@@ -404,7 +406,7 @@ fn solve_one<T: Real>(
         Solver::Cholesky => {
             let t = TikhonovOptions { damp: opts.damp };
             match how.kronecker {
-                Some((g, w)) => tikhonov_separable(g, w, y, &t)?,
+                Some((g, w, rtol)) => tikhonov_separable_within(g, w, y, &t, rtol)?,
                 None => {
                     let c = matrix.expect("C is built for Cholesky without Kronecker factors");
                     tikhonov_cholesky(c, y, &t)?

@@ -8,7 +8,8 @@ use super::direct::normal_matrix;
 use super::{check_tolerances, check_vector, Solution, SolveInfo, StopReason, TikhonovOptions};
 use crate::error::{shape_str, Error, SolveError};
 use crate::geometry::ConvGeometry;
-use crate::kernels::separable::Separable;
+use crate::kernels::separable::{default_rtol, Separable};
+use crate::kernels::ConvMethod;
 use crate::operator::ConvOperator;
 use crate::sparse::ConvMatrix;
 use crate::Real;
@@ -43,11 +44,23 @@ pub fn tikhonov_separable<T: Real>(
     y: &[T],
     opts: &TikhonovOptions,
 ) -> Result<Solution<T>, Error> {
+    tikhonov_separable_within(g, w, y, opts, default_rtol::<T>())
+}
+
+/// [`tikhonov_separable`] with the outer-product test at `rtol·max|w|` (see
+/// [`Separable::within`]); the residual is measured against the exact C.
+pub(crate) fn tikhonov_separable_within<T: Real>(
+    g: &ConvGeometry,
+    w: &[T],
+    y: &[T],
+    opts: &TikhonovOptions,
+    rtol: f64,
+) -> Result<Solution<T>, Error> {
     let lambda = opts.damp;
     check_tolerances(&[("damp", lambda)])?;
     check_vector("observation y", "the convolution's outputs", y, g.rows())?;
     let w64: Vec<f64> = w.iter().map(|v| v.as_f64()).collect();
-    let sep = Separable::new(g, &w64).ok_or_else(|| SolveError::NotSeparable {
+    let sep = Separable::within(g, &w64, rtol).ok_or_else(|| SolveError::NotSeparable {
         kernel: shape_str(g.kernel_size()),
     })?;
     // z = Cᵀ·y
@@ -102,8 +115,8 @@ pub fn tikhonov_separable<T: Real>(
         }
     }
     let x: Vec<T> = z.into_iter().map(T::from_f64).collect();
-    let op = ConvOperator::separable(g.clone(), w.to_vec())?;
-    let info = SolveInfo::measure(&op, y, &x, lambda, StopReason::Factorization, 0)?;
+    let exact = ConvOperator::new(g.clone(), w.to_vec(), ConvMethod::Direct)?;
+    let info = SolveInfo::measure(&exact, y, &x, lambda, StopReason::Factorization, 0)?;
     Ok(Solution { x, info })
 }
 
