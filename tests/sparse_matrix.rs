@@ -207,3 +207,39 @@ fn malformed_or_empty_matrices_are_errors_not_panics() {
     let empty_cols = Csr::<f64>::try_from_parts(2, 0, vec![0, 0, 0], vec![], vec![]).unwrap();
     empty_cols.mul_transpose(&[1.0, 2.0], &mut []).unwrap();
 }
+
+#[test]
+fn matrix_market_variants_and_hostile_headers() {
+    use convmat::io::mtx;
+    let sym = "%%MatrixMarket matrix coordinate real symmetric\n3 3 3\n1 1 2\n3 1 5\n2 2 1\n";
+    let a = mtx::read::<f64>(sym, "sym").unwrap();
+    assert_eq!(
+        a.to_dense(),
+        vec![2.0, 0.0, 5.0, 0.0, 1.0, 0.0, 5.0, 0.0, 0.0]
+    );
+    let skew = "%%MatrixMarket matrix coordinate real skew-symmetric\n2 2 1\n2 1 4\n";
+    assert_eq!(
+        mtx::read::<f64>(skew, "skew").unwrap().to_dense(),
+        vec![0.0, -4.0, 4.0, 0.0]
+    );
+    let err = |text: &str| mtx::read::<f64>(text, "f.mtx").unwrap_err().to_string();
+    // a size line that would need more memory than there is, refused before allocating
+    let huge = "%%MatrixMarket matrix coordinate real general\n18446744073709551614 2 1\n1 1 1\n";
+    assert!(
+        err(huge).contains("over the memory budget"),
+        "{}",
+        err(huge)
+    );
+    // an entry count that lies
+    let lies = "%%MatrixMarket matrix coordinate real general\n2 2 1000000000000\n1 1 1\n";
+    assert!(err(lies).contains("size line says 1000000000000 entries, found 1"));
+    let extra = "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 1\n2 2 1\n";
+    assert!(err(extra).contains("more entries than the 1"));
+    let upper = "%%MatrixMarket matrix coordinate real symmetric\n2 2 1\n1 2 1\n";
+    assert!(err(upper).contains("above the diagonal"));
+    assert!(err("%%MatrixMarket matrix array real general\n").contains("expected"));
+    assert!(
+        err("%%MatrixMarket matrix coordinate complex general\n1 1 1\n1 1 1 0\n")
+            .contains("unsupported field 'complex'")
+    );
+}

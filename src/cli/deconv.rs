@@ -126,6 +126,34 @@ fn coordinates(shape: &[usize], mut index: usize) -> String {
     shape_str(&c)
 }
 
+/// A non-finite value named by its file and coordinates, when `e` is about one of
+/// `files` (the library's name for the data, the path, the shape).
+fn in_file_terms(e: Error, files: &[(&str, &std::path::Path, &[usize])]) -> Error {
+    match e {
+        Error::Solve(SolveError::NonFinite {
+            name,
+            count,
+            index,
+            value,
+        }) => match files.iter().find(|(n, ..)| *n == name) {
+            Some((_, path, shape)) => Error::Invalid(format!(
+                "{} holds {count} non-finite value(s) (NaN or ±∞); the first, {value}, at index \
+                 {} (of shape {})",
+                path.display(),
+                coordinates(shape, index),
+                shape_str(shape)
+            )),
+            None => Error::Solve(SolveError::NonFinite {
+                name,
+                count,
+                index,
+                value,
+            }),
+        },
+        e => e,
+    }
+}
+
 /// One item of `deconv --json`: SciPy's stop code and message beside the shared
 /// figures and the quality against the truth.
 #[derive(Serialize)]
@@ -196,6 +224,10 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
     if show {
         eprint!("\r\x1b[K");
     }
+    let files = [
+        ("observed y", a.observed.as_path(), y_t.shape()),
+        ("weight", a.weight.as_path(), w_t.shape()),
+    ];
     let d = d.map_err(|e| match e {
         Error::Solve(SolveError::NegativeData {
             solver,
@@ -209,7 +241,7 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
             coordinates(y_t.shape(), index),
             shape_str(y_t.shape())
         )),
-        e => e,
+        e => in_file_terms(e, &files),
     })?;
     write_like(&a.output, &y_t, &x_shape, d.x)?;
     // SciPy's stop codes belong to its solvers (Richardson–Lucy's limit is no istop 7)
@@ -307,7 +339,7 @@ pub fn run_fit_transpose(a: &FitTransposeArgs) -> Result<(), Error> {
     let g = conv_geometry(w_t.shape(), &size, &a.geometry)?;
     let batch = g.check_input("input", x_t.shape())?;
     let (xs, w) = (as_f64(&x_t), as_f64(&w_t));
-    let ys = match &a.observed {
+    let (ys, observed_shape) = match &a.observed {
         Some(p) => {
             let t = read_tensor(p)?;
             let n = g.check_output("observed", t.shape())?;
@@ -316,9 +348,9 @@ pub fn run_fit_transpose(a: &FitTransposeArgs) -> Result<(), Error> {
                     "{n} observation(s) for {batch} source(s)"
                 )));
             }
-            Some(as_f64(&t))
+            (Some(as_f64(&t)), t.shape().to_vec())
         }
-        None => None,
+        None => (None, vec![]),
     };
     let opts = LsqrOptions {
         atol: a.atol,
@@ -326,7 +358,18 @@ pub fn run_fit_transpose(a: &FitTransposeArgs) -> Result<(), Error> {
         max_iter: Some(100 * w.len().max(10)),
         ..Default::default()
     };
-    let study = fit_transpose(&g, &w, &xs, ys.as_deref(), &opts)?;
+    let observed_path = a.observed.clone().unwrap_or_default();
+    let files = [
+        ("sources x", a.input.as_path(), x_t.shape()),
+        ("weight", a.weight.as_path(), w_t.shape()),
+        (
+            "observations y",
+            observed_path.as_path(),
+            observed_shape.as_slice(),
+        ),
+    ];
+    let study =
+        fit_transpose(&g, &w, &xs, ys.as_deref(), &opts).map_err(|e| in_file_terms(e, &files))?;
     let fit = &study.fit;
     write_like(&a.output, &w_t, w_t.shape(), fit.weight.clone())?;
     let istop = fit.info.istop().unwrap_or(0);

@@ -15,13 +15,18 @@ pub enum SolveError {
         value: f64,
     },
     /// Data holding NaN or ±∞.
-    #[error("{name} holds a non-finite value ({value}) at flat position {index}")]
+    #[error(
+        "{name} holds {count} non-finite value(s) (NaN or ±∞); the first, {value}, at flat \
+         position {index}"
+    )]
     NonFinite {
-        /// Which vector (`right-hand side b`, `starting point x0`).
+        /// Which data (`right-hand side b`, `weight`, …).
         name: &'static str,
-        /// Flat position of the first such value.
+        /// How many values are not finite.
+        count: usize,
+        /// Flat position of the first.
         index: usize,
-        /// The value.
+        /// Its value.
         value: f64,
     },
     /// Negative data given to a solver that needs non-negative data.

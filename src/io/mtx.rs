@@ -50,8 +50,11 @@ fn write_comment(w: &mut dyn Write, comment: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Reads a coordinate MatrixMarket text (`real`, `integer` or `pattern`, `general`)
-/// into CSR; duplicate entries are summed (as SciPy does), pattern entries read as 1.
+/// Reads a coordinate MatrixMarket text (`real`, `integer` or `pattern`; `general`,
+/// `symmetric` or `skew-symmetric`, whose stored lower triangle is mirrored) into
+/// CSR; duplicate entries are summed (as SciPy does), pattern entries read as 1. The
+/// size line is checked against the memory budget and the entries against it before
+/// anything large is allocated.
 ///
 /// ```
 /// let text = "%%MatrixMarket matrix coordinate real general\n% c\n2 3 2\n1 3 2.5\n2 1 -1\n";
@@ -62,8 +65,9 @@ fn write_comment(w: &mut dyn Write, comment: &str) -> std::io::Result<()> {
 ///
 /// # Errors
 /// [`Error::Format`], naming `source` and the line, for a banner other than `coordinate
-/// real|integer|pattern general`, a bad size line, an index out of range, a missing or bad value,
-/// or an entry count that differs from the size line.
+/// real|integer|pattern general|symmetric|skew-symmetric`, a bad size line, row pointers over
+/// the memory budget, an index out of range, an upper-triangle entry in a symmetric file, a
+/// missing or bad value, or an entry count that differs from the size line.
 pub fn read<T: Real>(text: &str, source: &str) -> Result<Csr<T>, Error> {
     let fail = |line: usize, message: String| Error::Format {
         path: source.to_string(),
@@ -75,19 +79,37 @@ pub fn read<T: Real>(text: &str, source: &str) -> Result<Csr<T>, Error> {
         .split_whitespace()
         .map(|w| w.to_ascii_lowercase())
         .collect();
-    let field = match words.as_slice() {
-        [b, m, c, f, s]
-            if b == "%%matrixmarket" && m == "matrix" && c == "coordinate" && s == "general" =>
-        {
-            match f.as_str() {
+    let (field, symmetry) = match words.as_slice() {
+        [b, m, c, f, s] if b == "%%matrixmarket" && m == "matrix" && c == "coordinate" => {
+            let field = match f.as_str() {
                 "real" | "integer" | "pattern" => f.clone(),
-                other => return Err(fail(1, format!("unsupported field '{other}'"))),
+                other => {
+                    return Err(fail(
+                        1,
+                        format!("unsupported field '{other}': expected real, integer or pattern"),
+                    ))
+                }
+            };
+            match s.as_str() {
+                "general" | "symmetric" | "skew-symmetric" => (field, s.clone()),
+                other => {
+                    return Err(fail(
+                        1,
+                        format!(
+                            "unsupported symmetry '{other}': expected general, symmetric or \
+                             skew-symmetric"
+                        ),
+                    ))
+                }
             }
         }
         _ => {
             return Err(fail(
                 1,
-                format!("expected '%%MatrixMarket matrix coordinate real general', got '{banner}'"),
+                format!(
+                    "expected '%%MatrixMarket matrix coordinate real general' (or integer, \
+                     pattern; symmetric, skew-symmetric), got '{banner}'"
+                ),
             ))
         }
     };
@@ -106,8 +128,31 @@ pub fn read<T: Real>(text: &str, source: &str) -> Result<Csr<T>, Error> {
             format!("size line needs 3 numbers, got '{size_line}'"),
         ));
     };
-    let mut triplets: Vec<(usize, usize, T)> = Vec::with_capacity(nnz.min(1 << 24));
+    // the row pointers are allocated from the size line: within the memory budget
+    let budget = crate::sparse::default_memory_budget() as u128;
+    let indptr_bytes = (nrows as u128 + 1) * std::mem::size_of::<usize>() as u128;
+    if indptr_bytes > budget {
+        return Err(fail(
+            n,
+            format!("{nrows} rows need {indptr_bytes} bytes of row pointers, over the memory budget of {budget} bytes"),
+        ));
+    }
+    if symmetry != "general" && nrows != ncols {
+        return Err(fail(
+            n,
+            format!("a {symmetry} matrix must be square, got {nrows}×{ncols}"),
+        ));
+    }
+    // entries come from the file's lines: never reserve more than it can hold
+    let mut triplets: Vec<(usize, usize, T)> = Vec::with_capacity(nnz.min(text.len() / 4 + 1));
+    let mut stored = 0usize;
     for (n, line) in body {
+        if stored >= nnz {
+            return Err(fail(
+                n,
+                format!("more entries than the {nnz} the size line declares"),
+            ));
+        }
         let mut parts = line.split_whitespace();
         let mut index = |what: &str, limit: usize| -> Result<usize, Error> {
             let v: usize = parts
@@ -129,12 +174,28 @@ pub fn read<T: Real>(text: &str, source: &str) -> Result<Csr<T>, Error> {
                 .and_then(|p| p.parse::<T>().ok())
                 .ok_or_else(|| fail(n, "missing or bad value".into()))?
         };
+        match symmetry.as_str() {
+            "general" => {}
+            _ if r < c => {
+                return Err(fail(
+                    n,
+                    format!("entry ({}, {}) above the diagonal of a {symmetry} file (only the lower triangle is stored)", r + 1, c + 1),
+                ))
+            }
+            "skew-symmetric" if r == c => {
+                return Err(fail(n, format!("diagonal entry ({0}, {0}) in a skew-symmetric file", r + 1)))
+            }
+            "symmetric" if r != c => triplets.push((c, r, v)),
+            _ if r != c => triplets.push((c, r, -v)),
+            _ => {}
+        }
         triplets.push((r, c, v));
+        stored += 1;
     }
-    if triplets.len() != nnz {
+    if stored != nnz {
         return Err(fail(
             n,
-            format!("size line says {nnz} entries, found {}", triplets.len()),
+            format!("size line says {nnz} entries, found {stored}"),
         ));
     }
     Ok(from_triplets(nrows, ncols, triplets))

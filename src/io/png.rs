@@ -59,24 +59,42 @@ pub fn write_gray(
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be opened or read; [`Error::Format`] when it cannot be
-/// decoded as an image.
+/// decoded as an image, or its declared dimensions need more memory than the budget.
 pub fn read_gray(path: &Path) -> Result<(usize, usize, Vec<f64>), Error> {
-    let img = image::ImageReader::open(path)
-        .map_err(|source| Error::Io {
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let open = || {
+        image::ImageReader::open(path)
+            .map_err(io)?
+            .with_guessed_format()
+            .map_err(io)
+    };
+    let format_error = |e: image::ImageError| Error::Format {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    // the declared size first (the header alone), against the budget
+    let (w, h) = open()?.into_dimensions().map_err(format_error)?;
+    let budget = crate::sparse::default_memory_budget();
+    let bytes = w as u128 * h as u128 * 9;
+    if bytes > budget as u128 {
+        return Err(Error::Format {
             path: path.display().to_string(),
-            source,
-        })?
-        .with_guessed_format()
-        .map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?
-        .decode()
-        .map_err(|e| Error::Format {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?
-        .to_luma8();
+            message: format!(
+                "an image of {w}×{h} pixels needs {bytes} bytes as grey values, over the memory \
+                 budget of {budget} bytes"
+            ),
+        });
+    }
+    let mut reader = open()?;
+    // the decoder checks the declared dimensions against the budget before allocating
+    // (the grey copy and the f64 values take 9 bytes a pixel besides)
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(crate::sparse::default_memory_budget() / 9);
+    reader.limits(limits);
+    let img = reader.decode().map_err(format_error)?.to_luma8();
     let (w, h) = img.dimensions();
     Ok((
         h as usize,

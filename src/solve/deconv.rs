@@ -264,6 +264,8 @@ pub fn deconvolve<T: Real>(
     mut progress: Option<BatchCallback<'_, T>>,
 ) -> Result<Deconvolution<T>, Error> {
     g.check_weight_len(w.len())?;
+    super::check_finite("weight", w)?;
+    super::check_finite("observed y", y)?;
     if g.rows() == 0 || !y.len().is_multiple_of(g.rows()) {
         return Err(GeometryError::BufferLength {
             name: "observed y",

@@ -190,6 +190,11 @@ pub fn fit_transpose<T: Real>(
     opts: &LsqrOptions<'_, T>,
 ) -> Result<TransposeStudy<T>, Error> {
     g.check_weight_len(w.len())?;
+    super::check_finite("weight", w)?;
+    super::check_finite("sources x", xs)?;
+    if let Some(ys) = ys {
+        super::check_finite("observations y", ys)?;
+    }
     let computed;
     let ys = match ys {
         Some(ys) => ys,

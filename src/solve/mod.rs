@@ -199,9 +199,15 @@ pub(crate) fn check_vector<T: Real>(
         }
         .into());
     }
+    check_finite(name, v)
+}
+
+/// Errors unless every value of `v` is finite, naming how many are not and the first.
+pub(crate) fn check_finite<T: Real>(name: &'static str, v: &[T]) -> Result<(), Error> {
     if let Some(index) = v.iter().position(|e| !e.is_finite()) {
         return Err(SolveError::NonFinite {
             name,
+            count: v.iter().filter(|e| !e.is_finite()).count(),
             index,
             value: v[index].as_f64(),
         }

@@ -1,0 +1,357 @@
+//! Files from elsewhere, as a specification: nothing a file says makes convmat
+//! abort or allocate what the file does not hold, every refusal is one clear line
+//! with exit status 2 and no output file, and non-finite data is refused by the
+//! solvers, naming how many values and where.
+//! - `.npy`: headers that claim more data than the file holds, truncation, trailing
+//!   bytes, other element types (the message names the one expected), big-endian,
+//!   Fortran order, 0-d and empty arrays;
+//! - PNG: dimensions past the memory budget;
+//! - NaN and ±∞ in the data of `deconv` and `fit-transpose`; convolution propagates
+//!   them as PyTorch does.
+
+mod common;
+
+use common::{array, at, convmat, fails, ok, s};
+use convmat::io::{read_tensor, write_npy, Tensor};
+use std::path::Path;
+
+/// A `.npy` file: version 1 header dictionary `dict`, then `data`.
+fn npy(path: &Path, dict: &str, data: &[u8]) {
+    let mut header = dict.to_string();
+    // the header is padded so that the data starts at a multiple of 64
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    bytes.extend(data);
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn f64_bytes(values: &[f64], big_endian: bool) -> Vec<u8> {
+    values
+        .iter()
+        .flat_map(|v| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_header_that_claims_more_than_the_file_holds_is_refused_before_allocating() {
+    let d = tempfile::tempdir().unwrap();
+    let (x, w, out) = (at(&d, "huge.npy"), at(&d, "w.npy"), at(&d, "y.npy"));
+    write_npy(&w, &array(&[1, 1, 3, 3], vec![1.0f64; 9])).unwrap();
+    // the 528-byte file of the issue: shape (100000, 100000, 100, 100) in float64
+    npy(
+        &x,
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (100000, 100000, 100, 100), }",
+        &[0u8; 400],
+    );
+    fails(
+        &["conv", "--input", s(&x), "--weight", s(&w), "--output", s(&out)],
+        "the header declares shape [100000, 100000, 100, 100] of '<f8' (800000000000000 bytes of data), but the file holds 400",
+        Some(&out),
+    );
+    // a shape whose size overflows the machine word
+    npy(
+        &x,
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (18446744073709551615, 2), }",
+        &[0u8; 16],
+    );
+    fails(
+        &[
+            "conv",
+            "--input",
+            s(&x),
+            "--weight",
+            s(&w),
+            "--output",
+            s(&out),
+        ],
+        "overflows this machine's sizes",
+        Some(&out),
+    );
+    // truncated, trailing bytes, not a .npy at all
+    npy(
+        &x,
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 3, 3), }",
+        &[0u8; 70],
+    );
+    fails(
+        &[
+            "conv",
+            "--input",
+            s(&x),
+            "--weight",
+            s(&w),
+            "--output",
+            s(&out),
+        ],
+        "but the file holds 70",
+        Some(&out),
+    );
+    npy(
+        &x,
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 3, 3), }",
+        &[0u8; 80],
+    );
+    fails(
+        &[
+            "conv",
+            "--input",
+            s(&x),
+            "--weight",
+            s(&w),
+            "--output",
+            s(&out),
+        ],
+        "8 bytes after the data",
+        Some(&out),
+    );
+    std::fs::write(&x, b"P6 not a numpy file at all").unwrap();
+    fails(
+        &[
+            "conv",
+            "--input",
+            s(&x),
+            "--weight",
+            s(&w),
+            "--output",
+            s(&out),
+        ],
+        "not a .npy file",
+        Some(&out),
+    );
+}
+
+#[test]
+fn every_layout_numpy_writes_is_read_as_numpy_reads_it() {
+    let d = tempfile::tempdir().unwrap();
+    let p = at(&d, "a.npy");
+    let values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    let read = |p: &Path| match read_tensor(p).unwrap() {
+        Tensor::F64(a) => a,
+        t => panic!("{t:?}"),
+    };
+    // big-endian
+    npy(
+        &p,
+        "{'descr': '>f8', 'fortran_order': False, 'shape': (2, 3), }",
+        &f64_bytes(&values, true),
+    );
+    assert_eq!(read(&p).iter().copied().collect::<Vec<_>>(), values);
+    // Fortran order: the bytes hold the columns; the array is the same 2×3 matrix
+    let columns = [1.0, 4.0, 2.0, 5.0, 3.0, 6.0];
+    npy(
+        &p,
+        "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }",
+        &f64_bytes(&columns, false),
+    );
+    let a = read(&p);
+    assert_eq!(
+        (a.shape(), a.iter().copied().collect::<Vec<_>>()),
+        (&[2, 3][..], values.to_vec())
+    );
+    // 0-d and empty arrays are read, and refused by a command as shapes that do not fit
+    npy(
+        &p,
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (), }",
+        &f64_bytes(&[3.0], false),
+    );
+    assert_eq!(read(&p).shape(), &[] as &[usize]);
+    npy(
+        &p,
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 3), }",
+        &[],
+    );
+    assert_eq!(read(&p).shape(), &[0, 3]);
+    let w = at(&d, "w.npy");
+    write_npy(&w, &array(&[1, 1, 3, 3], vec![1.0f64; 9])).unwrap();
+    let out = at(&d, "y.npy");
+    fails(
+        &[
+            "conv",
+            "--input",
+            s(&p),
+            "--weight",
+            s(&w),
+            "--output",
+            s(&out),
+        ],
+        "but got input of size: [0, 3]",
+        Some(&out),
+    );
+}
+
+#[test]
+fn indices_of_the_wrong_type_are_named_as_int64() {
+    let d = tempfile::tempdir().unwrap();
+    let (v, i, out) = (at(&d, "v.npy"), at(&d, "i.npy"), at(&d, "out.npy"));
+    write_npy(&v, &array(&[1, 1, 2, 2], vec![1.0f32; 4])).unwrap();
+    write_npy(&i, &array(&[1, 1, 2, 2], vec![0.0f32; 4])).unwrap();
+    fails(
+        &[
+            "max-unpool",
+            "--input",
+            s(&v),
+            "--indices",
+            s(&i),
+            "--kernel-size",
+            "2",
+            "--output",
+            s(&out),
+        ],
+        "unsupported element type '<f4': expected int64 ('<i8')",
+        Some(&out),
+    );
+}
+
+/// The CRC of PNG chunks.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = 0xffff_ffffu32;
+    for &b in bytes {
+        c ^= b as u32;
+        for _ in 0..8 {
+            c = if c & 1 == 1 {
+                0xedb8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    let mut body = kind.to_vec();
+    body.extend(data);
+    out.extend(&body);
+    out.extend(crc32(&body).to_be_bytes());
+    out
+}
+
+#[test]
+fn a_png_that_declares_giant_dimensions_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let png = at(&d, "giant.png");
+    // 1 000 000 × 1 000 000 greyscale, and almost no data
+    let mut ihdr = 1_000_000u32.to_be_bytes().to_vec();
+    ihdr.extend(1_000_000u32.to_be_bytes());
+    ihdr.extend([8, 0, 0, 0, 0]);
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend(chunk(b"IHDR", &ihdr));
+    bytes.extend(chunk(
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    ));
+    bytes.extend(chunk(b"IEND", &[]));
+    std::fs::write(&png, bytes).unwrap();
+    let e = convmat::io::png::read_gray(&png).unwrap_err().to_string();
+    assert!(
+        e.contains("giant.png: an image of 1000000×1000000 pixels needs"),
+        "{e}"
+    );
+    let out = at(&d, "report");
+    fails(
+        &["report", "--tiny", "--image", s(&png), "--out", s(&out)],
+        "giant.png",
+        Some(&out),
+    );
+}
+
+#[test]
+fn solvers_refuse_non_finite_data_naming_how_many_and_where() {
+    let d = tempfile::tempdir().unwrap();
+    let (y, w, out) = (at(&d, "y.npy"), at(&d, "w.npy"), at(&d, "out.npy"));
+    let mut values = vec![0.5f64; 144];
+    values[13] = f64::NAN;
+    values[20] = f64::INFINITY;
+    write_npy(&y, &array(&[1, 12, 12], values)).unwrap();
+    write_npy(&w, &array(&[1, 1, 3, 3], vec![1.0 / 9.0; 9])).unwrap();
+    let deconv = [
+        "deconv",
+        "--observed",
+        s(&y),
+        "--weight",
+        s(&w),
+        "--input-size",
+        "12,12",
+        "--padding",
+        "1",
+        "--output",
+        s(&out),
+    ];
+    fails(
+        &deconv,
+        "holds 2 non-finite value(s) (NaN or ±∞); the first, NaN, at index [0, 1, 1] (of shape [1, 12, 12])",
+        Some(&out),
+    );
+    let mut kernel = vec![1.0 / 9.0; 9];
+    kernel[4] = f64::NEG_INFINITY;
+    let bad_w = at(&d, "bad_w.npy");
+    write_npy(&bad_w, &array(&[1, 1, 3, 3], kernel)).unwrap();
+    write_npy(&y, &array(&[1, 12, 12], vec![0.5f64; 144])).unwrap();
+    let deconv = [
+        "deconv",
+        "--observed",
+        s(&y),
+        "--weight",
+        s(&bad_w),
+        "--input-size",
+        "12,12",
+        "--padding",
+        "1",
+        "--output",
+        s(&out),
+    ];
+    fails(&deconv, "bad_w.npy holds 1 non-finite value(s)", Some(&out));
+    let fit = [
+        "fit-transpose",
+        "--input",
+        s(&y),
+        "--weight",
+        s(&bad_w),
+        "--padding",
+        "1",
+        "--output",
+        s(&out),
+    ];
+    fails(&fit, "bad_w.npy holds 1 non-finite value(s)", Some(&out));
+}
+
+#[test]
+fn convolution_propagates_non_finite_values_as_pytorch_does() {
+    let d = tempfile::tempdir().unwrap();
+    let (x, w, out) = (at(&d, "x.npy"), at(&d, "w.npy"), at(&d, "y.npy"));
+    let mut values = vec![1.0f64; 25];
+    values[12] = f64::NAN;
+    write_npy(&x, &array(&[1, 5, 5], values)).unwrap();
+    write_npy(&w, &array(&[1, 1, 3, 3], vec![1.0f64; 9])).unwrap();
+    for method in ["direct", "im2col", "sparse"] {
+        ok(&[
+            "conv",
+            "--input",
+            s(&x),
+            "--weight",
+            s(&w),
+            "--method",
+            method,
+            "--output",
+            s(&out),
+        ]);
+        let Tensor::F64(y) = read_tensor(&out).unwrap() else {
+            panic!("float64 in, float64 out")
+        };
+        // every 3×3 window of a 5×5 input contains the centre
+        assert!(y.iter().all(|v| v.is_nan()), "{method}: {y:?}");
+    }
+    assert!(convmat().arg("--help").output().unwrap().status.success());
+}
