@@ -19,7 +19,7 @@ use std::path::Path;
 fn npy(path: &Path, dict: &str, data: &[u8]) {
     let mut header = dict.to_string();
     // the header is padded so that the data starts at a multiple of 64
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
