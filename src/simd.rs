@@ -13,6 +13,8 @@ pub(crate) fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// # Safety
+/// The processor must support AVX2: callers check at run time first.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn run_avx2<R>(f: impl FnOnce() -> R) -> R {

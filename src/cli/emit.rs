@@ -35,6 +35,7 @@ fn terminal_width() -> Option<usize> {
     }
     #[cfg(unix)]
     {
+        // SAFETY: winsize is plain integers, for which all-zero bytes are a valid value.
         let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
         // SAFETY: TIOCGWINSZ fills the winsize struct it is given and nothing else.
         if unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0

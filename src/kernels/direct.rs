@@ -215,6 +215,8 @@ fn gather_lines<T: Real>(
     gather_lines_body(lines, x_plane, w_plane, y_plane, step)
 }
 
+/// # Safety
+/// The processor must support AVX2: callers check at run time first.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn gather_lines_avx2<T: Real>(
@@ -257,6 +259,8 @@ fn scatter_lines<T: Real>(
     scatter_lines_body(lines, y_plane, w_plane, x_plane, step)
 }
 
+/// # Safety
+/// The processor must support AVX2: callers check at run time first.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn scatter_lines_avx2<T: Real>(

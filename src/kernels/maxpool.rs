@@ -202,6 +202,8 @@ fn update<T: Real>(x: &[T], s: usize, start: usize, m: &mut [T], idx: &mut [i64]
     }
 }
 
+/// # Safety
+/// The processor must support AVX2: callers check at run time first.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn update_avx2<T: Real>(x: &[T], s: usize, start: usize, m: &mut [T], idx: &mut [i64]) {

@@ -183,6 +183,8 @@ impl<T: Real> Separable<T> {
         self.passes_with::<false>(src, dst, scratch, adjoint)
     }
 
+    /// # Safety
+    /// The processor must support AVX2 and FMA: callers check at run time first.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn passes_fma(

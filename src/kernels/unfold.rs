@@ -62,6 +62,8 @@ pub(crate) fn im2col_tile<T: Real>(
     im2col_tile_body(g, x, channels, tile, cols)
 }
 
+/// # Safety
+/// The processor must support AVX2: callers check at run time first.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn im2col_tile_avx2<T: Real>(
@@ -123,6 +125,8 @@ pub(crate) fn col2im_tile<T: Real>(
     col2im_tile_body(g, cols, channels, tile, x)
 }
 
+/// # Safety
+/// The processor must support AVX2: callers check at run time first.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn col2im_tile_avx2<T: Real>(
