@@ -355,3 +355,48 @@ fn convolution_propagates_non_finite_values_as_pytorch_does() {
     }
     assert!(convmat().arg("--help").output().unwrap().status.success());
 }
+
+#[test]
+fn a_long_analysis_is_bounded_and_says_what_it_could_not_establish() {
+    let text = ok(&[
+        "analyze",
+        "--input-size",
+        "200,200",
+        "--kernel-size",
+        "3",
+        "--padding",
+        "1",
+        "--time-limit",
+        "0.2",
+    ]);
+    assert!(text.contains("stopped at the time limit after"), "{text}");
+    assert!(text.contains("--time-limit SECONDS"), "{text}");
+    let json = ok(&[
+        "analyze",
+        "--input-size",
+        "200,200",
+        "--kernel-size",
+        "3",
+        "--padding",
+        "1",
+        "--time-limit",
+        "0.2",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["time_limited"], true);
+    assert!(v["power_iterations"].as_u64().unwrap() >= 1);
+    fails(
+        &[
+            "analyze",
+            "--input-size",
+            "8,8",
+            "--kernel-size",
+            "3",
+            "--time-limit",
+            "0",
+        ],
+        "--time-limit must be a positive number of seconds",
+        None,
+    );
+}

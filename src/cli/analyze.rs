@@ -7,9 +7,13 @@ use super::out::outln;
 use super::values::broadcast;
 use convmat::geometry::ConvGeometry;
 use convmat::io::read_tensor;
-use convmat::solve::{analyze, AnalyzeOptions, InvertibilityReport, RankInfo};
+use convmat::solve::{
+    analyze_with_progress, AnalyzeOptions, AnalyzeProgress, InvertibilityReport, RankInfo,
+};
 use convmat::sparse::ConvMatrix;
 use convmat::Error;
+use std::io::IsTerminal;
+use std::time::Instant;
 
 pub fn run_analyze(a: &AnalyzeArgs) -> Result<(), Error> {
     let (weight_shape, w) = match (&a.weight, &a.kernel_size) {
@@ -26,16 +30,55 @@ pub fn run_analyze(a: &AnalyzeArgs) -> Result<(), Error> {
         (None, None) => unreachable!("clap requires one"),
     };
     let g = conv_geometry(&weight_shape, &a.input_size.0, &a.geometry)?;
+    if !(a.time_limit > 0.0 && a.time_limit.is_finite()) {
+        return Err(Error::Invalid(format!(
+            "--time-limit must be a positive number of seconds, got {}",
+            a.time_limit
+        )));
+    }
+    let show = std::io::stderr().is_terminal();
+    let status = |text: String| {
+        if show {
+            eprint!("\r\x1b[K  {text}");
+        }
+    };
+    status(format!("building C ({} stored entries)…", g.nnz()));
     let c = ConvMatrix::<f64>::build_with_options(&g, &w, &a.memory.build_options())?;
     let opts = AnalyzeOptions {
         svd_max_elements: a.svd_max_elements,
+        time_limit: Some(std::time::Duration::from_secs_f64(a.time_limit)),
         ..Default::default()
     };
-    let r = analyze(&c, &opts)?;
+    let mut last = Instant::now();
+    let r = analyze_with_progress(&c, &opts, &mut |p| match p {
+        AnalyzeProgress::Svd { rows, cols } => {
+            status(format!("the SVD of the {rows}×{cols} matrix…"))
+        }
+        AnalyzeProgress::Power {
+            max,
+            iteration,
+            sigma,
+        } => {
+            if last.elapsed().as_millis() >= 250 {
+                last = Instant::now();
+                let which = if max { "σ_max" } else { "σ_min bound" };
+                status(format!(
+                    "{which} by power iteration: {iteration} iterations, ≈ {sigma:.6e}"
+                ));
+            }
+        }
+    });
+    if show {
+        eprint!("\r\x1b[K");
+    }
+    let r = r?;
     if a.json {
         outln!("{}", report_json(&r, &g))?;
     } else {
         outln!("{}", report_text(&r, &g, a.weight.is_none()))?;
+        if r.time_limited {
+            outln!("(more time for the power iterations: --time-limit SECONDS)")?;
+        }
     }
     Ok(())
 }
@@ -79,6 +122,8 @@ fn report_json(r: &InvertibilityReport, g: &ConvGeometry) -> String {
         .map(|&c| unravel(&g.input_shape(), c))
         .collect::<Vec<_>>()
         .into();
+    v["power_iterations"] = r.power_iterations.into();
+    v["time_limited"] = r.time_limited.into();
     v["summary"] = r.summary.clone().into();
     v.to_string()
 }

@@ -13,6 +13,9 @@ pub struct AnalyzeOptions {
     pub svd_max_elements: usize,
     /// Power iterations for σ_max (and for the σ_min estimate) otherwise.
     pub power_iterations: usize,
+    /// Stop the power iterations after this long (the report says so); `None` for
+    /// no limit.
+    pub time_limit: Option<std::time::Duration>,
 }
 
 impl Default for AnalyzeOptions {
@@ -20,8 +23,30 @@ impl Default for AnalyzeOptions {
         AnalyzeOptions {
             svd_max_elements: 1 << 20,
             power_iterations: 500,
+            time_limit: Some(std::time::Duration::from_secs(20)),
         }
     }
+}
+
+/// What [`analyze_with_progress`] reports while it works.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AnalyzeProgress {
+    /// The exact SVD of an `rows`×`cols` matrix has started.
+    Svd {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// A power iteration for σ_max (`max`) or the σ_min bound finished.
+    Power {
+        /// Which estimate: σ_max (true) or σ_min (false).
+        max: bool,
+        /// Iterations so far.
+        iteration: usize,
+        /// The current estimate.
+        sigma: f64,
+    },
 }
 
 /// The rank of C: exact (from the SVD) or bounded.
@@ -78,6 +103,11 @@ pub struct InvertibilityReport {
     pub full_column_rank: Option<bool>,
     /// All singular values, largest first, when computed.
     pub singular_values: Option<Vec<f64>>,
+    /// Without the SVD: the power iterations run (σ_max's and σ_min's together).
+    pub power_iterations: usize,
+    /// Without the SVD: whether the time limit stopped the power iterations before
+    /// they converged (the estimates are then looser).
+    pub time_limited: bool,
     /// What this means for recovering x, in words.
     pub summary: Vec<String>,
 }
@@ -110,6 +140,21 @@ pub fn analyze<T: Real, I: Index>(
     c: &Csr<T, I>,
     opts: &AnalyzeOptions,
 ) -> Result<InvertibilityReport, Error> {
+    analyze_with_progress(c, opts, &mut |_| {})
+}
+
+/// [`analyze`], telling `progress` what it is doing (for a status line on long runs).
+///
+/// # Errors
+/// As [`analyze`].
+///
+/// # Panics
+/// As [`analyze`].
+pub fn analyze_with_progress<T: Real, I: Index>(
+    c: &Csr<T, I>,
+    opts: &AnalyzeOptions,
+    progress: &mut dyn FnMut(AnalyzeProgress),
+) -> Result<InvertibilityReport, Error> {
     let (m, n) = (c.nrows(), c.ncols());
     let mut read = vec![false; n];
     for (_, col, v) in c.iter() {
@@ -120,7 +165,9 @@ pub fn analyze<T: Real, I: Index>(
     let zero_columns: Vec<usize> = (0..n).filter(|&j| !read[j]).collect();
     let small = m as u128 * n as u128 <= opts.svd_max_elements as u128;
     let mut tolerance = None;
+    let (mut iterations, mut time_limited) = (0, false);
     let (rank, sigma_max, sigma_min, exact, singular_values) = if small {
+        progress(AnalyzeProgress::Svd { rows: m, cols: n });
         let sigma = dense_svd(c, opts.svd_max_elements, false)?.sigma;
         let smax = sigma.first().copied().unwrap_or(0.0);
         let cutoff = m.max(n) as f64 * f64::EPSILON * smax;
@@ -149,7 +196,10 @@ pub fn analyze<T: Real, I: Index>(
         )
     } else {
         let at_most = m.min(n - zero_columns.len());
-        let (smax, smin) = extreme_singular_values(c, opts.power_iterations)?;
+        // a wide C (or one with unread columns) has σ_min = 0: no need to bound it
+        let power = extreme_singular_values(c, opts, at_most == n, progress)?;
+        (iterations, time_limited) = (power.iterations, power.time_limited);
+        let (smax, smin) = (power.sigma_max, power.sigma_min);
         let smin = if at_most < n { 0.0 } else { smin };
         (
             RankInfo::Bounds {
@@ -193,19 +243,34 @@ pub fn analyze<T: Real, I: Index>(
         condition_row_space: sigma_min_nonzero.map(|s| sigma_max / s),
         full_column_rank,
         singular_values,
+        power_iterations: iterations,
+        time_limited,
         summary: vec![],
     };
     report.summary = summarize(&report);
     Ok(report)
 }
 
+/// The power iterations' estimates and what bounded them.
+struct Power {
+    sigma_max: f64,
+    sigma_min: f64,
+    iterations: usize,
+    time_limited: bool,
+}
+
 /// σ_max by power iteration on CᵀC, and an upper bound on σ_min from power
-/// iteration on σ_max²·I − CᵀC (whose top eigenvalue is σ_max² − σ_min²).
+/// iteration on σ_max²·I − CᵀC (whose top eigenvalue is σ_max² − σ_min²); each stops
+/// when it converges, after `opts.power_iterations`, or at `opts.time_limit`.
 fn extreme_singular_values<T: Real, I: Index>(
     c: &Csr<T, I>,
-    iterations: usize,
-) -> Result<(f64, f64), Error> {
+    opts: &AnalyzeOptions,
+    need_min: bool,
+    progress: &mut dyn FnMut(AnalyzeProgress),
+) -> Result<Power, Error> {
     let (m, n) = (c.nrows(), c.ncols());
+    let start = std::time::Instant::now();
+    let out_of_time = || opts.time_limit.is_some_and(|t| start.elapsed() >= t);
     let mut x: Vec<f64> = pseudo_random(n, 11);
     let c64 = c.map(|v| v.as_f64());
     let mut cx = vec![0.0; m];
@@ -219,31 +284,62 @@ fn extreme_singular_values<T: Real, I: Index>(
         s
     };
     normalize(&mut x);
-    for _ in 0..iterations {
+    let (mut iterations, mut time_limited) = (0, false);
+    for k in 0..opts.power_iterations {
         c64.apply(&x, &mut cx)?;
         c64.apply_adjoint(&cx, &mut ctcx)?;
         let l = normalize(&mut ctcx);
         std::mem::swap(&mut x, &mut ctcx);
-        if (l - lambda_max).abs() <= 1e-12 * l {
-            lambda_max = l;
+        iterations += 1;
+        progress(AnalyzeProgress::Power {
+            max: true,
+            iteration: k + 1,
+            sigma: l.sqrt(),
+        });
+        let converged = (l - lambda_max).abs() <= 1e-12 * l;
+        lambda_max = l;
+        if converged {
             break;
         }
-        lambda_max = l;
+        if out_of_time() {
+            time_limited = true;
+            break;
+        }
     }
     let shift = lambda_max;
     let mut z: Vec<f64> = pseudo_random(n, 13);
     normalize(&mut z);
     let mut mu = 0.0;
-    for _ in 0..iterations {
+    for k in 0..if need_min { opts.power_iterations } else { 0 } {
+        if time_limited || out_of_time() {
+            time_limited = true;
+            break;
+        }
         c64.apply(&z, &mut cx)?;
         c64.apply_adjoint(&cx, &mut ctcx)?;
         for (t, &zi) in ctcx.iter_mut().zip(&z) {
             *t = shift * zi - *t;
         }
-        mu = normalize(&mut ctcx);
+        let next = normalize(&mut ctcx);
         std::mem::swap(&mut z, &mut ctcx);
+        iterations += 1;
+        progress(AnalyzeProgress::Power {
+            max: false,
+            iteration: k + 1,
+            sigma: (shift - next).max(0.0).sqrt(),
+        });
+        let converged = (next - mu).abs() <= 1e-12 * next;
+        mu = next;
+        if converged {
+            break;
+        }
     }
-    Ok((lambda_max.sqrt(), (shift - mu).max(0.0).sqrt()))
+    Ok(Power {
+        sigma_max: lambda_max.sqrt(),
+        sigma_min: (shift - mu).max(0.0).sqrt(),
+        iterations,
+        time_limited,
+    })
 }
 
 fn summarize(r: &InvertibilityReport) -> Vec<String> {
@@ -281,6 +377,13 @@ fn summarize(r: &InvertibilityReport) -> Vec<String> {
              If σ_min is well above zero, y determines x; iterative solvers converge at a rate set by κ.",
             r.sigma_max, r.sigma_min, r.condition
         )),
+    }
+    if r.time_limited {
+        s.push(format!(
+            "The power iterations stopped at the time limit after {} iterations, before \
+             converging: σ_max may be underestimated and the σ_min bound is loose.",
+            r.power_iterations
+        ));
     }
     if r.exact && r.condition.is_finite() && r.condition > 1e8 {
         s.push(

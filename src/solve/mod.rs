@@ -32,7 +32,9 @@ mod options;
 mod richardson_lucy;
 mod separable;
 
-pub use analyze::{analyze, AnalyzeOptions, InvertibilityReport, RankInfo};
+pub use analyze::{
+    analyze, analyze_with_progress, AnalyzeOptions, AnalyzeProgress, InvertibilityReport, RankInfo,
+};
 pub use cgls::cgls;
 pub use deconv::{
     deconvolve, BatchCallback, DeconvItem, DeconvOptions, Deconvolution, OperatorChoice,
