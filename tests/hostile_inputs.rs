@@ -400,3 +400,52 @@ fn a_long_analysis_is_bounded_and_says_what_it_could_not_establish() {
         None,
     );
 }
+
+#[test]
+#[cfg(unix)]
+fn ctrl_c_during_an_export_leaves_no_partial_file() {
+    let d = tempfile::tempdir().unwrap();
+    let out = at(&d, "C.mtx");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_convmat"))
+        .args([
+            "matrix",
+            "--input-size",
+            "700,700",
+            "--kernel-size",
+            "3,3",
+            "--format",
+            "mtx",
+            "--output",
+            s(&out),
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // wait until the temporary file is being written, then interrupt
+    let writing = || {
+        std::fs::read_dir(d.path())
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".part"))
+    };
+    let start = std::time::Instant::now();
+    while !writing() {
+        assert!(start.elapsed().as_secs() < 60, "no temporary file appeared");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before it could be interrupted"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // SAFETY: kill sends a signal to the child we spawned; no memory is involved.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out_status = child.wait_with_output().unwrap();
+    assert_eq!(out_status.status.code(), Some(130));
+    assert!(
+        String::from_utf8_lossy(&out_status.stderr).contains("interrupted: nothing was written")
+    );
+    let left: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

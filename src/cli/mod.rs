@@ -61,7 +61,32 @@ fn dashed(arg: std::ffi::OsString) -> std::ffi::OsString {
     }
 }
 
+/// Directories a command is staging (the report's), removed on Ctrl-C.
+static STAGING: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Registers a staging directory for removal on Ctrl-C.
+pub fn stage(dir: &Path) {
+    STAGING
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(dir.to_path_buf());
+}
+
+/// Ctrl-C: remove what is half-written (temporary files, staging directories) and end
+/// with status 130; finished outputs are untouched.
+fn on_interrupt() {
+    let _ = ctrlc::set_handler(|| {
+        convmat::io::remove_temporaries();
+        for dir in STAGING.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        eprintln!("\ninterrupted: nothing was written");
+        std::process::exit(130);
+    });
+}
+
 pub fn run() -> Result<(), Error> {
+    on_interrupt();
     let cli = match Cli::try_parse_from(std::env::args_os().map(dashed)) {
         Ok(cli) => cli,
         // --help and --version print and exit 0 as clap does; bare `convmat` prints the

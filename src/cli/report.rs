@@ -35,13 +35,8 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         .prefix(".convmat-report-")
         .tempdir_in(&parent)
         .map_err(io(&parent))?;
-    // Ctrl-C: remove the staging directory; the target is untouched until the end
-    let cleanup = staging.path().to_path_buf();
-    let _ = ctrlc::set_handler(move || {
-        let _ = std::fs::remove_dir_all(&cleanup);
-        eprintln!("\ninterrupted: no report written");
-        std::process::exit(130);
-    });
+    // Ctrl-C removes the staging directory; the target is untouched until the end
+    super::stage(staging.path());
     let steps = 7;
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr())

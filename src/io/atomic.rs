@@ -51,6 +51,27 @@ pub fn write_atomic(
     tmp.persist(path).map_err(io_err)
 }
 
+/// The temporary files being written now, so that a signal handler can remove them
+/// ([`remove_temporaries`]): a process stopped by Ctrl-C runs no destructors.
+static LIVE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Removes every temporary file a [`write_atomic`] in progress is writing; for a
+/// Ctrl-C handler, so that an interrupted program leaves no partial file behind
+/// (the targets are untouched until a write completes).
+///
+/// ```
+/// convmat::io::remove_temporaries(); // nothing in progress: nothing to do
+/// ```
+pub fn remove_temporaries() {
+    for path in live().drain(..) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
 /// A private file beside the target, removed on drop unless persisted.
 struct TempFile {
     file: std::fs::File,
@@ -75,11 +96,12 @@ impl TempFile {
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             match options.open(&path) {
                 Ok(file) => {
+                    live().push(path.clone());
                     return Ok(TempFile {
                         file,
                         path,
                         keep: false,
-                    })
+                    });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),
@@ -97,6 +119,7 @@ impl TempFile {
 
 impl Drop for TempFile {
     fn drop(&mut self) {
+        live().retain(|p| p != &self.path);
         if !self.keep {
             let _ = std::fs::remove_file(&self.path);
         }

@@ -7,7 +7,7 @@ pub mod npy;
 pub mod png;
 pub mod print;
 
-pub use atomic::{set_default_mode, write_atomic};
+pub use atomic::{remove_temporaries, set_default_mode, write_atomic};
 pub use npy::{read_npy, read_tensor, write_npy, Tensor};
 
 /// Formats a value as the shortest text that reads back to the same value: plain
