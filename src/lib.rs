@@ -23,8 +23,18 @@
 #![warn(missing_docs)]
 #![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
 
+/// The command line (the `convmat` binary is `cli::main`): in the library so that
+/// its argument parsing can be fuzzed and tested like the rest. Not a stable API.
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+#[allow(missing_docs, clippy::missing_errors_doc, clippy::missing_panics_doc)]
+pub mod cli;
 pub mod error;
 pub mod functional;
+/// Entry points for the fuzzers and the test that replays their corpora.
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod fuzz_entry;
 pub mod geometry;
 pub mod io;
 pub mod kernels;
@@ -40,6 +50,9 @@ pub mod sparse;
 pub mod tour;
 
 pub use error::{Error, GeometryError, Result, SolveError};
+
+// the command line's modules name the library `convmat`, as the binary did
+extern crate self as convmat;
 
 /// The README's Rust examples run as doctests.
 #[doc = include_str!("../README.md")]

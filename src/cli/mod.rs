@@ -2,7 +2,7 @@
 //! status 2 (clap's own usage errors exit 2 as well).
 
 mod analyze;
-mod args;
+pub mod args;
 mod conv;
 mod deconv;
 mod emit;
@@ -85,6 +85,50 @@ fn on_interrupt() {
     });
 }
 
+/// The binary's `main`: run, print an error as one line, exit 2 on failure.
+pub fn main() -> std::process::ExitCode {
+    use std::process::ExitCode;
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        // a reader that stopped early: nothing failed
+        Err(e) if out::is_closed_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", message(&e));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Parses an argument vector (program name first) as the binary does, without
+/// running anything: `Ok(None)` for `--help` and `--version`, whose text clap
+/// prints; a usage error as the one-line [`Error`] the binary would print.
+pub fn parse(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<Option<args::Cli>, Error> {
+    match Cli::try_parse_from(args.into_iter().map(dashed)) {
+        Ok(cli) => Ok(Some(cli)),
+        Err(e) if !e.use_stderr() => Ok(None),
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            Ok(None)
+        }
+        Err(e) => Err(usage_error(&e)),
+    }
+}
+
+/// clap's usage error and its "did you mean" tip on one line (clap adds usage lines
+/// after a blank).
+fn usage_error(e: &clap::Error) -> Error {
+    let text = e.render().to_string();
+    let mut lines = text.lines().map(str::trim);
+    let mut message: Vec<&str> = lines.by_ref().take_while(|l| !l.is_empty()).collect();
+    message.extend(lines.filter_map(|l| l.strip_prefix("tip: ")));
+    let message = message.join("; ");
+    Error::Invalid(format!(
+        "{} (see --help)",
+        message.trim_start_matches("error: ")
+    ))
+}
+
 pub fn run() -> Result<(), Error> {
     on_interrupt();
     let cli = match Cli::try_parse_from(std::env::args_os().map(dashed)) {
@@ -97,19 +141,7 @@ pub fn run() -> Result<(), Error> {
         {
             e.exit()
         }
-        // a usage error: its message and clap's "did you mean" tip on one line (clap
-        // adds usage lines after a blank)
-        Err(e) => {
-            let text = e.render().to_string();
-            let mut lines = text.lines().map(str::trim);
-            let mut message: Vec<&str> = lines.by_ref().take_while(|l| !l.is_empty()).collect();
-            message.extend(lines.filter_map(|l| l.strip_prefix("tip: ")));
-            let message = message.join("; ");
-            return Err(Error::Invalid(format!(
-                "{} (see --help)",
-                message.trim_start_matches("error: ")
-            )));
-        }
+        Err(e) => return Err(usage_error(&e)),
     };
     match cli.threads {
         Some(0) => Err(Error::Invalid("--threads must be at least 1".into())),

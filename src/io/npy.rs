@@ -198,9 +198,17 @@ fn checked<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b [u8], Error> {
 /// holds neither float32 nor float64, declares more data than it holds, has trailing bytes, or
 /// is larger than the memory budget.
 pub fn read_tensor(path: &Path) -> Result<Tensor, Error> {
+    tensor_from_bytes(&read_bytes(path)?, path)
+}
+
+/// [`read_tensor`] on the bytes of a file already in memory; `path` names it in
+/// messages.
+///
+/// # Errors
+/// As [`read_tensor`], but for the file's size and reading.
+pub fn tensor_from_bytes(bytes: &[u8], path: &Path) -> Result<Tensor, Error> {
     const EXPECTED: &str = "float32 ('<f4') or float64 ('<f8')";
-    let bytes = read_bytes(path)?;
-    let bytes = checked(path, &bytes)?;
+    let bytes = checked(path, bytes)?;
     match parse::<f64>(bytes) {
         Ok(a) => Ok(Tensor::F64(a)),
         Err(ReadNpyError::WrongDescriptor(_)) => parse::<f32>(bytes)
@@ -219,9 +227,19 @@ pub fn read_tensor(path: &Path) -> Result<Tensor, Error> {
 pub fn read_npy<T: ReadableElement + WritableElement + Clone>(
     path: &Path,
 ) -> Result<ArrayD<T>, Error> {
-    let bytes = read_bytes(path)?;
+    npy_from_bytes(&read_bytes(path)?, path)
+}
+
+/// [`read_npy`] on the bytes of a file already in memory; `path` names it in messages.
+///
+/// # Errors
+/// As [`read_npy`], but for the file's size and reading.
+pub fn npy_from_bytes<T: ReadableElement + WritableElement + Clone>(
+    bytes: &[u8],
+    path: &Path,
+) -> Result<ArrayD<T>, Error> {
     let expected = type_string::<T>();
-    parse::<T>(checked(path, &bytes)?).map_err(|e| format_error(path, e, &expected))
+    parse::<T>(checked(path, bytes)?).map_err(|e| format_error(path, e, &expected))
 }
 
 /// NumPy's name and type string of `T`, e.g. `int64 ('<i8')`, from what

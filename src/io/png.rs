@@ -65,9 +65,31 @@ pub fn read_gray(path: &Path) -> Result<(usize, usize, Vec<f64>), Error> {
         path: path.display().to_string(),
         source,
     };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    let budget = crate::sparse::default_memory_budget();
+    if len > budget {
+        return Err(Error::Format {
+            path: path.display().to_string(),
+            message: format!(
+                "the file holds {len} bytes, over the memory budget of {budget} bytes"
+            ),
+        });
+    }
+    decode_gray(&std::fs::read(path).map_err(io)?, path)
+}
+
+/// [`read_gray`] on the bytes of an image already in memory; `path` names it in
+/// messages.
+///
+/// # Errors
+/// As [`read_gray`], but for reading the file.
+pub fn decode_gray(bytes: &[u8], path: &Path) -> Result<(usize, usize, Vec<f64>), Error> {
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let open = || {
-        image::ImageReader::open(path)
-            .map_err(io)?
+        image::ImageReader::new(std::io::Cursor::new(bytes))
             .with_guessed_format()
             .map_err(io)
     };
