@@ -32,7 +32,7 @@ pub enum Error {
     /// An explicit matrix that would not fit the memory budget; refused before allocating.
     #[error(
         "the {rows}×{cols} matrix would hold {nnz} stored entries needing {bytes} bytes, \
-         over the memory budget of {budget} bytes (raise the budget, or use a matrix-free method)"
+         over the memory budget of {budget} bytes; a matrix-free method needs no matrix"
     )]
     MemoryBudget {
         /// Rows of the matrix.
@@ -49,7 +49,7 @@ pub enum Error {
     /// A result tensor that would not fit the memory budget; refused before allocating.
     #[error(
         "the {what} of shape {shape} would need {bytes} bytes, over the memory budget of \
-         {budget} bytes (raise the budget)"
+         {budget} bytes"
     )]
     OutputTooLarge {
         /// Which tensor.
