@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-fn replay(dir: &str, target: &str, entry: fn(&[u8])) -> usize {
+fn replay(dir: &str, target: &str, entry: Entry) -> usize {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir).join(target);
     let Ok(files) = std::fs::read_dir(&dir) else {
         return 0;
@@ -23,7 +23,10 @@ fn replay(dir: &str, target: &str, entry: fn(&[u8])) -> usize {
     n
 }
 
-const TARGETS: [(&str, fn(&[u8])); 5] = [
+/// A fuzzer's entry point.
+type Entry = fn(&[u8]);
+
+const TARGETS: [(&str, Entry); 5] = [
     ("npy", convmat::fuzz_entry::npy),
     ("matrix_market", convmat::fuzz_entry::matrix_market),
     ("png", convmat::fuzz_entry::png),
