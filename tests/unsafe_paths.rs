@@ -1,0 +1,90 @@
+//! The code behind every `unsafe` block, at sizes small enough for Miri
+//! (`cargo +nightly miri test --test unsafe_paths`): the CSR build that writes its
+//! arrays uninitialised then sets their length, the unchecked products over stored
+//! columns (usize and u32 indices), the direct loops and scatter, the separable
+//! passes, max-pooling and resizing (their SIMD variants run where the processor has
+//! the features; under Miri the portable ones), each checked against a plain
+//! reference so that a wrong index would show as a wrong number as well.
+
+use convmat::geometry::{ConvGeometry, PoolGeometry, ResizeGeometry, ResizeMode};
+use convmat::kernels::{direct, max_pool, resize, separable::Separable};
+use convmat::sparse::{ConvMatrix, Csr};
+
+fn reference_conv(g: &ConvGeometry, x: &[f64], w: &[f64]) -> Vec<f64> {
+    // y = C·x through the dense matrix, built column by column from unit vectors
+    let mut y = vec![0.0; g.rows()];
+    let mut e = vec![0.0; g.cols()];
+    let mut col = vec![0.0; g.rows()];
+    for j in 0..g.cols() {
+        e[j] = 1.0;
+        direct::conv(g, &e, w, None, &mut col).unwrap();
+        e[j] = 0.0;
+        for (yi, ci) in y.iter_mut().zip(&col) {
+            *yi += ci * x[j];
+        }
+    }
+    y
+}
+
+#[test]
+fn the_csr_build_and_its_unchecked_products() {
+    let g = ConvGeometry::builder(&[5, 4], &[3, 2])
+        .channels(2, 3)
+        .stride(&[2, 1])
+        .padding(1)
+        .dilation(&[1, 2])
+        .build()
+        .unwrap();
+    let w: Vec<f64> = (0..g.weight_shape().iter().product::<usize>())
+        .map(|i| (i as f64 * 0.3).sin())
+        .collect();
+    let x: Vec<f64> = (0..g.cols()).map(|i| (i as f64 * 0.7).cos()).collect();
+    let c = ConvMatrix::<f64>::build(&g, &w).unwrap();
+    let c32 = Csr::<f64, u32>::build(&g, &w).unwrap();
+    let expected = reference_conv(&g, &x, &w);
+    let (mut y, mut y32) = (vec![0.0; g.rows()], vec![0.0; g.rows()]);
+    c.mul_vec(&x, &mut y).unwrap();
+    c32.mul_vec(&x, &mut y32).unwrap();
+    for ((a, b), e) in y.iter().zip(&y32).zip(&expected) {
+        assert!((a - e).abs() < 1e-12 && (b - e).abs() < 1e-12);
+    }
+    let (mut xt, mut xt_direct) = (vec![0.0; g.cols()], vec![0.0; g.cols()]);
+    c.mul_transpose(&y, &mut xt).unwrap();
+    direct::conv_transpose(&g, &y, &w, None, &mut xt_direct).unwrap();
+    for (a, b) in xt.iter().zip(&xt_direct) {
+        assert!((a - b).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn separable_passes_max_pooling_and_resizing() {
+    let g = ConvGeometry::builder(&[6, 5], &[3, 3])
+        .padding(1)
+        .build()
+        .unwrap();
+    let u = [0.25, 0.5, 0.25];
+    let w: Vec<f64> = (0..9).map(|i| u[i / 3] * u[i % 3]).collect();
+    let sep = Separable::new(&g, &w).unwrap();
+    let x: Vec<f64> = (0..30).map(|i| i as f64).collect();
+    let (mut y, mut scratch) = (vec![0.0; g.rows()], Default::default());
+    sep.conv(&x, &mut y, &mut scratch);
+    let mut yd = vec![0.0; g.rows()];
+    direct::conv(&g, &x, &w, None, &mut yd).unwrap();
+    for (a, b) in y.iter().zip(&yd) {
+        assert!((a - b).abs() < 1e-12);
+    }
+    let p = PoolGeometry::builder(&[4, 4], &[2, 2]).build().unwrap();
+    let (mut v, mut i) = (vec![0.0f32; 4], vec![0i64; 4]);
+    let x: Vec<f32> = (0..16).map(|k| ((k * 7) % 16) as f32).collect();
+    max_pool(&p, &x, &mut v, &mut i).unwrap();
+    for (value, index) in v.iter().zip(&i) {
+        assert_eq!(*value, x[*index as usize]);
+    }
+    let r = ResizeGeometry::builder(ResizeMode::Bilinear, &[3, 3])
+        .scale_factor(&[2.0])
+        .build()
+        .unwrap();
+    let mut up = vec![0.0f64; 36];
+    resize(&r, &[1.0; 9], &mut up).unwrap();
+    assert!(up.iter().all(|v| (v - 1.0).abs() < 1e-12));
+}
