@@ -59,6 +59,10 @@ impl Numbers<'_> {
             Some(&b) => b as usize % m,
         }
     }
+    /// One of `m` choices (the large-number marker reduced too).
+    fn pick(&mut self, m: usize) -> usize {
+        self.next(m) % m
+    }
     fn list(&mut self, rank: usize, m: usize) -> Vec<usize> {
         (0..rank).map(|_| self.next(m)).collect()
     }
@@ -69,7 +73,7 @@ impl Numbers<'_> {
 /// built as C and applied, matrix and direct loops.
 pub fn geometry(data: &[u8]) {
     let mut n = Numbers { data: data.iter() };
-    let rank = 1 + n.next(3);
+    let rank = 1 + n.pick(3);
     let input = n.list(rank, 40);
     let kernel = n.list(rank, 8);
     let stride = n.list(rank, 5);
@@ -77,7 +81,7 @@ pub fn geometry(data: &[u8]) {
     let padding = n.list(rank, 6);
     let (cin, cout, groups) = (n.next(5), n.next(5), n.next(4));
     let output_padding = n.list(rank, 4);
-    let padding_mode = match n.next(3) {
+    let padding_mode = match n.pick(3) {
         0 => Padding::Same,
         1 => Padding::Valid,
         _ => Padding::Explicit(padding.clone()),
@@ -116,7 +120,7 @@ pub fn geometry(data: &[u8]) {
         .stride(&stride)
         .padding(&pool_padding)
         .dilation(&dilation)
-        .ceil_mode(n.next(2) == 1)
+        .ceil_mode(n.pick(2) == 1)
         .build()
         .map(|p| p.output_size().to_vec());
     let _ = UnpoolGeometry::builder(&input, &kernel)
@@ -133,14 +137,14 @@ pub fn geometry(data: &[u8]) {
         ResizeMode::Bilinear,
         ResizeMode::Trilinear,
     ];
-    let mode = modes[n.next(modes.len())];
+    let mode = modes[n.pick(modes.len())];
     let builder = ResizeGeometry::builder(mode, &input);
-    let builder = if n.next(2) == 0 {
+    let builder = if n.pick(2) == 0 {
         builder.size(&n.list(rank, 80))
     } else {
         // factors in sixteenths, and now and then not finite
         let factors: Vec<f64> = (0..rank)
-            .map(|_| match n.next(40) {
+            .map(|_| match n.pick(40) {
                 0 => f64::NAN,
                 1 => f64::INFINITY,
                 k => k as f64 / 16.0,
@@ -148,7 +152,7 @@ pub fn geometry(data: &[u8]) {
             .collect();
         builder.scale_factor(&factors)
     };
-    let align = [None, Some(false), Some(true)][n.next(3)];
+    let align = [None, Some(false), Some(true)][n.pick(3)];
     if let Ok(r) = builder.align_corners(align).build() {
         if r.output_numel() <= BUILD_LIMIT as usize {
             let x = vec![1.0f64; r.input_numel()];
