@@ -449,3 +449,25 @@ fn ctrl_c_during_an_export_leaves_no_partial_file() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+#[test]
+fn a_huge_kernel_over_few_outputs_is_refused_at_once() {
+    // found by the geometry fuzzer: counting C's entries looped over every tap
+    let m = common::convmat()
+        .args([
+            "matrix",
+            "--layer",
+            "conv-transpose",
+            "--input-size",
+            "1",
+            "--kernel-size",
+            "4294967295",
+            "--format",
+            "mtx",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(m.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&m.stderr);
+    assert!(stderr.contains("over the memory budget"), "{stderr}");
+}

@@ -158,11 +158,19 @@ impl ConvGeometry {
     }
 
     /// Number of (output index, tap) pairs along dimension `d` that land inside the
-    /// input, `Σ_k len(outputs_reading(d, k))`.
+    /// input: `Σ_k len(outputs_reading(d, k))`, or the same pairs counted by output,
+    /// `Σ_o len(tap_range(d, o))`, whichever loop is shorter (a huge kernel over few
+    /// outputs must not take a loop over the kernel).
     fn taps_along(&self, d: usize) -> u128 {
-        (0..self.kernel[d])
-            .map(|k| self.outputs_reading(d, k).len() as u128)
-            .sum()
+        if self.kernel[d] <= self.output[d] {
+            (0..self.kernel[d])
+                .map(|k| self.outputs_reading(d, k).len() as u128)
+                .sum()
+        } else {
+            (0..self.output[d])
+                .map(|o| self.tap_range(d, o).len() as u128)
+                .sum()
+        }
     }
 
     /// Taps inside the input per output channel and input channel of its group,
