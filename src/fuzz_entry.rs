@@ -154,7 +154,7 @@ pub fn geometry(data: &[u8]) {
     };
     let align = [None, Some(false), Some(true)][n.pick(3)];
     if let Ok(r) = builder.align_corners(align).build() {
-        if r.output_numel() <= BUILD_LIMIT as usize {
+        if r.output_numel() <= BUILD_LIMIT as usize && r.input_numel() <= BUILD_LIMIT as usize {
             let x = vec![1.0f64; r.input_numel()];
             let mut y = vec![0.0; r.output_numel()];
             let _ = crate::kernels::resize(&r, &x, &mut y);
