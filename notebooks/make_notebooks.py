@@ -332,7 +332,7 @@ heat(&u.to_dense(), 16, 4, 14)'''),
 up-sampled back by each method; and down-sampled by a stride-2 convolution, then recovered by a
 transposed convolution whose kernel was *learned* by least squares on a different image."""),
 ("code", '''use convmat::report::phantom::{shepp_logan, training_pattern};
-use convmat::report::metrics::psnr;
+use convmat::metrics::psnr;
 use convmat::geometry::{ConvGeometry, ConvTransposeGeometry};
 use convmat::kernels::direct;
 use convmat::solve::{fit_transpose_kernel, LsqrOptions};
