@@ -471,3 +471,23 @@ fn a_huge_kernel_over_few_outputs_is_refused_at_once() {
     let stderr = String::from_utf8_lossy(&m.stderr);
     assert!(stderr.contains("over the memory budget"), "{stderr}");
 }
+
+#[test]
+fn up_sampling_propagates_non_finite_values_as_pytorch_does() {
+    use convmat::geometry::{ResizeGeometry, ResizeMode};
+    // a 3×3 plane with NaN at the centre, up-sampled ×2: PyTorch's bilinear kernel
+    // reads both neighbours of every source position, even with weight 0, so every
+    // output whose source interval touches index 1 (outputs 0..=4 of 6, per axis) is
+    // NaN; nearest copies the NaN into its 2×2 block
+    let mut x = vec![1.0f64; 9];
+    x[4] = f64::NAN;
+    for (mode, nans) in [(ResizeMode::Bilinear, 25), (ResizeMode::Nearest, 4)] {
+        let g = ResizeGeometry::builder(mode, &[3, 3])
+            .scale_factor(&[2.0])
+            .build()
+            .unwrap();
+        let mut y = vec![0.0; 36];
+        convmat::kernels::resize(&g, &x, &mut y).unwrap();
+        assert_eq!(y.iter().filter(|v| v.is_nan()).count(), nans, "{mode:?}");
+    }
+}

@@ -8,6 +8,7 @@ use convmat::geometry::{in_channels_of, ConvGeometry, ConvTransposeGeometry};
 use convmat::io::{mtx, print, read_tensor, Tensor};
 use convmat::sparse::{check_room_for_transpose, ConvMatrix, Csr, TapLabel};
 use convmat::Error;
+use std::io::IsTerminal;
 
 /// The weight's shape with channel dimensions: a bare kernel (as many dimensions as
 /// the input size) is one input and one output channel.
@@ -220,5 +221,14 @@ pub fn run(a: &MatrixArgs) -> Result<(), Error> {
             Box::new(move |w| render_values(w, &c, f, &header))
         }
     };
-    write_out(a, render)
+    // a large export to a file says what it is doing on a terminal
+    let show = a.output.is_some() && g.nnz() > 1_000_000 && std::io::stderr().is_terminal();
+    if show {
+        eprint!("  writing C ({} stored entries)…", g.nnz());
+    }
+    let written = write_out(a, render);
+    if show {
+        eprint!("\r\x1b[K");
+    }
+    written
 }
