@@ -398,3 +398,41 @@ fn sizes_beyond_the_index_type_are_refused_before_allocating() {
         "{e}"
     );
 }
+
+#[test]
+fn the_closed_form_entry_count_equals_the_count_row_by_row() {
+    // nnz() counts (output, tap) pairs in closed form; row_nnz() walks each row's taps
+    let mut checked = 0;
+    for input in 1..13 {
+        for kernel in 1..7 {
+            for stride in 1..5 {
+                for dilation in 1..4 {
+                    for padding in 0..5 {
+                        let Ok(g) = ConvGeometry::builder(&[input], &[kernel])
+                            .stride(&[stride])
+                            .dilation(&[dilation])
+                            .padding(padding)
+                            .build()
+                        else {
+                            continue;
+                        };
+                        let rows: usize = (0..g.output_size()[0]).map(|o| g.row_nnz(&[o])).sum();
+                        assert_eq!(
+                            g.nnz(),
+                            rows as u128,
+                            "{input} {kernel} s{stride} d{dilation} p{padding}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 2000, "{checked}");
+    // and a size no loop could count: a 2³²−1-tap transposed kernel's forward geometry
+    let t = convmat::geometry::ConvTransposeGeometry::builder(&[3_000_000_000], &[4_294_967_295])
+        .stride(&[3])
+        .build()
+        .unwrap();
+    assert!(t.conv().nnz() > 0);
+}

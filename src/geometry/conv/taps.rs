@@ -158,19 +158,33 @@ impl ConvGeometry {
     }
 
     /// Number of (output index, tap) pairs along dimension `d` that land inside the
-    /// input: `Σ_k len(outputs_reading(d, k))`, or the same pairs counted by output,
-    /// `Σ_o len(tap_range(d, o))`, whichever loop is shorter (a huge kernel over few
-    /// outputs must not take a loop over the kernel).
+    /// input, `Σ_k len(outputs_reading(d, k))`: the lattice points (o, k) with
+    /// `pad ≤ o·s + k·dil < pad + I`, counted in closed form (O(log) whatever the
+    /// sizes: a huge kernel over huge outputs must not take a loop).
     fn taps_along(&self, d: usize) -> u128 {
-        if self.kernel[d] <= self.output[d] {
-            (0..self.kernel[d])
-                .map(|k| self.outputs_reading(d, k).len() as u128)
-                .sum()
-        } else {
-            (0..self.output[d])
-                .map(|o| self.tap_range(d, o).len() as u128)
-                .sum()
+        let (i, pad) = (self.input[d] as u128, self.pad_before[d] as u128);
+        self.points_below(d, pad + i) - self.points_below(d, pad)
+    }
+
+    /// `#{(o, k) : o < O, k < K, o·s + k·dil < t}`.
+    fn points_below(&self, d: usize, t: u128) -> u128 {
+        let (o_count, k_count) = (self.output[d] as u128, self.kernel[d] as u128);
+        let (s, dil) = (self.stride[d] as u128, self.dilation[d] as u128);
+        if o_count == 0 || k_count == 0 || t == 0 {
+            return 0;
         }
+        // outputs that see any tap (o·s < t), and those that see all K
+        let positive = o_count.min(t.div_ceil(s));
+        let reach = (k_count - 1) * dil;
+        let full = if t > reach {
+            positive.min((t - reach).div_ceil(s))
+        } else {
+            0
+        };
+        // the rest see ceil((t − o·s)/dil) taps; with i = positive − 1 − o that is
+        // floor((s·i + b + dil − 1)/dil), b = t − (positive − 1)·s
+        let b = t - (positive - 1) * s;
+        k_count * full + floor_sum(positive - full, dil, s, b + dil - 1)
     }
 
     /// Taps inside the input per output channel and input channel of its group,
@@ -203,5 +217,28 @@ impl ConvGeometry {
                 .enumerate()
                 .map(|(d, &o)| self.tap_range(d, o).len())
                 .product::<usize>()
+    }
+}
+
+/// `Σ_{i<n} floor((a·i + b)/m)` in O(log) steps (the classic floor-sum recursion).
+fn floor_sum(mut n: u128, mut m: u128, mut a: u128, mut b: u128) -> u128 {
+    let mut sum = 0;
+    loop {
+        if n == 0 {
+            return sum;
+        }
+        if a >= m {
+            sum += n * (n - 1) / 2 * (a / m);
+            a %= m;
+        }
+        if b >= m {
+            sum += n * (b / m);
+            b %= m;
+        }
+        let y = a * n + b;
+        if y < m {
+            return sum;
+        }
+        (n, b, m, a) = (y / m, y % m, a, m);
     }
 }
