@@ -27,7 +27,12 @@
 /// its argument parsing can be fuzzed and tested like the rest. Not a stable API.
 #[cfg(feature = "cli")]
 #[doc(hidden)]
-#[allow(missing_docs, clippy::missing_errors_doc, clippy::missing_panics_doc)]
+#[allow(
+    missing_docs,
+    clippy::missing_errors_doc,
+    clippy::missing_panics_doc,
+    rustdoc::broken_intra_doc_links
+)]
 pub mod cli;
 pub mod error;
 pub mod functional;

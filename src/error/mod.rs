@@ -1,5 +1,5 @@
 //! Errors: [`GeometryError`] for shapes, [`SolveError`] for solvers,
-//! [`SparseFormatError`] for CSR arrays, [`Error`] for everything. Every variant
+//! [`SparseFormatError`] for CSR arrays, [`Error`](enum@Error) for everything. Every variant
 //! carries the numbers that made the request invalid, so that the message alone
 //! tells the user what to change. No message names a command-line flag: the CLI
 //! adds its own hints.

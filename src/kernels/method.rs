@@ -4,7 +4,7 @@
 use crate::geometry::ConvGeometry;
 
 /// How a forward convolution is computed. Results, and an explicit matrix where one
-/// is built, must fit the memory budget of the [`BuildOptions`] passed along.
+/// is built, must fit the memory budget of the [`BuildOptions`](crate::sparse::BuildOptions) passed along.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConvMethod {
     /// Direct loops over output positions and taps.

@@ -12,7 +12,7 @@
 //! | convolution | [`direct::conv`], [`im2col::conv`] | [`direct::conv_transpose`], [`im2col::conv_transpose`], [`zero_insert::conv_transpose`] |
 //! | max-pooling with indices | [`max_pool`] | — (not linear) |
 //! | max-unpooling | [`max_unpool`] | [`max_unpool_adjoint`] (the gather back) |
-//! | nearest, nearest-exact, bilinear … ([`crate::geometry::ResizeMode`]) | [`resize`] | [`resize_adjoint`] |
+//! | nearest, nearest-exact, bilinear … ([`crate::geometry::ResizeMode`]) | [`resize`](fn@resize) | [`resize_adjoint`] |
 //!
 //! [`ConvMethod`] and [`ConvTransposeMethod`] name the formulations and choose among
 //! them. The same maps as explicit sparse matrices are built in [`crate::sparse`];

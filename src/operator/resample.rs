@@ -6,7 +6,7 @@ use crate::geometry::{ResizeGeometry, UnpoolGeometry};
 use crate::kernels::{check_indices, max_unpool, ResizePlan, ResizeScratch};
 use crate::{GeometryError, Real};
 
-/// A separable up-sampler ([`crate::kernels::resize`]) on `planes` planes as an
+/// A separable up-sampler ([`crate::kernels::resize()`]) on `planes` planes as an
 /// operator, its tables computed once; the adjoint is
 /// [`crate::kernels::resize_adjoint`].
 ///

@@ -2,7 +2,7 @@
 //! checked against an f64 reference, scaling studies, solver convergence, a singular
 //! value spectrum, and the seed's comparison of up-sampling methods on a test image.
 //!
-//! [`run::measure`] computes; [`write`] lays the result out as `report.md`,
+//! [`run::measure`] computes; [`write`](fn@write) lays the result out as `report.md`,
 //! `results.csv`, `results.json`, `plots/*.svg` and `images/*.png` in a directory.
 
 pub mod measure;

@@ -43,7 +43,9 @@ pub use deconv::{
 pub use direct::{
     pinv_solve, tikhonov_cholesky, PinvOptions, PinvSolution, DEFAULT_PINV_MAX_ELEMENTS,
 };
-pub use guidance::{noise_fit, noise_level, sigma_max_estimate, NoiseFit};
+pub use guidance::{
+    noise_fit, noise_level, sigma_max_estimate, NoiseFit, AMPLIFIED_GAIN, RESIDUAL_BELOW_NOISE,
+};
 pub use info::{Solution, SolveInfo, StopReason};
 pub use learn::{fit_transpose, fit_transpose_kernel, TransposeFit, TransposeStudy};
 pub use lsmr::lsmr;
