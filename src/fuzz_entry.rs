@@ -95,8 +95,12 @@ pub fn geometry(data: &[u8]) {
         .build()
     {
         let _ = (g.output_size(), g.nnz(), g.weight_shape());
-        if g.nnz() <= BUILD_LIMIT && g.cols() <= BUILD_LIMIT as usize {
-            let w = vec![1.0f64; g.weight_shape().iter().product()];
+        let weights: usize = g.weight_shape().iter().product();
+        let small = [g.cols(), g.rows(), weights]
+            .iter()
+            .all(|&n| n as u128 <= BUILD_LIMIT);
+        if g.nnz() <= BUILD_LIMIT && small {
+            let w = vec![1.0f64; weights];
             if let Ok(c) = ConvMatrix::<f64>::build(&g, &w) {
                 let x = vec![1.0; g.cols()];
                 let (mut y, mut z) = (vec![0.0; g.rows()], vec![0.0; g.rows()]);
