@@ -27,9 +27,7 @@ const SUBCOMMANDS: [&str; 11] = [
 ];
 
 fn help_of(args: &[&str]) -> String {
-    let out = convmat().args(args).output().unwrap();
-    assert!(out.status.success(), "{args:?}");
-    String::from_utf8(out.stdout).unwrap()
+    common::ok(args)
 }
 
 fn transcript(name: &str) -> PathBuf {

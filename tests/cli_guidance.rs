@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{array, at, convmat, fails, ok, s};
+use common::{array, at, fails, ok, run, s};
 use convmat::geometry::ConvGeometry;
 use convmat::io::{read_tensor, write_npy, Tensor};
 use convmat::kernels::direct;
@@ -73,16 +73,6 @@ fn f64s(p: &std::path::Path) -> Vec<f64> {
         Tensor::F64(a) => a.iter().copied().collect(),
         Tensor::F32(a) => a.iter().map(|&v| v as f64).collect(),
     }
-}
-
-/// `convmat args…`: (status, stdout, stderr).
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = convmat().args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

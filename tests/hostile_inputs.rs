@@ -11,24 +11,9 @@
 
 mod common;
 
-use common::{array, at, convmat, fails, ok, s};
+use common::{array, at, convmat, deconv_args, fails, ok, s, write_npy_raw as npy};
 use convmat::io::{read_tensor, write_npy, Tensor};
 use std::path::Path;
-
-/// A `.npy` file: version 1 header dictionary `dict`, then `data`.
-fn npy(path: &Path, dict: &str, data: &[u8]) {
-    let mut header = dict.to_string();
-    // the header is padded so that the data starts at a multiple of 64
-    while !(10 + header.len() + 1).is_multiple_of(64) {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    bytes.extend(data);
-    std::fs::write(path, bytes).unwrap();
-}
 
 fn f64_bytes(values: &[f64], big_endian: bool) -> Vec<u8> {
     values
@@ -276,19 +261,7 @@ fn solvers_refuse_non_finite_data_naming_how_many_and_where() {
     values[20] = f64::INFINITY;
     write_npy(&y, &array(&[1, 12, 12], values)).unwrap();
     write_npy(&w, &array(&[1, 1, 3, 3], vec![1.0 / 9.0; 9])).unwrap();
-    let deconv = [
-        "deconv",
-        "--observed",
-        s(&y),
-        "--weight",
-        s(&w),
-        "--input-size",
-        "12,12",
-        "--padding",
-        "1",
-        "--output",
-        s(&out),
-    ];
+    let deconv = deconv_args(&y, &w, "12,12", &out, &["--padding", "1"]);
     fails(
         &deconv,
         "holds 2 non-finite value(s) (NaN or ±∞); the first, NaN, at index [0, 1, 1] (of shape [1, 12, 12])",
@@ -299,19 +272,7 @@ fn solvers_refuse_non_finite_data_naming_how_many_and_where() {
     let bad_w = at(&d, "bad_w.npy");
     write_npy(&bad_w, &array(&[1, 1, 3, 3], kernel)).unwrap();
     write_npy(&y, &array(&[1, 12, 12], vec![0.5f64; 144])).unwrap();
-    let deconv = [
-        "deconv",
-        "--observed",
-        s(&y),
-        "--weight",
-        s(&bad_w),
-        "--input-size",
-        "12,12",
-        "--padding",
-        "1",
-        "--output",
-        s(&out),
-    ];
+    let deconv = deconv_args(&y, &bad_w, "12,12", &out, &["--padding", "1"]);
     fails(&deconv, "bad_w.npy holds 1 non-finite value(s)", Some(&out));
     let fit = [
         "fit-transpose",

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{array, at, fails, ok, s};
+use common::{array, at, deconv_args, fails, ok, s, words};
 use convmat::io::write_npy;
 
 /// The README's `## Limits` table: the "the message says" column of each row.
@@ -45,9 +45,8 @@ fn quoted_by_the_table(quoted: &str, message: &str) {
 
 /// Runs a command that must fail and returns its one-line message.
 fn refusal(args: &[&str]) -> String {
-    let out = common::convmat().args(args).output().unwrap();
-    assert_eq!(out.status.code(), Some(2), "{args:?}");
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    let (status, _, stderr) = common::run(args);
+    assert_eq!(status, 2, "{args:?}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     stderr
 }
@@ -145,69 +144,37 @@ fn every_limit_in_the_readme_is_enforced_with_its_message() {
 
     let y = at(&d, "y.npy");
     write_npy(&y, &array(&[1, 14, 14], vec![1.0f64; 196])).unwrap();
-    let m = refusal(&[
-        "deconv",
-        "--observed",
-        s(&y),
-        "--weight",
-        s(&w),
-        "--input-size",
+    let m = refusal(&deconv_args(
+        &y,
+        &w,
         "16,16",
-        "--solver",
-        "pinv",
-        "--svd-max-elements",
-        "100",
-        "--output",
-        s(&out),
-    ]);
+        &out,
+        &words("--solver pinv --svd-max-elements 100"),
+    ));
     quoted_by_the_table("over the limit of … entries", &m);
 
-    let text = ok(&[
-        "analyze",
-        "--input-size",
-        "120,120",
-        "--kernel-size",
-        "3",
-        "--padding",
-        "1",
-        "--time-limit",
-        "0.05",
-    ]);
+    let text = ok(&words(
+        "analyze --input-size 120,120 --kernel-size 3 --padding 1 --time-limit 0.05",
+    ));
     quoted_by_the_table("stopped at the time limit after … iterations", &text);
 
     let mut nan = vec![1.0f64; 196];
     nan[0] = f64::NAN;
     write_npy(&y, &array(&[1, 14, 14], nan)).unwrap();
-    let m = refusal(&[
-        "deconv",
-        "--observed",
-        s(&y),
-        "--weight",
-        s(&w),
-        "--input-size",
-        "16,16",
-        "--output",
-        s(&out),
-    ]);
+    let m = refusal(&deconv_args(&y, &w, "16,16", &out, &[]));
     quoted_by_the_table(
         "holds … non-finite value(s) (NaN or ±∞); the first, …, at index",
         &m,
     );
 
     write_npy(&y, &array(&[1, 14, 14], vec![-1.0f64; 196])).unwrap();
-    let m = refusal(&[
-        "deconv",
-        "--observed",
-        s(&y),
-        "--weight",
-        s(&w),
-        "--input-size",
+    let m = refusal(&deconv_args(
+        &y,
+        &w,
         "16,16",
-        "--solver",
-        "richardson-lucy",
-        "--output",
-        s(&out),
-    ]);
+        &out,
+        &["--solver", "richardson-lucy"],
+    ));
     quoted_by_the_table("needs non-negative data, but", &m);
     assert!(!out.exists());
     fails(

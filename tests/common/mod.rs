@@ -233,3 +233,51 @@ pub fn pseudo_random_ties(n: usize, seed: u64, specials: bool) -> Vec<f32> {
         })
         .collect()
 }
+
+/// A `.npy` file written byte by byte: a version-1 header holding `dict` (padded so
+/// that the data starts at a multiple of 64), then `data`.
+pub fn write_npy_raw(path: &Path, dict: &str, data: &[u8]) {
+    let mut header = dict.to_string();
+    while !(10 + header.len() + 1).is_multiple_of(64) {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    bytes.extend(data);
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// `convmat args…`: (exit status, stdout, stderr).
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let out = convmat().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `deconv --observed y --weight w --input-size size --output out`, then `extra`.
+pub fn deconv_args<'a>(
+    y: &'a Path,
+    w: &'a Path,
+    size: &'a str,
+    out: &'a Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "deconv",
+        "--observed",
+        s(y),
+        "--weight",
+        s(w),
+        "--input-size",
+        size,
+        "--output",
+        s(out),
+    ];
+    args.extend(extra);
+    args
+}
