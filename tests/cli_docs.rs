@@ -8,23 +8,9 @@
 
 mod common;
 
-use common::{array, convmat};
+use common::{array, convmat, SUBCOMMANDS};
 use convmat::io::write_npy;
 use std::path::{Path, PathBuf};
-
-const SUBCOMMANDS: [&str; 11] = [
-    "matrix",
-    "conv",
-    "conv-transpose",
-    "max-pool",
-    "max-unpool",
-    "upsample",
-    "deconv",
-    "analyze",
-    "fit-transpose",
-    "report",
-    "tour",
-];
 
 fn help_of(args: &[&str]) -> String {
     common::ok(args)

@@ -252,19 +252,7 @@ fn typos_get_suggestions_and_pytorch_spellings_work() {
 #[test]
 fn each_subcommands_help_holds_its_own_options_and_an_example() {
     let help = |c: &str| ok(&[c, "--help"]);
-    for c in [
-        "matrix",
-        "conv",
-        "conv-transpose",
-        "max-pool",
-        "max-unpool",
-        "upsample",
-        "deconv",
-        "analyze",
-        "fit-transpose",
-        "report",
-        "tour",
-    ] {
+    for c in common::SUBCOMMANDS {
         let h = help(c);
         assert!(h.contains("Example"), "{c}: no example");
         assert!(

@@ -33,6 +33,15 @@ fn a_header_that_claims_more_than_the_file_holds_is_refused_before_allocating() 
     let d = tempfile::tempdir().unwrap();
     let (x, w, out) = (at(&d, "huge.npy"), at(&d, "w.npy"), at(&d, "y.npy"));
     write_npy(&w, &array(&[1, 1, 3, 3], vec![1.0f64; 9])).unwrap();
+    let conv = [
+        "conv",
+        "--input",
+        s(&x),
+        "--weight",
+        s(&w),
+        "--output",
+        s(&out),
+    ];
     // the 528-byte file of the issue: shape (100000, 100000, 100, 100) in float64
     npy(
         &x,
@@ -50,70 +59,22 @@ fn a_header_that_claims_more_than_the_file_holds_is_refused_before_allocating() 
         "{'descr': '<f8', 'fortran_order': False, 'shape': (18446744073709551615, 2), }",
         &[0u8; 16],
     );
-    fails(
-        &[
-            "conv",
-            "--input",
-            s(&x),
-            "--weight",
-            s(&w),
-            "--output",
-            s(&out),
-        ],
-        "overflows this machine's sizes",
-        Some(&out),
-    );
+    fails(&conv, "overflows this machine's sizes", Some(&out));
     // truncated, trailing bytes, not a .npy at all
     npy(
         &x,
         "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 3, 3), }",
         &[0u8; 70],
     );
-    fails(
-        &[
-            "conv",
-            "--input",
-            s(&x),
-            "--weight",
-            s(&w),
-            "--output",
-            s(&out),
-        ],
-        "but the file holds 70",
-        Some(&out),
-    );
+    fails(&conv, "but the file holds 70", Some(&out));
     npy(
         &x,
         "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 3, 3), }",
         &[0u8; 80],
     );
-    fails(
-        &[
-            "conv",
-            "--input",
-            s(&x),
-            "--weight",
-            s(&w),
-            "--output",
-            s(&out),
-        ],
-        "8 bytes after the data",
-        Some(&out),
-    );
+    fails(&conv, "8 bytes after the data", Some(&out));
     std::fs::write(&x, b"P6 not a numpy file at all").unwrap();
-    fails(
-        &[
-            "conv",
-            "--input",
-            s(&x),
-            "--weight",
-            s(&w),
-            "--output",
-            s(&out),
-        ],
-        "not a .npy file",
-        Some(&out),
-    );
+    fails(&conv, "not a .npy file", Some(&out));
 }
 
 #[test]

@@ -1,5 +1,8 @@
 //! Files and text: `.npy` tensors, MatrixMarket, printing matrices, atomic writes.
 
+use crate::error::Error;
+use std::path::Path;
+
 pub mod atomic;
 pub mod mtx;
 pub mod npy;
@@ -27,4 +30,23 @@ pub fn fmt_real<T: crate::Real>(v: T) -> String {
     } else {
         format!("{v:e}")
     }
+}
+
+/// Reads the whole file, refusing one larger than the memory budget before reading.
+pub(crate) fn read_within_budget(path: &Path) -> Result<Vec<u8>, Error> {
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    let budget = crate::sparse::default_memory_budget();
+    if len > budget {
+        return Err(Error::Format {
+            path: path.display().to_string(),
+            message: format!(
+                "the file holds {len} bytes, over the memory budget of {budget} bytes"
+            ),
+        });
+    }
+    std::fs::read(path).map_err(io)
 }

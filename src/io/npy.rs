@@ -35,25 +35,6 @@ impl Tensor {
     }
 }
 
-/// Reads the whole file, refusing one larger than the memory budget before reading.
-fn read_bytes(path: &Path) -> Result<Vec<u8>, Error> {
-    let io = |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let len = std::fs::metadata(path).map_err(io)?.len();
-    let budget = crate::sparse::default_memory_budget();
-    if len > budget {
-        return Err(Error::Format {
-            path: path.display().to_string(),
-            message: format!(
-                "the file holds {len} bytes, over the memory budget of {budget} bytes"
-            ),
-        });
-    }
-    std::fs::read(path).map_err(io)
-}
-
 /// What a `.npy` header declares, read before anything is allocated for the data.
 struct Header {
     /// NumPy's type string, e.g. `<f8`.
@@ -198,7 +179,7 @@ fn checked<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b [u8], Error> {
 /// holds neither float32 nor float64, declares more data than it holds, has trailing bytes, or
 /// is larger than the memory budget.
 pub fn read_tensor(path: &Path) -> Result<Tensor, Error> {
-    tensor_from_bytes(&read_bytes(path)?, path)
+    tensor_from_bytes(&super::read_within_budget(path)?, path)
 }
 
 /// [`read_tensor`] on the bytes of a file already in memory; `path` names it in
@@ -227,7 +208,7 @@ pub fn tensor_from_bytes(bytes: &[u8], path: &Path) -> Result<Tensor, Error> {
 pub fn read_npy<T: ReadableElement + WritableElement + Clone>(
     path: &Path,
 ) -> Result<ArrayD<T>, Error> {
-    npy_from_bytes(&read_bytes(path)?, path)
+    npy_from_bytes(&super::read_within_budget(path)?, path)
 }
 
 /// [`read_npy`] on the bytes of a file already in memory; `path` names it in messages.

@@ -61,21 +61,7 @@ pub fn write_gray(
 /// [`Error::Io`] when the file cannot be opened or read; [`Error::Format`] when it cannot be
 /// decoded as an image, or its declared dimensions need more memory than the budget.
 pub fn read_gray(path: &Path) -> Result<(usize, usize, Vec<f64>), Error> {
-    let io = |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let len = std::fs::metadata(path).map_err(io)?.len();
-    let budget = crate::sparse::default_memory_budget();
-    if len > budget {
-        return Err(Error::Format {
-            path: path.display().to_string(),
-            message: format!(
-                "the file holds {len} bytes, over the memory budget of {budget} bytes"
-            ),
-        });
-    }
-    decode_gray(&std::fs::read(path).map_err(io)?, path)
+    decode_gray(&super::read_within_budget(path)?, path)
 }
 
 /// [`read_gray`] on the bytes of an image already in memory; `path` names it in

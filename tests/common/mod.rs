@@ -281,3 +281,18 @@ pub fn deconv_args<'a>(
     args.extend(extra);
     args
 }
+
+/// Every subcommand of `convmat`.
+pub const SUBCOMMANDS: [&str; 11] = [
+    "matrix",
+    "conv",
+    "conv-transpose",
+    "max-pool",
+    "max-unpool",
+    "upsample",
+    "deconv",
+    "analyze",
+    "fit-transpose",
+    "report",
+    "tour",
+];

@@ -10,12 +10,28 @@ use crate::report::measure::median_ms;
 use crate::report::phantom::shepp_logan;
 use crate::report::plot::{Scale, Series};
 use crate::solve::{
-    cgls, lsmr, lsqr, pinv_solve, tikhonov_cholesky, tikhonov_separable, CglsOptions, LsmrOptions,
-    LsqrOptions, PinvOptions, Progress, TikhonovOptions,
+    cgls, lsmr, lsqr, pinv_solve, tikhonov_cholesky, tikhonov_separable, Callback,
+    IterativeOptions, PinvOptions, Progress, Solution, TikhonovOptions,
 };
 use crate::sparse::ConvMatrix;
 use crate::Error;
 use std::time::Instant;
+
+/// One of the Krylov solvers, as the report calls them.
+type Krylov = fn(
+    &dyn LinearOperator<f64>,
+    &[f64],
+    &IterativeOptions<'_, f64>,
+    Option<Callback<'_, f64>>,
+) -> Result<Solution<f64>, Error>;
+
+/// A timed Krylov run: its name, the solver, the operator, the options.
+type Run<'a> = (
+    &'a str,
+    Krylov,
+    &'a dyn LinearOperator<f64>,
+    &'a IterativeOptions<'a, f64>,
+);
 
 /// The normalised 5×5 Gaussian (σ = 1).
 fn gaussian5() -> Vec<f64> {
@@ -58,19 +74,26 @@ pub(super) fn deconv_tables(s: &Sizes, m: &mut Measurements) -> Result<(), Error
             ..Default::default()
         });
     };
-    let lsqr_opts = LsqrOptions {
+    let krylov = IterativeOptions {
         atol: tol,
         btol: tol,
         ..Default::default()
     };
-    for (name, op) in [
-        ("lsqr/direct", &direct_op as &dyn LinearOperator<f64>),
-        ("lsqr/separable", &sep),
-        ("lsqr/matrix", &c),
-    ] {
-        let r = lsqr(op, &y, &lsqr_opts, None)?;
+    let lsmr_opts = IterativeOptions {
+        max_iter: Some(20 * n * n),
+        ..krylov.clone()
+    };
+    let runs: [Run<'_>; 5] = [
+        ("lsqr/direct", lsqr, &direct_op, &krylov),
+        ("lsqr/separable", lsqr, &sep, &krylov),
+        ("lsqr/matrix", lsqr, &c, &krylov),
+        ("lsmr/separable", lsmr, &sep, &lsmr_opts),
+        ("cgls/separable", cgls, &sep, &krylov),
+    ];
+    for (name, solve, op, opts) in runs {
+        let r = solve(op, &y, opts, None)?;
         let ms = median_ms(&s.budget, || {
-            let _ = lsqr(op, &y, &lsqr_opts, None);
+            let _ = solve(op, &y, opts, None);
         });
         let extra = if name.ends_with("matrix") {
             c.bytes() as u64
@@ -89,47 +112,6 @@ pub(super) fn deconv_tables(s: &Sizes, m: &mut Measurements) -> Result<(), Error
             extra,
         );
     }
-    let lsmr_opts = LsmrOptions {
-        atol: tol,
-        btol: tol,
-        max_iter: Some(20 * n * n),
-        ..Default::default()
-    };
-    let r = lsmr(&sep, &y, &lsmr_opts, None)?;
-    let ms = median_ms(&s.budget, || {
-        let _ = lsmr(&sep, &y, &lsmr_opts, None);
-    });
-    push(
-        "lsmr/separable",
-        ms,
-        &r.x,
-        format!(
-            "istop {}, {} iterations",
-            r.info.istop().unwrap_or(0),
-            r.info.iterations
-        ),
-        0,
-    );
-    let cgls_opts = CglsOptions {
-        atol: tol,
-        btol: tol,
-        ..Default::default()
-    };
-    let r = cgls(&sep, &y, &cgls_opts, None)?;
-    let ms = median_ms(&s.budget, || {
-        let _ = cgls(&sep, &y, &cgls_opts, None);
-    });
-    push(
-        "cgls/separable",
-        ms,
-        &r.x,
-        format!(
-            "istop {}, {} iterations",
-            r.info.istop().unwrap_or(0),
-            r.info.iterations
-        ),
-        0,
-    );
     let xc = tikhonov_cholesky(&c, &y, &TikhonovOptions::default())?.x;
     let ms = median_ms(&s.budget, || {
         let _ = tikhonov_cholesky(&c, &y, &TikhonovOptions::default());
@@ -169,7 +151,16 @@ pub(super) fn convergence(s: &Sizes, m: &mut Measurements) -> Result<(), Error> 
     let mut residual: Vec<Series> = vec![];
     let mut error: Vec<Series> = vec![];
     let iters = s.iterations;
-    for solver in ["LSQR", "LSMR", "CGLS"] {
+    // every iteration to the limit: no stopping test
+    let o = IterativeOptions {
+        atol: 0.0,
+        btol: 0.0,
+        conlim: 0.0,
+        max_iter: Some(iters),
+        ..Default::default()
+    };
+    let solvers: [(&str, Krylov); 3] = [("LSQR", lsqr), ("LSMR", lsmr), ("CGLS", cgls)];
+    for (solver, solve) in solvers {
         let (mut rs, mut es) = (vec![], vec![]);
         let mut cb = |p: &Progress<'_, f64>| {
             rs.push((p.itn as f64, p.rnorm));
@@ -182,37 +173,7 @@ pub(super) fn convergence(s: &Sizes, m: &mut Measurements) -> Result<(), Error> 
                     / xnorm;
             es.push((p.itn as f64, e));
         };
-        match solver {
-            "LSQR" => {
-                let o = LsqrOptions {
-                    atol: 0.0,
-                    btol: 0.0,
-                    conlim: 0.0,
-                    max_iter: Some(iters),
-                    ..Default::default()
-                };
-                lsqr(&op, &y, &o, Some(&mut cb))?;
-            }
-            "LSMR" => {
-                let o = LsmrOptions {
-                    atol: 0.0,
-                    btol: 0.0,
-                    conlim: 0.0,
-                    max_iter: Some(iters),
-                    ..Default::default()
-                };
-                lsmr(&op, &y, &o, Some(&mut cb))?;
-            }
-            _ => {
-                let o = CglsOptions {
-                    atol: 0.0,
-                    btol: 0.0,
-                    max_iter: Some(iters),
-                    ..Default::default()
-                };
-                cgls(&op, &y, &o, Some(&mut cb))?;
-            }
-        }
+        solve(&op, &y, &o, Some(&mut cb))?;
         residual.push((solver.into(), rs));
         error.push((solver.into(), es));
     }
