@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{array, at, fails, ok, run, s};
+use common::{array, at, deconv_args, fails, ok, run, s};
 use convmat::geometry::ConvGeometry;
 use convmat::io::{read_tensor, write_npy, Tensor};
 use convmat::kernels::direct;
@@ -374,19 +374,7 @@ fn deconvolution_warns_when_the_solution_fits_the_noise() {
 fn deconvolution_refuses_what_a_solver_does_not_take_and_says_where_data_is_negative() {
     let d = blur_workdir();
     let (y, w, out) = (at(&d, "noisy.npy"), at(&d, "w.npy"), at(&d, "out.npy"));
-    let common = [
-        "deconv",
-        "--observed",
-        s(&y),
-        "--weight",
-        s(&w),
-        "--input-size",
-        "64,64",
-        "--padding",
-        "2",
-        "--output",
-        s(&out),
-    ];
+    let common = deconv_args(&y, &w, "64,64", &out, &["--padding", "2"]);
     for (extra, needle) in [
         (
             vec!["--solver", "cholesky", "--atol", "1e-8"],
@@ -431,19 +419,7 @@ fn deconvolution_refuses_what_a_solver_does_not_take_and_says_where_data_is_nega
 fn a_float32_gaussian_is_separable() {
     let d = blur_workdir();
     let (y, w, out) = (at(&d, "y.npy"), at(&d, "w32.npy"), at(&d, "o.npy"));
-    let common = [
-        "deconv",
-        "--observed",
-        s(&y),
-        "--weight",
-        s(&w),
-        "--input-size",
-        "64,64",
-        "--padding",
-        "2",
-        "--output",
-        s(&out),
-    ];
+    let common = deconv_args(&y, &w, "64,64", &out, &["--padding", "2"]);
     for extra in [vec!["--max-iter", "3"], vec!["--solver", "cholesky"]] {
         let args: Vec<&str> = common.iter().copied().chain(extra).collect();
         let text = ok(&args);
@@ -458,17 +434,7 @@ fn an_index_beyond_the_default_size_suggests_the_output_size() {
     let (v, i, out) = (at(&d, "v.npy"), at(&d, "i.npy"), at(&d, "out.npy"));
     write_npy(&v, &array(&[1, 1, 2, 2], vec![1.0f64; 4])).unwrap();
     write_npy(&i, &array(&[1, 1, 2, 2], vec![0i64, 3, 10, 24])).unwrap();
-    let args = [
-        "max-unpool",
-        "--input",
-        s(&v),
-        "--indices",
-        s(&i),
-        "--kernel-size",
-        "2",
-        "--output",
-        s(&out),
-    ];
+    let args = common::max_unpool_args(&v, &i, &out);
     fails(&args, "give its size with --output-size", Some(&out));
     let args: Vec<&str> = args
         .iter()

@@ -143,17 +143,7 @@ fn indices_of_the_wrong_type_are_named_as_int64() {
     write_npy(&v, &array(&[1, 1, 2, 2], vec![1.0f32; 4])).unwrap();
     write_npy(&i, &array(&[1, 1, 2, 2], vec![0.0f32; 4])).unwrap();
     fails(
-        &[
-            "max-unpool",
-            "--input",
-            s(&v),
-            "--indices",
-            s(&i),
-            "--kernel-size",
-            "2",
-            "--output",
-            s(&out),
-        ],
+        &common::max_unpool_args(&v, &i, &out),
         "unsupported element type '<f4': expected int64 ('<i8')",
         Some(&out),
     );

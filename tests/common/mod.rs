@@ -296,3 +296,18 @@ pub const SUBCOMMANDS: [&str; 11] = [
     "report",
     "tour",
 ];
+
+/// `max-unpool --input v --indices i --kernel-size 2 --output out`.
+pub fn max_unpool_args<'a>(v: &'a Path, i: &'a Path, out: &'a Path) -> Vec<&'a str> {
+    vec![
+        "max-unpool",
+        "--input",
+        s(v),
+        "--indices",
+        s(i),
+        "--kernel-size",
+        "2",
+        "--output",
+        s(out),
+    ]
+}
