@@ -74,7 +74,11 @@ fn a_header_that_claims_more_than_the_file_holds_is_refused_before_allocating() 
     );
     fails(&conv, "8 bytes after the data", Some(&out));
     std::fs::write(&x, b"P6 not a numpy file at all").unwrap();
-    fails(&conv, "not a .npy file", Some(&out));
+    fails(
+        &conv,
+        "not a valid .npy file (no \\x93NUMPY magic string)",
+        Some(&out),
+    );
 }
 
 #[test]

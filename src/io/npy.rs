@@ -46,7 +46,7 @@ struct Header {
 
 /// Parses the magic string, version and header dictionary of a `.npy` file.
 fn header(bytes: &[u8]) -> Result<Header, String> {
-    let not_npy = || "not a .npy file (no \\x93NUMPY magic string)".to_string();
+    let not_npy = || "no \\x93NUMPY magic string".to_string();
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(not_npy());
     }
@@ -105,7 +105,7 @@ fn header(bytes: &[u8]) -> Result<Header, String> {
 /// Checks the declared shape × item size against the data the file actually holds,
 /// so that no allocation is made for data that is not there.
 fn check_size(bytes: &[u8]) -> Result<(), String> {
-    let h = header(bytes)?;
+    let h = header(bytes).map_err(|e| format!("not a valid .npy file ({e})"))?;
     let item: usize = h
         .descr
         .get(2..)
@@ -126,8 +126,8 @@ fn check_size(bytes: &[u8]) -> Result<(), String> {
     let data = bytes.len() - h.offset;
     if elements > data {
         return Err(format!(
-            "the header declares shape {shape} of '{}' ({elements} bytes of data), but the file \
-             holds {data}",
+            "file ends before all the data its header describes: the header declares shape \
+             {shape} of '{}' ({elements} bytes of data), but the file holds {data}",
             h.descr
         ));
     }
