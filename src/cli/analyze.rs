@@ -5,7 +5,7 @@ use super::args::AnalyzeArgs;
 use super::deconv::{as_f64, conv_geometry};
 use super::out::outln;
 use super::values::broadcast;
-use convmat::geometry::ConvGeometry;
+use convmat::geometry::{unravel_index, ConvGeometry};
 use convmat::io::read_tensor;
 use convmat::solve::{
     analyze_with_progress, AnalyzeOptions, AnalyzeProgress, InvertibilityReport, RankInfo,
@@ -119,7 +119,7 @@ fn report_json(r: &InvertibilityReport, g: &ConvGeometry) -> String {
     v["zero_positions"] = r
         .zero_columns
         .iter()
-        .map(|&c| unravel(&g.input_shape(), c))
+        .map(|&c| unravel_index(&g.input_shape(), c))
         .collect::<Vec<_>>()
         .into();
     v["power_iterations"] = r.power_iterations.into();
@@ -128,20 +128,10 @@ fn report_json(r: &InvertibilityReport, g: &ConvGeometry) -> String {
     v.to_string()
 }
 
-/// Flat position `index` in `shape` as coordinates.
-fn unravel(shape: &[usize], mut index: usize) -> Vec<usize> {
-    let mut c = vec![0; shape.len()];
-    for (d, &n) in shape.iter().enumerate().rev() {
-        c[d] = index % n.max(1);
-        index /= n.max(1);
-    }
-    c
-}
-
 /// An input position in the user's terms: its spatial coordinates, with the channel
 /// in front when there is more than one (`2` in 1-D, `(0, 2)` in 2-D, `c1 (0, 2)`).
 fn position(g: &ConvGeometry, column: usize) -> String {
-    let c = unravel(&g.input_shape(), column);
+    let c = unravel_index(&g.input_shape(), column);
     let spatial: Vec<String> = c[1..].iter().map(|v| v.to_string()).collect();
     let at = if spatial.len() == 1 {
         spatial[0].clone()

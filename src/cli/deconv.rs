@@ -3,7 +3,7 @@
 use super::args::{DeconvArgs, FitTransposeArgs, GeometryArgs, OperatorArg};
 use super::out::outln;
 use convmat::error::shape_str;
-use convmat::geometry::{batched_shape, ConvGeometry};
+use convmat::geometry::{batched_shape, unravel_index, ConvGeometry};
 use convmat::io::{read_tensor, write_npy, Tensor};
 use convmat::kernels::separable::default_rtol;
 use convmat::metrics::Quality;
@@ -114,18 +114,6 @@ fn deconv_options(a: &DeconvArgs, weight: &Tensor) -> Result<DeconvOptions, Erro
     })
 }
 
-/// Flat position `index` of a tensor of `shape` as coordinates, e.g. `[0, 3, 5]`.
-fn coordinates(shape: &[usize], mut index: usize) -> String {
-    let mut c = vec![0; shape.len()];
-    for (d, &n) in shape.iter().enumerate().rev() {
-        if n > 0 {
-            c[d] = index % n;
-            index /= n;
-        }
-    }
-    shape_str(&c)
-}
-
 /// A non-finite value named by its file and coordinates, when `e` is about one of
 /// `files` (the library's name for the data, the path, the shape).
 fn in_file_terms(e: Error, files: &[(&str, &std::path::Path, &[usize])]) -> Error {
@@ -140,7 +128,7 @@ fn in_file_terms(e: Error, files: &[(&str, &std::path::Path, &[usize])]) -> Erro
                 "{} holds {count} non-finite value(s) (NaN or ±∞); the first, {value}, at index \
                  {} (of shape {})",
                 path.display(),
-                coordinates(shape, index),
+                shape_str(&unravel_index(shape, index)),
                 shape_str(shape)
             )),
             None => Error::Solve(SolveError::NonFinite {
@@ -238,7 +226,7 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
             "{solver} needs non-negative data, but {} at index {} (of shape {}) is {value:e}; \
              --clip-negative sets negative values to 0 first",
             a.observed.display(),
-            coordinates(y_t.shape(), index),
+            shape_str(&unravel_index(y_t.shape(), index)),
             shape_str(y_t.shape())
         )),
         e => in_file_terms(e, &files),

@@ -14,6 +14,23 @@ pub fn batched_shape(batch: usize, item: &[usize]) -> Vec<usize> {
     std::iter::once(batch).chain(item.iter().copied()).collect()
 }
 
+/// The row-major coordinates of flat position `index` in a tensor of `shape` (the
+/// inverse of [`super::row_major_strides`] indexing).
+///
+/// ```
+/// assert_eq!(convmat::geometry::unravel_index(&[2, 3, 4], 17), vec![1, 1, 1]);
+/// ```
+pub fn unravel_index(shape: &[usize], mut index: usize) -> Vec<usize> {
+    let mut c = vec![0; shape.len()];
+    for (d, &n) in shape.iter().enumerate().rev() {
+        if n > 0 {
+            c[d] = index % n;
+            index /= n;
+        }
+    }
+    c
+}
+
 /// The input channels a convolution weight `(C_out, C_in/groups, k…)` implies:
 /// `C_in/groups × groups`.
 ///
