@@ -2,7 +2,7 @@
 //! forming them (Björck's formulation: one product with A and one with Aᵀ per step).
 
 use super::CglsOptions;
-use super::{check_problem, dot, norm, Callback, Progress, Solution, SolveInfo, StopReason};
+use super::{check_problem, dot, norm, Callback, KrylovEstimates, Progress, Solution};
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
 
@@ -59,7 +59,7 @@ pub fn cgls<T: Real>(
     let mut anorm = 0.0f64;
     let (mut itn, mut istop) = (0usize, 0usize);
     if arnorm == 0.0 {
-        return finish(a, b, x, opts.damp, istop, itn, arnorm, anorm);
+        return finish(a, b, x, opts.damp, (istop, itn), (arnorm, anorm));
     }
     while itn < iter_lim {
         itn += 1;
@@ -108,26 +108,25 @@ pub fn cgls<T: Real>(
             break;
         }
     }
-    finish(a, b, x, opts.damp, istop, itn, arnorm, anorm)
+    finish(a, b, x, opts.damp, (istop, itn), (arnorm, anorm))
 }
 
-/// The solution with its shared figures and CGLS's estimates.
-#[allow(clippy::too_many_arguments)]
+/// The solution with its shared figures and CGLS's estimates (‖Aᵀr − λ²x‖, ‖A‖).
 fn finish<T: Real>(
     a: &dyn LinearOperator<T>,
     b: &[T],
     x: Vec<T>,
     damp: f64,
-    istop: usize,
-    itn: usize,
-    arnorm: f64,
-    anorm: f64,
+    (istop, iterations): (usize, usize),
+    (arnorm, anorm): (f64, f64),
 ) -> Result<Solution<T>, Error> {
-    let stop = StopReason::from_istop(istop).expect("CGLS uses LSQR's stop codes");
-    let info = SolveInfo {
-        normal_residual_norm: Some(arnorm),
-        operator_norm: Some(anorm),
-        ..SolveInfo::measure(a, b, &x, damp, stop, itn)?
+    let e = KrylovEstimates {
+        istop,
+        iterations,
+        normal_residual: arnorm,
+        operator_norm: anorm,
+        condition: None,
+        extras: vec![],
     };
-    Ok(Solution { x, info })
+    Solution::krylov(a, b, x, damp, e)
 }

@@ -41,6 +41,18 @@ pub enum StopReason {
     PseudoInverse,
 }
 
+/// SciPy's stop codes 0–7 in order.
+const SCIPY_CODES: [StopReason; 8] = [
+    StopReason::ZeroSolution,
+    StopReason::ResidualSmall,
+    StopReason::LeastSquaresSolved,
+    StopReason::ConditionLimit,
+    StopReason::ResidualSmallForMachine,
+    StopReason::LeastSquaresSolvedForMachine,
+    StopReason::ConditionTooLargeForMachine,
+    StopReason::IterationLimit,
+];
+
 impl StopReason {
     /// The reason of SciPy's stop code `istop` (0–7), if it is one.
     ///
@@ -50,19 +62,7 @@ impl StopReason {
     /// assert_eq!(StopReason::from_istop(8), None);
     /// ```
     pub fn from_istop(istop: usize) -> Option<StopReason> {
-        use StopReason::*;
-        [
-            ZeroSolution,
-            ResidualSmall,
-            LeastSquaresSolved,
-            ConditionLimit,
-            ResidualSmallForMachine,
-            LeastSquaresSolvedForMachine,
-            ConditionTooLargeForMachine,
-            IterationLimit,
-        ]
-        .get(istop)
-        .copied()
+        SCIPY_CODES.get(istop).copied()
     }
 
     /// SciPy's stop code (LSQR, LSMR; CGLS uses the same codes), or `None` for a
@@ -74,7 +74,7 @@ impl StopReason {
     /// assert_eq!(StopReason::Factorization.istop(), None);
     /// ```
     pub fn istop(self) -> Option<usize> {
-        (0..8).find(|&i| StopReason::from_istop(i) == Some(self))
+        SCIPY_CODES.iter().position(|&r| r == self)
     }
 
     /// The reason in words (SciPy's messages for its codes).
@@ -197,6 +197,43 @@ impl SolveInfo {
     /// ```
     pub fn extra(&self, name: &str) -> Option<f64> {
         self.extras.iter().find(|(k, _)| *k == name).map(|e| e.1)
+    }
+}
+
+/// What a Krylov solver (LSQR, LSMR, CGLS) estimates along the way.
+pub(crate) struct KrylovEstimates {
+    /// SciPy's stop code.
+    pub istop: usize,
+    /// Iterations run.
+    pub iterations: usize,
+    /// ‖Āᵀr̄‖.
+    pub normal_residual: f64,
+    /// ‖Ā‖.
+    pub operator_norm: f64,
+    /// cond(Ā), where the solver keeps it.
+    pub condition: Option<f64>,
+    /// SciPy's figures by name.
+    pub extras: Vec<(&'static str, f64)>,
+}
+
+impl<T: Real> Solution<T> {
+    /// A Krylov solver's answer: the shared figures of `x` and the solver's estimates.
+    pub(crate) fn krylov(
+        a: &dyn LinearOperator<T>,
+        b: &[T],
+        x: Vec<T>,
+        damp: f64,
+        e: KrylovEstimates,
+    ) -> Result<Self, Error> {
+        let stop = StopReason::from_istop(e.istop).expect("Krylov stop codes are SciPy's 0–7");
+        let info = SolveInfo {
+            normal_residual_norm: Some(e.normal_residual),
+            operator_norm: Some(e.operator_norm),
+            condition_estimate: e.condition,
+            extras: e.extras,
+            ..SolveInfo::measure(a, b, &x, damp, stop, e.iterations)?
+        };
+        Ok(Solution { x, info })
     }
 }
 

@@ -3,8 +3,8 @@
 use super::lsqr::{scale, sym_ortho};
 use super::LsmrOptions;
 use super::{
-    axpby_norm, check_problem, norm, with_avx2, Callback, Progress, Solution, SolveInfo,
-    StopReason, StopTests,
+    axpby_norm, check_problem, norm, with_avx2, Callback, KrylovEstimates, Progress, Solution,
+    StopTests,
 };
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
@@ -84,24 +84,23 @@ pub fn lsmr<T: Real>(
     };
     let mut normr = beta;
     let mut normar = alpha * beta;
-    let result =
-        |x: Vec<T>, istop, itn, normr, normar, norma, conda, normx| -> Result<Solution<T>, Error> {
-            let stop = StopReason::from_istop(istop).expect("LSMR's stop codes are 0–7");
-            let info = SolveInfo {
-                normal_residual_norm: Some(normar),
-                operator_norm: Some(norma),
-                condition_estimate: Some(conda),
-                extras: vec![
-                    ("normr", normr),
-                    ("normar", normar),
-                    ("norma", norma),
-                    ("conda", conda),
-                    ("normx", normx),
-                ],
-                ..SolveInfo::measure(a, b, &x, damp, stop, itn)?
-            };
-            Ok(Solution { x, info })
+    let result = |x: Vec<T>, istop, itn, normr, normar, norma, conda, normx| {
+        let e = KrylovEstimates {
+            istop,
+            iterations: itn,
+            normal_residual: normar,
+            operator_norm: norma,
+            condition: Some(conda),
+            extras: vec![
+                ("normr", normr),
+                ("normar", normar),
+                ("norma", norma),
+                ("conda", conda),
+                ("normx", normx),
+            ],
         };
+        Solution::krylov(a, b, x, damp, e)
+    };
     if normar == 0.0 {
         return result(x, istop, itn, normr, normar, norma, conda, normx);
     }

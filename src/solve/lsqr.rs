@@ -2,8 +2,8 @@
 
 use super::LsqrOptions;
 use super::{
-    axpby_norm, check_problem, norm, with_avx2, Callback, Progress, Solution, SolveInfo,
-    StopReason, StopTests,
+    axpby_norm, check_problem, norm, with_avx2, Callback, KrylovEstimates, Progress, Solution,
+    StopTests,
 };
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
@@ -90,8 +90,7 @@ pub fn lsqr<T: Real>(
             b,
             x,
             damp,
-            istop,
-            itn,
+            (istop, itn),
             [r1norm, r2norm, anorm, acond, arnorm, xnorm],
         );
     }
@@ -185,8 +184,7 @@ pub fn lsqr<T: Real>(
         b,
         x,
         damp,
-        istop,
-        itn,
+        (istop, itn),
         [r1norm, r2norm, anorm, acond, arnorm, xnorm],
     )
 }
@@ -198,27 +196,26 @@ fn finish<T: Real>(
     b: &[T],
     x: Vec<T>,
     damp: f64,
-    istop: usize,
-    itn: usize,
-    scipy: [f64; 6],
+    (istop, iterations): (usize, usize),
+    [r1norm, r2norm, anorm, acond, arnorm, xnorm]: [f64; 6],
 ) -> Result<Solution<T>, Error> {
-    let [r1norm, r2norm, anorm, acond, arnorm, xnorm] = scipy;
-    let stop = StopReason::from_istop(istop).expect("LSQR's stop codes are 0–7");
-    let info = SolveInfo {
-        normal_residual_norm: Some(arnorm),
-        operator_norm: Some(anorm),
-        condition_estimate: Some(acond),
-        extras: vec![
-            ("r1norm", r1norm),
-            ("r2norm", r2norm),
-            ("anorm", anorm),
-            ("acond", acond),
-            ("arnorm", arnorm),
-            ("xnorm", xnorm),
-        ],
-        ..SolveInfo::measure(a, b, &x, damp, stop, itn)?
+    let extras = vec![
+        ("r1norm", r1norm),
+        ("r2norm", r2norm),
+        ("anorm", anorm),
+        ("acond", acond),
+        ("arnorm", arnorm),
+        ("xnorm", xnorm),
+    ];
+    let e = KrylovEstimates {
+        istop,
+        iterations,
+        normal_residual: arnorm,
+        operator_norm: anorm,
+        condition: Some(acond),
+        extras,
     };
-    Ok(Solution { x, info })
+    Solution::krylov(a, b, x, damp, e)
 }
 
 /// `v *= s`.

@@ -46,6 +46,7 @@ pub use direct::{
 pub use guidance::{
     noise_fit, noise_level, sigma_max_estimate, NoiseFit, AMPLIFIED_GAIN, RESIDUAL_BELOW_NOISE,
 };
+pub(crate) use info::KrylovEstimates;
 pub use info::{Solution, SolveInfo, StopReason};
 pub use learn::{fit_transpose, fit_transpose_kernel, TransposeFit, TransposeStudy};
 pub use lsmr::lsmr;
