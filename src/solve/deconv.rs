@@ -3,7 +3,7 @@
 //! the shared [`SolveInfo`] (and its [`Quality`] against a known truth). Front ends
 //! (the CLI's `deconv`) only parse, call [`deconvolve`] and print.
 
-use super::guidance::{noise_fit, NoiseFit};
+use super::guidance::{noise_fit_with, NoiseFit};
 use super::separable::tikhonov_separable_within;
 use super::{
     cgls, lsmr, lsqr, pinv_solve, richardson_lucy, tikhonov_cholesky, IterativeOptions,
@@ -334,6 +334,9 @@ pub fn deconvolve<T: Real>(
     } else {
         y
     };
+    // σ_max(C) for the noise-fit test: estimated once, if any item needs it
+    let mut sigma_max = None;
+    let row_len = g.output_size().last().copied().unwrap_or(1);
     for item in 0..batch {
         let yi = &y[item * g.rows()..][..g.rows()];
         let mut cb = |p: &Progress<'_, T>| {
@@ -365,8 +368,7 @@ pub fn deconvolve<T: Real>(
             let e: Vec<f64> = xi.iter().map(|v| v.as_f64()).collect();
             Quality::of(&e, &t)
         });
-        let row_len = g.output_size().last().copied().unwrap_or(1);
-        let noise_fit = noise_fit(op, yi, &xi, info.residual_norm, row_len)?;
+        let noise_fit = noise_fit_with(op, yi, &xi, info.residual_norm, row_len, &mut sigma_max)?;
         x.extend_from_slice(&xi);
         items.push(DeconvItem {
             info,

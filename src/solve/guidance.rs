@@ -111,13 +111,29 @@ pub fn noise_fit<T: Real>(
     residual_norm: f64,
     row_len: usize,
 ) -> Result<Option<NoiseFit>, Error> {
+    noise_fit_with(op, y, x, residual_norm, row_len, &mut None)
+}
+
+/// [`noise_fit`] for one item of a batch: σ_max(C), needed only when the residual
+/// is below the noise, is estimated at most once and kept in `sigma_max`.
+pub(crate) fn noise_fit_with<T: Real>(
+    op: &dyn LinearOperator<T>,
+    y: &[T],
+    x: &[T],
+    residual_norm: f64,
+    row_len: usize,
+    sigma_max: &mut Option<f64>,
+) -> Result<Option<NoiseFit>, Error> {
     let y64: Vec<f64> = y.iter().map(|v| v.as_f64()).collect();
     let sigma = noise_level(&y64, row_len);
     let expected = sigma * (y.len() as f64).sqrt();
     if sigma == 0.0 || residual_norm >= RESIDUAL_BELOW_NOISE * expected {
         return Ok(None);
     }
-    let sigma_max = sigma_max_estimate(op, 30)?;
+    let sigma_max = match *sigma_max {
+        Some(s) => s,
+        None => *sigma_max.insert(sigma_max_estimate(op, 30)?),
+    };
     let ynorm = norm(y);
     let gain = if ynorm > 0.0 {
         norm(x) * sigma_max / ynorm
