@@ -132,16 +132,7 @@ pub fn geometry(data: &[u8]) {
         .padding(&pool_padding)
         .output_size(Some(&n.list(rank, 60)))
         .build();
-    let modes = [
-        ResizeMode::Nearest,
-        ResizeMode::NearestExact,
-        ResizeMode::NearestUnpool,
-        ResizeMode::BedOfNails,
-        ResizeMode::Linear,
-        ResizeMode::Bilinear,
-        ResizeMode::Trilinear,
-    ];
-    let mode = modes[n.pick(modes.len())];
+    let mode = ResizeMode::ALL[n.pick(ResizeMode::ALL.len())];
     let builder = ResizeGeometry::builder(mode, &input);
     let builder = if n.pick(2) == 0 {
         builder.size(&n.list(rank, 80))

@@ -18,15 +18,7 @@ fn tour_runs_with_no_files() {
 
 #[test]
 fn every_subcommand_has_help_with_an_example() {
-    for sub in [
-        "matrix",
-        "conv",
-        "conv-transpose",
-        "max-pool",
-        "max-unpool",
-        "upsample",
-        "tour",
-    ] {
+    for sub in common::SUBCOMMANDS {
         let text = ok(&[sub, "--help"]);
         assert!(text.contains("Example"), "{sub} --help has no example");
     }

@@ -75,16 +75,11 @@ fn every_limit_in_the_readme_is_enforced_with_its_message() {
     );
 
     let huge = at(&d, "huge.npy");
-    let mut header =
-        "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000000), }".to_string();
-    while !(10 + header.len() + 1).is_multiple_of(64) {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    std::fs::write(&huge, bytes).unwrap();
+    common::write_npy_raw(
+        &huge,
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000000), }",
+        &[],
+    );
     let m = refusal(&[
         "conv",
         "--input",

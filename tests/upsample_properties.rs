@@ -169,15 +169,7 @@ struct ResizeSpec {
 }
 
 fn resize_spec() -> impl Strategy<Value = ResizeSpec> {
-    let modes = prop::sample::select(vec![
-        ResizeMode::Nearest,
-        ResizeMode::NearestExact,
-        ResizeMode::NearestUnpool,
-        ResizeMode::BedOfNails,
-        ResizeMode::Linear,
-        ResizeMode::Bilinear,
-        ResizeMode::Trilinear,
-    ]);
+    let modes = prop::sample::select(ResizeMode::ALL.to_vec());
     (modes, 1usize..=3)
         .prop_flat_map(|(mode, rank)| {
             let rank = mode.required_rank().unwrap_or(rank);

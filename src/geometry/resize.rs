@@ -34,6 +34,17 @@ pub enum ResizeMode {
 }
 
 impl ResizeMode {
+    /// Every mode.
+    pub const ALL: [ResizeMode; 7] = [
+        ResizeMode::Nearest,
+        ResizeMode::NearestExact,
+        ResizeMode::NearestUnpool,
+        ResizeMode::BedOfNails,
+        ResizeMode::Linear,
+        ResizeMode::Bilinear,
+        ResizeMode::Trilinear,
+    ];
+
     /// The mode's name as PyTorch (or, for the unpoolings, the CLI) spells it.
     pub fn name(self) -> &'static str {
         match self {
