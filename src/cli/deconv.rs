@@ -310,8 +310,8 @@ fn noise_warning(item: usize, f: &NoiseFit) -> String {
         f.expected_residual,
         f.gain,
         f.sigma_max,
-        0.01 * f.sigma_max,
-        0.3 * f.sigma_max
+        f.suggested_damp().0,
+        f.suggested_damp().1
     )
 }
 

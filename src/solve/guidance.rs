@@ -36,6 +36,20 @@ pub struct NoiseFit {
     pub sigma_max: f64,
 }
 
+impl NoiseFit {
+    /// A range of dampings λ to try: from 1 % to 30 % of σ_max(C) — components of x
+    /// that C scales by less than λ are damped.
+    ///
+    /// ```
+    /// let f = convmat::solve::NoiseFit { residual_norm: 0.0, noise_level: 0.01,
+    ///     expected_residual: 0.64, gain: 8.0, sigma_max: 2.0 };
+    /// assert_eq!(f.suggested_damp(), (0.02, 0.6));
+    /// ```
+    pub fn suggested_damp(&self) -> (f64, f64) {
+        (0.01 * self.sigma_max, 0.3 * self.sigma_max)
+    }
+}
+
 /// The noise level of `y` (rows of `row_len` values, e.g. image rows): the median
 /// absolute second difference within rows, over 0.6745·√6 (Gaussian noise of
 /// deviation σ gives σ; smooth structure adds little). 0 when rows are shorter
