@@ -98,6 +98,39 @@ pub enum GeometryError {
         /// `same` or `valid`.
         mode: &'static str,
     },
+    /// A padding the padding mode cannot fill: `reflect` needs it below the input
+    /// size, `circular` and `symmetric` at most the input size (they fold once).
+    #[error(
+        "{}: got padding ({}, {}) for {mode} padding at spatial dimension {dim} of input size \
+         {input_size}; {mode} allows at most {max}",
+        if *mode == "reflect" {
+            "Padding size should be less than the corresponding input dimension"
+        } else {
+            "Padding value causes wrapping around more than once"
+        },
+        padding.0,
+        padding.1
+    )]
+    PaddingTooLarge {
+        /// The padding mode.
+        mode: &'static str,
+        /// The spatial dimension (0 = first spatial dimension).
+        dim: usize,
+        /// Padding before and after.
+        padding: (usize, usize),
+        /// The input size along that dimension.
+        input_size: usize,
+        /// The largest padding the mode allows there.
+        max: usize,
+    },
+    /// A transposed convolution with a padding mode other than `zeros`.
+    #[error("Only \"zeros\" padding mode is supported for ConvTranspose{rank}d, got \"{mode}\"")]
+    TransposePaddingMode {
+        /// The spatial rank.
+        rank: usize,
+        /// The mode asked for.
+        mode: &'static str,
+    },
     /// A transposed convolution whose output would be empty.
     #[error(
         "Given input size per channel: {input}. Calculated output size per channel: {output}. \

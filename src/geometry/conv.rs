@@ -11,7 +11,7 @@ pub use taps::TapRange;
 pub(super) use tensor_shapes::channel_axis;
 pub use tensor_shapes::check_bias;
 
-use super::{checked_product, conv_output_len, row_major_strides, x_str};
+use super::{checked_product, conv_output_len, row_major_strides, x_str, PaddingMode};
 use crate::error::GeometryError;
 
 /// A validated N-D convolution geometry (cross-correlation, PyTorch semantics).
@@ -47,6 +47,7 @@ pub struct ConvGeometry {
     pad_before: Vec<usize>,
     pad_after: Vec<usize>,
     output: Vec<usize>,
+    padding_mode: PaddingMode,
 }
 
 impl ConvGeometry {
@@ -106,6 +107,7 @@ impl ConvGeometry {
             pad_before,
             pad_after,
             output,
+            padding_mode: PaddingMode::Zeros,
         };
         // Every flat size the kernels and builders index with must fit a usize.
         let in_numel = checked_product("input size", g.input.iter().copied())?;
@@ -135,7 +137,7 @@ impl ConvGeometry {
     /// # Panics
     /// If `d ≥ self.rank()`; one dimension of a valid geometry is always valid.
     pub fn axis(&self, d: usize) -> ConvGeometry {
-        ConvGeometry::assemble(
+        let mut axis = ConvGeometry::assemble(
             1,
             1,
             1,
@@ -149,7 +151,9 @@ impl ConvGeometry {
             vec![self.pad_after[d]],
             Some(vec![self.output[d]]),
         )
-        .expect("one dimension of a valid geometry is valid")
+        .expect("one dimension of a valid geometry is valid");
+        axis.padding_mode = self.padding_mode;
+        axis
     }
 
     /// Spatial rank.
@@ -200,6 +204,37 @@ impl ConvGeometry {
     /// `same` with an even dilated kernel).
     pub fn padding_after(&self) -> &[usize] {
         &self.pad_after
+    }
+    /// What the convolution reads outside its input.
+    pub fn padding_mode(&self) -> PaddingMode {
+        self.padding_mode
+    }
+    /// Whether any tap can read outside the input through a non-zero boundary (a
+    /// mode other than `zeros` and some padding): only then do the boundary paths of
+    /// the kernels and builders run.
+    pub fn folds_padding(&self) -> bool {
+        self.padding_mode != PaddingMode::Zeros
+            && self
+                .pad_before
+                .iter()
+                .chain(&self.pad_after)
+                .any(|&p| p > 0)
+    }
+    /// The input index (along dimension `d`) read by tap `k` of output index `o`,
+    /// through the boundary map of the padding mode ([`PaddingMode::source`]); `None`
+    /// where it reads zero padding.
+    ///
+    /// ```
+    /// use convmat::geometry::{ConvGeometry, PaddingMode};
+    /// let g = ConvGeometry::builder(&[4], &[3]).padding(1)
+    ///     .padding_mode(PaddingMode::Reflect).build().unwrap();
+    /// assert_eq!(g.source(0, 0, 0), Some(1)); // position −1 reflects onto 1
+    /// assert_eq!(g.source(0, 3, 2), Some(2)); // position 4 reflects onto 2
+    /// ```
+    #[inline]
+    pub fn source(&self, d: usize, o: usize, k: usize) -> Option<usize> {
+        let p = (o * self.stride[d] + k * self.dilation[d]) as isize - self.pad_before[d] as isize;
+        self.padding_mode.source(p, self.input[d])
     }
     /// Output spatial size.
     pub fn output_size(&self) -> &[usize] {

@@ -8,6 +8,7 @@
 //! [`PoolGeometry`], [`UnpoolGeometry`] and [`ResizeGeometry`] do the same for
 //! max-pooling, max-unpooling and the up-samplers.
 
+pub(crate) mod boundary;
 mod conv;
 mod options;
 mod pool;
@@ -15,6 +16,7 @@ mod resize;
 mod shapes;
 mod transpose;
 
+pub use boundary::{PaddingMode, UnknownPaddingMode};
 pub use conv::{check_bias, ConvBuilder, ConvGeometry, TapRange};
 pub use options::{ConvOptions, Padding};
 pub use pool::{pool_output_len, PoolBuilder, PoolGeometry, UnpoolBuilder, UnpoolGeometry};

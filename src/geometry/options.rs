@@ -78,6 +78,9 @@ pub struct ConvOptions {
     pub groups: usize,
     /// Output padding (transposed convolution only).
     pub output_padding: Vec<usize>,
+    /// What the convolution reads outside its input (`padding_mode`; a transposed
+    /// convolution accepts only `zeros`).
+    pub padding_mode: super::PaddingMode,
 }
 
 impl Default for ConvOptions {
@@ -88,6 +91,7 @@ impl Default for ConvOptions {
             dilation: vec![1],
             groups: 1,
             output_padding: vec![0],
+            padding_mode: super::PaddingMode::Zeros,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The transposed-convolution geometry, defined through its forward convolution.
 
 use super::conv::{channel_axis, ConvBuilder, Resolved};
-use super::{conv_transpose_output_len, per_dim, x_str, ConvGeometry, ConvOptions, Padding};
+use super::{
+    conv_transpose_output_len, per_dim, x_str, ConvGeometry, ConvOptions, Padding, PaddingMode,
+};
 use crate::error::{shape_str, GeometryError};
 
 /// A validated transposed-convolution geometry (PyTorch's `ConvTranspose`).
@@ -216,14 +218,21 @@ impl ConvTransposeGeometry {
     /// ```
     ///
     /// # Errors
-    /// As [`ConvGeometry::for_tensors`] (the input's channels are checked against the weight's first
-    /// dimension), then the errors of [`ConvTransposeBuilder::build`].
+    /// [`GeometryError::TransposePaddingMode`] for a padding mode other than `zeros` (PyTorch's
+    /// rule), then as [`ConvGeometry::for_tensors`] (the input's channels are checked against the
+    /// weight's first dimension), then the errors of [`ConvTransposeBuilder::build`].
     pub fn for_tensors(
         input_shape: &[usize],
         weight_shape: &[usize],
         opts: &ConvOptions,
     ) -> Result<ConvTransposeGeometry, GeometryError> {
         let channel_dim = channel_axis(input_shape, weight_shape)?;
+        if opts.padding_mode != PaddingMode::Zeros {
+            return Err(GeometryError::TransposePaddingMode {
+                rank: weight_shape.len() - 2,
+                mode: opts.padding_mode.name(),
+            });
+        }
         if opts.groups == 0 {
             return Err(GeometryError::NotPositive {
                 name: "groups",

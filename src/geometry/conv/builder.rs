@@ -3,7 +3,9 @@
 
 use super::ConvGeometry;
 use crate::error::{shape_str, GeometryError};
-use crate::geometry::{dilated_kernel_len, per_dim, require_positive, Padding, MAX_RANK};
+use crate::geometry::{
+    dilated_kernel_len, per_dim, require_positive, Padding, PaddingMode, MAX_RANK,
+};
 
 /// Builder for [`ConvGeometry`]; defaults are PyTorch's (one channel, stride 1,
 /// padding 0, dilation 1, groups 1).
@@ -17,6 +19,7 @@ pub struct ConvBuilder {
     pub(in crate::geometry) stride: Vec<usize>,
     pub(in crate::geometry) padding: Padding,
     pub(in crate::geometry) dilation: Vec<usize>,
+    pub(in crate::geometry) padding_mode: PaddingMode,
 }
 
 /// Per-dimension values after broadcasting and the checks common to both directions.
@@ -52,6 +55,21 @@ impl ConvBuilder {
     /// Sets the dilation (one value, or one per dimension).
     pub fn dilation(mut self, dilation: &[usize]) -> Self {
         self.dilation = dilation.to_vec();
+        self
+    }
+    /// Sets what the convolution reads outside its input (`zeros` by default).
+    ///
+    /// ```
+    /// use convmat::geometry::{ConvGeometry, PaddingMode};
+    /// let g = ConvGeometry::builder(&[4], &[3]).padding(1)
+    ///     .padding_mode(PaddingMode::Circular).build().unwrap();
+    /// assert_eq!(g.source(0, 0, 0), Some(3)); // output 0, tap 0 reads the last input
+    /// let err = ConvGeometry::builder(&[2], &[3]).padding(2)
+    ///     .padding_mode(PaddingMode::Reflect).build().unwrap_err();
+    /// assert!(err.to_string().contains("Padding size should be less than the corresponding input dimension"));
+    /// ```
+    pub fn padding_mode(mut self, mode: PaddingMode) -> Self {
+        self.padding_mode = mode;
         self
     }
 
@@ -111,7 +129,8 @@ impl ConvBuilder {
     /// # Errors
     /// [`GeometryError::Rank`], `PerDimLength`, `NotPositive` (a zero size, stride, dilation, group
     /// or channel count), `ChannelsNotDivisible`, `SameWithStride` (`same` with a stride above 1),
-    /// `KernelLargerThanInput`, or `Overflow` for sizes past `usize`.
+    /// `KernelLargerThanInput`, `PaddingTooLarge` when a padding exceeds what the padding mode
+    /// allows ([`PaddingMode::max_padding`]), or `Overflow` for sizes past `usize`.
     pub fn build(self) -> Result<ConvGeometry, GeometryError> {
         let r = self.resolve()?;
         let rank = r.kernel.len();
@@ -138,7 +157,8 @@ impl ConvBuilder {
                 (before, after)
             }
         };
-        ConvGeometry::assemble(
+        check_padding_fits(self.padding_mode, &r.input, &pad_before, &pad_after)?;
+        let mut g = ConvGeometry::assemble(
             self.in_channels,
             self.out_channels,
             self.groups,
@@ -146,8 +166,34 @@ impl ConvBuilder {
             pad_before,
             pad_after,
             None,
-        )
+        )?;
+        g.padding_mode = self.padding_mode;
+        Ok(g)
     }
+}
+
+/// PyTorch's limits on padding for the non-zero modes (`reflect`: below the input
+/// size, `circular`: at most it), and ours for `symmetric` (at most it).
+pub(in crate::geometry) fn check_padding_fits(
+    mode: PaddingMode,
+    input: &[usize],
+    before: &[usize],
+    after: &[usize],
+) -> Result<(), GeometryError> {
+    for (d, ((&i, &b), &a)) in input.iter().zip(before).zip(after).enumerate() {
+        if let Some(max) = mode.max_padding(i) {
+            if b.max(a) > max {
+                return Err(GeometryError::PaddingTooLarge {
+                    mode: mode.name(),
+                    dim: d,
+                    padding: (b, a),
+                    input_size: i,
+                    max,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 impl ConvGeometry {
@@ -163,6 +209,7 @@ impl ConvGeometry {
             stride: vec![1],
             padding: Padding::default(),
             dilation: vec![1],
+            padding_mode: PaddingMode::Zeros,
         }
     }
 }

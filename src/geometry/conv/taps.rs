@@ -2,6 +2,8 @@
 //! tap offsets, and the stored entries of C they add up to.
 
 use super::ConvGeometry;
+use crate::geometry::boundary::{distinct_sources, gcd};
+use crate::geometry::PaddingMode;
 
 /// The kernel taps of one output index along one dimension that land inside the
 /// input: taps `k_start..k_end`, the first of which reads input index `in_start`
@@ -157,13 +159,73 @@ impl ConvGeometry {
         lo.min(hi)..hi
     }
 
-    /// Number of (output index, tap) pairs along dimension `d` that land inside the
+    /// Stored entries along dimension `d`, summed over its output indices: the
+    /// distinct input indices each output reads ([`ConvGeometry::sources_along`]).
+    ///
+    /// With `zeros` padding that is the (output, tap) pairs that land inside the
     /// input, `Σ_k len(outputs_reading(d, k))`: the lattice points (o, k) with
     /// `pad ≤ o·s + k·dil < pad + I`, counted in closed form (O(log) whatever the
-    /// sizes: a huge kernel over huge outputs must not take a loop).
+    /// sizes: a huge kernel over huge outputs must not take a loop). `circular` and
+    /// `replicate` have closed forms too; `reflect` and `symmetric` sum over the
+    /// outputs whose window meets the boundary, O(1) each.
     fn taps_along(&self, d: usize) -> u128 {
         let (i, pad) = (self.input[d] as u128, self.pad_before[d] as u128);
-        self.points_below(d, pad + i) - self.points_below(d, pad)
+        let inside = |lo: u128, hi: u128| self.points_below(d, hi) - self.points_below(d, lo);
+        let padded = self.pad_before[d] > 0 || self.pad_after[d] > 0;
+        let (o_count, k_count) = (self.output[d] as u128, self.kernel[d] as u128);
+        match self.padding_mode {
+            PaddingMode::Zeros => inside(pad, pad + i),
+            _ if !padded => inside(pad, pad + i),
+            PaddingMode::Circular => {
+                let period = (self.input[d] / gcd(self.dilation[d], self.input[d])) as u128;
+                o_count * k_count.min(period)
+            }
+            PaddingMode::Replicate if i == 1 => o_count,
+            PaddingMode::Replicate => {
+                // the first input is read when some tap reaches it or falls before it,
+                // the last likewise, and every input between by at most one tap
+                let s = self.stride[d] as u128;
+                let span = ((self.kernel[d] - 1) * self.dilation[d]) as u128;
+                let first = o_count.min(pad / s + 1);
+                let t = i - 1 + pad;
+                let last = if t <= span {
+                    o_count
+                } else {
+                    o_count - o_count.min((t - span).div_ceil(s))
+                };
+                first + last + inside(pad + 1, pad + i - 1)
+            }
+            PaddingMode::Reflect | PaddingMode::Symmetric => {
+                let interior = self.interior(d);
+                let border: u128 = (0..interior.start)
+                    .chain(interior.end..self.output[d])
+                    .map(|o| self.sources_along(d, o) as u128)
+                    .sum();
+                interior.len() as u128 * k_count + border
+            }
+        }
+    }
+
+    /// Distinct input indices along dimension `d` read by the taps of output index
+    /// `o` through the boundary map: the stored entries that output contributes along
+    /// `d` (taps folding onto the same input share one entry). O(1).
+    ///
+    /// ```
+    /// use convmat::geometry::{ConvGeometry, PaddingMode};
+    /// // a 3-tap kernel on a 2-wide input reflected by 1: output 0 reads 1, 0, 1
+    /// let g = ConvGeometry::builder(&[2], &[3]).padding(1)
+    ///     .padding_mode(PaddingMode::Reflect).build().unwrap();
+    /// assert_eq!(g.sources_along(0, 0), 2);
+    /// ```
+    pub fn sources_along(&self, d: usize, o: usize) -> usize {
+        let first = (o * self.stride[d]) as isize - self.pad_before[d] as isize;
+        distinct_sources(
+            self.padding_mode,
+            self.input[d],
+            first,
+            self.kernel[d],
+            self.dilation[d],
+        )
     }
 
     /// `#{(o, k) : o < O, k < K, o·s + k·dil < t}`.
@@ -215,7 +277,7 @@ impl ConvGeometry {
             * out
                 .iter()
                 .enumerate()
-                .map(|(d, &o)| self.tap_range(d, o).len())
+                .map(|(d, &o)| self.sources_along(d, o))
                 .product::<usize>()
     }
 }

@@ -51,6 +51,7 @@ impl ConvGeometry {
             .stride(&opts.stride)
             .padding(opts.padding.clone())
             .dilation(&opts.dilation)
+            .padding_mode(opts.padding_mode)
             .build()
     }
 
