@@ -4,7 +4,7 @@ pub use super::solve_args::{AnalyzeArgs, DeconvArgs, FitTransposeArgs, OperatorA
 use super::values::{bytes, dims, padding, scales};
 pub use super::values::{Dims, Scales};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use convmat::geometry::{ConvOptions, Padding};
+use convmat::geometry::{ConvOptions, Padding, PaddingMode};
 use convmat::sparse::BuildOptions;
 use std::path::PathBuf;
 
@@ -97,6 +97,37 @@ pub struct GeometryArgs {
     /// Number of groups.
     #[arg(long, default_value_t = 1)]
     pub groups: usize,
+    /// What the convolution reads outside the input (nn.Conv*d's padding_mode;
+    /// symmetric is NumPy's, the edge sample repeated).
+    #[arg(long, value_enum, default_value = "zeros")]
+    pub padding_mode: PaddingModeArg,
+}
+
+/// The padding modes, as the command line spells them.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaddingModeArg {
+    /// Zeros outside the input.
+    Zeros,
+    /// Mirror without repeating the edge sample (needs padding < input size).
+    Reflect,
+    /// Repeat the edge sample.
+    Replicate,
+    /// Periodic: wrap around (padding ≤ input size).
+    Circular,
+    /// Mirror repeating the edge sample (padding ≤ input size).
+    Symmetric,
+}
+
+impl From<PaddingModeArg> for PaddingMode {
+    fn from(m: PaddingModeArg) -> Self {
+        match m {
+            PaddingModeArg::Zeros => PaddingMode::Zeros,
+            PaddingModeArg::Reflect => PaddingMode::Reflect,
+            PaddingModeArg::Replicate => PaddingMode::Replicate,
+            PaddingModeArg::Circular => PaddingMode::Circular,
+            PaddingModeArg::Symmetric => PaddingMode::Symmetric,
+        }
+    }
 }
 
 /// A transposed convolution's geometry (`nn.ConvTranspose*d`'s arguments): numbers
@@ -130,6 +161,7 @@ impl TransposeGeometryArgs {
             dilation: self.dilation.0.clone(),
             groups: self.groups,
             output_padding: self.output_padding.0.clone(),
+            padding_mode: PaddingMode::Zeros,
         }
     }
 }
@@ -165,6 +197,7 @@ impl GeometryArgs {
             dilation: self.dilation.0.clone(),
             groups: self.groups,
             output_padding: output_padding.to_vec(),
+            padding_mode: self.padding_mode.into(),
         }
     }
 }

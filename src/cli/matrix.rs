@@ -4,10 +4,10 @@ use super::args::{Format, LayerArg, MatrixArgs};
 use super::emit::{render_values, write_out, Render};
 use super::values::broadcast;
 use convmat::error::shape_str;
-use convmat::geometry::{in_channels_of, ConvGeometry, ConvTransposeGeometry};
+use convmat::geometry::{in_channels_of, ConvGeometry, ConvTransposeGeometry, PaddingMode};
 use convmat::io::{mtx, print, read_tensor, Tensor};
 use convmat::sparse::{check_room_for_transpose, ConvMatrix, Csr, TapLabel};
-use convmat::Error;
+use convmat::{Error, GeometryError};
 use std::io::IsTerminal;
 
 /// The weight's shape with channel dimensions: a bare kernel (as many dimensions as
@@ -90,7 +90,15 @@ fn geometry(a: &MatrixArgs, weight_shape: Option<&[usize]>) -> Result<ConvGeomet
                 .unwrap_or_default(),
         ),
     };
+    let mode = PaddingMode::from(a.geometry.padding_mode);
     if a.layer == LayerArg::ConvTranspose {
+        if mode != PaddingMode::Zeros {
+            return Err(GeometryError::TransposePaddingMode {
+                rank: kernel.len(),
+                mode: mode.name(),
+            }
+            .into());
+        }
         // the layer's own parameters; its forward convolution (t.conv()) is what C describes
         let padding = match &a.geometry.padding {
             convmat::geometry::Padding::Explicit(p) => p.clone(),
@@ -117,6 +125,7 @@ fn geometry(a: &MatrixArgs, weight_shape: Option<&[usize]>) -> Result<ConvGeomet
         .stride(&a.geometry.stride())
         .padding(a.geometry.padding.clone())
         .dilation(&a.geometry.dilation.0)
+        .padding_mode(mode)
         .build()?)
 }
 
@@ -148,8 +157,12 @@ fn describe(g: &ConvGeometry, layer: LayerArg, transpose: bool, nnz: u128) -> St
             g.rows()
         )
     } else {
+        let mode = match g.padding_mode() {
+            PaddingMode::Zeros => String::new(),
+            m => format!(", {m} padding"),
+        };
         format!(
-            "C: {}×{}, {nnz} stored entries; rows = output ({out}), columns = input ({inp})",
+            "C: {}×{}, {nnz} stored entries; rows = output ({out}), columns = input ({inp}){mode}",
             g.rows(),
             g.cols()
         )

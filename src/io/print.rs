@@ -109,19 +109,31 @@ pub fn pretty<T: Real, I: Index>(w: &mut dyn Write, a: &Csr<T, I>) -> std::io::R
     grid(w, a, |&v| fmt_real(v))
 }
 
-/// Name of one weight element: `w00 … w22` when the weight has a single channel
-/// pair and every kernel dimension is below 10, `w[o,i,ky,kx]` otherwise.
+/// Name of the weight elements an entry holds: `w00 … w22` when the weight has a
+/// single channel pair and every kernel dimension is below 10, `w[o,i,ky,kx]`
+/// otherwise; an entry that sums folded taps joins them with `+`.
 ///
 /// ```
 /// use convmat::io::print::tap_name;
 /// use convmat::sparse::TapLabel;
-/// let l = TapLabel { out_channel: 0, in_channel: 0, tap: 5 };
+/// let l = TapLabel { out_channel: 0, in_channel: 0, taps: vec![5] };
 /// assert_eq!(tap_name(&l, &[3, 3], true), "w12");
 /// assert_eq!(tap_name(&l, &[3, 3], false), "w[0,0,1,2]");
+/// let folded = TapLabel { taps: vec![0, 2], ..l };
+/// assert_eq!(tap_name(&folded, &[3], true), "w0+w2");
 /// ```
 pub fn tap_name(label: &TapLabel, kernel: &[usize], single_channel: bool) -> String {
+    let names: Vec<String> = label
+        .taps
+        .iter()
+        .map(|&t| one_tap_name(label, t, kernel, single_channel))
+        .collect();
+    names.join("+")
+}
+
+fn one_tap_name(label: &TapLabel, flat: usize, kernel: &[usize], single_channel: bool) -> String {
     let mut tap = vec![0; kernel.len()];
-    let mut rest = label.tap;
+    let mut rest = flat;
     for d in (0..kernel.len()).rev() {
         tap[d] = rest % kernel[d];
         rest /= kernel[d];

@@ -22,6 +22,9 @@ pub struct Axis<T> {
     /// it reads (forward), and from an input to the output that reads it (adjoint).
     forward_offsets: Vec<(T, isize)>,
     adjoint_offsets: Vec<(T, isize)>,
+    /// Taps that fall in padding and read the input through the boundary map (none
+    /// for zero padding): `(weight, output, input)`.
+    edges: Vec<(T, usize, usize)>,
 }
 
 impl<T: Real> Axis<T> {
@@ -40,6 +43,11 @@ impl<T: Real> Axis<T> {
                 (!outs.is_empty()).then(|| (u, outs.clone(), outs.start * s + k * dil - pad))
             })
             .collect();
+        let edges = (0..geometry.output_size()[0])
+            .flat_map(|o| weight.iter().enumerate().map(move |(k, &u)| (o, k, u)))
+            .filter(|&(o, k, _)| !geometry.outputs_reading(0, k).contains(&o))
+            .filter_map(|(o, k, u)| geometry.source(0, o, k).map(|i| (u, o, i)))
+            .collect();
         let (dil, pad) = (dil as isize, pad as isize);
         let forward_offsets = weight
             .iter()
@@ -57,6 +65,7 @@ impl<T: Real> Axis<T> {
             runs,
             forward_offsets,
             adjoint_offsets,
+            edges,
         }
     }
 }
@@ -256,11 +265,47 @@ fn madd<T: Real, const FUSED: bool>(a: T, b: T, c: T) -> T {
 }
 
 /// One 1-D convolution (or its transpose) along an axis of a `(outer, n_from,
-/// inner)` array into `(outer, n_to, inner)`: tap by tap over whole runs of outputs,
-/// a scaled copy of a contiguous run each (what compilers vectorise).
+/// inner)` array into `(outer, n_to, inner)`: the taps inside the input, then those
+/// the padding mode folds back onto it.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn axis_pass<T: Real, const FUSED: bool>(
+    axis: &Axis<T>,
+    from: &[T],
+    to: &mut [T],
+    outer: usize,
+    n_from: usize,
+    n_to: usize,
+    inner: usize,
+    adjoint: bool,
+) {
+    axis_pass_inside::<T, FUSED>(axis, from, to, outer, n_from, n_to, inner, adjoint);
+    if axis.edges.is_empty() {
+        return;
+    }
+    for (f, t) in from
+        .chunks_exact(n_from * inner)
+        .zip(to.chunks_exact_mut(n_to * inner))
+        .take(outer)
+    {
+        for &(u, o, i) in &axis.edges {
+            let (src_row, dst_row) = if adjoint { (o, i) } else { (i, o) };
+            let src = &f[src_row * inner..(src_row + 1) * inner];
+            for (dv, &sv) in t[dst_row * inner..(dst_row + 1) * inner]
+                .iter_mut()
+                .zip(src)
+            {
+                *dv = madd::<T, FUSED>(u, sv, *dv);
+            }
+        }
+    }
+}
+
+/// The taps inside the input of one pass: tap by tap over whole runs of outputs, a
+/// scaled copy of a contiguous run each (what compilers vectorise).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn axis_pass_inside<T: Real, const FUSED: bool>(
     axis: &Axis<T>,
     from: &[T],
     to: &mut [T],

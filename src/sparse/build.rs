@@ -12,17 +12,19 @@ use crate::Real;
 /// item.
 pub type ConvMatrix<T, I = usize> = Csr<T, I>;
 
-/// Which weight element an entry of C holds: `w[out_channel, in_channel, tap…]`,
-/// with `in_channel` counted within the group (the weight's second axis) and `tap`
-/// the flat index into one kernel plane. Used to print C symbolically.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Which weight elements an entry of C sums: `w[out_channel, in_channel, tap…]`
+/// for each of `taps`, with `in_channel` counted within the group (the weight's
+/// second axis) and each tap a flat index into one kernel plane. An entry holds one
+/// weight, except where a padding mode folds several taps of one output onto the
+/// same input (`w00+w02`). Used to print C symbolically.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TapLabel {
     /// Output channel (the weight's first axis).
     pub out_channel: usize,
     /// Input channel within the group (the weight's second axis).
     pub in_channel: usize,
-    /// Flat index into the kernel plane (row-major over `k…`).
-    pub tap: usize,
+    /// Flat indices into the kernel plane (row-major over `k…`), increasing.
+    pub taps: Vec<usize>,
 }
 
 impl<T: Real, I: Index> Csr<T, I> {
@@ -65,7 +67,9 @@ impl<T: Real, I: Index> Csr<T, I> {
         opts: &BuildOptions,
     ) -> Result<Self, Error> {
         g.check_weight_len(w.len())?;
-        build_generic(g, opts, w)
+        build_generic(g, opts, w, |plane, taps| {
+            taps.iter().fold(T::zero(), |acc, &k| acc + plane[k])
+        })
     }
 
     /// Builds the matrix of the transposed convolution `t` explicitly: Cᵀ for the
@@ -95,7 +99,7 @@ impl<I: Index> Csr<TapLabel, I> {
     /// use convmat::sparse::{BuildOptions, Csr, TapLabel};
     /// let g = ConvGeometry::builder(&[3], &[2]).build().unwrap();
     /// let p = Csr::<TapLabel>::pattern(&g, &BuildOptions::default()).unwrap();
-    /// assert_eq!(p.get(1, 2).map(|l| l.tap), Some(1));
+    /// assert_eq!(p.get(1, 2).map(|l| l.taps.clone()), Some(vec![1]));
     /// ```
     ///
     /// # Errors
@@ -107,10 +111,13 @@ impl<I: Index> Csr<TapLabel, I> {
             .map(|wf| TapLabel {
                 out_channel: wf / (cin_g * k_numel),
                 in_channel: (wf / k_numel) % cin_g,
-                tap: wf % k_numel,
+                taps: vec![wf % k_numel],
             })
             .collect();
-        build_generic(g, opts, &labels)
+        build_generic(g, opts, &labels, |plane, taps| TapLabel {
+            taps: taps.iter().flat_map(|&k| plane[k].taps.clone()).collect(),
+            ..plane[taps[0]].clone()
+        })
     }
 }
 
@@ -135,11 +142,14 @@ pub fn check_room_for_transpose<V, I: Index>(
 /// One pass over rows; each entry's value is copied from `w` (laid out like the
 /// weight). Rows of interior output positions (no tap in padding) share one pattern
 /// shifted along the input, and are written by a tight loop over the kernel plane;
-/// the others go tap run by tap run.
-fn build_generic<V: Copy, I: Index>(
+/// the others go tap run by tap run, or — where a padding mode folds taps onto the
+/// input — input by input, `fold(w_plane, taps)` giving the value of an entry that
+/// sums the weights of `taps`.
+fn build_generic<V: Clone, I: Index>(
     g: &ConvGeometry,
     opts: &BuildOptions,
     w: &[V],
+    fold: impl Fn(&[V], &[usize]) -> V,
 ) -> Result<Csr<V, I>, Error> {
     let (rows, cols) = (g.rows(), g.cols());
     let nnz128 = g.nnz();
@@ -180,11 +190,15 @@ fn build_generic<V: Copy, I: Index>(
     let idx_buf = &mut indices.spare_capacity_mut()[..nnz];
     let val_buf = &mut data.spare_capacity_mut()[..nnz];
     let mut filled = 0usize;
+    let mut folded = FoldedRow::default();
     indptr.push(I::from_ix(0));
     for o in 0..g.out_channels() {
         let group = o / cout_g;
         g.for_each_output(|_, out| {
             let is_interior = out.iter().zip(&interior).all(|(o, r)| r.contains(o));
+            if !is_interior && g.folds_padding() {
+                folded.gather(g, out);
+            }
             for ci in 0..cin_g {
                 let col_base = (group * cin_g + ci) * in_numel;
                 let w_plane = &w[(o * cin_g + ci) * k_numel..][..k_numel];
@@ -195,10 +209,18 @@ fn build_generic<V: Copy, I: Index>(
                     for (c, &off) in cols.iter_mut().zip(&offsets) {
                         c.write(I::from_ix(origin + off));
                     }
-                    for (v, &x) in vals.iter_mut().zip(w_plane) {
-                        v.write(x);
+                    for (v, x) in vals.iter_mut().zip(w_plane) {
+                        v.write(x.clone());
                     }
                     filled += k_numel;
+                    continue;
+                }
+                if g.folds_padding() {
+                    folded.for_each_entry(|col, taps| {
+                        idx_buf[filled].write(I::from_ix(col_base + col));
+                        val_buf[filled].write(fold(w_plane, taps));
+                        filled += 1;
+                    });
                     continue;
                 }
                 g.for_each_tap_run(out, |k0, i0, len| {
@@ -207,8 +229,8 @@ fn build_generic<V: Copy, I: Index>(
                     for (j, c) in cols.iter_mut().enumerate() {
                         c.write(I::from_ix(col_base + i0 + j * dil_last));
                     }
-                    for (v, &x) in vals.iter_mut().zip(&w_plane[k0..k0 + len]) {
-                        v.write(x);
+                    for (v, x) in vals.iter_mut().zip(&w_plane[k0..k0 + len]) {
+                        v.write(x.clone());
                     }
                     filled += len;
                 });
@@ -224,6 +246,79 @@ fn build_generic<V: Copy, I: Index>(
         data.set_len(nnz);
     }
     // SAFETY: each row's columns are `col_base + i0 + j·d`, increasing with the input
-    // channel and the tap order and below `cols`, as for_each_tap_run promises.
+    // channel and the tap order and below `cols`, as for_each_tap_run promises; folded
+    // rows list their distinct inputs in increasing order (FoldedRow).
     Ok(unsafe { Csr::from_parts_unchecked(rows, cols, indptr, indices, data) })
+}
+
+/// The entries of one output position's row (one channel pair) where the padding
+/// mode folds taps onto the input: per dimension, the distinct inputs read and the
+/// taps reading each, in increasing input order.
+#[derive(Default)]
+struct FoldedRow {
+    /// Per dimension: `(input index, taps along d reading it)`, sorted by input.
+    axes: Vec<Vec<(usize, Vec<usize>)>>,
+    kernel: Vec<usize>,
+    in_strides: Vec<usize>,
+    taps: Vec<usize>,
+}
+
+impl FoldedRow {
+    fn gather(&mut self, g: &ConvGeometry, out: &[usize]) {
+        self.kernel = g.kernel_size().to_vec();
+        self.in_strides = g.input_strides();
+        self.axes.resize_with(g.rank(), Vec::new);
+        for (d, axis) in self.axes.iter_mut().enumerate() {
+            axis.clear();
+            for k in 0..g.kernel_size()[d] {
+                let Some(i) = g.source(d, out[d], k) else {
+                    continue;
+                };
+                match axis.binary_search_by_key(&i, |e| e.0) {
+                    Ok(at) => axis[at].1.push(k),
+                    Err(at) => axis.insert(at, (i, vec![k])),
+                }
+            }
+        }
+    }
+
+    /// Calls `f(input_flat, flat_taps)` for each distinct input of the row, in
+    /// increasing order (row-major over the per-dimension inputs).
+    fn for_each_entry(&mut self, mut f: impl FnMut(usize, &[usize])) {
+        let rank = self.axes.len();
+        if self.axes.iter().any(|a| a.is_empty()) {
+            return;
+        }
+        let mut idx = vec![0usize; rank];
+        loop {
+            let col: usize = (0..rank)
+                .map(|d| self.axes[d][idx[d]].0 * self.in_strides[d])
+                .sum();
+            // every combination of the taps reading these inputs, as flat indices
+            self.taps.clear();
+            self.taps.push(0);
+            for d in 0..rank {
+                let (ks, kd) = (&self.axes[d][idx[d]].1, self.kernel[d]);
+                let prev = std::mem::take(&mut self.taps);
+                self.taps.extend(
+                    prev.iter()
+                        .flat_map(|&b| ks.iter().map(move |&k| b * kd + k)),
+                );
+            }
+            self.taps.sort_unstable();
+            f(col, &self.taps);
+            let mut d = rank;
+            loop {
+                if d == 0 {
+                    return;
+                }
+                d -= 1;
+                idx[d] += 1;
+                if idx[d] < self.axes[d].len() {
+                    break;
+                }
+                idx[d] = 0;
+            }
+        }
+    }
 }

@@ -220,7 +220,7 @@ impl<V, I: Index> Csr<V, I> {
     /// The explicit transpose, as a CSR matrix (a counting sort by column: O(nnz)).
     pub fn transpose(&self) -> Csr<V, I>
     where
-        V: Copy,
+        V: Clone,
     {
         let nnz = self.nnz();
         let mut next = vec![0usize; self.ncols + 1];
@@ -241,7 +241,7 @@ impl<V, I: Index> Csr<V, I> {
             for k in self.row_range(r) {
                 let c = self.indices[k].ix();
                 idx_buf[next[c]].write(I::from_ix(r));
-                val_buf[next[c]].write(self.data[k]);
+                val_buf[next[c]].write(self.data[k].clone());
                 next[c] += 1;
             }
         }

@@ -9,8 +9,25 @@ impl ConvGeometry {
     /// len)` once for each output row (a line along the last dimension) whose flat
     /// row index lies in `rows`: outputs `y_start..y_start + len` (flat, in one output
     /// plane) read this tap at inputs `x_start + j·stride_last` (flat, in one input
-    /// plane). Rows where the tap falls in padding are skipped. Lines are what the
-    /// fast kernels loop over: a scaled copy per tap and row.
+    /// plane). Rows where the tap falls in zero padding are skipped. Lines are what
+    /// the fast kernels loop over: a scaled copy per tap and row.
+    ///
+    /// With a padding mode that reads the input outside its edges
+    /// ([`ConvGeometry::folds_padding`]), every row reads this tap: rows whose tap
+    /// falls in padding along an outer dimension read the input row the boundary map
+    /// gives, and the outputs at the ends of a row whose tap falls in padding along
+    /// the last dimension come as lines of length 1 through the map, after the row's
+    /// main line. Every (output, tap) pair is still visited exactly once.
+    ///
+    /// ```
+    /// use convmat::geometry::{ConvGeometry, PaddingMode};
+    /// let g = ConvGeometry::builder(&[3], &[3]).padding(1)
+    ///     .padding_mode(PaddingMode::Circular).build().unwrap();
+    /// let mut lines = vec![];
+    /// g.for_each_tap_line(0, 0..1, |y, x, len| lines.push((y, x, len)));
+    /// // tap 0: outputs 1, 2 read inputs 0, 1; output 0 wraps round to input 2
+    /// assert_eq!(lines, vec![(1, 0, 2), (0, 2, 1)]);
+    /// ```
     ///
     /// ```
     /// use convmat::geometry::ConvGeometry;
@@ -34,6 +51,9 @@ impl ConvGeometry {
         for d in (0..rank).rev() {
             tap[d] = rest % self.kernel[d];
             rest /= self.kernel[d];
+        }
+        if self.folds_padding() {
+            return self.for_each_folded_tap_line(&tap[..rank], rows, f);
         }
         let mut reach: [std::ops::Range<usize>; MAX_RANK] = std::array::from_fn(|_| 0..0);
         for d in 0..rank {
@@ -64,6 +84,49 @@ impl ConvGeometry {
                     x_outer * self.input[last] + x_last,
                     len,
                 );
+            }
+            for d in (0..last).rev() {
+                idx[d] += 1;
+                if idx[d] < self.output[d] {
+                    break;
+                }
+                idx[d] = 0;
+            }
+        }
+    }
+
+    /// [`ConvGeometry::for_each_tap_line`] through the boundary map: every row reads
+    /// tap `tap` (a multi-index), from the input row its outer sources give.
+    fn for_each_folded_tap_line(
+        &self,
+        tap: &[usize],
+        rows: std::ops::Range<usize>,
+        mut f: impl FnMut(usize, usize, usize),
+    ) {
+        let last = self.rank() - 1;
+        let src = |d: usize, o: usize| {
+            self.source(d, o, tap[d])
+                .expect("a folding padding mode reads an input at every position")
+        };
+        let reach = self.outputs_reading(last, tap[last]);
+        let out_last = self.output[last];
+        let x_last = (reach.start * self.stride[last] + tap[last] * self.dilation[last])
+            .saturating_sub(self.pad_before[last]);
+        let mut idx = [0usize; MAX_RANK];
+        let mut r = rows.start;
+        for d in (0..last).rev() {
+            idx[d] = r % self.output[d];
+            r /= self.output[d];
+        }
+        for row in rows {
+            let x_row =
+                (0..last).fold(0, |acc, d| acc * self.input[d] + src(d, idx[d])) * self.input[last];
+            let y_row = row * out_last;
+            if !reach.is_empty() {
+                f(y_row + reach.start, x_row + x_last, reach.len());
+            }
+            for o in (0..reach.start).chain(reach.end..out_last) {
+                f(y_row + o, x_row + src(last, o), 1);
             }
             for d in (0..last).rev() {
                 idx[d] += 1;
