@@ -1,12 +1,14 @@
 //! Every formulation of convolution and transposed convolution on the cases of
 //! issue 3 (groups = case names, functions = formulations; keep both stable).
 //!
+//! `conv2d_reflect_8x64x56_k3` is `conv2d_dl_8x64x56_k3` with reflect padding.
+//!
 //! One thread unless RAYON_NUM_THREADS is set. `sparse` times the product with a
 //! C built beforehand (the matrix view's per-call cost once the weights are fixed);
 //! building it is timed separately as `sparse_build`. PyTorch's timings for the same
 //! cases come from `benches/peer_torch.py`; `benches/ratios.py torch` prints ratios.
 
-use convmat::geometry::{ConvGeometry, ConvTransposeGeometry};
+use convmat::geometry::{ConvGeometry, ConvTransposeGeometry, PaddingMode};
 use convmat::kernels::{direct, im2col, zero_insert};
 use convmat::sparse::{check_budget, predicted_bytes, BuildOptions, ConvMatrix};
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -95,6 +97,15 @@ fn cases(c: &mut Criterion) {
             .unwrap()
     };
     conv_case(c, "conv2d_dl_8x64x56_k3", 8, conv(56, 3, 64, 64, 1, 1));
+    // the same layer padding by reflection (CycleGAN's generators): the boundary's
+    // cost is this group's time over conv2d_dl's, formulation by formulation
+    let reflect = ConvGeometry::builder(&[56, 56], &[3, 3])
+        .channels(64, 64)
+        .padding(1)
+        .padding_mode(PaddingMode::Reflect)
+        .build()
+        .unwrap();
+    conv_case(c, "conv2d_reflect_8x64x56_k3", 8, reflect);
     conv_case(c, "conv2d_s2_8x64x56_k3", 8, conv(56, 3, 64, 128, 2, 1));
     conv_case(c, "conv2d_1ch_256_k5", 1, conv(256, 5, 1, 1, 1, 2));
     conv_transpose_case(c, "convT2d_dl_8x64x28_k4s2", 8, convt(28, 4, 64, 32, 2, 1));

@@ -2,6 +2,7 @@
 
     cargo bench --bench sparse_matrix && python benches/ratios.py scipy
     cargo bench --bench formulations  && python benches/ratios.py torch
+                                         python benches/ratios.py boundary
     cargo bench --bench upsample      && python benches/ratios.py torch-upsample
     cargo bench --bench deconv        && python benches/ratios.py scipy-deconv
 
@@ -37,6 +38,7 @@ CONV = ["im2col", "direct", "sparse", "sparse_build"]
 CONVT = ["col2im", "scatter", "zero-insert", "sparse", "sparse_build"]
 TORCH_GROUPS = {
     "conv2d_dl_8x64x56_k3": CONV,
+    "conv2d_reflect_8x64x56_k3": CONV,
     "conv2d_s2_8x64x56_k3": CONV,
     "conv2d_1ch_256_k5": CONV,
     "convT2d_dl_8x64x28_k4s2": CONVT,
@@ -108,8 +110,22 @@ def main():
             for g, functions in UPSAMPLE_GROUPS.items()
             for f in functions
         ]
+    elif peer == "boundary":
+        # no peer: what reflect padding costs convmat over its own zero padding
+        print("reflect padding over zero padding, same layer (conv2d_reflect / conv2d_dl)\n")
+        print("| formulation | zeros (ms) | reflect (ms) | cost |")
+        print("|---|---:|---:|---:|")
+        for f in CONV:
+            z = criterion_median_ms("conv2d_dl_8x64x56_k3", f)
+            r = criterion_median_ms("conv2d_reflect_8x64x56_k3", f)
+            if z is None or r is None:
+                print(f"| {f} | (not run) | | |")
+            else:
+                print(f"| {f} | {z:.3f} | {r:.3f} | {100 * (r / z - 1):+.1f} % |")
+        return
     else:
-        sys.exit(f"unknown peer {peer!r}: use scipy, scipy-deconv, torch or torch-upsample")
+        sys.exit(f"unknown peer {peer!r}: use scipy, scipy-deconv, torch, torch-upsample "
+                 "or boundary")
     print(f"peer: {module.describe()}\n")
     table(rows)
 

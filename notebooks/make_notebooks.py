@@ -105,6 +105,23 @@ println!("C·x = {:?}", y);'''),
 }
 let g = ConvGeometry::builder(&[4, 4], &[3, 3]).padding(1).build().unwrap();
 assert_eq!((g.rows(), g.cols()), (16, 16));'''),
+("md", """The padding mode is part of C. `padding_mode` (PyTorch's `zeros`, `reflect`, `replicate`,
+`circular`, and NumPy's `symmetric`) decides what a tap outside the input reads: zeros drop it,
+the others fold it back onto an input, and where two taps of one output land on the same input
+their weights add up in one entry. With `same` padding and `circular`, C is square and circulant."""),
+("code", '''use convmat::geometry::PaddingMode;
+for mode in PaddingMode::ALL {
+    let g = ConvGeometry::builder(&[4, 4], &[3, 3]).padding(1).padding_mode(mode).build().unwrap();
+    let c = ConvMatrix::<f64>::build(&g, &SEED_KERNEL).unwrap();
+    assert_eq!(c.nnz() as u128, g.nnz());
+    println!("{mode:>9}: C is {}×{}, {:>3} stored entries", c.nrows(), c.ncols(), c.nnz());
+}
+// a 1-D picture of the folding: reflect reads input 1 at position −1, so row 0 holds w0+w2
+let g = ConvGeometry::builder(&[5], &[3]).padding(1).padding_mode(PaddingMode::Reflect).build().unwrap();
+let labels = Csr::<TapLabel>::pattern(&g, &BuildOptions::default()).unwrap();
+let mut text = Vec::new();
+convmat::io::print::symbolic(&mut text, &labels, &[3], true).unwrap();
+println!("{}", String::from_utf8(text).unwrap());'''),
 ("md", """With channels C grows fast: every (output, input) channel pair gets its own band. The stored
 entries and the bytes of the CSR arrays, for a 32×32 image and a 3×3 kernel:"""),
 ("code", '''let mut points = vec![];

@@ -2,7 +2,8 @@
 
 use crate::error::Error;
 use crate::geometry::{
-    ConvGeometry, ConvTransposeGeometry, PoolGeometry, ResizeGeometry, ResizeMode, UnpoolGeometry,
+    ConvGeometry, ConvTransposeGeometry, PaddingMode, PoolGeometry, ResizeGeometry, ResizeMode,
+    UnpoolGeometry,
 };
 use crate::io::print;
 use crate::kernels;
@@ -204,9 +205,11 @@ pub fn tour(w: &mut dyn Write) -> Result<(), Error> {
     .map_err(io)?;
     upsampling(w)?;
     deconvolution(w)?;
+    boundaries(w)?;
     writeln!(
         w,
         "\nNext: `convmat matrix --input-size 4,4 --kernel-size 3,3 --format symbolic`, \
+         `convmat matrix --input-size 4,4 --kernel-size 3,3 --padding 1 --padding-mode reflect`, \
          `convmat matrix --op bilinear --input-size 2,2 --scale-factor 2 --align-corners`, \
          `convmat deconv --help`, `convmat analyze --help`."
     )
@@ -382,6 +385,90 @@ fn deconvolution(w: &mut dyn Write) -> Result<(), Error> {
             .fold(0.0, f64::max)
     )
     .map_err(io)?;
+    Ok(())
+}
+
+/// Section 11: the boundary condition is part of C. The seed's 3×3 kernel on a 4×4
+/// input with `same` padding, under zeros, circular and reflect padding: C's pattern
+/// side by side, each entry shown as the number of weights it sums.
+fn boundaries(w: &mut dyn Write) -> Result<(), Error> {
+    let opts = BuildOptions::default();
+    let modes = [
+        PaddingMode::Zeros,
+        PaddingMode::Circular,
+        PaddingMode::Reflect,
+    ];
+    let mut grids = Vec::new();
+    let mut geometries = Vec::new();
+    for mode in modes {
+        let g = ConvGeometry::builder(&[4, 4], &[3, 3])
+            .padding(1)
+            .padding_mode(mode)
+            .build()?;
+        let labels = Csr::<TapLabel>::pattern(&g, &opts)?;
+        let mut lines = vec![String::new(); labels.nrows()];
+        for (r, line) in lines.iter_mut().enumerate() {
+            for c in 0..labels.ncols() {
+                let n = labels.get(r, c).map_or(0, |l| l.taps().len());
+                line.push(if n == 0 {
+                    '·'
+                } else {
+                    char::from_digit(n as u32, 10).unwrap_or('+')
+                });
+            }
+        }
+        grids.push((mode, labels.nnz(), lines));
+        geometries.push(g);
+    }
+    writeln!(
+        w,
+        "\n11. Boundaries. The same 3×3 kernel on the 4×4 input, padding 1 (`same`), under three\n    \
+         padding modes. Each entry of C shows how many weights it sums (· = not stored):\n"
+    )
+    .map_err(io)?;
+    let header: Vec<String> = grids
+        .iter()
+        .map(|(m, nnz, _)| format!("{:<24}", format!("{m} ({nnz} entries)")))
+        .collect();
+    writeln!(w, "    {}", header.join("  ").trim_end()).map_err(io)?;
+    for r in 0..16 {
+        let row: Vec<String> = grids
+            .iter()
+            .map(|(_, _, l)| format!("{:<24}", l[r]))
+            .collect();
+        writeln!(w, "    {}", row.join("  ").trim_end()).map_err(io)?;
+    }
+    // circulant check: the entry for output (i, j) and input (k, l) depends only on
+    // ((k − i) mod 4, (l − j) mod 4)
+    let c = ConvMatrix::<f64>::build(&geometries[1], &SEED_KERNEL)?;
+    let shift = |r: usize, c: usize| ((c / 4 + 4 - r / 4) % 4, (c % 4 + 4 - r % 4) % 4);
+    let mut by_shift = std::collections::HashMap::new();
+    let bccb = (0..16).all(|r| {
+        (0..16).all(|col| {
+            let v = c.get(r, col).copied().unwrap_or(0.0);
+            *by_shift.entry(shift(r, col)).or_insert(v) == v
+        })
+    });
+    let x: Vec<f64> = SEED_INPUT.to_vec();
+    let mut y = [0.0; 16];
+    c.mul_vec(&x, &mut y)?;
+    writeln!(
+        w,
+        "\n    Zero padding drops the taps that fall outside (corner rows keep 4 of 9). Reflect folds\n    \
+         them back onto the input: a row reads an input twice or four times, and the entry sums\n    \
+         those weights (`convmat matrix --padding-mode reflect --format symbolic` names them,\n    \
+         w00+w02). Circular wraps them round: every row holds all 9 weights, C is square\n    \
+         (16×16, `same` keeps the size) and each row is the one before shifted cyclically —\n    \
+         block-circulant with circulant blocks: {}.\n    \
+         The 2-D DFT diagonalises such a matrix. The seed's input, convolved with circular padding:",
+        if bccb {
+            "checked, entry by entry"
+        } else {
+            "NOT SO (this is a bug)"
+        }
+    )
+    .map_err(io)?;
+    print::dense(w, 4, 4, &y).map_err(io)?;
     Ok(())
 }
 

@@ -224,14 +224,14 @@ fn usage_errors_are_one_line_with_status_2() {
 fn transposing_needs_room_for_c_and_its_transpose_at_once() {
     let dir = conv_workdir();
     let out = at(&dir, "Ct.mtx");
-    // one pattern matrix: 6451600·(24 + 8) + 258065·8 = 208515720 bytes fits 300M;
-    // C and Cᵀ side by side, 417031440 bytes, do not
+    // one pattern matrix (40-byte labels, 8-byte indices): 6451600·(40 + 8) + 258065·8
+    // = 311741320 bytes fits 400M; C and Cᵀ side by side, 623482640 bytes, do not
     let mut args =
-        words("matrix --input-size 512,512 --kernel-size 5,5 --format mtx --max-memory 300M");
+        words("matrix --input-size 512,512 --kernel-size 5,5 --format mtx --max-memory 400M");
     args.extend(["--transpose", "--output", s(&out)]);
     fails(
         &args,
-        "6451600 stored entries needing 417031440 bytes",
+        "6451600 stored entries needing 623482640 bytes",
         Some(&out),
     );
 }

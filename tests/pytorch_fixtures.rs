@@ -46,6 +46,7 @@ impl Case {
             dilation: self.dilation.clone(),
             groups: self.groups,
             output_padding: self.output_padding.clone(),
+            ..Default::default()
         }
     }
     fn file(&self, suffix: &str) -> std::path::PathBuf {

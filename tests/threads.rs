@@ -35,11 +35,23 @@ fn every_formulation_is_independent_of_the_thread_count() {
         ..Default::default()
     };
     let build = BuildOptions::default();
-    for m in [ConvMethod::Direct, ConvMethod::Sparse, ConvMethod::Im2col] {
-        let run = || conv(x.view(), w.view(), Some(b.view()), &opts, m, &build).unwrap();
-        let one = on_threads(1, run);
-        for n in [2, 3] {
-            assert_eq!(on_threads(n, run), one, "conv {} on {n} threads", m.name());
+    let reflect = ConvOptions {
+        padding_mode: convmat::geometry::PaddingMode::Reflect,
+        ..opts.clone()
+    };
+    for opts in [&opts, &reflect] {
+        for m in [ConvMethod::Direct, ConvMethod::Sparse, ConvMethod::Im2col] {
+            let run = || conv(x.view(), w.view(), Some(b.view()), opts, m, &build).unwrap();
+            let one = on_threads(1, run);
+            for n in [2, 3] {
+                let mode = opts.padding_mode;
+                assert_eq!(
+                    on_threads(n, run),
+                    one,
+                    "conv {} ({mode}) on {n} threads",
+                    m.name()
+                );
+            }
         }
     }
     let y = random(&[3, 6, 7, 11], 4);

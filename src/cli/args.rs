@@ -97,24 +97,22 @@ pub struct GeometryArgs {
     /// Number of groups.
     #[arg(long, default_value_t = 1)]
     pub groups: usize,
-    /// What the convolution reads outside the input (nn.Conv*d's padding_mode;
-    /// symmetric is NumPy's, the edge sample repeated).
+    /// What the convolution reads outside the input: nn.Conv*d's padding_mode
+    /// (reflect: padding < input size; circular: ≤ input size), or symmetric,
+    /// NumPy's mirror repeating the edge sample (≤ input size).
     #[arg(long, value_enum, default_value = "zeros")]
     pub padding_mode: PaddingModeArg,
 }
 
 /// The padding modes, as the command line spells them.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+// no doc comments on the values: clap would switch every help to its long form
+#[allow(missing_docs)]
 pub enum PaddingModeArg {
-    /// Zeros outside the input.
     Zeros,
-    /// Mirror without repeating the edge sample (needs padding < input size).
     Reflect,
-    /// Repeat the edge sample.
     Replicate,
-    /// Periodic: wrap around (padding ≤ input size).
     Circular,
-    /// Mirror repeating the edge sample (padding ≤ input size).
     Symmetric,
 }
 

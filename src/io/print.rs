@@ -116,15 +116,13 @@ pub fn pretty<T: Real, I: Index>(w: &mut dyn Write, a: &Csr<T, I>) -> std::io::R
 /// ```
 /// use convmat::io::print::tap_name;
 /// use convmat::sparse::TapLabel;
-/// let l = TapLabel { out_channel: 0, in_channel: 0, taps: vec![5] };
+/// let l = TapLabel::new(0, 0, 5);
 /// assert_eq!(tap_name(&l, &[3, 3], true), "w12");
 /// assert_eq!(tap_name(&l, &[3, 3], false), "w[0,0,1,2]");
-/// let folded = TapLabel { taps: vec![0, 2], ..l };
-/// assert_eq!(tap_name(&folded, &[3], true), "w0+w2");
 /// ```
 pub fn tap_name(label: &TapLabel, kernel: &[usize], single_channel: bool) -> String {
     let names: Vec<String> = label
-        .taps
+        .taps()
         .iter()
         .map(|&t| one_tap_name(label, t, kernel, single_channel))
         .collect();

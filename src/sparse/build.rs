@@ -17,14 +17,37 @@ pub type ConvMatrix<T, I = usize> = Csr<T, I>;
 /// second axis) and each tap a flat index into one kernel plane. An entry holds one
 /// weight, except where a padding mode folds several taps of one output onto the
 /// same input (`w00+w02`). Used to print C symbolically.
+///
+/// ```
+/// use convmat::sparse::TapLabel;
+/// let l = TapLabel::new(0, 1, 4);
+/// assert_eq!((l.out_channel, l.in_channel, l.taps()), (0, 1, &[4][..]));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TapLabel {
     /// Output channel (the weight's first axis).
     pub out_channel: usize,
     /// Input channel within the group (the weight's second axis).
     pub in_channel: usize,
-    /// Flat indices into the kernel plane (row-major over `k…`), increasing.
-    pub taps: Vec<usize>,
+    /// Flat indices into the kernel plane, increasing; stored inline for the one tap
+    /// of an entry that folds nothing, so a pattern costs what its size says.
+    taps: smallvec::SmallVec<[usize; 1]>,
+}
+
+impl TapLabel {
+    /// The label of an entry holding the single weight `w[out_channel, in_channel, tap]`.
+    pub fn new(out_channel: usize, in_channel: usize, tap: usize) -> TapLabel {
+        TapLabel {
+            out_channel,
+            in_channel,
+            taps: smallvec::smallvec![tap],
+        }
+    }
+    /// The flat kernel indices whose weights the entry sums, increasing (one unless
+    /// a padding mode folded several taps onto the entry's input).
+    pub fn taps(&self) -> &[usize] {
+        &self.taps
+    }
 }
 
 impl<T: Real, I: Index> Csr<T, I> {
@@ -99,7 +122,7 @@ impl<I: Index> Csr<TapLabel, I> {
     /// use convmat::sparse::{BuildOptions, Csr, TapLabel};
     /// let g = ConvGeometry::builder(&[3], &[2]).build().unwrap();
     /// let p = Csr::<TapLabel>::pattern(&g, &BuildOptions::default()).unwrap();
-    /// assert_eq!(p.get(1, 2).map(|l| l.taps.clone()), Some(vec![1]));
+    /// assert_eq!(p.get(1, 2).map(|l| l.taps().to_vec()), Some(vec![1]));
     /// ```
     ///
     /// # Errors
@@ -108,14 +131,13 @@ impl<I: Index> Csr<TapLabel, I> {
     pub fn pattern(g: &ConvGeometry, opts: &BuildOptions) -> Result<Self, Error> {
         let (cin_g, k_numel) = (g.in_channels_per_group(), g.kernel_numel());
         let labels: Vec<TapLabel> = (0..g.out_channels() * cin_g * k_numel)
-            .map(|wf| TapLabel {
-                out_channel: wf / (cin_g * k_numel),
-                in_channel: (wf / k_numel) % cin_g,
-                taps: vec![wf % k_numel],
-            })
+            .map(|wf| TapLabel::new(wf / (cin_g * k_numel), (wf / k_numel) % cin_g, wf % k_numel))
             .collect();
         build_generic(g, opts, &labels, |plane, taps| TapLabel {
-            taps: taps.iter().flat_map(|&k| plane[k].taps.clone()).collect(),
+            taps: taps
+                .iter()
+                .flat_map(|&k| plane[k].taps.iter().copied())
+                .collect(),
             ..plane[taps[0]].clone()
         })
     }
@@ -297,8 +319,8 @@ impl FoldedRow {
             // every combination of the taps reading these inputs, as flat indices
             self.taps.clear();
             self.taps.push(0);
-            for d in 0..rank {
-                let (ks, kd) = (&self.axes[d][idx[d]].1, self.kernel[d]);
+            for ((axis, &i), &kd) in self.axes.iter().zip(&idx).zip(&self.kernel) {
+                let ks = &axis[i].1;
                 let prev = std::mem::take(&mut self.taps);
                 self.taps.extend(
                     prev.iter()

@@ -2,7 +2,7 @@
 //! case, in f32 and f64, checked against the f64 direct loops.
 
 use super::{back, to, values, Measurements, Row, Sizes};
-use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
+use crate::geometry::{ConvGeometry, ConvTransposeGeometry, PaddingMode};
 use crate::kernels::{direct, im2col, zero_insert};
 use crate::metrics::errors;
 use crate::report::measure::median_ms;
@@ -28,6 +28,18 @@ pub(super) fn conv_tables(s: &Sizes, m: &mut Measurements) -> Result<(), Error> 
     let flops = 2.0 * g.nnz() as f64 * s.batch as f64;
     kernel_rows::<f32>(s, true, &g, &case, &w, &x, &reference, flops, m)?;
     kernel_rows::<f64>(s, true, &g, &case, &w, &x, &reference, flops, m)?;
+
+    // the same layer padding by reflection: what the boundary costs each formulation
+    let r = ConvGeometry::builder(&[n, n], &[3, 3])
+        .channels(s.conv_ch, s.conv_ch)
+        .padding(1)
+        .padding_mode(PaddingMode::Reflect)
+        .build()?;
+    let rcase = format!("{case}, padding_mode reflect");
+    let mut rref = vec![0.0; s.batch * r.rows()];
+    direct::conv(&r, &x, &w, None, &mut rref)?;
+    let rflops = 2.0 * r.nnz() as f64 * s.batch as f64;
+    kernel_rows::<f32>(s, true, &r, &rcase, &w, &x, &rref, rflops, m)?;
 
     let t = ConvTransposeGeometry::builder(&[n / 2, n / 2], &[4, 4])
         .channels(s.conv_ch, s.conv_ch)
