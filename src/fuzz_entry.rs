@@ -4,8 +4,8 @@
 //! (errors are fine). Not a stable API.
 
 use crate::geometry::{
-    ConvGeometry, ConvTransposeGeometry, Padding, PoolGeometry, ResizeGeometry, ResizeMode,
-    UnpoolGeometry,
+    ConvGeometry, ConvTransposeGeometry, Padding, PaddingMode, PoolGeometry, ResizeGeometry,
+    ResizeMode, UnpoolGeometry,
 };
 use crate::kernels::direct;
 use crate::sparse::ConvMatrix;
@@ -86,12 +86,14 @@ pub fn geometry(data: &[u8]) {
         1 => Padding::Valid,
         _ => Padding::Explicit(padding.clone()),
     };
+    let boundary = PaddingMode::ALL[n.pick(PaddingMode::ALL.len())];
     if let Ok(g) = ConvGeometry::builder(&input, &kernel)
         .channels(cin, cout)
         .groups(groups)
         .stride(&stride)
         .padding(padding_mode)
         .dilation(&dilation)
+        .padding_mode(boundary)
         .build()
     {
         let _ = (g.output_size(), g.nnz(), g.weight_shape());

@@ -167,7 +167,7 @@ impl ConvGeometry {
     /// `pad ≤ o·s + k·dil < pad + I`, counted in closed form (O(log) whatever the
     /// sizes: a huge kernel over huge outputs must not take a loop). `circular` and
     /// `replicate` have closed forms too; `reflect` and `symmetric` sum over the
-    /// outputs whose window meets the boundary, O(1) each.
+    /// outputs whose window crosses an edge of the input, O(1) each.
     fn taps_along(&self, d: usize) -> u128 {
         let (i, pad) = (self.input[d] as u128, self.pad_before[d] as u128);
         let inside = |lo: u128, hi: u128| self.points_below(d, hi) - self.points_below(d, lo);
@@ -196,12 +196,26 @@ impl ConvGeometry {
                 first + last + inside(pad + 1, pad + i - 1)
             }
             PaddingMode::Reflect | PaddingMode::Symmetric => {
+                // a window wholly inside the input, or wholly inside one side's
+                // padding (which the mode mirrors one to one), reads K inputs; only
+                // windows across an edge — at most min(padding, span)/stride + 1 per
+                // side — can fold two taps onto one input, and are counted one by one
+                let (s, pb) = (self.stride[d], self.pad_before[d]);
+                let span = (self.kernel[d] - 1) * self.dilation[d];
+                let o_len = self.output[d];
+                let before_only = if pb > span {
+                    (pb - span).div_ceil(s).min(o_len)
+                } else {
+                    0
+                };
+                let after_only = (self.input[d] + pb).div_ceil(s).clamp(before_only, o_len);
                 let interior = self.interior(d);
-                let border: u128 = (0..interior.start)
-                    .chain(interior.end..self.output[d])
+                let across: u128 = (before_only..after_only)
+                    .filter(|o| !interior.contains(o))
                     .map(|o| self.sources_along(d, o) as u128)
                     .sum();
-                interior.len() as u128 * k_count + border
+                let whole = before_only + (o_len - after_only) + interior.len();
+                whole as u128 * k_count + across
             }
         }
     }
