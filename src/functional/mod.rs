@@ -14,7 +14,7 @@ use ndarray::{ArrayD, ArrayViewD, IxDyn};
 mod pad;
 mod resample;
 pub use crate::kernels::{ConvMethod, ConvTransposeMethod, DIRECT_MAX_CHANNELS_PER_GROUP};
-pub use pad::pad;
+pub use pad::{pad, pad_with_options};
 pub use resample::{
     interpolate, max_pool, max_unpool, unpool_geometry, InterpolateOptions, PoolOptions,
     UnpoolOptions,

@@ -33,14 +33,39 @@ use ndarray::{ArrayD, ArrayViewD, IxDyn};
 /// [`GeometryError::PadLengthOdd`], `PadLengthTooLong`, then `PadValue` for a non-zero
 /// `value` with a mode other than constant, then the errors of [`PadGeometry::new`], and
 /// [`Error::OutputTooLarge`] past the default memory budget.
-///
-/// # Panics
-/// Never: the output buffer has the geometry's output shape.
 pub fn pad<T: Real>(
     input: ArrayViewD<'_, T>,
     pad: &[isize],
     mode: PaddingMode,
     value: T,
+) -> Result<ArrayD<T>, Error> {
+    pad_with_options(input, pad, mode, value, &BuildOptions::default())
+}
+
+/// [`pad()`] with the memory budget for its output given.
+///
+/// ```
+/// use convmat::functional::pad_with_options;
+/// use convmat::geometry::PaddingMode;
+/// use convmat::sparse::BuildOptions;
+/// use ndarray::{ArrayD, IxDyn};
+/// let x = ArrayD::from_elem(IxDyn(&[1, 8, 8]), 1.0f64);
+/// let small = BuildOptions { max_memory: Some(512) };
+/// let e = pad_with_options(x.view(), &[1, 1, 1, 1], PaddingMode::Replicate, 0.0, &small).unwrap_err();
+/// assert!(e.to_string().contains("800 bytes"));
+/// ```
+///
+/// # Errors
+/// As [`pad()`], with [`Error::OutputTooLarge`] past `build`'s budget.
+///
+/// # Panics
+/// Never: the output buffer has the geometry's output shape.
+pub fn pad_with_options<T: Real>(
+    input: ArrayViewD<'_, T>,
+    pad: &[isize],
+    mode: PaddingMode,
+    value: T,
+    build: &BuildOptions,
 ) -> Result<ArrayD<T>, Error> {
     PadGeometry::check_length(pad.len(), input.ndim())?;
     if mode != PaddingMode::Zeros && value != T::zero() {
@@ -51,7 +76,7 @@ pub fn pad<T: Real>(
         .into());
     }
     let g = PadGeometry::new(input.shape(), pad, mode)?;
-    let mut y = zeroed_output::<T>(g.output_shape(), &BuildOptions::default())?;
+    let mut y = zeroed_output::<T>(g.output_shape(), build)?;
     kernels::pad(&g, &contiguous(&input), value, &mut y)?;
     Ok(
         ArrayD::from_shape_vec(IxDyn(g.output_shape()), y)
