@@ -227,6 +227,54 @@ fn empty_tensors_pad_as_pytorch_pads_them() {
 }
 
 #[test]
+fn extreme_pads_and_ranks_stay_exact() {
+    // replicate takes any crop on one side with padding on the other (PyTorch does)
+    let e = PadGeometry::new(&[1, 4], &[isize::MAX, isize::MAX], PaddingMode::Replicate);
+    assert!(e.unwrap_err().to_string().contains("overflow"));
+    let g = PadGeometry::new(
+        &[1, 4],
+        &[isize::MIN + 8, isize::MAX],
+        PaddingMode::Replicate,
+    )
+    .unwrap();
+    assert_eq!(g.output_shape(), &[1, 11]);
+    assert_eq!(g.sources(0), [Some(3); 11]);
+    let g = PadGeometry::new(
+        &[1, 4],
+        &[-isize::MAX, isize::MAX - 2],
+        PaddingMode::Replicate,
+    )
+    .unwrap();
+    assert_eq!(g.output_shape(), &[1, 2]);
+    assert_eq!(g.sources(0), [Some(3), Some(3)]);
+    let g = PadGeometry::new(
+        &[1, 4],
+        &[isize::MAX - 2, -isize::MAX],
+        PaddingMode::Replicate,
+    )
+    .unwrap();
+    assert_eq!(g.sources(0), [Some(0), Some(0)]);
+    // sizes whose folds would leave isize are refused, not wrapped
+    let e = PadGeometry::new(&[usize::MAX / 2], &[1, 1], PaddingMode::Zeros).unwrap_err();
+    assert!(e.to_string().contains("overflow"), "{e}");
+    // a 0-d tensor with nothing to pad is copied
+    let x = ArrayD::from_elem(IxDyn(&[]), 2.5f64);
+    let y = functional::pad(x.view(), &[], PaddingMode::Zeros, 0.0).unwrap();
+    assert_eq!(y, x);
+    // constant pads any number of trailing dimensions
+    let x = ArrayD::from_elem(IxDyn(&[1, 1, 1, 1, 1, 2]), 1.0f32);
+    let y = functional::pad(
+        x.view(),
+        &[0, 1, 1, 0, 0, 0, 0, 0, 1, 0],
+        PaddingMode::Zeros,
+        0.0,
+    )
+    .unwrap();
+    assert_eq!(y.shape(), &[1, 2, 1, 1, 2, 3]);
+    assert_eq!(y.sum(), 2.0);
+}
+
+#[test]
 fn wrong_buffer_lengths_and_budgets_are_refused() {
     let g = PadGeometry::new(&[1, 4], &[1, 1], PaddingMode::Replicate).unwrap();
     let e = pad(&g, &[0.0; 3], 0.0, &mut [0.0; 6])

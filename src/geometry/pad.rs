@@ -277,6 +277,13 @@ impl PadGeometry {
                     what: "padded size",
                 })?;
         }
+        // positions on a padded axis (and their folds, up to twice a size) stay within isize
+        let limit = (isize::MAX / 4) as usize;
+        if shape.iter().chain(&output_shape).any(|&n| n > limit) {
+            return Err(GeometryError::Overflow {
+                what: "padded size",
+            });
+        }
         checked_product("input elements", shape.iter().copied())?;
         let out_numel = checked_product("padded elements", output_shape.iter().copied())?;
         let (mut before, mut after) = (Vec::with_capacity(rank), Vec::with_capacity(rank));
@@ -428,7 +435,9 @@ impl PadGeometry {
         if len == 0 {
             return None;
         }
-        let p = o as isize - self.shift[d];
+        // replicate allows any crop on one side and padding on the other: a position far
+        // outside the input clamps to the same edge as one just outside it
+        let p = (o as i128 - self.shift[d] as i128).clamp(-(len as i128), 2 * len as i128) as isize;
         self.mode.source(p, len).map(|s| self.window_start[d] + s)
     }
 
