@@ -33,7 +33,8 @@ pub enum Command {
         convmat matrix --input-size 4,4 --weight w.npy --format pretty --transpose\n  \
         convmat matrix --input-size 64,64 --weight w.npy --padding 1 --format mtx --output C.mtx\n  \
         convmat matrix --op bilinear --input-size 2,2 --scale-factor 2 --align-corners\n  \
-        convmat matrix --op max-unpool --indices i.npy --kernel-size 2 --output-size 5,5")]
+        convmat matrix --op max-unpool --indices i.npy --kernel-size 2 --output-size 5,5\n  \
+        convmat matrix --op pad --input-size 4,4 --pad 1,1,1,1 --mode reflect")]
     Matrix(MatrixArgs),
     /// Forward convolution (cross-correlation, as torch.nn.functional.conv*d).
     #[command(after_help = "Example:\n  \
@@ -76,6 +77,11 @@ pub enum Command {
         convmat report --quick --out report-quick\n  \
         convmat report --image photo.png")]
     Report(ReportArgs),
+    /// Pad (or crop) a tensor as torch.nn.functional.pad: constant, reflect, replicate, circular, or NumPy's symmetric.
+    #[command(after_help = "Examples:\n  \
+        convmat pad --input x.npy --pad 1,1,2,0 --mode reflect --output x_padded.npy\n  \
+        convmat pad --input x.npy --pad=-1,2 --value 0.5 --output x_cropped.npy")]
+    Pad(super::pad::PadArgs),
     /// Walk through the seed's examples (no input files needed).
     #[command(after_help = "Example:\n  convmat tour")]
     Tour,
@@ -235,6 +241,8 @@ pub enum MatrixOp {
     Trilinear,
     /// U of max-unpooling, from the pool's indices (--indices).
     MaxUnpool,
+    /// P of F.pad (--input-size, --pad, --mode).
+    Pad,
 }
 
 /// Up-sampling options (`F.interpolate`'s).
@@ -304,6 +312,8 @@ pub struct MatrixArgs {
     pub memory: MemoryArgs,
     #[command(flatten)]
     pub resize: ResizeArgs,
+    #[command(flatten)]
+    pub pad: super::pad::PadMatrixArgs,
     /// Planes (batch × channels) an up-sampler's U acts on.
     #[arg(
         long,

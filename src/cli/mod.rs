@@ -8,6 +8,7 @@ mod deconv;
 mod emit;
 mod matrix;
 pub mod out;
+mod pad;
 mod report;
 mod solve_args;
 mod upsample;
@@ -156,6 +157,8 @@ pub fn run() -> Result<(), Error> {
 
 fn dispatch(command: Command) -> Result<(), Error> {
     match command {
+        Command::Matrix(a) if a.op == args::MatrixOp::Pad => pad::run_matrix(&a),
+        Command::Matrix(a) if a.pad.given() => pad::refuse_outside_op_pad(&a),
         Command::Matrix(a) if a.op == args::MatrixOp::Conv => matrix::run(&a),
         Command::Matrix(a) => upsample::run_matrix(&a),
         Command::Conv(a) => conv::run_conv(&a),
@@ -166,6 +169,7 @@ fn dispatch(command: Command) -> Result<(), Error> {
         Command::Deconv(a) => deconv::run_deconv(&a),
         Command::Analyze(a) => analyze::run_analyze(&a),
         Command::FitTranspose(a) => deconv::run_fit_transpose(&a),
+        Command::Pad(a) => pad::run_pad(&a),
         Command::Report(a) => report::run(&a),
         Command::Tour => {
             let stdout = std::io::stdout();

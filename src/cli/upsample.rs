@@ -316,7 +316,9 @@ pub fn run_matrix(a: &MatrixArgs) -> Result<(), Error> {
             MatrixOp::Linear => ResizeMode::Linear,
             MatrixOp::Bilinear => ResizeMode::Bilinear,
             MatrixOp::Trilinear => ResizeMode::Trilinear,
-            MatrixOp::Conv | MatrixOp::MaxUnpool => unreachable!("handled elsewhere"),
+            MatrixOp::Conv | MatrixOp::MaxUnpool | MatrixOp::Pad => {
+                unreachable!("handled elsewhere")
+            }
         };
         let g = interpolate_options(m, &a.resize).geometry(&input.0)?;
         if a.planes == 0 {

@@ -410,6 +410,161 @@ pub enum GeometryError {
         /// The mode's spatial rank.
         mode_rank: usize,
     },
+    /// An `F.pad` pad list of odd length (PyTorch's message).
+    #[error("Padding length must be divisible by 2, but got padding length {len}")]
+    PadLengthOdd {
+        /// Values in the pad list.
+        len: usize,
+    },
+    /// An `F.pad` pad list longer than two values per tensor dimension (PyTorch's message).
+    #[error(
+        "Padding length should be less than or equal to two times the input dimension but got \
+         padding length {len} and input of dimension {ndim}"
+    )]
+    PadLengthTooLong {
+        /// Values in the pad list.
+        len: usize,
+        /// Dimensions of the tensor.
+        ndim: usize,
+    },
+    /// A fill value given to a padding mode that does not fill (PyTorch's message).
+    #[error(
+        "Padding mode \"{mode}\" doesn't take in value argument (got value {value}; only \
+         constant padding fills)"
+    )]
+    PadValue {
+        /// The padding mode.
+        mode: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// A pad list and tensor rank that the non-constant modes do not support: they pad
+    /// the last 1, 2 or 3 dimensions of a tensor with one or two more (PyTorch's message).
+    #[error(
+        "Padding size {len} is not supported for {ndim}D input tensor. Supported combinations \
+         for non-constant padding: 2D or 3D input: padding size = 2 (pads last dimension); 3D \
+         or 4D input: padding size = 4 (pads last 2 dimensions); 4D or 5D input: padding size \
+         = 6 (pads last 3 dimensions)"
+    )]
+    PadRank {
+        /// Values in the pad list.
+        len: usize,
+        /// Dimensions of the tensor.
+        ndim: usize,
+    },
+    /// A reflect, replicate or symmetric padding of a tensor with an empty dimension
+    /// other than the batch (PyTorch's message).
+    #[error(
+        "Expected {unbatched}D or {batched}D (batch mode) tensor with possibly 0 batch size and \
+         other non-zero dimensions for input, but got: {shape}",
+        unbatched = rank + 1,
+        batched = rank + 2
+    )]
+    PadEmptyDimension {
+        /// Dimensions padded.
+        rank: usize,
+        /// The tensor's shape.
+        shape: String,
+    },
+    /// A reflect padding not below the size of its dimension, or a symmetric padding
+    /// above it (PyTorch's message for reflect; one fold only).
+    #[error(
+        "Argument #{argument}: Padding size should be {bound} the corresponding input \
+         dimension, but got: padding ({}, {}) at dimension {dim} of input {shape}",
+        padding.0,
+        padding.1,
+        bound = if *mode == "reflect" { "less than" } else { "at most" }
+    )]
+    PadTooLarge {
+        /// `reflect` or `symmetric`.
+        mode: &'static str,
+        /// PyTorch's argument number: 4 for the pair of the last dimension, 6, 8 before it.
+        argument: usize,
+        /// The tensor dimension padded.
+        dim: usize,
+        /// Padding before and after.
+        padding: (isize, isize),
+        /// The tensor's shape.
+        shape: String,
+    },
+    /// A circular padding that wraps around more than once: past the size of its
+    /// dimension (PyTorch's check), or, with a negative padding on the other side, past
+    /// the elements the crop leaves (where PyTorch reads overlapping or uninitialised
+    /// memory).
+    #[error(
+        "Padding value causes wrapping around more than once. Padding ({}, {}) at dimension \
+         {dim} of input {shape} wraps at most once around {window} element(s){}",
+        padding.0,
+        padding.1,
+        if *cropped { " (what the negative padding leaves)" } else { "" }
+    )]
+    PadWraps {
+        /// The tensor dimension padded.
+        dim: usize,
+        /// Padding before and after.
+        padding: (isize, isize),
+        /// The tensor's shape.
+        shape: String,
+        /// The elements it may wrap around.
+        window: usize,
+        /// Whether a negative padding cropped them.
+        cropped: bool,
+    },
+    /// A constant padding that crops more than the dimension holds (PyTorch's message,
+    /// from the narrow it calls).
+    #[error(
+        "narrow(): length must be non-negative. Padding ({}, {}) crops {crop} element(s) from \
+         dimension {dim} of input {shape}, which has {size}",
+        padding.0,
+        padding.1
+    )]
+    PadCropsTooMuch {
+        /// The tensor dimension padded.
+        dim: usize,
+        /// Padding before and after.
+        padding: (isize, isize),
+        /// Elements the negative values remove.
+        crop: u128,
+        /// The dimension's size.
+        size: usize,
+        /// The tensor's shape.
+        shape: String,
+    },
+    /// A circular padding whose output size would be negative (PyTorch's message).
+    #[error(
+        "Negative padding value is resulting in an empty dimension: padding ({}, {}) at \
+         dimension {dim} of input {shape} gives size {output}",
+        padding.0,
+        padding.1
+    )]
+    PadNegativeSize {
+        /// The tensor dimension padded.
+        dim: usize,
+        /// Padding before and after.
+        padding: (isize, isize),
+        /// The tensor's shape.
+        shape: String,
+        /// The output size computed.
+        output: i128,
+    },
+    /// A reflect, replicate or symmetric padding whose output would be empty
+    /// (PyTorch's messages: one for 1-D, one for 2-D and 3-D).
+    #[error(
+        "{}",
+        if *rank == 1 {
+            format!("input ({input}) is too small. Calculated output {output}")
+        } else {
+            format!("Calculated output {output} must be >= 1 in every dimension (input {input})")
+        }
+    )]
+    PadOutputTooSmall {
+        /// Dimensions padded.
+        rank: usize,
+        /// The input sizes, as PyTorch names them (`H: 4, W: 4`).
+        input: String,
+        /// The output sizes computed (`H: 0 W: 6`).
+        output: String,
+    },
     /// A size computation overflowed the machine word.
     #[error("size overflow computing {what}")]
     Overflow {

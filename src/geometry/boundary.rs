@@ -25,6 +25,7 @@ use std::str::FromStr;
 /// assert_eq!(padded, [2, 1, 0, 1, 2, 3, 2, 1].map(Some));
 /// assert_eq!(PaddingMode::Zeros.source(-1, 4), None);
 /// assert_eq!("circular".parse::<PaddingMode>().unwrap(), PaddingMode::Circular);
+/// assert_eq!("constant".parse::<PaddingMode>().unwrap(), PaddingMode::Zeros); // F.pad's name
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -131,13 +132,18 @@ impl fmt::Display for PaddingMode {
 /// The error of parsing a mode name: it lists the names accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown padding mode '{0}' (expected one of zeros, reflect, replicate, circular, symmetric)"
+    "unknown padding mode '{0}' (expected one of zeros (or constant, F.pad's name), reflect, \
+     replicate, circular, symmetric)"
 )]
 pub struct UnknownPaddingMode(pub String);
 
 impl FromStr for PaddingMode {
     type Err = UnknownPaddingMode;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // F.pad calls zero (or value-filled) padding "constant"
+        if s == "constant" {
+            return Ok(PaddingMode::Zeros);
+        }
         PaddingMode::ALL
             .into_iter()
             .find(|m| m.name() == s)

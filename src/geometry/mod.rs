@@ -6,11 +6,12 @@
 //! [`ConvTransposeGeometry`] is defined through the convolution it is the adjoint
 //! of, so the identity `conv_transpose(y, W) = Cᵀ·y` holds by construction.
 //! [`PoolGeometry`], [`UnpoolGeometry`] and [`ResizeGeometry`] do the same for
-//! max-pooling, max-unpooling and the up-samplers.
+//! max-pooling, max-unpooling and the up-samplers, and [`PadGeometry`] for `F.pad`.
 
 pub(crate) mod boundary;
 mod conv;
 mod options;
+mod pad;
 mod pool;
 mod resize;
 mod shapes;
@@ -19,6 +20,7 @@ mod transpose;
 pub use boundary::{PaddingMode, UnknownPaddingMode};
 pub use conv::{check_bias, ConvBuilder, ConvGeometry, TapRange};
 pub use options::{ConvOptions, Padding};
+pub use pad::PadGeometry;
 pub use pool::{pool_output_len, PoolBuilder, PoolGeometry, UnpoolBuilder, UnpoolGeometry};
 pub use resize::{LinearTap, ResizeBuilder, ResizeGeometry, ResizeMode};
 pub use shapes::{batch, batched_shape, in_channels_of, unravel_index};

@@ -1,6 +1,6 @@
 //! Every matrix-free kernel: convolution (direct loops, im2col/col2im + GEMM, zero
 //! insertion, separable passes, patch extraction) and the up-sampling layers of
-//! decoders (max-pooling with indices, max-unpooling, interpolation), each reading
+//! decoders (max-pooling with indices, max-unpooling, interpolation) and padding, each reading
 //! its geometry; none re-derives shape arithmetic.
 //!
 //! Buffers are flat, row-major, batch-major: an input batch is `N` items of
@@ -13,6 +13,7 @@
 //! | max-pooling with indices | [`max_pool`] | — (not linear) |
 //! | max-unpooling | [`max_unpool`] | [`max_unpool_adjoint`] (the gather back) |
 //! | nearest, nearest-exact, bilinear … ([`crate::geometry::ResizeMode`]) | [`resize`](fn@resize) | [`resize_adjoint`] |
+//! | `F.pad` ([`crate::geometry::PadGeometry`]) | [`pad`](fn@pad) | [`pad_adjoint`] (the fold back) |
 //!
 //! [`ConvMethod`] and [`ConvTransposeMethod`] name the formulations and choose among
 //! them. The same maps as explicit sparse matrices are built in [`crate::sparse`];
@@ -24,6 +25,7 @@ pub mod im2col;
 pub mod maxpool;
 pub mod maxunpool;
 mod method;
+pub mod pad;
 pub mod resize;
 pub mod separable;
 pub mod unfold;
@@ -32,6 +34,7 @@ pub mod zero_insert;
 pub use maxpool::max_pool;
 pub use maxunpool::{check_indices, max_unpool, max_unpool_adjoint};
 pub use method::{ConvMethod, ConvTransposeMethod, DIRECT_MAX_CHANNELS_PER_GROUP};
+pub use pad::{pad, pad_adjoint};
 pub use resize::{resize, resize_adjoint};
 pub(crate) use resize::{Plan as ResizePlan, Scratch as ResizeScratch};
 

@@ -11,6 +11,7 @@
 //! | [`ConvTransposeOperator`] | transposed convolution (scatter, col2im, zero-insert) | forward convolution |
 //! | [`ResizeOperator`] | nearest / bilinear / … up-sampling | its adjoint |
 //! | [`MaxUnpoolOperator`] | max-unpooling by fixed indices | the gather back |
+//! | [`PadOperator`] | `F.pad` (reflect, replicate, circular, …; constant's fill 0) | the fold back |
 //! | [`Product`], [`Adjoint`] | `A·B`, `Aᵀ` of other operators | |
 //!
 //! One operator can be applied from several threads at once without any waiting on
@@ -22,11 +23,13 @@
 
 mod compose;
 mod conv;
+mod pad;
 mod resample;
 pub(crate) mod workspace;
 
 pub use compose::{Adjoint, Product};
 pub use conv::{ConvOperator, ConvTransposeOperator};
+pub use pad::PadOperator;
 pub use resample::{MaxUnpoolOperator, ResizeOperator};
 
 use crate::sparse::{Csr, Index};

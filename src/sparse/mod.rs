@@ -11,17 +11,21 @@
 //! ([`Csr::mul_transpose`]); [`Csr::transpose`] forms it when asked.
 //!
 //! The up-samplers have matrices too: [`resize_matrix`] (Kronecker products of
-//! one-dimensional interpolation matrices) and [`max_unpool_matrix`].
+//! one-dimensional interpolation matrices) and [`max_unpool_matrix`]; padding has
+//! its matrix P ([`pad_matrix`]), with `C_mode = C_valid · P` for a convolution with
+//! a padding mode (see [`crate::geometry::PadGeometry`]).
 
 mod alloc;
 mod budget;
 mod build;
 mod csr;
 mod index;
+mod pad;
 mod upsample;
 
 pub use budget::{check_budget, default_memory_budget, predicted_bytes, BuildOptions};
 pub use build::{check_room_for_transpose, ConvMatrix, TapLabel};
 pub use csr::Csr;
 pub use index::Index;
+pub use pad::pad_matrix;
 pub use upsample::{max_unpool_matrix, resize_axis_matrix, resize_matrix};

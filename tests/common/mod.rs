@@ -283,7 +283,7 @@ pub fn deconv_args<'a>(
 }
 
 /// Every subcommand of `convmat`.
-pub const SUBCOMMANDS: [&str; 11] = [
+pub const SUBCOMMANDS: [&str; 12] = [
     "matrix",
     "conv",
     "conv-transpose",
@@ -295,6 +295,7 @@ pub const SUBCOMMANDS: [&str; 11] = [
     "fit-transpose",
     "report",
     "tour",
+    "pad",
 ];
 
 /// `max-unpool --input v --indices i --kernel-size 2 --output out`.
