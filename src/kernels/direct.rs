@@ -238,6 +238,11 @@ fn gather_lines_body<T: Real>(
     step: usize,
 ) {
     for &(k, y0, x0, len) in lines {
+        if len == 1 {
+            // an output at the border reading through the boundary map
+            y_plane[y0] += w_plane[k] * x_plane[x0];
+            continue;
+        }
         axpy_from(&mut y_plane[y0..y0 + len], w_plane[k], x_plane, x0, step);
     }
 }
@@ -282,6 +287,10 @@ fn scatter_lines_body<T: Real>(
     step: usize,
 ) {
     for &(k, y0, x0, len) in lines {
+        if len == 1 {
+            x_plane[x0] += w_plane[k] * y_plane[y0];
+            continue;
+        }
         axpy_into(x_plane, x0, step, w_plane[k], &y_plane[y0..y0 + len]);
     }
 }

@@ -274,25 +274,27 @@ fn build_generic<V: Clone, I: Index>(
 }
 
 /// The entries of one output position's row (one channel pair) where the padding
-/// mode folds taps onto the input: per dimension, the distinct inputs read and the
-/// taps reading each, in increasing input order.
+/// mode folds taps onto the input, found once per position and reused for every
+/// channel pair: each distinct input read, in increasing order, with the flat taps
+/// whose weights its entry sums.
 #[derive(Default)]
 struct FoldedRow {
     /// Per dimension: `(input index, taps along d reading it)`, sorted by input.
     axes: Vec<Vec<(usize, Vec<usize>)>>,
-    kernel: Vec<usize>,
-    in_strides: Vec<usize>,
+    /// Per entry: its input (flat, in one plane) and its taps' range in `taps`.
+    entries: Vec<(usize, std::ops::Range<usize>)>,
     taps: Vec<usize>,
+    scratch: Vec<usize>,
 }
 
 impl FoldedRow {
     fn gather(&mut self, g: &ConvGeometry, out: &[usize]) {
-        self.kernel = g.kernel_size().to_vec();
-        self.in_strides = g.input_strides();
-        self.axes.resize_with(g.rank(), Vec::new);
+        let (kernel, in_strides) = (g.kernel_size(), g.input_strides());
+        let rank = g.rank();
+        self.axes.resize_with(rank, Vec::new);
         for (d, axis) in self.axes.iter_mut().enumerate() {
             axis.clear();
-            for k in 0..g.kernel_size()[d] {
+            for k in 0..kernel[d] {
                 let Some(i) = g.source(d, out[d], k) else {
                     continue;
                 };
@@ -302,33 +304,32 @@ impl FoldedRow {
                 }
             }
         }
-    }
-
-    /// Calls `f(input_flat, flat_taps)` for each distinct input of the row, in
-    /// increasing order (row-major over the per-dimension inputs).
-    fn for_each_entry(&mut self, mut f: impl FnMut(usize, &[usize])) {
-        let rank = self.axes.len();
+        self.entries.clear();
+        self.taps.clear();
         if self.axes.iter().any(|a| a.is_empty()) {
             return;
         }
+        // odometer over the per-dimension inputs: row-major, so columns increase
         let mut idx = vec![0usize; rank];
         loop {
             let col: usize = (0..rank)
-                .map(|d| self.axes[d][idx[d]].0 * self.in_strides[d])
+                .map(|d| self.axes[d][idx[d]].0 * in_strides[d])
                 .sum();
             // every combination of the taps reading these inputs, as flat indices
-            self.taps.clear();
-            self.taps.push(0);
-            for ((axis, &i), &kd) in self.axes.iter().zip(&idx).zip(&self.kernel) {
-                let ks = &axis[i].1;
-                let prev = std::mem::take(&mut self.taps);
-                self.taps.extend(
-                    prev.iter()
-                        .flat_map(|&b| ks.iter().map(move |&k| b * kd + k)),
-                );
+            self.scratch.clear();
+            self.scratch.push(0);
+            for ((axis, &i), &kd) in self.axes.iter().zip(&idx).zip(kernel) {
+                let n = self.scratch.len();
+                for j in 0..n {
+                    let b = self.scratch[j];
+                    self.scratch.extend(axis[i].1.iter().map(|&k| b * kd + k));
+                }
+                self.scratch.drain(..n);
             }
-            self.taps.sort_unstable();
-            f(col, &self.taps);
+            self.scratch.sort_unstable();
+            let at = self.taps.len();
+            self.taps.extend_from_slice(&self.scratch);
+            self.entries.push((col, at..self.taps.len()));
             let mut d = rank;
             loop {
                 if d == 0 {
@@ -341,6 +342,14 @@ impl FoldedRow {
                 }
                 idx[d] = 0;
             }
+        }
+    }
+
+    /// Calls `f(input_flat, flat_taps)` for each distinct input of the row, in
+    /// increasing order.
+    fn for_each_entry(&self, mut f: impl FnMut(usize, &[usize])) {
+        for (col, taps) in &self.entries {
+            f(*col, &self.taps[taps.clone()]);
         }
     }
 }
