@@ -51,6 +51,7 @@ pub mod report;
 mod simd;
 pub mod solve;
 pub mod sparse;
+pub mod spectral;
 #[cfg(feature = "cli")]
 pub mod tour;
 
@@ -63,4 +64,4 @@ extern crate self as convmat;
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
-pub use real::Real;
+pub use real::{FftReal, Real};

@@ -69,6 +69,36 @@ pub trait Real:
     );
 }
 
+/// A [`Real`] the FFT and DCT work in (`f32`, `f64`), with its process-wide plan
+/// caches.
+pub trait FftReal: Real + rustfft::FftNum + rustdct::DctNum {
+    /// Runs `f` with this type's process-wide FFT planners (real and complex), which
+    /// cache every plan they make.
+    #[doc(hidden)]
+    fn with_fft_planners<R>(
+        f: impl FnOnce(&mut realfft::RealFftPlanner<Self>, &mut rustfft::FftPlanner<Self>) -> R,
+    ) -> R;
+
+    /// Runs `f` with this type's process-wide DCT planner.
+    #[doc(hidden)]
+    fn with_dct_planner<R>(f: impl FnOnce(&mut rustdct::DctPlanner<Self>) -> R) -> R;
+}
+
+/// The planners of one element type, made on first use.
+struct Planners<T: rustfft::FftNum> {
+    real: realfft::RealFftPlanner<T>,
+    complex: rustfft::FftPlanner<T>,
+}
+
+impl<T: rustfft::FftNum> Planners<T> {
+    fn new() -> Self {
+        Planners {
+            real: realfft::RealFftPlanner::new(),
+            complex: rustfft::FftPlanner::new(),
+        }
+    }
+}
+
 macro_rules! impl_real {
     ($t:ty, $dtype:literal) => {
         impl Real for $t {
@@ -123,3 +153,31 @@ macro_rules! impl_real {
 
 impl_real!(f32, "float32");
 impl_real!(f64, "float64");
+
+macro_rules! impl_fft_real {
+    ($t:ty) => {
+        impl FftReal for $t {
+            fn with_fft_planners<R>(
+                f: impl FnOnce(
+                    &mut realfft::RealFftPlanner<Self>,
+                    &mut rustfft::FftPlanner<Self>,
+                ) -> R,
+            ) -> R {
+                static PLANNERS: std::sync::LazyLock<std::sync::Mutex<Planners<$t>>> =
+                    std::sync::LazyLock::new(|| std::sync::Mutex::new(Planners::new()));
+                let mut p = PLANNERS.lock().unwrap_or_else(|e| e.into_inner());
+                let p = &mut *p;
+                f(&mut p.real, &mut p.complex)
+            }
+            fn with_dct_planner<R>(f: impl FnOnce(&mut rustdct::DctPlanner<Self>) -> R) -> R {
+                static DCT: std::sync::LazyLock<std::sync::Mutex<rustdct::DctPlanner<$t>>> =
+                    std::sync::LazyLock::new(|| std::sync::Mutex::new(rustdct::DctPlanner::new()));
+                let mut p = DCT.lock().unwrap_or_else(|e| e.into_inner());
+                f(&mut p)
+            }
+        }
+    };
+}
+
+impl_fft_real!(f32);
+impl_fft_real!(f64);

@@ -87,6 +87,15 @@ pub enum SolveError {
         /// The kernel's spatial size.
         kernel: String,
     },
+    /// A spectral method asked of a convolution that no fast transform diagonalises.
+    #[error(
+        "no FFT or DCT diagonalises this convolution: {reason}; LSQR (or another iterative \
+         solver) works with any geometry"
+    )]
+    NoDiagonalization {
+        /// What stands in the way, and what boundary would do.
+        reason: String,
+    },
     /// An option given to a solver that does not use it.
     #[error("{option} does not apply to the {solver} solver ({reason})")]
     NotApplicable {

@@ -1,0 +1,246 @@
+//! Which basis diagonalises a convolution, and its eigenvalues.
+
+use super::{Complex, DctN, RealFftN};
+use crate::error::SolveError;
+use crate::geometry::{ConvGeometry, PaddingMode};
+use crate::kernels::direct;
+use crate::{FftReal, Real};
+
+/// The orthogonal basis in which a convolution's matrix is diagonal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum Basis {
+    /// The DFT: periodic (`circular`) boundaries, stride 1, `same` output.
+    Fourier,
+    /// The DCT-II: reflexive (`symmetric`) boundaries, equal padding on both sides,
+    /// a kernel symmetric in every axis, stride 1, `same` output.
+    Cosine,
+}
+
+impl Basis {
+    /// The basis that diagonalises the single-channel convolution `g` with kernel `w`,
+    /// or why none does (naming what would work instead).
+    ///
+    /// ```
+    /// use convmat::geometry::{ConvGeometry, Padding, PaddingMode};
+    /// use convmat::spectral::Basis;
+    /// let same = |m| ConvGeometry::builder(&[8, 8], &[3, 3]).padding(Padding::Same)
+    ///     .padding_mode(m).build().unwrap();
+    /// let blur = [1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0];
+    /// assert_eq!(Basis::of(&same(PaddingMode::Circular), &blur).unwrap(), Basis::Fourier);
+    /// assert_eq!(Basis::of(&same(PaddingMode::Symmetric), &blur).unwrap(), Basis::Cosine);
+    /// assert!(Basis::of(&same(PaddingMode::Zeros), &blur).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`SolveError::NoDiagonalization`] with the reason: several channels, a stride, an
+    /// output that is not the input's size, a boundary other than `circular` or
+    /// `symmetric`, or (for `symmetric`) unequal padding or a kernel that is not
+    /// symmetric.
+    pub fn of<T: Real>(g: &ConvGeometry, w: &[T]) -> Result<Basis, SolveError> {
+        let refuse = |reason: String| SolveError::NoDiagonalization { reason };
+        if g.in_channels() != 1 || g.out_channels() != 1 {
+            return Err(refuse(format!(
+                "it has {} input and {} output channels (one of each is needed)",
+                g.in_channels(),
+                g.out_channels()
+            )));
+        }
+        if g.stride().iter().any(|&s| s != 1) {
+            return Err(refuse(format!(
+                "its stride is {} (1 is needed)",
+                crate::error::shape_str(g.stride())
+            )));
+        }
+        if g.output_size() != g.input_size() {
+            return Err(refuse(format!(
+                "its output {} is not the size of its input {} (use padding `same`)",
+                crate::error::shape_str(g.output_size()),
+                crate::error::shape_str(g.input_size())
+            )));
+        }
+        match g.padding_mode() {
+            PaddingMode::Circular => Ok(Basis::Fourier),
+            PaddingMode::Symmetric if g.padding_before() != g.padding_after() => {
+                Err(refuse(format!(
+                    "its symmetric padding is uneven ({} before, {} after: use an odd kernel)",
+                    crate::error::shape_str(g.padding_before()),
+                    crate::error::shape_str(g.padding_after())
+                )))
+            }
+            PaddingMode::Symmetric if !symmetric_in_every_axis(g.kernel_size(), w) => Err(refuse(
+                "its kernel is not symmetric in every axis, which the DCT needs with symmetric \
+                 padding (circular padding takes any kernel)"
+                    .into(),
+            )),
+            PaddingMode::Symmetric => Ok(Basis::Cosine),
+            m => Err(refuse(format!(
+                "its {m} boundary has no fast diagonalisation (circular padding gives the FFT, \
+                 symmetric padding with a symmetric kernel the DCT)"
+            ))),
+        }
+    }
+}
+
+/// Whether `w[k] = w[K − 1 − k]` along every axis (exactly).
+fn symmetric_in_every_axis<T: Real>(kernel: &[usize], w: &[T]) -> bool {
+    let strides = crate::geometry::row_major_strides(kernel);
+    (0..w.len()).all(|i| {
+        let mirrored: usize = (0..kernel.len())
+            .map(|d| (kernel[d] - 1 - i / strides[d] % kernel[d]) * strides[d])
+            .sum();
+        w[i] == w[mirrored]
+    })
+}
+
+/// A single-channel convolution in the basis that diagonalises it: `C = Bᵀ·diag(λ)·B`
+/// (with `B` the DFT or the DCT-II, suitably scaled), so `C·x`, `Cᵀ·y` and
+/// any filter `f(λ)` cost two transforms.
+///
+/// ```
+/// use convmat::geometry::{ConvGeometry, Padding, PaddingMode};
+/// use convmat::kernels::direct;
+/// use convmat::spectral::Diagonal;
+/// let g = ConvGeometry::builder(&[6, 5], &[3, 3]).padding(Padding::Same)
+///     .padding_mode(PaddingMode::Circular).build().unwrap();
+/// let w: Vec<f64> = (1..=9).map(f64::from).collect();
+/// let d = Diagonal::<f64>::new(&g, &w).unwrap();
+/// let x: Vec<f64> = (0..30).map(|i| (i * 7 % 11) as f64).collect();
+/// let (mut y, mut z) = (vec![0.0; 30], vec![0.0; 30]);
+/// d.apply(&x, &mut y, |lambda| lambda);
+/// direct::conv(&g, &x, &w, None, &mut z).unwrap();
+/// assert!(y.iter().zip(&z).all(|(a, b)| (a - b).abs() < 1e-9));
+/// ```
+#[derive(Debug)]
+pub struct Diagonal<T: FftReal> {
+    basis: Basis,
+    fft: Option<RealFftN<T>>,
+    dct: Option<DctN<T>>,
+    /// Eigenvalues in the transform's layout: the stored half spectrum (Fourier,
+    /// complex) or the full grid (cosine, real, imaginary part 0).
+    eigenvalues: Vec<Complex<f64>>,
+}
+
+impl<T: FftReal> Diagonal<T> {
+    /// The diagonalisation of the single-channel convolution `g` with kernel `w`.
+    ///
+    /// # Errors
+    /// As [`Basis::of`].
+    pub fn new(g: &ConvGeometry, w: &[T]) -> Result<Self, SolveError> {
+        let basis = Basis::of(g, w)?;
+        // C's first column: the convolution of a unit impulse, in f64
+        let w64: Vec<f64> = w.iter().map(|v| v.as_f64()).collect();
+        let mut e1 = vec![0.0f64; g.cols()];
+        e1[0] = 1.0;
+        let mut column = vec![0.0f64; g.rows()];
+        direct::conv(g, &e1, &w64, None, &mut column).expect("a valid geometry and its own kernel");
+        let dims = g.input_size();
+        Ok(match basis {
+            Basis::Fourier => {
+                let plan = RealFftN::<f64>::new(dims);
+                let mut lambda = vec![Complex::default(); plan.spectrum_len()];
+                plan.forward(&column, &mut lambda);
+                Diagonal {
+                    basis,
+                    fft: Some(RealFftN::new(dims)),
+                    dct: None,
+                    eigenvalues: lambda,
+                }
+            }
+            Basis::Cosine => {
+                let plan = DctN::<f64>::new(dims);
+                plan.forward(&mut column);
+                plan.forward(&mut e1);
+                Diagonal {
+                    basis,
+                    fft: None,
+                    dct: Some(DctN::new(dims)),
+                    eigenvalues: column
+                        .iter()
+                        .zip(&e1)
+                        .map(|(c, e)| Complex::new(c / e, 0.0))
+                        .collect(),
+                }
+            }
+        })
+    }
+
+    /// The basis.
+    pub fn basis(&self) -> Basis {
+        self.basis
+    }
+
+    /// The eigenvalues λ, one per coefficient of [`Diagonal::transform`]'s layout
+    /// (real, with zero imaginary parts, in the cosine basis).
+    pub fn eigenvalues(&self) -> &[Complex<f64>] {
+        &self.eigenvalues
+    }
+
+    /// Weights `w` with `‖x‖² = Σ w·|X|²` over the coefficients `X` of
+    /// [`Diagonal::transform`] (each stored Fourier coefficient standing for itself
+    /// and, where not stored, its conjugate).
+    pub fn parseval_weights(&self) -> Vec<f64> {
+        match (&self.fft, &self.dct) {
+            (Some(f), _) => {
+                let n = f.len() as f64;
+                f.multiplicity().into_iter().map(|m| m / n).collect()
+            }
+            (_, Some(d)) => d.parseval_weights(),
+            _ => unreachable!("one transform is always planned"),
+        }
+    }
+
+    /// The coefficients of `x` in the basis (`x` holds one input plane).
+    ///
+    /// # Panics
+    /// If `x` is not one input plane long.
+    pub fn transform(&self, x: &[T]) -> Vec<Complex<T>> {
+        match (&self.fft, &self.dct) {
+            (Some(f), _) => {
+                let mut out = vec![Complex::default(); f.spectrum_len()];
+                f.forward(x, &mut out);
+                out
+            }
+            (_, Some(d)) => {
+                let mut v = x.to_vec();
+                d.forward(&mut v);
+                v.into_iter().map(|r| Complex::new(r, T::zero())).collect()
+            }
+            _ => unreachable!("one transform is always planned"),
+        }
+    }
+
+    /// The plane whose coefficients are `coefficients` (consumed as work space).
+    ///
+    /// # Panics
+    /// If `coefficients` or `x` has not the transform's length.
+    pub fn inverse(&self, coefficients: &mut [Complex<T>], x: &mut [T]) {
+        match (&self.fft, &self.dct) {
+            (Some(f), _) => f.inverse(coefficients, x),
+            (_, Some(d)) => {
+                for (v, c) in x.iter_mut().zip(coefficients.iter()) {
+                    *v = c.re;
+                }
+                d.inverse(x);
+            }
+            _ => unreachable!("one transform is always planned"),
+        }
+    }
+
+    /// `y = Bᵀ·diag(f(λ))·B·x`: every coefficient of `x` multiplied by `f` of its
+    /// eigenvalue (`λ ↦ λ` is C itself, `λ ↦ conj(λ)` is Cᵀ, a filter such as
+    /// `conj(λ)/(|λ|² + α²)` Tikhonov's inverse).
+    ///
+    /// # Panics
+    /// If `x` or `y` is not one plane long.
+    pub fn apply(&self, x: &[T], y: &mut [T], f: impl Fn(Complex<f64>) -> Complex<f64>) {
+        let mut c = self.transform(x);
+        for (v, &lambda) in c.iter_mut().zip(&self.eigenvalues) {
+            let m = f(lambda);
+            let z = Complex::new(v.re.as_f64(), v.im.as_f64()) * m;
+            *v = Complex::new(<T as Real>::from_f64(z.re), <T as Real>::from_f64(z.im));
+        }
+        self.inverse(&mut c, y);
+    }
+}
