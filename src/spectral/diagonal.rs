@@ -127,6 +127,9 @@ impl<T: FftReal> Diagonal<T> {
     ///
     /// # Errors
     /// As [`Basis::of`].
+    ///
+    /// # Panics
+    /// Never for a weight of `g`'s kernel size (the first column is computed with it).
     pub fn new(g: &ConvGeometry, w: &[T]) -> Result<Self, SolveError> {
         let basis = Basis::of(g, w)?;
         // C's first column: the convolution of a unit impulse, in f64

@@ -6,6 +6,9 @@ use realfft::{ComplexToReal, RealToComplex};
 use rustfft::Fft;
 use std::sync::Arc;
 
+/// The forward and inverse complex plans of one axis.
+type AxisPlans<T> = (Arc<dyn Fft<T>>, Arc<dyn Fft<T>>);
+
 /// The discrete Fourier transform of a real array of shape `dims` (row-major), in
 /// `O(n log n)`: real-to-complex along the last axis (keeping `n/2 + 1` of its
 /// frequencies, the rest being their conjugates), complex along the others. Plans
@@ -32,8 +35,8 @@ pub struct RealFftN<T: Real> {
     half: Vec<usize>,
     r2c: Arc<dyn RealToComplex<T>>,
     c2r: Arc<dyn ComplexToReal<T>>,
-    /// Complex plans (forward, inverse) for every axis but the last.
-    axes: Vec<(Arc<dyn Fft<T>>, Arc<dyn Fft<T>>)>,
+    /// Complex plans for every axis but the last.
+    axes: Vec<AxisPlans<T>>,
 }
 
 impl<T: Real> std::fmt::Debug for RealFftN<T> {
