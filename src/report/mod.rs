@@ -5,6 +5,7 @@
 //! [`run::measure`] computes; [`write`](fn@write) lays the result out as `report.md`,
 //! `results.csv`, `results.json`, `plots/*.svg` and `images/*.png` in a directory.
 
+mod caption;
 pub mod measure;
 pub mod phantom;
 pub mod plot;

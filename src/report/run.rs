@@ -85,6 +85,8 @@ pub struct Picture {
     pub w: usize,
     /// Values, row-major.
     pub values: Vec<f64>,
+    /// What the picture shows (drawn above it in the comparison strip).
+    pub caption: String,
 }
 
 /// Everything the report shows.

@@ -1,5 +1,6 @@
 //! Laying the measurements out: Markdown, CSV, JSON, SVG plots, PNG images.
 
+use super::caption;
 use super::plot::line_plot;
 use super::run::{Measurements, Row};
 use crate::io::png::write_gray;
@@ -283,7 +284,7 @@ fn markdown(m: &Measurements, env: &Environment) -> String {
             );
         }
         out.push_str("\n![side by side](images/comparison.png)\n\n");
-        out.push_str("Left to right: the original, then each reconstruction in the order of the table (images/reconstruction_NN.png one by one).\n\n");
+        out.push_str("Left to right: the original, then each reconstruction in the order of the table, captioned with its number, method and PSNR (images/reconstruction_NN.png one by one).\n\n");
         out.push_str(&reconstruction_paragraphs(&rec));
     }
     out
@@ -334,26 +335,37 @@ pub fn write(m: &Measurements, env: &Environment, dir: &Path) -> Result<(), Erro
             1.0,
         )?;
     }
-    // side by side: the original and every reconstruction of the same size, 4 px apart
+    // side by side: the original and every reconstruction of the same size, 4 px
+    // apart, each under its caption (method and PSNR)
     let full: Vec<_> = m
         .pictures
         .iter()
         .filter(|p| p.name == "original" || p.name.starts_with("reconstruction_"))
         .collect();
     if let Some(first) = full.first() {
-        let (h, w, gap) = (first.h, first.w, 4);
-        let total_w = full.len() * w + (full.len() - 1) * gap;
-        let mut canvas = vec![1.0; h * total_w];
+        // panels at least 128 pixels wide (16 characters of caption): small images
+        // are enlarged by whole factors, each pixel a block
+        let zoom = 128usize.div_ceil(first.w).max(1);
+        let (h, w, gap) = (first.h * zoom, first.w * zoom, 4);
+        let band = full
+            .iter()
+            .map(|p| caption::height(&p.caption, w))
+            .max()
+            .unwrap_or(0);
+        let (total_h, total_w) = (band + h, full.len() * w + (full.len() - 1) * gap);
+        let mut canvas = vec![1.0; total_h * total_w];
         for (k, p) in full.iter().enumerate() {
+            let x0 = k * (w + gap);
+            caption::draw(&mut canvas, total_w, (x0, 0), (w, band), &p.caption);
             for r in 0..h {
                 for c in 0..w {
-                    canvas[r * total_w + k * (w + gap) + c] = p.values[r * w + c];
+                    canvas[(band + r) * total_w + x0 + c] = p.values[(r / zoom) * p.w + c / zoom];
                 }
             }
         }
         write_gray(
             &dir.join("images").join("comparison.png"),
-            h,
+            total_h,
             total_w,
             &canvas,
             0.0,

@@ -38,6 +38,7 @@ pub(super) fn reconstruction(
         h,
         w,
         values: img.clone(),
+        caption: "original".into(),
     });
     // A: max-pooling 2×2 with indices
     let pool = PoolGeometry::builder(&[h, w], &[2]).build()?;
@@ -57,12 +58,14 @@ pub(super) fn reconstruction(
         h: hh,
         w: hw,
         values: pooled.clone(),
+        caption: "max-pooled 2x2".into(),
     });
     m.pictures.push(Picture {
         name: "downsampled_conv".into(),
         h: hh,
         w: hw,
         values: blurred.clone(),
+        caption: "stride-2 convolution".into(),
     });
     let mut results: Vec<(String, String, f64, Vec<f64>)> = vec![];
     let resize_by =
@@ -164,13 +167,14 @@ pub(super) fn reconstruction(
         out,
     ));
     for (i, (name, from, ms, out)) in results.iter().enumerate() {
+        let quality = psnr(out, &img, 1.0);
         m.rows.push(Row {
             section: "reconstruction".into(),
             case: format!("{h}×{w} image from {from}"),
             formulation: name.clone(),
             dtype: "float64".into(),
             median_ms: *ms,
-            psnr_db: Some(psnr(out, &img, 1.0)),
+            psnr_db: Some(quality),
             ssim: Some(ssim(out, &img, h, w, 1.0)),
             max_abs_error: Some(errors(out, &img).0),
             relative_error: Some(errors(out, &img).1),
@@ -181,6 +185,7 @@ pub(super) fn reconstruction(
             h,
             w,
             values: out.clone(),
+            caption: format!("{i}. {name}\n{quality:.1} dB"),
         });
     }
     Ok(())
