@@ -8,6 +8,7 @@
 pub mod measure;
 pub mod phantom;
 pub mod plot;
+pub mod regularization;
 pub mod run;
 mod write;
 
