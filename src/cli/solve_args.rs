@@ -94,7 +94,7 @@ pub struct DeconvArgs {
     pub filter: Option<SpectralFilter>,
     /// The regularization parameter, or the rule that chooses it from the data: for
     /// spectral tikhonov α and for tsvd the threshold on |λ| (a number), or gcv
-    /// (generalized cross-validation, the default), discrepancy (‖Cx − y‖ = σ√n) or
+    /// (generalized cross-validation, the default), discrepancy (‖Cx − y‖ = τσ√n, τ = 1) or
     /// lcurve (the L-curve's corner); for lsqr, lsmr, cgls only discrepancy, which stops
     /// them at the noise level. The choice and its curve are in --json.
     #[arg(long, help_heading = "Regularization", allow_negative_numbers = true, value_parser = reg_param)]

@@ -364,6 +364,10 @@ pub(crate) fn menger(p: (f64, f64), q: (f64, f64), r: (f64, f64)) -> f64 {
     }
 }
 
+/// Singular values within this relative distance of each other count as one (in
+/// truncated SVD's truncations).
+const TIE: f64 = 1e-10;
+
 /// Truncated SVD on a problem: the coefficients sorted by s descending, with the
 /// sums of every truncation.
 pub(crate) struct Truncations {
@@ -378,7 +382,7 @@ pub(crate) struct Truncations {
 }
 
 impl Truncations {
-    /// Every truncation of `modes` that keeps whole ties, by `order` (positions in
+    /// Every truncation of `modes` that keeps whole ties (see `TIE`), by `order` (positions in
     /// `modes` sorted by s² descending).
     pub fn new(modes: &Modes<'_>, order: &[usize]) -> Truncations {
         let len = order.len();
@@ -399,7 +403,9 @@ impl Truncations {
             let i = order[j];
             kept += modes.m[i];
             eta2 += modes.b2[i] / modes.s2[i];
-            if j + 1 == len || modes.s2[order[j + 1]] != modes.s2[i] {
+            // ties (equal up to the transform's rounding, such as a frequency and its
+            // conjugate, both stored) are kept or dropped together
+            if j + 1 == len || modes.s2[order[j + 1]] < modes.s2[i] * (1.0 - TIE) {
                 t.s2.push(modes.s2[i]);
                 t.kept.push(kept);
                 t.rho2.push(suffix[j + 1]);
