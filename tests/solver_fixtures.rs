@@ -89,6 +89,7 @@ fn lsqr_and_lsmr_match_scipy() {
                     conlim,
                     max_iter: opt(run, "iter_lim").map(|v| v as usize),
                     x0: x0.as_deref(),
+                    discrepancy: None,
                 };
                 let r = lsqr(&c, &b, &opts, None).unwrap();
                 let norms = vec![
@@ -108,6 +109,7 @@ fn lsqr_and_lsmr_match_scipy() {
                     conlim,
                     max_iter: opt(run, "maxiter").map(|v| v as usize),
                     x0: x0.as_deref(),
+                    discrepancy: None,
                 };
                 let r = lsmr(&c, &b, &opts, None).unwrap();
                 let norms = vec![

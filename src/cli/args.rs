@@ -60,9 +60,11 @@ pub enum Command {
         convmat upsample --input x.npy --mode bilinear --scale-factor 2 --align-corners --output y.npy\n  \
         convmat upsample --input x.npy --mode bed-of-nails --scale-factor 2 --method matrix --output y.npy")]
     Upsample(UpsampleArgs),
-    /// True deconvolution: recover x from y = C·x by least squares, Cholesky, the pseudo-inverse or Richardson–Lucy.
-    #[command(after_help = "Example:\n  \
-        convmat deconv --observed y.npy --weight w.npy --input-size 64,64 --padding 2 --solver lsqr --atol 1e-10 --btol 1e-10 --truth x.npy --output xhat.npy")]
+    /// True deconvolution: recover x from y = C·x by least squares, Cholesky, the pseudo-inverse, Richardson–Lucy or spectral filters, the regularization chosen from the data.
+    #[command(after_help = "Examples:\n  \
+        convmat deconv --observed y.npy --weight w.npy --input-size 64,64 --padding 2 --solver lsqr --atol 1e-10 --btol 1e-10 --truth x.npy --output xhat.npy\n  \
+        convmat deconv --observed y.npy --weight w.npy --input-size 64,64 --padding same --padding-mode circular --solver spectral --filter tikhonov --reg-param gcv --output xhat.npy --json\n  \
+        convmat deconv --observed y.npy --weight w.npy --input-size 64,64 --padding 2 --solver lsqr --reg-param discrepancy --noise-std 0.01 --output xhat.npy")]
     Deconv(DeconvArgs),
     /// The invertibility report: rank, null space, conditioning, positions never read.
     #[command(after_help = "Example:\n  \

@@ -8,8 +8,8 @@ use convmat::io::{read_tensor, write_npy, Tensor};
 use convmat::kernels::separable::default_rtol;
 use convmat::metrics::Quality;
 use convmat::solve::{
-    deconvolve, fit_transpose, DeconvOptions, LsqrOptions, NoiseFit, OperatorChoice, OperatorKind,
-    PinvOptions, Progress, SolveInfo, Solver,
+    deconvolve, fit_transpose, Criterion, DeconvOptions, LsqrOptions, NoiseFit, OperatorChoice,
+    OperatorKind, PinvOptions, Progress, RegChoice, SolveInfo, Solver, DEFAULT_TAU,
 };
 use convmat::{Error, GeometryError, SolveError};
 use ndarray::{ArrayD, IxDyn};
@@ -65,6 +65,11 @@ fn deconv_options(a: &DeconvArgs, weight: &Tensor) -> Result<DeconvOptions, Erro
         ("tol", "--tol", a.tol.is_some()),
         ("clip_negative", "--clip-negative", a.clip_negative),
         ("pinv", "--svd-max-elements", a.svd_max_elements.is_some()),
+        ("filter", "--filter", a.filter.is_some()),
+        ("reg_param", "--reg-param", a.reg_param.is_some()),
+        ("nsr", "--nsr", a.nsr.is_some()),
+        ("keep", "--keep", a.keep.is_some()),
+        ("noise_std", "--noise-std", a.noise_std.is_some()),
     ];
     let uses = a.solver.options();
     if let Some((_, flag, _)) = given
@@ -86,8 +91,29 @@ fn deconv_options(a: &DeconvArgs, weight: &Tensor) -> Result<DeconvOptions, Erro
             }
         )));
     }
+    // the spectral solver's options, per filter
+    if a.solver == Solver::Spectral {
+        let filter = a.filter.unwrap_or_default();
+        let takes = filter.options();
+        let filter_flags = &given[given.len() - 4..];
+        if let Some((_, flag, _)) = filter_flags
+            .iter()
+            .find(|(field, _, on)| *on && !takes.contains(field))
+        {
+            let names: Vec<&str> = filter_flags
+                .iter()
+                .filter(|(field, ..)| takes.contains(field))
+                .map(|(_, flag, _)| *flag)
+                .collect();
+            return Err(Error::Invalid(format!(
+                "{flag} does not apply to --filter {} (it takes {})",
+                filter.name(),
+                names.join(", ")
+            )));
+        }
+    }
     let d = DeconvOptions::default();
-    Ok(DeconvOptions {
+    let opts = DeconvOptions {
         solver: a.solver,
         operator: match a.operator {
             OperatorArg::Auto => OperatorChoice::Auto,
@@ -111,7 +137,72 @@ fn deconv_options(a: &DeconvArgs, weight: &Tensor) -> Result<DeconvOptions, Erro
             Tensor::F32(_) => default_rtol::<f32>(),
             Tensor::F64(_) => default_rtol::<f64>(),
         }),
-    })
+        filter: a.filter.unwrap_or_default(),
+        reg_param: a.reg_param,
+        nsr: a.nsr,
+        keep: a.keep,
+        noise_std: a.noise_std,
+        tau: DEFAULT_TAU,
+    };
+    // the library's word on what else does not combine, in the command line's terms
+    opts.check().map_err(|e| match e {
+        Error::Solve(SolveError::NotApplicable {
+            option,
+            solver,
+            reason,
+        }) => Error::Invalid(format!(
+            "--{} does not apply to --solver {} ({reason})",
+            option.replace('_', "-"),
+            match solver.strip_prefix("spectral ") {
+                Some(filter) => format!("spectral --filter {filter}"),
+                None => solver.to_string(),
+            }
+        )),
+        Error::Solve(SolveError::NegativeOption { name, value }) => Error::Invalid(format!(
+            "--{} must be a non-negative number, got {value}",
+            name.replace('_', "-")
+        )),
+        e => e,
+    })?;
+    Ok(opts)
+}
+
+/// The regularisation parameter an item used, in words.
+fn choice_text(c: &RegChoice) -> String {
+    let value = if c.parameter == "iterations" {
+        format!("stopped at iteration {}", c.value)
+    } else {
+        let name = match c.parameter {
+            "alpha" => "α",
+            "nsr" => "NSR",
+            p => p,
+        };
+        format!("{name} = {:.4e}", c.value)
+    };
+    let kept = c
+        .kept
+        .map_or(String::new(), |k| format!(", {k} singular value(s) kept"));
+    let how = match c.criterion {
+        Criterion::Given => "given".to_string(),
+        Criterion::Gcv => format!(
+            "chosen by GCV (G = {:.4e})",
+            c.criterion_value.unwrap_or(f64::NAN)
+        ),
+        Criterion::LCurve => format!(
+            "at the L-curve's corner (curvature {:.3})",
+            c.criterion_value.unwrap_or(f64::NAN)
+        ),
+        Criterion::Discrepancy => format!(
+            "by the discrepancy principle (‖Cx − y‖ = τσ√n = {:.4e}, σ = {:.3e})",
+            c.target_residual.unwrap_or(f64::NAN),
+            c.noise_std.unwrap_or(f64::NAN)
+        ),
+        Criterion::Estimated => format!(
+            "estimated as σ²/(var(y) − σ²), σ = {:.3e}",
+            c.noise_std.unwrap_or(f64::NAN)
+        ),
+    };
+    format!("{value}{kept} ({how})")
 }
 
 /// A non-finite value named by its file and coordinates, when `e` is about one of
@@ -153,12 +244,16 @@ struct ItemJson<'a> {
     #[serde(flatten)]
     quality: Option<Quality>,
     noise_fit: Option<NoiseFit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    regularization: Option<&'a RegChoice>,
 }
 
 #[derive(Serialize)]
 struct DeconvJson<'a> {
     command: &'static str,
     solver: Solver,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter: Option<convmat::solve::SpectralFilter>,
     operator: OperatorKind,
     output: String,
     output_shape: &'a [usize],
@@ -238,6 +333,7 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
         let json = DeconvJson {
             command: "deconv",
             solver: opts.solver,
+            filter: (opts.solver == Solver::Spectral).then_some(opts.filter),
             operator: d.operator,
             output: a.output.display().to_string(),
             output_shape: &x_shape,
@@ -250,14 +346,19 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
                     info: &i.info,
                     quality: i.quality,
                     noise_fit: i.noise_fit,
+                    regularization: i.regularization.as_ref(),
                 })
                 .collect(),
         };
         outln!("{}", serde_json::to_string(&json).expect("plain data"))?;
     } else {
+        let solver = match opts.solver {
+            Solver::Spectral => format!("spectral {}", opts.filter.name()),
+            s => s.name().to_string(),
+        };
         outln!(
             "deconv ({}, {} operator): observed {} → x {}, written to {}",
-            opts.solver.name(),
+            solver,
             d.operator.name(),
             shape_str(y_t.shape()),
             shape_str(&x_shape),
@@ -280,6 +381,9 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
                     info.damped_residual_norm
                 ));
             }
+            if let Some(c) = &item.regularization {
+                line.push_str(&format!("; {}", choice_text(c)));
+            }
             if let Some(q) = item.quality {
                 line.push_str(&format!(
                     "; relative error vs truth ‖x̂ − x‖/‖x‖ = {:.4e}, PSNR {:.2} dB (peak: the truth's range)",
@@ -290,7 +394,7 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
         }
         for (i, item) in d.items.iter().enumerate() {
             if let Some(f) = &item.noise_fit {
-                eprintln!("{}", noise_warning(i, f));
+                eprintln!("{}", noise_warning(i, f, opts.solver));
             }
         }
     }
@@ -298,20 +402,33 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
 }
 
 /// The warning for an estimate that fits the noise, with the remedies and their scale.
-fn noise_warning(item: usize, f: &NoiseFit) -> String {
+fn noise_warning(item: usize, f: &NoiseFit, solver: Solver) -> String {
+    let (lo, hi) = f.suggested_damp();
+    let remedy = match solver {
+        Solver::Spectral => format!(
+            "Regularise: --reg-param gcv (or discrepancy, lcurve) chooses the parameter from \
+             the data; C's largest singular value is {:.3}, so a given α from {lo:.1e} to \
+             {hi:.1e} is the range to try.",
+            f.sigma_max
+        ),
+        Solver::Lsqr | Solver::Lsmr | Solver::Cgls => format!(
+            "Regularise: --damp λ (minimises ‖Cx − y‖² + λ²‖x‖²; C's largest singular value \
+             is ≈ {:.3}, so try λ from {lo:.1e} to {hi:.1e}), or stop at the noise level with \
+             --reg-param discrepancy.",
+            f.sigma_max
+        ),
+        _ => format!(
+            "Regularise: --damp λ (minimises ‖Cx − y‖² + λ²‖x‖²; C's largest singular value \
+             is ≈ {:.3}, so try λ from {lo:.1e} to {hi:.1e}), or stop early with a small \
+             --max-iter.",
+            f.sigma_max
+        ),
+    };
     format!(
         "warning: item {item}: the solution fits the noise. ‖Cx − y‖ = {:.3e} is below the \
          noise estimated from y (σ ≈ {:.2e}, so about {:.3e} is to be expected), and x is {:.1} \
-         times larger than y explains. Regularise: --damp λ (minimises ‖Cx − y‖² + λ²‖x‖²; C's \
-         largest singular value is ≈ {:.3}, so try λ from {:.1e} to {:.1e}), or stop early with \
-         a small --max-iter.",
-        f.residual_norm,
-        f.noise_level,
-        f.expected_residual,
-        f.gain,
-        f.sigma_max,
-        f.suggested_damp().0,
-        f.suggested_damp().1
+         times larger than y explains. {remedy}",
+        f.residual_norm, f.noise_level, f.expected_residual, f.gain,
     )
 }
 

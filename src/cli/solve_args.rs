@@ -3,7 +3,7 @@
 use super::args::{GeometryArgs, MemoryArgs};
 use super::values::{dims, Dims};
 use clap::{Args, ValueEnum};
-use convmat::solve::Solver;
+use convmat::solve::{RegParam, Solver, SpectralFilter};
 use std::path::PathBuf;
 
 /// `--solver`: the library's solvers by their names, with their descriptions in the help.
@@ -13,6 +13,21 @@ fn solver() -> impl clap::builder::TypedValueParser<Value = Solver> {
         Solver::ALL.map(|s| PossibleValue::new(s.name()).help(s.description())),
     )
     .map(|name| Solver::from_name(&name).expect("clap checked the name"))
+}
+
+/// `--filter`: the spectral solver's filters by their names, with their descriptions.
+fn filter() -> impl clap::builder::TypedValueParser<Value = SpectralFilter> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(
+        SpectralFilter::ALL.map(|f| PossibleValue::new(f.name()).help(f.description())),
+    )
+    .map(|name| SpectralFilter::from_name(&name).expect("clap checked the name"))
+}
+
+/// `--reg-param`: a number or the name of a rule.
+fn reg_param(s: &str) -> Result<RegParam, String> {
+    RegParam::parse(s)
+        .ok_or_else(|| format!("`{s}` is neither a number nor one of gcv, discrepancy, lcurve"))
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +89,27 @@ pub struct DeconvArgs {
     /// Largest matrix (rows × columns) pinv densifies for its SVD [default: 1048576].
     #[arg(long, help_heading = "Solver")]
     pub svd_max_elements: Option<usize>,
+    /// The spectral solver's filter [default: tikhonov].
+    #[arg(long, help_heading = "Regularization", value_parser = filter())]
+    pub filter: Option<SpectralFilter>,
+    /// The regularization parameter, or the rule that chooses it from the data: for
+    /// spectral tikhonov α and for tsvd the threshold on |λ| (a number), or gcv
+    /// (generalized cross-validation, the default), discrepancy (‖Cx − y‖ = τσ√n, τ = 1) or
+    /// lcurve (the L-curve's corner); for lsqr, lsmr, cgls only discrepancy, which stops
+    /// them at the noise level. The choice and its curve are in --json.
+    #[arg(long, help_heading = "Regularization", allow_negative_numbers = true, value_parser = reg_param)]
+    pub reg_param: Option<RegParam>,
+    /// The noise's standard deviation σ for --reg-param discrepancy and the Wiener
+    /// filter's estimate (default: estimated from y, the median absolute second
+    /// difference along rows).
+    #[arg(long, help_heading = "Regularization", allow_negative_numbers = true)]
+    pub noise_std: Option<f64>,
+    /// The Wiener filter's noise-to-signal ratio R (default: estimated, σ²/(var(y) − σ²)).
+    #[arg(long, help_heading = "Regularization", allow_negative_numbers = true)]
+    pub nsr: Option<f64>,
+    /// Truncated SVD (--filter tsvd): keep the K largest singular values.
+    #[arg(long, help_heading = "Regularization")]
+    pub keep: Option<usize>,
     /// The true x (.npy), to report the relative error and PSNR.
     #[arg(long, help_heading = "Output")]
     pub truth: Option<PathBuf>,

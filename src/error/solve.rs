@@ -112,6 +112,31 @@ pub enum SolveError {
         /// What is missing (`training pairs`).
         what: &'static str,
     },
+    /// The discrepancy principle asked for a residual that x = 0 already meets.
+    #[error(
+        "the discrepancy principle's residual τ·σ·√n = {target:e} (σ = {noise_std:e}) is not \
+         below ‖y‖ = {data_norm:e}: x = 0 already fits y to the noise level (is σ too large?)"
+    )]
+    DiscrepancyUnreachable {
+        /// τ·σ·√n.
+        target: f64,
+        /// σ.
+        noise_std: f64,
+        /// ‖y‖.
+        data_norm: f64,
+    },
+    /// A noise level that accounts for all of y's variance, so that no noise-to-signal
+    /// ratio can be estimated from y.
+    #[error(
+        "the noise variance σ² = {noise_variance:e} is not below y's variance \
+         {data_variance:e}: no noise-to-signal ratio can be estimated from y; give it instead"
+    )]
+    NoiseAboveSignal {
+        /// σ².
+        noise_variance: f64,
+        /// y's variance.
+        data_variance: f64,
+    },
 }
 
 /// What is wrong with a set of CSR arrays (as nalgebra-sparse's `SparseFormatErrorKind`).

@@ -9,6 +9,7 @@ mod caption;
 pub mod measure;
 pub mod phantom;
 pub mod plot;
+pub mod regularization;
 pub mod run;
 mod write;
 

@@ -2,7 +2,9 @@
 //! forming them (Björck's formulation: one product with A and one with Aᵀ per step).
 
 use super::CglsOptions;
-use super::{check_problem, dot, norm, Callback, KrylovEstimates, Progress, Solution};
+use super::{
+    check_problem, check_tolerances, dot, norm, Callback, KrylovEstimates, Progress, Solution,
+};
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
 
@@ -30,6 +32,7 @@ pub fn cgls<T: Real>(
 ) -> Result<Solution<T>, Error> {
     let (m, n) = (a.nrows(), a.ncols());
     check_problem(a, b, opts.x0, opts.damp, opts.atol, opts.btol)?;
+    check_tolerances(&[("discrepancy", opts.discrepancy.unwrap_or(0.0))])?;
     let iter_lim = opts.max_iter.unwrap_or(2 * n);
     let shift = opts.damp * opts.damp;
     let mut x = opts.x0.map_or_else(|| vec![T::zero(); n], <[T]>::to_vec);
@@ -58,8 +61,9 @@ pub fn cgls<T: Real>(
     let mut arnorm = gamma.sqrt();
     let mut anorm = 0.0f64;
     let (mut itn, mut istop) = (0usize, 0usize);
-    if arnorm == 0.0 {
-        return finish(a, b, x, opts.damp, (istop, itn), (arnorm, anorm));
+    let mut met = opts.discrepancy.is_some_and(|t| norm(&r) <= t);
+    if arnorm == 0.0 || met {
+        return finish(a, b, x, opts.damp, (istop, itn, met), (arnorm, anorm));
     }
     while itn < iter_lim {
         itn += 1;
@@ -95,6 +99,8 @@ pub fn cgls<T: Real>(
         if rnorm <= opts.btol * bnorm + opts.atol * anorm * xnorm {
             istop = 1;
         }
+        // the discrepancy principle: ‖b − A·x‖ at the noise level
+        met = opts.discrepancy.is_some_and(|t| rnorm <= t);
         if let Some(cb) = callback.as_deref_mut() {
             cb(&Progress {
                 itn,
@@ -104,11 +110,11 @@ pub fn cgls<T: Real>(
                 xnorm,
             });
         }
-        if istop != 0 {
+        if istop != 0 || met {
             break;
         }
     }
-    finish(a, b, x, opts.damp, (istop, itn), (arnorm, anorm))
+    finish(a, b, x, opts.damp, (istop, itn, met), (arnorm, anorm))
 }
 
 /// The solution with its shared figures and CGLS's estimates (‖Aᵀr − λ²x‖, ‖A‖).
@@ -117,7 +123,7 @@ fn finish<T: Real>(
     b: &[T],
     x: Vec<T>,
     damp: f64,
-    (istop, iterations): (usize, usize),
+    (istop, iterations, discrepancy): (usize, usize, bool),
     (arnorm, anorm): (f64, f64),
 ) -> Result<Solution<T>, Error> {
     let e = KrylovEstimates {
@@ -127,6 +133,7 @@ fn finish<T: Real>(
         operator_norm: anorm,
         condition: None,
         extras: vec![],
+        discrepancy,
     };
     Solution::krylov(a, b, x, damp, e)
 }

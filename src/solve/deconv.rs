@@ -4,10 +4,13 @@
 //! (the CLI's `deconv`) only parse, call [`deconvolve`] and print.
 
 use super::guidance::{noise_fit_with, NoiseFit};
+use super::regparam::{Criterion, CurvePoint, RegChoice, RegParam};
 use super::separable::tikhonov_separable_within;
+use super::spectral::{discrepancy_target, SpectralFilter, SpectralOptions, SpectralSolver};
 use super::{
-    cgls, lsmr, lsqr, pinv_solve, richardson_lucy, tikhonov_cholesky, IterativeOptions,
-    PinvOptions, Progress, RichardsonLucyOptions, SolveInfo, TikhonovOptions,
+    cgls, lsmr, lsqr, noise_level, norm, pinv_solve, richardson_lucy, tikhonov_cholesky,
+    IterativeOptions, PinvOptions, Progress, RichardsonLucyOptions, SolveInfo, TikhonovOptions,
+    DEFAULT_TAU,
 };
 use crate::error::{Error, GeometryError, SolveError};
 use crate::geometry::ConvGeometry;
@@ -15,7 +18,8 @@ use crate::kernels::ConvMethod;
 use crate::metrics::Quality;
 use crate::operator::{ConvOperator, LinearOperator};
 use crate::sparse::{BuildOptions, ConvMatrix, Csr};
-use crate::Real;
+use crate::spectral::Basis;
+use crate::{FftReal, Real};
 
 /// The solvers [`deconvolve`] can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,17 +38,21 @@ pub enum Solver {
     Pinv,
     /// [`super::richardson_lucy`] (non-negative data and kernel).
     RichardsonLucy,
+    /// [`super::SpectralSolver`]: Tikhonov, Wiener or truncated SVD by filter factors
+    /// in the FFT or DCT basis (periodic, or reflexive with a symmetric kernel).
+    Spectral,
 }
 
 impl Solver {
     /// Every solver, in the order the CLI lists them.
-    pub const ALL: [Solver; 6] = [
+    pub const ALL: [Solver; 7] = [
         Solver::Lsqr,
         Solver::Lsmr,
         Solver::Cgls,
         Solver::Cholesky,
         Solver::Pinv,
         Solver::RichardsonLucy,
+        Solver::Spectral,
     ];
 
     /// The solver's name (as the CLI spells it).
@@ -56,6 +64,7 @@ impl Solver {
             Solver::Cholesky => "cholesky",
             Solver::Pinv => "pinv",
             Solver::RichardsonLucy => "richardson-lucy",
+            Solver::Spectral => "spectral",
         }
     }
 
@@ -79,6 +88,10 @@ impl Solver {
             Solver::Cholesky => "(CᵀC + damp²I)x = Cᵀy by sparse Cholesky",
             Solver::Pinv => "The pseudo-inverse through the SVD (small problems)",
             Solver::RichardsonLucy => "Richardson–Lucy (non-negative kernel and data)",
+            Solver::Spectral => {
+                "Tikhonov, Wiener or truncated SVD in the FFT/DCT basis (circular, or symmetric \
+                 with a symmetric kernel; one channel, stride 1, same size)"
+            }
         }
     }
 
@@ -90,15 +103,30 @@ impl Solver {
     /// assert!(Solver::Lsqr.options().contains(&"conlim"));
     /// assert!(!Solver::Cgls.options().contains(&"conlim"));
     /// assert_eq!(Solver::Cholesky.options(), &["damp"]);
+    /// assert!(Solver::Spectral.options().contains(&"reg_param"));
     /// ```
     pub fn options(self) -> &'static [&'static str] {
         match self {
-            Solver::Lsqr | Solver::Lsmr => &["damp", "atol", "btol", "conlim", "max_iter"],
-            Solver::Cgls => &["damp", "atol", "btol", "max_iter"],
+            Solver::Lsqr | Solver::Lsmr => &[
+                "damp",
+                "atol",
+                "btol",
+                "conlim",
+                "max_iter",
+                "reg_param",
+                "noise_std",
+            ],
+            Solver::Cgls => &["damp", "atol", "btol", "max_iter", "reg_param", "noise_std"],
             Solver::Cholesky => &["damp"],
             Solver::Pinv => &["pinv"],
             Solver::RichardsonLucy => &["max_iter", "tol", "clip_negative"],
+            Solver::Spectral => &["filter", "reg_param", "nsr", "keep", "noise_std"],
         }
+    }
+
+    /// Whether it stops by the discrepancy principle when asked (LSQR, LSMR, CGLS).
+    pub fn stops_by_discrepancy(self) -> bool {
+        matches!(self, Solver::Lsqr | Solver::Lsmr | Solver::Cgls)
     }
 
     /// Whether it needs the explicit matrix C.
@@ -108,7 +136,10 @@ impl Solver {
 
     /// Whether it takes a damping λ.
     pub fn takes_damping(self) -> bool {
-        !matches!(self, Solver::Pinv | Solver::RichardsonLucy)
+        !matches!(
+            self,
+            Solver::Pinv | Solver::RichardsonLucy | Solver::Spectral
+        )
     }
 }
 
@@ -135,6 +166,10 @@ pub enum OperatorKind {
     Separable,
     /// Direct loops.
     Direct,
+    /// Diagonal in the Fourier basis (the spectral solver, periodic boundary).
+    Fft,
+    /// Diagonal in the cosine basis (the spectral solver, reflexive boundary).
+    Dct,
 }
 
 impl OperatorKind {
@@ -144,6 +179,8 @@ impl OperatorKind {
             OperatorKind::Matrix => "matrix",
             OperatorKind::Separable => "separable",
             OperatorKind::Direct => "direct",
+            OperatorKind::Fft => "fft",
+            OperatorKind::Dct => "dct",
         }
     }
 }
@@ -179,6 +216,21 @@ pub struct DeconvOptions {
     /// (the separable passes); `None` for one fit for `T`. A weight stored in f32 but
     /// solved in f64 wants f32's (see [`crate::kernels::separable::default_rtol`]).
     pub separable_rtol: Option<f64>,
+    /// The spectral solver's filter.
+    pub filter: SpectralFilter,
+    /// The spectral solver's α or threshold, or the rule that chooses it (see
+    /// [`SpectralOptions::reg_param`]); for LSQR, LSMR and CGLS only
+    /// [`RegParam::Discrepancy`], which stops them at the noise level.
+    pub reg_param: Option<RegParam>,
+    /// The Wiener filter's noise-to-signal ratio (`None`: estimated).
+    pub nsr: Option<f64>,
+    /// Truncated SVD: keep the k largest singular values.
+    pub keep: Option<usize>,
+    /// The noise's standard deviation σ for the discrepancy principle and Wiener's
+    /// estimate (`None`: estimated from each item of y).
+    pub noise_std: Option<f64>,
+    /// τ of the discrepancy principle `‖C·x − y‖ = τ·σ·√m`.
+    pub tau: f64,
 }
 
 impl Default for DeconvOptions {
@@ -196,7 +248,106 @@ impl Default for DeconvOptions {
             build: BuildOptions::default(),
             clip_negative: false,
             separable_rtol: None,
+            filter: SpectralFilter::Tikhonov,
+            reg_param: None,
+            nsr: None,
+            keep: None,
+            noise_std: None,
+            tau: DEFAULT_TAU,
         }
+    }
+}
+
+impl DeconvOptions {
+    /// The spectral solver's options among these.
+    pub fn spectral(&self) -> SpectralOptions {
+        SpectralOptions {
+            filter: self.filter,
+            reg_param: self.reg_param,
+            nsr: self.nsr,
+            keep: self.keep,
+            noise_std: self.noise_std,
+            tau: self.tau,
+        }
+    }
+
+    /// Errors unless every option set applies to the solver (see
+    /// [`Solver::options`]; the spectral solver's per filter as
+    /// [`SpectralOptions::check`]).
+    ///
+    /// ```
+    /// use convmat::solve::{DeconvOptions, RegParam, Solver};
+    /// let o = DeconvOptions { reg_param: Some(RegParam::Gcv), ..Default::default() };
+    /// assert!(o.check().unwrap_err().to_string().contains("discrepancy principle only"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`SolveError::NotApplicable`] naming the option, [`SolveError::NegativeOption`].
+    pub fn check(&self) -> Result<(), Error> {
+        let solver = self.solver;
+        let na = |option, reason| {
+            Err(SolveError::NotApplicable {
+                option,
+                solver: solver.name(),
+                reason,
+            }
+            .into())
+        };
+        if self.damp != 0.0 && !solver.takes_damping() {
+            return na(
+                "damp",
+                match solver {
+                    Solver::Pinv => "it truncates instead",
+                    Solver::Spectral => "it filters by its own parameter instead (reg_param, nsr)",
+                    _ => "it keeps x non-negative instead",
+                },
+            );
+        }
+        if solver == Solver::Spectral {
+            return self.spectral().check();
+        }
+        if self.nsr.is_some() {
+            return na("nsr", "it is the spectral Wiener filter's parameter");
+        }
+        if self.keep.is_some() {
+            return na("keep", "it is the spectral truncated SVD's parameter");
+        }
+        match self.reg_param {
+            Some(RegParam::Discrepancy { noise_std }) if solver.stops_by_discrepancy() => {
+                super::check_tolerances(&[("noise_std", noise_std.unwrap_or(0.0))])?
+            }
+            Some(_) if solver.stops_by_discrepancy() => {
+                return na(
+                    "reg_param",
+                    "the iterative solvers take the discrepancy principle only, as a stopping \
+                     rule; gcv and the L-curve choose the spectral solver's parameter, and a \
+                     fixed λ is damp",
+                )
+            }
+            Some(_) => {
+                return na(
+                    "reg_param",
+                    "it has no parameter chosen from the data (lsqr, lsmr and cgls stop by the \
+                     discrepancy principle, the spectral solver chooses its parameter)",
+                )
+            }
+            None => {}
+        }
+        if self.noise_std.is_some() && self.reg_param.is_none() {
+            return na(
+                "noise_std",
+                "only the discrepancy principle (reg_param discrepancy) uses a noise level",
+            );
+        }
+        super::check_tolerances(&[("noise_std", self.noise_std.unwrap_or(0.0))])?;
+        if !(self.tau > 0.0 && self.tau.is_finite()) {
+            return Err(SolveError::NegativeOption {
+                name: "tau",
+                value: self.tau,
+            }
+            .into());
+        }
+        Ok(())
     }
 }
 
@@ -210,6 +361,10 @@ pub struct DeconvItem {
     pub quality: Option<Quality>,
     /// Evidence that the estimate fits the noise in y (see [`super::noise_fit`]).
     pub noise_fit: Option<NoiseFit>,
+    /// The regularisation parameter chosen from the data (the spectral solver's, or
+    /// the iteration the discrepancy principle stopped a Krylov solver at), with the
+    /// criterion's curve.
+    pub regularization: Option<RegChoice>,
 }
 
 /// The result of [`deconvolve`]: every item's estimate, one after another.
@@ -251,11 +406,18 @@ pub type BatchCallback<'c, T> = &'c mut dyn FnMut(usize, &Progress<'_, T>);
 /// assert!(d.items.iter().all(|i| i.quality.unwrap().relative_error < 1e-8));
 /// ```
 ///
+/// The spectral solver ([`Solver::Spectral`]) runs the batch's items in parallel on
+/// the FFT or DCT diagonalisation ([`OperatorKind::Fft`], [`OperatorKind::Dct`]).
+/// LSQR, LSMR and CGLS with [`RegParam::Discrepancy`] stop at the first iterate
+/// whose residual reaches τ·σ·√m, σ given or estimated from the item.
+///
 /// # Errors
 /// `y` or `truth` not whole items, a weight that does not fit `g`, a matrix over
-/// the memory budget, [`SolveError::NotApplicable`] for a damping given to a solver
-/// that takes none, and whatever the solver refuses (see each solver).
-pub fn deconvolve<T: Real>(
+/// the memory budget, [`SolveError::NotApplicable`] for an option the solver does not
+/// take ([`DeconvOptions::check`]), [`SolveError::NoDiagonalization`] for the
+/// spectral solver on a geometry no FFT or DCT diagonalises, and whatever the solver
+/// refuses (see each solver).
+pub fn deconvolve<T: FftReal>(
     g: &ConvGeometry,
     w: &[T],
     y: &[T],
@@ -286,17 +448,9 @@ pub fn deconvolve<T: Real>(
             .into());
         }
     }
-    if opts.damp != 0.0 && !opts.solver.takes_damping() {
-        return Err(SolveError::NotApplicable {
-            option: "damp",
-            solver: opts.solver.name(),
-            reason: if opts.solver == Solver::Pinv {
-                "it truncates instead"
-            } else {
-                "it keeps x non-negative instead"
-            },
-        }
-        .into());
+    opts.check()?;
+    if opts.solver == Solver::Spectral {
+        return deconvolve_spectral(g, w, y, truth, opts);
     }
     let rtol = opts
         .separable_rtol
@@ -344,38 +498,81 @@ pub fn deconvolve<T: Real>(
                 f(item, p)
             }
         };
-        let (xi, info) = solve_one(&how, yi, opts, &mut cb).map_err(|e| match e {
-            // positions in y as a whole, not in the item
-            Error::Solve(SolveError::NegativeData {
-                solver,
-                name: "y",
-                index,
-                value,
-            }) => SolveError::NegativeData {
-                solver,
-                name: "y",
-                index: item * g.rows() + index,
-                value,
-            }
-            .into(),
-            e => e,
-        })?;
-        let quality = truth.map(|t| {
-            let t: Vec<f64> = t[item * g.cols()..][..g.cols()]
-                .iter()
-                .map(|v| v.as_f64())
-                .collect();
-            let e: Vec<f64> = xi.iter().map(|v| v.as_f64()).collect();
-            Quality::of(&e, &t)
-        });
+        let (xi, info, regularization) =
+            solve_one(&how, yi, opts, row_len, &mut cb).map_err(|e| match e {
+                // positions in y as a whole, not in the item
+                Error::Solve(SolveError::NegativeData {
+                    solver,
+                    name: "y",
+                    index,
+                    value,
+                }) => SolveError::NegativeData {
+                    solver,
+                    name: "y",
+                    index: item * g.rows() + index,
+                    value,
+                }
+                .into(),
+                e => e,
+            })?;
+        let quality = quality_of(truth, item, g.cols(), &xi);
         let noise_fit = noise_fit_with(op, yi, &xi, info.residual_norm, row_len, &mut sigma_max)?;
         x.extend_from_slice(&xi);
         items.push(DeconvItem {
             info,
             quality,
             noise_fit,
+            regularization,
         });
     }
+    Ok(Deconvolution { x, operator, items })
+}
+
+/// The item's quality against its truth, if given.
+fn quality_of<T: Real>(truth: Option<&[T]>, item: usize, cols: usize, xi: &[T]) -> Option<Quality> {
+    truth.map(|t| {
+        let t: Vec<f64> = t[item * cols..][..cols]
+            .iter()
+            .map(|v| v.as_f64())
+            .collect();
+        let e: Vec<f64> = xi.iter().map(|v| v.as_f64()).collect();
+        Quality::of(&e, &t)
+    })
+}
+
+/// [`deconvolve`] by the spectral solver: one diagonalisation, the items in parallel.
+fn deconvolve_spectral<T: FftReal>(
+    g: &ConvGeometry,
+    w: &[T],
+    y: &[T],
+    truth: Option<&[T]>,
+    opts: &DeconvOptions,
+) -> Result<Deconvolution<T>, Error> {
+    let solver = SpectralSolver::new(g, w)?;
+    let solutions = solver.solve_batch(y, &opts.spectral())?;
+    // the noise-fit test needs σ_max(C), known exactly here (the operator goes unused)
+    let op = ConvOperator::new(g.clone(), w.to_vec(), ConvMethod::Direct)?;
+    let mut sigma_max = Some(solver.sigma_max());
+    let row_len = g.output_size().last().copied().unwrap_or(1);
+    let mut x = Vec::with_capacity(y.len());
+    let mut items = Vec::with_capacity(solutions.len());
+    for (item, s) in solutions.into_iter().enumerate() {
+        let xi = s.solution.x;
+        let yi = &y[item * g.rows()..][..g.rows()];
+        let info = s.solution.info;
+        let noise_fit = noise_fit_with(&op, yi, &xi, info.residual_norm, row_len, &mut sigma_max)?;
+        items.push(DeconvItem {
+            quality: quality_of(truth, item, g.cols(), &xi),
+            info,
+            noise_fit,
+            regularization: Some(s.choice),
+        });
+        x.extend_from_slice(&xi);
+    }
+    let operator = match solver.basis() {
+        Basis::Fourier => OperatorKind::Fft,
+        Basis::Cosine => OperatorKind::Dct,
+    };
     Ok(Deconvolution { x, operator, items })
 }
 
@@ -387,14 +584,30 @@ struct How<'a, T> {
     kronecker: Option<(&'a ConvGeometry, &'a [T], f64)>,
 }
 
-/// One item through the chosen solver.
+/// One item through the chosen solver (rows of `row_len` for the noise estimate),
+/// with the discrepancy principle's choice where it stopped a Krylov solver.
 fn solve_one<T: Real>(
     how: &How<'_, T>,
     y: &[T],
     opts: &DeconvOptions,
+    row_len: usize,
     progress: &mut dyn FnMut(&Progress<'_, T>),
-) -> Result<(Vec<T>, SolveInfo), Error> {
+) -> Result<(Vec<T>, SolveInfo, Option<RegChoice>), Error> {
     let (op, matrix) = (how.op, how.matrix);
+    // the discrepancy principle's σ and target, when it stops the iterations
+    let rule = match opts.reg_param {
+        Some(RegParam::Discrepancy { noise_std }) if opts.solver.stops_by_discrepancy() => {
+            let sigma = noise_std.or(opts.noise_std).unwrap_or_else(|| {
+                let y64: Vec<f64> = y.iter().map(|v| v.as_f64()).collect();
+                noise_level(&y64, row_len)
+            });
+            Some((
+                sigma,
+                discrepancy_target(opts.tau, sigma, y.len(), norm(y))?,
+            ))
+        }
+        _ => None,
+    };
     let iterative = IterativeOptions {
         damp: opts.damp,
         atol: opts.atol,
@@ -402,11 +615,45 @@ fn solve_one<T: Real>(
         conlim: opts.conlim,
         max_iter: opts.max_iter,
         x0: None,
+        discrepancy: rule.map(|r| r.1),
+    };
+    // the residual and solution norms iteration by iteration: the rule's curve
+    let mut curve = vec![];
+    let mut track = |p: &Progress<'_, T>| {
+        if rule.is_some() {
+            curve.push(CurvePoint {
+                parameter: p.itn as f64,
+                residual_norm: p.rnorm,
+                solution_norm: p.xnorm,
+                kept: None,
+                value: None,
+            });
+        }
+        progress(p)
+    };
+    let krylov = |s: super::Solution<T>, curve: Vec<CurvePoint>| {
+        let choice = rule.map(|(sigma, target)| RegChoice {
+            criterion: Criterion::Discrepancy,
+            noise_std: Some(sigma),
+            target_residual: Some(target),
+            curve,
+            ..RegChoice::given("iterations", s.info.iterations as f64)
+        });
+        Ok((s.x, s.info, choice))
     };
     let s = match opts.solver {
-        Solver::Lsqr => lsqr(op, y, &iterative, Some(progress))?,
-        Solver::Lsmr => lsmr(op, y, &iterative, Some(progress))?,
-        Solver::Cgls => cgls(op, y, &iterative, Some(progress))?,
+        Solver::Lsqr => {
+            let s = lsqr(op, y, &iterative, Some(&mut track))?;
+            return krylov(s, curve);
+        }
+        Solver::Lsmr => {
+            let s = lsmr(op, y, &iterative, Some(&mut track))?;
+            return krylov(s, curve);
+        }
+        Solver::Cgls => {
+            let s = cgls(op, y, &iterative, Some(&mut track))?;
+            return krylov(s, curve);
+        }
         Solver::Cholesky => {
             let t = TikhonovOptions { damp: opts.damp };
             match how.kronecker {
@@ -420,7 +667,7 @@ fn solve_one<T: Real>(
         Solver::Pinv => {
             let c = matrix.expect("the matrix is built for the direct solvers");
             let s = pinv_solve(c, y, &opts.pinv)?;
-            return Ok((s.x, s.info));
+            return Ok((s.x, s.info, None));
         }
         Solver::RichardsonLucy => {
             let o = RichardsonLucyOptions {
@@ -430,6 +677,7 @@ fn solve_one<T: Real>(
             };
             richardson_lucy(op, y, &o)?
         }
+        Solver::Spectral => unreachable!("the spectral solver runs the whole batch"),
     };
-    Ok((s.x, s.info))
+    Ok((s.x, s.info, None))
 }

@@ -39,6 +39,12 @@ pub enum StopReason {
     Factorization,
     /// Solved directly through the SVD (the pseudo-inverse).
     PseudoInverse,
+    /// Solved directly by filter factors in the basis (FFT or DCT) that
+    /// diagonalises C.
+    SpectralFilter,
+    /// The residual fell to the noise level τ·σ·√m: stopped by the discrepancy
+    /// principle, before the iterate fits the noise (semi-convergence).
+    Discrepancy,
 }
 
 /// SciPy's stop codes 0–7 in order.
@@ -94,6 +100,8 @@ impl StopReason {
             SmallChange => "The relative change of x fell below tol",
             Factorization => "Solved directly: Cholesky factorization of AᵀA + λ²I",
             PseudoInverse => "Solved directly: the pseudo-inverse through the SVD",
+            SpectralFilter => "Solved directly: filter factors in the basis that diagonalises C",
+            Discrepancy => "‖Ax − b‖ fell to the noise level (the discrepancy principle)",
         }
     }
 
@@ -214,6 +222,8 @@ pub(crate) struct KrylovEstimates {
     pub condition: Option<f64>,
     /// SciPy's figures by name.
     pub extras: Vec<(&'static str, f64)>,
+    /// Stopped by the discrepancy principle (which SciPy's codes do not name).
+    pub discrepancy: bool,
 }
 
 impl<T: Real> Solution<T> {
@@ -225,7 +235,11 @@ impl<T: Real> Solution<T> {
         damp: f64,
         e: KrylovEstimates,
     ) -> Result<Self, Error> {
-        let stop = StopReason::from_istop(e.istop).expect("Krylov stop codes are SciPy's 0–7");
+        let stop = if e.discrepancy {
+            StopReason::Discrepancy
+        } else {
+            StopReason::from_istop(e.istop).expect("Krylov stop codes are SciPy's 0–7")
+        };
         let info = SolveInfo {
             normal_residual_norm: Some(e.normal_residual),
             operator_norm: Some(e.operator_norm),

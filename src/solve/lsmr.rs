@@ -3,8 +3,8 @@
 use super::lsqr::{scale, sym_ortho};
 use super::LsmrOptions;
 use super::{
-    axpby_norm, check_problem, norm, with_avx2, Callback, KrylovEstimates, Progress, Solution,
-    StopTests,
+    axpby_norm, check_problem, check_tolerances, norm, with_avx2, Callback, KrylovEstimates,
+    Progress, Solution, StopTests,
 };
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
@@ -37,6 +37,7 @@ pub fn lsmr<T: Real>(
 ) -> Result<Solution<T>, Error> {
     let (m, n) = (a.nrows(), a.ncols());
     check_problem(a, b, opts.x0, opts.damp, opts.atol, opts.btol)?;
+    check_tolerances(&[("discrepancy", opts.discrepancy.unwrap_or(0.0))])?;
     let maxiter = opts.max_iter.unwrap_or(m.min(n));
     let damp = opts.damp;
     let mut u: Vec<T> = b.to_vec();
@@ -83,8 +84,9 @@ pub fn lsmr<T: Real>(
         0.0
     };
     let mut normr = beta;
+    let mut met = false;
     let mut normar = alpha * beta;
-    let result = |x: Vec<T>, istop, itn, normr, normar, norma, conda, normx| {
+    let result = |x: Vec<T>, (istop, itn, met), normr, normar, norma, conda, normx| {
         let e = KrylovEstimates {
             istop,
             iterations: itn,
@@ -98,15 +100,19 @@ pub fn lsmr<T: Real>(
                 ("conda", conda),
                 ("normx", normx),
             ],
+            discrepancy: met,
         };
         Solution::krylov(a, b, x, damp, e)
     };
     if normar == 0.0 {
-        return result(x, istop, itn, normr, normar, norma, conda, normx);
+        return result(x, (istop, itn, false), normr, normar, norma, conda, normx);
+    }
+    if opts.discrepancy.is_some_and(|t| normr <= t) {
+        return result(x, (istop, itn, true), normr, normar, norma, conda, normx);
     }
     if normb == 0.0 {
         x.fill(T::zero());
-        return result(x, istop, itn, normr, normar, norma, conda, normx);
+        return result(x, (istop, itn, false), normr, normar, norma, conda, normx);
     }
     while itn < maxiter {
         itn += 1;
@@ -192,9 +198,11 @@ pub fn lsmr<T: Real>(
             rtol: opts.btol + opts.atol * norma * normx / normb,
         };
         istop = tests.istop(itn, maxiter, opts.atol, ctol);
+        // SciPy's normr is of the damped system; the discrepancy principle and the
+        // progress use ‖b − A·x‖
+        let undamped = (normr * normr - (damp * normx).powi(2)).max(0.0).sqrt();
+        met = opts.discrepancy.is_some_and(|t| undamped <= t);
         if let Some(cb) = callback.as_deref_mut() {
-            // SciPy's normr is of the damped system; the progress reports ‖b − A·x‖
-            let undamped = (normr * normr - (damp * normx).powi(2)).max(0.0).sqrt();
             cb(&Progress {
                 itn,
                 x: &x,
@@ -203,9 +211,9 @@ pub fn lsmr<T: Real>(
                 xnorm: normx,
             });
         }
-        if istop > 0 {
+        if istop > 0 || met {
             break;
         }
     }
-    result(x, istop, itn, normr, normar, norma, conda, normx)
+    result(x, (istop, itn, met), normr, normar, norma, conda, normx)
 }

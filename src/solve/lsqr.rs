@@ -2,8 +2,8 @@
 
 use super::LsqrOptions;
 use super::{
-    axpby_norm, check_problem, norm, with_avx2, Callback, KrylovEstimates, Progress, Solution,
-    StopTests,
+    axpby_norm, check_problem, check_tolerances, norm, with_avx2, Callback, KrylovEstimates,
+    Progress, Solution, StopTests,
 };
 use crate::operator::LinearOperator;
 use crate::{Error, Real};
@@ -39,6 +39,7 @@ pub fn lsqr<T: Real>(
 ) -> Result<Solution<T>, Error> {
     let (m, n) = (a.nrows(), a.ncols());
     check_problem(a, b, opts.x0, opts.damp, opts.atol, opts.btol)?;
+    check_tolerances(&[("discrepancy", opts.discrepancy.unwrap_or(0.0))])?;
     let iter_lim = opts.max_iter.unwrap_or(2 * n);
     let eps = f64::EPSILON;
     let damp = opts.damp;
@@ -84,13 +85,14 @@ pub fn lsqr<T: Real>(
     let mut rnorm = beta;
     let (mut r1norm, mut r2norm) = (rnorm, rnorm);
     let mut arnorm = alfa * beta;
-    if arnorm == 0.0 {
+    let mut met = opts.discrepancy.is_some_and(|t| rnorm <= t);
+    if arnorm == 0.0 || met {
         return finish(
             a,
             b,
             x,
             damp,
-            (istop, itn),
+            (istop, itn, met),
             [r1norm, r2norm, anorm, acond, arnorm, xnorm],
         );
     }
@@ -166,6 +168,8 @@ pub fn lsqr<T: Real>(
             rtol: opts.btol + opts.atol * anorm * xnorm / bnorm,
         };
         istop = tests.istop(itn, iter_lim, opts.atol, ctol);
+        // the discrepancy principle: ‖b − A·x‖ (r1norm) at the noise level
+        met = opts.discrepancy.is_some_and(|t| r1norm <= t);
         if let Some(cb) = callback.as_deref_mut() {
             cb(&Progress {
                 itn,
@@ -175,7 +179,7 @@ pub fn lsqr<T: Real>(
                 xnorm,
             });
         }
-        if istop != 0 {
+        if istop != 0 || met {
             break;
         }
     }
@@ -184,7 +188,7 @@ pub fn lsqr<T: Real>(
         b,
         x,
         damp,
-        (istop, itn),
+        (istop, itn, met),
         [r1norm, r2norm, anorm, acond, arnorm, xnorm],
     )
 }
@@ -196,7 +200,7 @@ fn finish<T: Real>(
     b: &[T],
     x: Vec<T>,
     damp: f64,
-    (istop, iterations): (usize, usize),
+    (istop, iterations, discrepancy): (usize, usize, bool),
     [r1norm, r2norm, anorm, acond, arnorm, xnorm]: [f64; 6],
 ) -> Result<Solution<T>, Error> {
     let extras = vec![
@@ -214,6 +218,7 @@ fn finish<T: Real>(
         operator_norm: anorm,
         condition: Some(acond),
         extras,
+        discrepancy,
     };
     Solution::krylov(a, b, x, damp, e)
 }

@@ -9,6 +9,12 @@
 //! | [`tikhonov_separable`] | the same for a separable kernel, one small Cholesky per dimension | one channel, `w = u₀ ⊗ u₁ ⊗ …` |
 //! | [`pinv_solve`] | `A⁺·y` through the SVD, with rank, nullity and singular values | a matrix small enough to densify |
 //! | [`richardson_lucy`] | non-negative deconvolution by multiplicative updates | A, y ≥ 0 |
+//! | [`SpectralSolver`] | Tikhonov, Wiener or truncated SVD by filter factors in `O(n log n)`, the parameter given or chosen from the data (GCV, discrepancy, L-curve: [`RegParam`]) | periodic or reflexive boundary, one channel, stride 1, `same` |
+//!
+//! LSQR, LSMR and CGLS also stop by the discrepancy principle
+//! ([`IterativeOptions::discrepancy`]): on noisy data their iterates first approach
+//! x and then fit the noise, and the first iterate whose residual reaches the noise
+//! level τ·σ·√m is the regularised answer.
 //!
 //! Every solver returns a [`Solution`]: x and a [`SolveInfo`] whose figures mean the
 //! same for each (see [`info`](SolveInfo)); options share their names (`damp`,
@@ -29,8 +35,10 @@ mod learn;
 mod lsmr;
 mod lsqr;
 mod options;
+mod regparam;
 mod richardson_lucy;
 mod separable;
+mod spectral;
 
 pub use analyze::{
     analyze, analyze_with_progress, AnalyzeOptions, AnalyzeProgress, InvertibilityReport, RankInfo,
@@ -52,8 +60,13 @@ pub use learn::{fit_transpose, fit_transpose_kernel, TransposeFit, TransposeStud
 pub use lsmr::lsmr;
 pub use lsqr::lsqr;
 pub use options::{CglsOptions, IterativeOptions, LsmrOptions, LsqrOptions, TikhonovOptions};
+pub use regparam::{Criterion, CurvePoint, RegChoice, RegParam, GRID_POINTS};
 pub use richardson_lucy::{richardson_lucy, RichardsonLucyOptions};
 pub use separable::tikhonov_separable;
+pub use spectral::{
+    discrepancy_target, spectral_solve, SpectralFilter, SpectralOptions, SpectralSolution,
+    SpectralSolver, DEFAULT_TAU,
+};
 
 use crate::operator::LinearOperator;
 pub(crate) use crate::simd::with_avx2;

@@ -25,6 +25,12 @@ pub struct IterativeOptions<'a, T> {
     pub max_iter: Option<usize>,
     /// Starting point (default 0).
     pub x0: Option<&'a [T]>,
+    /// The discrepancy principle as a stopping rule: stop at the first iterate whose
+    /// residual ‖b − A·x‖ (the solver's running estimate) is at most this — τ·σ·√m
+    /// for noise of deviation σ ([`super::discrepancy_target`]) — before the iterates
+    /// start fitting the noise ([`super::StopReason::Discrepancy`]). `None`: no such
+    /// rule.
+    pub discrepancy: Option<f64>,
 }
 
 impl<T> Default for IterativeOptions<'_, T> {
@@ -36,6 +42,7 @@ impl<T> Default for IterativeOptions<'_, T> {
             conlim: 1e8,
             max_iter: None,
             x0: None,
+            discrepancy: None,
         }
     }
 }

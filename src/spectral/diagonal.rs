@@ -3,7 +3,6 @@
 use super::{Complex, DctN, RealFftN};
 use crate::error::SolveError;
 use crate::geometry::{ConvGeometry, PaddingMode};
-use crate::kernels::direct;
 use crate::{FftReal, Real};
 
 /// The orthogonal basis in which a convolution's matrix is diagonal.
@@ -94,6 +93,52 @@ fn symmetric_in_every_axis<T: Real>(kernel: &[usize], w: &[T]) -> bool {
     })
 }
 
+/// C's first column `C·e₀` (one channel, stride 1), in f64: entry `o` sums the taps
+/// `k` whose source, through the geometry's boundary map ([`ConvGeometry::source`],
+/// as every formulation reads it), is input position 0. Per axis only the pairs
+/// `(o_d, k_d)` reaching position 0 count, so this costs `O(Σ_d n_d·K_d)` plus one
+/// product per contributing tap, where convolving a unit impulse would cost `n·K`.
+fn first_column<T: Real>(g: &ConvGeometry, w: &[T]) -> Vec<f64> {
+    let (out, kernel) = (g.output_size(), g.kernel_size());
+    let pairs: Vec<Vec<(usize, usize)>> = (0..g.rank())
+        .map(|d| {
+            (0..out[d])
+                .flat_map(|o| (0..kernel[d]).map(move |k| (o, k)))
+                .filter(|&(o, k)| g.source(d, o, k) == Some(0))
+                .collect()
+        })
+        .collect();
+    let (ostrides, kstrides) = (
+        crate::geometry::row_major_strides(out),
+        crate::geometry::row_major_strides(kernel),
+    );
+    let mut column = vec![0.0f64; g.rows()];
+    // every combination of one pair per axis
+    let mut at = vec![0usize; g.rank()];
+    if pairs.iter().any(Vec::is_empty) {
+        return column;
+    }
+    loop {
+        let (o, k) = (0..g.rank()).fold((0, 0), |(o, k), d| {
+            let (od, kd) = pairs[d][at[d]];
+            (o + od * ostrides[d], k + kd * kstrides[d])
+        });
+        column[o] += w[k].as_f64();
+        let mut d = g.rank();
+        loop {
+            if d == 0 {
+                return column;
+            }
+            d -= 1;
+            at[d] += 1;
+            if at[d] < pairs[d].len() {
+                break;
+            }
+            at[d] = 0;
+        }
+    }
+}
+
 /// A single-channel convolution in the basis that diagonalises it: `C = Bᵀ·diag(λ)·B`
 /// (with `B` the DFT or the DCT-II, suitably scaled), so `C·x`, `Cᵀ·y` and
 /// any filter `f(λ)` cost two transforms.
@@ -132,12 +177,9 @@ impl<T: FftReal> Diagonal<T> {
     /// Never for a weight of `g`'s kernel size (the first column is computed with it).
     pub fn new(g: &ConvGeometry, w: &[T]) -> Result<Self, SolveError> {
         let basis = Basis::of(g, w)?;
-        // C's first column: the convolution of a unit impulse, in f64
-        let w64: Vec<f64> = w.iter().map(|v| v.as_f64()).collect();
+        let mut column = first_column(g, w);
         let mut e1 = vec![0.0f64; g.cols()];
         e1[0] = 1.0;
-        let mut column = vec![0.0f64; g.rows()];
-        direct::conv(g, &e1, &w64, None, &mut column).expect("a valid geometry and its own kernel");
         let dims = g.input_size();
         Ok(match basis {
             Basis::Fourier => {

@@ -6,7 +6,8 @@
 //! (`symmetric`) boundary, equal padding on both sides and a kernel symmetric in
 //! every axis, the DCT-II does (Hansen, Nagy & O'Leary, *Deblurring Images*, §4):
 //! `λ = dct(C·e₁) / dct(e₁)`. Both eigenvalue sets are computed here from C's own
-//! first column — the convolution applied to a unit impulse — so no formula of the
+//! first column — C·e₁, each entry the sum of the taps that the geometry's boundary
+//! map sends to input position 0, as C's stored entries are — so no formula of the
 //! convolution is written a second time.
 //!
 //! [`RealFftN`] and [`DctN`] are the `O(n log n)` transforms, with plans cached for
