@@ -67,6 +67,19 @@ pub trait Real:
         c: *mut Self,
         c_strides: (isize, isize),
     );
+
+    /// The FFT convolution of `g` and `w` prepared in this type: the bridge from
+    /// `Real` to the transforms of [`FftReal`] (both are `f32` and `f64`). Use
+    /// [`crate::kernels::fft::FftConv`].
+    ///
+    /// # Errors
+    /// As [`crate::kernels::fft::FftConv::new`].
+    #[doc(hidden)]
+    #[allow(clippy::type_complexity)]
+    fn fft_prepare(
+        g: &crate::geometry::ConvGeometry,
+        w: &[Self],
+    ) -> Result<Box<dyn crate::kernels::fft::Prepared<Self>>, crate::GeometryError>;
 }
 
 /// A [`Real`] the FFT and DCT work in (`f32`, `f64`), with its process-wide plan
@@ -146,6 +159,12 @@ macro_rules! impl_real {
                         gemm::Parallelism::None,
                     )
                 }
+            }
+            fn fft_prepare(
+                g: &crate::geometry::ConvGeometry,
+                w: &[Self],
+            ) -> Result<Box<dyn crate::kernels::fft::Prepared<Self>>, crate::GeometryError> {
+                crate::kernels::fft::prepare::<$t>(g, w)
             }
         }
     };

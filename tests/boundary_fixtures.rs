@@ -11,7 +11,9 @@
 //! Tolerances: outputs within `256 ε·(1 + max|ref|)` of PyTorch's (the element type's
 //! ε: about 3e-5 for f32, 6e-14 for f64, [`common::assert_close`]); C's entries within
 //! `1e-12·(1 + max|C|)`; the all-ones C (tap counts) exactly; the dot test below
-//! `64 ε` of the element type.
+//! `64 ε` of the element type. The FFT formulation meets the same tolerances: its
+//! error bound (`convmat::kernels::fft`, § Accuracy) is far below them at these
+//! sizes.
 //!
 //! One test per mode, so that each can be run alone (`cargo test --test
 //! boundary_fixtures reflect`); each checks all of its cases and lists every failure
@@ -35,10 +37,11 @@ use std::path::PathBuf;
 use std::sync::Once;
 
 /// The formulations of `functional::conv` and of [`ConvOperator`].
-const METHODS: [(&str, ConvMethod); 4] = [
+const METHODS: [(&str, ConvMethod); 5] = [
     ("direct", ConvMethod::Direct),
     ("im2col", ConvMethod::Im2col),
     ("sparse", ConvMethod::Sparse),
+    ("fft", ConvMethod::Fft),
     ("auto", ConvMethod::Auto),
 ];
 
@@ -480,7 +483,11 @@ fn what_pytorch_refuses_is_refused_with_its_words() {
                 let mut errors = vec![ConvTransposeGeometry::for_tensors(input, weight, &opts)
                     .unwrap_err()
                     .to_string()];
-                for method in [ConvTransposeMethod::Scatter, ConvTransposeMethod::Sparse] {
+                for method in [
+                    ConvTransposeMethod::Scatter,
+                    ConvTransposeMethod::Sparse,
+                    ConvTransposeMethod::Fft,
+                ] {
                     let e = conv_transpose(x.view(), w.view(), None, &opts, method, &build);
                     errors.push(e.unwrap_err().to_string());
                 }

@@ -1,6 +1,9 @@
 //! Golden values from PyTorch (tests/fixtures/generate.py): every formulation of
 //! conv and conv-transpose matches F.conv*d / F.conv_transpose*d, and the explicit
 //! matrix C matches the one PyTorch gives column by column (C[:, j] = conv(e_j)).
+//! Every formulation, the FFT included (its error bound, `convmat::kernels::fft`
+//! § Accuracy, is far below the tolerance at these sizes), within
+//! [`common::assert_close`]'s `256 ε·(1 + max|ref|)`.
 
 mod common;
 
@@ -76,6 +79,7 @@ fn check_case<T: Real>(case: &Case) {
         [
             ("direct", ConvMethod::Direct),
             ("sparse", ConvMethod::Sparse),
+            ("fft", ConvMethod::Fft),
         ]
         .into_iter()
         .map(|(n, m)| {
@@ -97,6 +101,7 @@ fn check_case<T: Real>(case: &Case) {
         [
             ("scatter", ConvTransposeMethod::Scatter),
             ("sparse", ConvTransposeMethod::Sparse),
+            ("fft", ConvTransposeMethod::Fft),
         ]
         .into_iter()
         .map(|(n, m)| {

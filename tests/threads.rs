@@ -40,7 +40,12 @@ fn every_formulation_is_independent_of_the_thread_count() {
         ..opts.clone()
     };
     for opts in [&opts, &reflect] {
-        for m in [ConvMethod::Direct, ConvMethod::Sparse, ConvMethod::Im2col] {
+        for m in [
+            ConvMethod::Direct,
+            ConvMethod::Sparse,
+            ConvMethod::Im2col,
+            ConvMethod::Fft,
+        ] {
             let run = || conv(x.view(), w.view(), Some(b.view()), opts, m, &build).unwrap();
             let one = on_threads(1, run);
             for n in [2, 3] {
@@ -65,6 +70,7 @@ fn every_formulation_is_independent_of_the_thread_count() {
         ConvTransposeMethod::Sparse,
         ConvTransposeMethod::Col2im,
         ConvTransposeMethod::ZeroInsert,
+        ConvTransposeMethod::Fft,
     ] {
         let run =
             || conv_transpose(y.view(), w.view(), Some(bt.view()), &topts, m, &build).unwrap();

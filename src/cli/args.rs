@@ -353,6 +353,8 @@ pub enum ConvMethodArg {
     Im2col,
     /// Direct loops.
     Direct,
+    /// Real-to-complex FFTs (large kernels); not exact on integer data.
+    Fft,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -367,6 +369,8 @@ pub enum ConvTransposeMethodArg {
     Scatter,
     /// Zero insertion + stride-1 convolution with the flipped kernel.
     ZeroInsert,
+    /// The adjoint of the FFT convolution (large kernels); not exact on integer data.
+    Fft,
 }
 
 #[derive(Args, Debug)]

@@ -123,6 +123,7 @@ pub fn run_conv(a: &ConvArgs) -> Result<(), Error> {
         ConvMethodArg::Direct => ConvMethod::Direct,
         ConvMethodArg::Sparse => ConvMethod::Sparse,
         ConvMethodArg::Im2col => ConvMethod::Im2col,
+        ConvMethodArg::Fft => ConvMethod::Fft,
         ConvMethodArg::Auto => ConvMethod::Auto,
     };
     let job = Conv {
@@ -146,6 +147,7 @@ pub fn run_conv_transpose(a: &ConvTransposeArgs) -> Result<(), Error> {
         ConvTransposeMethodArg::Sparse => ConvTransposeMethod::Sparse,
         ConvTransposeMethodArg::Col2im => ConvTransposeMethod::Col2im,
         ConvTransposeMethodArg::ZeroInsert => ConvTransposeMethod::ZeroInsert,
+        ConvTransposeMethodArg::Fft => ConvTransposeMethod::Fft,
         ConvTransposeMethodArg::Auto => ConvTransposeMethod::Auto,
     };
     let job = ConvTranspose {

@@ -6,7 +6,7 @@ use crate::error::{Error, GeometryError};
 use crate::geometry::{
     batched_shape, check_bias, ConvGeometry, ConvOptions, ConvTransposeGeometry,
 };
-use crate::kernels::{direct, im2col, unfold as patches, zero_insert};
+use crate::kernels::{direct, fft, im2col, unfold as patches, zero_insert};
 use crate::sparse::{BuildOptions, ConvMatrix};
 use crate::Real;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
@@ -112,6 +112,7 @@ pub fn conv<T: Real>(
         ConvMethod::Auto => unreachable!("resolved above"),
         ConvMethod::Direct => direct::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
         ConvMethod::Im2col => im2col::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
+        ConvMethod::Fft => fft::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
         ConvMethod::Sparse => {
             if fits_u32(&g) {
                 ConvMatrix::<T, u32>::build_with_options(&g, &w, build)?.mul_vec(&x, &mut y)?;
@@ -163,6 +164,7 @@ pub fn conv_transpose<T: Real>(
         ConvTransposeMethod::Auto => unreachable!("resolved above"),
         ConvTransposeMethod::Scatter => direct::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
         ConvTransposeMethod::Col2im => im2col::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
+        ConvTransposeMethod::Fft => fft::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
         ConvTransposeMethod::ZeroInsert => {
             zero_insert::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?
         }

@@ -14,6 +14,10 @@ pub enum ConvMethod {
     Sparse,
     /// im2col + GEMM, tile by tile (see [`crate::kernels::im2col`]).
     Im2col,
+    /// Real-to-complex FFTs: every input plane and kernel transformed once, the
+    /// products summed per output channel, one inverse per output plane (see
+    /// [`crate::kernels::fft`]). Not exact on integer data.
+    Fft,
     /// Chosen by shape, see [`ConvMethod::resolve`].
     Auto,
 }
@@ -30,6 +34,8 @@ pub enum ConvTransposeMethod {
     /// Zero insertion + stride-1 convolution with the flipped kernel (see
     /// [`crate::kernels::zero_insert`]).
     ZeroInsert,
+    /// The adjoint of the FFT convolution (see [`crate::kernels::fft`]).
+    Fft,
     /// Chosen by shape, see [`ConvTransposeMethod::resolve`].
     Auto,
 }
@@ -50,6 +56,7 @@ impl ConvMethod {
             ConvMethod::Direct => "direct",
             ConvMethod::Sparse => "sparse",
             ConvMethod::Im2col => "im2col",
+            ConvMethod::Fft => "fft",
             ConvMethod::Auto => "auto",
         }
     }
@@ -86,6 +93,7 @@ impl ConvTransposeMethod {
             ConvTransposeMethod::Sparse => "sparse",
             ConvTransposeMethod::Col2im => "col2im",
             ConvTransposeMethod::ZeroInsert => "zero-insert",
+            ConvTransposeMethod::Fft => "fft",
             ConvTransposeMethod::Auto => "auto",
         }
     }

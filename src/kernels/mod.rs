@@ -20,6 +20,7 @@
 //! tensor-level calls with PyTorch's conventions are in [`crate::functional`].
 
 pub mod direct;
+pub mod fft;
 pub(crate) mod gemm;
 pub mod im2col;
 pub mod maxpool;

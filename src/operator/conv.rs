@@ -5,6 +5,7 @@ use super::{check_lengths, LinearOperator};
 use crate::error::shape_str;
 use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
 use crate::kernels::direct::{self, conv_transpose_with_lines, conv_with_lines, TapLine};
+use crate::kernels::fft::FftConv;
 use crate::kernels::separable::Separable;
 use crate::kernels::{im2col, zero_insert};
 use crate::kernels::{ConvMethod, ConvTransposeMethod};
@@ -21,6 +22,8 @@ enum Formulation<T> {
     ZeroInsert(Vec<TapLine>),
     /// The explicit matrix C.
     Sparse(Csr<T>),
+    /// FFTs, the kernel spectra computed when the operator is made.
+    Fft(FftConv<T>),
     /// One 1-D pass per dimension (single channel, separable kernel), with pooled
     /// work buffers.
     Separable(Separable<T>, Pool<(Vec<T>, Vec<T>)>),
@@ -34,6 +37,7 @@ impl<T: Real> Formulation<T> {
             }
             Formulation::Im2col => im2col::conv(g, x, w, None, y),
             Formulation::Sparse(c) => c.mul_vec(x, y),
+            Formulation::Fft(f) => f.conv(x, None, y),
             Formulation::Separable(sep, pool) => {
                 pool.with(|scratch| sep.conv(x, y, scratch));
                 Ok(())
@@ -52,6 +56,7 @@ impl<T: Real> Formulation<T> {
             Formulation::Im2col => im2col::conv_transpose(g, y, w, None, x),
             Formulation::ZeroInsert(_) => zero_insert::conv_transpose(g, y, w, None, x),
             Formulation::Sparse(c) => c.mul_transpose(y, x),
+            Formulation::Fft(f) => f.conv_transpose(y, None, x),
             Formulation::Separable(sep, pool) => {
                 pool.with(|scratch| sep.conv_transpose(y, x, scratch));
                 Ok(())
@@ -82,6 +87,7 @@ impl<T: Real> ConvOperator<T> {
             ConvMethod::Direct | ConvMethod::Auto => Formulation::Direct(direct::tap_lines(&g)),
             ConvMethod::Im2col => Formulation::Im2col,
             ConvMethod::Sparse => Formulation::Sparse(ConvMatrix::<T>::build(&g, &w)?),
+            ConvMethod::Fft => Formulation::Fft(FftConv::new(&g, &w)?),
         };
         Ok(ConvOperator { g, w, how })
     }
@@ -196,6 +202,7 @@ impl<T: Real> ConvTransposeOperator<T> {
             ConvTransposeMethod::Col2im => Formulation::Im2col,
             ConvTransposeMethod::ZeroInsert => Formulation::ZeroInsert(direct::tap_lines(g)),
             ConvTransposeMethod::Sparse => Formulation::Sparse(ConvMatrix::<T>::build(g, &w)?),
+            ConvTransposeMethod::Fft => Formulation::Fft(FftConv::new(g, &w)?),
         };
         Ok(ConvTransposeOperator { t, w, how })
     }

@@ -1,0 +1,1015 @@
+//! Convolution by FFT, and transposed convolution as its exact adjoint.
+//!
+//! PLACEHOLDER: module docs written below once the measurements are in.
+
+use super::{check_call, Direction};
+use crate::error::GeometryError;
+use crate::geometry::{batch, check_bias, ConvGeometry, PaddingMode};
+use crate::spectral::Complex;
+use crate::{FftReal, Real};
+use rayon::prelude::*;
+use realfft::{ComplexToReal, RealToComplex};
+use rustfft::Fft;
+use std::any::Any;
+use std::cell::RefCell;
+use std::sync::Arc;
+
+/// The transform length chosen for at least `min` points (even when `even`, as
+/// the last axis's real-to-complex transform wants): of the lengths `2ᵃ·3ᵇ`,
+/// optionally times one 5 or one 7, the one of least estimated cost
+/// `n·log₂n·(1 + 0.25·b + 0.6·[5 or 7])`. The weights are rustfft's (6.4, AVX)
+/// measured speeds per `n·log₂n` on this project's machine: powers of two fastest,
+/// each factor 3 about a quarter slower, a factor 5 or 7 about 60 %, two of them
+/// far slower (a length of `5³` or `7²` can cost 3–4× a nearby power of two). So
+/// 527 points get 576 (`2⁶·3²`), not 540 (`2²·3³·5`): 0.64 against 0.89 µs per
+/// complex line. `min` itself when no such length fits a `usize`.
+///
+/// ```
+/// use convmat::kernels::fft::fft_len;
+/// assert_eq!(fft_len(527, true), 576);
+/// assert_eq!(fft_len(100, false), 128);
+/// assert_eq!(fft_len(60, true), 64);
+/// assert_eq!(fft_len(1, true), 2);
+/// ```
+pub fn fft_len(min: usize, even: bool) -> usize {
+    let min = min.max(1);
+    let cost = |n: usize, threes: u32, other: bool| {
+        let n = n as f64;
+        n * n.log2().max(1.0) * (1.0 + 0.25 * threes as f64 + if other { 0.6 } else { 0.0 })
+    };
+    let mut best: Option<(f64, usize)> = None;
+    for other in [1usize, 5, 7] {
+        let mut p3 = other;
+        let mut threes = 0;
+        loop {
+            // the smallest 2ᵃ·p3 ≥ min (a ≥ 1 when even)
+            let mut n = if even { p3.checked_mul(2) } else { Some(p3) };
+            while let Some(v) = n.filter(|&v| v < min) {
+                n = v.checked_mul(2);
+            }
+            if let Some(n) = n {
+                let c = cost(n, threes, other > 1);
+                if best.is_none_or(|(b, _)| c < b) {
+                    best = Some((c, n));
+                }
+            }
+            if p3 >= min {
+                break;
+            }
+            match p3.checked_mul(3) {
+                Some(v) => (p3, threes) = (v, threes + 1),
+                None => break,
+            }
+        }
+    }
+    best.map_or(min, |(_, n)| n)
+}
+
+/// Whether `n`'s prime factors are all at most 7.
+fn is_smooth(mut n: usize) -> bool {
+    for p in [2, 3, 5, 7] {
+        while n > 1 && n % p == 0 {
+            n /= p;
+        }
+    }
+    n == 1
+}
+
+/// Runs of a map between two index ranges: `(a, b, len)` pairs `a + j ↔ b + j` for
+/// `j < len`, found by merging consecutive pairs.
+type Runs = Vec<(usize, usize, usize)>;
+
+fn runs(pairs: impl IntoIterator<Item = (usize, usize)>) -> Runs {
+    let mut out: Runs = Vec::new();
+    for (a, b) in pairs {
+        match out.last_mut() {
+            Some((a0, b0, len)) if *a0 + *len == a && *b0 + *len == b => *len += 1,
+            _ => out.push((a, b, 1)),
+        }
+    }
+    out
+}
+
+/// How one spatial dimension lies on the FFT grid.
+#[derive(Debug, Clone)]
+struct Axis {
+    /// The transform length.
+    n: usize,
+    /// For each grid position holding input, the input index it holds (the
+    /// boundary map for a padded grid); positions from `sources.len()` to `n` hold 0.
+    sources: Vec<Option<usize>>,
+    /// The grid position each output reads, `(o·s) mod n`.
+    outputs: Vec<usize>,
+    /// The grid position of each tap, `(t·dilation + offset − padding_before) mod n`.
+    taps: Vec<usize>,
+}
+
+impl Axis {
+    /// Dimension `d` of `g`; `last` asks for an even length (real-to-complex
+    /// transforms of even length run at half the cost).
+    fn new(g: &ConvGeometry, d: usize, last: bool) -> Result<Axis, GeometryError> {
+        let overflow = GeometryError::Overflow { what: "FFT length" };
+        let (i, k, s, dil) = (
+            g.input_size()[d],
+            g.kernel_size()[d],
+            g.stride()[d],
+            g.dilation()[d],
+        );
+        let (pb, pa, o) = (
+            g.padding_before()[d],
+            g.padding_after()[d],
+            g.output_size()[d],
+        );
+        let mode = g.padding_mode();
+        let span = (o - 1)
+            .checked_mul(s)
+            .and_then(|v| v.checked_add(dil.checked_mul(k - 1)?))
+            .ok_or(overflow.clone())?; // last position read, in padded coordinates
+        let padded = i
+            .checked_add(pb)
+            .and_then(|v| v.checked_add(pa))
+            .ok_or(overflow.clone())?;
+        // (offset of input index 0 on the grid, positions holding input, length)
+        let (offset, extent, n) = if mode == PaddingMode::Zeros || (pb == 0 && pa == 0) {
+            // linear: the input at the grid's origin, zeros after it; a read at
+            // padded position q lands at q − pb (mod n), which must not wrap onto
+            // the input: n ≥ I + pb for the reads before it, n > span − pb after it
+            let after = (span + 1).saturating_sub(pb);
+            let min = i.checked_add(pb).ok_or(overflow.clone())?.max(after);
+            (0, i, fft_len(min, last))
+        } else if mode == PaddingMode::Circular && is_smooth(i) {
+            // exactly periodic: the grid is the input itself
+            (0, i, i)
+        } else {
+            // the padded input on the grid, through the boundary map
+            (pb, padded, fft_len(padded.max(span + 1), last))
+        };
+        let n_i = n as isize;
+        let sources = (0..extent)
+            .map(|p| mode.source(p as isize - offset as isize, i))
+            .collect();
+        let outputs = (0..o).map(|o| (o * s) % n).collect();
+        let taps = (0..k)
+            .map(|t| ((t * dil) as isize + offset as isize - pb as isize).rem_euclid(n_i) as usize)
+            .collect();
+        Ok(Axis {
+            n,
+            sources,
+            outputs,
+            taps,
+        })
+    }
+}
+
+/// Rows transformed before their spectra are written out transposed: 8 complex
+/// `f32` fill a 64-byte cache line.
+const BLOCK: usize = 8;
+
+/// The real-to-complex transform of the grid, with its spectrum laid out
+/// frequency-major: shape `[h, n₀, …, n_{r−2}]`, `h = n_{r−1}/2 + 1`. Rows (lines
+/// along the last axis) are transformed one at a time and written transposed, so
+/// the remaining axes are contiguous or strided within one slab, and the spectrum
+/// never goes back to row order: products happen in this layout, and the inverse
+/// starts from it.
+struct Transform<T: FftReal> {
+    /// Grid shape.
+    dims: Vec<usize>,
+    /// Frequencies kept along the last axis.
+    h: usize,
+    /// Rows of the grid: the product of every length but the last.
+    m: usize,
+    r2c: Arc<dyn RealToComplex<T>>,
+    c2r: Arc<dyn ComplexToReal<T>>,
+    /// Forward and inverse complex plans of every axis but the last.
+    outer: Vec<(Arc<dyn Fft<T>>, Arc<dyn Fft<T>>)>,
+}
+
+/// Work buffers of one transform at a time.
+struct Work<T: FftReal> {
+    row: Vec<T>,
+    /// A block of row spectra, `BLOCK` lines of `h`.
+    lines: Vec<Complex<T>>,
+    real_scratch: Vec<Complex<T>>,
+    scratch: Vec<Complex<T>>,
+}
+
+impl<T: FftReal> Transform<T> {
+    fn new(dims: &[usize]) -> Self {
+        let last = dims[dims.len() - 1];
+        T::with_fft_planners(|real, complex| Transform {
+            dims: dims.to_vec(),
+            h: last / 2 + 1,
+            m: dims[..dims.len() - 1].iter().product(),
+            r2c: real.plan_fft_forward(last),
+            c2r: real.plan_fft_inverse(last),
+            outer: dims[..dims.len() - 1]
+                .iter()
+                .map(|&n| (complex.plan_fft_forward(n), complex.plan_fft_inverse(n)))
+                .collect(),
+        })
+    }
+
+    fn spectrum_len(&self) -> usize {
+        self.h * self.m
+    }
+
+    fn work(&self) -> Work<T> {
+        let real = self.r2c.get_scratch_len().max(self.c2r.get_scratch_len());
+        let complex = self
+            .outer
+            .iter()
+            .map(|(f, i)| f.get_inplace_scratch_len().max(i.get_inplace_scratch_len()))
+            .max()
+            .unwrap_or(0);
+        Work {
+            row: vec![T::zero(); self.dims[self.dims.len() - 1]],
+            lines: vec![Complex::default(); BLOCK * self.h],
+            real_scratch: vec![Complex::default(); real],
+            scratch: vec![Complex::default(); complex],
+        }
+    }
+
+    /// The spectrum of the grid whose non-zero rows are `rows` (grid row, tag; in
+    /// increasing grid order, each at most once): `fill(tag, row)` writes a zeroed
+    /// row. Rows are transformed a block at a time and written transposed a block
+    /// of columns wide (whole cache lines); the rows not listed are zeroed.
+    fn forward<R>(
+        &self,
+        rows: impl IntoIterator<Item = (usize, R)>,
+        mut fill: impl FnMut(R, &mut [T]),
+        spectrum: &mut [Complex<T>],
+        work: &mut Work<T>,
+    ) {
+        let (m, h) = (self.m, self.h);
+        let mut block: Vec<usize> = Vec::with_capacity(BLOCK);
+        let mut next = 0; // the first grid row not yet written or zeroed
+        let flush = |block: &mut Vec<usize>, lines: &[Complex<T>], spectrum: &mut [Complex<T>]| {
+            for f in 0..h {
+                let column = &mut spectrum[f * m..(f + 1) * m];
+                for (j, &r) in block.iter().enumerate() {
+                    column[r] = lines[j * h + f];
+                }
+            }
+            block.clear();
+        };
+        for (grid_row, tag) in rows {
+            debug_assert!(grid_row >= next, "rows in increasing order");
+            if grid_row > next {
+                for f in 0..h {
+                    spectrum[f * m + next..f * m + grid_row].fill(Complex::default());
+                }
+            }
+            next = grid_row + 1;
+            work.row.fill(T::zero());
+            fill(tag, &mut work.row);
+            let j = block.len();
+            self.r2c
+                .process_with_scratch(
+                    &mut work.row,
+                    &mut work.lines[j * h..(j + 1) * h],
+                    &mut work.real_scratch,
+                )
+                .expect("buffer lengths match the plan");
+            block.push(grid_row);
+            if block.len() == BLOCK {
+                flush(&mut block, &work.lines, spectrum);
+            }
+        }
+        flush(&mut block, &work.lines, spectrum);
+        if next < m {
+            for f in 0..h {
+                spectrum[f * m + next..(f + 1) * m].fill(Complex::default());
+            }
+        }
+        self.along_outer(spectrum, work, true);
+    }
+
+    /// The inverse transform of `spectrum` (unnormalised; used as work space), its
+    /// rows `rows` (grid row, tag) handed to `take(tag, row)`, gathered a block at a
+    /// time.
+    fn inverse<R>(
+        &self,
+        spectrum: &mut [Complex<T>],
+        rows: impl IntoIterator<Item = (usize, R)>,
+        mut take: impl FnMut(R, &[T]),
+        work: &mut Work<T>,
+    ) {
+        self.along_outer(spectrum, work, false);
+        let (m, h) = (self.m, self.h);
+        let even = self.dims[self.dims.len() - 1] % 2 == 0;
+        let mut block: Vec<(usize, R)> = Vec::with_capacity(BLOCK);
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            block.extend(rows.by_ref().take(BLOCK));
+            for f in 0..h {
+                let column = &spectrum[f * m..(f + 1) * m];
+                for (j, (r, _)) in block.iter().enumerate() {
+                    work.lines[j * h + f] = column[*r];
+                }
+            }
+            for (j, (_, tag)) in block.drain(..).enumerate() {
+                let line = &mut work.lines[j * h..(j + 1) * h];
+                // a real row's spectrum is real at frequency 0 (and n/2 when even)
+                line[0].im = T::zero();
+                if even {
+                    line[h - 1].im = T::zero();
+                }
+                self.c2r
+                    .process_with_scratch(line, &mut work.row, &mut work.real_scratch)
+                    .expect("buffer lengths match the plan");
+                take(tag, &work.row);
+            }
+        }
+    }
+
+    /// The complex transforms along every axis but the last, on the spectrum's
+    /// `[h, n₀, …, n_{r−2}]` layout.
+    fn along_outer(&self, spectrum: &mut [Complex<T>], work: &mut Work<T>, forward: bool) {
+        let r = self.outer.len();
+        if r == 0 {
+            return;
+        }
+        let shape: Vec<usize> = std::iter::once(self.h)
+            .chain(self.dims[..r].iter().copied())
+            .collect();
+        for (d, (fwd, inv)) in self.outer.iter().enumerate() {
+            let fft = if forward { fwd } else { inv };
+            if self.dims[d] == 1 {
+                continue;
+            }
+            if d == r - 1 {
+                // contiguous lines: one call transforms them all
+                fft.process_with_scratch(spectrum, &mut work.scratch);
+            } else {
+                crate::spectral::lines_along(spectrum, &shape, d + 1, |buf| {
+                    fft.process_with_scratch(buf, &mut work.scratch)
+                });
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// Spectrum-sized buffers kept for the next call on this thread: a call needs
+    /// a few, each as large as the grid, and fresh ones of that size come from the
+    /// operating system zeroed page by page (a third of a call's time, measured).
+    static POOL: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Buffers kept per thread at most, and the largest kept (bytes).
+const POOL_BUFFERS: usize = 8;
+const POOL_MAX_BYTES: usize = 64 << 20;
+
+/// A buffer of `len` complex values from this thread's pool, or a new one; back to
+/// the pool of the thread that drops it. Its contents are arbitrary: callers
+/// overwrite it.
+fn take<T: FftReal>(len: usize) -> Pooled<T> {
+    let found = POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let i = p.iter().position(|b| {
+            b.downcast_ref::<Vec<Complex<T>>>()
+                .is_some_and(|v| v.capacity() >= len)
+        })?;
+        Some(p.swap_remove(i))
+    });
+    Pooled(
+        match found.and_then(|b| b.downcast::<Vec<Complex<T>>>().ok()) {
+            Some(mut v) => {
+                v.resize(len, Complex::default());
+                v.truncate(len);
+                *v
+            }
+            None => vec![Complex::default(); len],
+        },
+    )
+}
+
+/// A buffer that goes back to its thread's pool when dropped (unless the pool is
+/// full or the buffer too large to keep).
+struct Pooled<T: FftReal>(Vec<Complex<T>>);
+
+impl<T: FftReal> Drop for Pooled<T> {
+    fn drop(&mut self) {
+        let v = std::mem::take(&mut self.0);
+        if v.capacity() == 0 || v.capacity() * std::mem::size_of::<Complex<T>>() > POOL_MAX_BYTES {
+            return;
+        }
+        // a thread being torn down has no pool any more: the buffer is freed
+        let _ = POOL.try_with(|p| {
+            let mut p = p.borrow_mut();
+            if p.len() < POOL_BUFFERS {
+                p.push(Box::new(v));
+            }
+        });
+    }
+}
+
+impl<T: FftReal> std::ops::Deref for Pooled<T> {
+    type Target = [Complex<T>];
+    fn deref(&self) -> &[Complex<T>] {
+        &self.0
+    }
+}
+
+impl<T: FftReal> std::ops::DerefMut for Pooled<T> {
+    fn deref_mut(&mut self) -> &mut [Complex<T>] {
+        &mut self.0
+    }
+}
+
+/// Rows of the grid grouped by the grid row they land on: `(grid row, sources)`,
+/// sorted by grid row.
+type Grouped = Vec<(usize, Vec<usize>)>;
+
+fn grouped(mut pairs: Vec<(usize, usize)>) -> Grouped {
+    pairs.sort_unstable();
+    let mut out: Grouped = Vec::new();
+    for (grid_row, source) in pairs {
+        match out.last_mut() {
+            Some((g, sources)) if *g == grid_row => sources.push(source),
+            _ => out.push((grid_row, vec![source])),
+        }
+    }
+    out
+}
+
+/// Calls `f` with every multi-index below `limits` in row-major order and the flat
+/// index of its image under `map` on a grid of strides `strides`.
+fn rows_of(
+    limits: &[usize],
+    map: impl Fn(usize, usize) -> Option<usize>,
+    strides: &[usize],
+    mut f: impl FnMut(usize, usize),
+) {
+    let mut flat = 0;
+    super::odometer(limits, |idx| {
+        let mapped: Option<usize> = idx
+            .iter()
+            .enumerate()
+            .map(|(d, &i)| map(d, i).map(|p| p * strides[d]))
+            .sum();
+        if let Some(grid) = mapped {
+            f(grid, flat);
+        }
+        flat += 1;
+    });
+}
+
+/// The FFT convolution of one geometry and weight, ready to run: grid, plans,
+/// index maps and the kernel spectra (computed once, divided by the grid's size).
+struct Plan<T: FftReal> {
+    g: ConvGeometry,
+    transform: Transform<T>,
+    /// `(grid row, input row)` for every grid row holding input.
+    fill_rows: Vec<(usize, usize)>,
+    /// The last axis: grid position ↔ input index runs.
+    fill_runs: Runs,
+    /// `(grid row, output row)` for every output row.
+    out_rows: Vec<(usize, usize)>,
+    /// Output rows grouped by the grid row they read (the adjoint's scatter).
+    scatter_rows: Grouped,
+    /// The last axis: output index ↔ grid position runs.
+    out_runs: Runs,
+    /// Kernel spectra, `(C_out, C_in/groups)` of them.
+    spectra: Pooled<T>,
+}
+
+impl<T: FftReal> Plan<T> {
+    fn new(g: &ConvGeometry, w: &[T]) -> Result<Self, GeometryError> {
+        g.check_weight_len(w.len())?;
+        let r = g.rank();
+        let axes = (0..r)
+            .map(|d| Axis::new(g, d, d == r - 1))
+            .collect::<Result<Vec<_>, _>>()?;
+        let dims: Vec<usize> = axes.iter().map(|a| a.n).collect();
+        let grid = crate::geometry::checked_product("FFT grid", dims.iter().copied())?;
+        crate::geometry::checked_product(
+            "kernel spectra",
+            [grid, g.out_channels(), g.in_channels_per_group(), 4],
+        )?;
+        let transform = Transform::<T>::new(&dims);
+        let (outer, last) = axes.split_at(r - 1);
+        let last = &last[0];
+        let grid_strides = crate::geometry::row_major_strides(&dims[..r - 1]);
+
+        let mut fill_rows = Vec::new();
+        let extents: Vec<usize> = outer.iter().map(|a| a.sources.len()).collect();
+        let in_strides = crate::geometry::row_major_strides(&g.input_size()[..r - 1]);
+        super::odometer(&extents, |p| {
+            let source: Option<usize> = p
+                .iter()
+                .enumerate()
+                .map(|(d, &p)| outer[d].sources[p].map(|s| s * in_strides[d]))
+                .sum();
+            let grid: usize = p.iter().zip(&grid_strides).map(|(a, b)| a * b).sum();
+            if let Some(s) = source {
+                fill_rows.push((grid, s));
+            }
+        });
+        let fill_runs = runs(
+            last.sources
+                .iter()
+                .enumerate()
+                .filter_map(|(p, s)| s.map(|s| (p, s))),
+        );
+
+        let mut out_rows = Vec::new();
+        let out_limits = &g.output_size()[..r - 1];
+        rows_of(
+            out_limits,
+            |d, o| Some(outer[d].outputs[o]),
+            &grid_strides,
+            |grid, flat| out_rows.push((grid, flat)),
+        );
+        let scatter_rows = grouped(out_rows.clone());
+        let out_runs = runs(last.outputs.iter().copied().enumerate());
+
+        let mut tap_rows = Vec::new();
+        rows_of(
+            &g.kernel_size()[..r - 1],
+            |d, t| Some(outer[d].taps[t]),
+            &grid_strides,
+            |grid, flat| tap_rows.push((grid, flat)),
+        );
+        let tap_rows = grouped(tap_rows);
+
+        let spec = transform.spectrum_len();
+        let mut spectra = take::<T>(g.out_channels() * g.in_channels_per_group() * spec);
+        let k_last = g.kernel_size()[r - 1];
+        let k_numel = g.kernel_numel();
+        let scale = T::one() / <T as Real>::from_f64(grid as f64);
+        spectra
+            .par_chunks_mut(spec)
+            .zip(w.par_chunks(k_numel))
+            .for_each_init(
+                || transform.work(),
+                |work, (s, w_plane)| {
+                    transform.forward(
+                        tap_rows.iter().map(|(grid, rows)| (*grid, rows)),
+                        |rows, row| {
+                            for &kr in rows {
+                                let taps = &w_plane[kr * k_last..][..k_last];
+                                for (&p, &v) in last.taps.iter().zip(taps) {
+                                    row[p] += v;
+                                }
+                            }
+                        },
+                        s,
+                        work,
+                    );
+                    s.iter_mut().for_each(|v| *v = *v * scale);
+                },
+            );
+        Ok(Plan {
+            g: g.clone(),
+            transform,
+            fill_rows,
+            fill_runs,
+            out_rows,
+            scatter_rows,
+            out_runs,
+            spectra,
+        })
+    }
+
+    fn kernel(&self, o: usize, ci: usize) -> &[Complex<T>] {
+        let spec = self.transform.spectrum_len();
+        &self.spectra[(o * self.g.in_channels_per_group() + ci) * spec..][..spec]
+    }
+
+    /// The spectrum of one input plane.
+    fn input_spectrum(&self, x_plane: &[T], s: &mut [Complex<T>], work: &mut Work<T>) {
+        let i_last = self.g.input_size()[self.g.rank() - 1];
+        self.transform.forward(
+            self.fill_rows.iter().copied(),
+            |src, row| {
+                let x_row = &x_plane[src * i_last..][..i_last];
+                for &(p, s, len) in &self.fill_runs {
+                    row[p..p + len].copy_from_slice(&x_row[s..s + len]);
+                }
+            },
+            s,
+            work,
+        );
+    }
+
+    /// The spectrum of one output plane scattered onto the grid (the adjoint of
+    /// reading the outputs).
+    fn output_spectrum(&self, y_plane: &[T], s: &mut [Complex<T>], work: &mut Work<T>) {
+        let o_last = self.g.output_size()[self.g.rank() - 1];
+        self.transform.forward(
+            self.scatter_rows.iter().map(|(grid, rows)| (*grid, rows)),
+            |rows, row| {
+                for &yr in rows {
+                    let y_row = &y_plane[yr * o_last..][..o_last];
+                    for &(o, p, len) in &self.out_runs {
+                        for (r, &v) in row[p..p + len].iter_mut().zip(&y_row[o..o + len]) {
+                            *r += v;
+                        }
+                    }
+                }
+            },
+            s,
+            work,
+        );
+    }
+
+    fn conv(&self, x: &[T], bias: Option<&[T]>, y: &mut [T]) -> Result<(), GeometryError> {
+        let g = &self.g;
+        if let Some(b) = bias {
+            check_bias(&[b.len()], g.out_channels())?;
+        }
+        batch(x.len(), g.cols(), y.len(), g.rows())?;
+        let (cin_g, cout_g, groups) = (
+            g.in_channels_per_group(),
+            g.out_channels_per_group(),
+            g.groups(),
+        );
+        let (in_numel, out_numel) = (g.input_numel(), g.output_numel());
+        let o_last = g.output_size()[g.rank() - 1];
+        let spec = self.transform.spectrum_len();
+        let tr = &self.transform;
+        // one task per (item, group); within it the input planes' spectra, then one
+        // task per output channel, each summed in a fixed order (input channel by
+        // input channel), so the thread count never changes a result
+        y.par_chunks_mut(cout_g * out_numel)
+            .enumerate()
+            .for_each(|(task, y_group)| {
+                let (item, group) = (task / groups, task % groups);
+                let xs = &x[item * g.cols() + group * cin_g * in_numel..][..cin_g * in_numel];
+                let mut spectra = take::<T>(cin_g * spec);
+                spectra
+                    .par_chunks_mut(spec)
+                    .zip(xs.par_chunks(in_numel))
+                    .for_each_init(
+                        || tr.work(),
+                        |work, (s, x_plane)| self.input_spectrum(x_plane, s, work),
+                    );
+                let single = cin_g == 1 && cout_g == 1;
+                let run =
+                    |o: usize, y_plane: &mut [T], acc: &mut [Complex<T>], work: &mut Work<T>| {
+                        tr.inverse(
+                            acc,
+                            self.out_rows.iter().copied(),
+                            |yr, row| {
+                                let y_row = &mut y_plane[yr * o_last..][..o_last];
+                                for &(o, p, len) in &self.out_runs {
+                                    y_row[o..o + len].copy_from_slice(&row[p..p + len]);
+                                }
+                            },
+                            work,
+                        );
+                        if let Some(b) = bias {
+                            y_plane.iter_mut().for_each(|v| *v += b[o]);
+                        }
+                    };
+                if single {
+                    // one channel in, one out: multiply in place
+                    let o = group;
+                    mul_into(&mut spectra, self.kernel(o, 0), true);
+                    run(o, y_group, &mut spectra, &mut tr.work());
+                    return;
+                }
+                let spectra = &*spectra;
+                y_group.par_chunks_mut(out_numel).enumerate().for_each_init(
+                    || (tr.work(), take::<T>(spec)),
+                    |(work, acc), (oo, y_plane)| {
+                        let o = group * cout_g + oo;
+                        for ci in 0..cin_g {
+                            mac(
+                                acc,
+                                &spectra[ci * spec..][..spec],
+                                self.kernel(o, ci),
+                                true,
+                                ci == 0,
+                            );
+                        }
+                        run(o, y_plane, acc, work);
+                    },
+                );
+            });
+        Ok(())
+    }
+
+    fn conv_transpose(
+        &self,
+        y: &[T],
+        bias: Option<&[T]>,
+        x: &mut [T],
+    ) -> Result<(), GeometryError> {
+        let g = &self.g;
+        if let Some(b) = bias {
+            check_bias(&[b.len()], g.in_channels())?;
+        }
+        batch(y.len(), g.rows(), x.len(), g.cols())?;
+        let (cin_g, cout_g, groups) = (
+            g.in_channels_per_group(),
+            g.out_channels_per_group(),
+            g.groups(),
+        );
+        let (in_numel, out_numel) = (g.input_numel(), g.output_numel());
+        let i_last = g.input_size()[g.rank() - 1];
+        let spec = self.transform.spectrum_len();
+        let tr = &self.transform;
+        // one task per (item, group): the group's output planes' spectra, then one
+        // task per input channel, summed over output channels in a fixed order
+        x.par_chunks_mut(cin_g * in_numel)
+            .enumerate()
+            .for_each(|(task, x_group)| {
+                let (item, group) = (task / groups, task % groups);
+                let ys = &y[item * g.rows() + group * cout_g * out_numel..][..cout_g * out_numel];
+                let mut spectra = take::<T>(cout_g * spec);
+                spectra
+                    .par_chunks_mut(spec)
+                    .zip(ys.par_chunks(out_numel))
+                    .for_each_init(
+                        || tr.work(),
+                        |work, (s, y_plane)| self.output_spectrum(y_plane, s, work),
+                    );
+                let run = |c: usize,
+                           x_plane: &mut [T],
+                           acc: &mut [Complex<T>],
+                           work: &mut Work<T>| {
+                    x_plane.fill(bias.map_or(T::zero(), |b| b[c]));
+                    tr.inverse(
+                        acc,
+                        self.fill_rows.iter().copied(),
+                        |xr, row| {
+                            let x_row = &mut x_plane[xr * i_last..][..i_last];
+                            for &(p, s, len) in &self.fill_runs {
+                                for (x, &v) in x_row[s..s + len].iter_mut().zip(&row[p..p + len]) {
+                                    *x += v;
+                                }
+                            }
+                        },
+                        work,
+                    );
+                };
+                if cin_g == 1 && cout_g == 1 {
+                    mul_into(&mut spectra, self.kernel(group, 0), false);
+                    run(group, x_group, &mut spectra, &mut tr.work());
+                    return;
+                }
+                let spectra = &spectra;
+                x_group.par_chunks_mut(in_numel).enumerate().for_each_init(
+                    || (tr.work(), take::<T>(spec)),
+                    |(work, acc), (ci, x_plane)| {
+                        for oo in 0..cout_g {
+                            let o = group * cout_g + oo;
+                            mac(
+                                acc,
+                                &spectra[oo * spec..][..spec],
+                                self.kernel(o, ci),
+                                false,
+                                oo == 0,
+                            );
+                        }
+                        run(group * cin_g + ci, x_plane, acc, work);
+                    },
+                );
+            });
+        Ok(())
+    }
+}
+
+/// `a ← a·b` (`a·conj(b)` when `conj`), element by element; with AVX2 and FMA where
+/// the processor has them (the same operations in the same order).
+fn mul_into<T: Real>(a: &mut [Complex<T>], b: &[Complex<T>], conj: bool) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: the processor supports AVX2 and FMA (checked just above).
+        return unsafe { mul_into_avx2(a, b, conj) };
+    }
+    mul_into_body(a, b, conj)
+}
+
+/// # Safety
+/// The processor must support AVX2 and FMA: callers check at run time first.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn mul_into_avx2<T: Real>(a: &mut [Complex<T>], b: &[Complex<T>], conj: bool) {
+    mul_into_body(a, b, conj)
+}
+
+#[inline(always)]
+fn mul_into_body<T: Real>(a: &mut [Complex<T>], b: &[Complex<T>], conj: bool) {
+    let s = if conj { -T::one() } else { T::one() };
+    for (a, b) in a.iter_mut().zip(b) {
+        let im = s * b.im;
+        *a = Complex::new(a.re * b.re - a.im * im, a.re * im + a.im * b.re);
+    }
+}
+
+/// `acc ← (first ? 0 : acc) + a·b` (`a·conj(b)` when `conj`), with AVX2 and FMA
+/// where the processor has them.
+fn mac<T: Real>(
+    acc: &mut [Complex<T>],
+    a: &[Complex<T>],
+    b: &[Complex<T>],
+    conj: bool,
+    first: bool,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: the processor supports AVX2 and FMA (checked just above).
+        return unsafe { mac_avx2(acc, a, b, conj, first) };
+    }
+    mac_body(acc, a, b, conj, first)
+}
+
+/// # Safety
+/// The processor must support AVX2 and FMA: callers check at run time first.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn mac_avx2<T: Real>(
+    acc: &mut [Complex<T>],
+    a: &[Complex<T>],
+    b: &[Complex<T>],
+    conj: bool,
+    first: bool,
+) {
+    mac_body(acc, a, b, conj, first)
+}
+
+#[inline(always)]
+fn mac_body<T: Real>(
+    acc: &mut [Complex<T>],
+    a: &[Complex<T>],
+    b: &[Complex<T>],
+    conj: bool,
+    first: bool,
+) {
+    if first {
+        acc.copy_from_slice(a);
+        return mul_into_body(acc, b, conj);
+    }
+    let s = if conj { -T::one() } else { T::one() };
+    for ((acc, a), b) in acc.iter_mut().zip(a).zip(b) {
+        let im = s * b.im;
+        acc.re += a.re * b.re - a.im * im;
+        acc.im += a.re * im + a.im * b.re;
+    }
+}
+
+/// The FFT convolution of one geometry and weight in one element type, as
+/// [`FftConv`] holds it (the bridge from [`Real`] to the transforms' [`FftReal`];
+/// not a stable API).
+#[doc(hidden)]
+pub trait Prepared<T>: Send + Sync {
+    /// Forward convolution, [`FftConv::conv`].
+    fn conv(&self, x: &[T], bias: Option<&[T]>, y: &mut [T]) -> Result<(), GeometryError>;
+    /// Its adjoint, [`FftConv::conv_transpose`].
+    fn conv_transpose(&self, y: &[T], bias: Option<&[T]>, x: &mut [T])
+        -> Result<(), GeometryError>;
+    /// The transform lengths.
+    fn fft_size(&self) -> &[usize];
+}
+
+impl<T: FftReal> Prepared<T> for Plan<T> {
+    fn conv(&self, x: &[T], bias: Option<&[T]>, y: &mut [T]) -> Result<(), GeometryError> {
+        Plan::conv(self, x, bias, y)
+    }
+    fn conv_transpose(
+        &self,
+        y: &[T],
+        bias: Option<&[T]>,
+        x: &mut [T],
+    ) -> Result<(), GeometryError> {
+        Plan::conv_transpose(self, y, bias, x)
+    }
+    fn fft_size(&self) -> &[usize] {
+        &self.transform.dims
+    }
+}
+
+/// Prepares the FFT convolution of `g` and `w` in `T` (called through
+/// [`Real`]'s hidden bridge).
+#[doc(hidden)]
+pub fn prepare<T: FftReal>(
+    g: &ConvGeometry,
+    w: &[T],
+) -> Result<Box<dyn Prepared<T>>, GeometryError> {
+    Ok(Box::new(Plan::new(g, w)?))
+}
+
+/// The FFT convolution of one geometry and weight: the kernel spectra computed once,
+/// then [`FftConv::conv`] and [`FftConv::conv_transpose`] as often as needed.
+///
+/// ```
+/// use convmat::geometry::ConvGeometry;
+/// use convmat::kernels::fft::FftConv;
+/// let g = ConvGeometry::builder(&[5], &[3]).padding(1).build().unwrap();
+/// let f = FftConv::new(&g, &[1.0f64, 1.0, 1.0]).unwrap();
+/// let mut y = [0.0; 5];
+/// f.conv(&[1.0, 2.0, 3.0, 4.0, 5.0], Some(&[0.5]), &mut y).unwrap();
+/// let expected = [3.5, 6.5, 9.5, 12.5, 9.5];
+/// assert!(y.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-12));
+/// ```
+pub struct FftConv<T> {
+    prepared: Box<dyn Prepared<T>>,
+}
+
+impl<T: Real> std::fmt::Debug for FftConv<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FftConv")
+            .field("fft_size", &self.fft_size())
+            .finish()
+    }
+}
+
+impl<T: Real> FftConv<T> {
+    /// Plans the transforms of `g` and computes the spectra of `w`
+    /// (`(C_out, C_in/groups, k…)`).
+    ///
+    /// # Errors
+    /// [`GeometryError::WeightShape`] when `w` has not the weight's element count;
+    /// [`GeometryError::Overflow`] when the grid's size does not fit a `usize`.
+    pub fn new(g: &ConvGeometry, w: &[T]) -> Result<Self, GeometryError> {
+        Ok(FftConv {
+            prepared: T::fft_prepare(g, w)?,
+        })
+    }
+
+    /// Forward convolution of `N` items: as [`super::direct::conv`].
+    ///
+    /// # Errors
+    /// As [`super::direct::conv`], less the weight's (checked by [`FftConv::new`]).
+    pub fn conv(&self, x: &[T], bias: Option<&[T]>, y: &mut [T]) -> Result<(), GeometryError> {
+        self.prepared.conv(x, bias, y)
+    }
+
+    /// Transposed convolution (the adjoint) of `N` items: as
+    /// [`super::direct::conv_transpose`].
+    ///
+    /// # Errors
+    /// As [`super::direct::conv_transpose`], less the weight's.
+    pub fn conv_transpose(
+        &self,
+        y: &[T],
+        bias: Option<&[T]>,
+        x: &mut [T],
+    ) -> Result<(), GeometryError> {
+        self.prepared.conv_transpose(y, bias, x)
+    }
+
+    /// The transform lengths, one per spatial dimension.
+    pub fn fft_size(&self) -> &[usize] {
+        self.prepared.fft_size()
+    }
+}
+
+/// Forward convolution `y = conv(x, w) + bias` by FFT; the contract of
+/// [`super::direct::conv`].
+///
+/// ```
+/// use convmat::geometry::{ConvGeometry, PaddingMode};
+/// use convmat::kernels::{direct, fft};
+/// let g = ConvGeometry::builder(&[6, 7], &[3, 3]).padding(1)
+///     .padding_mode(PaddingMode::Circular).build().unwrap();
+/// let x: Vec<f64> = (0..42).map(|i| (i % 5) as f64).collect();
+/// let w: Vec<f64> = (1..=9).map(f64::from).collect();
+/// let (mut a, mut b) = (vec![0.0; 42], vec![0.0; 42]);
+/// fft::conv(&g, &x, &w, None, &mut a).unwrap();
+/// direct::conv(&g, &x, &w, None, &mut b).unwrap();
+/// assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-12));
+/// ```
+///
+/// # Errors
+/// As [`super::direct::conv`], and [`GeometryError::Overflow`] when the FFT grid's
+/// size does not fit a `usize`.
+pub fn conv<T: Real>(
+    g: &ConvGeometry,
+    x: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    y: &mut [T],
+) -> Result<(), GeometryError> {
+    check_call(g, Direction::Forward, w, bias, x.len(), y.len())?;
+    FftConv::new(g, w)?.conv(x, bias, y)
+}
+
+/// Transposed convolution by FFT: the adjoint of [`conv`] for the same geometry and
+/// weight, plus `bias`; the contract of [`super::direct::conv_transpose`].
+///
+/// ```
+/// use convmat::geometry::ConvTransposeGeometry;
+/// use convmat::kernels::{direct, fft};
+/// let t = ConvTransposeGeometry::builder(&[2, 2], &[3, 3]).stride(&[2]).build().unwrap();
+/// let (mut a, mut b) = ([0.0f32; 25], [0.0f32; 25]);
+/// fft::conv_transpose(t.conv(), &[1.0; 4], &[1.0; 9], None, &mut a).unwrap();
+/// direct::conv_transpose(t.conv(), &[1.0; 4], &[1.0; 9], None, &mut b).unwrap();
+/// assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-5));
+/// ```
+///
+/// # Errors
+/// As [`super::direct::conv_transpose`], and [`GeometryError::Overflow`] as [`conv`].
+pub fn conv_transpose<T: Real>(
+    g: &ConvGeometry,
+    y: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    x: &mut [T],
+) -> Result<(), GeometryError> {
+    check_call(g, Direction::Adjoint, w, bias, y.len(), x.len())?;
+    FftConv::new(g, w)?.conv_transpose(y, bias, x)
+}
