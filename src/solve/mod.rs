@@ -25,12 +25,14 @@ mod deconv;
 mod direct;
 mod guidance;
 mod info;
+mod lanczos;
 mod learn;
 mod lsmr;
 mod lsqr;
 mod options;
 mod richardson_lucy;
 mod separable;
+mod spectrum;
 
 pub use analyze::{
     analyze, analyze_with_progress, AnalyzeOptions, AnalyzeProgress, InvertibilityReport, RankInfo,
@@ -48,12 +50,16 @@ pub use guidance::{
 };
 pub(crate) use info::KrylovEstimates;
 pub use info::{Solution, SolveInfo, StopReason};
+pub use lanczos::{lanczos_svd, LanczosOptions, LanczosSvd};
 pub use learn::{fit_transpose, fit_transpose_kernel, TransposeFit, TransposeStudy};
 pub use lsmr::lsmr;
 pub use lsqr::lsqr;
 pub use options::{CglsOptions, IterativeOptions, LsmrOptions, LsqrOptions, TikhonovOptions};
 pub use richardson_lucy::{richardson_lucy, RichardsonLucyOptions};
 pub use separable::tikhonov_separable;
+pub use spectrum::{
+    spectral_norm, spectrum, Spectrum, SpectrumChoice, SpectrumMethod, SpectrumOptions,
+};
 
 use crate::operator::LinearOperator;
 pub(crate) use crate::simd::with_avx2;
