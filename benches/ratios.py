@@ -5,6 +5,7 @@
                                          python benches/ratios.py boundary
     cargo bench --bench upsample      && python benches/ratios.py torch-upsample
     cargo bench --bench deconv        && python benches/ratios.py scipy-deconv
+    cargo bench --bench spectrum      && python benches/ratios.py numpy-spectrum
 
 Reads the medians criterion saved under target/criterion/<group>/<function>/new/,
 times the peer on the same cases (benches/peer_scipy.py or benches/peer_torch.py),
@@ -18,7 +19,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-CRITERION = os.path.join(HERE, "..", "target", "criterion")
+CRITERION = os.path.join(
+    os.environ.get("CARGO_TARGET_DIR", os.path.join(HERE, "..", "target")), "criterion")
 
 # convmat (group, function) compared with the peer's case of the same group
 SCIPY_PAIRS = [
@@ -101,6 +103,15 @@ def main():
             ("lsqr_gauss5_64", f, criterion_median_ms("lsqr_gauss5_64", f), measured["lsqr_gauss5_64"])
             for f in functions
         ]
+    elif peer == "numpy-spectrum":
+        import peer_numpy as module
+
+        measured = module.measure()
+        group = "spectrum_64ch_k3_32"
+        rows = [
+            (group, f, criterion_median_ms(group, f), measured[group]["numpy_sedghi"])
+            for f in ["sedghi_fft", "spectral_norm", "lanczos_top1"]
+        ]
     elif peer == "torch-upsample":
         import peer_torch as module
 
@@ -124,8 +135,8 @@ def main():
                 print(f"| {f} | {z:.3f} | {r:.3f} | {100 * (r / z - 1):+.1f} % |")
         return
     else:
-        sys.exit(f"unknown peer {peer!r}: use scipy, scipy-deconv, torch, torch-upsample "
-                 "or boundary")
+        sys.exit(f"unknown peer {peer!r}: use scipy, scipy-deconv, torch, torch-upsample, "
+                 "numpy-spectrum or boundary")
     print(f"peer: {module.describe()}\n")
     table(rows)
 

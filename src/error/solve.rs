@@ -96,6 +96,33 @@ pub enum SolveError {
         /// What stands in the way, and what boundary would do.
         reason: String,
     },
+    /// A number K of singular values that C does not have (K must be 1 to
+    /// `min(rows, cols)`).
+    #[error(
+        "{k} singular values asked of a {rows}×{cols} C, which has {}: ask for 1 to {}",
+        .rows.min(.cols),
+        .rows.min(.cols)
+    )]
+    TooManySingularValues {
+        /// The K asked.
+        k: usize,
+        /// Rows of C.
+        rows: usize,
+        /// Columns of C.
+        cols: usize,
+    },
+    /// All singular values asked of a convolution that no fast transform
+    /// diagonalises (only the largest K can be computed, by Lanczos).
+    #[error(
+        "no FFT or DCT diagonalises this convolution, so its singular values are not computed \
+         exactly: {reason}; Lanczos finds the K largest (K from 1 to {available})"
+    )]
+    NotExactlyDiagonal {
+        /// What stands in the way, and what boundary would do.
+        reason: String,
+        /// `min(rows, cols)`: how many singular values C has.
+        available: usize,
+    },
     /// An option given to a solver that does not use it.
     #[error("{option} does not apply to the {solver} solver ({reason})")]
     NotApplicable {

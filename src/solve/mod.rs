@@ -31,6 +31,7 @@ mod deconv;
 mod direct;
 mod guidance;
 mod info;
+mod lanczos;
 mod learn;
 mod lsmr;
 mod lsqr;
@@ -39,6 +40,7 @@ mod regparam;
 mod richardson_lucy;
 mod separable;
 mod spectral;
+mod spectrum;
 
 pub use analyze::{
     analyze, analyze_with_progress, AnalyzeOptions, AnalyzeProgress, InvertibilityReport, RankInfo,
@@ -56,6 +58,7 @@ pub use guidance::{
 };
 pub(crate) use info::KrylovEstimates;
 pub use info::{Solution, SolveInfo, StopReason};
+pub use lanczos::{lanczos_svd, LanczosOptions, LanczosSvd};
 pub use learn::{fit_transpose, fit_transpose_kernel, TransposeFit, TransposeStudy};
 pub use lsmr::lsmr;
 pub use lsqr::lsqr;
@@ -66,6 +69,9 @@ pub use separable::tikhonov_separable;
 pub use spectral::{
     discrepancy_target, spectral_solve, SpectralFilter, SpectralOptions, SpectralSolution,
     SpectralSolver, DEFAULT_TAU,
+};
+pub use spectrum::{
+    spectral_norm, spectrum, Spectrum, SpectrumChoice, SpectrumMethod, SpectrumOptions,
 };
 
 use crate::operator::LinearOperator;

@@ -38,14 +38,37 @@ impl Basis {
     /// `symmetric`, or (for `symmetric`) unequal padding or a kernel that is not
     /// symmetric.
     pub fn of<T: Real>(g: &ConvGeometry, w: &[T]) -> Result<Basis, SolveError> {
-        let refuse = |reason: String| SolveError::NoDiagonalization { reason };
         if g.in_channels() != 1 || g.out_channels() != 1 {
-            return Err(refuse(format!(
-                "it has {} input and {} output channels (one of each is needed)",
-                g.in_channels(),
-                g.out_channels()
-            )));
+            return Err(SolveError::NoDiagonalization {
+                reason: format!(
+                    "it has {} input and {} output channels (one of each is needed)",
+                    g.in_channels(),
+                    g.out_channels()
+                ),
+            });
         }
+        Self::of_blocks(g, w)
+    }
+
+    /// The basis that diagonalises every single-channel block `(out, in)` of the
+    /// convolution `g` with weight `w` (`(C_out, C_in/groups, k…)`) at once — C is
+    /// then block-diagonal in it, one `C_out×C_in` matrix per basis function (Sedghi,
+    /// Gupta & Long), or the reason none does. With one channel, [`Basis::of`].
+    ///
+    /// ```
+    /// use convmat::geometry::{ConvGeometry, Padding, PaddingMode};
+    /// use convmat::spectral::Basis;
+    /// let g = ConvGeometry::builder(&[8, 8], &[3, 3]).channels(2, 4).padding(Padding::Same)
+    ///     .padding_mode(PaddingMode::Circular).build().unwrap();
+    /// let w: Vec<f64> = (0..72).map(f64::from).collect();
+    /// assert_eq!(Basis::of_blocks(&g, &w).unwrap(), Basis::Fourier);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Basis::of`], without the channel condition; with `symmetric` padding, the
+    /// kernel of some channel pair that is not symmetric is named.
+    pub fn of_blocks<T: Real>(g: &ConvGeometry, w: &[T]) -> Result<Basis, SolveError> {
+        let refuse = |reason: String| SolveError::NoDiagonalization { reason };
         if g.stride().iter().any(|&s| s != 1) {
             return Err(refuse(format!(
                 "its stride is {} (1 is needed)",
@@ -68,11 +91,23 @@ impl Basis {
                     crate::error::shape_str(g.padding_after())
                 )))
             }
-            PaddingMode::Symmetric if !symmetric_in_every_axis(g.kernel_size(), w) => Err(refuse(
-                "its kernel is not symmetric in every axis, which the DCT needs with symmetric \
-                 padding (circular padding takes any kernel)"
-                    .into(),
-            )),
+            PaddingMode::Symmetric if asymmetric_pair(g, w).is_some() => {
+                let pair = asymmetric_pair(g, w).unwrap_or(0);
+                let per_group = g.in_channels_per_group().max(1);
+                let which = if w.len() > g.kernel_numel() {
+                    format!(
+                        " (output channel {}, input {})",
+                        pair / per_group,
+                        pair % per_group
+                    )
+                } else {
+                    String::new()
+                };
+                Err(refuse(format!(
+                    "its kernel{which} is not symmetric in every axis, which the DCT needs with \
+                     symmetric padding (circular padding takes any kernel)"
+                )))
+            }
             PaddingMode::Symmetric => Ok(Basis::Cosine),
             m => Err(refuse(format!(
                 "its {m} boundary has no fast diagonalisation (circular padding gives the FFT, \
@@ -80,6 +115,13 @@ impl Basis {
             ))),
         }
     }
+}
+
+/// The first channel pair (flat, `out·(C_in/groups) + in`) whose kernel is not
+/// symmetric in every axis.
+fn asymmetric_pair<T: Real>(g: &ConvGeometry, w: &[T]) -> Option<usize> {
+    w.chunks(g.kernel_numel().max(1))
+        .position(|k| !symmetric_in_every_axis(g.kernel_size(), k))
 }
 
 /// Whether `w[k] = w[K − 1 − k]` along every axis (exactly).

@@ -16,12 +16,14 @@
 mod dct;
 mod diagonal;
 mod fft;
+mod symbols;
 
 pub use dct::DctN;
 pub use diagonal::{Basis, Diagonal};
 pub use fft::RealFftN;
 /// Complex numbers, as rustfft uses them.
 pub use rustfft::num_complex::Complex;
+pub use symbols::BlockSymbols;
 
 /// Calls `f` with the lines of a row-major array of `shape` along axis `d`, a block
 /// of them at a time, each line contiguous in the buffer `f` receives (a multiple of
