@@ -5,6 +5,7 @@
                                          python benches/ratios.py boundary
     cargo bench --bench upsample      && python benches/ratios.py torch-upsample
     cargo bench --bench deconv        && python benches/ratios.py scipy-deconv
+    cargo bench --bench deconv -- wiener_512_psf9 && python benches/ratios.py skimage-wiener
 
 Reads the medians criterion saved under target/criterion/<group>/<function>/new/,
 times the peer on the same cases (benches/peer_scipy.py or benches/peer_torch.py),
@@ -18,7 +19,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-CRITERION = os.path.join(HERE, "..", "target", "criterion")
+CRITERION = os.path.join(
+    os.environ.get("CARGO_TARGET_DIR", os.path.join(HERE, "..", "target")), "criterion")
 
 # convmat (group, function) compared with the peer's case of the same group
 SCIPY_PAIRS = [
@@ -101,6 +103,19 @@ def main():
             ("lsqr_gauss5_64", f, criterion_median_ms("lsqr_gauss5_64", f), measured["lsqr_gauss5_64"])
             for f in functions
         ]
+    elif peer == "skimage-wiener":
+        import peer_scipy as module
+
+        measured = module.measure_wiener()
+        functions = ["spectral_wiener", "spectral_wiener_prepared"]
+        rows = [
+            ("wiener_512_psf9", f, criterion_median_ms("wiener_512_psf9", f),
+             measured["wiener_512_psf9"])
+            for f in functions
+        ]
+        print(f"peer: {measured['describe']}, restoration.wiener(image, psf, balance=0.01)\n")
+        table(rows)
+        return
     elif peer == "torch-upsample":
         import peer_torch as module
 
@@ -124,8 +139,8 @@ def main():
                 print(f"| {f} | {z:.3f} | {r:.3f} | {100 * (r / z - 1):+.1f} % |")
         return
     else:
-        sys.exit(f"unknown peer {peer!r}: use scipy, scipy-deconv, torch, torch-upsample "
-                 "or boundary")
+        sys.exit(f"unknown peer {peer!r}: use scipy, scipy-deconv, skimage-wiener, torch, "
+                 "torch-upsample or boundary")
     print(f"peer: {module.describe()}\n")
     table(rows)
 
