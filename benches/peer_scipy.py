@@ -1,5 +1,6 @@
 """SciPy peer timings for the cases of benches/sparse_matrix.rs and, for
-benches/deconv.rs, SciPy's LSQR on the same deconvolution problem.
+benches/deconv.rs, SciPy's LSQR on the same deconvolution problem and
+scikit-image's Wiener filter (`measure_wiener`).
 
     python benches/peer_scipy.py
 
@@ -72,6 +73,39 @@ def measure_deconv(repeat=5):
     times = timeit.repeat(lambda: sla.lsqr(c, y, atol=1e-10, btol=1e-10), number=1, repeat=repeat)
     return {"lsqr_gauss5_64": 1e3 * float(np.median(times)), "itn": int(result[2]),
             "istop": int(result[1]), "relative_error": float(err)}
+
+
+def gaussian9():
+    """The normalised 9×9 Gaussian, σ = 2 (benches/deconv.rs's wiener_512_psf9)."""
+    r = np.arange(9) - 4.0
+    g = np.exp(-(r[:, None] ** 2 + r[None, :] ** 2) / 8)
+    return g / g.sum()
+
+
+def image512():
+    """benches/deconv.rs's image512."""
+    r, c = np.meshgrid(np.arange(512.0), np.arange(512.0), indexing="ij")
+    disc = np.where((r - 240) ** 2 + (c - 208) ** 2 < 12800, 0.5, 0.0)
+    return 0.25 + 0.25 * np.sin(r / 9) * np.cos(c / 7) + disc
+
+
+def measure_wiener(repeat=31):
+    """wiener_512_psf9: scikit-image's restoration.wiener(image, psf, balance=0.01) on
+    512×512 f64 with a 9×9 PSF (periodic model, its default Laplacian regulariser) —
+    median ms. Also its answer with an identity regulariser, which is convmat's Wiener
+    filter with NSR = balance (returned for a check)."""
+    import skimage
+    from skimage import restoration
+
+    image, psf = image512(), gaussian9()
+    call = lambda: restoration.wiener(image, psf, 0.01)
+    call()
+    ms = median_ms(call, 1, repeat)
+    delta = np.zeros_like(image)
+    delta[0, 0] = 1.0
+    identity = restoration.wiener(image, psf, 0.01, reg=delta, clip=False)
+    return {"wiener_512_psf9": ms, "identity_regulariser": identity,
+            "describe": f"scikit-image {skimage.__version__}, numpy {np.__version__}"}
 
 
 def median_ms(fn, number, repeat=15):

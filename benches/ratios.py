@@ -6,6 +6,7 @@
     cargo bench --bench upsample      && python benches/ratios.py torch-upsample
     cargo bench --bench deconv        && python benches/ratios.py scipy-deconv
     cargo bench --bench spectrum      && python benches/ratios.py numpy-spectrum
+    cargo bench --bench deconv -- wiener_512_psf9 && python benches/ratios.py skimage-wiener
 
 Reads the medians criterion saved under target/criterion/<group>/<function>/new/,
 times the peer on the same cases (benches/peer_scipy.py or benches/peer_torch.py),
@@ -112,6 +113,19 @@ def main():
             (group, f, criterion_median_ms(group, f), measured[group]["numpy_sedghi"])
             for f in ["sedghi_fft", "spectral_norm", "lanczos_top1"]
         ]
+    elif peer == "skimage-wiener":
+        import peer_scipy as module
+
+        measured = module.measure_wiener()
+        functions = ["spectral_wiener", "spectral_wiener_prepared"]
+        rows = [
+            ("wiener_512_psf9", f, criterion_median_ms("wiener_512_psf9", f),
+             measured["wiener_512_psf9"])
+            for f in functions
+        ]
+        print(f"peer: {measured['describe']}, restoration.wiener(image, psf, balance=0.01)\n")
+        table(rows)
+        return
     elif peer == "torch-upsample":
         import peer_torch as module
 
@@ -135,8 +149,8 @@ def main():
                 print(f"| {f} | {z:.3f} | {r:.3f} | {100 * (r / z - 1):+.1f} % |")
         return
     else:
-        sys.exit(f"unknown peer {peer!r}: use scipy, scipy-deconv, torch, torch-upsample, "
-                 "numpy-spectrum or boundary")
+        sys.exit(f"unknown peer {peer!r}: use scipy, scipy-deconv, skimage-wiener, torch, "
+                 "torch-upsample, numpy-spectrum or boundary")
     print(f"peer: {module.describe()}\n")
     table(rows)
 

@@ -73,6 +73,7 @@ fn a_tiny_report_has_every_file_well_formed() {
         "## Deconvolution solvers",
         "## Scaling",
         "## The seed's comparison",
+        "### Deblurring with the regularization chosen from the data",
     ] {
         assert!(md.contains(heading), "report.md lacks {heading}");
     }

@@ -369,10 +369,14 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
             let stop = info
                 .istop()
                 .map_or(String::new(), |s| format!("istop {s}: "));
+            // the spectral solver runs no iterations
+            let after = match opts.solver {
+                Solver::Spectral => String::new(),
+                _ => format!(" after {} iteration(s)", info.iterations),
+            };
             let mut line = format!(
-                "  item {i}: {stop}{} after {} iteration(s); ‖Cx − y‖ = {:.4e}",
+                "  item {i}: {stop}{}{after}; ‖Cx − y‖ = {:.4e}",
                 info.stop.message(),
-                info.iterations,
                 info.residual_norm
             );
             if opts.damp > 0.0 {

@@ -100,6 +100,8 @@ pub struct Measurements {
     pub pictures: Vec<Picture>,
     /// Prose drawn from the numbers, by section.
     pub notes: Vec<(String, String)>,
+    /// The regularization parameter chosen from the data on the blurred, noisy phantom.
+    pub parameter_choice: Option<super::regularization::ParameterChoiceStudy>,
 }
 
 struct Sizes {
@@ -219,5 +221,9 @@ pub fn measure(
     step("reconstruction of a test image");
     let img = image.unwrap_or_else(|| (s.phantom, s.phantom, shepp_logan(s.phantom)));
     reconstruction(&s, img, &mut m)?;
+    // the regularization parameter chosen from the data: the case (256×256),
+    // smaller in tests
+    let n = if level == Level::Tiny { 32 } else { 256 };
+    m.parameter_choice = Some(super::regularization::parameter_choice_study(n, 1)?);
     Ok(m)
 }

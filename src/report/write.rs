@@ -287,6 +287,20 @@ fn markdown(m: &Measurements, env: &Environment) -> String {
         out.push_str("Left to right: the original, then each reconstruction in the order of the table, captioned with its number, method and PSNR (images/reconstruction_NN.png one by one).\n\n");
         out.push_str(&reconstruction_paragraphs(&rec));
     }
+    if let Some(study) = &m.parameter_choice {
+        out.push_str(
+            "### Deblurring with the regularization chosen from the data
+
+",
+        );
+        out.push_str(&study.markdown());
+        out.push_str(
+            "\nSpectral Tikhonov (`deconv --solver spectral`), α chosen by GCV, the discrepancy \
+             principle (‖Cx − y‖ = σ√n) and the L-curve's corner, against the oracle: the α of best \
+             PSNR on a grid of 601 values over six decades. Wiener's noise-to-signal ratio is \
+             estimated as σ²/(var(y) − σ²) with σ from y.\n\n",
+        );
+    }
     out
 }
 

@@ -27,7 +27,7 @@ use super::regparam::{
     alpha_grid, grid_then_refine, menger, Criterion, CurvePoint, Modes, RegChoice, RegParam,
     Truncations,
 };
-use super::{check_finite, check_tolerances, check_vector, noise_level};
+use super::{check_finite, check_tolerances, check_vector, noise_level, norm};
 use crate::error::{Error, GeometryError, SolveError};
 use crate::geometry::ConvGeometry;
 use crate::spectral::{Basis, Complex, Diagonal};
@@ -238,7 +238,11 @@ impl SpectralOptions {
 /// A spectral solve's answer: the solution with the shared [`SolveInfo`] (its extras
 /// hold the parameter by name — `alpha`, `nsr` or `threshold` — and `kept`,
 /// `noise_std`, `target_residual` where they apply), and how the parameter was
-/// chosen, with the criterion's curve.
+/// chosen, with the criterion's curve. The info's norms (‖C·x − y‖, ‖x‖, the
+/// normal-equation residual) are computed in the basis by Parseval, from the filter
+/// factors — those of the returned x up to the inverse transform's rounding — and
+/// its operator norm and condition number are exact: `max |λ|` and
+/// `max |λ| / min |λ|`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpectralSolution<T> {
     /// x and its report.
@@ -274,10 +278,8 @@ pub struct SpectralSolver<T: FftReal> {
     s2: Vec<f64>,
     /// Parseval's weights per coefficient.
     weights: Vec<f64>,
-    /// The coefficients with λ ≠ 0, and their s² and singular-value counts.
-    nonzero: Vec<usize>,
-    s2_nz: Vec<f64>,
-    m_nz: Vec<f64>,
+    /// The coefficients with λ ≠ 0 as the criteria see them, made on first use.
+    nonzero: OnceLock<NonZero>,
     /// Singular values that are 0.
     null_modes: f64,
     /// Singular values in all (elements of a plane).
@@ -287,8 +289,16 @@ pub struct SpectralSolver<T: FftReal> {
     smax: f64,
     /// The smallest non-zero singular value.
     smin: f64,
-    /// Positions in `s2_nz` by s² descending (truncated SVD), made on first use.
+    /// Positions in `nonzero` by s² descending (truncated SVD), made on first use.
     order: OnceLock<Vec<usize>>,
+}
+
+/// The coefficients with λ ≠ 0: their positions, s² and singular-value counts.
+#[derive(Debug)]
+struct NonZero {
+    index: Vec<usize>,
+    s2: Vec<f64>,
+    m: Vec<f64>,
 }
 
 /// The filter a choice comes down to.
@@ -318,31 +328,63 @@ impl<T: FftReal> SpectralSolver<T> {
             .iter()
             .map(|l| l.norm_sqr())
             .collect();
-        let modes = |i: usize| match diagonal.basis() {
-            // a stored Fourier coefficient stands for itself and maybe its conjugate
-            Basis::Fourier => (weights[i] * n as f64).round(),
-            Basis::Cosine => 1.0,
-        };
-        let nonzero: Vec<usize> = (0..s2.len()).filter(|&i| s2[i] > 0.0).collect();
-        let s2_nz: Vec<f64> = nonzero.iter().map(|&i| s2[i]).collect();
-        let m_nz: Vec<f64> = nonzero.iter().map(|&i| modes(i)).collect();
-        let null_modes = n as f64 - m_nz.iter().sum::<f64>();
-        let smax = s2_nz.iter().fold(0.0f64, |a, &b| a.max(b)).sqrt();
-        let smin = s2_nz.iter().fold(f64::INFINITY, |a, &b| a.min(b)).sqrt();
+        let (mut smax, mut smin, mut null_modes) = (0.0f64, f64::INFINITY, 0.0);
+        for (i, &v) in s2.iter().enumerate() {
+            if v > 0.0 {
+                smax = smax.max(v);
+                smin = smin.min(v);
+            } else {
+                null_modes += modes_of(diagonal.basis(), weights[i], n);
+            }
+        }
+        let (smax, smin) = (smax.sqrt(), smin.sqrt());
         Ok(SpectralSolver {
             row_len: g.input_size().last().copied().unwrap_or(1),
             diagonal,
             s2,
             weights,
-            nonzero,
-            s2_nz,
-            m_nz,
+            nonzero: OnceLock::new(),
             null_modes,
             n,
             smax,
             smin,
             order: OnceLock::new(),
         })
+    }
+
+    /// The coefficients with λ ≠ 0.
+    fn nonzero(&self) -> &NonZero {
+        self.nonzero.get_or_init(|| {
+            let index: Vec<usize> = (0..self.s2.len()).filter(|&i| self.s2[i] > 0.0).collect();
+            NonZero {
+                s2: index.iter().map(|&i| self.s2[i]).collect(),
+                m: index
+                    .iter()
+                    .map(|&i| modes_of(self.basis(), self.weights[i], self.n))
+                    .collect(),
+                index,
+            }
+        })
+    }
+
+    /// The problem as the criteria see it, from y's coefficients.
+    fn modes(&self, coefficients: &[Complex<T>]) -> Modes<'_> {
+        let nz = self.nonzero();
+        let b2 = |i: usize| {
+            let c = coefficients[i];
+            self.weights[i] * (c.re.as_f64().powi(2) + c.im.as_f64().powi(2))
+        };
+        Modes {
+            s2: &nz.s2,
+            m: &nz.m,
+            b2: nz.index.iter().map(|&i| b2(i)).collect(),
+            floor: (0..self.s2.len())
+                .filter(|&i| self.s2[i] == 0.0)
+                .map(b2)
+                .sum(),
+            null_modes: self.null_modes,
+            n: self.n as f64,
+        }
     }
 
     /// The basis that diagonalises C.
@@ -395,42 +437,37 @@ impl<T: FftReal> SpectralSolver<T> {
         opts.check()?;
         check_vector("observed y", "the convolution's rows", y, self.n)?;
         let coefficients = self.diagonal.transform(y);
-        let b2: Vec<f64> = coefficients
-            .iter()
-            .zip(&self.weights)
-            .map(|(c, w)| w * (c.re.as_f64().powi(2) + c.im.as_f64().powi(2)))
-            .collect();
-        let modes = Modes {
-            s2: &self.s2_nz,
-            m: &self.m_nz,
-            b2: self.nonzero.iter().map(|&i| b2[i]).collect(),
-            floor: b2
-                .iter()
-                .zip(&self.s2)
-                .filter(|(_, &s2)| s2 == 0.0)
-                .map(|(b, _)| b)
-                .sum(),
-            null_modes: self.null_modes,
-            n: self.n as f64,
-        };
-        let ynorm = b2.iter().sum::<f64>().sqrt();
+        let ynorm = norm(y);
         let noise = |given: Option<f64>| {
             given.or(opts.noise_std).unwrap_or_else(|| {
                 let y64: Vec<f64> = y.iter().map(|v| v.as_f64()).collect();
                 noise_level(&y64, self.row_len)
             })
         };
-        let (filter, choice) = match opts.filter {
-            SpectralFilter::Tikhonov => self.choose_alpha(
-                &modes,
-                opts.reg_param.unwrap_or(RegParam::Gcv),
-                ynorm,
-                opts,
-                noise,
-            )?,
-            SpectralFilter::Wiener => self.choose_nsr(y, opts.nsr, noise)?,
-            SpectralFilter::Tsvd => {
-                let rule = opts.reg_param.unwrap_or(RegParam::Gcv);
+        let rule = opts.reg_param.unwrap_or(RegParam::Gcv);
+        let (filter, choice) = match (opts.filter, rule) {
+            (SpectralFilter::Tikhonov, RegParam::Value(a)) => {
+                (Filter::Damped(a * a), RegChoice::given("alpha", a))
+            }
+            (SpectralFilter::Tikhonov, _) => {
+                self.choose_alpha(&self.modes(&coefficients), rule, ynorm, opts, noise)?
+            }
+            (SpectralFilter::Wiener, _) => self.choose_nsr(y, opts.nsr, noise)?,
+            (SpectralFilter::Tsvd, RegParam::Value(t)) if opts.keep.is_none() => {
+                let kept = (0..self.s2.len())
+                    .filter(|&i| self.s2[i] > 0.0 && self.s2[i] >= t * t)
+                    .map(|i| modes_of(self.basis(), self.weights[i], self.n))
+                    .sum::<f64>();
+                (
+                    Filter::Truncated(t * t),
+                    RegChoice {
+                        kept: Some(kept as usize),
+                        ..RegChoice::given("threshold", t)
+                    },
+                )
+            }
+            (SpectralFilter::Tsvd, _) => {
+                let modes = self.modes(&coefficients);
                 self.choose_truncation(&modes, rule, opts.keep, ynorm, opts, noise)?
             }
         };
@@ -446,9 +483,6 @@ impl<T: FftReal> SpectralSolver<T> {
         opts: &SpectralOptions,
         noise: impl Fn(Option<f64>) -> f64,
     ) -> Result<(Filter, RegChoice), Error> {
-        if let RegParam::Value(a) = rule {
-            return Ok((Filter::Damped(a * a), RegChoice::given("alpha", a)));
-        }
         let mut choice = RegChoice {
             criterion: criterion_of(rule),
             ..RegChoice::given("alpha", 0.0)
@@ -495,7 +529,7 @@ impl<T: FftReal> SpectralSolver<T> {
                     .map(|k| point(grid[k], &sums[k], None))
                     .collect();
             }
-            RegParam::Value(_) => unreachable!("handled above"),
+            RegParam::Value(_) => unreachable!("a given α needs no criterion"),
         }
         Ok((Filter::Damped(choice.value * choice.value), choice))
     }
@@ -545,25 +579,10 @@ impl<T: FftReal> SpectralSolver<T> {
         opts: &SpectralOptions,
         noise: impl Fn(Option<f64>) -> f64,
     ) -> Result<(Filter, RegChoice), Error> {
-        if let (RegParam::Value(t), None) = (rule, keep) {
-            let kept = self
-                .s2_nz
-                .iter()
-                .zip(&self.m_nz)
-                .filter(|(&s2, _)| s2 >= t * t)
-                .map(|(_, m)| m)
-                .sum::<f64>();
-            return Ok((
-                Filter::Truncated(t * t),
-                RegChoice {
-                    kept: Some(kept as usize),
-                    ..RegChoice::given("threshold", t)
-                },
-            ));
-        }
         let order = self.order.get_or_init(|| {
-            let mut o: Vec<usize> = (0..self.s2_nz.len()).collect();
-            o.sort_by(|&a, &b| self.s2_nz[b].total_cmp(&self.s2_nz[a]));
+            let s2 = &self.nonzero().s2;
+            let mut o: Vec<usize> = (0..s2.len()).collect();
+            o.sort_by(|&a, &b| s2[b].total_cmp(&s2[a]));
             o
         });
         let t = Truncations::new(modes, order);
@@ -678,7 +697,7 @@ impl<T: FftReal> SpectralSolver<T> {
                         .unwrap_or(0),
                 }
             }
-            RegParam::Value(_) => unreachable!("handled above"),
+            RegParam::Value(_) => unreachable!("a given threshold needs no truncations"),
         };
         Ok(at(j, choice))
     }
@@ -709,12 +728,14 @@ impl<T: FftReal> SpectralSolver<T> {
                 Filter::Truncated(bound) if s2 >= bound => 1.0 / s2,
                 Filter::Truncated(_) => 0.0,
             };
-            let x = lambda.conj() * y * gain;
-            let r = lambda * x - y;
-            rho2 += w * r.norm_sqr();
-            eta2 += w * x.norm_sqr();
-            // Cᵀ(Cx − y) + a2·x
-            normal2 += w * (lambda.conj() * r + x * a2).norm_sqr();
+            let x = lambda.conj() * (y * gain);
+            // ‖·‖² by Parseval: C·x − y = (φ − 1)·y with φ = s²·gain, and
+            // Cᵀ(C·x − y) + a2·x = conj(λ)·y·((s² + a2)·gain − 1)
+            let y2 = w * y.norm_sqr();
+            let phi = s2 * gain;
+            rho2 += (1.0 - phi) * (1.0 - phi) * y2;
+            eta2 += gain * phi * y2;
+            normal2 += s2 * y2 * ((s2 + a2) * gain - 1.0).powi(2);
             *c = Complex::new(<T as Real>::from_f64(x.re), <T as Real>::from_f64(x.im));
         }
         let mut x = vec![T::zero(); self.n];
@@ -739,6 +760,15 @@ impl<T: FftReal> SpectralSolver<T> {
             solution: Solution { x, info },
             choice,
         }
+    }
+}
+
+/// The singular values a coefficient stands for: a stored Fourier coefficient, itself
+/// and (where it is not stored) its conjugate; a cosine coefficient, one.
+fn modes_of(basis: Basis, weight: f64, n: usize) -> f64 {
+    match basis {
+        Basis::Fourier => (weight * n as f64).round(),
+        Basis::Cosine => 1.0,
     }
 }
 

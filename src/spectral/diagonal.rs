@@ -220,8 +220,6 @@ impl<T: FftReal> Diagonal<T> {
     pub fn new(g: &ConvGeometry, w: &[T]) -> Result<Self, SolveError> {
         let basis = Basis::of(g, w)?;
         let mut column = first_column(g, w);
-        let mut e1 = vec![0.0f64; g.cols()];
-        e1[0] = 1.0;
         let dims = g.input_size();
         Ok(match basis {
             Basis::Fourier => {
@@ -236,6 +234,8 @@ impl<T: FftReal> Diagonal<T> {
                 }
             }
             Basis::Cosine => {
+                let mut e1 = vec![0.0f64; g.cols()];
+                e1[0] = 1.0;
                 let plan = DctN::<f64>::new(dims);
                 plan.forward(&mut column);
                 plan.forward(&mut e1);
