@@ -8,8 +8,9 @@
 //! building it is timed separately as `sparse_build`. PyTorch's timings for the same
 //! cases come from `benches/peer_torch.py`; `benches/ratios.py torch` prints ratios.
 
+use convmat::geometry::Padding;
 use convmat::geometry::{ConvGeometry, ConvTransposeGeometry, PaddingMode};
-use convmat::kernels::{direct, im2col, zero_insert};
+use convmat::kernels::{direct, fft, im2col, zero_insert};
 use convmat::sparse::{check_budget, predicted_bytes, BuildOptions, ConvMatrix};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
@@ -79,7 +80,130 @@ fn conv_transpose_case(c: &mut Criterion, name: &str, batch: usize, t: ConvTrans
     group.finish();
 }
 
+/// `fftconv_512_k31`: a large kernel on one channel, where the FFT wins. `fft`
+/// includes the kernel's spectrum (one call of `kernels::fft::conv`, as SciPy's
+/// `fftconvolve` transforms both); `fft_prepared` reuses it (`FftConv`, as an
+/// operator or a layer with fixed weights does).
+fn fft_case(c: &mut Criterion) {
+    let g = ConvGeometry::builder(&[512, 512], &[31, 31])
+        .padding(Padding::Same)
+        .build()
+        .unwrap();
+    let w = values(g.weight_shape().iter().product(), 1);
+    let x = values(g.cols(), 2);
+    let mut y = vec![0.0f32; g.rows()];
+    let mut group = c.benchmark_group("fftconv_512_k31");
+    group.bench_function("fft", |b| {
+        b.iter(|| fft::conv(&g, black_box(&x), &w, None, &mut y).unwrap())
+    });
+    let prepared = fft::FftConv::new(&g, &w).unwrap();
+    group.bench_function("fft_prepared", |b| {
+        b.iter(|| prepared.conv(black_box(&x), None, &mut y).unwrap())
+    });
+    group.bench_function("direct", |b| {
+        b.iter(|| direct::conv(&g, black_box(&x), &w, None, &mut y).unwrap())
+    });
+    group.bench_function("im2col", |b| {
+        b.iter(|| im2col::conv(&g, black_box(&x), &w, None, &mut y).unwrap())
+    });
+    group.finish();
+}
+
+/// Where the FFT overtakes the loops and the GEMM (`auto`'s rule in
+/// `src/kernels/method.rs`): `same` convolutions of growing kernels, functions
+/// `<formulation>/<k>`. `fft_crossover_1ch_<n>`: one channel, n×n;
+/// `fft_crossover_8ch_64`: 8→8 channels, 64×64; `fft_crossover_64ch_32`: 64→64
+/// channels, 32×32. `fft_stride_1ch_256_k15` times stride 1 against stride 2 (how
+/// much of the work subsampling saves).
+/// A sweep over kernel sizes: (group, image size, channels, kernel sizes,
+/// formulations).
+type Sweep = (
+    &'static str,
+    usize,
+    usize,
+    &'static [usize],
+    &'static [&'static str],
+);
+
+fn fft_crossover(c: &mut Criterion) {
+    let same = |n: usize, k: usize, ch: usize, stride: usize| {
+        ConvGeometry::builder(&[n, n], &[k, k])
+            .channels(ch, ch)
+            .stride(&[stride])
+            .padding(k / 2)
+            .build()
+            .unwrap()
+    };
+    let sweeps: [Sweep; 4] = [
+        (
+            "fft_crossover_1ch_64",
+            64,
+            1,
+            &[3, 5, 7, 9, 11, 15],
+            &["direct", "fft"],
+        ),
+        (
+            "fft_crossover_1ch_256",
+            256,
+            1,
+            &[3, 5, 7, 9, 11, 15],
+            &["direct", "fft"],
+        ),
+        (
+            "fft_crossover_8ch_64",
+            64,
+            8,
+            &[3, 5, 7, 9, 11],
+            &["direct", "im2col", "fft"],
+        ),
+        (
+            "fft_crossover_64ch_32",
+            32,
+            64,
+            &[3, 5, 7, 9],
+            &["im2col", "fft"],
+        ),
+    ];
+    for (name, n, ch, kernels, forms) in sweeps {
+        let mut group = c.benchmark_group(name);
+        group.measurement_time(Duration::from_secs(1));
+        for &k in kernels {
+            let g = same(n, k, ch, 1);
+            let w = values(g.weight_shape().iter().product(), 1);
+            let x = values(g.cols(), 2);
+            let mut y = vec![0.0f32; g.rows()];
+            for &f in forms {
+                group.bench_function(format!("{f}/{k}"), |b| {
+                    b.iter(|| match f {
+                        "direct" => direct::conv(&g, black_box(&x), &w, None, &mut y).unwrap(),
+                        "im2col" => im2col::conv(&g, black_box(&x), &w, None, &mut y).unwrap(),
+                        _ => fft::conv(&g, black_box(&x), &w, None, &mut y).unwrap(),
+                    })
+                });
+            }
+        }
+        group.finish();
+    }
+    let mut group = c.benchmark_group("fft_stride_1ch_256_k15");
+    group.measurement_time(Duration::from_secs(1));
+    for stride in [1, 2] {
+        let g = same(256, 15, 1, stride);
+        let w = values(g.weight_shape().iter().product(), 1);
+        let x = values(g.cols(), 2);
+        let mut y = vec![0.0f32; g.rows()];
+        group.bench_function(format!("fft/{stride}"), |b| {
+            b.iter(|| fft::conv(&g, black_box(&x), &w, None, &mut y).unwrap())
+        });
+        group.bench_function(format!("direct/{stride}"), |b| {
+            b.iter(|| direct::conv(&g, black_box(&x), &w, None, &mut y).unwrap())
+        });
+    }
+    group.finish();
+}
+
 fn cases(c: &mut Criterion) {
+    fft_case(c);
+    fft_crossover(c);
     let conv = |input: usize, k: usize, cin: usize, cout: usize, stride: usize, pad: usize| {
         ConvGeometry::builder(&[input, input], &[k, k])
             .channels(cin, cout)

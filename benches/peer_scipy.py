@@ -1,6 +1,7 @@
-"""SciPy peer timings for the cases of benches/sparse_matrix.rs and, for
-benches/deconv.rs, SciPy's LSQR on the same deconvolution problem and
-scikit-image's Wiener filter (`measure_wiener`).
+"""SciPy peer timings for the cases of benches/sparse_matrix.rs, for
+benches/deconv.rs SciPy's LSQR on the same deconvolution problem and
+scikit-image's Wiener filter (`measure_wiener`), and for `fftconv_512_k31`
+(benches/formulations.rs) `scipy.signal.fftconvolve`.
 
     python benches/peer_scipy.py
 
@@ -136,6 +137,21 @@ def measure():
     return {name: median_ms(fn, number) for name, fn, number in cases}
 
 
+def measure_fftconv(repeat=15):
+    """fftconv_512_k31: `scipy.signal.fftconvolve(x, w, mode="same")` in float32 on a
+    512×512 image and a 31×31 kernel — median ms. (fftconvolve is a true convolution,
+    F.conv2d a cross-correlation: the kernel flipped, the same work.)"""
+    import scipy.signal
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (512, 512)).astype(np.float32)
+    w = rng.uniform(-1, 1, (31, 31)).astype(np.float32)
+    y = scipy.signal.fftconvolve(x, w, mode="same")
+    assert y.dtype == np.float32 and y.shape == (512, 512), (y.dtype, y.shape)
+    return {"fftconv_512_k31": median_ms(lambda: scipy.signal.fftconvolve(x, w, mode="same"),
+                                         20, repeat)}
+
+
 def describe():
     return f"scipy {scipy.__version__}, numpy {np.__version__}"
 
@@ -145,3 +161,4 @@ if __name__ == "__main__":
     for name, ms in measure().items():
         print(f"{name:32s} median {ms:9.3f} ms")
     print(measure_deconv())
+    print(measure_fftconv())

@@ -23,6 +23,8 @@ CASES = {
     "conv2d_1ch_256_k5": (F.conv2d, (1, 1, 256, 256), (1, 1, 5, 5), dict(padding=2)),
     "convT2d_dl_8x64x28_k4s2": (F.conv_transpose2d, (8, 64, 28, 28), (64, 32, 4, 4), dict(stride=2, padding=1)),
     "convT2d_1ch_128_k4s2": (F.conv_transpose2d, (1, 1, 128, 128), (1, 1, 4, 4), dict(stride=2, padding=1)),
+    # a large kernel on one channel: convmat's FFT against PyTorch's direct convolution
+    "fftconv_512_k31": (F.conv2d, (1, 1, 512, 512), (1, 1, 31, 31), dict(padding="same")),
 }
 
 
@@ -50,6 +52,15 @@ def measure():
             else:
                 out[name] = median_ms(lambda: fn(x, w, None, **kw))
     return out
+
+
+def measure_fftconv():
+    """fftconv_512_k31 alone (F.conv2d, one thread), keyed by criterion group name."""
+    fn, x_shape, w_shape, kw = CASES["fftconv_512_k31"]
+    with torch.no_grad():
+        x = torch.randn(*x_shape)
+        w = torch.randn(*w_shape)
+        return {"fftconv_512_k31": median_ms(lambda: fn(x, w, None, **kw), repeat=7)}
 
 
 def measure_upsample():

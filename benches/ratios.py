@@ -7,6 +7,7 @@
     cargo bench --bench deconv        && python benches/ratios.py scipy-deconv
     cargo bench --bench spectrum      && python benches/ratios.py numpy-spectrum
     cargo bench --bench deconv -- wiener_512_psf9 && python benches/ratios.py skimage-wiener
+    cargo bench --bench formulations -- fftconv_512_k31 && python benches/ratios.py fft
 
 Reads the medians criterion saved under target/criterion/<group>/<function>/new/,
 times the peer on the same cases (benches/peer_scipy.py or benches/peer_torch.py),
@@ -46,7 +47,10 @@ TORCH_GROUPS = {
     "conv2d_1ch_256_k5": CONV,
     "convT2d_dl_8x64x28_k4s2": CONVT,
     "convT2d_1ch_128_k4s2": CONVT,
+    "fftconv_512_k31": ["fft", "fft_prepared", "direct", "im2col"],
 }
+# fftconv_512_k31 against SciPy's fftconvolve and PyTorch's conv2d
+FFT_FUNCTIONS = ["fft", "fft_prepared", "direct", "im2col"]
 UPSAMPLE_GROUPS = {
     "maxpool_idx_8x64x112": ["direct"],
     "maxunpool_8x64x56": ["direct", "matrix", "matrix_build"],
@@ -135,6 +139,23 @@ def main():
             for g, functions in UPSAMPLE_GROUPS.items()
             for f in functions
         ]
+    elif peer == "fft":
+        import peer_scipy
+        import peer_torch
+
+        scipy_ms = peer_scipy.measure_fftconv()["fftconv_512_k31"]
+        torch_ms = peer_torch.measure_fftconv()["fftconv_512_k31"]
+        print(f"peers: {peer_scipy.describe()}; {peer_torch.describe()}\n")
+        print("| case | convmat | median (ms) | SciPy fftconvolve (ms) | ratio | PyTorch conv2d (ms) | ratio |")
+        print("|---|---|---:|---:|---:|---:|---:|")
+        for f in FFT_FUNCTIONS:
+            ours = criterion_median_ms("fftconv_512_k31", f)
+            if ours is None:
+                print(f"| fftconv_512_k31 | {f} | (not run) | {scipy_ms:.3f} | | {torch_ms:.3f} | |")
+            else:
+                print(f"| fftconv_512_k31 | {f} | {ours:.3f} | {scipy_ms:.3f} | {ours / scipy_ms:.3g} "
+                      f"| {torch_ms:.3f} | {ours / torch_ms:.3g} |")
+        return
     elif peer == "boundary":
         # no peer: what reflect padding costs convmat over its own zero padding
         print("reflect padding over zero padding, same layer (conv2d_reflect / conv2d_dl)\n")
@@ -150,7 +171,7 @@ def main():
         return
     else:
         sys.exit(f"unknown peer {peer!r}: use scipy, scipy-deconv, skimage-wiener, torch, "
-                 "torch-upsample, numpy-spectrum or boundary")
+                 "torch-upsample, numpy-spectrum, fft or boundary")
     print(f"peer: {module.describe()}\n")
     table(rows)
 

@@ -425,10 +425,10 @@ fn fast_lengths_are_products_of_small_primes_of_least_cost() {
         for even in [false, true] {
             let n = fft_len(min, even);
             assert!(n >= min && n < 2 * min.max(2), "{min} → {n}");
-            assert!(!even || n % 2 == 0);
+            assert!(!even || n.is_multiple_of(2));
             let mut r = n;
             for p in [2, 3] {
-                while r % p == 0 {
+                while r.is_multiple_of(p) {
                     r /= p;
                 }
             }
@@ -538,7 +538,9 @@ fn bad_buffers_get_the_errors_of_the_direct_loops() {
     let w = vec![0.0f32; 36];
     let x = vec![0.0f32; g.cols()];
     let mut y = vec![0.0f32; g.rows()];
-    let cases: [(&[f32], Option<&[f32]>, usize, usize); 4] = [
+    // (weight, bias, input length, output length)
+    type Case<'a> = (&'a [f32], Option<&'a [f32]>, usize, usize);
+    let cases: [Case; 4] = [
         (&w[..35], None, g.cols(), g.rows()),
         (&w, Some(&[0.0]), g.cols(), g.rows()),
         (&w, None, g.cols() + 1, g.rows()),
@@ -656,4 +658,97 @@ fn rank_four_and_five_work_too() {
         .build()
         .unwrap();
     agree::<f32>(&g, 2, false, 9);
+}
+
+#[test]
+fn auto_takes_the_fft_for_large_kernels_only() {
+    let same = |n: usize, k: usize, ch: usize, stride: usize| {
+        ConvGeometry::builder(&[n, n], &[k, k])
+            .channels(ch, ch)
+            .stride(&[stride])
+            .padding(k / 2)
+            .build()
+            .unwrap()
+    };
+    // one channel 256×256: the loops to 7×7, the FFT from 9×9 (module docs of
+    // kernels::method: measured 632 µs direct against 508 µs FFT at 9×9)
+    for (k, fft) in [
+        (3, false),
+        (5, false),
+        (7, false),
+        (9, true),
+        (15, true),
+        (31, true),
+    ] {
+        let g = same(256, k, 1, 1);
+        assert_eq!(
+            ConvMethod::Auto.resolve(&g) == ConvMethod::Fft,
+            fft,
+            "k = {k}"
+        );
+        assert_eq!(
+            Ctm::Auto.resolve(&g) == Ctm::Fft,
+            fft,
+            "transposed, k = {k}"
+        );
+    }
+    // many channels: the GEMM to 7×7 with 64 channels
+    assert_eq!(
+        ConvMethod::Auto.resolve(&same(32, 7, 64, 1)),
+        ConvMethod::Im2col
+    );
+    assert_eq!(
+        ConvMethod::Auto.resolve(&same(64, 11, 8, 1)),
+        ConvMethod::Fft
+    );
+    // a stride of 4 leaves the loops a sixteenth of the outputs
+    assert_eq!(
+        ConvMethod::Auto.resolve(&same(256, 9, 1, 4)),
+        ConvMethod::Direct
+    );
+    // the spectra's memory: 1024→1024 channels of 64×64 would need gigabytes
+    assert_eq!(
+        ConvMethod::Auto.resolve(&same(64, 15, 1024, 1)),
+        ConvMethod::Im2col
+    );
+}
+
+#[test]
+fn auto_keeps_a_nan_local_by_running_the_loops() {
+    let mut x = array(&[1, 1, 64, 64], vec![1.0f64; 4096]);
+    x[[0, 0, 10, 10]] = f64::NAN;
+    let w = array(&[1, 1, 15, 15], vec![1.0f64; 225]);
+    let opts = ConvOptions {
+        padding: Padding::Same,
+        ..Default::default()
+    };
+    let build = BuildOptions::default();
+    let auto = conv(x.view(), w.view(), None, &opts, ConvMethod::Auto, &build).unwrap();
+    let nans = auto.iter().filter(|v| v.is_nan()).count();
+    assert_eq!(nans, 15 * 15, "only the windows reading the NaN");
+    assert_eq!(
+        convmat::functional::conv_method(x.view(), w.view(), &opts, ConvMethod::Auto).unwrap(),
+        ConvMethod::Direct
+    );
+    // asked for, the FFT spreads it over the plane
+    let fft = conv(x.view(), w.view(), None, &opts, ConvMethod::Fft, &build).unwrap();
+    assert!(fft.iter().all(|v| v.is_nan()));
+    // finite data: auto is the FFT
+    x[[0, 0, 10, 10]] = 0.0;
+    assert_eq!(
+        convmat::functional::conv_method(x.view(), w.view(), &opts, ConvMethod::Auto).unwrap(),
+        ConvMethod::Fft
+    );
+    let y = array(&[1, 64, 64], vec![f64::INFINITY; 4096]);
+    let t = convmat::functional::conv_transpose_method(
+        y.view(),
+        w.view(),
+        &ConvOptions {
+            padding: 7.into(),
+            ..Default::default()
+        },
+        Ctm::Auto,
+    )
+    .unwrap();
+    assert_eq!(t, Ctm::Scatter);
 }

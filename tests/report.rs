@@ -102,6 +102,7 @@ fn a_tiny_report_has_every_file_well_formed() {
         "scatter",
         "col2im",
         "zero-insert",
+        "fft",
         "matrix",
         "lsqr/separable",
         "cholesky",

@@ -345,7 +345,8 @@ pub struct MatrixArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvMethodArg {
-    /// Chosen by shape: direct for at most 4 output channels per group, else im2col.
+    /// Chosen by shape: fft where estimated faster (large kernels), else direct for at most 4
+    /// output channels per group, else im2col.
     Auto,
     /// Explicit sparse matrix: C·x.
     Sparse,
@@ -359,7 +360,8 @@ pub enum ConvMethodArg {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvTransposeMethodArg {
-    /// Chosen by shape: scatter for at most 4 input channels per group, else col2im.
+    /// Chosen by shape: fft where estimated faster (large kernels), else scatter for at most 4
+    /// input channels per group, else col2im.
     Auto,
     /// Explicit sparse matrix: Cᵀ·y.
     Sparse,

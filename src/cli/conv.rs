@@ -6,7 +6,7 @@ use super::out::outln;
 use super::{read_same_dtype, Typed};
 use convmat::error::shape_str;
 use convmat::functional::{self, ConvMethod, ConvTransposeMethod};
-use convmat::geometry::{ConvGeometry, ConvOptions, ConvTransposeGeometry};
+use convmat::geometry::ConvOptions;
 use convmat::io::write_npy;
 use convmat::sparse::BuildOptions;
 use convmat::{Error, Real};
@@ -16,8 +16,8 @@ use std::path::Path;
 /// An operation on (input, weight, bias) in any element type.
 trait Job {
     const NAME: &'static str;
-    /// The method that runs on tensors of these shapes (`auto` resolved).
-    fn method(&self, x: &[usize], w: &[usize]) -> &'static str;
+    /// The method that runs on these tensors (`auto` resolved).
+    fn method<T: Real>(&self, x: ArrayViewD<'_, T>, w: ArrayViewD<'_, T>) -> &'static str;
     fn run<T: Real>(
         &self,
         x: ArrayViewD<'_, T>,
@@ -34,11 +34,10 @@ struct Conv {
 
 impl Job for Conv {
     const NAME: &'static str = "conv";
-    fn method(&self, x: &[usize], w: &[usize]) -> &'static str {
-        match ConvGeometry::for_tensors(x, w, &self.opts) {
-            Ok(g) => self.method.resolve(&g).name(),
-            Err(_) => self.method.name(),
-        }
+    fn method<T: Real>(&self, x: ArrayViewD<'_, T>, w: ArrayViewD<'_, T>) -> &'static str {
+        functional::conv_method(x, w, &self.opts, self.method)
+            .unwrap_or(self.method)
+            .name()
     }
     fn run<T: Real>(
         &self,
@@ -58,11 +57,10 @@ struct ConvTranspose {
 
 impl Job for ConvTranspose {
     const NAME: &'static str = "conv-transpose";
-    fn method(&self, x: &[usize], w: &[usize]) -> &'static str {
-        match ConvTransposeGeometry::for_tensors(x, w, &self.opts) {
-            Ok(t) => self.method.resolve(t.conv()).name(),
-            Err(_) => self.method.name(),
-        }
+    fn method<T: Real>(&self, x: ArrayViewD<'_, T>, w: ArrayViewD<'_, T>) -> &'static str {
+        functional::conv_transpose_method(x, w, &self.opts, self.method)
+            .unwrap_or(self.method)
+            .name()
     }
     fn run<T: Real>(
         &self,
@@ -81,7 +79,7 @@ fn compute<T: Real, J: Job>(
 ) -> Result<(Vec<usize>, Vec<usize>, &'static str), Error> {
     let result = job.run(t[0].view(), t[1].view(), t.get(2).map(|b| b.view()))?;
     write_npy(out, &result)?;
-    let method = job.method(t[0].shape(), t[1].shape());
+    let method = job.method(t[0].view(), t[1].view());
     Ok((t[0].shape().to_vec(), result.shape().to_vec(), method))
 }
 

@@ -13,7 +13,9 @@ use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
 mod pad;
 mod resample;
-pub use crate::kernels::{ConvMethod, ConvTransposeMethod, DIRECT_MAX_CHANNELS_PER_GROUP};
+pub use crate::kernels::{
+    ConvMethod, ConvTransposeMethod, DIRECT_MAX_CHANNELS_PER_GROUP, FFT_AUTO_MAX_BYTES, FFT_MARGIN,
+};
 pub use pad::{pad, pad_with_options};
 pub use resample::{
     interpolate, max_pool, max_unpool, unpool_geometry, InterpolateOptions, PoolOptions,
@@ -108,7 +110,7 @@ pub fn conv<T: Real>(
     let bias = check_bias_of(bias.as_ref(), g.out_channels())?;
     let (x, w) = (contiguous(&input), contiguous(&weight));
     let mut y = zeroed_output::<T>(&batched_shape(batch, &g.output_shape()), build)?;
-    match method.resolve(&g) {
+    match resolve_for_data(method, &g, &[&x, &w]) {
         ConvMethod::Auto => unreachable!("resolved above"),
         ConvMethod::Direct => direct::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
         ConvMethod::Im2col => im2col::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
@@ -160,7 +162,7 @@ pub fn conv_transpose<T: Real>(
     let bias = check_bias_of(bias.as_ref(), t.out_channels())?;
     let (y, w) = (contiguous(&input), contiguous(&weight));
     let mut x = zeroed_output::<T>(&batched_shape(batch, &t.output_shape()), build)?;
-    match method.resolve(g) {
+    match resolve_transpose_for_data(method, g, &[&y, &w]) {
         ConvTransposeMethod::Auto => unreachable!("resolved above"),
         ConvTransposeMethod::Scatter => direct::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
         ConvTransposeMethod::Col2im => im2col::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
@@ -179,6 +181,85 @@ pub fn conv_transpose<T: Real>(
         }
     }
     Ok(output_array(batched, batch, &t.output_shape(), x))
+}
+
+/// Whether every value of every buffer is finite.
+fn all_finite<T: Real>(buffers: &[&[T]]) -> bool {
+    buffers.iter().all(|b| b.iter().all(|v| v.is_finite()))
+}
+
+/// `method` resolved for `g` and these data: where `Auto` would take the FFT but a
+/// value is NaN or ±∞, the loops instead (the FFT would spread it over whole
+/// output planes; PyTorch's loops keep it to the windows that read it).
+fn resolve_for_data<T: Real>(method: ConvMethod, g: &ConvGeometry, data: &[&[T]]) -> ConvMethod {
+    match method.resolve(g) {
+        ConvMethod::Fft if method == ConvMethod::Auto && !all_finite(data) => ConvMethod::loops(g),
+        m => m,
+    }
+}
+
+/// [`resolve_for_data`] for a transposed convolution whose forward geometry is `g`.
+fn resolve_transpose_for_data<T: Real>(
+    method: ConvTransposeMethod,
+    g: &ConvGeometry,
+    data: &[&[T]],
+) -> ConvTransposeMethod {
+    match method.resolve(g) {
+        ConvTransposeMethod::Fft if method == ConvTransposeMethod::Auto && !all_finite(data) => {
+            ConvTransposeMethod::loops(g)
+        }
+        m => m,
+    }
+}
+
+/// The formulation [`conv`] runs for these tensors: `method` resolved for their
+/// geometry ([`ConvMethod::resolve`]), except that `Auto` does not take the FFT for
+/// data holding a NaN or ±∞ (it would spread it over whole output planes).
+///
+/// ```
+/// use convmat::geometry::{ConvOptions, Padding};
+/// use convmat::functional::{conv_method, ConvMethod};
+/// use ndarray::{ArrayD, IxDyn};
+/// let mut x = ArrayD::from_elem(IxDyn(&[1, 1, 256, 256]), 1.0f32);
+/// let w = ArrayD::from_elem(IxDyn(&[1, 1, 15, 15]), 1.0f32);
+/// let opts = ConvOptions { padding: Padding::Same, ..Default::default() };
+/// assert_eq!(conv_method(x.view(), w.view(), &opts, ConvMethod::Auto).unwrap(), ConvMethod::Fft);
+/// x[[0, 0, 3, 3]] = f32::NAN;
+/// assert_eq!(conv_method(x.view(), w.view(), &opts, ConvMethod::Auto).unwrap(), ConvMethod::Direct);
+/// ```
+///
+/// # Errors
+/// The shape and option errors of [`ConvGeometry::for_tensors`].
+pub fn conv_method<T: Real>(
+    input: ArrayViewD<'_, T>,
+    weight: ArrayViewD<'_, T>,
+    opts: &ConvOptions,
+    method: ConvMethod,
+) -> Result<ConvMethod, Error> {
+    let g = ConvGeometry::for_tensors(input.shape(), weight.shape(), opts)?;
+    Ok(resolve_for_data(
+        method,
+        &g,
+        &[&contiguous(&input), &contiguous(&weight)],
+    ))
+}
+
+/// The formulation [`conv_transpose`] runs for these tensors, as [`conv_method`].
+///
+/// # Errors
+/// The shape and option errors of [`ConvTransposeGeometry::for_tensors`].
+pub fn conv_transpose_method<T: Real>(
+    input: ArrayViewD<'_, T>,
+    weight: ArrayViewD<'_, T>,
+    opts: &ConvOptions,
+    method: ConvTransposeMethod,
+) -> Result<ConvTransposeMethod, Error> {
+    let t = ConvTransposeGeometry::for_tensors(input.shape(), weight.shape(), opts)?;
+    Ok(resolve_transpose_for_data(
+        method,
+        t.conv(),
+        &[&contiguous(&input), &contiguous(&weight)],
+    ))
 }
 
 /// Whether C can be indexed with 32-bit integers: then it is, as SciPy does — a

@@ -68,7 +68,7 @@ pub fn fft_len(min: usize, even: bool) -> usize {
 /// Whether `n`'s prime factors are all at most 7.
 fn is_smooth(mut n: usize) -> bool {
     for p in [2, 3, 5, 7] {
-        while n > 1 && n % p == 0 {
+        while n > 1 && n.is_multiple_of(p) {
             n /= p;
         }
     }
@@ -104,51 +104,120 @@ struct Axis {
     taps: Vec<usize>,
 }
 
+/// Where dimension `d` of `g` lies on the grid: the grid position of input index
+/// 0, the positions holding input (from 0), and the transform length. `last` asks
+/// for an even length (real-to-complex transforms of even length run at half the
+/// cost).
+fn layout(g: &ConvGeometry, d: usize, last: bool) -> Result<(usize, usize, usize), GeometryError> {
+    let overflow = GeometryError::Overflow { what: "FFT length" };
+    let (i, k, s, dil) = (
+        g.input_size()[d],
+        g.kernel_size()[d],
+        g.stride()[d],
+        g.dilation()[d],
+    );
+    let (pb, pa, o) = (
+        g.padding_before()[d],
+        g.padding_after()[d],
+        g.output_size()[d],
+    );
+    let mode = g.padding_mode();
+    // the last position read, in padded coordinates
+    let span = (o - 1)
+        .checked_mul(s)
+        .and_then(|v| v.checked_add(dil.checked_mul(k - 1)?))
+        .ok_or(overflow.clone())?;
+    let padded = i
+        .checked_add(pb)
+        .and_then(|v| v.checked_add(pa))
+        .ok_or(overflow.clone())?;
+    Ok(if mode == PaddingMode::Zeros || (pb == 0 && pa == 0) {
+        // linear: the input at the grid's origin, zeros after it; a read at padded
+        // position q lands at q − pb (mod n), which must not wrap onto the input:
+        // n ≥ I + pb for the reads before it, n > span − pb for those after it
+        let after = (span + 1).saturating_sub(pb);
+        let min = i.checked_add(pb).ok_or(overflow)?.max(after);
+        (0, i, fft_len(min, last))
+    } else if mode == PaddingMode::Circular && is_smooth(i) {
+        // exactly periodic: the grid is the input itself
+        (0, i, i)
+    } else {
+        // the padded input on the grid, through the boundary map
+        (pb, padded, fft_len(padded.max(span + 1), last))
+    })
+}
+
+/// The transform lengths the FFT formulation uses for `g`, one per spatial
+/// dimension (the grid every plane is transformed on; see the module docs).
+///
+/// ```
+/// use convmat::geometry::{ConvGeometry, Padding, PaddingMode};
+/// use convmat::kernels::fft::fft_size;
+/// let same = ConvGeometry::builder(&[512, 512], &[31, 31]).padding(Padding::Same).build().unwrap();
+/// assert_eq!(fft_size(&same).unwrap(), [576, 576]); // at least 512 + 15
+/// let periodic = ConvGeometry::builder(&[60, 48], &[5, 5]).padding(2)
+///     .padding_mode(PaddingMode::Circular).build().unwrap();
+/// assert_eq!(fft_size(&periodic).unwrap(), [60, 48]); // the input itself
+/// ```
+///
+/// # Errors
+/// [`GeometryError::Overflow`] when a length does not fit a `usize`.
+pub fn fft_size(g: &ConvGeometry) -> Result<Vec<usize>, GeometryError> {
+    let r = g.rank();
+    (0..r)
+        .map(|d| layout(g, d, d == r - 1).map(|l| l.2))
+        .collect()
+}
+
+/// Complex values of work space one call of [`conv`] or [`conv_transpose`] holds
+/// besides its input and output, on one thread: the kernel spectra
+/// (`C_out·C_in/groups` of them), one group's plane spectra and one accumulator,
+/// each of the grid's half spectrum (times `2·size_of::<T>()` for bytes).
+///
+/// ```
+/// use convmat::geometry::{ConvGeometry, Padding};
+/// use convmat::kernels::fft::workspace_elements;
+/// let g = ConvGeometry::builder(&[512, 512], &[31, 31]).padding(Padding::Same).build().unwrap();
+/// assert_eq!(workspace_elements(&g).unwrap(), 3 * 576 * 289); // kernel, input, accumulator
+/// ```
+///
+/// # Errors
+/// [`GeometryError::Overflow`] when the count does not fit a `usize`.
+pub fn workspace_elements(g: &ConvGeometry) -> Result<usize, GeometryError> {
+    let dims = fft_size(g)?;
+    let r = dims.len();
+    let spectrum = crate::geometry::checked_product(
+        "FFT spectrum",
+        dims[..r - 1].iter().copied().chain([dims[r - 1] / 2 + 1]),
+    )?;
+    let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
+    let planes = g
+        .out_channels()
+        .checked_mul(cin_g)
+        .and_then(|k| k.checked_add(cin_g.max(cout_g) + 1))
+        .ok_or(GeometryError::Overflow {
+            what: "FFT work space",
+        })?;
+    crate::geometry::checked_product("FFT work space", [planes, spectrum])
+}
+
 impl Axis {
-    /// Dimension `d` of `g`; `last` asks for an even length (real-to-complex
-    /// transforms of even length run at half the cost).
+    /// Dimension `d` of `g` (see [`layout`]).
     fn new(g: &ConvGeometry, d: usize, last: bool) -> Result<Axis, GeometryError> {
-        let overflow = GeometryError::Overflow { what: "FFT length" };
-        let (i, k, s, dil) = (
+        let (offset, extent, n) = layout(g, d, last)?;
+        let (i, k, s, dil, pb) = (
             g.input_size()[d],
             g.kernel_size()[d],
             g.stride()[d],
             g.dilation()[d],
-        );
-        let (pb, pa, o) = (
             g.padding_before()[d],
-            g.padding_after()[d],
-            g.output_size()[d],
         );
         let mode = g.padding_mode();
-        let span = (o - 1)
-            .checked_mul(s)
-            .and_then(|v| v.checked_add(dil.checked_mul(k - 1)?))
-            .ok_or(overflow.clone())?; // last position read, in padded coordinates
-        let padded = i
-            .checked_add(pb)
-            .and_then(|v| v.checked_add(pa))
-            .ok_or(overflow.clone())?;
-        // (offset of input index 0 on the grid, positions holding input, length)
-        let (offset, extent, n) = if mode == PaddingMode::Zeros || (pb == 0 && pa == 0) {
-            // linear: the input at the grid's origin, zeros after it; a read at
-            // padded position q lands at q − pb (mod n), which must not wrap onto
-            // the input: n ≥ I + pb for the reads before it, n > span − pb after it
-            let after = (span + 1).saturating_sub(pb);
-            let min = i.checked_add(pb).ok_or(overflow.clone())?.max(after);
-            (0, i, fft_len(min, last))
-        } else if mode == PaddingMode::Circular && is_smooth(i) {
-            // exactly periodic: the grid is the input itself
-            (0, i, i)
-        } else {
-            // the padded input on the grid, through the boundary map
-            (pb, padded, fft_len(padded.max(span + 1), last))
-        };
         let n_i = n as isize;
         let sources = (0..extent)
             .map(|p| mode.source(p as isize - offset as isize, i))
             .collect();
-        let outputs = (0..o).map(|o| (o * s) % n).collect();
+        let outputs = (0..g.output_size()[d]).map(|o| (o * s) % n).collect();
         let taps = (0..k)
             .map(|t| ((t * dil) as isize + offset as isize - pb as isize).rem_euclid(n_i) as usize)
             .collect();
@@ -160,6 +229,9 @@ impl Axis {
         })
     }
 }
+
+/// The forward and inverse complex plans of one axis.
+type AxisPlans<T> = (Arc<dyn Fft<T>>, Arc<dyn Fft<T>>);
 
 /// Rows transformed before their spectra are written out transposed: 8 complex
 /// `f32` fill a 64-byte cache line.
@@ -181,7 +253,7 @@ struct Transform<T: FftReal> {
     r2c: Arc<dyn RealToComplex<T>>,
     c2r: Arc<dyn ComplexToReal<T>>,
     /// Forward and inverse complex plans of every axis but the last.
-    outer: Vec<(Arc<dyn Fft<T>>, Arc<dyn Fft<T>>)>,
+    outer: Vec<AxisPlans<T>>,
 }
 
 /// Work buffers of one transform at a time.
@@ -296,7 +368,7 @@ impl<T: FftReal> Transform<T> {
     ) {
         self.along_outer(spectrum, work, false);
         let (m, h) = (self.m, self.h);
-        let even = self.dims[self.dims.len() - 1] % 2 == 0;
+        let even = self.dims[self.dims.len() - 1].is_multiple_of(2);
         let mut block: Vec<(usize, R)> = Vec::with_capacity(BLOCK);
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {

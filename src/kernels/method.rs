@@ -1,5 +1,49 @@
 //! The formulations a convolution or transposed convolution can be computed by, and
 //! how `Auto` chooses among them (measured crossovers).
+//!
+//! # When the FFT pays
+//!
+//! The loops and the GEMM cost a multiply-add per tap per output; the FFT costs a
+//! few transforms of the padded grid per plane, whatever the kernel. `Auto` takes
+//! the FFT when its estimated time is below [`FFT_MARGIN`] (¾) of the estimate for
+//! the formulation it would otherwise take, per call of one item (the kernel's
+//! spectra counted every call, as [`crate::kernels::fft::conv`] computes them):
+//!
+//! ```text
+//! direct, scatter  0.15 ns × MACs              MACs = C_out·(C_in/g)·∏O·∏k
+//! im2col, col2im   0.07 ns × MACs
+//! fft              T × (C_in + C_out·(C_in/g) + C_out) + 0.5 ns × C_out·(C_in/g)·S
+//!                  T = 0.06 ns·n·log₂n + 0.5 ns·n + 3 µs    (one plane's transform)
+//! ```
+//!
+//! with `n` the grid's points ([`crate::kernels::fft::fft_size`]) and `S` its
+//! spectrum's. The constants are fitted to criterion medians on the development
+//! machine (AMD EPYC, Zen 4 — family 25 model 17 — at 2.6 GHz; AVX-512 present,
+//! rustfft's kernels use AVX2 + FMA; one thread, f32; `cargo bench --bench
+//! formulations -- 'fft_crossover|fft_stride'`, `same` padding, stride 1):
+//!
+//! | case | k = 3 | 5 | 7 | 9 | 11 | 15 |
+//! |---|---|---|---|---|---|---|
+//! | 1 channel 64×64: direct / fft (µs) | 13 / 36 | 40 / 37 | 55 / 65 | 85 / 52 | 215 / 41 | 235 / 43 |
+//! | 1 channel 256×256: direct / fft (µs) | 120 / 653 | 219 / 396 | 442 / 365 | 632 / 508 | 1451 / 634 | 2054 / 436 |
+//! | 8→8, 64×64: im2col / fft (µs) | 212 / 435 | 458 / 609 | 962 / 729 | 2241 / 962 | 5041 / 988 | |
+//! | 64→64, 32×32: im2col / fft (ms) | 2.3 / 20.2 | 8.2 / 17.5 | 13.2 / 16.5 | 22.5 / 19.2 | | |
+//!
+//! So the FFT overtakes the loops from about 7×7 (49 taps) on one channel, and the
+//! GEMM from 7×7 with 8 channels and 9×9 with 64 (where the 4096 kernel spectra
+//! dominate); the ¾ margin keeps `auto` on the loops where the two are within
+//! noise (one channel 64×64 at 7×7, 256×256 at 7×7, 64 channels at 9×9), and the
+//! rule picks the FFT for 1 channel 256×256 from 9×9, 8 channels from 9×9, and
+//! `fftconv_512_k31` (1.6 ms against direct's 100+). A stride makes the loops
+//! cheaper (fewer outputs) but not the FFT (it computes every stride-1 output), and
+//! the estimate says so. `Auto` takes the FFT only where its spectra (kernels and
+//! one group's planes, as f64) fit [`FFT_AUTO_MAX_BYTES`].
+//!
+//! Unlike the loops, the FFT is not exact on integer data, and a NaN or ±∞ in an
+//! input plane reaches every output of the planes it feeds: where `Auto` chose the
+//! FFT, [`crate::functional::conv`] and [`crate::functional::conv_transpose`] check
+//! the data first and run the loops when any value is not finite (PyTorch's local
+//! propagation).
 
 use crate::geometry::ConvGeometry;
 
@@ -20,6 +64,65 @@ pub enum ConvMethod {
     Fft,
     /// Chosen by shape, see [`ConvMethod::resolve`].
     Auto,
+}
+
+/// `Auto` takes the FFT only when its estimated time is below this fraction of the
+/// other formulation's (see the module docs: where the two are within the noise of
+/// the measurements, the exact loops are kept).
+pub const FFT_MARGIN: f64 = 0.75;
+
+/// `Auto` takes the FFT only when its spectra (the kernels', and one group's input
+/// planes', as complex f64) fit in this many bytes: 256 MiB.
+pub const FFT_AUTO_MAX_BYTES: f64 = (256u64 << 20) as f64;
+
+/// Nanoseconds per multiply-add of the direct loops and of the GEMM, and the FFT's
+/// per-plane and per-product costs (see the module docs for the measurements).
+const DIRECT_NS_PER_MAC: f64 = 0.15;
+const IM2COL_NS_PER_MAC: f64 = 0.07;
+const FFT_NS_PER_POINT_LOG2: f64 = 0.06;
+const FFT_NS_PER_POINT: f64 = 0.5;
+const FFT_NS_PER_PLANE: f64 = 3000.0;
+const FFT_NS_PER_PRODUCT: f64 = 0.5;
+
+/// The estimated time of one item by the loops (`gemm`: im2col / col2im; else the
+/// direct loops / scatter), in nanoseconds.
+fn loops_ns(g: &ConvGeometry, gemm: bool) -> f64 {
+    let macs = g.out_channels() as f64
+        * g.in_channels_per_group() as f64
+        * g.output_numel() as f64
+        * g.kernel_numel() as f64;
+    macs * if gemm {
+        IM2COL_NS_PER_MAC
+    } else {
+        DIRECT_NS_PER_MAC
+    }
+}
+
+/// The estimated time of one item by the FFT, in nanoseconds; `None` where its
+/// spectra would not fit [`FFT_AUTO_MAX_BYTES`] (or the grid not a `usize`).
+fn fft_ns(g: &ConvGeometry) -> Option<f64> {
+    let dims = crate::kernels::fft::fft_size(g).ok()?;
+    let n: f64 = dims.iter().map(|&d| d as f64).product();
+    let last = dims[dims.len() - 1] as f64;
+    let spectrum = n / last * (dims[dims.len() - 1] / 2 + 1) as f64;
+    let (cin, cout, cin_g) = (
+        g.in_channels() as f64,
+        g.out_channels() as f64,
+        g.in_channels_per_group() as f64,
+    );
+    let bytes = (cout * cin_g + cin_g) * spectrum * 16.0;
+    if bytes > FFT_AUTO_MAX_BYTES {
+        return None;
+    }
+    let plane =
+        FFT_NS_PER_POINT_LOG2 * n * n.log2().max(1.0) + FFT_NS_PER_POINT * n + FFT_NS_PER_PLANE;
+    Some(plane * (cin + cout * cin_g + cout) + FFT_NS_PER_PRODUCT * cout * cin_g * spectrum)
+}
+
+/// Whether the FFT's estimate beats [`FFT_MARGIN`] of the loops' (`gemm` as in
+/// [`loops_ns`]).
+fn fft_pays(g: &ConvGeometry, gemm: bool) -> bool {
+    fft_ns(g).is_some_and(|f| f < FFT_MARGIN * loops_ns(g, gemm))
 }
 
 /// How a transposed convolution is computed.
@@ -61,25 +164,43 @@ impl ConvMethod {
         }
     }
 
-    /// `Auto` made concrete for `g`: `direct` when each output channel's group
-    /// has at most [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels, else `im2col`.
-    /// (`sparse` pays only when one C serves many calls, which a single call cannot
-    /// know.) Other methods are returned as they are.
+    /// What `Auto` takes for `g` without the FFT: `direct` up to
+    /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels per group, else `im2col`.
+    pub(crate) fn loops(g: &ConvGeometry) -> ConvMethod {
+        if g.out_channels_per_group() <= DIRECT_MAX_CHANNELS_PER_GROUP {
+            ConvMethod::Direct
+        } else {
+            ConvMethod::Im2col
+        }
+    }
+
+    /// `Auto` made concrete for `g`: `fft` where it is estimated faster by the
+    /// margin [`FFT_MARGIN`] (large kernels; see the module docs for the estimate and
+    /// its measurements), else `direct` when each output channel's group has at most
+    /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels, else `im2col`. (`sparse`
+    /// pays only when one C serves many calls, which a single call cannot know.)
+    /// Other methods are returned as they are.
     ///
     /// ```
-    /// use convmat::geometry::ConvGeometry;
+    /// use convmat::geometry::{ConvGeometry, Padding};
     /// use convmat::kernels::ConvMethod;
     /// let one = ConvGeometry::builder(&[64, 64], &[5, 5]).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&one), ConvMethod::Direct);
     /// let many = ConvGeometry::builder(&[64, 64], &[3, 3]).channels(16, 32).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&many), ConvMethod::Im2col);
+    /// let large = ConvGeometry::builder(&[512, 512], &[31, 31]).padding(Padding::Same).build().unwrap();
+    /// assert_eq!(ConvMethod::Auto.resolve(&large), ConvMethod::Fft);
     /// ```
     pub fn resolve(self, g: &ConvGeometry) -> ConvMethod {
         match self {
-            ConvMethod::Auto if g.out_channels_per_group() <= DIRECT_MAX_CHANNELS_PER_GROUP => {
-                ConvMethod::Direct
+            ConvMethod::Auto => {
+                let loops = ConvMethod::loops(g);
+                if fft_pays(g, loops == ConvMethod::Im2col) {
+                    ConvMethod::Fft
+                } else {
+                    loops
+                }
             }
-            ConvMethod::Auto => ConvMethod::Im2col,
             m => m,
         }
     }
@@ -98,18 +219,34 @@ impl ConvTransposeMethod {
         }
     }
 
+    /// What `Auto` takes for `g` without the FFT: `scatter` up to
+    /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] channels per group on the GEMM's inner side,
+    /// else `col2im`.
+    pub(crate) fn loops(g: &ConvGeometry) -> ConvTransposeMethod {
+        if g.out_channels_per_group() <= DIRECT_MAX_CHANNELS_PER_GROUP {
+            ConvTransposeMethod::Scatter
+        } else {
+            ConvTransposeMethod::Col2im
+        }
+    }
+
     /// `Auto` made concrete for the transposed convolution whose forward geometry is
-    /// `g`: `scatter` when each group has at most [`DIRECT_MAX_CHANNELS_PER_GROUP`]
-    /// input channels (the GEMM's inner dimension), else `col2im`. Zero insertion
-    /// multiplies by the inserted zeros, so it is never the fastest.
+    /// `g`: `fft` where it is estimated faster by the margin [`FFT_MARGIN`] (the same
+    /// estimate as [`ConvMethod::resolve`]: the adjoint costs what the forward
+    /// does), else `scatter` when each group has at most
+    /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] input channels (the GEMM's inner dimension),
+    /// else `col2im`. Zero insertion multiplies by the inserted zeros, so it is never
+    /// the fastest.
     pub fn resolve(self, g: &ConvGeometry) -> ConvTransposeMethod {
         match self {
-            ConvTransposeMethod::Auto
-                if g.out_channels_per_group() <= DIRECT_MAX_CHANNELS_PER_GROUP =>
-            {
-                ConvTransposeMethod::Scatter
+            ConvTransposeMethod::Auto => {
+                let loops = ConvTransposeMethod::loops(g);
+                if fft_pays(g, loops == ConvTransposeMethod::Col2im) {
+                    ConvTransposeMethod::Fft
+                } else {
+                    loops
+                }
             }
-            ConvTransposeMethod::Auto => ConvTransposeMethod::Col2im,
             m => m,
         }
     }

@@ -34,7 +34,9 @@ pub mod zero_insert;
 
 pub use maxpool::max_pool;
 pub use maxunpool::{check_indices, max_unpool, max_unpool_adjoint};
-pub use method::{ConvMethod, ConvTransposeMethod, DIRECT_MAX_CHANNELS_PER_GROUP};
+pub use method::{
+    ConvMethod, ConvTransposeMethod, DIRECT_MAX_CHANNELS_PER_GROUP, FFT_AUTO_MAX_BYTES, FFT_MARGIN,
+};
 pub use pad::{pad, pad_adjoint};
 pub use resize::{resize, resize_adjoint};
 pub(crate) use resize::{Plan as ResizePlan, Scratch as ResizeScratch};

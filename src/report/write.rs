@@ -197,6 +197,27 @@ fn reconstruction_paragraphs(rows: &[&Row]) -> String {
     out
 }
 
+/// The kernel size from which the FFT stays the fastest (`pts`: (kernel size, ms);
+/// `best_other`: the best of direct and im2col at a kernel size), in words.
+fn fft_crossover(pts: &[(f64, f64)], best_other: impl Fn(f64) -> f64) -> String {
+    let from = pts
+        .iter()
+        .rposition(|q| q.1 >= best_other(q.0))
+        .map_or(Some(0), |last_loss| {
+            (last_loss + 1 < pts.len()).then_some(last_loss + 1)
+        });
+    match from {
+        Some(i) => format!(
+            "the crossover: the FFT is the fastest from a {0}×{0} kernel on (`auto` \
+             takes it where its estimate is below ¾ of the loops', see `kernels::method`).",
+            pts[i].0
+        ),
+        None => "the crossover: the FFT did not overtake the loops at the measured kernel sizes \
+                 (it pays for larger kernels or images; see `kernels::method`)."
+            .to_string(),
+    }
+}
+
 fn markdown(m: &Measurements, env: &Environment) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# convmat report\n");
@@ -206,8 +227,8 @@ fn markdown(m: &Measurements, env: &Environment) -> String {
         env.cpu, env.cores, env.threads, env.version, env.profile, env.level
     );
     let sections = [
-        ("conv", "## Forward convolution, every formulation", "`direct` loops tap by tap over output rows, `im2col` forms the patch matrix a tile at a time then multiplies (extra memory: the tile), `sparse` multiplies by the explicit C built beforehand (extra memory: C; `sparse_build` times building it). Throughput counts two flops per stored entry of C."),
-        ("conv_transpose", "## Transposed convolution, every formulation", "`scatter` loops, `col2im` multiplies then adds the columns back, `zero-insert` convolves the zero-inserted input with the flipped kernel (extra memory: the inserted input), `sparse` computes Cᵀ·y without forming Cᵀ."),
+        ("conv", "## Forward convolution, every formulation", "`direct` loops tap by tap over output rows, `im2col` forms the patch matrix a tile at a time then multiplies (extra memory: the tile), `sparse` multiplies by the explicit C built beforehand (extra memory: C; `sparse_build` times building it; left out for the large kernel), `fft` transforms every plane and the kernel on a grid of fast lengths, multiplies the spectra and transforms back (extra memory: the spectra; not exact, its error grows as ε·log₂N, see `kernels::fft`). Throughput counts two flops per stored entry of C."),
+        ("conv_transpose", "## Transposed convolution, every formulation", "`scatter` loops, `col2im` multiplies then adds the columns back, `zero-insert` convolves the zero-inserted input with the flipped kernel (extra memory: the inserted input), `sparse` computes Cᵀ·y without forming Cᵀ, `fft` is the FFT convolution's adjoint."),
         ("upsample", "## Up-samplers: direct operation against the matrix U", "Throughput counts the bytes of input and output. The matrix is built beforehand; U·x reads its three arrays where the direct operation reads the input once."),
         ("deconv", "## Deconvolution solvers", "Recovering the phantom from its blur; errors are against the true image. Iterative solvers stop at atol = btol = 1e-8."),
     ];
@@ -236,7 +257,11 @@ fn markdown(m: &Measurements, env: &Environment) -> String {
                     .filter_map(|(_, pts)| pts.iter().find(|q| q.0 == x).map(|q| q.1))
                     .fold(f64::INFINITY, f64::min)
             };
-            for (name, pts) in p.series.iter().filter(|(n, _)| n.starts_with("sparse")) {
+            for (name, pts) in p
+                .series
+                .iter()
+                .filter(|(n, _)| n.starts_with("sparse") || n == "fft")
+            {
                 let wins: Vec<String> = pts
                     .iter()
                     .filter(|q| q.1 < best_other(q.0))
@@ -251,6 +276,9 @@ fn markdown(m: &Measurements, env: &Environment) -> String {
                         wins.join(", ")
                     }
                 );
+                if name == "fft" && p.name == "scaling_kernel" {
+                    let _ = writeln!(out, "- {}", fft_crossover(pts, best_other));
+                }
             }
             out.push('\n');
         }

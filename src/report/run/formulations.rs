@@ -2,8 +2,8 @@
 //! case, in f32 and f64, checked against the f64 direct loops.
 
 use super::{back, to, values, Measurements, Row, Sizes};
-use crate::geometry::{ConvGeometry, ConvTransposeGeometry, PaddingMode};
-use crate::kernels::{direct, im2col, zero_insert};
+use crate::geometry::{ConvGeometry, ConvTransposeGeometry, Padding, PaddingMode};
+use crate::kernels::{direct, fft, im2col, zero_insert};
 use crate::metrics::errors;
 use crate::report::measure::median_ms;
 use crate::sparse::ConvMatrix;
@@ -26,8 +26,8 @@ pub(super) fn conv_tables(s: &Sizes, m: &mut Measurements) -> Result<(), Error> 
     let mut reference = vec![0.0; s.batch * g.rows()];
     direct::conv(&g, &x, &w, None, &mut reference)?;
     let flops = 2.0 * g.nnz() as f64 * s.batch as f64;
-    kernel_rows::<f32>(s, true, &g, &case, &w, &x, &reference, flops, m)?;
-    kernel_rows::<f64>(s, true, &g, &case, &w, &x, &reference, flops, m)?;
+    kernel_rows::<f32>(s, true, true, &g, &case, &w, &x, &reference, flops, m)?;
+    kernel_rows::<f64>(s, true, true, &g, &case, &w, &x, &reference, flops, m)?;
 
     // the same layer padding by reflection: what the boundary costs each formulation
     let r = ConvGeometry::builder(&[n, n], &[3, 3])
@@ -39,7 +39,21 @@ pub(super) fn conv_tables(s: &Sizes, m: &mut Measurements) -> Result<(), Error> 
     let mut rref = vec![0.0; s.batch * r.rows()];
     direct::conv(&r, &x, &w, None, &mut rref)?;
     let rflops = 2.0 * r.nnz() as f64 * s.batch as f64;
-    kernel_rows::<f32>(s, true, &r, &rcase, &w, &x, &rref, rflops, m)?;
+    kernel_rows::<f32>(s, true, true, &r, &rcase, &w, &x, &rref, rflops, m)?;
+
+    // a large kernel on one channel, where the FFT wins (`auto` takes it here)
+    let (ln, lk) = s.large_kernel;
+    let l = ConvGeometry::builder(&[ln, ln], &[lk, lk])
+        .padding(Padding::Same)
+        .build()?;
+    let lcase = format!("conv N=1 1→1 {ln}×{ln} {lk}×{lk} same");
+    let lw = values(l.weight_shape().iter().product(), 5);
+    let lx = values(l.cols(), 6);
+    let mut lref = vec![0.0; l.rows()];
+    direct::conv(&l, &lx, &lw, None, &mut lref)?;
+    let lflops = 2.0 * l.nnz() as f64;
+    kernel_rows::<f32>(s, true, false, &l, &lcase, &lw, &lx, &lref, lflops, m)?;
+    kernel_rows::<f64>(s, true, false, &l, &lcase, &lw, &lx, &lref, lflops, m)?;
 
     let t = ConvTransposeGeometry::builder(&[n / 2, n / 2], &[4, 4])
         .channels(s.conv_ch, s.conv_ch)
@@ -60,25 +74,25 @@ pub(super) fn conv_tables(s: &Sizes, m: &mut Measurements) -> Result<(), Error> 
     let mut tref = vec![0.0; s.batch * tg.cols()];
     direct::conv_transpose(tg, &y, &wt, None, &mut tref)?;
     let tflops = 2.0 * tg.nnz() as f64 * s.batch as f64;
-    kernel_rows::<f32>(s, false, tg, &tcase, &wt, &y, &tref, tflops, m)?;
-    kernel_rows::<f64>(s, false, tg, &tcase, &wt, &y, &tref, tflops, m)?;
+    kernel_rows::<f32>(s, false, true, tg, &tcase, &wt, &y, &tref, tflops, m)?;
+    kernel_rows::<f64>(s, false, true, tg, &tcase, &wt, &y, &tref, tflops, m)?;
     Ok(())
 }
 
+/// A computation writing its result into the buffer it is given.
+type Run<'a, T> = Box<dyn Fn(&mut [T]) -> Result<(), Error> + 'a>;
+
 /// One formulation: its name, its extra memory in bytes, and the computation.
-type Form<'a, T> = (
-    &'static str,
-    u64,
-    Box<dyn Fn(&mut [T]) -> Result<(), Error> + 'a>,
-);
+type Form<'a, T> = (&'static str, u64, Run<'a, T>);
 
 /// Every formulation of the forward convolution of `g`, or (`forward = false`) of the
-/// transposed convolution whose forward geometry is `g`, in type `T`: checked against
-/// `reference` (f64) and timed.
+/// transposed convolution whose forward geometry is `g`, in type `T` (`sparse`: with
+/// the explicit matrix): checked against `reference` (f64) and timed.
 #[allow(clippy::too_many_arguments)]
 fn kernel_rows<T: Real>(
     s: &Sizes,
     forward: bool,
+    sparse: bool,
     g: &ConvGeometry,
     case: &str,
     w: &[f64],
@@ -90,10 +104,16 @@ fn kernel_rows<T: Real>(
     let (w, input) = (to::<T>(w), to::<T>(input));
     let (w, input) = (&w, &input);
     let size = std::mem::size_of::<T>() as u64;
-    let c = ConvMatrix::<T, u32>::build(g, w)?;
-    let c = &c;
+    // C for a large kernel would hold C_out·C_in/g·∏O·∏k entries: left out there
+    let c = if sparse {
+        Some(ConvMatrix::<T, u32>::build(g, w)?)
+    } else {
+        None
+    };
+    let c = c.as_ref();
     let workspace = im2col::workspace_elements(g) as u64 * size;
-    let forms: Vec<Form<'_, T>> = if forward {
+    let spectra = fft::workspace_elements(g)? as u64 * 2 * size;
+    let mut forms: Vec<Form<'_, T>> = if forward {
         vec![
             (
                 "direct",
@@ -106,9 +126,9 @@ fn kernel_rows<T: Real>(
                 Box::new(move |y| Ok(im2col::conv(g, input, w, None, y)?)),
             ),
             (
-                "sparse",
-                c.bytes() as u64,
-                Box::new(move |y| Ok(c.mul_vec(input, y)?)),
+                "fft",
+                spectra,
+                Box::new(move |y| Ok(fft::conv(g, input, w, None, y)?)),
             ),
         ]
     } else {
@@ -130,12 +150,20 @@ fn kernel_rows<T: Real>(
                 Box::new(move |x| Ok(zero_insert::conv_transpose(g, input, w, None, x)?)),
             ),
             (
-                "sparse",
-                c.bytes() as u64,
-                Box::new(move |x| Ok(c.mul_transpose(input, x)?)),
+                "fft",
+                spectra,
+                Box::new(move |x| Ok(fft::conv_transpose(g, input, w, None, x)?)),
             ),
         ]
     };
+    if let Some(c) = c {
+        let run: Run<'_, T> = if forward {
+            Box::new(move |y| Ok(c.mul_vec(input, y)?))
+        } else {
+            Box::new(move |x| Ok(c.mul_transpose(input, x)?))
+        };
+        forms.insert(forms.len() - 1, ("sparse", c.bytes() as u64, run));
+    }
     let section = if forward { "conv" } else { "conv_transpose" };
     let mut out = vec![T::zero(); reference.len()];
     for (name, extra, run) in forms {
@@ -155,15 +183,21 @@ fn kernel_rows<T: Real>(
             extra_bytes: extra,
             max_abs_error: Some(max_abs),
             relative_error: Some(rel),
-            note: if name == "sparse" {
-                format!("C: {} stored entries, built beforehand", c.nnz())
-            } else {
-                String::new()
+            note: match name {
+                "sparse" => format!(
+                    "C: {} stored entries, built beforehand",
+                    c.map_or(0, |c| c.nnz())
+                ),
+                "fft" => format!(
+                    "grid {}, kernel spectra computed every call",
+                    crate::error::shape_str(&fft::fft_size(g)?)
+                ),
+                _ => String::new(),
             },
             ..Default::default()
         });
     }
-    if forward {
+    if let (true, Some(c)) = (forward, c) {
         let ms = median_ms(&s.budget, || {
             let _ = ConvMatrix::<T, u32>::build(g, w);
         });

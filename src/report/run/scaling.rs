@@ -3,7 +3,7 @@
 
 use super::{to, values, Measurements, PlotSpec, Sizes};
 use crate::geometry::ConvGeometry;
-use crate::kernels::{direct, im2col};
+use crate::kernels::{direct, fft, im2col};
 use crate::report::measure::median_ms;
 use crate::report::plot::{Scale, Series};
 use crate::sparse::{predicted_bytes, ConvMatrix};
@@ -40,10 +40,16 @@ pub(super) fn scaling(s: &Sizes, m: &mut Measurements) -> Result<(), Error> {
         ),
     ];
     for (name, what, shapes, xval) in studies {
-        let mut lines: Vec<Series> = ["direct", "im2col", "sparse (C·x)", "sparse incl. build"]
-            .iter()
-            .map(|n| (n.to_string(), vec![]))
-            .collect();
+        let mut lines: Vec<Series> = [
+            "direct",
+            "im2col",
+            "sparse (C·x)",
+            "sparse incl. build",
+            "fft",
+        ]
+        .iter()
+        .map(|n| (n.to_string(), vec![]))
+        .collect();
         for shape in &shapes {
             let (n, ch, k, b) = *shape;
             let g = ConvGeometry::builder(&[n, n], &[k, k])
@@ -65,6 +71,12 @@ pub(super) fn scaling(s: &Sizes, m: &mut Measurements) -> Result<(), Error> {
                 xv,
                 median_ms(&s.budget, || {
                     let _ = im2col::conv(&g, &x, &w, None, &mut y);
+                }),
+            ));
+            lines[4].1.push((
+                xv,
+                median_ms(&s.budget, || {
+                    let _ = fft::conv(&g, &x, &w, None, &mut y);
                 }),
             ));
             if bytes <= 256 << 20 {
