@@ -358,8 +358,11 @@ pub fn spectral_norm<T: Real>(g: &ConvGeometry, w: &[T]) -> Result<Spectrum, Err
 /// All singular values (or, with `top = Some(1)`, at least the largest) of a layer
 /// that a transform diagonalises, largest first.
 fn exact_values(g: &ConvGeometry, w: &[f64], top: Option<usize>) -> Result<Vec<f64>, Error> {
-    let _ = top;
-    if g.in_channels() == 1 && g.out_channels() == 1 {
+    let single = g.in_channels() == 1 && g.out_channels() == 1;
+    if top == Some(1) && !single {
+        return Ok(vec![BlockSymbols::new(g, w)?.spectral_norm()]);
+    }
+    if single {
         // one channel: the eigenvalues' magnitudes
         let d = Diagonal::<f64>::new(g, w)?;
         let multiplicity = match d.basis() {
