@@ -8,7 +8,8 @@ use super::values::broadcast;
 use convmat::geometry::{unravel_index, ConvGeometry};
 use convmat::io::read_tensor;
 use convmat::solve::{
-    analyze_with_progress, AnalyzeOptions, AnalyzeProgress, InvertibilityReport, RankInfo,
+    analyze_conv_with_progress, AnalyzeOptions, AnalyzeProgress, InvertibilityReport, RankInfo,
+    SpectrumMethod,
 };
 use convmat::sparse::ConvMatrix;
 use convmat::Error;
@@ -50,9 +51,15 @@ pub fn run_analyze(a: &AnalyzeArgs) -> Result<(), Error> {
         ..Default::default()
     };
     let mut last = Instant::now();
-    let r = analyze_with_progress(&c, &opts, &mut |p| match p {
+    let r = analyze_conv_with_progress(&c, &g, &w, &opts, &mut |p| match p {
         AnalyzeProgress::Svd { rows, cols } => {
             status(format!("the SVD of the {rows}×{cols} matrix…"))
+        }
+        AnalyzeProgress::Spectrum { method, count } => {
+            status(format!("all {count} singular values, exactly ({method})…"))
+        }
+        AnalyzeProgress::Lanczos { rows, cols } => {
+            status(format!("σ_max of the {rows}×{cols} matrix by Lanczos…"))
         }
         AnalyzeProgress::Power {
             max,
@@ -77,7 +84,7 @@ pub fn run_analyze(a: &AnalyzeArgs) -> Result<(), Error> {
     } else {
         outln!("{}", report_text(&r, &g, a.weight.is_none()))?;
         if r.time_limited {
-            outln!("(more time for the power iterations: --time-limit SECONDS)")?;
+            outln!("(more time for the iterations: --time-limit SECONDS)")?;
         }
     }
     Ok(())
@@ -123,6 +130,8 @@ fn report_json(r: &InvertibilityReport, g: &ConvGeometry) -> String {
         .collect::<Vec<_>>()
         .into();
     v["power_iterations"] = r.power_iterations.into();
+    v["sigma_method"] = r.sigma_method.map_or("svd", SpectrumMethod::name).into();
+    v["sigma_max_residual"] = r.sigma_max_residual.into();
     v["time_limited"] = r.time_limited.into();
     v["summary"] = r.summary.clone().into();
     v.to_string()
@@ -166,14 +175,25 @@ fn report_text(r: &InvertibilityReport, g: &ConvGeometry, ones: bool) -> String 
     ));
     match r.rank {
         RankInfo::Exact { rank, nullity } => out.push(format!(
-            "rank, nullity     {rank}, {nullity} (exact, SVD): singular values ≤ {:.3e} count as zero",
+            "rank, nullity     {rank}, {nullity} (exact, {}): singular values ≤ {:.3e} count as zero",
+            match r.sigma_method {
+                Some(SpectrumMethod::ExactFourier) => "FFT",
+                Some(SpectrumMethod::ExactCosine) => "DCT",
+                _ => "SVD",
+            },
             r.rank_tolerance.unwrap_or(0.0)
         )),
         RankInfo::Bounds { rank_at_most, nullity_at_least } => {
             out.push(format!("rank, nullity     ≤ {rank_at_most}, ≥ {nullity_at_least} (bounds; no SVD at this size)"))
         }
     }
-    out.push(format!("σ_max             {:.6e}", r.sigma_max));
+    out.push(format!(
+        "σ_max             {:.6e}{}",
+        r.sigma_max,
+        r.sigma_max_residual.map_or(String::new(), |res| format!(
+            " (Lanczos, residual {res:.1e})"
+        ))
+    ));
     out.push(format!(
         "σ_min             {}{:.6e}{}",
         if r.exact { "" } else { "≤ " },

@@ -84,6 +84,11 @@ pub enum Command {
         convmat pad --input x.npy --pad 1,1,2,0 --mode reflect --output x_padded.npy\n  \
         convmat pad --input x.npy --pad=-1,2 --value 0.5 --output x_cropped.npy")]
     Pad(super::pad::PadArgs),
+    /// The singular values of a convolution's C, largest first: all, exactly, for circular padding (FFT) or symmetric padding with symmetric kernels (DCT); the top K by Lanczos otherwise.
+    #[command(after_help = "Examples:\n  \
+        convmat spectrum --weight w.npy --input-size 32,32 --padding same --padding-mode circular --output s.npy\n  \
+        convmat spectrum --weight w.npy --input-size 32,32 --padding 1 --stride 2 --top 5 --output s.npy --json")]
+    Spectrum(super::spectrum::SpectrumArgs),
     /// Walk through the seed's examples (no input files needed).
     #[command(after_help = "Example:\n  convmat tour")]
     Tour,

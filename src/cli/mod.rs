@@ -11,6 +11,7 @@ pub mod out;
 mod pad;
 mod report;
 mod solve_args;
+mod spectrum;
 mod upsample;
 mod values;
 
@@ -170,6 +171,7 @@ fn dispatch(command: Command) -> Result<(), Error> {
         Command::Analyze(a) => analyze::run_analyze(&a),
         Command::FitTranspose(a) => deconv::run_fit_transpose(&a),
         Command::Pad(a) => pad::run_pad(&a),
+        Command::Spectrum(a) => spectrum::run(&a),
         Command::Report(a) => report::run(&a),
         Command::Tour => {
             let stdout = std::io::stdout();

@@ -140,8 +140,8 @@ pub struct AnalyzeArgs {
     /// Largest matrix (rows × columns) to analyse by exact SVD.
     #[arg(long, default_value_t = 1 << 20)]
     pub svd_max_elements: usize,
-    /// Seconds the power iterations of a large C may run (beyond, the report says what
-    /// it could not establish).
+    /// Seconds the iterations of a large C (Lanczos for σ_max, power iteration for the
+    /// σ_min bound) may run (beyond, the report says what it could not establish).
     #[arg(long, default_value_t = 20.0)]
     pub time_limit: f64,
     /// Print the report as JSON.

@@ -1,7 +1,10 @@
 //! The invertibility report: what y = C·x can and cannot tell about x.
 
 use super::direct::dense_svd;
+use super::lanczos::{lanczos_svd, LanczosOptions};
 use super::norm;
+use super::spectrum::{spectrum, SpectrumMethod, SpectrumOptions};
+use crate::geometry::ConvGeometry;
 use crate::operator::{pseudo_random, LinearOperator};
 use crate::sparse::{Csr, Index};
 use crate::{Error, Real};
@@ -11,7 +14,8 @@ use crate::{Error, Real};
 pub struct AnalyzeOptions {
     /// Matrices with at most this many entries (rows × columns) get an exact SVD.
     pub svd_max_elements: usize,
-    /// Power iterations for σ_max (and for the σ_min estimate) otherwise.
+    /// Otherwise: Lanczos steps for σ_max, and power iterations for the σ_min bound,
+    /// at most this many each.
     pub power_iterations: usize,
     /// Stop the power iterations after this long (the report says so); `None` for
     /// no limit.
@@ -38,7 +42,23 @@ pub enum AnalyzeProgress {
         /// Columns.
         cols: usize,
     },
-    /// A power iteration for σ_max (`max`) or the σ_min bound finished.
+    /// Every singular value of a convolution that a transform diagonalises is being
+    /// computed exactly ([`spectrum`]).
+    Spectrum {
+        /// Which transform.
+        method: SpectrumMethod,
+        /// How many singular values.
+        count: usize,
+    },
+    /// σ_max by Lanczos bidiagonalisation has started.
+    Lanczos {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// A power iteration for the σ_min bound finished (`max` is false; true was
+    /// σ_max's, which Lanczos now computes).
     Power {
         /// Which estimate: σ_max (true) or σ_min (false).
         max: bool,
@@ -81,7 +101,7 @@ pub struct InvertibilityReport {
     pub zero_columns: Vec<usize>,
     /// Rank and nullity.
     pub rank: RankInfo,
-    /// The largest singular value (exact, or by power iteration).
+    /// The largest singular value (exact, or by Lanczos: see `sigma_method`).
     pub sigma_max: f64,
     /// The smallest of the n singular values (0 when m < n): exact with the SVD,
     /// else an upper bound from shifted power iteration.
@@ -103,8 +123,16 @@ pub struct InvertibilityReport {
     pub full_column_rank: Option<bool>,
     /// All singular values, largest first, when computed.
     pub singular_values: Option<Vec<f64>>,
-    /// Without the SVD: the power iterations run (σ_max's and σ_min's together).
+    /// Without the SVD: the iterations run — Lanczos steps for σ_max and power
+    /// iterations for the σ_min bound, together.
     pub power_iterations: usize,
+    /// How the singular values were found: `None` for the dense SVD,
+    /// `Some(ExactFourier | ExactCosine)` when a transform gave all of them exactly
+    /// ([`analyze_conv_with_progress`]), `Some(Lanczos)` for σ_max by Lanczos.
+    pub sigma_method: Option<SpectrumMethod>,
+    /// With Lanczos: σ_max's residual (a singular value lies within it; σ_max is
+    /// at least the value reported).
+    pub sigma_max_residual: Option<f64>,
     /// Without the SVD: whether the time limit stopped the power iterations before
     /// they converged (the estimates are then looser).
     pub time_limited: bool,
@@ -114,8 +142,10 @@ pub struct InvertibilityReport {
 
 /// Analyses a convolution matrix (or any sparse matrix) C for recovery: shape, zero
 /// columns, rank and nullity (exact by SVD when C has at most
-/// `opts.svd_max_elements` entries; otherwise bounds), σ_max by power iteration, an
-/// estimate of σ_min and the condition number, and a summary in words.
+/// `opts.svd_max_elements` entries; otherwise bounds), σ_max (by Lanczos beyond the
+/// SVD), an estimate of σ_min and the condition number, and a summary in words. For
+/// a convolution layer, [`analyze_conv`] is exact at any size where a transform
+/// diagonalises C.
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
@@ -156,49 +186,20 @@ pub fn analyze_with_progress<T: Real, I: Index>(
     progress: &mut dyn FnMut(AnalyzeProgress),
 ) -> Result<InvertibilityReport, Error> {
     let (m, n) = (c.nrows(), c.ncols());
-    let mut read = vec![false; n];
-    for (_, col, v) in c.iter() {
-        if *v != T::zero() {
-            read[col] = true;
-        }
-    }
-    let zero_columns: Vec<usize> = (0..n).filter(|&j| !read[j]).collect();
+    let zero_columns = zero_columns(c);
     let small = m as u128 * n as u128 <= opts.svd_max_elements as u128;
-    let mut tolerance = None;
-    let (mut iterations, mut time_limited) = (0, false);
-    let (rank, sigma_max, sigma_min, exact, singular_values) = if small {
+    let (mut iterations, mut time_limited, mut residual) = (0, false, None);
+    let (rank, sigma_max, sigma_min, exact, singular_values, tolerance, method) = if small {
         progress(AnalyzeProgress::Svd { rows: m, cols: n });
         let sigma = dense_svd(c, opts.svd_max_elements, false)?.sigma;
-        let smax = sigma.first().copied().unwrap_or(0.0);
-        let cutoff = m.max(n) as f64 * f64::EPSILON * smax;
-        let r = sigma.iter().filter(|&&s| s > cutoff && s > 0.0).count();
-        tolerance = Some(cutoff);
-        // the n-th singular value: 0 when there are fewer than n
-        let smin = if m < n {
-            0.0
-        } else {
-            sigma.last().copied().unwrap_or(0.0)
-        };
-        let smin = if r < n {
-            0.0f64.max(smin.min(cutoff))
-        } else {
-            smin
-        };
-        (
-            RankInfo::Exact {
-                rank: r,
-                nullity: n - r,
-            },
-            smax,
-            smin,
-            true,
-            Some(sigma),
-        )
+        let e = from_all_values(sigma, m, n);
+        (e.0, e.1, e.2, true, Some(e.3), Some(e.4), None)
     } else {
         let at_most = m.min(n - zero_columns.len());
         // a wide C (or one with unread columns) has σ_min = 0: no need to bound it
         let power = extreme_singular_values(c, opts, at_most == n, progress)?;
-        (iterations, time_limited) = (power.iterations, power.time_limited);
+        (iterations, time_limited, residual) =
+            (power.iterations, power.time_limited, Some(power.residual));
         let (smax, smin) = (power.sigma_max, power.sigma_min);
         let smin = if at_most < n { 0.0 } else { smin };
         (
@@ -210,8 +211,189 @@ pub fn analyze_with_progress<T: Real, I: Index>(
             smin,
             false,
             None,
+            None,
+            Some(SpectrumMethod::Lanczos),
         )
     };
+    Ok(finish(
+        c,
+        zero_columns,
+        Found {
+            rank,
+            sigma_max,
+            sigma_min,
+            exact,
+            singular_values,
+            tolerance,
+            method,
+            residual,
+            iterations,
+            time_limited,
+        },
+    ))
+}
+
+/// Columns of C without a non-zero entry: inputs no output reads.
+fn zero_columns<T: Real, I: Index>(c: &Csr<T, I>) -> Vec<usize> {
+    let mut read = vec![false; c.ncols()];
+    for (_, col, v) in c.iter() {
+        if *v != T::zero() {
+            read[col] = true;
+        }
+    }
+    (0..c.ncols()).filter(|&j| !read[j]).collect()
+}
+
+/// [`analyze`] for a convolution's matrix C, given the layer it comes from: where a
+/// transform diagonalises it (`circular` padding, or `symmetric` padding with
+/// symmetric kernels; stride 1, `same` output) every singular value is computed
+/// exactly at any size ([`spectrum`]), so rank, σ_max, σ_min and the condition
+/// number are exact without a dense SVD; elsewhere as [`analyze`] (the dense SVD
+/// when small, else σ_max by Lanczos and a bound on σ_min).
+///
+/// ```
+/// use convmat::geometry::{ConvGeometry, Padding, PaddingMode};
+/// use convmat::solve::{analyze_conv, AnalyzeOptions, RankInfo, SpectrumMethod};
+/// use convmat::sparse::ConvMatrix;
+/// // a circular 3×3 blur on 64×64, C 4096×4096: too large for the dense SVD's
+/// // default here, exact through the FFT
+/// let g = ConvGeometry::builder(&[64, 64], &[3, 3]).padding(Padding::Same)
+///     .padding_mode(PaddingMode::Circular).build().unwrap();
+/// let w = [1.0, 2.0, 1.0, 2.0, 5.0, 2.0, 1.0, 2.0, 1.0];
+/// let c = ConvMatrix::<f64>::build(&g, &w).unwrap();
+/// let opts = AnalyzeOptions { svd_max_elements: 1000, ..Default::default() };
+/// let r = analyze_conv(&c, &g, &w, &opts).unwrap();
+/// assert_eq!(r.sigma_method, Some(SpectrumMethod::ExactFourier));
+/// assert_eq!(r.rank, RankInfo::Exact { rank: 4096, nullity: 0 });
+/// assert!((r.sigma_max - 21.0).abs() < 1e-12 && (r.sigma_min - 1.0).abs() < 1e-12);
+/// ```
+///
+/// # Errors
+/// As [`analyze`]; [`GeometryError::WeightShape`](crate::GeometryError::WeightShape)
+/// when `w` is not `g`'s weight, [`Error::Invalid`] when C is not `g`'s size.
+///
+/// # Panics
+/// As [`analyze`].
+pub fn analyze_conv<T: Real, I: Index>(
+    c: &Csr<T, I>,
+    g: &ConvGeometry,
+    w: &[T],
+    opts: &AnalyzeOptions,
+) -> Result<InvertibilityReport, Error> {
+    analyze_conv_with_progress(c, g, w, opts, &mut |_| {})
+}
+
+/// [`analyze_conv`], telling `progress` what it is doing.
+///
+/// # Errors
+/// As [`analyze_conv`].
+///
+/// # Panics
+/// As [`analyze`].
+pub fn analyze_conv_with_progress<T: Real, I: Index>(
+    c: &Csr<T, I>,
+    g: &ConvGeometry,
+    w: &[T],
+    opts: &AnalyzeOptions,
+    progress: &mut dyn FnMut(AnalyzeProgress),
+) -> Result<InvertibilityReport, Error> {
+    g.check_weight_len(w.len())?;
+    let (m, n) = (c.nrows(), c.ncols());
+    if (m, n) != (g.rows(), g.cols()) {
+        return Err(Error::Invalid(format!(
+            "C is {m}×{n}, but the convolution's matrix is {}×{}",
+            g.rows(),
+            g.cols()
+        )));
+    }
+    let Ok(method) = SpectrumMethod::exact_for(g, w) else {
+        return analyze_with_progress(c, opts, progress);
+    };
+    progress(AnalyzeProgress::Spectrum {
+        method,
+        count: m.min(n),
+    });
+    let s = spectrum(g, w, &SpectrumOptions::default())?;
+    let (rank, sigma_max, sigma_min, sigma, cutoff) = from_all_values(s.values, m, n);
+    Ok(finish(
+        c,
+        zero_columns(c),
+        Found {
+            rank,
+            sigma_max,
+            sigma_min,
+            exact: true,
+            singular_values: Some(sigma),
+            tolerance: Some(cutoff),
+            method: Some(method),
+            residual: None,
+            iterations: 0,
+            time_limited: false,
+        },
+    ))
+}
+
+/// Rank and extreme values from all singular values (largest first): NumPy's rank
+/// cut-off `max(m, n)·ε·σ_max`, and the n-th singular value (0 when m < n).
+fn from_all_values(sigma: Vec<f64>, m: usize, n: usize) -> (RankInfo, f64, f64, Vec<f64>, f64) {
+    let smax = sigma.first().copied().unwrap_or(0.0);
+    let cutoff = m.max(n) as f64 * f64::EPSILON * smax;
+    let r = sigma.iter().filter(|&&s| s > cutoff && s > 0.0).count();
+    let smin = if m < n {
+        0.0
+    } else {
+        sigma.last().copied().unwrap_or(0.0)
+    };
+    let smin = if r < n {
+        0.0f64.max(smin.min(cutoff))
+    } else {
+        smin
+    };
+    (
+        RankInfo::Exact {
+            rank: r,
+            nullity: n - r,
+        },
+        smax,
+        smin,
+        sigma,
+        cutoff,
+    )
+}
+
+/// What the SVD, the transform or the iterations found.
+struct Found {
+    rank: RankInfo,
+    sigma_max: f64,
+    sigma_min: f64,
+    exact: bool,
+    singular_values: Option<Vec<f64>>,
+    tolerance: Option<f64>,
+    method: Option<SpectrumMethod>,
+    residual: Option<f64>,
+    iterations: usize,
+    time_limited: bool,
+}
+
+/// The report from what was found.
+fn finish<T: Real, I: Index>(
+    c: &Csr<T, I>,
+    zero_columns: Vec<usize>,
+    f: Found,
+) -> InvertibilityReport {
+    let (m, n) = (c.nrows(), c.ncols());
+    let Found {
+        rank,
+        sigma_max,
+        sigma_min,
+        exact,
+        singular_values,
+        tolerance,
+        method,
+        residual,
+        iterations,
+        time_limited,
+    } = f;
     let full_column_rank = match rank {
         RankInfo::Exact { nullity, .. } => Some(nullity == 0),
         RankInfo::Bounds {
@@ -244,24 +426,29 @@ pub fn analyze_with_progress<T: Real, I: Index>(
         full_column_rank,
         singular_values,
         power_iterations: iterations,
+        sigma_method: method,
+        sigma_max_residual: residual,
         time_limited,
         summary: vec![],
     };
     report.summary = summarize(&report);
-    Ok(report)
+    report
 }
 
 /// The power iterations' estimates and what bounded them.
 struct Power {
     sigma_max: f64,
+    residual: f64,
     sigma_min: f64,
     iterations: usize,
     time_limited: bool,
 }
 
-/// σ_max by power iteration on CᵀC, and an upper bound on σ_min from power
-/// iteration on σ_max²·I − CᵀC (whose top eigenvalue is σ_max² − σ_min²); each stops
-/// when it converges, after `opts.power_iterations`, or at `opts.time_limit`.
+/// σ_max by Lanczos bidiagonalisation ([`lanczos_svd`], to a residual of
+/// `1e-10·σ_max`), and an upper bound on σ_min from power iteration on
+/// s²·I − CᵀC with s = σ_max + its residual ≥ σ_max (the top eigenvalue s² − σ_min²);
+/// each stops when it converges, after `opts.power_iterations`, or at
+/// `opts.time_limit`.
 fn extreme_singular_values<T: Real, I: Index>(
     c: &Csr<T, I>,
     opts: &AnalyzeOptions,
@@ -271,11 +458,9 @@ fn extreme_singular_values<T: Real, I: Index>(
     let (m, n) = (c.nrows(), c.ncols());
     let start = std::time::Instant::now();
     let out_of_time = || opts.time_limit.is_some_and(|t| start.elapsed() >= t);
-    let mut x: Vec<f64> = pseudo_random(n, 11);
     let c64 = c.map(|v| v.as_f64());
     let mut cx = vec![0.0; m];
     let mut ctcx = vec![0.0; n];
-    let mut lambda_max = 0.0;
     let normalize = |v: &mut [f64]| {
         let s = norm(v);
         if s > 0.0 {
@@ -283,29 +468,20 @@ fn extreme_singular_values<T: Real, I: Index>(
         }
         s
     };
-    normalize(&mut x);
-    let (mut iterations, mut time_limited) = (0, false);
-    for k in 0..opts.power_iterations {
-        c64.apply(&x, &mut cx)?;
-        c64.apply_adjoint(&cx, &mut ctcx)?;
-        let l = normalize(&mut ctcx);
-        std::mem::swap(&mut x, &mut ctcx);
-        iterations += 1;
-        progress(AnalyzeProgress::Power {
-            max: true,
-            iteration: k + 1,
-            sigma: l.sqrt(),
-        });
-        let converged = (l - lambda_max).abs() <= 1e-12 * l;
-        lambda_max = l;
-        if converged {
-            break;
-        }
-        if out_of_time() {
-            time_limited = true;
-            break;
-        }
-    }
+    progress(AnalyzeProgress::Lanczos { rows: m, cols: n });
+    let l = lanczos_svd(
+        &c64,
+        &LanczosOptions {
+            k: 1,
+            tol: 1e-10,
+            max_iter: opts.power_iterations.max(1),
+            subspace: None,
+            time_limit: opts.time_limit,
+        },
+    )?;
+    let (mut iterations, mut time_limited) = (l.iterations, l.time_limited);
+    let (sigma_max, residual) = (l.values[0], l.residuals[0]);
+    let lambda_max = (sigma_max + residual).powi(2);
     let shift = lambda_max;
     let mut z: Vec<f64> = pseudo_random(n, 13);
     normalize(&mut z);
@@ -335,7 +511,8 @@ fn extreme_singular_values<T: Real, I: Index>(
         }
     }
     Ok(Power {
-        sigma_max: lambda_max.sqrt(),
+        sigma_max,
+        residual,
         sigma_min: (shift - mu).max(0.0).sqrt(),
         iterations,
         time_limited,
@@ -373,16 +550,32 @@ fn summarize(r: &InvertibilityReport) -> Vec<String> {
              uniquely; least squares gives the minimum-norm solution."
         )),
         (RankInfo::Bounds { .. }, _) => s.push(format!(
-            "no SVD at this size: σ_max ≈ {:.4e} (power iteration); σ_min ≤ {:.4e}, so κ ≥ {:.3e}. \
-             If σ_min is well above zero, y determines x; iterative solvers converge at a rate set by κ.",
-            r.sigma_max, r.sigma_min, r.condition
+            "no SVD at this size: σ_max ≈ {:.4e} (Lanczos, residual {:.1e}); σ_min ≤ {:.4e} (power \
+             iteration), so κ ≥ {:.3e}. If σ_min is well above zero, y determines x; iterative \
+             solvers converge at a rate set by κ.",
+            r.sigma_max,
+            r.sigma_max_residual.unwrap_or(0.0),
+            r.sigma_min,
+            r.condition
         )),
     }
     if r.time_limited {
         s.push(format!(
-            "The power iterations stopped at the time limit after {} iterations, before \
-             converging: σ_max may be underestimated and the σ_min bound is loose.",
+            "The iterations (Lanczos for σ_max, power iteration for the σ_min bound) stopped at \
+             the time limit after {} iterations, before converging: σ_max may be underestimated \
+             and the σ_min bound is loose.",
             r.power_iterations
+        ));
+    }
+    if let Some(m @ (SpectrumMethod::ExactFourier | SpectrumMethod::ExactCosine)) = r.sigma_method {
+        s.push(format!(
+            "Every singular value is exact ({m}): the {} diagonalises each channel block of C, \
+             so no dense SVD was needed.",
+            if m == SpectrumMethod::ExactFourier {
+                "FFT"
+            } else {
+                "DCT"
+            }
         ));
     }
     if r.exact && r.condition.is_finite() && r.condition > 1e8 {

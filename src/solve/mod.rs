@@ -43,7 +43,8 @@ mod spectral;
 mod spectrum;
 
 pub use analyze::{
-    analyze, analyze_with_progress, AnalyzeOptions, AnalyzeProgress, InvertibilityReport, RankInfo,
+    analyze, analyze_conv, analyze_conv_with_progress, analyze_with_progress, AnalyzeOptions,
+    AnalyzeProgress, InvertibilityReport, RankInfo,
 };
 pub use cgls::cgls;
 pub use deconv::{

@@ -100,6 +100,9 @@ pub struct SpectrumOptions {
     pub max_iter: usize,
     /// Lanczos: stop after this long (the result says it did not converge).
     pub time_limit: Option<Duration>,
+    /// Memory budget for the values (exact) or the Lanczos bases, in bytes; `None`
+    /// for [`default_memory_budget`](crate::sparse::default_memory_budget).
+    pub max_memory: Option<u64>,
 }
 
 impl Default for SpectrumOptions {
@@ -111,6 +114,7 @@ impl Default for SpectrumOptions {
             tol: l.tol,
             max_iter: l.max_iter,
             time_limit: None,
+            max_memory: None,
         }
     }
 }
@@ -196,8 +200,9 @@ pub struct Spectrum {
 /// [`SolveError::NotExactlyDiagonal`] when all values (no `top`) or
 /// [`SpectrumChoice::Exact`] are asked of a geometry no transform diagonalises;
 /// [`GeometryError::WeightShape`](crate::GeometryError::WeightShape) for a weight
-/// of the wrong length; [`SolveError::NonFinite`] for NaN or ±∞ in it; Lanczos's
-/// option errors ([`lanczos_svd`]).
+/// of the wrong length and [`SolveError::NonFinite`] for NaN or ±∞ in it;
+/// [`Error::OutputTooLarge`] when the values or Lanczos's bases would exceed the
+/// memory budget; Lanczos's option errors ([`lanczos_svd`]).
 pub fn spectrum<T: Real>(
     g: &ConvGeometry,
     w: &[T],
@@ -229,6 +234,7 @@ pub fn spectrum<T: Real>(
             .into());
         }
     };
+    check_memory(g, method, opts)?;
     let w64: Vec<f64> = w.iter().map(|v| v.as_f64()).collect();
     if method == SpectrumMethod::Lanczos {
         let Some(k) = opts.top else {
@@ -286,6 +292,42 @@ pub fn spectrum<T: Real>(
     })
 }
 
+/// Refuses a computation whose memory would exceed the budget: all `min(rows,
+/// cols)` values twice over (the exact methods gather, then sort them), or
+/// Lanczos's two bases and work vectors.
+fn check_memory(
+    g: &ConvGeometry,
+    method: SpectrumMethod,
+    opts: &SpectrumOptions,
+) -> Result<(), Error> {
+    let budget = crate::sparse::BuildOptions {
+        max_memory: opts.max_memory,
+    }
+    .budget();
+    let (rows, cols) = (g.rows() as u128, g.cols() as u128);
+    let (what, shape, bytes) = if method == SpectrumMethod::Lanczos {
+        let k = opts.top.unwrap_or(1);
+        let size = ((k + 24).max(2 * k + 8) as u128).min(rows.min(cols)) + 1;
+        (
+            "Lanczos basis",
+            format!("[{size}, {}]", rows + cols),
+            8 * (size + 3) * (rows + cols),
+        )
+    } else {
+        let count = rows.min(cols);
+        ("singular values", format!("[{count}]"), 16 * count)
+    };
+    if bytes > budget as u128 {
+        return Err(Error::OutputTooLarge {
+            what,
+            shape,
+            bytes,
+            budget,
+        });
+    }
+    Ok(())
+}
+
 /// The spectral norm ‖C‖₂ = σ_max alone: [`spectrum`] with `top = 1`, the fast path
 /// (per frequency only the largest singular value on a periodic layer; Lanczos
 /// elsewhere).
@@ -316,8 +358,11 @@ pub fn spectral_norm<T: Real>(g: &ConvGeometry, w: &[T]) -> Result<Spectrum, Err
 /// All singular values (or, with `top = Some(1)`, at least the largest) of a layer
 /// that a transform diagonalises, largest first.
 fn exact_values(g: &ConvGeometry, w: &[f64], top: Option<usize>) -> Result<Vec<f64>, Error> {
-    let _ = top;
-    if g.in_channels() == 1 && g.out_channels() == 1 {
+    let single = g.in_channels() == 1 && g.out_channels() == 1;
+    if top == Some(1) && !single {
+        return Ok(vec![BlockSymbols::new(g, w)?.spectral_norm()]);
+    }
+    if single {
         // one channel: the eigenvalues' magnitudes
         let d = Diagonal::<f64>::new(g, w)?;
         let multiplicity = match d.basis() {

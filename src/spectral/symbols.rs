@@ -258,6 +258,24 @@ impl BlockSymbols {
     }
 }
 
+impl BlockSymbols {
+    /// The largest singular value of C (its spectral norm): the largest over every
+    /// coefficient's blocks, each found by bisection on its bidiagonal form (no
+    /// full SVD per coefficient).
+    pub fn spectral_norm(&self) -> f64 {
+        let chunk = 16;
+        (0..self.len().div_ceil(chunk))
+            .into_par_iter()
+            .map(|c| {
+                let mut worker = Worker::new(self);
+                (c * chunk..((c + 1) * chunk).min(self.len()))
+                    .map(|omega| worker.largest(self, omega))
+                    .fold(0.0f64, f64::max)
+            })
+            .reduce(|| 0.0, f64::max)
+    }
+}
+
 /// Where the pair `(o, i)` (flat `o·cols + i`, over all groups) sits in the SVD's
 /// layout of one coefficient: group g's block at `g·rows·cols`, column-major with
 /// the longer side down (`M_g` when `rows ≥ cols`, else `M_gᵀ`).
@@ -290,6 +308,20 @@ impl Worker {
             im: vec![0.0; pairs],
             svd: BlockSvd::new(s.rows.max(s.cols), s.rows.min(s.cols), s.basis),
         }
+    }
+
+    /// The largest singular value of coefficient `omega`'s blocks.
+    fn largest(&mut self, s: &BlockSymbols, omega: usize) -> f64 {
+        s.fill(omega, &mut self.e, &mut self.re, &mut self.im);
+        let size = s.rows * s.cols;
+        let real = s.basis == Basis::Cosine || self.im.iter().all(|&v| v == 0.0);
+        (0..s.groups)
+            .map(|g| {
+                let block = g * size..(g + 1) * size;
+                self.svd
+                    .largest(&self.re[block.clone()], &self.im[block], real)
+            })
+            .fold(0.0, f64::max)
     }
 
     /// Appends the singular values of coefficient `omega`, each as many times as
@@ -407,20 +439,30 @@ impl BlockSvd {
     /// Appends the singular values of the block with real parts `re` and imaginary
     /// parts `im` (column-major `m × n`; `im` ignored when `real`).
     fn values(&mut self, re: &[f64], im: &[f64], real: bool, out: &mut Vec<f64>) {
+        if self.n == 1 {
+            out.push(column_norm(re, im, real));
+            return;
+        }
+        self.bidiagonalize(re, im, real);
+        bidiagonal_singular_values(&mut self.d, &mut self.e);
+        out.extend_from_slice(&self.d);
+    }
+
+    /// The largest singular value of the block (as [`BlockSvd::values`]).
+    fn largest(&mut self, re: &[f64], im: &[f64], real: bool) -> f64 {
+        if self.n == 1 {
+            return column_norm(re, im, real);
+        }
+        self.bidiagonalize(re, im, real);
+        bidiagonal_largest(&self.d, &self.e)
+    }
+
+    /// Reduces the block to bidiagonal form, leaving the magnitudes of its diagonal
+    /// in `d` and of its superdiagonal in `e`.
+    fn bidiagonalize(&mut self, re: &[f64], im: &[f64], real: bool) {
         use faer::dyn_stack::MemStack;
         use faer::linalg::svd::bidiag::bidiag_in_place;
         let (m, n) = (self.m, self.n);
-        if n == 1 {
-            // one column: its norm
-            let s: f64 = re.iter().zip(im).map(|(a, b)| a * a + b * b).sum();
-            let s = if real {
-                re.iter().map(|a| a * a).sum()
-            } else {
-                s
-            };
-            out.push(s.sqrt());
-            return;
-        }
         let stack = MemStack::new(&mut self.buffer);
         let par = faer::Par::Seq;
         if real {
@@ -477,9 +519,72 @@ impl BlockSvd {
                 }
             }
         }
-        bidiagonal_singular_values(&mut self.d, &mut self.e);
-        out.extend_from_slice(&self.d);
     }
+}
+
+/// The norm of one column (real parts `re`, imaginary parts `im` unless `real`).
+fn column_norm(re: &[f64], im: &[f64], real: bool) -> f64 {
+    let s: f64 = if real {
+        re.iter().map(|a| a * a).sum()
+    } else {
+        re.iter().zip(im).map(|(a, b)| a * a + b * b).sum()
+    };
+    s.sqrt()
+}
+
+/// The largest singular value of the upper bidiagonal `(d, e)` by bisection:
+/// the number of singular values at or above x is `2n` minus the number of negative
+/// pivots of `T − x·I`, T the Golub–Kahan tridiagonal (zero diagonal, off-diagonal
+/// `d₀, e₀, d₁, e₁, …`) whose eigenvalues are ±σ. Halving the bracket to
+/// `ε·‖B‖` gives the value to the accuracy of a full SVD.
+pub(crate) fn bidiagonal_largest(d: &[f64], e: &[f64]) -> f64 {
+    let n = d.len();
+    let off = |i: usize| if i % 2 == 0 { d[i / 2] } else { e[i / 2] };
+    // Gershgorin: every eigenvalue of T within max_i (|b_{i−1}| + |b_i|)
+    let mut hi = (0..2 * n)
+        .map(|i| {
+            let left = if i > 0 { off(i - 1).abs() } else { 0.0 };
+            let right = if i + 1 < 2 * n { off(i).abs() } else { 0.0 };
+            left + right
+        })
+        .fold(0.0f64, f64::max);
+    if hi == 0.0 || !hi.is_finite() {
+        return hi;
+    }
+    let scale = hi;
+    let tiny = f64::MIN_POSITIVE / f64::EPSILON;
+    // how many eigenvalues of T lie below x
+    let below = |x: f64| {
+        let mut count = 0;
+        let mut q = -x;
+        for i in 0..2 * n {
+            if q == 0.0 {
+                q = -tiny * scale;
+            }
+            if q < 0.0 {
+                count += 1;
+            }
+            if i + 1 < 2 * n {
+                let b = off(i);
+                q = -x - b * b / q;
+            }
+        }
+        count
+    };
+    let mut lo = 0.0f64;
+    while hi - lo > 2.0 * f64::EPSILON * scale {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        // at least one singular value at or above mid?
+        if below(mid) < 2 * n {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
 }
 
 /// The singular values of the upper bidiagonal matrix with diagonal `d` and
@@ -671,6 +776,17 @@ mod tests {
             check(&vec![1.0; n], &vec![1e-9; n - 1]);
         }
         check(&[0.0, 0.0, 0.0], &[0.0, 0.0]);
+        // the largest alone, by bisection
+        for n in [1, 2, 7, 64] {
+            let (d, e) = (take(n), take(n - 1));
+            let want = reference(&d, &e)[0];
+            let got = bidiagonal_largest(&d, &e);
+            assert!(
+                (got - want).abs() <= 64.0 * f64::EPSILON * want,
+                "{got} vs {want}"
+            );
+        }
+        assert_eq!(bidiagonal_largest(&[0.0, 0.0], &[0.0]), 0.0);
         check(&[1e-300, 2e-300], &[3e-300]);
         check(&[1e300, 2e300], &[3e300]);
     }

@@ -283,7 +283,7 @@ pub fn deconv_args<'a>(
 }
 
 /// Every subcommand of `convmat`.
-pub const SUBCOMMANDS: [&str; 12] = [
+pub const SUBCOMMANDS: [&str; 13] = [
     "matrix",
     "conv",
     "conv-transpose",
@@ -296,6 +296,7 @@ pub const SUBCOMMANDS: [&str; 12] = [
     "report",
     "tour",
     "pad",
+    "spectrum",
 ];
 
 /// `max-unpool --input v --indices i --kernel-size 2 --output out`.
