@@ -247,3 +247,54 @@ fn every_refusal_exits_2_with_its_numbers_and_writes_nothing() {
         "non-finite",
     );
 }
+
+#[test]
+fn analyze_reports_exact_values_through_the_fft_and_lanczos_elsewhere() {
+    let json = ok(&[
+        "analyze",
+        "--input-size",
+        "40,40",
+        "--kernel-size",
+        "3",
+        "--padding",
+        "same",
+        "--padding-mode",
+        "circular",
+        "--svd-max-elements",
+        "1000",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["sigma_method"], "exact-fourier", "{json}");
+    assert_eq!(v["rank_exact"], true);
+    assert!((v["sigma_max"].as_f64().unwrap() - 9.0).abs() < 1e-12);
+    let text = ok(&[
+        "analyze",
+        "--input-size",
+        "40,40",
+        "--kernel-size",
+        "3",
+        "--padding",
+        "same",
+        "--padding-mode",
+        "circular",
+        "--svd-max-elements",
+        "1000",
+    ]);
+    assert!(text.contains("(exact, FFT)"), "{text}");
+    let text = ok(&[
+        "analyze",
+        "--input-size",
+        "40,40",
+        "--kernel-size",
+        "3",
+        "--padding",
+        "1",
+        "--svd-max-elements",
+        "1000",
+    ]);
+    assert!(
+        text.contains("σ_max             8.9") && text.contains("(Lanczos, residual"),
+        "{text}"
+    );
+}

@@ -200,3 +200,32 @@ fn the_reader_limits_quote_the_table_too() {
     assert!(table().iter().any(|q| q == "an image of …×… pixels needs"));
     assert!(table().iter().any(|q| q == "over the memory budget"));
 }
+
+#[test]
+fn the_spectrum_limits_quote_the_table() {
+    let d = tempfile::tempdir().unwrap();
+    let (w, out) = (at(&d, "w.npy"), at(&d, "s.npy"));
+    write_npy(&w, &array(&[1, 1, 3, 3], vec![1.0f64; 9])).unwrap();
+    let args = |extra: &str| -> Vec<String> {
+        let mut v: Vec<String> = ["spectrum", "--weight", s(&w), "--output", s(&out)]
+            .iter()
+            .map(|x| x.to_string())
+            .collect();
+        v.extend(words(extra).iter().map(|x| x.to_string()));
+        v
+    };
+    for extra in [
+        "--input-size 8,8 --padding 1",
+        "--input-size 8,8 --padding 1 --top 65",
+    ] {
+        let a = args(extra);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let m = refusal(&a);
+        if extra.contains("--top") {
+            assert!(m.contains("give --top 1 to 64"), "{m}");
+        } else {
+            quoted_by_the_table("give --top K, from 1 to … (C is …×…)", &m);
+        }
+        assert!(!out.exists());
+    }
+}

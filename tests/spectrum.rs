@@ -390,3 +390,61 @@ fn an_unconverged_lanczos_run_says_so() {
         .iter()
         .any(|&r| r > 1e-14 * s.sigma_max));
 }
+
+#[test]
+fn analyze_is_exact_through_the_transform_and_uses_lanczos_elsewhere() {
+    use convmat::solve::{analyze, analyze_conv, AnalyzeOptions, RankInfo};
+    use convmat::sparse::ConvMatrix;
+    // a small circular layer: the transform and the dense SVD agree on everything
+    let c = cases()
+        .into_iter()
+        .find(|c| c.name == "circ2d_multi")
+        .unwrap();
+    let g = geometry(&c);
+    let w = f64s("circ2d_multi_w.npy");
+    let m = ConvMatrix::<f64>::build(&g, &w).unwrap();
+    let dense = analyze(&m, &AnalyzeOptions::default()).unwrap();
+    let fast = analyze_conv(&m, &g, &w, &AnalyzeOptions::default()).unwrap();
+    assert_eq!(dense.sigma_method, None);
+    assert_eq!(fast.sigma_method, Some(SpectrumMethod::ExactFourier));
+    assert_eq!(dense.rank, fast.rank);
+    let (a, b) = (
+        dense.singular_values.unwrap(),
+        fast.singular_values.unwrap(),
+    );
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() < 1e-12 * a[0]);
+    }
+    assert!((dense.condition - fast.condition).abs() < 1e-9 * dense.condition);
+    // past the dense SVD's limit: still exact
+    let small = AnalyzeOptions {
+        svd_max_elements: 100,
+        ..Default::default()
+    };
+    let r = analyze_conv(&m, &g, &w, &small).unwrap();
+    assert!(r.exact && matches!(r.rank, RankInfo::Exact { .. }));
+    assert!(r
+        .summary
+        .iter()
+        .any(|l| l.contains("Every singular value is exact")));
+    // zeros padding past the limit: σ_max by Lanczos, with its residual
+    let z = cases()
+        .into_iter()
+        .find(|c| c.name == "zeros2d_stride_top6")
+        .unwrap();
+    let g = geometry(&z);
+    let w = f64s("zeros2d_stride_top6_w.npy");
+    let m = ConvMatrix::<f64>::build(&g, &w).unwrap();
+    let r = analyze_conv(&m, &g, &w, &small).unwrap();
+    assert_eq!(r.sigma_method, Some(SpectrumMethod::Lanczos));
+    let want = f64s("zeros2d_stride_top6_s.npy")[0];
+    let res = r.sigma_max_residual.unwrap();
+    assert!(res <= 1e-10 * want, "{res}");
+    assert!(
+        (r.sigma_max - want).abs() <= 1e-10 * want,
+        "{} vs {want}",
+        r.sigma_max
+    );
+    assert!(matches!(r.rank, RankInfo::Bounds { .. }));
+}

@@ -265,7 +265,8 @@ fn zero_columns<T: Real, I: Index>(c: &Csr<T, I>) -> Vec<usize> {
 /// let r = analyze_conv(&c, &g, &w, &opts).unwrap();
 /// assert_eq!(r.sigma_method, Some(SpectrumMethod::ExactFourier));
 /// assert_eq!(r.rank, RankInfo::Exact { rank: 4096, nullity: 0 });
-/// assert!((r.sigma_max - 21.0).abs() < 1e-12 && (r.sigma_min - 1.0).abs() < 1e-12);
+/// // its symbol is (2 + 2cos θ₁)(2 + 2cos θ₂) + 1: from 17 down to 1
+/// assert!((r.sigma_max - 17.0).abs() < 1e-12 && (r.sigma_min - 1.0).abs() < 1e-12);
 /// ```
 ///
 /// # Errors

@@ -83,13 +83,15 @@ pub struct LanczosSvd {
 /// use convmat::operator::ConvOperator;
 /// use convmat::functional::ConvMethod;
 /// use convmat::solve::{lanczos_svd, LanczosOptions};
-/// // the 1-D moving sum [1, 1] on 8 samples, no padding: σ_max = 2cos(π/8)
+/// // the 1-D moving sum [1, 1] on 8 samples, no padding (C is 7×8):
+/// // σ_k = 2cos(kπ/16), k = 1…7
 /// let g = ConvGeometry::builder(&[8], &[2]).build().unwrap();
 /// let op = ConvOperator::new(g, vec![1.0f64, 1.0], ConvMethod::Direct).unwrap();
 /// let s = lanczos_svd(&op, &LanczosOptions { k: 2, ..Default::default() }).unwrap();
 /// assert!(s.converged);
-/// assert!((s.values[0] - 2.0 * (std::f64::consts::PI / 8.0).cos()).abs() < 1e-12);
-/// assert!((s.values[1] - 2.0 * (2.0 * std::f64::consts::PI / 8.0).cos()).abs() < 1e-12);
+/// let pi = std::f64::consts::PI;
+/// assert!((s.values[0] - 2.0 * (pi / 16.0).cos()).abs() < 1e-12);
+/// assert!((s.values[1] - 2.0 * (2.0 * pi / 16.0).cos()).abs() < 1e-12);
 /// ```
 ///
 /// # Errors
