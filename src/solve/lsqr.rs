@@ -85,7 +85,8 @@ pub fn lsqr<T: Real>(
     let mut rnorm = beta;
     let (mut r1norm, mut r2norm) = (rnorm, rnorm);
     let mut arnorm = alfa * beta;
-    let mut met = opts.discrepancy.is_some_and(|t| rnorm <= t);
+    // (b = A·x0 is a zero solution before it is a discrepancy stop)
+    let mut met = arnorm != 0.0 && opts.discrepancy.is_some_and(|t| rnorm <= t);
     if arnorm == 0.0 || met {
         return finish(
             a,
