@@ -18,9 +18,9 @@
 //! identity regulariser); its R, when not given, is estimated as
 //! `R = σ² / (var(y) − σ²)`: the noise's power over the signal's, the signal's taken
 //! as y's variance less the noise's, σ given or estimated from y
-//! ([`super::noise_level`]). The criteria that choose the other parameters are in
-//! [`RegParam`] (see the module `regparam`'s notes: GCV, the discrepancy
-//! principle with `τ = 1` by default, the L-curve corner).
+//! ([`super::noise_level`]). The criteria that choose the other parameters are
+//! [`RegParam`]'s: GCV, the discrepancy principle (τ = 1 by default), the L-curve
+//! corner.
 
 use super::info::{Solution, SolveInfo, StopReason};
 use super::regparam::{
