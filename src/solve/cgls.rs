@@ -61,7 +61,8 @@ pub fn cgls<T: Real>(
     let mut arnorm = gamma.sqrt();
     let mut anorm = 0.0f64;
     let (mut itn, mut istop) = (0usize, 0usize);
-    let mut met = opts.discrepancy.is_some_and(|t| norm(&r) <= t);
+    // (b = A·x0 is a zero solution before it is a discrepancy stop)
+    let mut met = arnorm != 0.0 && opts.discrepancy.is_some_and(|t| norm(&r) <= t);
     if arnorm == 0.0 || met {
         return finish(a, b, x, opts.damp, (istop, itn, met), (arnorm, anorm));
     }

@@ -11,7 +11,7 @@ use crate::{Error, Real};
 /// Solves `min ‖A·x − b‖² + damp²‖x‖²` by LSQR: SciPy's algorithm, options, stopping
 /// rules and diagnostics, against any [`LinearOperator`]. Vectors stay in `T`; the
 /// scalar recurrences run in f64. Nothing is allocated per iteration. Reaching the
-/// iteration limit is a result ([`StopReason::IterationLimit`], `istop` 7), not an
+/// iteration limit is a result ([`StopReason::IterationLimit`](super::StopReason::IterationLimit), `istop` 7), not an
 /// error. `callback` sees every iterate (for convergence curves). SciPy's figures
 /// are in the info's extras: `r1norm`, `r2norm`, `anorm`, `acond`, `arnorm`, `xnorm`.
 ///
@@ -85,7 +85,8 @@ pub fn lsqr<T: Real>(
     let mut rnorm = beta;
     let (mut r1norm, mut r2norm) = (rnorm, rnorm);
     let mut arnorm = alfa * beta;
-    let mut met = opts.discrepancy.is_some_and(|t| rnorm <= t);
+    // (b = A·x0 is a zero solution before it is a discrepancy stop)
+    let mut met = arnorm != 0.0 && opts.discrepancy.is_some_and(|t| rnorm <= t);
     if arnorm == 0.0 || met {
         return finish(
             a,

@@ -32,6 +32,24 @@
 pub const GRID_POINTS: usize = 200;
 
 /// How a filter's regularisation parameter is set.
+///
+/// In the basis that diagonalises C, each criterion is a sum over the coefficients
+/// (`O(n)` per value of the parameter, a few hundred values per choice):
+///
+/// - [`RegParam::Gcv`] minimises `G = ‖C·x − y‖² / trace(I − A)²` (A the influence
+///   matrix): for Tikhonov over α on [`GRID_POINTS`] values log-spaced from
+///   `s_max` down to `max(s_min, 16·ε·s_max)`, refined by golden-section search in
+///   `log α` between the grid neighbours of the grid minimum; for truncated SVD over
+///   every truncation (near-equal singular values kept or dropped together).
+/// - [`RegParam::Discrepancy`] picks the most regularised solution with
+///   `‖C·x − y‖ = τ·σ·√n` (τ = 1 by default): bisection in `log α`, or the fewest
+///   singular values kept.
+/// - [`RegParam::LCurve`] maximises the curvature of `(log ‖C·x − y‖, log ‖x‖)`: for
+///   Tikhonov its closed form in α (Hansen's `lcfun`) on the same grid, refined as
+///   GCV; for truncated SVD, the Menger curvature of the curve sampled at the grid's
+///   thresholds.
+///
+/// Each returns its curve over the grid ([`RegChoice::curve`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RegParam {
     /// Given: α for Tikhonov, the threshold on |λ| for truncated SVD.

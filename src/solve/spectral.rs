@@ -18,9 +18,9 @@
 //! identity regulariser); its R, when not given, is estimated as
 //! `R = σ² / (var(y) − σ²)`: the noise's power over the signal's, the signal's taken
 //! as y's variance less the noise's, σ given or estimated from y
-//! ([`super::noise_level`]). The criteria that choose the other parameters are in
-//! [`RegParam`] (see the module `regparam`'s notes: GCV, the discrepancy
-//! principle with `τ = 1` by default, the L-curve corner).
+//! ([`super::noise_level`]). The criteria that choose the other parameters are
+//! [`RegParam`]'s: GCV, the discrepancy principle (τ = 1 by default), the L-curve
+//! corner.
 
 use super::info::{Solution, SolveInfo, StopReason};
 use super::regparam::{
@@ -260,7 +260,8 @@ pub struct SpectralSolution<T> {
 /// use convmat::solve::{RegParam, SpectralOptions, SpectralSolver};
 /// let g = ConvGeometry::builder(&[32, 32], &[3, 3]).padding(Padding::Same)
 ///     .padding_mode(PaddingMode::Circular).build().unwrap();
-/// let w: Vec<f64> = [1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0].iter().map(|v| v / 16.0).collect();
+/// // [1, 4, 1]/6 in each axis: no eigenvalue is 0, so x is recoverable
+/// let w: Vec<f64> = [1.0, 4.0, 1.0, 4.0, 16.0, 4.0, 1.0, 4.0, 1.0].iter().map(|v| v / 36.0).collect();
 /// let x: Vec<f64> = (0..1024).map(|i| ((i / 32) as f64 / 5.0).sin() + ((i % 32) as f64 / 7.0).cos()).collect();
 /// let mut y = vec![0.0; 1024];
 /// direct::conv(&g, &x, &w, None, &mut y).unwrap();
