@@ -56,6 +56,15 @@
 //! simpler subsampling is kept ([`crate::kernels::ConvMethod::resolve`] already
 //! counts the full grid when it weighs the FFT against the loops).
 //!
+//! # Speed
+//!
+//! `fftconv_512_k31` (512×512 f32, one channel, 31×31 `same`; one thread, AMD EPYC
+//! Zen 4 at 2.6 GHz, rustfft's AVX2 + FMA kernels; three runs of criterion each
+//! followed by the peers, on a shared machine): 1.5 – 3.6 ms per call, kernel
+//! spectrum included, against SciPy's `fftconvolve(mode="same")` at 8.6 – 11.9 ms
+//! (0.15 – 0.39×) and PyTorch's `conv2d` at 83 – 91 ms (0.02 – 0.04×); the direct
+//! loops take 35 – 68 ms. See the README's benchmarks for the breakdown.
+//!
 //! # Threads
 //!
 //! One task per (item, group) transforms the group's planes, then one task per
