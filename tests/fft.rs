@@ -752,3 +752,41 @@ fn auto_keeps_a_nan_local_by_running_the_loops() {
     .unwrap();
     assert_eq!(t, Ctm::Scatter);
 }
+
+#[test]
+fn the_spectra_must_fit_the_memory_budget() {
+    let x = array(&[1, 1, 64, 64], vec![1.0f32; 4096]);
+    let w = array(&[1, 1, 9, 9], vec![1.0f32; 81]);
+    let opts = ConvOptions {
+        padding: Padding::Same,
+        ..Default::default()
+    };
+    // the output (16 KiB) fits 64 KiB, the FFT's three 72×37 spectra (62 KiB) too …
+    let build = BuildOptions {
+        max_memory: Some(64 << 10),
+    };
+    conv(x.view(), w.view(), None, &opts, ConvMethod::Fft, &build).unwrap();
+    // … but not 32 KiB: refused before allocating, naming the grid
+    let build = BuildOptions {
+        max_memory: Some(32 << 10),
+    };
+    let e = conv(x.view(), w.view(), None, &opts, ConvMethod::Fft, &build).unwrap_err();
+    assert!(
+        e.to_string().contains("FFT work space") && e.to_string().contains("[72, 72]"),
+        "{e}"
+    );
+    let topts = ConvOptions {
+        padding: 4.into(),
+        ..Default::default()
+    };
+    let e = conv_transpose(
+        x.view(),
+        w.view(),
+        None,
+        &topts,
+        ConvTransposeMethod::Fft,
+        &build,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("over the memory budget"), "{e}");
+}

@@ -94,7 +94,8 @@ fn output_array<T: Real>(
 ///
 /// # Errors
 /// The shape and option errors of [`ConvGeometry::for_tensors`], [`GeometryError::BiasShape`]
-/// for a bias that is not `[C_out]`, and [`Error::OutputTooLarge`] (with `Sparse`, also
+/// for a bias that is not `[C_out]`, and [`Error::OutputTooLarge`] (with `Fft`, also for its
+/// spectra; with `Sparse`, also
 /// [`Error::MemoryBudget`] for C) past `build`'s memory budget.
 pub fn conv<T: Real>(
     input: ArrayViewD<'_, T>,
@@ -114,7 +115,10 @@ pub fn conv<T: Real>(
         ConvMethod::Auto => unreachable!("resolved above"),
         ConvMethod::Direct => direct::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
         ConvMethod::Im2col => im2col::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
-        ConvMethod::Fft => fft::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
+        ConvMethod::Fft => {
+            check_fft_budget::<T>(&g, build)?;
+            fft::conv(&g, &x, &w, bias.as_deref(), &mut y)?
+        }
         ConvMethod::Sparse => {
             if fits_u32(&g) {
                 ConvMatrix::<T, u32>::build_with_options(&g, &w, build)?.mul_vec(&x, &mut y)?;
@@ -146,7 +150,8 @@ pub fn conv<T: Real>(
 /// # Errors
 /// The shape and option errors of [`ConvTransposeGeometry::for_tensors`],
 /// [`GeometryError::BiasShape`] for a bias that is not `[C_out]`, and [`Error::OutputTooLarge`]
-/// (with `Sparse`, also [`Error::MemoryBudget`] for C) past `build`'s memory budget.
+/// (with `Fft`, also for its spectra; with `Sparse`, also [`Error::MemoryBudget`] for C) past
+/// `build`'s memory budget.
 pub fn conv_transpose<T: Real>(
     input: ArrayViewD<'_, T>,
     weight: ArrayViewD<'_, T>,
@@ -166,7 +171,10 @@ pub fn conv_transpose<T: Real>(
         ConvTransposeMethod::Auto => unreachable!("resolved above"),
         ConvTransposeMethod::Scatter => direct::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
         ConvTransposeMethod::Col2im => im2col::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
-        ConvTransposeMethod::Fft => fft::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
+        ConvTransposeMethod::Fft => {
+            check_fft_budget::<T>(g, build)?;
+            fft::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?
+        }
         ConvTransposeMethod::ZeroInsert => {
             zero_insert::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?
         }
@@ -181,6 +189,27 @@ pub fn conv_transpose<T: Real>(
         }
     }
     Ok(output_array(batched, batch, &t.output_shape(), x))
+}
+
+/// Errors unless the FFT's spectra for `g` ([`fft::workspace_elements`]) fit the
+/// memory budget.
+fn check_fft_budget<T: Real>(g: &ConvGeometry, build: &BuildOptions) -> Result<(), Error> {
+    let elements = fft::workspace_elements(g)?;
+    let bytes = elements as u128 * 2 * std::mem::size_of::<T>() as u128;
+    let budget = build.budget();
+    if bytes > budget as u128 {
+        let dims = fft::fft_size(g)?;
+        return Err(Error::OutputTooLarge {
+            what: "FFT work space",
+            shape: format!(
+                "({elements} complex values: spectra of the grid {})",
+                crate::error::shape_str(&dims)
+            ),
+            bytes,
+            budget,
+        });
+    }
+    Ok(())
 }
 
 /// Whether every value of every buffer is finite.
