@@ -49,10 +49,10 @@
 //! The stride-1 result is computed and subsampled (grid position `o·s`); the
 //! inverse converts only the rows the outputs read, so a stride of 2 in 2-D halves
 //! its row transforms. Measured (`fft_stride_1ch_256_k15`, one channel 256×256,
-//! 15×15): stride 2 takes 0.77 of stride 1's time (765 against 997 µs). A polyphase
-//! split would shrink the inverse's column transforms too, by `sʳ`, at the cost of
-//! `sʳ` sub-grids per plane and kernel: at most the remaining share of the inverse,
-//! about 15 % here. The FFT pays for large kernels, which are rarely strided, so the
+//! 15×15, two runs): stride 2 takes 0.77 – 0.94 of stride 1's time (765 against
+//! 997 µs, 412 against 437 µs). A polyphase split would shrink the inverse's column
+//! transforms too, by `sʳ`, at the cost of `sʳ` sub-grids per plane and kernel: at
+//! most the inverse's remaining share, about a fifth of a call here. The FFT pays for large kernels, which are rarely strided, so the
 //! simpler subsampling is kept ([`crate::kernels::ConvMethod::resolve`] already
 //! counts the full grid when it weighs the FFT against the loops).
 //!
