@@ -75,7 +75,8 @@ fn output_array<T: Real>(
     ArrayD::from_shape_vec(IxDyn(&shape), data).expect("output length matches its shape")
 }
 
-/// `F.conv*d(input, weight, bias, stride, padding, dilation, groups)`.
+/// `F.conv*d(input, weight, bias, stride, padding, dilation, groups)`, by `method`
+/// (`Auto` as [`conv_method`] says).
 ///
 /// ```
 /// use convmat::geometry::ConvOptions;
@@ -132,7 +133,8 @@ pub fn conv<T: Real>(
 }
 
 /// `F.conv_transpose*d(input, weight, bias, stride, padding, output_padding, groups,
-/// dilation)`; weight `(C_in, C_out/groups, k…)`.
+/// dilation)`; weight `(C_in, C_out/groups, k…)`; by `method` (`Auto` as
+/// [`conv_transpose_method`] says).
 ///
 /// ```
 /// use convmat::geometry::ConvOptions;
@@ -274,6 +276,21 @@ pub fn conv_method<T: Real>(
 }
 
 /// The formulation [`conv_transpose`] runs for these tensors, as [`conv_method`].
+///
+/// ```
+/// use convmat::geometry::ConvOptions;
+/// use convmat::functional::{conv_transpose_method, ConvTransposeMethod};
+/// use ndarray::{ArrayD, IxDyn};
+/// let y = ArrayD::from_elem(IxDyn(&[1, 1, 256, 256]), 1.0f64);
+/// let w = ArrayD::from_elem(IxDyn(&[1, 1, 15, 15]), 1.0f64);
+/// let opts = ConvOptions { padding: 7.into(), ..Default::default() };
+/// let m = conv_transpose_method(y.view(), w.view(), &opts, ConvTransposeMethod::Auto).unwrap();
+/// assert_eq!(m, ConvTransposeMethod::Fft);
+/// let small = ArrayD::from_elem(IxDyn(&[1, 1, 3, 3]), 1.0f64);
+/// let opts = ConvOptions { padding: 1.into(), ..Default::default() };
+/// let m = conv_transpose_method(y.view(), small.view(), &opts, ConvTransposeMethod::Auto).unwrap();
+/// assert_eq!(m, ConvTransposeMethod::Scatter);
+/// ```
 ///
 /// # Errors
 /// The shape and option errors of [`ConvTransposeGeometry::for_tensors`].
