@@ -2,12 +2,12 @@
 //! (`cargo +nightly miri test --test unsafe_paths`): the CSR build that writes its
 //! arrays uninitialised then sets their length, the unchecked products over stored
 //! columns (usize and u32 indices), the direct loops and scatter, the separable
-//! passes, max-pooling and resizing (their SIMD variants run where the processor has
+//! passes, max-pooling and resizing, the FFT's spectrum products (their SIMD variants run where the processor has
 //! the features; under Miri the portable ones), each checked against a plain
 //! reference so that a wrong index would show as a wrong number as well.
 
 use convmat::geometry::{ConvGeometry, PoolGeometry, ResizeGeometry, ResizeMode};
-use convmat::kernels::{direct, max_pool, resize, separable::Separable};
+use convmat::kernels::{direct, fft, max_pool, resize, separable::Separable};
 use convmat::sparse::{ConvMatrix, Csr};
 
 fn reference_conv(g: &ConvGeometry, x: &[f64], w: &[f64]) -> Vec<f64> {
@@ -87,4 +87,31 @@ fn separable_passes_max_pooling_and_resizing() {
     let mut up = vec![0.0f64; 36];
     resize(&r, &[1.0; 9], &mut up).unwrap();
     assert!(up.iter().all(|v| (v - 1.0).abs() < 1e-12));
+}
+
+#[test]
+fn the_fft_spectrum_products() {
+    // two input channels per output (the multiply-accumulate) and one to one (the
+    // product in place), forward and adjoint
+    for (cin, cout, groups) in [(2, 3, 1), (2, 2, 2)] {
+        let g = ConvGeometry::builder(&[5, 4], &[3, 2])
+            .channels(cin, cout)
+            .groups(groups)
+            .padding(1)
+            .build()
+            .unwrap();
+        let w: Vec<f64> = (0..g.weight_shape().iter().product::<usize>())
+            .map(|i| (i as f64 * 0.7).cos())
+            .collect();
+        let x: Vec<f64> = (0..g.cols()).map(|i| (i as f64 * 0.4).sin()).collect();
+        let y: Vec<f64> = (0..g.rows()).map(|i| (i as f64 * 0.9).cos()).collect();
+        let (mut a, mut b) = (vec![0.0; g.rows()], vec![0.0; g.rows()]);
+        fft::conv(&g, &x, &w, None, &mut a).unwrap();
+        direct::conv(&g, &x, &w, None, &mut b).unwrap();
+        assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-12));
+        let (mut a, mut b) = (vec![0.0; g.cols()], vec![0.0; g.cols()]);
+        fft::conv_transpose(&g, &y, &w, None, &mut a).unwrap();
+        direct::conv_transpose(&g, &y, &w, None, &mut b).unwrap();
+        assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-12));
+    }
 }

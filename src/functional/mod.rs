@@ -75,7 +75,8 @@ fn output_array<T: Real>(
     ArrayD::from_shape_vec(IxDyn(&shape), data).expect("output length matches its shape")
 }
 
-/// `F.conv*d(input, weight, bias, stride, padding, dilation, groups)`.
+/// `F.conv*d(input, weight, bias, stride, padding, dilation, groups)`, by `method`
+/// (`Auto` as [`conv_method`] says).
 ///
 /// ```
 /// use convmat::geometry::ConvOptions;
@@ -94,7 +95,8 @@ fn output_array<T: Real>(
 ///
 /// # Errors
 /// The shape and option errors of [`ConvGeometry::for_tensors`], [`GeometryError::BiasShape`]
-/// for a bias that is not `[C_out]`, and [`Error::OutputTooLarge`] (with `Sparse`, also
+/// for a bias that is not `[C_out]`, and [`Error::OutputTooLarge`] (with `Fft`, also for its
+/// spectra; with `Sparse`, also
 /// [`Error::MemoryBudget`] for C) past `build`'s memory budget.
 pub fn conv<T: Real>(
     input: ArrayViewD<'_, T>,
@@ -114,7 +116,10 @@ pub fn conv<T: Real>(
         ConvMethod::Auto => unreachable!("resolved above"),
         ConvMethod::Direct => direct::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
         ConvMethod::Im2col => im2col::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
-        ConvMethod::Fft => fft::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
+        ConvMethod::Fft => {
+            check_fft_budget::<T>(&g, build)?;
+            fft::conv(&g, &x, &w, bias.as_deref(), &mut y)?
+        }
         ConvMethod::Sparse => {
             if fits_u32(&g) {
                 ConvMatrix::<T, u32>::build_with_options(&g, &w, build)?.mul_vec(&x, &mut y)?;
@@ -128,7 +133,8 @@ pub fn conv<T: Real>(
 }
 
 /// `F.conv_transpose*d(input, weight, bias, stride, padding, output_padding, groups,
-/// dilation)`; weight `(C_in, C_out/groups, k…)`.
+/// dilation)`; weight `(C_in, C_out/groups, k…)`; by `method` (`Auto` as
+/// [`conv_transpose_method`] says).
 ///
 /// ```
 /// use convmat::geometry::ConvOptions;
@@ -146,7 +152,8 @@ pub fn conv<T: Real>(
 /// # Errors
 /// The shape and option errors of [`ConvTransposeGeometry::for_tensors`],
 /// [`GeometryError::BiasShape`] for a bias that is not `[C_out]`, and [`Error::OutputTooLarge`]
-/// (with `Sparse`, also [`Error::MemoryBudget`] for C) past `build`'s memory budget.
+/// (with `Fft`, also for its spectra; with `Sparse`, also [`Error::MemoryBudget`] for C) past
+/// `build`'s memory budget.
 pub fn conv_transpose<T: Real>(
     input: ArrayViewD<'_, T>,
     weight: ArrayViewD<'_, T>,
@@ -166,7 +173,10 @@ pub fn conv_transpose<T: Real>(
         ConvTransposeMethod::Auto => unreachable!("resolved above"),
         ConvTransposeMethod::Scatter => direct::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
         ConvTransposeMethod::Col2im => im2col::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
-        ConvTransposeMethod::Fft => fft::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
+        ConvTransposeMethod::Fft => {
+            check_fft_budget::<T>(g, build)?;
+            fft::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?
+        }
         ConvTransposeMethod::ZeroInsert => {
             zero_insert::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?
         }
@@ -181,6 +191,27 @@ pub fn conv_transpose<T: Real>(
         }
     }
     Ok(output_array(batched, batch, &t.output_shape(), x))
+}
+
+/// Errors unless the FFT's spectra for `g` ([`fft::workspace_elements`]) fit the
+/// memory budget.
+fn check_fft_budget<T: Real>(g: &ConvGeometry, build: &BuildOptions) -> Result<(), Error> {
+    let elements = fft::workspace_elements(g)?;
+    let bytes = elements as u128 * 2 * std::mem::size_of::<T>() as u128;
+    let budget = build.budget();
+    if bytes > budget as u128 {
+        let dims = fft::fft_size(g)?;
+        return Err(Error::OutputTooLarge {
+            what: "FFT work space",
+            shape: format!(
+                "({elements} complex values: spectra of the grid {})",
+                crate::error::shape_str(&dims)
+            ),
+            bytes,
+            budget,
+        });
+    }
+    Ok(())
 }
 
 /// Whether every value of every buffer is finite.
@@ -245,6 +276,21 @@ pub fn conv_method<T: Real>(
 }
 
 /// The formulation [`conv_transpose`] runs for these tensors, as [`conv_method`].
+///
+/// ```
+/// use convmat::geometry::ConvOptions;
+/// use convmat::functional::{conv_transpose_method, ConvTransposeMethod};
+/// use ndarray::{ArrayD, IxDyn};
+/// let y = ArrayD::from_elem(IxDyn(&[1, 1, 256, 256]), 1.0f64);
+/// let w = ArrayD::from_elem(IxDyn(&[1, 1, 15, 15]), 1.0f64);
+/// let opts = ConvOptions { padding: 7.into(), ..Default::default() };
+/// let m = conv_transpose_method(y.view(), w.view(), &opts, ConvTransposeMethod::Auto).unwrap();
+/// assert_eq!(m, ConvTransposeMethod::Fft);
+/// let small = ArrayD::from_elem(IxDyn(&[1, 1, 3, 3]), 1.0f64);
+/// let opts = ConvOptions { padding: 1.into(), ..Default::default() };
+/// let m = conv_transpose_method(y.view(), small.view(), &opts, ConvTransposeMethod::Auto).unwrap();
+/// assert_eq!(m, ConvTransposeMethod::Scatter);
+/// ```
 ///
 /// # Errors
 /// The shape and option errors of [`ConvTransposeGeometry::for_tensors`].

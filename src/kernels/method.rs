@@ -10,34 +10,40 @@
 //! spectra counted every call, as [`crate::kernels::fft::conv`] computes them):
 //!
 //! ```text
-//! direct, scatter  0.15 ns × MACs              MACs = C_out·(C_in/g)·∏O·∏k
-//! im2col, col2im   0.07 ns × MACs
-//! fft              T × (C_in + C_out·(C_in/g) + C_out) + 0.5 ns × C_out·(C_in/g)·S
-//!                  T = 0.06 ns·n·log₂n + 0.5 ns·n + 3 µs    (one plane's transform)
+//! direct, scatter  0.15 ns × MACs                  MACs = C_out·(C_in/g)·∏O·∏k
+//! im2col, col2im   (0.03 + 0.3/(C_out/g)) ns × MACs   (the GEMM's rows: C_out/g)
+//! fft              15 µs + T·(C_in + C_out·(C_in/g) + C_out) + 0.5 ns·C_out·(C_in/g)·S
+//!                  T = 0.08 ns·n·log₂n + 1 µs      (one plane's transform)
 //! ```
 //!
 //! with `n` the grid's points ([`crate::kernels::fft::fft_size`]) and `S` its
 //! spectrum's. The constants are fitted to criterion medians on the development
-//! machine (AMD EPYC, Zen 4 — family 25 model 17 — at 2.6 GHz; AVX-512 present,
-//! rustfft's kernels use AVX2 + FMA; one thread, f32; `cargo bench --bench
-//! formulations -- 'fft_crossover|fft_stride'`, `same` padding, stride 1):
+//! machine (AMD EPYC, Zen 4 — family 25 model 17 — at 2.6 GHz, 1 MiB L2 per core;
+//! AVX-512 present, rustfft's kernels use AVX2 + FMA; one thread, f32; `cargo bench
+//! --bench formulations -- 'fft_crossover|fft_stride'`, `same` padding, stride 1),
+//! two runs on a shared machine (load 3–10), each cell `run 1 / run 2`:
 //!
-//! | case | k = 3 | 5 | 7 | 9 | 11 | 15 |
-//! |---|---|---|---|---|---|---|
-//! | 1 channel 64×64: direct / fft (µs) | 13 / 36 | 40 / 37 | 55 / 65 | 85 / 52 | 215 / 41 | 235 / 43 |
-//! | 1 channel 256×256: direct / fft (µs) | 120 / 653 | 219 / 396 | 442 / 365 | 632 / 508 | 1451 / 634 | 2054 / 436 |
-//! | 8→8, 64×64: im2col / fft (µs) | 212 / 435 | 458 / 609 | 962 / 729 | 2241 / 962 | 5041 / 988 | |
-//! | 64→64, 32×32: im2col / fft (ms) | 2.3 / 20.2 | 8.2 / 17.5 | 13.2 / 16.5 | 22.5 / 19.2 | | |
+//! | case | | k = 3 | 5 | 7 | 9 | 11 | 15 |
+//! |---|---|---|---|---|---|---|---|
+//! | 1 channel 64×64 (µs) | direct | 13 / 8.7 | 40 / 25 | 55 / 64 | 85 / 81 | 215 / 145 | 235 / 191 |
+//! | | fft | 36 / 27 | 37 / 30 | 65 / 35 | 52 / 28 | 41 / 28 | 43 / 27 |
+//! | 1 channel 256×256 (µs) | direct | 120 / 76 | 219 / 208 | 442 / 359 | 632 / 572 | 1451 / 883 | 2054 / 1527 |
+//! | | fft | 653 / 369 | 396 / 336 | 365 / 356 | 508 / 339 | 634 / 372 | 436 / 342 |
+//! | 8→8, 64×64 (µs) | im2col | 212 / 205 | 458 / 561 | 962 / 841 | 2241 / 1318 | 5041 / 2051 | |
+//! | | fft | 435 / 395 | 609 / 535 | 729 / 401 | 962 / 454 | 988 / 534 | |
+//! | 64→64, 32×32 (ms) | im2col | 2.3 / 0.99 | 8.2 / 2.6 | 13.2 / 6.0 | 22.5 / 10.3 | | |
+//! | | fft | 20.2 / 7.3 | 17.5 / 10.8 | 16.5 / 10.0 | 19.2 / 12.8 | | |
 //!
-//! So the FFT overtakes the loops from about 7×7 (49 taps) on one channel, and the
-//! GEMM from 7×7 with 8 channels and 9×9 with 64 (where the 4096 kernel spectra
-//! dominate); the ¾ margin keeps `auto` on the loops where the two are within
-//! noise (one channel 64×64 at 7×7, 256×256 at 7×7, 64 channels at 9×9), and the
-//! rule picks the FFT for 1 channel 256×256 from 9×9, 8 channels from 9×9, and
-//! `fftconv_512_k31` (1.6 ms against direct's 100+). A stride makes the loops
-//! cheaper (fewer outputs) but not the FFT (it computes every stride-1 output), and
-//! the estimate says so. `Auto` takes the FFT only where its spectra (kernels and
-//! one group's planes, as f64) fit [`FFT_AUTO_MAX_BYTES`].
+//! So the FFT overtakes the direct loops on one channel from 7×7 to 9×9 (49–81
+//! taps), the GEMM with 8 channels from 5×5 to 7×7, and with 64 channels — where
+//! the 4096 kernel spectra dominate — about 9×9 (won in one run, lost in the
+//! other). The estimate with its ¾ margin takes the FFT on one channel of 64×64
+//! from 9×9, of 256×256 from 9×9 (7×7 is within 5 % either way), with 8 channels
+//! from 7×7, with 64 channels not up to 11×11, and for `fftconv_512_k31` (1.5 – 3.6
+//! ms against the loops' 35 – 68); it errs towards the exact loops. A stride makes
+//! the loops cheaper (fewer outputs) but not the FFT (it computes every stride-1
+//! output), and the estimate says so. `Auto` takes the FFT only where its spectra
+//! (kernels and one group's planes, as f64) fit [`FFT_AUTO_MAX_BYTES`].
 //!
 //! Unlike the loops, the FFT is not exact on integer data, and a NaN or ±∞ in an
 //! input plane reaches every output of the planes it feeds: where `Auto` chose the
@@ -75,24 +81,27 @@ pub const FFT_MARGIN: f64 = 0.75;
 /// planes', as complex f64) fit in this many bytes: 256 MiB.
 pub const FFT_AUTO_MAX_BYTES: f64 = (256u64 << 20) as f64;
 
-/// Nanoseconds per multiply-add of the direct loops and of the GEMM, and the FFT's
-/// per-plane and per-product costs (see the module docs for the measurements).
+/// Nanoseconds per multiply-add of the direct loops and of the GEMM (its fixed part,
+/// and the part divided by the GEMM's rows), and the FFT's per-call, per-plane and
+/// per-product costs (see the module docs for the measurements).
 const DIRECT_NS_PER_MAC: f64 = 0.15;
-const IM2COL_NS_PER_MAC: f64 = 0.07;
-const FFT_NS_PER_POINT_LOG2: f64 = 0.06;
-const FFT_NS_PER_POINT: f64 = 0.5;
-const FFT_NS_PER_PLANE: f64 = 3000.0;
+const IM2COL_NS_PER_MAC: f64 = 0.03;
+const IM2COL_NS_PER_MAC_ROW: f64 = 0.3;
+const FFT_NS_PER_CALL: f64 = 15_000.0;
+const FFT_NS_PER_POINT_LOG2: f64 = 0.08;
+const FFT_NS_PER_PLANE: f64 = 1000.0;
 const FFT_NS_PER_PRODUCT: f64 = 0.5;
 
 /// The estimated time of one item by the loops (`gemm`: im2col / col2im; else the
 /// direct loops / scatter), in nanoseconds.
 fn loops_ns(g: &ConvGeometry, gemm: bool) -> f64 {
+    let rows = g.out_channels_per_group() as f64;
     let macs = g.out_channels() as f64
         * g.in_channels_per_group() as f64
         * g.output_numel() as f64
         * g.kernel_numel() as f64;
     macs * if gemm {
-        IM2COL_NS_PER_MAC
+        IM2COL_NS_PER_MAC + IM2COL_NS_PER_MAC_ROW / rows
     } else {
         DIRECT_NS_PER_MAC
     }
@@ -114,9 +123,12 @@ fn fft_ns(g: &ConvGeometry) -> Option<f64> {
     if bytes > FFT_AUTO_MAX_BYTES {
         return None;
     }
-    let plane =
-        FFT_NS_PER_POINT_LOG2 * n * n.log2().max(1.0) + FFT_NS_PER_POINT * n + FFT_NS_PER_PLANE;
-    Some(plane * (cin + cout * cin_g + cout) + FFT_NS_PER_PRODUCT * cout * cin_g * spectrum)
+    let plane = FFT_NS_PER_POINT_LOG2 * n * n.log2().max(1.0) + FFT_NS_PER_PLANE;
+    Some(
+        FFT_NS_PER_CALL
+            + plane * (cin + cout * cin_g + cout)
+            + FFT_NS_PER_PRODUCT * cout * cin_g * spectrum,
+    )
 }
 
 /// Whether the FFT's estimate beats [`FFT_MARGIN`] of the loops' (`gemm` as in

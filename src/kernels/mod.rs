@@ -1,4 +1,4 @@
-//! Every matrix-free kernel: convolution (direct loops, im2col/col2im + GEMM, zero
+//! Every matrix-free kernel: convolution (direct loops, im2col/col2im + GEMM, FFT, zero
 //! insertion, separable passes, patch extraction) and the up-sampling layers of
 //! decoders (max-pooling with indices, max-unpooling, interpolation) and padding, each reading
 //! its geometry; none re-derives shape arithmetic.
@@ -9,7 +9,7 @@
 //!
 //! | operation | forward | adjoint |
 //! |---|---|---|
-//! | convolution | [`direct::conv`], [`im2col::conv`] | [`direct::conv_transpose`], [`im2col::conv_transpose`], [`zero_insert::conv_transpose`] |
+//! | convolution | [`direct::conv`], [`im2col::conv`], [`fft::conv`] | [`direct::conv_transpose`], [`im2col::conv_transpose`], [`zero_insert::conv_transpose`], [`fft::conv_transpose`] |
 //! | max-pooling with indices | [`max_pool`] | — (not linear) |
 //! | max-unpooling | [`max_unpool`] | [`max_unpool_adjoint`] (the gather back) |
 //! | nearest, nearest-exact, bilinear … ([`crate::geometry::ResizeMode`]) | [`resize`](fn@resize) | [`resize_adjoint`] |
