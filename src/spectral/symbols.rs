@@ -539,7 +539,13 @@ fn column_norm(re: &[f64], im: &[f64], real: bool) -> f64 {
 /// `ε·‖B‖` gives the value to the accuracy of a full SVD.
 pub(crate) fn bidiagonal_largest(d: &[f64], e: &[f64]) -> f64 {
     let n = d.len();
-    let off = |i: usize| if i.is_multiple_of(2) { d[i / 2] } else { e[i / 2] };
+    let off = |i: usize| {
+        if i.is_multiple_of(2) {
+            d[i / 2]
+        } else {
+            e[i / 2]
+        }
+    };
     // Gershgorin: every eigenvalue of T within max_i (|b_{i−1}| + |b_i|)
     let mut hi = (0..2 * n)
         .map(|i| {
