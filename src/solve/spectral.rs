@@ -781,7 +781,7 @@ fn fourier_row_weights(dims: &[usize]) -> Vec<f64> {
     let last = dims[dims.len() - 1];
     (0..last / 2 + 1)
         .map(|j| {
-            if j == 0 || (last % 2 == 0 && j == last / 2) {
+            if j == 0 || (last.is_multiple_of(2) && j == last / 2) {
                 1.0 / n
             } else {
                 2.0 / n
