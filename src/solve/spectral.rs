@@ -275,9 +275,8 @@ pub struct SpectralSolution<T> {
 #[derive(Debug)]
 pub struct SpectralSolver<T: FftReal> {
     diagonal: Diagonal<T>,
-    /// |λ|² per coefficient.
-    s2: Vec<f64>,
-    /// Parseval's weights per coefficient.
+    /// Parseval's weights: per coefficient (cosine), or per position along the last
+    /// axis, the same in every row of the half spectrum (Fourier); cycled.
     weights: Vec<f64>,
     /// The coefficients with λ ≠ 0 as the criteria see them, made on first use.
     nonzero: OnceLock<NonZero>,
@@ -322,27 +321,25 @@ impl<T: FftReal> SpectralSolver<T> {
         g.check_weight_len(w.len())?;
         check_finite("weight", w)?;
         let diagonal = Diagonal::new(g, w)?;
-        let weights = diagonal.parseval_weights();
         let n = g.rows();
-        let s2: Vec<f64> = diagonal
-            .eigenvalues()
-            .iter()
-            .map(|l| l.norm_sqr())
-            .collect();
+        let weights = match diagonal.basis() {
+            Basis::Fourier => fourier_row_weights(g.input_size()),
+            Basis::Cosine => diagonal.parseval_weights(),
+        };
         let (mut smax, mut smin, mut null_modes) = (0.0f64, f64::INFINITY, 0.0);
-        for (i, &v) in s2.iter().enumerate() {
+        for (l, &w) in diagonal.eigenvalues().iter().zip(weights.iter().cycle()) {
+            let v = l.norm_sqr();
             if v > 0.0 {
                 smax = smax.max(v);
                 smin = smin.min(v);
             } else {
-                null_modes += modes_of(diagonal.basis(), weights[i], n);
+                null_modes += modes_of(diagonal.basis(), w, n);
             }
         }
         let (smax, smin) = (smax.sqrt(), smin.sqrt());
         Ok(SpectralSolver {
             row_len: g.input_size().last().copied().unwrap_or(1),
             diagonal,
-            s2,
             weights,
             nonzero: OnceLock::new(),
             null_modes,
@@ -353,15 +350,26 @@ impl<T: FftReal> SpectralSolver<T> {
         })
     }
 
+    /// |λ|² of coefficient `i`.
+    fn s2(&self, i: usize) -> f64 {
+        self.diagonal.eigenvalues()[i].norm_sqr()
+    }
+
+    /// Parseval's weight of coefficient `i`.
+    fn weight(&self, i: usize) -> f64 {
+        self.weights[i % self.weights.len()]
+    }
+
     /// The coefficients with λ ≠ 0.
     fn nonzero(&self) -> &NonZero {
         self.nonzero.get_or_init(|| {
-            let index: Vec<usize> = (0..self.s2.len()).filter(|&i| self.s2[i] > 0.0).collect();
+            let count = self.diagonal.eigenvalues().len();
+            let index: Vec<usize> = (0..count).filter(|&i| self.s2(i) > 0.0).collect();
             NonZero {
-                s2: index.iter().map(|&i| self.s2[i]).collect(),
+                s2: index.iter().map(|&i| self.s2(i)).collect(),
                 m: index
                     .iter()
-                    .map(|&i| modes_of(self.basis(), self.weights[i], self.n))
+                    .map(|&i| modes_of(self.basis(), self.weight(i), self.n))
                     .collect(),
                 index,
             }
@@ -373,14 +381,14 @@ impl<T: FftReal> SpectralSolver<T> {
         let nz = self.nonzero();
         let b2 = |i: usize| {
             let c = coefficients[i];
-            self.weights[i] * (c.re.as_f64().powi(2) + c.im.as_f64().powi(2))
+            self.weight(i) * (c.re.as_f64().powi(2) + c.im.as_f64().powi(2))
         };
         Modes {
             s2: &nz.s2,
             m: &nz.m,
             b2: nz.index.iter().map(|&i| b2(i)).collect(),
-            floor: (0..self.s2.len())
-                .filter(|&i| self.s2[i] == 0.0)
+            floor: (0..coefficients.len())
+                .filter(|&i| self.s2(i) == 0.0)
                 .map(b2)
                 .sum(),
             null_modes: self.null_modes,
@@ -455,9 +463,9 @@ impl<T: FftReal> SpectralSolver<T> {
             }
             (SpectralFilter::Wiener, _) => self.choose_nsr(y, opts.nsr, noise)?,
             (SpectralFilter::Tsvd, RegParam::Value(t)) if opts.keep.is_none() => {
-                let kept = (0..self.s2.len())
-                    .filter(|&i| self.s2[i] > 0.0 && self.s2[i] >= t * t)
-                    .map(|i| modes_of(self.basis(), self.weights[i], self.n))
+                let kept = (0..coefficients.len())
+                    .filter(|&i| self.s2(i) > 0.0 && self.s2(i) >= t * t)
+                    .map(|i| modes_of(self.basis(), self.weight(i), self.n))
                     .sum::<f64>();
                 (
                     Filter::Truncated(t * t),
@@ -716,12 +724,12 @@ impl<T: FftReal> SpectralSolver<T> {
         };
         let (mut rho2, mut eta2, mut normal2) = (0.0, 0.0, 0.0);
         let eigenvalues = self.diagonal.eigenvalues();
-        for (((c, &lambda), &s2), &w) in coefficients
+        for ((c, &lambda), &w) in coefficients
             .iter_mut()
             .zip(eigenvalues)
-            .zip(&self.s2)
-            .zip(&self.weights)
+            .zip(self.weights.iter().cycle())
         {
+            let s2 = lambda.norm_sqr();
             let y = Complex::new(c.re.as_f64(), c.im.as_f64());
             let gain = match filter {
                 _ if s2 == 0.0 => 0.0,
@@ -762,6 +770,24 @@ impl<T: FftReal> SpectralSolver<T> {
             choice,
         }
     }
+}
+
+/// Parseval's weights of the real FFT's half spectrum along its last axis (the same
+/// in every row): `1/n` where a coefficient stands for itself alone (frequency 0
+/// and, for an even length, the Nyquist frequency), `2/n` where it stands for its
+/// conjugate too — [`crate::spectral::RealFftN::multiplicity`] over `n`, one row of it.
+fn fourier_row_weights(dims: &[usize]) -> Vec<f64> {
+    let n = dims.iter().product::<usize>() as f64;
+    let last = dims[dims.len() - 1];
+    (0..last / 2 + 1)
+        .map(|j| {
+            if j == 0 || (last.is_multiple_of(2) && j == last / 2) {
+                1.0 / n
+            } else {
+                2.0 / n
+            }
+        })
+        .collect()
 }
 
 /// The singular values a coefficient stands for: a stored Fourier coefficient, itself
@@ -823,4 +849,29 @@ pub fn spectral_solve<T: FftReal>(
 ) -> Result<Vec<SpectralSolution<T>>, Error> {
     opts.check()?;
     SpectralSolver::new(g, w)?.solve_batch(y, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::{Padding, PaddingMode};
+
+    #[test]
+    fn the_fourier_row_weights_are_one_row_of_parsevals() {
+        for dims in [&[7][..], &[8], &[5, 6], &[4, 3, 5], &[2, 2, 2]] {
+            let kernel = vec![1; dims.len()];
+            let g = ConvGeometry::builder(dims, &kernel)
+                .padding(Padding::Same)
+                .padding_mode(PaddingMode::Circular)
+                .build()
+                .unwrap();
+            let d = Diagonal::<f64>::new(&g, &[1.0]).unwrap();
+            let full = d.parseval_weights();
+            let row = fourier_row_weights(dims);
+            assert_eq!(full.len() % row.len(), 0);
+            for (i, w) in full.iter().enumerate() {
+                assert_eq!(*w, row[i % row.len()], "{dims:?} at {i}");
+            }
+        }
+    }
 }
