@@ -13,9 +13,11 @@
 //! [`RealFftN`] and [`DctN`] are the `O(n log n)` transforms, with plans cached for
 //! the process; [`Diagonal`] pairs a geometry's basis with its eigenvalues.
 
+mod bidiagonal;
 mod dct;
 mod diagonal;
 mod fft;
+mod lanes;
 mod symbols;
 
 pub use dct::DctN;

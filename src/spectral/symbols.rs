@@ -1,9 +1,12 @@
 //! The channel matrices of a multi-channel convolution in the basis that
 //! diagonalises each of its blocks (Sedghi, Gupta & Long, ICLR 2019).
 
+use super::bidiagonal::{bidiagonal_largest, bidiagonal_singular_values, lanes_singular_values};
+use super::lanes::{LaneBidiag, Lanes, LANES};
 use super::{Basis, Complex, DctN, RealFftN};
 use crate::error::SolveError;
 use crate::geometry::ConvGeometry;
+use crate::simd::{madd, Fusable};
 use crate::Real;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -239,16 +242,15 @@ impl BlockSymbols {
     /// values of each coefficient's blocks, each repeated by its multiplicity. The
     /// coefficients are shared among rayon's threads.
     pub fn singular_values(&self) -> Vec<f64> {
-        let chunk = 16;
-        let parts: Vec<Vec<f64>> = (0..self.len().div_ceil(chunk))
-            .into_par_iter()
-            .map(|c| {
-                let range = c * chunk..((c + 1) * chunk).min(self.len());
-                let mut worker = Worker::new(self);
+        let parts: Vec<Vec<f64>> = self
+            .chunks()
+            .map(|range| {
                 let mut out = vec![];
-                for omega in range {
-                    worker.coefficient(self, omega, &mut out);
-                }
+                Worker::new(self).values(self, range, Finish::All, |sigma, multiplicity| {
+                    for _ in 0..multiplicity {
+                        out.extend_from_slice(sigma);
+                    }
+                });
                 out
             })
             .collect();
@@ -256,23 +258,28 @@ impl BlockSymbols {
         all.sort_unstable_by(|a, b| b.total_cmp(a));
         all
     }
-}
 
-impl BlockSymbols {
     /// The largest singular value of C (its spectral norm): the largest over every
     /// coefficient's blocks, each found by bisection on its bidiagonal form (no
     /// full SVD per coefficient).
     pub fn spectral_norm(&self) -> f64 {
-        let chunk = 16;
-        (0..self.len().div_ceil(chunk))
-            .into_par_iter()
-            .map(|c| {
-                let mut worker = Worker::new(self);
-                (c * chunk..((c + 1) * chunk).min(self.len()))
-                    .map(|omega| worker.largest(self, omega))
-                    .fold(0.0f64, f64::max)
+        self.chunks()
+            .map(|range| {
+                let mut top = 0.0f64;
+                Worker::new(self).values(self, range, Finish::Largest, |sigma, _| {
+                    top = top.max(sigma[0]);
+                });
+                top
             })
             .reduce(|| 0.0, f64::max)
+    }
+
+    /// The coefficients in chunks for rayon's threads: a few lane batches each.
+    fn chunks(&self) -> impl ParallelIterator<Item = Range<usize>> + '_ {
+        let chunk = (4 * LANES).div_ceil(self.groups);
+        (0..self.len().div_ceil(chunk))
+            .into_par_iter()
+            .map(move |c| c * chunk..((c + 1) * chunk).min(self.len()))
     }
 }
 
@@ -297,49 +304,211 @@ struct Worker {
     re: Vec<f64>,
     im: Vec<f64>,
     svd: BlockSvd,
+    /// Complex blocks of two or more columns, reduced [`LANES`] at a time.
+    lanes: LaneBidiag,
+    /// The multiplicity of each block queued for `lanes`, its taps' symbols (real
+    /// and imaginary parts, lane by lane) and where its group's weights start.
+    pending: Vec<u8>,
+    lane_taps: Vec<(Lanes, Lanes)>,
+    offsets: [usize; LANES],
+    /// Bidiagonals from `lanes` awaiting the QR iteration, lane by lane, and the
+    /// multiplicity of each.
+    qr_d: Vec<[f64; QR_LANES]>,
+    qr_e: Vec<[f64; QR_LANES]>,
+    staged: Vec<u8>,
 }
+
+/// Bidiagonals whose QR iterations run together: the iteration is a chain of
+/// dependent square roots and divisions, so two lane batches side by side keep the
+/// vector units busier than one.
+const QR_LANES: usize = 2 * LANES;
 
 impl Worker {
     fn new(s: &BlockSymbols) -> Self {
         let pairs = s.groups * s.rows * s.cols;
+        let (m, n) = (s.rows.max(s.cols), s.rows.min(s.cols));
         Worker {
             e: vec![Complex::default(); s.taps],
             re: vec![0.0; pairs],
             im: vec![0.0; pairs],
-            svd: BlockSvd::new(s.rows.max(s.cols), s.rows.min(s.cols), s.basis),
+            svd: BlockSvd::new(m, n),
+            lanes: LaneBidiag::new(m, n),
+            pending: Vec::with_capacity(LANES),
+            lane_taps: vec![([0.0; LANES], [0.0; LANES]); s.taps],
+            offsets: [0; LANES],
+            qr_d: vec![[0.0; QR_LANES]; n],
+            qr_e: vec![[0.0; QR_LANES]; n.saturating_sub(1)],
+            staged: Vec::with_capacity(QR_LANES),
         }
     }
 
-    /// The largest singular value of coefficient `omega`'s blocks.
-    fn largest(&mut self, s: &BlockSymbols, omega: usize) -> f64 {
-        s.fill(omega, &mut self.e, &mut self.re, &mut self.im);
+    /// Calls `f(values, multiplicity)` with the singular values (`Finish::All`,
+    /// unordered) or the largest alone (`Finish::Largest`) of every block of the
+    /// coefficients in `range`: real blocks and single columns one by one, complex
+    /// blocks a lane batch at a time.
+    fn values(
+        &mut self,
+        s: &BlockSymbols,
+        range: Range<usize>,
+        finish: Finish,
+        mut f: impl FnMut(&[f64], u8),
+    ) {
         let size = s.rows * s.cols;
-        let real = s.basis == Basis::Cosine || self.im.iter().all(|&v| v == 0.0);
-        (0..s.groups)
-            .map(|g| {
+        for omega in range {
+            s.tap_symbols(omega, &mut self.e);
+            let real = s.basis == Basis::Cosine || self.e.iter().all(|z| z.im == 0.0);
+            if !real && self.svd.n > 1 {
+                // complex blocks: their symbols are formed in the lanes themselves
+                for g in 0..s.groups {
+                    let lane = self.pending.len();
+                    for (t, z) in self.e.iter().enumerate() {
+                        self.lane_taps[t].0[lane] = z.re;
+                        self.lane_taps[t].1[lane] = z.im;
+                    }
+                    self.offsets[lane] = g * size;
+                    self.pending.push(s.multiplicity[omega]);
+                    if self.pending.len() == LANES {
+                        self.reduce_lanes(s, finish, &mut f);
+                    }
+                }
+                continue;
+            }
+            s.fill(omega, &mut self.e, &mut self.re, &mut self.im);
+            for g in 0..s.groups {
                 let block = g * size..(g + 1) * size;
-                self.svd
-                    .largest(&self.re[block.clone()], &self.im[block], real)
-            })
-            .fold(0.0, f64::max)
-    }
-
-    /// Appends the singular values of coefficient `omega`, each as many times as
-    /// its multiplicity.
-    fn coefficient(&mut self, s: &BlockSymbols, omega: usize, out: &mut Vec<f64>) {
-        s.fill(omega, &mut self.e, &mut self.re, &mut self.im);
-        let size = s.rows * s.cols;
-        let real = s.basis == Basis::Cosine || self.im.iter().all(|&v| v == 0.0);
-        for g in 0..s.groups {
-            let start = out.len();
-            let block = g * size..(g + 1) * size;
-            self.svd
-                .values(&self.re[block.clone()], &self.im[block], real, out);
-            if s.multiplicity[omega] == 2 {
-                out.extend_from_within(start..);
+                let (re, im) = (&self.re[block.clone()], &self.im[block]);
+                self.svd.bidiagonalize(re, im, real);
+                let (d, e) = (&mut self.svd.d, &mut self.svd.e);
+                match finish {
+                    Finish::All => {
+                        bidiagonal_singular_values(d, e);
+                        f(d, s.multiplicity[omega]);
+                    }
+                    Finish::Largest => {
+                        f(&[bidiagonal_largest(d, e)], s.multiplicity[omega]);
+                    }
+                }
             }
         }
+        if !self.pending.is_empty() {
+            self.reduce_lanes(s, finish, &mut f);
+        }
+        if !self.staged.is_empty() {
+            self.finish_staged(&mut f);
+        }
     }
+
+    /// Reduces the loaded lanes; hands each one's largest value to `f`, or stages
+    /// its bidiagonal for the QR iteration, which runs on [`QR_LANES`] at once.
+    fn reduce_lanes(&mut self, s: &BlockSymbols, finish: Finish, f: &mut impl FnMut(&[f64], u8)) {
+        // lanes not loaded get zero symbols: zero matrices, done at once
+        for t in &mut self.lane_taps {
+            t.0[self.pending.len()..].fill(0.0);
+            t.1[self.pending.len()..].fill(0.0);
+        }
+        let (re, im) = self.lanes.matrices_mut();
+        crate::simd::with_avx2_fma(LaneSymbols {
+            s,
+            taps: &self.lane_taps,
+            offsets: &self.offsets,
+            re,
+            im,
+        });
+        self.lanes.reduce();
+        for lane in 0..self.pending.len() {
+            let multiplicity = self.pending[lane];
+            match finish {
+                Finish::All => {
+                    let q = self.staged.len();
+                    for (dst, v) in self.qr_d.iter_mut().zip(&self.lanes.d) {
+                        dst[q] = v[lane];
+                    }
+                    for (dst, v) in self.qr_e.iter_mut().zip(&self.lanes.e) {
+                        dst[q] = v[lane];
+                    }
+                    self.staged.push(multiplicity);
+                    if self.staged.len() == QR_LANES {
+                        self.finish_staged(f);
+                    }
+                }
+                Finish::Largest => {
+                    let (d, e) = (&mut self.svd.d, &mut self.svd.e);
+                    for (dst, v) in d.iter_mut().zip(&self.lanes.d) {
+                        *dst = v[lane];
+                    }
+                    for (dst, v) in e.iter_mut().zip(&self.lanes.e) {
+                        *dst = v[lane];
+                    }
+                    f(&[bidiagonal_largest(d, e)], multiplicity);
+                }
+            }
+        }
+        self.pending.clear();
+    }
+
+    /// The singular values of the staged bidiagonals, each handed to `f`; the
+    /// lanes not staged are zeros (done at once).
+    fn finish_staged(&mut self, f: &mut impl FnMut(&[f64], u8)) {
+        let q = self.staged.len();
+        for v in self.qr_d.iter_mut().chain(self.qr_e.iter_mut()) {
+            v[q..].fill(0.0);
+        }
+        lanes_singular_values(&mut self.qr_d, &mut self.qr_e);
+        let d = &mut self.svd.d;
+        for (lane, &multiplicity) in self.staged.iter().enumerate() {
+            for (dst, v) in d.iter_mut().zip(&self.qr_d) {
+                *dst = v[lane];
+            }
+            f(d, multiplicity);
+        }
+        self.staged.clear();
+    }
+}
+
+/// The symbols `M(ω_l)` of the queued blocks formed in the lanes:
+/// `M(ω_l)[p] = Σ_t E(ω_l, t)·W_t[p]`, the weight of block p of lane l's group
+/// ([`BlockSymbols::fill`]'s sum, one lane per block).
+struct LaneSymbols<'a> {
+    s: &'a BlockSymbols,
+    taps: &'a [(Lanes, Lanes)],
+    offsets: &'a [usize; LANES],
+    re: &'a mut [Lanes],
+    im: &'a mut [Lanes],
+}
+
+impl Fusable for LaneSymbols<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<const F: bool>(self) {
+        let pairs = self.s.groups * self.s.rows * self.s.cols;
+        let w = &self.s.w_blocks;
+        let uniform = self.offsets.iter().all(|&o| o == self.offsets[0]);
+        for (p, (re, im)) in self.re.iter_mut().zip(self.im.iter_mut()).enumerate() {
+            let (mut r, mut i) = ([0.0; LANES], [0.0; LANES]);
+            for (t, (zr, zi)) in self.taps.iter().enumerate() {
+                let row = &w[t * pairs..(t + 1) * pairs];
+                let v: Lanes = if uniform {
+                    [row[self.offsets[0] + p]; LANES]
+                } else {
+                    std::array::from_fn(|l| row[self.offsets[l] + p])
+                };
+                for l in 0..LANES {
+                    r[l] = madd::<F>(zr[l], v[l], r[l]);
+                    i[l] = madd::<F>(zi[l], v[l], i[l]);
+                }
+            }
+            *re = r;
+            *im = i;
+        }
+    }
+}
+
+/// What [`Worker::values`] finds of each block: every singular value, or the largest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Finish {
+    All,
+    Largest,
 }
 
 /// The factor along axis `d` of every tap's symbol: for tap index `k` along the
@@ -413,9 +582,8 @@ struct BlockSvd {
 }
 
 impl BlockSvd {
-    fn new(m: usize, n: usize, basis: Basis) -> Self {
+    fn new(m: usize, n: usize) -> Self {
         use faer::linalg::svd::bidiag::bidiag_in_place_scratch;
-        let _ = basis;
         let par = faer::Par::Seq;
         let req = bidiag_in_place_scratch::<f64>(m, n, par, Default::default()).or(
             bidiag_in_place_scratch::<faer::c64>(m, n, par, Default::default()),
@@ -436,30 +604,13 @@ impl BlockSvd {
         }
     }
 
-    /// Appends the singular values of the block with real parts `re` and imaginary
-    /// parts `im` (column-major `m × n`; `im` ignored when `real`).
-    fn values(&mut self, re: &[f64], im: &[f64], real: bool, out: &mut Vec<f64>) {
+    /// Reduces the block to bidiagonal form, leaving the magnitudes of its diagonal
+    /// in `d` and of its superdiagonal in `e` (a single column: its norm).
+    fn bidiagonalize(&mut self, re: &[f64], im: &[f64], real: bool) {
         if self.n == 1 {
-            out.push(column_norm(re, im, real));
+            self.d[0] = column_norm(re, im, real);
             return;
         }
-        self.bidiagonalize(re, im, real);
-        bidiagonal_singular_values(&mut self.d, &mut self.e);
-        out.extend_from_slice(&self.d);
-    }
-
-    /// The largest singular value of the block (as [`BlockSvd::values`]).
-    fn largest(&mut self, re: &[f64], im: &[f64], real: bool) -> f64 {
-        if self.n == 1 {
-            return column_norm(re, im, real);
-        }
-        self.bidiagonalize(re, im, real);
-        bidiagonal_largest(&self.d, &self.e)
-    }
-
-    /// Reduces the block to bidiagonal form, leaving the magnitudes of its diagonal
-    /// in `d` and of its superdiagonal in `e`.
-    fn bidiagonalize(&mut self, re: &[f64], im: &[f64], real: bool) {
         use faer::dyn_stack::MemStack;
         use faer::linalg::svd::bidiag::bidiag_in_place;
         let (m, n) = (self.m, self.n);
@@ -530,270 +681,4 @@ fn column_norm(re: &[f64], im: &[f64], real: bool) -> f64 {
         re.iter().zip(im).map(|(a, b)| a * a + b * b).sum()
     };
     s.sqrt()
-}
-
-/// The largest singular value of the upper bidiagonal `(d, e)` by bisection:
-/// the number of singular values at or above x is `2n` minus the number of negative
-/// pivots of `T − x·I`, T the Golub–Kahan tridiagonal (zero diagonal, off-diagonal
-/// `d₀, e₀, d₁, e₁, …`) whose eigenvalues are ±σ. Halving the bracket to
-/// `ε·‖B‖` gives the value to the accuracy of a full SVD.
-pub(crate) fn bidiagonal_largest(d: &[f64], e: &[f64]) -> f64 {
-    let n = d.len();
-    let off = |i: usize| {
-        if i.is_multiple_of(2) {
-            d[i / 2]
-        } else {
-            e[i / 2]
-        }
-    };
-    // Gershgorin: every eigenvalue of T within max_i (|b_{i−1}| + |b_i|)
-    let mut hi = (0..2 * n)
-        .map(|i| {
-            let left = if i > 0 { off(i - 1).abs() } else { 0.0 };
-            let right = if i + 1 < 2 * n { off(i).abs() } else { 0.0 };
-            left + right
-        })
-        .fold(0.0f64, f64::max);
-    if hi == 0.0 || !hi.is_finite() {
-        return hi;
-    }
-    let scale = hi;
-    let tiny = f64::MIN_POSITIVE / f64::EPSILON;
-    // how many eigenvalues of T lie below x
-    let below = |x: f64| {
-        let mut count = 0;
-        let mut q = -x;
-        for i in 0..2 * n {
-            if q == 0.0 {
-                q = -tiny * scale;
-            }
-            if q < 0.0 {
-                count += 1;
-            }
-            if i + 1 < 2 * n {
-                let b = off(i);
-                q = -x - b * b / q;
-            }
-        }
-        count
-    };
-    let mut lo = 0.0f64;
-    while hi - lo > 2.0 * f64::EPSILON * scale {
-        let mid = 0.5 * (lo + hi);
-        if mid <= lo || mid >= hi {
-            break;
-        }
-        // at least one singular value at or above mid?
-        if below(mid) < 2 * n {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    0.5 * (lo + hi)
-}
-
-/// The singular values of the upper bidiagonal matrix with diagonal `d` and
-/// superdiagonal `e`, overwriting `d` (unordered, non-negative); `e` is destroyed.
-///
-/// Golub–Kahan's implicit-shift QR (Golub & Van Loan, *Matrix Computations*, §8.6),
-/// values only: Wilkinson shifts from the trailing 2×2 of BᵀB, off-diagonals at or
-/// below `ε·‖B‖` set to zero (deflation and splits) and a zero on the diagonal chased
-/// out by Givens rotations. Each step is an orthogonal transformation of B, so the
-/// values carry an error of a few `ε·‖B‖` — what the Householder reduction before it
-/// allows anyway.
-pub(crate) fn bidiagonal_singular_values(d: &mut [f64], e: &mut [f64]) {
-    let n = d.len();
-    let scale = d.iter().chain(e.iter()).fold(0.0f64, |m, v| m.max(v.abs()));
-    if n == 0 || scale == 0.0 || !scale.is_finite() {
-        d.iter_mut().for_each(|v| *v = v.abs());
-        return;
-    }
-    d.iter_mut().for_each(|v| *v /= scale);
-    e.iter_mut().for_each(|v| *v /= scale);
-    let tol = f64::EPSILON;
-    let mut hi = n - 1;
-    let mut steps = 0usize;
-    while hi > 0 && steps < 64 * n * n {
-        if e[hi - 1].abs() <= tol {
-            e[hi - 1] = 0.0;
-            hi -= 1;
-            continue;
-        }
-        let mut lo = hi - 1;
-        while lo > 0 && e[lo - 1].abs() > tol {
-            lo -= 1;
-        }
-        if lo > 0 {
-            e[lo - 1] = 0.0;
-        }
-        if let Some(k) = (lo..=hi).find(|&k| d[k].abs() <= tol) {
-            d[k] = 0.0;
-            if k < hi {
-                chase_row(d, e, k, hi);
-            } else {
-                chase_column(d, e, lo, hi);
-            }
-            continue;
-        }
-        qr_step(d, e, lo, hi);
-        steps += 1;
-    }
-    d.iter_mut().for_each(|v| *v = v.abs() * scale);
-}
-
-/// `(c, s, r)` with `[c s; −s c]·[a; b] = [r; 0]`.
-#[inline(always)]
-fn givens(a: f64, b: f64) -> (f64, f64, f64) {
-    if b == 0.0 {
-        return (1.0, 0.0, a);
-    }
-    // the bidiagonal is scaled to entries ≤ 1: no overflow; hypot only where the
-    // squares would underflow
-    let r = (a * a + b * b).sqrt();
-    let r = if r < 1e-150 { a.hypot(b) } else { r };
-    let inv = 1.0 / r;
-    (a * inv, b * inv, r)
-}
-
-/// `d[k] = 0` (k < hi): zero `e[k]` by rotating rows k and j = k+1..=hi.
-fn chase_row(d: &mut [f64], e: &mut [f64], k: usize, hi: usize) {
-    let mut f = e[k];
-    e[k] = 0.0;
-    for j in k + 1..=hi {
-        let (c, s, r) = givens(d[j], f);
-        d[j] = r;
-        if j < hi {
-            f = -s * e[j];
-            e[j] *= c;
-        }
-    }
-}
-
-/// `d[hi] = 0`: zero `e[hi − 1]` by rotating columns j = hi−1..=lo with column hi.
-fn chase_column(d: &mut [f64], e: &mut [f64], lo: usize, hi: usize) {
-    let mut f = e[hi - 1];
-    e[hi - 1] = 0.0;
-    for j in (lo..hi).rev() {
-        let (c, s, r) = givens(d[j], f);
-        d[j] = r;
-        if j > lo {
-            f = -s * e[j - 1];
-            e[j - 1] *= c;
-        }
-    }
-}
-
-/// One implicit-shift QR step on the unreduced block `lo..=hi` (no zero on its
-/// diagonal or superdiagonal).
-fn qr_step(d: &mut [f64], e: &mut [f64], lo: usize, hi: usize) {
-    // Wilkinson's shift: the eigenvalue of BᵀB's trailing 2×2 nearer its last entry
-    let (dm, dn, en) = (d[hi - 1], d[hi], e[hi - 1]);
-    let em = if hi - 1 > lo { e[hi - 2] } else { 0.0 };
-    let (a, b, c) = (dm * dm + em * em, dm * en, dn * dn + en * en);
-    let delta = 0.5 * (a - c);
-    let mu = if delta == 0.0 && b == 0.0 {
-        c
-    } else {
-        let root = (delta * delta + b * b).sqrt();
-        c - b * b / (delta + if delta < 0.0 { -root } else { root })
-    };
-    let mut y = d[lo] * d[lo] - mu;
-    let mut z = d[lo] * e[lo];
-    for k in lo..hi {
-        // right rotation of columns k, k+1: zero z (the bulge above, or T's first column)
-        let (c, s, r) = givens(y, z);
-        if k > lo {
-            e[k - 1] = r;
-        }
-        let (dk, ek) = (d[k], e[k]);
-        d[k] = c * dk + s * ek;
-        e[k] = c * ek - s * dk;
-        let bulge = s * d[k + 1];
-        d[k + 1] *= c;
-        // left rotation of rows k, k+1: zero the bulge below the diagonal
-        let (c, s, r) = givens(d[k], bulge);
-        d[k] = r;
-        let (ek, dk1) = (e[k], d[k + 1]);
-        e[k] = c * ek + s * dk1;
-        d[k + 1] = c * dk1 - s * ek;
-        if k + 1 < hi {
-            y = e[k];
-            z = s * e[k + 1];
-            e[k + 1] *= c;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn reference(d: &[f64], e: &[f64]) -> Vec<f64> {
-        let n = d.len();
-        let mut b = nalgebra::DMatrix::<f64>::zeros(n, n);
-        for k in 0..n {
-            b[(k, k)] = d[k];
-            if k + 1 < n {
-                b[(k, k + 1)] = e[k];
-            }
-        }
-        let mut s: Vec<f64> = b.singular_values().iter().copied().collect();
-        s.sort_by(|a, b| b.total_cmp(a));
-        s
-    }
-
-    fn check(d: &[f64], e: &[f64]) {
-        let want = reference(d, e);
-        let (mut dd, mut ee) = (d.to_vec(), e.to_vec());
-        bidiagonal_singular_values(&mut dd, &mut ee);
-        dd.sort_by(|a, b| b.total_cmp(a));
-        let scale = want[0].max(f64::MIN_POSITIVE);
-        for (a, b) in dd.iter().zip(&want) {
-            assert!(
-                (a - b).abs() <= 1e-13 * scale,
-                "{d:?} {e:?}: {dd:?} vs {want:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn bidiagonal_values_match_a_dense_svd() {
-        let r = crate::operator::pseudo_random::<f64>(4000, 5);
-        let mut at = 0;
-        let mut take = |k: usize| {
-            at += k;
-            r[at - k..at].to_vec()
-        };
-        for n in [1, 2, 3, 5, 8, 17, 40, 64] {
-            let (d, e) = (take(n), take(n - 1));
-            check(&d, &e);
-            // zeros on the diagonal (inside and at the end) and off it
-            let (mut d0, mut e0) = (d.clone(), e.clone());
-            d0[n / 2] = 0.0;
-            d0[n - 1] = 0.0;
-            if n > 2 {
-                e0[n / 3] = 0.0;
-            }
-            check(&d0, &e0);
-            // graded and clustered
-            let graded: Vec<f64> = (0..n).map(|i| 0.5f64.powi(i as i32)).collect();
-            check(&graded, &vec![1e-3; n - 1]);
-            check(&vec![1.0; n], &vec![1e-9; n - 1]);
-        }
-        check(&[0.0, 0.0, 0.0], &[0.0, 0.0]);
-        // the largest alone, by bisection
-        for n in [1, 2, 7, 64] {
-            let (d, e) = (take(n), take(n - 1));
-            let want = reference(&d, &e)[0];
-            let got = bidiagonal_largest(&d, &e);
-            assert!(
-                (got - want).abs() <= 64.0 * f64::EPSILON * want,
-                "{got} vs {want}"
-            );
-        }
-        assert_eq!(bidiagonal_largest(&[0.0, 0.0], &[0.0]), 0.0);
-        check(&[1e-300, 2e-300], &[3e-300]);
-        check(&[1e300, 2e300], &[3e300]);
-    }
 }
