@@ -3,6 +3,7 @@ failing cell, printing that cell and its error output (compile errors included).
 
     python notebooks/run.py            # run all four, leave the files as they are
     python notebooks/run.py --save     # run and store the outputs in the .ipynb files
+    python notebooks/run.py --save 03  # only the notebooks whose names start so
 
 Needs the Jupyter client packages (nbclient, nbformat, ipykernel, jupyter_client) and
 the `rust` kernel from `evcxr_jupyter --install`; `.ci/run` installs both if missing.
@@ -36,9 +37,12 @@ def text_of(outputs):
 
 def main():
     save = "--save" in sys.argv
+    only = [a for a in sys.argv[1:] if a != "--save"]
     paths = sorted(glob.glob(os.path.join(HERE, "[0-9][0-9]-*.ipynb")))
+    if only:
+        paths = [p for p in paths if any(os.path.basename(p).startswith(o) for o in only)]
     if not paths:
-        sys.exit("no notebooks found")
+        sys.exit("no notebooks found" + (f" starting with {' or '.join(only)}" if only else ""))
     for path in paths:
         name = os.path.basename(path)
         nb = nbformat.read(path, as_version=4)

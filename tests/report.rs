@@ -63,7 +63,7 @@ fn a_tiny_report_has_every_file_well_formed() {
     let dir = tempfile::tempdir().unwrap();
     let mut steps = vec![];
     let m = measure_all(Level::Tiny, None, &mut |s| steps.push(s.to_string())).unwrap();
-    assert_eq!(steps.len(), 6);
+    assert_eq!(steps.len(), 7);
     write(&m, &environment("tiny"), dir.path()).unwrap();
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     for heading in [
@@ -72,7 +72,10 @@ fn a_tiny_report_has_every_file_well_formed() {
         "## Up-samplers",
         "## Deconvolution solvers",
         "## Scaling",
+        "## Exact singular values of a conv layer",
         "## The seed's comparison",
+        "## Deblurring a noisy image: Cᵀ·y against true deconvolution",
+        "![side by side](images/deblur.png)",
         "### Deblurring with the regularization chosen from the data",
     ] {
         assert!(md.contains(heading), "report.md lacks {heading}");
@@ -131,6 +134,14 @@ fn a_tiny_report_has_every_file_well_formed() {
         "comparison",
         "reconstruction_00",
         "reconstruction_08",
+        "deblur",
+        "deblur_truth",
+        "deblur_observed",
+        "deblur_transpose",
+        "deblur_lsqr",
+        "deblur_tikhonov",
+        "deblur_wiener",
+        "deblur_tsvd",
     ] {
         let png = std::fs::read(dir.path().join("images").join(format!("{name}.png"))).unwrap();
         assert_eq!(
@@ -138,6 +149,81 @@ fn a_tiny_report_has_every_file_well_formed() {
             &[0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'],
             "{name}"
         );
+    }
+}
+
+#[test]
+fn the_deblurring_section_ranks_true_deconvolution_above_the_transpose() {
+    let m = measure_all(Level::Tiny, None, &mut |_| {}).unwrap();
+    let deblur: Vec<_> = m.rows.iter().filter(|r| r.section == "deblur").collect();
+    let names: Vec<&str> = deblur.iter().map(|r| r.formulation.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "observed y (no restoration)",
+            "transposed convolution Cᵀ·y",
+            "LSQR, stopped by the discrepancy principle",
+            "Tikhonov, α by GCV",
+            "Wiener, NSR estimated",
+            "truncated SVD, GCV",
+        ]
+    );
+    let psnr = |name: &str| {
+        deblur
+            .iter()
+            .find(|r| r.formulation == name)
+            .and_then(|r| r.psnr_db)
+            .unwrap()
+    };
+    let (ct, observed) = (
+        psnr("transposed convolution Cᵀ·y"),
+        psnr("observed y (no restoration)"),
+    );
+    // Cᵀ·y blurs once more: worse than the observation it started from; every
+    // regularised solver improves on the observation, Tikhonov-GCV by over 1 dB on Cᵀ·y
+    assert!(ct < observed, "{ct} {observed}");
+    for name in &names[2..] {
+        assert!(
+            psnr(name) > observed,
+            "{name}: {} dB, y {observed}",
+            psnr(name)
+        );
+    }
+    assert!(psnr("Tikhonov, α by GCV") > ct + 1.0, "Cᵀ·y {ct}");
+    // every row timed (but the observation), scored, and its parameter named
+    for (r, word) in
+        deblur[1..]
+            .iter()
+            .zip(["no parameter", "iterations", "α = ", "NSR = ", "kept"])
+    {
+        assert!(r.median_ms > 0.0 && r.ssim.is_some(), "{r:?}");
+        assert!(r.note.contains(word), "{}: {}", r.formulation, r.note);
+    }
+    // the same Tikhonov-GCV as the parameter-choice table, on the same problem
+    let study = m.parameter_choice.as_ref().unwrap();
+    let gcv = study.row("Tikhonov, GCV").unwrap();
+    assert!((gcv.psnr_db - psnr("Tikhonov, α by GCV")).abs() < 1e-9);
+    // the strip: seven captioned panels side by side, 4 pixels apart
+    let panels: Vec<_> = m
+        .pictures
+        .iter()
+        .filter(|p| p.name.starts_with("deblur_"))
+        .collect();
+    assert_eq!(panels.len(), 7);
+    assert!(panels[3].caption.starts_with("LSQR") && panels[3].caption.ends_with(" dB"));
+    let dir = tempfile::tempdir().unwrap();
+    write(&m, &environment("tiny"), dir.path()).unwrap();
+    let (h, w, _) =
+        convmat::io::png::read_gray(&dir.path().join("images").join("deblur.png")).unwrap();
+    let zoom = 128usize.div_ceil(panels[0].w);
+    assert_eq!(w, 7 * panels[0].w * zoom + 6 * 4);
+    assert!(h > panels[0].h * zoom, "no caption band: {h}");
+    // the exact spectrum of a conv layer: Σσ² = ‖C‖_F², σ_max alone agrees
+    let spectrum: Vec<_> = m.rows.iter().filter(|r| r.section == "spectrum").collect();
+    assert_eq!(spectrum.len(), 2);
+    for r in spectrum {
+        assert!(r.relative_error.unwrap() < 1e-12, "{r:?}");
+        assert!(r.note.contains("σ_max = "), "{}", r.note);
     }
 }
 

@@ -37,7 +37,7 @@ pub fn run(a: &ReportArgs) -> Result<(), Error> {
         .map_err(io(&parent))?;
     // Ctrl-C removes the staging directory; the target is untouched until the end
     super::stage(staging.path());
-    let steps = 7;
+    let steps = 8;
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr())
     } else {

@@ -17,6 +17,9 @@ fn ascii(text: &str) -> String {
             'ᵀ' => "^T".to_string(),
             '·' => ".".to_string(),
             '–' | '—' => "-".to_string(),
+            'α' => "alpha".to_string(),
+            'σ' => "sigma".to_string(),
+            'λ' => "lambda".to_string(),
             c if c.is_ascii() => c.to_string(),
             _ => "?".to_string(),
         })
@@ -109,6 +112,7 @@ mod tests {
             vec!["5. bilinear", "17.0 dB"]
         );
         assert_eq!(ascii("2×2 → Cᵀ"), "2x2 -> C^T");
+        assert_eq!(ascii("α = 0.1, σ, λ"), "alpha = 0.1, sigma, lambda");
         let (w, h) = (64, height("max-unpool 24.1 dB", 64));
         let mut canvas = vec![0.5; w * h];
         draw(&mut canvas, w, (0, 0), (w, h), "max-unpool 24.1 dB");

@@ -1,6 +1,9 @@
 //! The benchmark and accuracy report (`convmat report`): every formulation timed and
 //! checked against an f64 reference, scaling studies, solver convergence, a singular
-//! value spectrum, and the seed's comparison of up-sampling methods on a test image.
+//! value spectrum and the exact spectrum of a conv layer, the seed's comparison of
+//! up-sampling methods on a test image, and deblurring a noisy image (Cᵀ·y against
+//! LSQR, Tikhonov, Wiener and truncated SVD, with the regularization chosen from the
+//! data).
 //!
 //! [`run::measure`] computes; [`write`](fn@write) lays the result out as `report.md`,
 //! `results.csv`, `results.json`, `plots/*.svg` and `images/*.png` in a directory.

@@ -4,7 +4,8 @@
 //! Tikhonov with α from GCV, the discrepancy principle (σ known, and estimated from
 //! y) and the L-curve, against the oracle — the α of best PSNR on a fine grid —
 //! with the Wiener filter (its noise-to-signal ratio estimated) and GCV-truncated
-//! SVD beside them.
+//! SVD beside them. The same problem ([`blurred_phantom`]) is the report's
+//! deblurring comparison (Cᵀ·y against LSQR, Tikhonov, Wiener and truncated SVD).
 
 use super::phantom::shepp_logan;
 use crate::error::Error;
@@ -114,11 +115,40 @@ pub fn gaussian_noise(n: usize, seed: u64) -> Vec<f64> {
     out
 }
 
-/// The study on an `n×n` phantom with noise from `seed`.
+/// The study's problem: the Shepp–Logan phantom blurred by the normalised 9×9
+/// Gaussian (σ = 2) with periodic boundaries, plus 1 % Gaussian noise.
+#[derive(Debug, Clone)]
+pub struct BlurredPhantom {
+    /// The image's side.
+    pub n: usize,
+    /// The blur: `n×n`, 9×9 kernel, circular padding, `same` output.
+    pub geometry: ConvGeometry,
+    /// The point-spread function ([`gaussian_psf`]`(9, 2.0)`).
+    pub psf: Vec<f64>,
+    /// The phantom x.
+    pub truth: Vec<f64>,
+    /// The observation y = C·x + e, `‖e‖ = 0.01·‖C·x‖`.
+    pub observed: Vec<f64>,
+    /// The noise's standard deviation, `0.01·‖C·x‖/√n²`.
+    pub noise_std: f64,
+}
+
+impl BlurredPhantom {
+    /// PSNR (peak: the phantom's range) and SSIM of `x` against the phantom.
+    pub fn score(&self, x: &[f64]) -> (f64, f64) {
+        let range = value_range(&self.truth);
+        (
+            psnr(x, &self.truth, range),
+            ssim(x, &self.truth, self.n, self.n, range),
+        )
+    }
+}
+
+/// The study's problem on an `n×n` phantom with noise from `seed`.
 ///
 /// # Errors
 /// Only for an `n` too small for the 9×9 kernel's periodic padding (under 4).
-pub fn parameter_choice_study(n: usize, seed: u64) -> Result<ParameterChoiceStudy, Error> {
+pub fn blurred_phantom(n: usize, seed: u64) -> Result<BlurredPhantom, Error> {
     let truth = shepp_logan(n);
     let g = ConvGeometry::builder(&[n, n], &[9, 9])
         .padding(Padding::Same)
@@ -133,13 +163,38 @@ pub fn parameter_choice_study(n: usize, seed: u64) -> Result<ParameterChoiceStud
     let scale = 0.01 * bnorm / enorm;
     let y: Vec<f64> = blurred.iter().zip(&e).map(|(b, e)| b + scale * e).collect();
     let noise_std = 0.01 * bnorm / (g.rows() as f64).sqrt();
-    let range = value_range(&truth);
-    let score = |x: &[f64]| (psnr(x, &truth, range), ssim(x, &truth, n, n, range));
-    let solver = SpectralSolver::new(&g, &w)?;
+    Ok(BlurredPhantom {
+        n,
+        geometry: g,
+        psf: w,
+        truth,
+        observed: y,
+        noise_std,
+    })
+}
+
+/// The study on an `n×n` phantom with noise from `seed`: [`blurred_phantom`], then
+/// [`parameter_choice`].
+///
+/// # Errors
+/// Only for an `n` too small for the 9×9 kernel's periodic padding (under 4).
+pub fn parameter_choice_study(n: usize, seed: u64) -> Result<ParameterChoiceStudy, Error> {
+    parameter_choice(&blurred_phantom(n, seed)?)
+}
+
+/// The study on a given problem.
+///
+/// # Errors
+/// Those of [`SpectralSolver::new`] and [`SpectralSolver::solve`] (none on the
+/// problems [`blurred_phantom`] makes).
+pub fn parameter_choice(p: &BlurredPhantom) -> Result<ParameterChoiceStudy, Error> {
+    let (n, g, w, y, truth) = (p.n, &p.geometry, &p.psf, &p.observed, &p.truth);
+    let noise_std = p.noise_std;
+    let solver = SpectralSolver::new(g, w)?;
 
     // the oracle: PSNR(α) on a fine grid, its error by Parseval in the Fourier basis
     let d = solver.diagonal();
-    let (yc, tc, weights) = (d.transform(&y), d.transform(&truth), d.parseval_weights());
+    let (yc, tc, weights) = (d.transform(y), d.transform(truth), d.parseval_weights());
     let mse = |alpha: f64| {
         let a2 = alpha * alpha;
         d.eigenvalues()
@@ -173,14 +228,14 @@ pub fn parameter_choice_study(n: usize, seed: u64) -> Result<ParameterChoiceStud
 
     let mut rows = vec![];
     let mut run = |method: &str, opts: SpectralOptions| -> Result<(), Error> {
-        let s = solver.solve(&y, &opts)?;
-        let (p, q) = score(&s.solution.x);
+        let s = solver.solve(y, &opts)?;
+        let (psnr_db, ssim) = p.score(&s.solution.x);
         rows.push(ChoiceRow {
             method: method.into(),
             parameter: s.choice.parameter,
             value: s.choice.value,
-            psnr_db: p,
-            ssim: q,
+            psnr_db,
+            ssim,
         });
         Ok(())
     };
@@ -221,7 +276,7 @@ pub fn parameter_choice_study(n: usize, seed: u64) -> Result<ParameterChoiceStud
     Ok(ParameterChoiceStudy {
         n,
         noise_std,
-        estimated_noise_std: noise_level(&y, n),
+        estimated_noise_std: noise_level(y, n),
         rows,
     })
 }

@@ -1,5 +1,6 @@
 //! The measurements behind `convmat report`.
 
+mod deblur;
 mod formulations;
 mod reconstruction;
 mod scaling;
@@ -9,11 +10,13 @@ mod upsamplers;
 use super::measure::Budget;
 use super::phantom::shepp_logan;
 use super::plot::{Scale, Series};
+use super::regularization::{blurred_phantom, parameter_choice};
 use crate::{Error, Real};
+use deblur::deblur;
 use formulations::conv_tables;
 use reconstruction::reconstruction;
 use scaling::scaling;
-use solvers::{convergence, deconv_tables};
+use solvers::{convergence, deconv_tables, layer_spectrum};
 use std::time::Duration;
 use upsamplers::upsample_tables;
 
@@ -31,7 +34,8 @@ pub enum Level {
 /// One measured row: a case × formulation × element type.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Row {
-    /// `conv`, `conv_transpose`, `upsample`, `deconv`, `reconstruction`.
+    /// `conv`, `conv_transpose`, `upsample`, `deconv`, `spectrum`, `reconstruction`,
+    /// `deblur`.
     pub section: String,
     /// The case's name (shape in words).
     pub case: String,
@@ -119,8 +123,13 @@ struct Sizes {
     large_kernel: (usize, usize),
     batches: Vec<usize>,
     spectrum: usize,
+    /// The exact spectrum of a circular 3×3 layer: (channels in = out, image side).
+    layer_spectrum: (usize, usize),
     iterations: usize,
     phantom: usize,
+    /// The side of the blurred, noisy phantom the deblurring comparison and the
+    /// parameter-choice study restore (the case: 256).
+    deblur: usize,
 }
 
 fn sizes(level: Level) -> Sizes {
@@ -144,8 +153,10 @@ fn sizes(level: Level) -> Sizes {
             large_kernel: (32, 9),
             batches: vec![1, 2],
             spectrum: 6,
+            layer_spectrum: (4, 8),
             iterations: 20,
             phantom: 16,
+            deblur: 32,
         },
         Level::Quick => Sizes {
             budget: budget(60, 3, 30),
@@ -161,8 +172,10 @@ fn sizes(level: Level) -> Sizes {
             large_kernel: (128, 15),
             batches: vec![1, 2, 4],
             spectrum: 12,
+            layer_spectrum: (16, 32),
             iterations: 150,
             phantom: 64,
+            deblur: 256,
         },
         Level::Full => Sizes {
             budget: budget(400, 5, 200),
@@ -178,8 +191,10 @@ fn sizes(level: Level) -> Sizes {
             large_kernel: (256, 21),
             batches: vec![1, 2, 4, 8, 16],
             spectrum: 16,
+            layer_spectrum: (64, 32),
             iterations: 400,
             phantom: 128,
+            deblur: 256,
         },
     }
 }
@@ -221,14 +236,17 @@ pub fn measure(
     deconv_tables(&s, &mut m)?;
     step("scaling studies");
     scaling(&s, &mut m)?;
-    step("convergence and spectrum");
+    step("convergence and spectra");
     convergence(&s, &mut m)?;
+    layer_spectrum(&s, &mut m)?;
     step("reconstruction of a test image");
     let img = image.unwrap_or_else(|| (s.phantom, s.phantom, shepp_logan(s.phantom)));
     reconstruction(&s, img, &mut m)?;
-    // the regularization parameter chosen from the data: the case (256×256),
-    // smaller in tests
-    let n = if level == Level::Tiny { 32 } else { 256 };
-    m.parameter_choice = Some(super::regularization::parameter_choice_study(n, 1)?);
+    // deblurring, and the regularization parameter chosen from the data: the
+    // issue's case (256×256), smaller in tests
+    step("deblurring a noisy image");
+    let problem = blurred_phantom(s.deblur, 1)?;
+    deblur(&s, &problem, &mut m)?;
+    m.parameter_choice = Some(parameter_choice(&problem)?);
     Ok(m)
 }

@@ -1,8 +1,9 @@
 //! The deconvolution solvers on a blurred phantom: each one timed and checked, their
-//! convergence curves, and the singular values of a small C.
+//! convergence curves, the singular values of a small C, and the exact spectrum of a
+//! multi-channel conv layer, timed.
 
 use super::{Measurements, PlotSpec, Row, Sizes};
-use crate::geometry::ConvGeometry;
+use crate::geometry::{ConvGeometry, Padding, PaddingMode};
 use crate::kernels::ConvMethod;
 use crate::metrics::errors;
 use crate::operator::{ConvOperator, LinearOperator};
@@ -10,8 +11,8 @@ use crate::report::measure::median_ms;
 use crate::report::phantom::shepp_logan;
 use crate::report::plot::{Scale, Series};
 use crate::solve::{
-    cgls, lsmr, lsqr, pinv_solve, tikhonov_cholesky, tikhonov_separable, Callback,
-    IterativeOptions, PinvOptions, Progress, Solution, TikhonovOptions,
+    cgls, lsmr, lsqr, pinv_solve, spectral_norm, spectrum, tikhonov_cholesky, tikhonov_separable,
+    Callback, IterativeOptions, PinvOptions, Progress, Solution, SpectrumOptions, TikhonovOptions,
 };
 use crate::sparse::ConvMatrix;
 use crate::Error;
@@ -227,5 +228,68 @@ pub(super) fn convergence(s: &Sizes, m: &mut Measurements) -> Result<(), Error> 
             pv.nullity
         ),
     ));
+    Ok(())
+}
+
+/// The exact singular values of a conv layer (`solve::spectrum` on a circular
+/// multi-channel 3×3 layer: per frequency the SVD of its C_out×C_in symbol matrix),
+/// all of them and the spectral norm alone, timed; the error column checks
+/// Σσ² = ‖C‖_F² = H·W·‖w‖² (all values) and σ_max against the full spectrum's.
+pub(super) fn layer_spectrum(s: &Sizes, m: &mut Measurements) -> Result<(), Error> {
+    let (ch, n) = s.layer_spectrum;
+    let g = ConvGeometry::builder(&[n, n], &[3, 3])
+        .channels(ch, ch)
+        .padding(Padding::Same)
+        .padding_mode(PaddingMode::Circular)
+        .build()?;
+    let w = super::values(ch * ch * 9, 7);
+    let case = format!(
+        "{ch}→{ch} 3×3 circular layer on {n}×{n} (C {0}×{0})",
+        g.rows()
+    );
+    let all = spectrum(&g, &w, &SpectrumOptions::default())?;
+    let ms_all = median_ms(&s.budget, || {
+        let _ = spectrum(&g, &w, &SpectrumOptions::default());
+    });
+    let top = spectral_norm(&g, &w)?;
+    let ms_top = median_ms(&s.budget, || {
+        let _ = spectral_norm(&g, &w);
+    });
+    let fro = (n * n) as f64 * w.iter().map(|v| v * v).sum::<f64>();
+    let sum2: f64 = all.values.iter().map(|v| v * v).sum();
+    let rows = [
+        (
+            "exact (Fourier), all values",
+            ms_all,
+            (sum2 - fro).abs() / fro,
+            format!(
+                "{} singular values; σ_max = {:.6e}, σ_min = {:.3e}; error: Σσ² against ‖C‖_F²",
+                all.values.len(),
+                all.sigma_max,
+                all.values.last().copied().unwrap_or(f64::NAN)
+            ),
+        ),
+        (
+            "exact (Fourier), spectral norm only",
+            ms_top,
+            (top.sigma_max - all.sigma_max).abs() / all.sigma_max,
+            format!(
+                "σ_max = {:.6e} (--top 1); error: against the full spectrum's",
+                top.sigma_max
+            ),
+        ),
+    ];
+    for (form, ms, rel, note) in rows {
+        m.rows.push(Row {
+            section: "spectrum".into(),
+            case: case.clone(),
+            formulation: form.into(),
+            dtype: "float64".into(),
+            median_ms: ms,
+            relative_error: Some(rel),
+            note,
+            ..Default::default()
+        });
+    }
     Ok(())
 }
