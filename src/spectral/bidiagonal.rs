@@ -1,29 +1,22 @@
 //! The singular values of upper bidiagonal matrices, the last step of every exact
-//! spectrum: all of them by implicit-shift QR, run on [`LANES`] bidiagonals at once
+//! spectrum: all of them by implicit-shift QR, run on several bidiagonals at once
 //! in lockstep, or the largest alone by bisection.
 
-use super::lanes::{Lanes, LANES};
 use crate::simd::Fusable;
 
 /// The singular values of one upper bidiagonal matrix with diagonal `d` and
 /// superdiagonal `e`, overwriting `d` (unordered, non-negative); `e` is destroyed.
-/// As [`lanes_singular_values`], the other lanes empty.
+/// [`lanes_singular_values`] with one lane.
 pub(crate) fn bidiagonal_singular_values(d: &mut [f64], e: &mut [f64]) {
-    let mut dl: Vec<Lanes> = d.iter().map(|&v| lane0(v)).collect();
-    let mut el: Vec<Lanes> = e.iter().map(|&v| lane0(v)).collect();
+    let mut dl: Vec<[f64; 1]> = d.iter().map(|&v| [v]).collect();
+    let mut el: Vec<[f64; 1]> = e.iter().map(|&v| [v]).collect();
     lanes_singular_values(&mut dl, &mut el);
     for (dst, v) in d.iter_mut().zip(&dl) {
         *dst = v[0];
     }
 }
 
-fn lane0(v: f64) -> Lanes {
-    let mut l = [0.0; LANES];
-    l[0] = v;
-    l
-}
-
-/// The singular values of [`LANES`] upper bidiagonal matrices at once, lane `l` of
+/// The singular values of `W` upper bidiagonal matrices at once, lane `l` of
 /// `d` (diagonal, n long) and `e` (superdiagonal, n − 1 long) holding matrix `l`;
 /// overwrites `d` with the values (unordered, non-negative), destroys `e`.
 ///
@@ -37,7 +30,8 @@ fn lane0(v: f64) -> Lanes {
 /// The lanes deflate and split on their own, lane by lane; their QR sweeps run
 /// together, one vector operation for all lanes per rotation, each lane's entries
 /// changed only inside its own active block. A sweep is a chain of dependent square
-/// roots and divisions, so eight chains side by side cost about what one does alone.
+/// roots and divisions, so W chains side by side cost little more than one alone.
+/// A lane with an entry that is not finite is left as it is.
 pub(crate) fn lanes_singular_values<const W: usize>(d: &mut [[f64; W]], e: &mut [[f64; W]]) {
     crate::simd::with_avx2_fma(LanesQr(d, e));
 }
@@ -60,15 +54,17 @@ fn lanes_qr<const W: usize>(d: &mut [[f64; W]], e: &mut [[f64; W]]) {
     let n = d.len();
     debug_assert_eq!(e.len(), n.saturating_sub(1));
     let mut scale = [0.0f64; W];
+    let mut finite = [true; W];
     for v in d.iter().chain(e.iter()) {
         for l in 0..W {
             scale[l] = scale[l].max(v[l].abs());
+            finite[l] &= v[l].is_finite();
         }
     }
     // lanes with nothing to do: empty, zero, or not finite (left as they are)
     let mut done = [false; W];
     for l in 0..W {
-        done[l] = n == 0 || scale[l] == 0.0 || !scale[l].is_finite();
+        done[l] = n == 0 || scale[l] == 0.0 || !finite[l];
         if done[l] {
             scale[l] = 1.0;
         }
@@ -135,24 +131,22 @@ fn lanes_qr<const W: usize>(d: &mut [[f64; W]], e: &mut [[f64; W]]) {
 #[inline(always)]
 fn givens<const W: usize>(a: [f64; W], b: [f64; W]) -> ([f64; W], [f64; W], [f64; W]) {
     let (mut c, mut s, mut r) = ([1.0; W], [0.0; W], a);
-    let mut tiny = false;
+    let mut tiny = [false; W];
     for l in 0..W {
         let h = (a[l] * a[l] + b[l] * b[l]).sqrt();
         let inv = 1.0 / h;
         let nonzero = b[l] != 0.0;
         // the bidiagonal is scaled to entries ≤ 1: no overflow; the squares may
-        // underflow below 1e-150, handled apart
-        tiny |= nonzero & (h < 1e-150);
+        // underflow below 1e-150, those lanes redone apart
+        tiny[l] = nonzero & (h < 1e-150);
         c[l] = if nonzero { a[l] * inv } else { 1.0 };
         s[l] = if nonzero { b[l] * inv } else { 0.0 };
         r[l] = if nonzero { h } else { a[l] };
     }
-    if tiny {
-        for l in 0..W {
-            if b[l] != 0.0 {
-                let h = a[l].hypot(b[l]);
-                (c[l], s[l], r[l]) = (a[l] / h, b[l] / h, h);
-            }
+    if tiny.contains(&true) {
+        for l in (0..W).filter(|&l| tiny[l]) {
+            let h = a[l].hypot(b[l]);
+            (c[l], s[l], r[l]) = (a[l] / h, b[l] / h, h);
         }
     }
     (c, s, r)
@@ -169,7 +163,7 @@ fn chase_row<const W: usize>(
     let mut f = e[k][l];
     e[k][l] = 0.0;
     for j in k + 1..=hi {
-        let (c, s, r) = givens(one(d[j][l]), one(f));
+        let (c, s, r) = givens([d[j][l]], [f]);
         d[j][l] = r[0];
         if j < hi {
             f = -s[0] * e[j][l];
@@ -190,7 +184,7 @@ fn chase_column<const W: usize>(
     let mut f = e[hi - 1][l];
     e[hi - 1][l] = 0.0;
     for j in (lo..hi).rev() {
-        let (c, s, r) = givens(one(d[j][l]), one(f));
+        let (c, s, r) = givens([d[j][l]], [f]);
         d[j][l] = r[0];
         if j > lo {
             f = -s[0] * e[j - 1][l];
@@ -199,10 +193,10 @@ fn chase_column<const W: usize>(
     }
 }
 
-#[inline(always)]
 /// One implicit-shift QR step in every active lane l on its unreduced block
 /// `lo[l]..=hi[l]` (no zero on its diagonal or superdiagonal); other lanes and
 /// entries outside a lane's block are left as they are.
+#[inline(always)]
 fn qr_step<const W: usize>(
     d: &mut [[f64; W]],
     e: &mut [[f64; W]],
@@ -276,11 +270,6 @@ fn qr_step<const W: usize>(
             }
         }
     }
-}
-
-/// `v` alone in a one-lane array.
-fn one(v: f64) -> [f64; 1] {
-    [v]
 }
 
 /// The largest singular value of the upper bidiagonal `(d, e)` by bisection:
@@ -433,12 +422,12 @@ mod tests {
                     2 if n > 1 => e[(n - 1) / 2] = 0.0,
                     3 => d[n / 2] = 0.0,
                     4 => d[n - 1] = 0.0,
-                    5 => d.iter_mut().for_each(|v| *v = 0.0),
+                    5 => {
+                        d.iter_mut().for_each(|v| *v = 0.0);
+                        e.iter_mut().for_each(|v| *v = 0.0);
+                    }
                     6 => e.iter_mut().for_each(|v| *v *= 1e-12),
                     _ => {}
-                }
-                if l == 5 {
-                    e.iter_mut().for_each(|v| *v = 0.0);
                 }
                 cases.push((d, e));
             }

@@ -16,7 +16,7 @@
 //! scaled by a power of two that brings its largest entry into `[1, 2)`, so no
 //! sum of squares overflows or underflows needlessly and the scaling is exact.
 
-/// Matrices reduced together: eight f64 lanes are two AVX2 (one AVX-512) vectors.
+/// Matrices reduced together: eight f64 lanes, two AVX2 vectors.
 pub(crate) const LANES: usize = 8;
 
 use crate::simd::{madd, Fusable};
@@ -94,7 +94,8 @@ impl LaneBidiag {
         let mut inverse = [1.0f64; LANES];
         for l in 0..LANES {
             if big[l] > 0.0 && big[l].is_finite() {
-                scale[l] = power_of_two_below(big[l]);
+                // at least 2⁻¹⁰²² so that its inverse is finite
+                scale[l] = power_of_two_below(big[l]).max(f64::MIN_POSITIVE);
                 inverse[l] = 1.0 / scale[l];
             }
         }
@@ -268,8 +269,14 @@ fn reflector(x_re: &mut Lanes, x_im: &mut Lanes, ss: &Lanes, norm: &mut Lanes) -
         };
         x_re[l] = ur * (a + s);
         x_im[l] = ui * (a + s);
+        // a vector shorter than 1e-154 (its norm's square subnormal) is left as it
+        // is: an error of its norm, far below ε·‖A‖ for the entries ≥ 1 scaling gave
         let denom = s * (s + a);
-        beta[l] = if denom > 0.0 { 1.0 / denom } else { 0.0 };
+        beta[l] = if denom >= f64::MIN_POSITIVE {
+            1.0 / denom
+        } else {
+            0.0
+        };
         norm[l] = s;
     }
     beta
@@ -350,6 +357,47 @@ mod tests {
             }
             // the unused last lane holds a zero matrix
             assert!(b.d.iter().all(|v| v[LANES - 1] == 0.0));
+        }
+    }
+
+    /// A matrix of subnormal entries, and one mixing entries near 1 with a column
+    /// near 1e-155 (its reflector's β would overflow), give finite values: their
+    /// singular values to the accuracy the scale allows.
+    #[test]
+    fn subnormal_and_mixed_scales_stay_finite() {
+        let (m, n) = (3, 3);
+        let mut b = LaneBidiag::new(m, n);
+        let tiny: Vec<f64> = values(m * n, 5).iter().map(|v| v * 1e-310).collect();
+        b.load(0, &tiny, &vec![0.0; m * n]);
+        let mut mixed = vec![0.0; m * n];
+        mixed[0] = 1.0;
+        for (i, v) in mixed.iter_mut().enumerate().skip(m) {
+            *v = 1e-155 * (1.0 + i as f64);
+        }
+        b.load(1, &mixed, &vec![0.0; m * n]);
+        b.reduce();
+        for lane in 0..2 {
+            let mut d: Vec<f64> = b.d.iter().map(|v| v[lane]).collect();
+            let mut e: Vec<f64> = b.e.iter().map(|v| v[lane]).collect();
+            assert!(
+                d.iter().chain(&e).all(|v| v.is_finite()),
+                "lane {lane}: {d:?} {e:?}"
+            );
+            super::super::bidiagonal::bidiagonal_singular_values(&mut d, &mut e);
+            d.sort_by(|x, y| y.total_cmp(x));
+            if lane == 0 {
+                let a = nalgebra::DMatrix::from_fn(m, n, |i, j| tiny[j * m + i] * 1e300);
+                let want = a.singular_values();
+                assert!(
+                    (d[0] * 1e300 - want.max()).abs() <= 1e-6 * want.max(),
+                    "{d:?}"
+                );
+            } else {
+                assert!(
+                    (d[0] - 1.0).abs() <= 1e-15 && d[1] > 0.0 && d[1] < 1e-150,
+                    "{d:?}"
+                );
+            }
         }
     }
 

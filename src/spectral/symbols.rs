@@ -55,6 +55,11 @@ pub struct BlockSymbols {
     /// The coefficient grid: the half spectrum (Fourier) or the input size (cosine).
     grid: Vec<usize>,
     multiplicity: Vec<u8>,
+    /// How many frequencies each stored coefficient's singular values are counted
+    /// for: its multiplicity, except that of two stored coefficients conjugate to
+    /// each other (last-axis index 0 or Nyquist) the first counts for both (2) and
+    /// the second for none (0, not computed).
+    weight: Vec<u8>,
     groups: usize,
     rows: usize,
     cols: usize,
@@ -98,6 +103,7 @@ impl BlockSymbols {
             }
             Basis::Cosine => (dims.to_vec(), vec![1; dims.iter().product()]),
         };
+        let weight = distinct_weights(&grid, &multiplicity, basis);
         let axis = (0..rank)
             .map(|d| axis_factors(g, d, basis, d + 1 == rank))
             .collect();
@@ -118,6 +124,7 @@ impl BlockSymbols {
             basis,
             grid,
             multiplicity,
+            weight,
             groups: g.groups(),
             rows: g.out_channels_per_group(),
             cols: g.in_channels_per_group(),
@@ -165,7 +172,7 @@ impl BlockSymbols {
     /// The singular values of C counted (`min(rows, cols)` of C).
     pub fn count(&self) -> usize {
         let per: usize = self.groups * self.rows.min(self.cols);
-        self.multiplicity.iter().map(|&m| m as usize * per).sum()
+        self.weight.iter().map(|&m| m as usize * per).sum()
     }
 
     /// The matrices `M(ω)` of the coefficients in `range`, one after another, each
@@ -283,6 +290,45 @@ impl BlockSymbols {
     }
 }
 
+/// [`BlockSymbols`]'s `weight`: on the stored half spectrum, a coefficient whose
+/// last-axis index is its own mirror (0, or n/2 for even n) has its conjugate
+/// `(−ω₁, …, −ω_{r−1}, ω_r)` stored too; the first of the two (by flat index)
+/// counts for both, the other for none. Every other coefficient keeps its
+/// multiplicity; the cosine basis has no pairs.
+fn distinct_weights(grid: &[usize], multiplicity: &[u8], basis: Basis) -> Vec<u8> {
+    let mut weight = multiplicity.to_vec();
+    if basis == Basis::Cosine {
+        return weight;
+    }
+    let rank = grid.len();
+    let mut index = vec![0usize; rank];
+    for (flat, w) in weight.iter_mut().enumerate() {
+        let mut rest = flat;
+        for d in (0..rank).rev() {
+            index[d] = rest % grid[d];
+            rest /= grid[d];
+        }
+        if multiplicity[flat] != 1 {
+            continue;
+        }
+        // the conjugate's flat index: every axis but the last mirrored
+        let mirror = (0..rank).fold(0, |acc, d| {
+            let i = if d + 1 == rank || index[d] == 0 {
+                index[d]
+            } else {
+                grid[d] - index[d]
+            };
+            acc * grid[d] + i
+        });
+        *w = match mirror.cmp(&flat) {
+            std::cmp::Ordering::Equal => 1,
+            std::cmp::Ordering::Greater => 2,
+            std::cmp::Ordering::Less => 0,
+        };
+    }
+    weight
+}
+
 /// Where the pair `(o, i)` (flat `o·cols + i`, over all groups) sits in the SVD's
 /// layout of one coefficient: group g's block at `g·rows·cols`, column-major with
 /// the longer side down (`M_g` when `rows ≥ cols`, else `M_gᵀ`).
@@ -354,7 +400,7 @@ impl Worker {
         mut f: impl FnMut(&[f64], u8),
     ) {
         let size = s.rows * s.cols;
-        for omega in range {
+        for omega in range.filter(|&omega| s.weight[omega] > 0) {
             s.tap_symbols(omega, &mut self.e);
             let real = s.basis == Basis::Cosine || self.e.iter().all(|z| z.im == 0.0);
             if !real && self.svd.n > 1 {
@@ -366,7 +412,7 @@ impl Worker {
                         self.lane_taps[t].1[lane] = z.im;
                     }
                     self.offsets[lane] = g * size;
-                    self.pending.push(s.multiplicity[omega]);
+                    self.pending.push(s.weight[omega]);
                     if self.pending.len() == LANES {
                         self.reduce_lanes(s, finish, &mut f);
                     }
@@ -382,10 +428,10 @@ impl Worker {
                 match finish {
                     Finish::All => {
                         bidiagonal_singular_values(d, e);
-                        f(d, s.multiplicity[omega]);
+                        f(d, s.weight[omega]);
                     }
                     Finish::Largest => {
-                        f(&[bidiagonal_largest(d, e)], s.multiplicity[omega]);
+                        f(&[bidiagonal_largest(d, e)], s.weight[omega]);
                     }
                 }
             }
@@ -401,11 +447,15 @@ impl Worker {
     /// Reduces the loaded lanes; hands each one's largest value to `f`, or stages
     /// its bidiagonal for the QR iteration, which runs on [`QR_LANES`] at once.
     fn reduce_lanes(&mut self, s: &BlockSymbols, finish: Finish, f: &mut impl FnMut(&[f64], u8)) {
-        // lanes not loaded get zero symbols: zero matrices, done at once
+        // lanes not loaded get zero symbols (zero matrices, done at once) and the
+        // first lane's group, keeping the weights' rows uniform
+        let queued = self.pending.len();
         for t in &mut self.lane_taps {
-            t.0[self.pending.len()..].fill(0.0);
-            t.1[self.pending.len()..].fill(0.0);
+            t.0[queued..].fill(0.0);
+            t.1[queued..].fill(0.0);
         }
+        let first = self.offsets[0];
+        self.offsets[queued..].fill(first);
         let (re, im) = self.lanes.matrices_mut();
         crate::simd::with_avx2_fma(LaneSymbols {
             s,
@@ -566,9 +616,10 @@ fn axis_factors(g: &ConvGeometry, d: usize, basis: Basis, last: bool) -> Vec<Vec
     }
 }
 
-/// Singular values of `m × n` blocks (`m ≥ n`, column-major): faer's Householder
-/// bidiagonalisation, then the bidiagonal's singular values by implicit-shift QR
-/// ([`bidiagonal_singular_values`]), with the work space reused block to block.
+/// The bidiagonal form of `m × n` blocks (`m ≥ n`, column-major) one at a time by
+/// faer's Householder bidiagonalisation, the work space reused block to block:
+/// real blocks, whose lanes would waste three quarters of their work on zero
+/// imaginary parts.
 struct BlockSvd {
     m: usize,
     n: usize,
@@ -681,4 +732,33 @@ fn column_norm(re: &[f64], im: &[f64], real: bool) -> f64 {
         re.iter().zip(im).map(|(a, b)| a * a + b * b).sum()
     };
     s.sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On the 4×3 half spectrum of a 4×4 grid, (1, 0) and (3, 0) are conjugates,
+    /// as are (1, 2) and (3, 2): the first of each pair counts twice, the second
+    /// not at all; the real coefficients (0, 0), (2, 0), (0, 2), (2, 2) once; the
+    /// middle column (multiplicity 2) as it was. Every frequency counted once.
+    #[test]
+    fn conjugate_pairs_on_the_stored_half_are_counted_once() {
+        let f = RealFftN::<f64>::new(&[4, 4]);
+        let m: Vec<u8> = f.multiplicity().iter().map(|&m| m as u8).collect();
+        let w = distinct_weights(f.spectrum_shape(), &m, Basis::Fourier);
+        #[rustfmt::skip]
+        let want = [
+            1, 2, 1,
+            2, 2, 2,
+            1, 2, 1,
+            0, 2, 0,
+        ];
+        assert_eq!(w, want);
+        assert_eq!(w.iter().map(|&v| v as usize).sum::<usize>(), 16);
+        // one axis: nothing stored twice
+        let f = RealFftN::<f64>::new(&[6]);
+        let m: Vec<u8> = f.multiplicity().iter().map(|&m| m as u8).collect();
+        assert_eq!(distinct_weights(f.spectrum_shape(), &m, Basis::Fourier), m);
+    }
 }
