@@ -383,13 +383,18 @@ truth).
 
 The L-curve is known to be fragile (Hanke 1996; Vogel 1996): where α passes below the
 smallest singular values the curve bends a second time, at the noise end, and that
-bend can be sharper than the real corner. On the same problem at 64×64 it is, and the
-rule picks an α that fits the noise (the last line below); GCV does not fail so here."""),
+bend can be as sharp as the real corner. On the same problem at 64×64 it is (curvature
+3.3 at α ≈ 1e-7, where the residual is far below the noise, against 3.2 at the real
+corner), and the largest curvature alone picked an α that fits the noise (−50 dB). So
+`RegParam::LCurve` takes, of the local maxima with at least half the largest
+curvature, the most regularised one: the last line below shows what it picks at
+64×64, beside GCV."""),
 ("code", '''use convmat::report::regularization::parameter_choice;
 let lc = solver.solve(&p.observed, &tikhonov(RegParam::LCurve)).unwrap();
 let kappa = lc.choice.criterion_value.unwrap();
-// the corner is the curve's maximum curvature
-assert!(lc.choice.curve.iter().all(|q| q.value.unwrap() <= kappa * (1.0 + 1e-12)));
+// the corner: a local maximum of the curvature with at least half the largest
+let top = lc.choice.curve.iter().map(|q| q.value.unwrap()).fold(f64::MIN, f64::max);
+assert!(kappa >= 0.5 * top);
 let l_curve: Vec<(f64, f64)> = lc.choice.curve.iter().map(|q| (q.residual_norm, q.solution_norm)).collect();
 let corner = (lc.solution.info.residual_norm, lc.solution.info.solution_norm);
 let at_gcv = (gcv.solution.info.residual_norm, gcv.solution.info.solution_norm);

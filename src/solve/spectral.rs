@@ -24,8 +24,8 @@
 
 use super::info::{Solution, SolveInfo, StopReason};
 use super::regparam::{
-    alpha_grid, grid_then_refine, menger, Criterion, CurvePoint, Modes, RegChoice, RegParam,
-    Truncations,
+    alpha_grid, grid_then_refine, l_curve_corner, menger, refine_at, Criterion, CurvePoint, Modes,
+    RegChoice, RegParam, Truncations,
 };
 use super::{check_finite, check_tolerances, check_vector, noise_level, norm};
 use crate::error::{Error, GeometryError, SolveError};
@@ -521,7 +521,9 @@ impl<T: FftReal> SpectralSolver<T> {
             }
             RegParam::LCurve => {
                 let kappa: Vec<f64> = grid.iter().map(|&a| -modes.curvature(a)).collect();
-                let (a, v) = grid_then_refine(&grid, &kappa, |a| -modes.curvature(a));
+                let curvature: Vec<f64> = kappa.iter().map(|v| -v).collect();
+                let k = l_curve_corner(&curvature).unwrap_or(0);
+                let (a, v) = refine_at(&grid, &kappa, k, |a| -modes.curvature(a));
                 choice.value = a;
                 choice.criterion_value = Some(-v);
                 choice.curve = (0..grid.len())
@@ -686,9 +688,7 @@ impl<T: FftReal> SpectralSolver<T> {
                         }
                     })
                     .collect();
-                let best = (0..points.len())
-                    .filter(|&p| kappa[p].is_finite())
-                    .max_by(|&a, &b| kappa[a].total_cmp(&kappa[b]));
+                let best = l_curve_corner(&kappa);
                 choice.curve = points
                     .iter()
                     .zip(&kappa)
