@@ -4,7 +4,8 @@
 //!
 //! - `sedghi_fft`: all 65536 singular values exactly (`solve::spectrum`): the 64×64
 //!   symbol matrix of every stored frequency (the Hermitian half, 32×17), its
-//!   singular values (faer, no vectors), each counted with its conjugate, sorted;
+//!   singular values (complex blocks eight at a time, one per SIMD lane: see
+//!   `spectral::lanes`), each counted with its conjugate, sorted;
 //! - `spectral_norm`: σ_max alone, the `top = 1` fast path;
 //! - `lanczos_top1`: σ_max by Lanczos on the matrix-free operator (to 1e-10), as a
 //!   layer without an exact method would get it.
@@ -52,9 +53,10 @@ fn spectrum_64ch(c: &mut Criterion) {
     group.finish();
 }
 
-/// Why faer: the singular values (no vectors) of one 64×64 complex matrix, as the
-/// exact spectrum takes 544 of them — nalgebra's SVD, faer's, and faer's Householder
-/// bidiagonalisation alone (what convmat keeps of faer's SVD: it finishes the
+/// The singular values (no vectors) of one 64×64 complex matrix, as the exact
+/// spectrum takes 514 of them: nalgebra's SVD, faer's, and faer's Householder
+/// bidiagonalisation alone (what convmat uses for real blocks; complex ones go
+/// through its own lane kernels, faster per matrix; convmat finishes the
 /// bidiagonal itself, see `spectral::symbols`).
 fn svd_64(c: &mut Criterion) {
     use faer::dyn_stack::{MemBuffer, MemStack};

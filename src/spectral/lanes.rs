@@ -13,7 +13,8 @@
 //! a vector `x` to `−(x₀/|x₀|)·‖x‖·e₁`: the bidiagonal it leaves is complex, and
 //! its singular values are those of its entries' magnitudes (a diagonal unitary
 //! scaling makes it real), which is all this module keeps. Every matrix is first
-//! scaled by a power of two that brings its largest entry into `[1, 2)`, so no
+//! scaled by a power of two that brings its largest entry into `[1, 2)` (as near as
+//! a normal power of two can for subnormal matrices), so no
 //! sum of squares overflows or underflows needlessly and the scaling is exact.
 
 /// Matrices reduced together: eight f64 lanes, two AVX2 vectors.
