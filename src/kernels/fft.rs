@@ -792,81 +792,60 @@ impl<T: FftReal> Plan<T> {
         );
     }
 
-    fn conv(&self, x: &[T], bias: Option<&[T]>, y: &mut [T]) -> Result<(), GeometryError> {
-        let g = &self.g;
-        if let Some(b) = bias {
-            check_bias(&[b.len()], g.out_channels())?;
-        }
-        batch(x.len(), g.cols(), y.len(), g.rows())?;
-        let (cin_g, cout_g, groups) = (
-            g.in_channels_per_group(),
-            g.out_channels_per_group(),
-            g.groups(),
-        );
-        let (in_numel, out_numel) = (g.input_numel(), g.output_numel());
-        let o_last = g.output_size()[g.rank() - 1];
-        let spec = self.transform.spectrum_len();
-        let tr = &self.transform;
-        // one task per (item, group); within it the input planes' spectra, then one
-        // task per output channel, each summed in a fixed order (input channel by
-        // input channel), so the thread count never changes a result
-        y.par_chunks_mut(cout_g * out_numel)
-            .enumerate()
-            .for_each(|(task, y_group)| {
-                let (item, group) = (task / groups, task % groups);
-                let xs = &x[item * g.cols() + group * cin_g * in_numel..][..cin_g * in_numel];
-                let mut spectra = take::<T>(cin_g * spec);
-                spectra
-                    .par_chunks_mut(spec)
-                    .zip(xs.par_chunks(in_numel))
-                    .for_each_init(
-                        || tr.work(),
-                        |work, (s, x_plane)| self.input_spectrum(x_plane, s, work),
-                    );
-                let single = cin_g == 1 && cout_g == 1;
-                let run =
-                    |o: usize, y_plane: &mut [T], acc: &mut [Complex<T>], work: &mut Work<T>| {
-                        tr.inverse(
-                            acc,
-                            self.out_rows.iter().copied(),
-                            |yr, row| {
-                                let y_row = &mut y_plane[yr * o_last..][..o_last];
-                                for &(o, p, len) in &self.out_runs {
-                                    y_row[o..o + len].copy_from_slice(&row[p..p + len]);
-                                }
-                            },
-                            work,
-                        );
-                        if let Some(b) = bias {
-                            y_plane.iter_mut().for_each(|v| *v += b[o]);
-                        }
-                    };
-                if single {
-                    // one channel in, one out: multiply in place
-                    let o = group;
-                    mul_into(&mut spectra, self.kernel(o, 0), true);
-                    run(o, y_group, &mut spectra, &mut tr.work());
-                    return;
+    /// One output plane from its accumulated spectrum (`acc`, consumed): the grid's
+    /// output rows read back, plus the channel's bias.
+    fn output_plane(
+        &self,
+        y_plane: &mut [T],
+        bias: Option<T>,
+        acc: &mut [Complex<T>],
+        work: &mut Work<T>,
+    ) {
+        let o_last = self.g.output_size()[self.g.rank() - 1];
+        self.transform.inverse(
+            acc,
+            self.out_rows.iter().copied(),
+            |yr, row| {
+                let y_row = &mut y_plane[yr * o_last..][..o_last];
+                for &(o, p, len) in &self.out_runs {
+                    y_row[o..o + len].copy_from_slice(&row[p..p + len]);
                 }
-                let spectra = &*spectra;
-                y_group.par_chunks_mut(out_numel).enumerate().for_each_init(
-                    || (tr.work(), take::<T>(spec)),
-                    |(work, acc), (oo, y_plane)| {
-                        let o = group * cout_g + oo;
-                        for ci in 0..cin_g {
-                            mac(
-                                acc,
-                                &spectra[ci * spec..][..spec],
-                                self.kernel(o, ci),
-                                true,
-                                ci == 0,
-                            );
-                        }
-                        run(o, y_plane, acc, work);
-                    },
-                );
-            });
-        Ok(())
+            },
+            work,
+        );
+        if let Some(b) = bias {
+            y_plane.iter_mut().for_each(|v| *v += b);
+        }
+    }
+
+    /// One input plane from its accumulated spectrum (`acc`, consumed): the channel's
+    /// bias, plus the grid's input rows gathered back (the adjoint of filling them).
+    fn input_plane(
+        &self,
+        x_plane: &mut [T],
+        bias: Option<T>,
+        acc: &mut [Complex<T>],
+        work: &mut Work<T>,
+    ) {
+        let i_last = self.g.input_size()[self.g.rank() - 1];
+        x_plane.fill(bias.unwrap_or(T::zero()));
+        self.transform.inverse(
+            acc,
+            self.fill_rows.iter().copied(),
+            |xr, row| {
+                let x_row = &mut x_plane[xr * i_last..][..i_last];
+                for &(p, s, len) in &self.fill_runs {
+                    for (x, &v) in x_row[s..s + len].iter_mut().zip(&row[p..p + len]) {
+                        *x += v;
+                    }
+                }
+            },
+            work,
+        );
+    }
+
+    fn conv(&self, x: &[T], bias: Option<&[T]>, y: &mut [T]) -> Result<(), GeometryError> {
+        self.planes(Direction::Forward, x, bias, y)
     }
 
     fn conv_transpose(
@@ -875,76 +854,106 @@ impl<T: FftReal> Plan<T> {
         bias: Option<&[T]>,
         x: &mut [T],
     ) -> Result<(), GeometryError> {
+        self.planes(Direction::Adjoint, y, bias, x)
+    }
+
+    /// The convolution (`Forward`: `src` is `x`, `dst` is `y`) or its adjoint
+    /// (`Adjoint`: `src` is `y`, `dst` is `x`), plane by plane.
+    ///
+    /// One task per (item, group): the group's source planes' spectra, then one task
+    /// per destination channel, summed over the group's source channels in a fixed
+    /// order, so the thread count never changes a result.
+    fn planes(
+        &self,
+        direction: Direction,
+        src: &[T],
+        bias: Option<&[T]>,
+        dst: &mut [T],
+    ) -> Result<(), GeometryError> {
         let g = &self.g;
-        if let Some(b) = bias {
-            check_bias(&[b.len()], g.in_channels())?;
-        }
-        batch(y.len(), g.rows(), x.len(), g.cols())?;
+        let forward = matches!(direction, Direction::Forward);
         let (cin_g, cout_g, groups) = (
             g.in_channels_per_group(),
             g.out_channels_per_group(),
             g.groups(),
         );
         let (in_numel, out_numel) = (g.input_numel(), g.output_numel());
-        let i_last = g.input_size()[g.rank() - 1];
+        // per side: planes per group, plane size, item size, channels
+        let input = (cin_g, in_numel, g.cols(), g.in_channels());
+        let output = (cout_g, out_numel, g.rows(), g.out_channels());
+        let ((src_g, src_numel, src_item, _), (dst_g, dst_numel, dst_item, dst_channels)) =
+            if forward {
+                (input, output)
+            } else {
+                (output, input)
+            };
+        if let Some(b) = bias {
+            check_bias(&[b.len()], dst_channels)?;
+        }
+        batch(src.len(), src_item, dst.len(), dst_item)?;
         let spec = self.transform.spectrum_len();
         let tr = &self.transform;
-        // one task per (item, group): the group's output planes' spectra, then one
-        // task per input channel, summed over output channels in a fixed order
-        x.par_chunks_mut(cin_g * in_numel)
+        // the kernel spectrum pairing destination plane `d` with source plane `s` of
+        // `group`
+        let kernel = |group: usize, d: usize, s: usize| {
+            if forward {
+                self.kernel(group * cout_g + d, s)
+            } else {
+                self.kernel(group * cout_g + s, d)
+            }
+        };
+        let run = |c: usize, plane: &mut [T], acc: &mut [Complex<T>], work: &mut Work<T>| {
+            let b = bias.map(|b| b[c]);
+            if forward {
+                self.output_plane(plane, b, acc, work);
+            } else {
+                self.input_plane(plane, b, acc, work);
+            }
+        };
+        dst.par_chunks_mut(dst_g * dst_numel)
             .enumerate()
-            .for_each(|(task, x_group)| {
+            .for_each(|(task, dst_group)| {
                 let (item, group) = (task / groups, task % groups);
-                let ys = &y[item * g.rows() + group * cout_g * out_numel..][..cout_g * out_numel];
-                let mut spectra = take::<T>(cout_g * spec);
+                let srcs = &src[item * src_item + group * src_g * src_numel..][..src_g * src_numel];
+                let mut spectra = take::<T>(src_g * spec);
                 spectra
                     .par_chunks_mut(spec)
-                    .zip(ys.par_chunks(out_numel))
+                    .zip(srcs.par_chunks(src_numel))
                     .for_each_init(
                         || tr.work(),
-                        |work, (s, y_plane)| self.output_spectrum(y_plane, s, work),
-                    );
-                let run = |c: usize,
-                           x_plane: &mut [T],
-                           acc: &mut [Complex<T>],
-                           work: &mut Work<T>| {
-                    x_plane.fill(bias.map_or(T::zero(), |b| b[c]));
-                    tr.inverse(
-                        acc,
-                        self.fill_rows.iter().copied(),
-                        |xr, row| {
-                            let x_row = &mut x_plane[xr * i_last..][..i_last];
-                            for &(p, s, len) in &self.fill_runs {
-                                for (x, &v) in x_row[s..s + len].iter_mut().zip(&row[p..p + len]) {
-                                    *x += v;
-                                }
+                        |work, (s, plane)| {
+                            if forward {
+                                self.input_spectrum(plane, s, work);
+                            } else {
+                                self.output_spectrum(plane, s, work);
                             }
                         },
-                        work,
                     );
-                };
                 if cin_g == 1 && cout_g == 1 {
-                    mul_into(&mut spectra, self.kernel(group, 0), false);
-                    run(group, x_group, &mut spectra, &mut tr.work());
+                    // one channel in, one out: multiply in place
+                    mul_into(&mut spectra, kernel(group, 0, 0), forward);
+                    run(group, dst_group, &mut spectra, &mut tr.work());
                     return;
                 }
-                let spectra = &spectra;
-                x_group.par_chunks_mut(in_numel).enumerate().for_each_init(
-                    || (tr.work(), take::<T>(spec)),
-                    |(work, acc), (ci, x_plane)| {
-                        for oo in 0..cout_g {
-                            let o = group * cout_g + oo;
-                            mac(
-                                acc,
-                                &spectra[oo * spec..][..spec],
-                                self.kernel(o, ci),
-                                false,
-                                oo == 0,
-                            );
-                        }
-                        run(group * cin_g + ci, x_plane, acc, work);
-                    },
-                );
+                let spectra = &*spectra;
+                dst_group
+                    .par_chunks_mut(dst_numel)
+                    .enumerate()
+                    .for_each_init(
+                        || (tr.work(), take::<T>(spec)),
+                        |(work, acc), (d, plane)| {
+                            for s in 0..src_g {
+                                mac(
+                                    acc,
+                                    &spectra[s * spec..][..spec],
+                                    kernel(group, d, s),
+                                    forward,
+                                    s == 0,
+                                );
+                            }
+                            run(group * dst_g + d, plane, acc, work);
+                        },
+                    );
             });
         Ok(())
     }

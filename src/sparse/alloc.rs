@@ -8,6 +8,9 @@
 
 use std::collections::TryReserveError;
 
+use super::{check_budget, predicted_bytes, BuildOptions, Index};
+use crate::error::{Error, GeometryError};
+
 /// Arrays from this size up are advised to use huge pages.
 const HUGE_PAGE_THRESHOLD: usize = 4 << 20;
 
@@ -42,3 +45,58 @@ fn advise_huge_pages<T>(v: &mut Vec<T>) {
 
 #[cfg(not(target_os = "linux"))]
 fn advise_huge_pages<T>(_: &mut Vec<T>) {}
+
+/// A CSR matrix's three arrays, empty, with room for exactly its `nnz` entries.
+pub(crate) struct CsrArrays<V, I> {
+    /// Row pointers: room for `rows + 1`.
+    pub indptr: Vec<I>,
+    /// Column indices: room for `nnz`.
+    pub indices: Vec<I>,
+    /// Values: room for `nnz`.
+    pub data: Vec<V>,
+    /// The entries, as a `usize`.
+    pub nnz: usize,
+}
+
+/// Reserves the arrays of a `rows × cols` CSR matrix of `nnz` entries (values `V`,
+/// indices `I`), after checking its predicted size against `opts`' budget and its
+/// rows, columns and entries against `I`.
+///
+/// # Errors
+/// [`Error::MemoryBudget`], [`GeometryError::Overflow`] when `nnz` does not fit a
+/// `usize`, [`Error::IndexOverflow`] and [`Error::AllocationFailed`].
+pub(crate) fn reserve_csr<V, I: Index>(
+    rows: usize,
+    cols: usize,
+    nnz: u128,
+    opts: &BuildOptions,
+) -> Result<CsrArrays<V, I>, Error> {
+    let bytes = predicted_bytes(
+        rows,
+        nnz,
+        std::mem::size_of::<V>(),
+        std::mem::size_of::<I>(),
+    );
+    check_budget(rows, cols, nnz, bytes, opts)?;
+    let nnz = usize::try_from(nnz).map_err(|_| GeometryError::Overflow { what: "nnz" })?;
+    for (what, value) in [("nnz", nnz), ("columns", cols), ("rows", rows)] {
+        if value > I::MAX_INDEX {
+            return Err(Error::IndexOverflow {
+                what,
+                value,
+                index_type: I::NAME,
+                max: I::MAX_INDEX,
+            });
+        }
+    }
+    let alloc_failed = |_| Error::AllocationFailed {
+        what: "the CSR arrays",
+        bytes,
+    };
+    Ok(CsrArrays {
+        indptr: reserve_exact(rows + 1).map_err(alloc_failed)?,
+        indices: reserve_exact(nnz).map_err(alloc_failed)?,
+        data: reserve_exact(nnz).map_err(alloc_failed)?,
+        nnz,
+    })
+}

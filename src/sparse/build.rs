@@ -1,9 +1,9 @@
 //! Building the convolution matrix C in one pass over the geometry's tap ranges.
 
-use super::alloc::reserve_exact;
+use super::alloc::{reserve_csr, CsrArrays};
 use super::budget::{check_budget, predicted_bytes};
 use super::{BuildOptions, Csr, Index};
-use crate::error::{Error, GeometryError};
+use crate::error::Error;
 use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
 use crate::Real;
 
@@ -81,7 +81,8 @@ impl<T: Real, I: Index> Csr<T, I> {
     /// ```
     ///
     /// # Errors
-    /// [`GeometryError::WeightShape`] when `w` has not the weight's element count,
+    /// [`GeometryError::WeightShape`](crate::error::GeometryError::WeightShape) when
+    /// `w` has not the weight's element count,
     /// [`Error::MemoryBudget`] when the predicted CSR arrays exceed `opts`' budget,
     /// [`Error::IndexOverflow`] when rows, columns or nnz exceed `I`, [`Error::AllocationFailed`].
     pub fn build_with_options(
@@ -174,32 +175,12 @@ fn build_generic<V: Clone, I: Index>(
     fold: impl Fn(&[V], &[usize]) -> V,
 ) -> Result<Csr<V, I>, Error> {
     let (rows, cols) = (g.rows(), g.cols());
-    let nnz128 = g.nnz();
-    let bytes = predicted_bytes(
-        rows,
-        nnz128,
-        std::mem::size_of::<V>(),
-        std::mem::size_of::<I>(),
-    );
-    check_budget(rows, cols, nnz128, bytes, opts)?;
-    let nnz = usize::try_from(nnz128).map_err(|_| GeometryError::Overflow { what: "nnz" })?;
-    for (what, value) in [("nnz", nnz), ("columns", cols), ("rows", rows)] {
-        if value > I::MAX_INDEX {
-            return Err(Error::IndexOverflow {
-                what,
-                value,
-                index_type: I::NAME,
-                max: I::MAX_INDEX,
-            });
-        }
-    }
-    let alloc_failed = |_| Error::AllocationFailed {
-        what: "the CSR arrays",
-        bytes,
-    };
-    let mut indptr: Vec<I> = reserve_exact(rows + 1).map_err(alloc_failed)?;
-    let mut indices: Vec<I> = reserve_exact(nnz).map_err(alloc_failed)?;
-    let mut data: Vec<V> = reserve_exact(nnz).map_err(alloc_failed)?;
+    let CsrArrays {
+        mut indptr,
+        mut indices,
+        mut data,
+        nnz,
+    } = reserve_csr::<V, I>(rows, cols, g.nnz(), opts)?;
 
     let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
     let (in_numel, k_numel) = (g.input_numel(), g.kernel_numel());

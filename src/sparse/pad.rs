@@ -1,8 +1,8 @@
 //! The matrix P of `F.pad`: `P·x` pads, `Pᵀ·y` folds the padding back.
 
-use super::alloc::reserve_exact;
-use super::{check_budget, predicted_bytes, BuildOptions, Csr, Index};
-use crate::error::{Error, GeometryError};
+use super::alloc::{reserve_csr, CsrArrays};
+use super::{BuildOptions, Csr, Index};
+use crate::error::Error;
 use crate::geometry::PadGeometry;
 use crate::Real;
 
@@ -34,7 +34,8 @@ use crate::Real;
 /// # Errors
 /// [`Error::MemoryBudget`] when P's predicted arrays exceed `opts`' budget,
 /// [`Error::IndexOverflow`] when its rows, columns or entries exceed `I`,
-/// [`GeometryError::Overflow`] and [`Error::AllocationFailed`].
+/// [`GeometryError::Overflow`](crate::error::GeometryError::Overflow) and
+/// [`Error::AllocationFailed`].
 ///
 /// # Panics
 /// Never: the entries built are the ones [`PadGeometry::nnz`] counts.
@@ -43,32 +44,12 @@ pub fn pad_matrix<T: Real, I: Index>(
     opts: &BuildOptions,
 ) -> Result<Csr<T, I>, Error> {
     let (rows, cols) = (g.output_len(), g.input_len());
-    let nnz128 = g.nnz();
-    let bytes = predicted_bytes(
-        rows,
-        nnz128,
-        std::mem::size_of::<T>(),
-        std::mem::size_of::<I>(),
-    );
-    check_budget(rows, cols, nnz128, bytes, opts)?;
-    let nnz = usize::try_from(nnz128).map_err(|_| GeometryError::Overflow { what: "nnz" })?;
-    for (what, value) in [("nnz", nnz), ("columns", cols), ("rows", rows)] {
-        if value > I::MAX_INDEX {
-            return Err(Error::IndexOverflow {
-                what,
-                value,
-                index_type: I::NAME,
-                max: I::MAX_INDEX,
-            });
-        }
-    }
-    let alloc_failed = |_| Error::AllocationFailed {
-        what: "the CSR arrays",
-        bytes,
-    };
-    let mut indptr: Vec<I> = reserve_exact(rows + 1).map_err(alloc_failed)?;
-    let mut indices: Vec<I> = reserve_exact(nnz).map_err(alloc_failed)?;
-    let mut data: Vec<T> = reserve_exact(nnz).map_err(alloc_failed)?;
+    let CsrArrays {
+        mut indptr,
+        mut indices,
+        mut data,
+        nnz,
+    } = reserve_csr::<T, I>(rows, cols, g.nnz(), opts)?;
     indptr.push(I::from_ix(0));
     if rows > 0 {
         let (bases, sources) = (g.row_bases(), g.row_sources());
