@@ -857,6 +857,15 @@ fn options_that_do_not_apply_are_refused() {
             e => panic!("{name}: {e}"),
         }
     }
+    // deconvolve checks τ the same way
+    let opts = DeconvOptions {
+        tau: 0.0,
+        ..Default::default()
+    };
+    match deconvolve(&g, &w, &y, None, &opts, None).unwrap_err() {
+        Error::Solve(SolveError::NegativeOption { name, .. }) => assert_eq!(name, "tau"),
+        e => panic!("{e}"),
+    }
     // a noise level that explains all of y
     match with(|o| {
         o.reg_param = Some(RegParam::Discrepancy {

@@ -340,14 +340,7 @@ impl DeconvOptions {
             );
         }
         super::check_tolerances(&[("noise_std", self.noise_std.unwrap_or(0.0))])?;
-        if !(self.tau > 0.0 && self.tau.is_finite()) {
-            return Err(SolveError::NegativeOption {
-                name: "tau",
-                value: self.tau,
-            }
-            .into());
-        }
-        Ok(())
+        super::check_tau(self.tau)
     }
 }
 

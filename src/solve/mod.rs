@@ -241,6 +241,20 @@ pub(crate) fn check_finite<T: Real>(name: &'static str, v: &[T]) -> Result<(), E
     Ok(())
 }
 
+/// Errors unless the discrepancy principle's safety factor τ is a positive finite
+/// number.
+pub(crate) fn check_tau(tau: f64) -> Result<(), Error> {
+    if tau > 0.0 && tau.is_finite() {
+        Ok(())
+    } else {
+        Err(SolveError::NegativeOption {
+            name: "tau",
+            value: tau,
+        }
+        .into())
+    }
+}
+
 /// Errors unless every named value is a non-negative finite number.
 pub(crate) fn check_tolerances(values: &[(&'static str, f64)]) -> Result<(), Error> {
     for &(name, value) in values {

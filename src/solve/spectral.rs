@@ -27,7 +27,7 @@ use super::regparam::{
     alpha_grid, grid_then_refine, l_curve_corner, menger, refine_at, Criterion, CurvePoint, Modes,
     RegChoice, RegParam, Truncations,
 };
-use super::{check_finite, check_tolerances, check_vector, noise_level, norm};
+use super::{check_finite, check_tau, check_tolerances, check_vector, noise_level, norm};
 use crate::error::{Error, GeometryError, SolveError};
 use crate::geometry::ConvGeometry;
 use crate::spectral::{Basis, Complex, Diagonal};
@@ -224,14 +224,7 @@ impl SpectralOptions {
         numbers.extend(self.nsr.map(|v| ("nsr", v)));
         numbers.extend(self.noise_std.map(|v| ("noise_std", v)));
         check_tolerances(&numbers)?;
-        if !(self.tau > 0.0 && self.tau.is_finite()) {
-            return Err(SolveError::NegativeOption {
-                name: "tau",
-                value: self.tau,
-            }
-            .into());
-        }
-        Ok(())
+        check_tau(self.tau)
     }
 }
 
