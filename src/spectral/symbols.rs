@@ -224,10 +224,10 @@ impl BlockSymbols {
         }
     }
 
-    /// The blocks of coefficient `omega` in the SVD's layout ([`block_position`]),
-    /// real and imaginary parts apart.
-    fn fill(&self, omega: usize, e: &mut [Complex<f64>], re: &mut [f64], im: &mut [f64]) {
-        self.tap_symbols(omega, e);
+    /// The blocks of the coefficient whose tap symbols are `e`
+    /// ([`BlockSymbols::tap_symbols`]) in the SVD's layout ([`block_position`]), real
+    /// and imaginary parts apart.
+    fn fill(&self, e: &[Complex<f64>], re: &mut [f64], im: &mut [f64]) {
         let pairs = re.len();
         re.fill(0.0);
         im.fill(0.0);
@@ -419,7 +419,7 @@ impl Worker {
                 }
                 continue;
             }
-            s.fill(omega, &mut self.e, &mut self.re, &mut self.im);
+            s.fill(&self.e, &mut self.re, &mut self.im);
             for g in 0..s.groups {
                 let block = g * size..(g + 1) * size;
                 let (re, im) = (&self.re[block.clone()], &self.im[block]);
