@@ -79,6 +79,8 @@ def measure_upsample():
             lambda: F.interpolate(y, scale_factor=2, mode="bilinear", align_corners=True))
         out["nearest_8x64x56_x2"] = median_ms(
             lambda: F.interpolate(y, scale_factor=2, mode="nearest"))
+        out["bicubic_8x64x56_x2"] = median_ms(
+            lambda: F.interpolate(y, scale_factor=2, mode="bicubic", align_corners=False))
     return out
 
 

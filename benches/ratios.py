@@ -57,6 +57,7 @@ UPSAMPLE_GROUPS = {
     "bilinear_8x64x56_x2": ["direct", "matrix", "matrix_build"],
     "bilinear_ac_8x64x56_x2": ["direct", "matrix", "matrix_build"],
     "nearest_8x64x56_x2": ["direct", "matrix", "matrix_build"],
+    "bicubic_8x64x56_x2": ["direct", "matrix", "matrix_build"],
 }
 
 

@@ -82,6 +82,7 @@ fn upsampling(c: &mut Criterion) {
         scale(ResizeMode::Bilinear, Some(true)),
     );
     resize_case(c, "nearest_8x64x56_x2", scale(ResizeMode::Nearest, None));
+    resize_case(c, "bicubic_8x64x56_x2", scale(ResizeMode::Bicubic, None));
 }
 
 fn config() -> Criterion {

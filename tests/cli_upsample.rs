@@ -107,8 +107,11 @@ fn max_unpool_reproduces_the_seed_in_both_formulations() {
 #[test]
 fn upsample_gives_the_same_in_both_formulations_for_every_mode() {
     let d = workdir();
-    let cases: [(&str, &[&str]); 7] = [
+    let cases: [(&str, &[&str]); 10] = [
         ("nearest", &["--scale-factor", "2"]),
+        ("bicubic", &["--scale-factor", "2"]),
+        ("bicubic", &["--size", "3,7", "--align-corners"]),
+        ("area", &["--size", "3,2"]),
         ("nearest-exact", &["--scale-factor", "1.5"]),
         ("nearest-unpool", &["--scale-factor", "3,2"]),
         ("bed-of-nails", &["--scale-factor", "2"]),
@@ -176,6 +179,59 @@ fn upsample_gives_the_same_in_both_formulations_for_every_mode() {
     assert_eq!(
         f64s(&at(&d, "to.npy")),
         (vec![1, 1, 4, 4, 4], vec![1.0; 64])
+    );
+}
+
+#[test]
+fn area_averages_windows_and_bicubic_is_two_dimensional() {
+    let d = workdir();
+    let (x, out) = (at(&d, "x.npy"), at(&d, "out.npy"));
+    // the 4×4 ramp 1…16 in 2×2 blocks: the means of the quarters
+    ok(&[
+        "upsample",
+        "--input",
+        s(&x),
+        "--mode",
+        "area",
+        "--size",
+        "2",
+        "--output",
+        s(&out),
+    ]);
+    assert_eq!(f64s(&out), (vec![1, 1, 2, 2], vec![3.5, 5.5, 11.5, 13.5]));
+    std::fs::remove_file(&out).unwrap();
+    write_npy(&at(&d, "l.npy"), &array(&[1, 1, 3], vec![1.0, 2.0, 3.0])).unwrap();
+    let l = at(&d, "l.npy");
+    fails(
+        &[
+            "upsample",
+            "--input",
+            s(&l),
+            "--mode",
+            "bicubic",
+            "--scale-factor",
+            "2",
+            "--output",
+            s(&out),
+        ],
+        "bicubic",
+        Some(&out),
+    );
+    fails(
+        &[
+            "upsample",
+            "--input",
+            s(&x),
+            "--mode",
+            "area",
+            "--scale-factor",
+            "0.5",
+            "--align-corners",
+            "--output",
+            s(&out),
+        ],
+        "align_corners option can only be set with the interpolating modes",
+        Some(&out),
     );
 }
 

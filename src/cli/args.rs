@@ -246,6 +246,10 @@ pub enum MatrixOp {
     Bilinear,
     /// U of F.interpolate(mode="trilinear").
     Trilinear,
+    /// U of F.interpolate(mode="bicubic").
+    Bicubic,
+    /// U of F.interpolate(mode="area") (adaptive average pooling).
+    Area,
     /// U of max-unpooling, from the pool's indices (--indices).
     MaxUnpool,
     /// P of F.pad (--input-size, --pad, --mode).
@@ -457,6 +461,10 @@ pub enum UpsampleModeArg {
     Bilinear,
     /// F.interpolate(mode="trilinear"), 3-D.
     Trilinear,
+    /// F.interpolate(mode="bicubic"), 2-D (A = −0.75, borders clamped).
+    Bicubic,
+    /// F.interpolate(mode="area"): adaptive average pooling to the output size.
+    Area,
 }
 
 /// Pooling window options shared by max-pool and max-unpool.

@@ -188,6 +188,8 @@ fn mode(m: UpsampleModeArg) -> ResizeMode {
         UpsampleModeArg::Linear => ResizeMode::Linear,
         UpsampleModeArg::Bilinear => ResizeMode::Bilinear,
         UpsampleModeArg::Trilinear => ResizeMode::Trilinear,
+        UpsampleModeArg::Bicubic => ResizeMode::Bicubic,
+        UpsampleModeArg::Area => ResizeMode::Area,
     }
 }
 
@@ -316,6 +318,8 @@ pub fn run_matrix(a: &MatrixArgs) -> Result<(), Error> {
             MatrixOp::Linear => ResizeMode::Linear,
             MatrixOp::Bilinear => ResizeMode::Bilinear,
             MatrixOp::Trilinear => ResizeMode::Trilinear,
+            MatrixOp::Bicubic => ResizeMode::Bicubic,
+            MatrixOp::Area => ResizeMode::Area,
             MatrixOp::Conv | MatrixOp::MaxUnpool | MatrixOp::Pad => {
                 unreachable!("handled elsewhere")
             }

@@ -22,7 +22,7 @@ pub use conv::{check_bias, ConvBuilder, ConvGeometry, TapRange};
 pub use options::{ConvOptions, Padding};
 pub use pad::PadGeometry;
 pub use pool::{pool_output_len, PoolBuilder, PoolGeometry, UnpoolBuilder, UnpoolGeometry};
-pub use resize::{LinearTap, ResizeBuilder, ResizeGeometry, ResizeMode};
+pub use resize::{adaptive_window, LinearTap, ResizeBuilder, ResizeGeometry, ResizeMode};
 pub use shapes::{batch, batched_shape, in_channels_of, unravel_index};
 pub use transpose::{ConvTransposeBuilder, ConvTransposeGeometry};
 

@@ -1,14 +1,17 @@
 //! Up-sampling geometries: PyTorch's `F.interpolate` (nearest, nearest-exact,
-//! linear, bilinear, trilinear) and block unpooling (nearest, bed of nails).
+//! linear, bilinear, bicubic, trilinear, area) and block unpooling (nearest, bed of
+//! nails).
 //!
 //! Every mode is separable: output index `o` along a dimension reads input
 //! positions chosen by that dimension alone ([`ResizeGeometry::nearest_source`],
-//! [`ResizeGeometry::linear_taps`]). The index arithmetic is PyTorch's, including
-//! its float types: nearest computes the source in f32 whatever the tensor type.
+//! [`ResizeGeometry::linear_taps`], [`ResizeGeometry::cubic_taps`],
+//! [`adaptive_window`]). The index arithmetic is PyTorch's, including its float
+//! types: nearest computes the source in f32 whatever the tensor type.
 
 use super::{per_dim, x_str, MAX_RANK};
 use crate::error::{shape_str, GeometryError};
 use crate::Real;
+use std::ops::Range;
 
 /// How an up-sampler maps output positions to input positions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +28,12 @@ pub enum ResizeMode {
     Bilinear,
     /// `F.interpolate(mode="trilinear")`, 3-D.
     Trilinear,
+    /// `F.interpolate(mode="bicubic")`, 2-D: Keys' cubic convolution with
+    /// `A = −0.75`, four taps per axis, indices clamped at the borders.
+    Bicubic,
+    /// `F.interpolate(mode="area")`: adaptive average pooling to the output size,
+    /// each output the mean of its window ([`adaptive_window`]).
+    Area,
     /// Nearest-neighbour unpooling: each value fills its `s₁×s₂×…` block
     /// (source `⌊o/s⌋` in integers). Whole-number factors only.
     NearestUnpool,
@@ -35,7 +44,7 @@ pub enum ResizeMode {
 
 impl ResizeMode {
     /// Every mode.
-    pub const ALL: [ResizeMode; 7] = [
+    pub const ALL: [ResizeMode; 9] = [
         ResizeMode::Nearest,
         ResizeMode::NearestExact,
         ResizeMode::NearestUnpool,
@@ -43,6 +52,8 @@ impl ResizeMode {
         ResizeMode::Linear,
         ResizeMode::Bilinear,
         ResizeMode::Trilinear,
+        ResizeMode::Bicubic,
+        ResizeMode::Area,
     ];
 
     /// The mode's name as PyTorch (or, for the unpoolings, the CLI) spells it.
@@ -53,17 +64,31 @@ impl ResizeMode {
             ResizeMode::Linear => "linear",
             ResizeMode::Bilinear => "bilinear",
             ResizeMode::Trilinear => "trilinear",
+            ResizeMode::Bicubic => "bicubic",
+            ResizeMode::Area => "area",
             ResizeMode::NearestUnpool => "nearest-unpool",
             ResizeMode::BedOfNails => "bed-of-nails",
         }
     }
 
-    /// Whether the mode interpolates linearly (and so takes `align_corners`).
+    /// Whether the mode interpolates linearly (two taps per axis).
     pub fn is_linear(self) -> bool {
         matches!(
             self,
             ResizeMode::Linear | ResizeMode::Bilinear | ResizeMode::Trilinear
         )
+    }
+
+    /// Whether the mode interpolates (linear modes and bicubic), and so takes
+    /// `align_corners`.
+    pub fn interpolates(self) -> bool {
+        self.is_linear() || self == ResizeMode::Bicubic
+    }
+
+    /// Whether outputs are weighted sums (interpolating modes and area) rather
+    /// than copies of one input (nearest modes, unpoolings).
+    pub fn weighs(self) -> bool {
+        self.interpolates() || self == ResizeMode::Area
     }
 
     /// The spatial rank the mode is defined for, if it has one.
@@ -72,6 +97,7 @@ impl ResizeMode {
             ResizeMode::Linear => Some(1),
             ResizeMode::Bilinear => Some(2),
             ResizeMode::Trilinear => Some(3),
+            ResizeMode::Bicubic => Some(2),
             _ => None,
         }
     }
@@ -142,7 +168,7 @@ impl ResizeBuilder {
         self.scale_factor = Some(scale_factor.to_vec());
         self
     }
-    /// `align_corners` (linear modes only; `None` is PyTorch's default, false).
+    /// `align_corners` (interpolating modes only; `None` is PyTorch's default, false).
     pub fn align_corners(mut self, align_corners: Option<bool>) -> Self {
         self.align_corners = align_corners;
         self
@@ -162,7 +188,7 @@ impl ResizeBuilder {
     /// or not whole for the block modes), `Overflow`, `ResizeEmpty`, `ModeRank`.
     pub fn build(self) -> Result<ResizeGeometry, GeometryError> {
         let (mode, rank) = (self.mode, self.input.len());
-        if !mode.is_linear() && self.align_corners.is_some() {
+        if !mode.interpolates() && self.align_corners.is_some() {
             return Err(GeometryError::AlignCornersNotInterpolating { mode: mode.name() });
         }
         if rank == 0 || rank > MAX_RANK {
@@ -328,7 +354,7 @@ impl ResizeGeometry {
     pub fn output_size(&self) -> &[usize] {
         &self.output
     }
-    /// Whether corner pixels are aligned (linear modes).
+    /// Whether corner pixels are aligned (interpolating modes).
     pub fn align_corners(&self) -> bool {
         self.align_corners
     }
@@ -401,28 +427,58 @@ impl ResizeGeometry {
         o.is_multiple_of(factor).then_some(o / factor)
     }
 
+    /// PyTorch's `area_pixel_compute_scale` along dimension `d`, in `T`:
+    /// `(I−1)/(O−1)` with aligned corners (0 for one output), else
+    /// [`Self::scale_value`].
+    fn interpolation_scale<T: Real>(&self, d: usize) -> T {
+        let (input, output) = (self.input[d], self.output[d]);
+        if !self.align_corners {
+            self.scale_value(d)
+        } else if output > 1 {
+            T::from_f64((input - 1) as f64) / T::from_f64((output - 1) as f64)
+        } else {
+            T::zero()
+        }
+    }
+
+    /// The source coordinate of output `o` and its integer part and fraction, as
+    /// PyTorch's `area_pixel_compute_source_index` and `guard_index_and_lambda`
+    /// compute them in `T`: `src = scale·o` with aligned corners, else
+    /// `scale·(o + ½) − ½`, clamped at 0 unless `cubic`; `i = min(⌊src⌋, I−1)`
+    /// with the floor taken in f32 (PyTorch's `floorf`, whatever `T`); `λ =
+    /// clamp(src − i, 0, 1)`.
+    fn source<T: Real>(&self, d: usize, scale: T, o: usize, cubic: bool) -> (isize, T) {
+        let oi = T::from_f64(o as f64);
+        let src = if self.align_corners {
+            scale * oi
+        } else {
+            let half = T::from_f64(0.5);
+            let s = scale * (oi + half) - half;
+            if !cubic && s < T::zero() {
+                T::zero()
+            } else {
+                s
+            }
+        };
+        let floor = (src.as_f64() as f32).floor() as isize;
+        let i = floor.min(self.input[d] as isize - 1);
+        let lambda = (src - T::from_f64(i as f64)).max(T::zero()).min(T::one());
+        (i, lambda)
+    }
+
     /// Linear interpolation taps for every output along dimension `d`, computed in
     /// the tensor's float type as PyTorch does (`opmath_t` is the type itself for f32
-    /// and f64): the source coordinate is `scale·o` with aligned corners, else
-    /// `scale·(o + ½) − ½` clamped at 0; `i0 = min(⌊src⌋, I−1)` (the floor taken
-    /// in f32, as PyTorch's `floorf`), `w1 = clamp(src − i0, 0, 1)`; an output as
-    /// long as its input is copied (`w0 = 1`, `w1 = 0`).
+    /// and f64): from the source coordinate `src` (`scale·o` with aligned corners,
+    /// else `scale·(o + ½) − ½` clamped at 0), `i0 = min(⌊src⌋, I−1)` (the floor
+    /// taken in f32, as PyTorch's `floorf`), `w1 = clamp(src − i0, 0, 1)`; an
+    /// output as long as its input is copied (`w0 = 1`, `w1 = 0`).
     ///
     /// # Panics
     /// For a mode that is not linear.
     pub fn linear_taps<T: Real>(&self, d: usize) -> Vec<LinearTap<T>> {
         assert!(self.mode.is_linear(), "{} is not linear", self.mode.name());
         let (input, output) = (self.input[d], self.output[d]);
-        let scale: T = if self.align_corners {
-            if output > 1 {
-                T::from_f64((input - 1) as f64) / T::from_f64((output - 1) as f64)
-            } else {
-                T::zero()
-            }
-        } else {
-            self.scale_value(d)
-        };
-        let half = T::from_f64(0.5);
+        let scale: T = self.interpolation_scale(d);
         (0..output)
             .map(|o| {
                 if output == input {
@@ -433,19 +489,9 @@ impl ResizeGeometry {
                         w1: T::zero(),
                     };
                 }
-                let oi = T::from_f64(o as f64);
-                let src = if self.align_corners {
-                    scale * oi
-                } else {
-                    let s = scale * (oi + half) - half;
-                    if s < T::zero() {
-                        T::zero()
-                    } else {
-                        s
-                    }
-                };
-                let i0 = (src.as_f64().floor() as usize).min(input - 1);
-                let w1 = (src - T::from_f64(i0 as f64)).max(T::zero()).min(T::one());
+                let (i0, w1) = self.source(d, scale, o, false);
+                // src ≥ 0, so i0 ≥ 0
+                let i0 = i0.max(0) as usize;
                 let i1 = if i0 < input - 1 { i0 + 1 } else { i0 };
                 LinearTap {
                     i0,
@@ -456,4 +502,100 @@ impl ResizeGeometry {
             })
             .collect()
     }
+
+    /// Bicubic taps for every output along dimension `d`: four `(input, weight)`
+    /// pairs, as PyTorch's `upsample_bicubic2d` computes them in the tensor's
+    /// type. From the unclamped source coordinate (see [`Self::linear_taps`]; it
+    /// may be negative), `i = min(⌊src⌋, I−1)` and `t = clamp(src − i, 0, 1)`;
+    /// the taps read `i−1, i, i+1, i+2`, each clamped into `0..I` (so a tap near a
+    /// border may repeat a position: the weights are kept apart, as PyTorch adds
+    /// them one by one), weighted by Keys' cubic convolution with `A = −0.75`:
+    /// `W(t+1), W(t), W(1−t), W(2−t)`.
+    ///
+    /// ```
+    /// use convmat::geometry::{ResizeGeometry, ResizeMode};
+    /// let g = ResizeGeometry::builder(ResizeMode::Bicubic, &[4, 4]).scale_factor(&[2.0])
+    ///     .build().unwrap();
+    /// let taps = g.cubic_taps::<f64>(1);
+    /// // output 0 sits at −0.25: input −1 → row 0 (clamped) twice, weights summing to 1
+    /// assert_eq!(taps[0].map(|t| t.0), [0, 0, 0, 1]);
+    /// assert!((taps[0].iter().map(|t| t.1).sum::<f64>() - 1.0).abs() < 1e-15);
+    /// ```
+    ///
+    /// # Panics
+    /// For a mode other than bicubic.
+    pub fn cubic_taps<T: Real>(&self, d: usize) -> Vec<[(usize, T); 4]> {
+        assert_eq!(self.mode, ResizeMode::Bicubic, "cubic taps are bicubic's");
+        let input = self.input[d] as isize;
+        let scale: T = self.interpolation_scale(d);
+        (0..self.output[d])
+            .map(|o| {
+                let (i, t) = self.source(d, scale, o, true);
+                let w = cubic_weights(t);
+                let mut taps = [(0, T::zero()); 4];
+                for (j, (tap, w)) in taps.iter_mut().zip(w).enumerate() {
+                    *tap = ((i - 1 + j as isize).clamp(0, input - 1) as usize, w);
+                }
+                taps
+            })
+            .collect()
+    }
+
+    /// The input window each output averages along dimension `d` for
+    /// [`ResizeMode::Area`] ([`adaptive_window`]), with the weight `1/len` each of
+    /// its inputs gets.
+    ///
+    /// ```
+    /// use convmat::geometry::{ResizeGeometry, ResizeMode};
+    /// let g = ResizeGeometry::builder(ResizeMode::Area, &[5]).size(&[2]).build().unwrap();
+    /// assert_eq!(g.area_taps::<f64>(0), [(0..3, 1.0 / 3.0), (2..5, 1.0 / 3.0)]);
+    /// ```
+    ///
+    /// # Panics
+    /// For a mode other than area.
+    pub fn area_taps<T: Real>(&self, d: usize) -> Vec<(Range<usize>, T)> {
+        assert_eq!(self.mode, ResizeMode::Area, "area windows are area's");
+        (0..self.output[d])
+            .map(|o| {
+                let window = adaptive_window(o, self.input[d], self.output[d]);
+                let w = T::one() / T::from_f64(window.len() as f64);
+                (window, w)
+            })
+            .collect()
+    }
+}
+
+/// Keys' cubic convolution weights of the four taps around a fraction `t`, with
+/// PyTorch's `A = −0.75` and its order of operations
+/// (`get_cubic_upsample_coefficients`).
+fn cubic_weights<T: Real>(t: T) -> [T; 4] {
+    let a = T::from_f64(-0.75);
+    let (one, two, three) = (T::one(), T::from_f64(2.0), T::from_f64(3.0));
+    let (five, four, eight) = (T::from_f64(5.0), T::from_f64(4.0), T::from_f64(8.0));
+    // |x| ≤ 1 and 1 < |x| < 2
+    let near = |x: T| ((a + two) * x - (a + three)) * x * x + one;
+    let far = |x: T| ((a * x - five * a) * x + eight * a) * x - four * a;
+    let u = one - t;
+    [far(t + one), near(t), near(u), far(u + one)]
+}
+
+/// The window of output `o` of an adaptive pooling from `input` to `output`
+/// positions (PyTorch's `start_index` and `end_index`):
+/// `⌊o·I/O⌋ .. ⌈(o+1)·I/O⌉`, never empty. Windows overlap where `O` does not
+/// divide `I`.
+///
+/// ```
+/// use convmat::geometry::adaptive_window;
+/// // 5 inputs to 3 outputs: 0..2, 1..4, 3..5
+/// let w: Vec<_> = (0..3).map(|o| adaptive_window(o, 5, 3)).collect();
+/// assert_eq!(w, [0..2, 1..4, 3..5]);
+/// ```
+///
+/// # Panics
+/// If `output` is zero.
+pub fn adaptive_window(o: usize, input: usize, output: usize) -> Range<usize> {
+    // PyTorch's overflow-safe forms of ⌊a·c/b⌋ and ⌈(a+1)·c/b⌉
+    let start = (o / output) * input + ((o % output) * input) / output;
+    let end = 1 + ((o + 1) * input - 1) / output;
+    start..end
 }

@@ -1,5 +1,5 @@
 //! Separable up-sampling (nearest, nearest-exact, nearest unpooling, bed of nails,
-//! linear / bilinear / trilinear) and its adjoint, plane by plane.
+//! linear / bilinear / trilinear, bicubic, area) and its adjoint, plane by plane.
 
 use super::odometer;
 use crate::geometry::batch as planes;
@@ -12,10 +12,12 @@ use rayon::prelude::*;
 /// `g.output_size()`) as `F.interpolate` does for the mode of `g` (or as the block
 /// unpoolings define).
 ///
-/// Linear modes run dimension by dimension, the last first: the first dimension's
-/// weights multiply rows already interpolated along the others — PyTorch's own order
-/// of operations, so results agree with it to the last bit or two (PyTorch's build
-/// may fuse multiply-adds). Nearest modes and bed of nails copy values exactly.
+/// Weighted modes (linear, bicubic, area) run dimension by dimension, the last
+/// first: the first dimension's weights multiply rows already interpolated along
+/// the others — PyTorch's own order of operations for the interpolating modes, so
+/// results agree with it to the last bit or two (PyTorch's build may fuse
+/// multiply-adds; area, which PyTorch sums over the whole window before dividing,
+/// to a few ulps). Nearest modes and bed of nails copy values exactly.
 ///
 /// ```
 /// use convmat::geometry::{ResizeGeometry, ResizeMode};
@@ -88,6 +90,45 @@ pub(crate) struct Plan<T> {
     sources: Vec<Vec<usize>>,
     /// For linear modes: the taps of each output, per dimension.
     taps: Vec<Vec<LinearTap<T>>>,
+    /// For bicubic and area: the taps of each output, per dimension.
+    weights: Vec<AxisTaps<T>>,
+}
+
+/// One dimension's taps of a weighted mode: output `o` is the sum of
+/// `x[i]·w` over `taps[offsets[o]..offsets[o + 1]]`, in that order.
+pub(crate) struct AxisTaps<T> {
+    offsets: Vec<usize>,
+    taps: Vec<(usize, T)>,
+}
+
+impl<T: Real> AxisTaps<T> {
+    /// Dimension `d` of a bicubic or area geometry.
+    fn new(g: &ResizeGeometry, d: usize) -> Self {
+        let mut offsets = vec![0];
+        let mut taps = vec![];
+        match g.mode() {
+            ResizeMode::Bicubic => {
+                for four in g.cubic_taps::<T>(d) {
+                    taps.extend(four);
+                    offsets.push(taps.len());
+                }
+            }
+            ResizeMode::Area => {
+                for (window, w) in g.area_taps::<T>(d) {
+                    taps.extend(window.map(|i| (i, w)));
+                    offsets.push(taps.len());
+                }
+            }
+            m => unreachable!("{} has no weighted taps", m.name()),
+        }
+        AxisTaps { offsets, taps }
+    }
+
+    /// The taps of output `o`.
+    #[inline(always)]
+    fn of(&self, o: usize) -> &[(usize, T)] {
+        &self.taps[self.offsets[o]..self.offsets[o + 1]]
+    }
 }
 
 impl<T: Real> Plan<T> {
@@ -106,7 +147,17 @@ impl<T: Real> Plan<T> {
         } else {
             vec![]
         };
-        Plan { g, sources, taps }
+        let weights = if matches!(g.mode(), ResizeMode::Bicubic | ResizeMode::Area) {
+            (0..g.rank()).map(|d| AxisTaps::new(&g, d)).collect()
+        } else {
+            vec![]
+        };
+        Plan {
+            g,
+            sources,
+            taps,
+            weights,
+        }
     }
 
     /// The geometry the tables are for.
@@ -151,7 +202,7 @@ impl<T: Real> Plan<T> {
                     }
                 });
             }
-            m if m.is_linear() => self.linear(x, out, scratch, false),
+            m if m.weighs() => self.separable(x, out, scratch, false),
             _ => self.nearest(x, out),
         }
     }
@@ -167,7 +218,7 @@ impl<T: Real> Plan<T> {
                     }
                 });
             }
-            m if m.is_linear() => self.linear(y, x, scratch, true),
+            m if m.weighs() => self.separable(y, x, scratch, true),
             _ => self.nearest_adjoint(y, x),
         }
     }
@@ -259,10 +310,10 @@ impl<T: Real> Plan<T> {
         });
     }
 
-    /// Linear modes, one dimension per pass: forward from the last dimension to the
+    /// Weighted modes, one dimension per pass: forward from the last dimension to the
     /// first, the adjoint the other way round with transposed passes.
     #[inline(always)]
-    fn linear(&self, src: &[T], dst: &mut [T], scratch: &mut Scratch<T>, adjoint: bool) {
+    fn separable(&self, src: &[T], dst: &mut [T], scratch: &mut Scratch<T>, adjoint: bool) {
         let g = &self.g;
         let rank = g.rank();
         let order: Vec<usize> = if adjoint {
@@ -279,7 +330,6 @@ impl<T: Real> Plan<T> {
         let Scratch { a, b } = scratch;
         let mut from_src = true;
         for (step, &d) in order.iter().enumerate() {
-            let taps = &self.taps[d];
             let (from_len, to_len) = if adjoint {
                 (g.output_size()[d], g.input_size()[d])
             } else {
@@ -291,12 +341,25 @@ impl<T: Real> Plan<T> {
             let n_to = outer * to_len * inner;
             let last_step = step + 1 == order.len();
             let input: &[T] = if from_src { src } else { a };
+            let blocks = Blocks {
+                outer,
+                from_len,
+                to_len,
+                inner,
+            };
+            let run = |to: &mut [T]| {
+                if self.g.mode().is_linear() {
+                    pass(input, to, blocks, &self.taps[d], adjoint)
+                } else {
+                    weighted_pass(input, to, blocks, &self.weights[d], adjoint)
+                }
+            };
             if last_step {
-                pass(input, dst, outer, from_len, to_len, inner, taps, adjoint);
+                run(dst);
             } else {
                 b.clear();
                 b.resize(n_to, T::zero());
-                pass(input, b, outer, from_len, to_len, inner, taps, adjoint);
+                run(b);
                 std::mem::swap(a, b);
                 from_src = false;
             }
@@ -304,21 +367,26 @@ impl<T: Real> Plan<T> {
     }
 }
 
-/// One dimension of a linear resize: `(outer, from_len, inner) → (outer, to_len,
-/// inner)`. Forward: row `o` of the result is `row(i0)·w0 + row(i1)·w1`; adjoint:
-/// row `o` of the source is added into rows `i0` and `i1` with those weights.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn pass<T: Real>(
-    from: &[T],
-    to: &mut [T],
+/// The shape of one pass: `(outer, from_len, inner) → (outer, to_len, inner)`.
+#[derive(Clone, Copy)]
+struct Blocks {
     outer: usize,
     from_len: usize,
     to_len: usize,
     inner: usize,
-    taps: &[LinearTap<T>],
-    adjoint: bool,
-) {
+}
+
+/// One dimension of a linear resize. Forward: row `o` of the result is
+/// `row(i0)·w0 + row(i1)·w1`; adjoint: row `o` of the source is added into rows
+/// `i0` and `i1` with those weights.
+#[inline(always)]
+fn pass<T: Real>(from: &[T], to: &mut [T], blocks: Blocks, taps: &[LinearTap<T>], adjoint: bool) {
+    let Blocks {
+        outer,
+        from_len,
+        to_len,
+        inner,
+    } = blocks;
     let (from_block, to_block) = (from_len * inner, to_len * inner);
     for (f, t) in from
         .chunks_exact(from_block)
@@ -351,6 +419,68 @@ fn pass<T: Real>(
                 let r1 = &f[tap.i1 * inner..(tap.i1 + 1) * inner];
                 for ((dst, &a), &b) in t[o * inner..(o + 1) * inner].iter_mut().zip(r0).zip(r1) {
                     *dst = a * tap.w0 + b * tap.w1;
+                }
+            }
+        }
+    }
+}
+
+/// One dimension of a bicubic or area resize. Forward: row `o` of the result is
+/// `Σ row(i)·w` over its taps, in order (PyTorch's: the first product, then each
+/// further one added); adjoint: row `o` of the source is added into each tap's
+/// row with its weight.
+#[inline(always)]
+fn weighted_pass<T: Real>(
+    from: &[T],
+    to: &mut [T],
+    blocks: Blocks,
+    taps: &AxisTaps<T>,
+    adjoint: bool,
+) {
+    let Blocks {
+        outer,
+        from_len,
+        to_len,
+        inner,
+    } = blocks;
+    let (from_block, to_block) = (from_len * inner, to_len * inner);
+    for (f, t) in from
+        .chunks_exact(from_block)
+        .zip(to.chunks_exact_mut(to_block))
+        .take(outer)
+    {
+        if adjoint {
+            t.fill(T::zero());
+            for o in 0..from_len {
+                let row = &f[o * inner..(o + 1) * inner];
+                for &(i, w) in taps.of(o) {
+                    for (dst, &v) in t[i * inner..(i + 1) * inner].iter_mut().zip(row) {
+                        *dst += v * w;
+                    }
+                }
+            }
+        } else if inner == 1 {
+            for (o, dst) in t.iter_mut().enumerate() {
+                let mut sum = T::zero();
+                for (k, &(i, w)) in taps.of(o).iter().enumerate() {
+                    sum = if k == 0 { f[i] * w } else { sum + f[i] * w };
+                }
+                *dst = sum;
+            }
+        } else {
+            for o in 0..to_len {
+                let dst = &mut t[o * inner..(o + 1) * inner];
+                for (k, &(i, w)) in taps.of(o).iter().enumerate() {
+                    let row = &f[i * inner..(i + 1) * inner];
+                    if k == 0 {
+                        for (d, &v) in dst.iter_mut().zip(row) {
+                            *d = v * w;
+                        }
+                    } else {
+                        for (d, &v) in dst.iter_mut().zip(row) {
+                            *d += v * w;
+                        }
+                    }
                 }
             }
         }

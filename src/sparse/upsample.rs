@@ -62,8 +62,9 @@ impl<T: Real> Csr<T> {
 }
 
 /// The one-dimensional matrix of dimension `d` of a separable up-sampler:
-/// `output_size[d] × input_size[d]`. Linear taps that read one position twice (at the
-/// last input) are merged into one entry, and zero weights are not stored.
+/// `output_size[d] × input_size[d]`. Interpolation taps that read one position more
+/// than once (at the borders) are merged into one entry, and zero weights are not
+/// stored.
 ///
 /// ```
 /// use convmat::geometry::{ResizeGeometry, ResizeMode};
@@ -97,6 +98,24 @@ pub fn resize_axis_matrix<T: Real>(g: &ResizeGeometry, d: usize) -> Csr<T> {
                     vec![(t.i0, t.w0), (t.i1, t.w1)]
                 };
                 rows.push(entries.into_iter().filter(|e| e.1 != T::zero()).collect());
+            }
+        }
+        ResizeMode::Bicubic => {
+            for taps in g.cubic_taps::<T>(d) {
+                // clamped taps repeat a position: one entry, their weights summed
+                let mut merged: Vec<(usize, T)> = vec![];
+                for (i, w) in taps {
+                    match merged.last_mut() {
+                        Some(last) if last.0 == i => last.1 += w,
+                        _ => merged.push((i, w)),
+                    }
+                }
+                rows.push(merged.into_iter().filter(|e| e.1 != T::zero()).collect());
+            }
+        }
+        ResizeMode::Area => {
+            for (window, w) in g.area_taps::<T>(d) {
+                rows.push(window.map(|i| (i, w)).collect());
             }
         }
         _ => {
