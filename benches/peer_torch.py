@@ -81,6 +81,8 @@ def measure_upsample():
             lambda: F.interpolate(y, scale_factor=2, mode="nearest"))
         out["bicubic_8x64x56_x2"] = median_ms(
             lambda: F.interpolate(y, scale_factor=2, mode="bicubic", align_corners=False))
+        deep = torch.randn(8, 256, 56, 56)
+        out["pixelshuffle_8x256x56_r2"] = median_ms(lambda: F.pixel_shuffle(deep, 2))
     return out
 
 

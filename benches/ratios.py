@@ -58,6 +58,7 @@ UPSAMPLE_GROUPS = {
     "bilinear_ac_8x64x56_x2": ["direct", "matrix", "matrix_build"],
     "nearest_8x64x56_x2": ["direct", "matrix", "matrix_build"],
     "bicubic_8x64x56_x2": ["direct", "matrix", "matrix_build"],
+    "pixelshuffle_8x256x56_r2": ["direct", "matrix", "copy"],
 }
 
 

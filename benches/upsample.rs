@@ -7,9 +7,9 @@
 //! come from `benches/peer_torch_upsample.py`; `benches/ratios.py torch-upsample`
 //! prints ratios.
 
-use convmat::geometry::{PoolGeometry, ResizeGeometry, ResizeMode};
-use convmat::kernels::{max_pool, max_unpool, resize};
-use convmat::sparse::{max_unpool_matrix, resize_matrix, BuildOptions};
+use convmat::geometry::{PoolGeometry, ResizeGeometry, ResizeMode, ShuffleGeometry};
+use convmat::kernels::{max_pool, max_unpool, pixel_shuffle, resize};
+use convmat::sparse::{max_unpool_matrix, pixel_shuffle_matrix, resize_matrix, BuildOptions};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::time::Duration;
@@ -85,6 +85,26 @@ fn upsampling(c: &mut Criterion) {
     resize_case(c, "bicubic_8x64x56_x2", scale(ResizeMode::Bicubic, None));
 }
 
+/// Pixel shuffle: `direct` (the interleaving copy), `matrix` (S·x with S built
+/// beforehand), and `copy`, a plain copy of as many values — the floor a
+/// permutation cannot beat.
+fn shuffling(c: &mut Criterion) {
+    let g = ShuffleGeometry::shuffle(&[N, 256, 56, 56], 2).unwrap();
+    let n = g.batch() * g.numel();
+    let x = values(n, 3);
+    let mut y = vec![0.0f32; n];
+    let mut group = c.benchmark_group("pixelshuffle_8x256x56_r2");
+    group.bench_function("direct", |b| {
+        b.iter(|| pixel_shuffle(&g, black_box(&x), &mut y).unwrap())
+    });
+    let s = pixel_shuffle_matrix::<f32>(&g, &BuildOptions::default()).unwrap();
+    group.bench_function("matrix", |b| {
+        b.iter(|| s.mul_vec(black_box(&x), &mut y).unwrap())
+    });
+    group.bench_function("copy", |b| b.iter(|| y.copy_from_slice(black_box(&x))));
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -96,6 +116,7 @@ fn benches(c: &mut Criterion) {
     common::single_threaded_unless_asked();
     pooling(c);
     upsampling(c);
+    shuffling(c);
 }
 
 criterion_group! {

@@ -103,7 +103,8 @@ fn every_flag_in_the_readme_exists_on_its_subcommand() {
 }
 
 /// The files the help examples name, made small and consistent: a 1×1×6×6 image,
-/// 3×3 weights, its pool indices, a stride-2 observation.
+/// 3×3 weights, its pool indices, a stride-2 observation, and a 1×4×3×3 tensor and
+/// its pixel shuffle.
 fn example_files(dir: &Path) {
     let x: Vec<f64> = (0..36).map(|i| ((i * 7) % 11) as f64 / 10.0).collect();
     write_npy(&dir.join("x.npy"), &array(&[1, 1, 6, 6], x)).unwrap();
@@ -115,6 +116,10 @@ fn example_files(dir: &Path) {
     write_npy(&dir.join("y.npy"), &array(&[1, 1, 3, 3], vec![0.5; 9])).unwrap();
     let indices: Vec<i64> = vec![0, 3, 14, 17];
     write_npy(&dir.join("i.npy"), &array(&[1, 1, 2, 2], indices)).unwrap();
+    // four channels of 3×3 for pixel-shuffle, one of 6×6 back for pixel-unshuffle
+    let deep: Vec<f32> = (0..36i16).map(f32::from).collect();
+    write_npy(&dir.join("deep.npy"), &array(&[1, 4, 3, 3], deep.clone())).unwrap();
+    write_npy(&dir.join("wide.npy"), &array(&[1, 1, 6, 6], deep)).unwrap();
 }
 
 #[test]

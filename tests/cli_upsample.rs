@@ -507,3 +507,67 @@ fn pooling_and_upsampling_errors_are_clear() {
         None,
     );
 }
+
+#[test]
+fn pixel_shuffle_and_unshuffle_round_trip_in_both_formulations_and_refuse_clearly() {
+    let d = workdir();
+    let deep: Vec<f64> = (0..48).map(f64::from).collect();
+    write_npy(&at(&d, "deep.npy"), &array(&[1, 12, 2, 2], deep.clone())).unwrap();
+    let (deep_p, wide, back) = (at(&d, "deep.npy"), at(&d, "wide.npy"), at(&d, "back.npy"));
+    for method in ["direct", "matrix"] {
+        ok(&[
+            "pixel-shuffle",
+            "--input",
+            s(&deep_p),
+            "--upscale-factor",
+            "2",
+            "--method",
+            method,
+            "--output",
+            s(&wide),
+        ]);
+        let (shape, values) = f64s(&wide);
+        assert_eq!(shape, [1, 3, 4, 4], "{method}");
+        // wide (0, 0, 0..4) interleaves channels 0 and 1 of row 0
+        assert_eq!(values[..4], [0.0, 4.0, 1.0, 5.0], "{method}");
+        ok(&[
+            "pixel-unshuffle",
+            "--input",
+            s(&wide),
+            "--downscale-factor",
+            "2",
+            "--method",
+            method,
+            "--output",
+            s(&back),
+        ]);
+        assert_eq!(f64s(&back), (vec![1, 12, 2, 2], deep.clone()), "{method}");
+    }
+    let out = at(&d, "out.npy");
+    fails(
+        &[
+            "pixel-shuffle",
+            "--input",
+            s(&at(&d, "x.npy")),
+            "--upscale-factor",
+            "2",
+            "--output",
+            s(&out),
+        ],
+        "pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, but input.size(-3)=1 is not divisible by 4",
+        Some(&out),
+    );
+    fails(
+        &[
+            "pixel-unshuffle",
+            "--input",
+            s(&wide),
+            "--downscale-factor",
+            "3",
+            "--output",
+            s(&out),
+        ],
+        "pixel_unshuffle expects height to be divisible by downscale_factor, but input.size(-2)=4 is not divisible by 3",
+        Some(&out),
+    );
+}

@@ -89,6 +89,15 @@ pub enum Command {
         convmat spectrum --weight w.npy --input-size 32,32 --padding same --padding-mode circular --output s.npy\n  \
         convmat spectrum --weight w.npy --input-size 32,32 --padding 1 --stride 2 --top 5 --output s.npy --json")]
     Spectrum(super::spectrum::SpectrumArgs),
+    /// Pixel shuffle (torch.nn.functional.pixel_shuffle): C·r² channels of H×W become C channels of H·r × W·r.
+    #[command(after_help = "Examples:\n  \
+        convmat pixel-shuffle --input deep.npy --upscale-factor 2 --output wide.npy\n  \
+        convmat pixel-shuffle --input deep.npy --upscale-factor 2 --method matrix --output wide.npy --json")]
+    PixelShuffle(super::shuffle::PixelShuffleArgs),
+    /// Pixel unshuffle (torch.nn.functional.pixel_unshuffle), the inverse of pixel-shuffle.
+    #[command(after_help = "Example:\n  \
+        convmat pixel-unshuffle --input wide.npy --downscale-factor 2 --output deep.npy")]
+    PixelUnshuffle(super::shuffle::PixelUnshuffleArgs),
     /// Walk through the seed's examples (no input files needed).
     #[command(after_help = "Example:\n  convmat tour")]
     Tour,

@@ -10,6 +10,7 @@ mod matrix;
 pub mod out;
 mod pad;
 mod report;
+mod shuffle;
 mod solve_args;
 mod spectrum;
 mod upsample;
@@ -172,6 +173,8 @@ fn dispatch(command: Command) -> Result<(), Error> {
         Command::FitTranspose(a) => deconv::run_fit_transpose(&a),
         Command::Pad(a) => pad::run_pad(&a),
         Command::Spectrum(a) => spectrum::run(&a),
+        Command::PixelShuffle(a) => shuffle::run_shuffle(&a),
+        Command::PixelUnshuffle(a) => shuffle::run_unshuffle(&a),
         Command::Report(a) => report::run(&a),
         Command::Tour => {
             let stdout = std::io::stdout();

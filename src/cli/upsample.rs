@@ -34,7 +34,7 @@ fn window(w: &PoolWindowArgs, ndim: usize) -> Result<(Vec<usize>, Vec<usize>), E
     Ok((kernel, stride))
 }
 
-fn summary(
+pub(super) fn summary(
     op: &str,
     method: &str,
     dtype: &str,
@@ -172,7 +172,7 @@ fn item_shape(input: &[usize], spatial: &[usize]) -> Vec<usize> {
     input[..lead].iter().chain(spatial).copied().collect()
 }
 
-fn method_name(m: UpsampleMethodArg) -> &'static str {
+pub(super) fn method_name(m: UpsampleMethodArg) -> &'static str {
     match m {
         UpsampleMethodArg::Direct => "direct",
         UpsampleMethodArg::Matrix => "matrix",

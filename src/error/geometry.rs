@@ -565,6 +565,44 @@ pub enum GeometryError {
         /// The output sizes computed (`H: 0 W: 6`).
         output: String,
     },
+    /// A pixel shuffle or unshuffle on fewer than three dimensions (PyTorch's message).
+    #[error(
+        "{op} expects input to have at least 3 dimensions, but got input with {ndim} dimension(s)"
+    )]
+    ShuffleRank {
+        /// `pixel_shuffle` or `pixel_unshuffle`.
+        op: &'static str,
+        /// The input's number of dimensions.
+        ndim: usize,
+    },
+    /// A zero upscale or downscale factor (PyTorch's message).
+    #[error("{op} expects a positive {name}, but got {factor}")]
+    ShuffleFactor {
+        /// `pixel_shuffle` or `pixel_unshuffle`.
+        op: &'static str,
+        /// `upscale_factor` or `downscale_factor`.
+        name: &'static str,
+        /// The factor given.
+        factor: usize,
+    },
+    /// A dimension a pixel shuffle cannot split: channels not divisible by r²
+    /// (shuffle), height or width not divisible by r (unshuffle). PyTorch's message.
+    #[error(
+        "{op} expects {what} to be divisible by {}, but input.size({dim})={size} is not divisible by {divisor}",
+        if *dim == -3 { "the square of upscale_factor" } else { "downscale_factor" }
+    )]
+    ShuffleNotDivisible {
+        /// `pixel_shuffle` or `pixel_unshuffle`.
+        op: &'static str,
+        /// `its input's 'channel' dimension`, `height` or `width`.
+        what: &'static str,
+        /// The dimension, counted from the end (−3, −2 or −1).
+        dim: i8,
+        /// Its size.
+        size: usize,
+        /// What it must be divisible by (r² or r).
+        divisor: usize,
+    },
     /// A size computation overflowed the machine word.
     #[error("size overflow computing {what}")]
     Overflow {

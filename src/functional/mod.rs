@@ -13,6 +13,7 @@ use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
 mod pad;
 mod resample;
+mod shuffle;
 pub use crate::kernels::{
     ConvMethod, ConvTransposeMethod, DIRECT_MAX_CHANNELS_PER_GROUP, FFT_AUTO_MAX_BYTES, FFT_MARGIN,
 };
@@ -21,6 +22,7 @@ pub use resample::{
     interpolate, max_pool, max_unpool, unpool_geometry, InterpolateOptions, PoolOptions,
     UnpoolOptions,
 };
+pub use shuffle::{pixel_shuffle, pixel_unshuffle, sub_pixel_weight};
 
 /// The elements in row-major order: borrowed when the array already is, else copied.
 fn contiguous<'a, T: Real>(a: &'a ArrayViewD<'_, T>) -> std::borrow::Cow<'a, [T]> {

@@ -6,7 +6,8 @@
 //! [`ConvTransposeGeometry`] is defined through the convolution it is the adjoint
 //! of, so the identity `conv_transpose(y, W) = Cᵀ·y` holds by construction.
 //! [`PoolGeometry`], [`UnpoolGeometry`] and [`ResizeGeometry`] do the same for
-//! max-pooling, max-unpooling and the up-samplers, and [`PadGeometry`] for `F.pad`.
+//! max-pooling, max-unpooling and the up-samplers, [`PadGeometry`] for `F.pad`, and
+//! [`ShuffleGeometry`] for pixel shuffle.
 
 pub(crate) mod boundary;
 mod conv;
@@ -15,6 +16,7 @@ mod pad;
 mod pool;
 mod resize;
 mod shapes;
+mod shuffle;
 mod transpose;
 
 pub use boundary::{PaddingMode, UnknownPaddingMode};
@@ -24,6 +26,7 @@ pub use pad::PadGeometry;
 pub use pool::{pool_output_len, PoolBuilder, PoolGeometry, UnpoolBuilder, UnpoolGeometry};
 pub use resize::{adaptive_window, LinearTap, ResizeBuilder, ResizeGeometry, ResizeMode};
 pub use shapes::{batch, batched_shape, in_channels_of, unravel_index};
+pub use shuffle::ShuffleGeometry;
 pub use transpose::{ConvTransposeBuilder, ConvTransposeGeometry};
 
 use crate::error::{shape_str, GeometryError};

@@ -14,6 +14,7 @@
 //! | max-unpooling | [`max_unpool`] | [`max_unpool_adjoint`] (the gather back) |
 //! | nearest, nearest-exact, bilinear … ([`crate::geometry::ResizeMode`]) | [`resize`](fn@resize) | [`resize_adjoint`] |
 //! | `F.pad` ([`crate::geometry::PadGeometry`]) | [`pad`](fn@pad) | [`pad_adjoint`] (the fold back) |
+//! | pixel shuffle ([`crate::geometry::ShuffleGeometry`]) | [`pixel_shuffle`] | [`pixel_unshuffle`] (its inverse) |
 //!
 //! [`ConvMethod`] and [`ConvTransposeMethod`] name the formulations and choose among
 //! them. The same maps as explicit sparse matrices are built in [`crate::sparse`];
@@ -29,6 +30,7 @@ mod method;
 pub mod pad;
 pub mod resize;
 pub mod separable;
+pub mod shuffle;
 pub mod unfold;
 pub mod zero_insert;
 
@@ -40,6 +42,7 @@ pub use method::{
 pub use pad::{pad, pad_adjoint};
 pub use resize::{resize, resize_adjoint};
 pub(crate) use resize::{Plan as ResizePlan, Scratch as ResizeScratch};
+pub use shuffle::{pixel_shuffle, pixel_unshuffle};
 
 use crate::error::GeometryError;
 use crate::geometry::batch;

@@ -30,7 +30,7 @@ pub(crate) mod workspace;
 pub use compose::{Adjoint, Product};
 pub use conv::{ConvOperator, ConvTransposeOperator};
 pub use pad::PadOperator;
-pub use resample::{MaxUnpoolOperator, ResizeOperator};
+pub use resample::{MaxUnpoolOperator, PixelShuffleOperator, ResizeOperator};
 
 use crate::sparse::{Csr, Index};
 use crate::{GeometryError, Real};

@@ -2,8 +2,10 @@
 
 use super::workspace::Pool;
 use super::{check_lengths, LinearOperator};
-use crate::geometry::{ResizeGeometry, UnpoolGeometry};
-use crate::kernels::{check_indices, max_unpool, ResizePlan, ResizeScratch};
+use crate::geometry::{ResizeGeometry, ShuffleGeometry, UnpoolGeometry};
+use crate::kernels::{
+    check_indices, max_unpool, pixel_shuffle, pixel_unshuffle, ResizePlan, ResizeScratch,
+};
 use crate::{GeometryError, Real};
 
 /// A separable up-sampler ([`crate::kernels::resize()`]) on `planes` planes as an
@@ -134,5 +136,48 @@ impl<T: Real> LinearOperator<T> for MaxUnpoolOperator<T> {
             };
         }
         Ok(())
+    }
+}
+
+/// A pixel shuffle ([`crate::kernels::pixel_shuffle`]) over all `g.batch()` items as
+/// an operator; its adjoint is the unshuffle, which is also its inverse.
+///
+/// ```
+/// use convmat::geometry::ShuffleGeometry;
+/// use convmat::operator::{dot_test, LinearOperator, PixelShuffleOperator};
+/// let op = PixelShuffleOperator::new(ShuffleGeometry::shuffle(&[2, 9, 3, 4], 3).unwrap());
+/// assert_eq!(LinearOperator::<f64>::nrows(&op), 216);
+/// assert!(dot_test::<f64>(&op, 1).unwrap() < 1e-15);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct PixelShuffleOperator {
+    g: ShuffleGeometry,
+}
+
+impl PixelShuffleOperator {
+    /// The shuffle of geometry `g`.
+    pub fn new(g: ShuffleGeometry) -> Self {
+        PixelShuffleOperator { g }
+    }
+    /// The geometry.
+    pub fn geometry(&self) -> &ShuffleGeometry {
+        &self.g
+    }
+}
+
+impl<T: Real> LinearOperator<T> for PixelShuffleOperator {
+    fn nrows(&self) -> usize {
+        self.g.batch() * self.g.numel()
+    }
+    fn ncols(&self) -> usize {
+        self.g.batch() * self.g.numel()
+    }
+    fn apply(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
+        check_lengths::<T>(self, x.len(), y.len())?;
+        pixel_shuffle(&self.g, x, y)
+    }
+    fn apply_adjoint(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError> {
+        check_lengths::<T>(self, x.len(), y.len())?;
+        pixel_unshuffle(&self.g, y, x)
     }
 }

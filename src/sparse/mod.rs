@@ -11,7 +11,8 @@
 //! ([`Csr::mul_transpose`]); [`Csr::transpose`] forms it when asked.
 //!
 //! The up-samplers have matrices too: [`resize_matrix`] (Kronecker products of
-//! one-dimensional interpolation matrices) and [`max_unpool_matrix`]; padding has
+//! one-dimensional interpolation matrices), [`max_unpool_matrix`] and the pixel
+//! shuffle's permutation [`pixel_shuffle_matrix`]; padding has
 //! its matrix P ([`pad_matrix`]), with `C_mode = C_valid · P` for a convolution with
 //! a padding mode (see [`crate::geometry::PadGeometry`]).
 
@@ -21,6 +22,7 @@ mod build;
 mod csr;
 mod index;
 mod pad;
+mod shuffle;
 mod upsample;
 
 pub use budget::{check_budget, default_memory_budget, predicted_bytes, BuildOptions};
@@ -28,4 +30,5 @@ pub use build::{check_room_for_transpose, ConvMatrix, TapLabel};
 pub use csr::Csr;
 pub use index::Index;
 pub use pad::pad_matrix;
+pub use shuffle::pixel_shuffle_matrix;
 pub use upsample::{max_unpool_matrix, resize_axis_matrix, resize_matrix};

@@ -283,7 +283,7 @@ pub fn deconv_args<'a>(
 }
 
 /// Every subcommand of `convmat`.
-pub const SUBCOMMANDS: [&str; 13] = [
+pub const SUBCOMMANDS: [&str; 15] = [
     "matrix",
     "conv",
     "conv-transpose",
@@ -297,6 +297,8 @@ pub const SUBCOMMANDS: [&str; 13] = [
     "tour",
     "pad",
     "spectrum",
+    "pixel-shuffle",
+    "pixel-unshuffle",
 ];
 
 /// `max-unpool --input v --indices i --kernel-size 2 --output out`.
