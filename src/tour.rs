@@ -304,7 +304,84 @@ fn upsampling(w: &mut dyn Write) -> Result<(), Error> {
         "   U·y agrees with the direct interpolation to {worst:.1e} (U multiplies the two weights first)."
     )
     .map_err(io)?;
+    sub_pixel(w)
+}
+
+/// Section 9, last part: a stride-2 transposed convolution is a stride-1 convolution
+/// with four times the channels, then a pixel shuffle.
+fn sub_pixel(w: &mut dyn Write) -> Result<(), Error> {
+    use crate::functional::{
+        conv, conv_transpose, pixel_shuffle, sub_pixel_weight, ConvMethod, ConvTransposeMethod,
+    };
+    use crate::geometry::{ConvOptions, Padding};
+    use ndarray::{ArrayD, IxDyn};
+    let opts = BuildOptions::default();
+    let shape = |s: &[usize], v: Vec<f64>| {
+        ArrayD::from_shape_vec(IxDyn(s), v).expect("the sizes multiply to the length")
+    };
+    let x = shape(&[1, 1, 2, 2], vec![1.0, 2.0, 3.0, 4.0]);
+    let wt = shape(&[1, 1, 4, 4], (1..=16).map(f64::from).collect());
+    let stride2 = ConvOptions {
+        stride: vec![2],
+        ..Default::default()
+    };
+    let up = conv_transpose(
+        x.view(),
+        wt.view(),
+        None,
+        &stride2,
+        ConvTransposeMethod::Scatter,
+        &opts,
+    )?;
+    let v = sub_pixel_weight(wt.view(), 2)?;
+    let full = ConvOptions {
+        padding: Padding::Explicit(vec![1]),
+        ..Default::default()
+    };
+    let deep = conv(x.view(), v.view(), None, &full, ConvMethod::Direct, &opts)?;
+    let wide = pixel_shuffle(deep.view(), 2)?;
+    writeln!(
+        w,
+        "\n   Sub-pixel convolution. The transposed convolution of [[1, 2], [3, 4]] with the 4×4\n   \
+         kernel 1…16, stride 2, gives 6×6. Each output phase (row parity, column parity) is\n   \
+         reached by one 2×2 sub-kernel of taps, flipped — so the same layer is a stride-1\n   \
+         convolution with four output channels (the sub-kernels below, phase (0,0), (0,1),\n   \
+         (1,0), (1,1)), padding 1, followed by a pixel shuffle that interleaves the four\n   \
+         3×3 results (Shi et al. 2016; no multiplications by inserted zeros):"
+    )
+    .map_err(io)?;
+    let subs: Vec<f64> = v.iter().copied().collect();
+    for (phase, k) in subs.chunks_exact(4).enumerate() {
+        writeln!(
+            w,
+            "   phase ({}, {}): {}",
+            phase / 2,
+            phase % 2,
+            fmt_list(k)
+        )
+        .map_err(io)?;
+    }
+    writeln!(
+        w,
+        "   conv_transpose2d (left) and pixel_shuffle(conv2d) (right), {}:",
+        if wide == up {
+            "identical"
+        } else {
+            "DIFFERENT (this is a bug)"
+        }
+    )
+    .map_err(io)?;
+    let (a, b): (Vec<f64>, Vec<f64>) =
+        (up.iter().copied().collect(), wide.iter().copied().collect());
+    for (ra, rb) in a.chunks_exact(6).zip(b.chunks_exact(6)) {
+        writeln!(w, "   {}    {}", fmt_row(ra), fmt_row(rb)).map_err(io)?;
+    }
     Ok(())
+}
+
+/// A row of whole numbers, right-aligned in four columns each.
+fn fmt_row(v: &[f64]) -> String {
+    v.iter().map(|x| format!("{x:4}")).collect()
 }
 
 /// Section 10: the transposed convolution is not the inverse; least squares is.
