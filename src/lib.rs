@@ -52,6 +52,7 @@ mod simd;
 pub mod solve;
 pub mod sparse;
 pub mod spectral;
+pub mod stack;
 #[cfg(feature = "cli")]
 pub mod tour;
 

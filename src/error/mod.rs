@@ -139,6 +139,18 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A layer of a stack that does not fit the shape it receives, or whose
+    /// description is wrong: the layer named, the error inside.
+    #[error("layer {index} ({kind}): {source}")]
+    Layer {
+        /// The layer's position, counted from 0.
+        index: usize,
+        /// Its type (`conv`, `upsample`, …).
+        kind: String,
+        /// What is wrong.
+        #[source]
+        source: Box<Error>,
+    },
     /// A request that makes no sense (an option value the front end passed through).
     #[error("{0}")]
     Invalid(String),

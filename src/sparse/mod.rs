@@ -22,6 +22,7 @@ mod build;
 mod csr;
 mod index;
 mod pad;
+mod product;
 mod shuffle;
 mod upsample;
 
