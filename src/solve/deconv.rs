@@ -170,6 +170,8 @@ pub enum OperatorKind {
     Fft,
     /// Diagonal in the cosine basis (the spectral solver, reflexive boundary).
     Dct,
+    /// A product of layers applied one by one (a [`crate::stack::Stack`]).
+    Product,
 }
 
 impl OperatorKind {
@@ -181,6 +183,7 @@ impl OperatorKind {
             OperatorKind::Direct => "direct",
             OperatorKind::Fft => "fft",
             OperatorKind::Dct => "dct",
+            OperatorKind::Product => "product",
         }
     }
 }
@@ -416,31 +419,11 @@ pub fn deconvolve<T: FftReal>(
     y: &[T],
     truth: Option<&[T]>,
     opts: &DeconvOptions,
-    mut progress: Option<BatchCallback<'_, T>>,
+    progress: Option<BatchCallback<'_, T>>,
 ) -> Result<Deconvolution<T>, Error> {
     g.check_weight_len(w.len())?;
     super::check_finite("weight", w)?;
-    super::check_finite("observed y", y)?;
-    if g.rows() == 0 || !y.len().is_multiple_of(g.rows()) {
-        return Err(GeometryError::BufferLength {
-            name: "observed y",
-            per_item: g.rows(),
-            got: y.len(),
-        }
-        .into());
-    }
-    let batch = y.len() / g.rows();
-    if let Some(t) = truth {
-        if t.len() != batch * g.cols() {
-            return Err(GeometryError::LengthMismatch {
-                name: "truth",
-                dimension: "the deconvolved items",
-                expected: batch * g.cols(),
-                got: t.len(),
-            }
-            .into());
-        }
-    }
+    check_batch(y, truth, g.rows(), g.cols())?;
     opts.check()?;
     if opts.solver == Solver::Spectral {
         return deconvolve_spectral(g, w, y, truth, opts);
@@ -472,7 +455,134 @@ pub fn deconvolve<T: FftReal>(
         matrix: matrix.as_ref(),
         kronecker: kronecker.then_some((g, w, rtol)),
     };
-    let mut x = Vec::with_capacity(batch * g.cols());
+    let row_len = g.output_size().last().copied().unwrap_or(1);
+    let (x, items) = solve_batch(&how, g.rows(), g.cols(), y, truth, opts, row_len, progress)?;
+    Ok(Deconvolution { x, operator, items })
+}
+
+/// Checks that `y` is finite and whole items of `rows` values, and `truth` as many
+/// items of `cols`.
+fn check_batch<T: Real>(
+    y: &[T],
+    truth: Option<&[T]>,
+    rows: usize,
+    cols: usize,
+) -> Result<(), Error> {
+    super::check_finite("observed y", y)?;
+    if rows == 0 || !y.len().is_multiple_of(rows) {
+        return Err(GeometryError::BufferLength {
+            name: "observed y",
+            per_item: rows,
+            got: y.len(),
+        }
+        .into());
+    }
+    let batch = y.len() / rows;
+    if let Some(t) = truth {
+        if t.len() != batch * cols {
+            return Err(GeometryError::LengthMismatch {
+                name: "truth",
+                dimension: "the deconvolved items",
+                expected: batch * cols,
+                got: t.len(),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Recovers every item of `y` (items of `op.nrows()` values) from `y = A·x` for an
+/// operator A taken as it is — the product of a layer stack
+/// ([`crate::stack::Stack::deconvolve`]), or any other: LSQR, LSMR, CGLS and
+/// Richardson–Lucy run on `op` (matrix-free), Cholesky and the pseudo-inverse on
+/// `matrix`, the same map made explicit, which they need. Everything else is as
+/// [`deconvolve`]: the options, the discrepancy principle, the per-item reports.
+/// `row_len` is the length of the rows of an item of `y`, for the noise estimate.
+///
+/// ```
+/// use convmat::operator::LinearOperator;
+/// use convmat::solve::{deconvolve_operator, DeconvOptions, OperatorKind, Solver};
+/// use convmat::sparse::Csr;
+/// // A = [[2, 0], [1, 1], [0, 3]]: overdetermined, full column rank
+/// let a = Csr::<f64>::try_from_parts(3, 2, vec![0, 1, 3, 4], vec![0, 0, 1, 1], vec![2.0, 1.0, 1.0, 3.0]).unwrap();
+/// let y = [2.0, 3.0, 6.0]; // A·[1, 2]
+/// let opts = DeconvOptions { atol: 1e-12, btol: 1e-12, ..Default::default() };
+/// let d = deconvolve_operator(&a, None, &y, None, &opts, 1, None).unwrap();
+/// assert_eq!(d.operator, OperatorKind::Product);
+/// assert!((d.x[0] - 1.0).abs() < 1e-10 && (d.x[1] - 2.0).abs() < 1e-10);
+/// ```
+///
+/// # Errors
+/// `y` or `truth` not whole items; [`SolveError::NotApplicable`] for an option the
+/// solver does not take; [`SolveError::NoDiagonalization`] for the spectral
+/// solver; [`Error::Invalid`] for Cholesky or the pseudo-inverse without
+/// `matrix`; whatever the solver refuses.
+pub fn deconvolve_operator<T: Real>(
+    op: &dyn LinearOperator<T>,
+    matrix: Option<&Csr<T>>,
+    y: &[T],
+    truth: Option<&[T]>,
+    opts: &DeconvOptions,
+    row_len: usize,
+    progress: Option<BatchCallback<'_, T>>,
+) -> Result<Deconvolution<T>, Error> {
+    check_batch(y, truth, op.nrows(), op.ncols())?;
+    opts.check()?;
+    if opts.solver == Solver::Spectral {
+        return Err(SolveError::NoDiagonalization {
+            reason: "a product of layers has no FFT or DCT diagonalisation in general; \
+                     use lsqr, lsmr or cgls (matrix-free), or cholesky or pinv"
+                .into(),
+        }
+        .into());
+    }
+    let (op, operator): (&dyn LinearOperator<T>, OperatorKind) = match matrix {
+        Some(m) if opts.solver.needs_matrix() || opts.operator == OperatorChoice::Matrix => {
+            (m, OperatorKind::Matrix)
+        }
+        _ if opts.solver.needs_matrix() => {
+            return Err(Error::Invalid(format!(
+                "{} needs the explicit matrix, which was not given",
+                opts.solver.name()
+            )))
+        }
+        _ => (op, OperatorKind::Product),
+    };
+    let how = How {
+        op,
+        matrix,
+        kronecker: None,
+    };
+    let (x, items) = solve_batch(
+        &how,
+        op.nrows(),
+        op.ncols(),
+        y,
+        truth,
+        opts,
+        row_len,
+        progress,
+    )?;
+    Ok(Deconvolution { x, operator, items })
+}
+
+/// Every item of `y` (items of `rows` values; estimates of `cols`) through
+/// [`solve_one`], with its quality against the truth and the noise-fit test.
+#[allow(clippy::too_many_arguments)]
+fn solve_batch<T: Real>(
+    how: &How<'_, T>,
+    rows: usize,
+    cols: usize,
+    y: &[T],
+    truth: Option<&[T]>,
+    opts: &DeconvOptions,
+    row_len: usize,
+    mut progress: Option<BatchCallback<'_, T>>,
+) -> Result<(Vec<T>, Vec<DeconvItem>), Error> {
+    let batch = y.len() / rows;
+    let op = how.op;
+    let mut x = Vec::with_capacity(batch * cols);
     let mut items = Vec::with_capacity(batch);
     let clipped: Vec<T>;
     let y = if opts.clip_negative {
@@ -483,9 +593,8 @@ pub fn deconvolve<T: FftReal>(
     };
     // σ_max(C) for the noise-fit test: estimated once, if any item needs it
     let mut sigma_max = None;
-    let row_len = g.output_size().last().copied().unwrap_or(1);
     for item in 0..batch {
-        let yi = &y[item * g.rows()..][..g.rows()];
+        let yi = &y[item * rows..][..rows];
         let mut cb = |p: &Progress<'_, T>| {
             if let Some(f) = progress.as_deref_mut() {
                 f(item, p)
@@ -502,13 +611,13 @@ pub fn deconvolve<T: FftReal>(
                 }) => SolveError::NegativeData {
                     solver,
                     name: "y",
-                    index: item * g.rows() + index,
+                    index: item * rows + index,
                     value,
                 }
                 .into(),
                 e => e,
             })?;
-        let quality = quality_of(truth, item, g.cols(), &xi);
+        let quality = quality_of(truth, item, cols, &xi);
         let noise_fit = noise_fit_with(op, yi, &xi, info.residual_norm, row_len, &mut sigma_max)?;
         x.extend_from_slice(&xi);
         items.push(DeconvItem {
@@ -518,7 +627,7 @@ pub fn deconvolve<T: FftReal>(
             regularization,
         });
     }
-    Ok(Deconvolution { x, operator, items })
+    Ok((x, items))
 }
 
 /// The item's quality against its truth, if given.

@@ -48,8 +48,8 @@ pub use analyze::{
 };
 pub use cgls::cgls;
 pub use deconv::{
-    deconvolve, BatchCallback, DeconvItem, DeconvOptions, Deconvolution, OperatorChoice,
-    OperatorKind, Solver,
+    deconvolve, deconvolve_operator, BatchCallback, DeconvItem, DeconvOptions, Deconvolution,
+    OperatorChoice, OperatorKind, Solver,
 };
 pub use direct::{
     pinv_solve, tikhonov_cholesky, PinvOptions, PinvSolution, DEFAULT_PINV_MAX_ELEMENTS,

@@ -50,6 +50,9 @@ use crate::operator::{
     check_lengths, Adjoint, ConvOperator, ConvTransposeOperator, LinearOperator, MaxUnpoolOperator,
     PadOperator, PixelShuffleOperator, ResizeOperator,
 };
+use crate::solve::{
+    deconvolve_operator, BatchCallback, DeconvOptions, Deconvolution, OperatorChoice,
+};
 use crate::sparse::{
     max_unpool_matrix, pad_matrix, pixel_shuffle_matrix, resize_matrix, BuildOptions, ConvMatrix,
     Csr,
@@ -393,6 +396,47 @@ impl<T: Real> Stack<T> {
         let mut out = vec![T::zero(); self.rows()];
         op.apply(&vec![T::one(); self.cols()], &mut out)?;
         Ok(out)
+    }
+}
+
+impl<T: Real> Stack<T> {
+    /// Recovers every item of `y` (items of [`Stack::rows`] values) from `y = M·x`,
+    /// `M` the stack's product — the inverse problem of a whole linear decoder or
+    /// encoder: LSQR, LSMR, CGLS and Richardson–Lucy on the matrix-free operator,
+    /// Cholesky and the pseudo-inverse on the explicit product (built within
+    /// `opts.build`'s budget), as [`deconvolve_operator`] describes.
+    ///
+    /// ```
+    /// use convmat::functional::InterpolateOptions;
+    /// use convmat::geometry::ResizeMode;
+    /// use convmat::solve::{DeconvOptions, Solver};
+    /// use convmat::stack::{Layer, Stack};
+    /// // bilinear ×2 has full column rank: LSQR recovers its input
+    /// let s = Stack::new(&[1, 4, 4], vec![Layer::Interpolate(InterpolateOptions::scale(ResizeMode::Bilinear, &[2.0]))]).unwrap();
+    /// let x: Vec<f64> = (0..16).map(|i| (i as f64).cos()).collect();
+    /// let mut y = vec![0.0; 64];
+    /// convmat::operator::LinearOperator::apply(&s.operator().unwrap(), &x, &mut y).unwrap();
+    /// let opts = DeconvOptions { solver: Solver::Lsqr, atol: 1e-12, btol: 1e-12, ..Default::default() };
+    /// let d = s.deconvolve(&y, Some(&x), &opts, None).unwrap();
+    /// assert!(d.items[0].quality.unwrap().relative_error < 1e-9);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`deconvolve_operator`], and [`Error::Layer`] for a layer's matrix or
+    /// the product over the budget.
+    pub fn deconvolve(
+        &self,
+        y: &[T],
+        truth: Option<&[T]>,
+        opts: &DeconvOptions,
+        progress: Option<BatchCallback<'_, T>>,
+    ) -> Result<Deconvolution<T>, Error> {
+        let op = self.operator()?;
+        let matrix = (opts.solver.needs_matrix() || opts.operator == OperatorChoice::Matrix)
+            .then(|| self.matrix(&opts.build))
+            .transpose()?;
+        let row_len = self.output_shape().last().copied().unwrap_or(1);
+        deconvolve_operator(&op, matrix.as_ref(), y, truth, opts, row_len, progress)
     }
 }
 
