@@ -120,6 +120,15 @@ fn example_files(dir: &Path) {
     let deep: Vec<f32> = (0..36i16).map(f32::from).collect();
     write_npy(&dir.join("deep.npy"), &array(&[1, 4, 3, 3], deep.clone())).unwrap();
     write_npy(&dir.join("wide.npy"), &array(&[1, 1, 6, 6], deep)).unwrap();
+    // a stack on one 6×6 channel: the 3×3 weight with padding 1, then its transpose
+    // at stride 2 (6×6 → 3×3 → 5×5 … with padding 1 and output padding 1, 6×6 again)
+    std::fs::write(
+        dir.join("model.json"),
+        r#"{"input": [1, 6, 6], "layers": [
+            {"type": "conv", "weight": "w.npy", "stride": 2, "padding": 1},
+            {"type": "conv_transpose", "weight": "w.npy", "stride": 2, "padding": 1, "output_padding": 1}]}"#,
+    )
+    .unwrap();
 }
 
 #[test]

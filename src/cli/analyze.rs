@@ -8,50 +8,41 @@ use super::values::broadcast;
 use convmat::geometry::{unravel_index, ConvGeometry};
 use convmat::io::read_tensor;
 use convmat::solve::{
-    analyze_conv_with_progress, AnalyzeOptions, AnalyzeProgress, InvertibilityReport, RankInfo,
-    SpectrumMethod,
+    analyze_conv_with_progress, analyze_with_progress, AnalyzeOptions, AnalyzeProgress,
+    InvertibilityReport, RankInfo, SpectrumMethod,
 };
 use convmat::sparse::ConvMatrix;
+use convmat::stack::Stack;
 use convmat::Error;
 use std::io::IsTerminal;
 use std::time::Instant;
 
+/// What the report describes: one item's input and output shapes `(C, spatial…)`.
+struct Shapes {
+    input: Vec<usize>,
+    output: Vec<usize>,
+}
+
 pub fn run_analyze(a: &AnalyzeArgs) -> Result<(), Error> {
-    let (weight_shape, w) = match (&a.weight, &a.kernel_size) {
-        (Some(p), _) => {
-            let t = read_tensor(p)?;
-            (t.shape().to_vec(), as_f64(&t))
-        }
-        (None, Some(k)) => {
-            let kernel = broadcast(&k.0, a.input_size.0.len());
-            let shape: Vec<usize> = [1, 1].iter().chain(&kernel).copied().collect();
-            let n = shape.iter().product();
-            (shape, vec![1.0; n])
-        }
-        (None, None) => unreachable!("clap requires one"),
-    };
-    let g = conv_geometry(&weight_shape, &a.input_size.0, &a.geometry)?;
     if !(a.time_limit > 0.0 && a.time_limit.is_finite()) {
         return Err(Error::Invalid(format!(
             "--time-limit must be a positive number of seconds, got {}",
             a.time_limit
         )));
     }
+    let opts = AnalyzeOptions {
+        svd_max_elements: a.svd_max_elements,
+        time_limit: Some(std::time::Duration::from_secs_f64(a.time_limit)),
+        ..Default::default()
+    };
     let show = std::io::stderr().is_terminal();
     let status = |text: String| {
         if show {
             eprint!("\r\x1b[K  {text}");
         }
     };
-    status(format!("building C ({} stored entries)…", g.nnz()));
-    let c = ConvMatrix::<f64>::build_with_options(&g, &w, &a.memory.build_options())?;
-    let opts = AnalyzeOptions {
-        svd_max_elements: a.svd_max_elements,
-        time_limit: Some(std::time::Duration::from_secs_f64(a.time_limit)),
-        ..Default::default()
-    };
     let mut last = Instant::now();
-    let r = analyze_conv_with_progress(&c, &g, &w, &opts, &mut |p| match p {
+    let mut progress = |p: AnalyzeProgress| match p {
         AnalyzeProgress::Svd { rows, cols } => {
             status(format!("the SVD of the {rows}×{cols} matrix…"))
         }
@@ -74,15 +65,42 @@ pub fn run_analyze(a: &AnalyzeArgs) -> Result<(), Error> {
                 ));
             }
         }
-    });
+    };
+    let (r, shapes) = if let Some(path) = &a.stack {
+        let stack: Stack<f64> = convmat::stack::load(path)?;
+        status("building the product matrix…".into());
+        let m = stack.matrix(&a.memory.build_options());
+        let r = m.and_then(|m| analyze_with_progress(&m, &opts, &mut progress));
+        let shapes = Shapes {
+            input: stack.input_shape().to_vec(),
+            output: stack.output_shape().to_vec(),
+        };
+        (r, shapes)
+    } else {
+        let (g, w) = conv_of(a)?;
+        status(format!("building C ({} stored entries)…", g.nnz()));
+        let c = ConvMatrix::<f64>::build_with_options(&g, &w, &a.memory.build_options())?;
+        let r = analyze_conv_with_progress(&c, &g, &w, &opts, &mut progress);
+        let shapes = Shapes {
+            input: g.input_shape(),
+            output: g.output_shape(),
+        };
+        (r, shapes)
+    };
     if show {
         eprint!("\r\x1b[K");
     }
     let r = r?;
     if a.json {
-        outln!("{}", report_json(&r, &g))?;
+        outln!("{}", report_json(&r, &shapes))?;
     } else {
-        outln!("{}", report_text(&r, &g, a.weight.is_none()))?;
+        let ones = a.weight.is_none() && a.stack.is_none();
+        let what = if a.stack.is_some() {
+            "the product M"
+        } else {
+            "C"
+        };
+        outln!("{}", report_text(&r, &shapes, ones, what))?;
         if r.time_limited {
             outln!("(more time for the iterations: --time-limit SECONDS)")?;
         }
@@ -90,7 +108,32 @@ pub fn run_analyze(a: &AnalyzeArgs) -> Result<(), Error> {
     Ok(())
 }
 
-fn report_json(r: &InvertibilityReport, g: &ConvGeometry) -> String {
+/// The convolution and weight `--weight` or `--kernel-size` describe.
+fn conv_of(a: &AnalyzeArgs) -> Result<(ConvGeometry, Vec<f64>), Error> {
+    let input_size = a.input_size.as_ref().ok_or_else(|| {
+        Error::Invalid("--input-size is required (or give --stack model.json)".into())
+    })?;
+    let (weight_shape, w) = match (&a.weight, &a.kernel_size) {
+        (Some(p), _) => {
+            let t = read_tensor(p)?;
+            (t.shape().to_vec(), as_f64(&t))
+        }
+        (None, Some(k)) => {
+            let kernel = broadcast(&k.0, input_size.0.len());
+            let shape: Vec<usize> = [1, 1].iter().chain(&kernel).copied().collect();
+            let n = shape.iter().product();
+            (shape, vec![1.0; n])
+        }
+        (None, None) => {
+            return Err(Error::Invalid(
+                "give --weight w.npy, --kernel-size 3,3 or --stack model.json".into(),
+            ))
+        }
+    };
+    Ok((conv_geometry(&weight_shape, &input_size.0, &a.geometry)?, w))
+}
+
+fn report_json(r: &InvertibilityReport, g: &Shapes) -> String {
     let (rank, nullity, exact) = match r.rank {
         RankInfo::Exact { rank, nullity } => (rank, nullity, true),
         RankInfo::Bounds {
@@ -121,12 +164,12 @@ fn report_json(r: &InvertibilityReport, g: &ConvGeometry) -> String {
     v["rank_tolerance"] = r.rank_tolerance.into();
     v["sigma_min_nonzero"] = r.sigma_min_nonzero.into();
     v["condition_row_space"] = r.condition_row_space.into();
-    v["input_shape"] = g.input_shape().into();
-    v["output_shape"] = g.output_shape().into();
+    v["input_shape"] = g.input.clone().into();
+    v["output_shape"] = g.output.clone().into();
     v["zero_positions"] = r
         .zero_columns
         .iter()
-        .map(|&c| unravel_index(&g.input_shape(), c))
+        .map(|&c| unravel_index(&g.input, c))
         .collect::<Vec<_>>()
         .into();
     v["power_iterations"] = r.power_iterations.into();
@@ -139,39 +182,43 @@ fn report_json(r: &InvertibilityReport, g: &ConvGeometry) -> String {
 
 /// An input position in the user's terms: its spatial coordinates, with the channel
 /// in front when there is more than one (`2` in 1-D, `(0, 2)` in 2-D, `c1 (0, 2)`).
-fn position(g: &ConvGeometry, column: usize) -> String {
-    let c = unravel_index(&g.input_shape(), column);
+fn position(g: &Shapes, column: usize) -> String {
+    let c = unravel_index(&g.input, column);
     let spatial: Vec<String> = c[1..].iter().map(|v| v.to_string()).collect();
     let at = if spatial.len() == 1 {
         spatial[0].clone()
     } else {
         format!("({})", spatial.join(", "))
     };
-    if g.in_channels() > 1 {
+    if g.input[0] > 1 {
         format!("c{} {at}", c[0])
     } else {
         at
     }
 }
 
-fn sizes(channels: usize, size: &[usize]) -> String {
-    let d: Vec<String> = size.iter().map(|v| v.to_string()).collect();
-    format!("{channels} channel(s) of {}", d.join("×"))
+/// `(C, spatial…)` in words.
+fn sizes(shape: &[usize]) -> String {
+    let d: Vec<String> = shape[1..].iter().map(|v| v.to_string()).collect();
+    format!("{} channel(s) of {}", shape[0], d.join("×"))
 }
 
-fn report_text(r: &InvertibilityReport, g: &ConvGeometry, ones: bool) -> String {
+fn report_text(r: &InvertibilityReport, g: &Shapes, ones: bool, what: &str) -> String {
     let mut out = vec![];
     if ones {
         out.push("(kernel of ones: pass --weight for your kernel's values)".to_string());
     }
     out.push(format!(
-        "shape of C        {}×{} ({} stored entries)",
-        r.rows, r.cols, r.nnz
+        "{:<17} {}×{} ({} stored entries)",
+        format!("shape of {what}"),
+        r.rows,
+        r.cols,
+        r.nnz
     ));
     out.push(format!(
         "maps              input {} → output {}",
-        sizes(g.in_channels(), g.input_size()),
-        sizes(g.out_channels(), g.output_size())
+        sizes(&g.input),
+        sizes(&g.output)
     ));
     match r.rank {
         RankInfo::Exact { rank, nullity } => out.push(format!(
@@ -199,9 +246,9 @@ fn report_text(r: &InvertibilityReport, g: &ConvGeometry, ones: bool) -> String 
         if r.exact { "" } else { "≤ " },
         r.sigma_min,
         if r.rows < r.cols {
-            " (C is wide: more inputs than outputs)"
+            format!(" ({what} is wide: more inputs than outputs)")
         } else {
-            ""
+            String::new()
         }
     ));
     if let (Some(s), Some(k)) = (r.sigma_min_nonzero, r.condition_row_space) {

@@ -98,6 +98,21 @@ pub enum Command {
     #[command(after_help = "Example:\n  \
         convmat pixel-unshuffle --input wide.npy --downscale-factor 2 --output deep.npy")]
     PixelUnshuffle(super::shuffle::PixelUnshuffleArgs),
+    /// A stack of linear layers (JSON) as one operator: its shapes, or applied to a tensor.
+    #[command(
+        after_help = "The description: {\"input\": [C, H, W], \"layers\": [...]}, each layer an object with a\n\
+        \"type\" and PyTorch's parameter names, e.g.\n  \
+        {\"type\": \"conv_transpose\", \"weight\": \"w.npy\", \"stride\": 2, \"padding\": 1}\n  \
+        {\"type\": \"upsample\", \"mode\": \"bilinear\", \"scale_factor\": 2}\n  \
+        {\"type\": \"pad\", \"pad\": [1, 1, 1, 1], \"mode\": \"reflect\"}\n  \
+        {\"type\": \"pixel_shuffle\", \"upscale_factor\": 2}\n\
+        matrix --stack, analyze --stack, deconv --stack and checkerboard --stack take the same file.\n\n\
+        Examples:\n  \
+        convmat stack model.json\n  \
+        convmat stack model.json --input x.npy --output y.npy\n  \
+        convmat stack model.json --input y.npy --transpose --output x.npy"
+    )]
+    Stack(super::stack::StackArgs),
     /// Walk through the seed's examples (no input files needed).
     #[command(after_help = "Example:\n  convmat tour")]
     Tour,
@@ -334,6 +349,9 @@ pub struct MatrixArgs {
     pub resize: ResizeArgs,
     #[command(flatten)]
     pub pad: super::pad::PadMatrixArgs,
+    /// The explicit product M of a stack of linear layers (JSON, see `convmat stack --help`).
+    #[arg(long, help_heading = "Stacks", conflicts_with_all = ["weight", "kernel_size", "input_size", "indices"])]
+    pub stack: Option<PathBuf>,
     /// Planes (batch × channels) an up-sampler's U acts on.
     #[arg(
         long,

@@ -8,9 +8,10 @@ use convmat::io::{read_tensor, write_npy, Tensor};
 use convmat::kernels::separable::default_rtol;
 use convmat::metrics::Quality;
 use convmat::solve::{
-    deconvolve, fit_transpose, Criterion, DeconvOptions, LsqrOptions, NoiseFit, OperatorChoice,
-    OperatorKind, PinvOptions, Progress, RegChoice, SolveInfo, Solver, DEFAULT_TAU,
+    deconvolve, fit_transpose, Criterion, DeconvOptions, Deconvolution, LsqrOptions, NoiseFit,
+    OperatorChoice, OperatorKind, PinvOptions, Progress, RegChoice, SolveInfo, Solver, DEFAULT_TAU,
 };
+use convmat::stack::Stack;
 use convmat::{Error, GeometryError, SolveError};
 use ndarray::{ArrayD, IxDyn};
 use serde::Serialize;
@@ -30,7 +31,7 @@ fn write_like(
     path: &std::path::Path,
     like: &Tensor,
     shape: &[usize],
-    data: Vec<f64>,
+    data: &[f64],
 ) -> Result<(), Error> {
     match like {
         Tensor::F32(_) => write_npy(
@@ -40,7 +41,7 @@ fn write_like(
         ),
         Tensor::F64(_) => write_npy(
             path,
-            &ArrayD::from_shape_vec(IxDyn(shape), data).expect("shape"),
+            &ArrayD::from_shape_vec(IxDyn(shape), data.to_vec()).expect("shape"),
         ),
     }
 }
@@ -55,7 +56,7 @@ pub fn conv_geometry(
 }
 
 /// The library's options from the flags given, refusing those the solver does not use.
-fn deconv_options(a: &DeconvArgs, weight: &Tensor) -> Result<DeconvOptions, Error> {
+fn deconv_options(a: &DeconvArgs, weight: Option<&Tensor>) -> Result<DeconvOptions, Error> {
     let given = [
         ("damp", "--damp", a.damp.is_some()),
         ("atol", "--atol", a.atol.is_some()),
@@ -133,7 +134,7 @@ fn deconv_options(a: &DeconvArgs, weight: &Tensor) -> Result<DeconvOptions, Erro
         build: a.memory.build_options(),
         clip_negative: a.clip_negative,
         // a kernel stored in float32 is separable to float32's precision
-        separable_rtol: Some(match weight {
+        separable_rtol: weight.map(|w| match w {
             Tensor::F32(_) => default_rtol::<f32>(),
             Tensor::F64(_) => default_rtol::<f64>(),
         }),
@@ -260,10 +261,22 @@ struct DeconvJson<'a> {
     items: Vec<ItemJson<'a>>,
 }
 
+/// A flag clap requires unless `--stack` is given.
+fn required<'a, T>(value: &'a Option<T>, flag: &str) -> Result<&'a T, Error> {
+    value
+        .as_ref()
+        .ok_or_else(|| Error::Invalid(format!("{flag} is required (or give --stack model.json)")))
+}
+
 pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
+    if let Some(path) = &a.stack {
+        return run_deconv_stack(a, path);
+    }
     let y_t = read_tensor(&a.observed)?;
-    let w_t = read_tensor(&a.weight)?;
-    let g = conv_geometry(w_t.shape(), &a.input_size.0, &a.geometry)?;
+    let weight = required(&a.weight, "--weight")?;
+    let input_size = required(&a.input_size, "--input-size")?;
+    let w_t = read_tensor(weight)?;
+    let g = conv_geometry(w_t.shape(), &input_size.0, &a.geometry)?;
     let batch = g.check_output("observed", y_t.shape())?;
     let batched = y_t.shape().len() == g.rank() + 2;
     let x_shape: Vec<usize> = if batched {
@@ -282,7 +295,7 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
             .into());
         }
     }
-    let opts = deconv_options(a, &w_t)?;
+    let opts = deconv_options(a, Some(&w_t))?;
     let show = std::io::stderr().is_terminal();
     let mut last = Instant::now();
     let mut progress = |item: usize, p: &Progress<'_, f64>| {
@@ -309,7 +322,7 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
     }
     let files = [
         ("observed y", a.observed.as_path(), y_t.shape()),
-        ("weight", a.weight.as_path(), w_t.shape()),
+        ("weight", weight.as_path(), w_t.shape()),
     ];
     let d = d.map_err(|e| match e {
         Error::Solve(SolveError::NegativeData {
@@ -326,7 +339,60 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
         )),
         e => in_file_terms(e, &files),
     })?;
-    write_like(&a.output, &y_t, &x_shape, d.x)?;
+    write_like(&a.output, &y_t, &x_shape, &d.x)?;
+    print_outcome(a, &opts, &d, y_t.shape(), &x_shape)
+}
+
+/// `deconv --stack`: the same solvers on a whole stack's product.
+fn run_deconv_stack(a: &DeconvArgs, path: &std::path::Path) -> Result<(), Error> {
+    let stack: Stack<f64> = convmat::stack::load(path)?;
+    let y_t = read_tensor(&a.observed)?;
+    let (rows, out_shape) = (stack.rows(), stack.output_shape());
+    let batched = y_t.shape().len() == out_shape.len() + 1 && y_t.shape()[1..] == *out_shape;
+    if y_t.shape() != out_shape && !batched {
+        return Err(GeometryError::InputShape {
+            name: "observed",
+            expected: format!(
+                "the stack's output {} (or a batch of them), from {}",
+                shape_str(out_shape),
+                path.display()
+            ),
+            got: shape_str(y_t.shape()),
+        }
+        .into());
+    }
+    let batch = as_f64(&y_t).len() / rows.max(1);
+    let x_shape = if batched {
+        batched_shape(batch, stack.input_shape())
+    } else {
+        stack.input_shape().to_vec()
+    };
+    let truth = a.truth.as_deref().map(read_tensor).transpose()?;
+    if let Some(t) = &truth {
+        if t.shape() != x_shape.as_slice() {
+            return Err(GeometryError::InputShape {
+                name: "truth",
+                expected: shape_str(&x_shape),
+                got: shape_str(t.shape()),
+            }
+            .into());
+        }
+    }
+    let opts = deconv_options(a, None)?;
+    let truth_values = truth.as_ref().map(as_f64);
+    let d = stack.deconvolve(&as_f64(&y_t), truth_values.as_deref(), &opts, None)?;
+    write_like(&a.output, &y_t, &x_shape, &d.x)?;
+    print_outcome(a, &opts, &d, y_t.shape(), &x_shape)
+}
+
+/// The diagnostics of a finished deconvolution, as text or JSON.
+fn print_outcome(
+    a: &DeconvArgs,
+    opts: &DeconvOptions,
+    d: &Deconvolution<f64>,
+    y_shape: &[usize],
+    x_shape: &[usize],
+) -> Result<(), Error> {
     // SciPy's stop codes belong to its solvers (Richardson–Lucy's limit is no istop 7)
     let scipy = matches!(opts.solver, Solver::Lsqr | Solver::Lsmr | Solver::Cgls);
     if a.json {
@@ -336,7 +402,7 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
             filter: (opts.solver == Solver::Spectral).then_some(opts.filter),
             operator: d.operator,
             output: a.output.display().to_string(),
-            output_shape: &x_shape,
+            output_shape: x_shape,
             items: d
                 .items
                 .iter()
@@ -360,8 +426,8 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
             "deconv ({}, {} operator): observed {} → x {}, written to {}",
             solver,
             d.operator.name(),
-            shape_str(y_t.shape()),
-            shape_str(&x_shape),
+            shape_str(y_shape),
+            shape_str(x_shape),
             a.output.display()
         )?;
         for (i, item) in d.items.iter().enumerate() {
@@ -480,7 +546,7 @@ pub fn run_fit_transpose(a: &FitTransposeArgs) -> Result<(), Error> {
     let study =
         fit_transpose(&g, &w, &xs, ys.as_deref(), &opts).map_err(|e| in_file_terms(e, &files))?;
     let fit = &study.fit;
-    write_like(&a.output, &w_t, w_t.shape(), fit.weight.clone())?;
+    write_like(&a.output, &w_t, w_t.shape(), &fit.weight)?;
     let istop = fit.info.istop().unwrap_or(0);
     if a.json {
         let comparison: Vec<_> = study

@@ -13,6 +13,7 @@ mod report;
 mod shuffle;
 mod solve_args;
 mod spectrum;
+mod stack;
 mod upsample;
 mod values;
 
@@ -159,6 +160,10 @@ pub fn run() -> Result<(), Error> {
 
 fn dispatch(command: Command) -> Result<(), Error> {
     match command {
+        Command::Matrix(a) if a.stack.is_some() => {
+            let model = a.stack.clone().expect("matched on it");
+            stack::run_matrix(&a, &model)
+        }
         Command::Matrix(a) if a.op == args::MatrixOp::Pad => pad::run_matrix(&a),
         Command::Matrix(a) if a.pad.given() => pad::refuse_outside_op_pad(&a),
         Command::Matrix(a) if a.op == args::MatrixOp::Conv => matrix::run(&a),
@@ -174,6 +179,7 @@ fn dispatch(command: Command) -> Result<(), Error> {
         Command::Pad(a) => pad::run_pad(&a),
         Command::Spectrum(a) => spectrum::run(&a),
         Command::PixelShuffle(a) => shuffle::run_shuffle(&a),
+        Command::Stack(a) => stack::run(&a),
         Command::PixelUnshuffle(a) => shuffle::run_unshuffle(&a),
         Command::Report(a) => report::run(&a),
         Command::Tour => {

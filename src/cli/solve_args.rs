@@ -46,11 +46,16 @@ pub struct DeconvArgs {
     #[arg(long)]
     pub observed: PathBuf,
     /// The convolution's weight (.npy, (C_out, C_in/groups, k…)).
-    #[arg(long)]
-    pub weight: PathBuf,
+    #[arg(long, required_unless_present = "stack")]
+    pub weight: Option<PathBuf>,
     /// The spatial size of x, e.g. 64,64.
-    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
-    pub input_size: Dims,
+    #[arg(long, allow_negative_numbers = true, value_parser = dims, required_unless_present = "stack")]
+    pub input_size: Option<Dims>,
+    /// Instead of one convolution, a whole stack of linear layers (JSON, see `convmat stack
+    /// --help`): invert the product (lsqr, lsmr, cgls matrix-free; cholesky, pinv on the
+    /// explicit product).
+    #[arg(long, conflicts_with_all = ["weight", "input_size"])]
+    pub stack: Option<PathBuf>,
     #[command(flatten)]
     pub geometry: GeometryArgs,
     #[command(flatten)]
@@ -122,11 +127,15 @@ pub struct DeconvArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(group = clap::ArgGroup::new("kernel").required(true).args(["weight", "kernel_size"]))]
+#[command(group = clap::ArgGroup::new("kernel").required(true).args(["weight", "kernel_size", "stack"]))]
 pub struct AnalyzeArgs {
     /// Input spatial size, e.g. 8,8.
-    #[arg(long, allow_negative_numbers = true, value_parser = dims)]
-    pub input_size: Dims,
+    #[arg(long, allow_negative_numbers = true, value_parser = dims, required_unless_present = "stack", conflicts_with = "stack")]
+    pub input_size: Option<Dims>,
+    /// Instead of one convolution, a whole stack of linear layers (JSON, see `convmat stack
+    /// --help`): the report of its explicit product.
+    #[arg(long)]
+    pub stack: Option<PathBuf>,
     /// Weight tensor (.npy, (C_out, C_in/groups, k…)).
     #[arg(long)]
     pub weight: Option<PathBuf>,

@@ -283,7 +283,7 @@ pub fn deconv_args<'a>(
 }
 
 /// Every subcommand of `convmat`.
-pub const SUBCOMMANDS: [&str; 15] = [
+pub const SUBCOMMANDS: [&str; 16] = [
     "matrix",
     "conv",
     "conv-transpose",
@@ -299,6 +299,7 @@ pub const SUBCOMMANDS: [&str; 15] = [
     "spectrum",
     "pixel-shuffle",
     "pixel-unshuffle",
+    "stack",
 ];
 
 /// `max-unpool --input v --indices i --kernel-size 2 --output out`.

@@ -1,0 +1,204 @@
+//! `convmat stack` (a JSON stack of linear layers: its shapes, or applied to a
+//! tensor) and `convmat matrix --stack` (its explicit product).
+
+use super::args::{MatrixArgs, MemoryArgs, UpsampleMethodArg};
+use super::emit::emit_values;
+use super::out::outln;
+use clap::Args;
+use convmat::error::shape_str;
+use convmat::io::{read_tensor, write_npy, Tensor};
+use convmat::operator::LinearOperator;
+use convmat::stack::{load, Stack};
+use convmat::{Error, GeometryError, Real};
+use ndarray::{ArrayD, IxDyn};
+use std::path::{Path, PathBuf};
+
+/// `convmat stack`'s options.
+#[derive(Args, Debug)]
+pub struct StackArgs {
+    /// The stack's description (JSON): {"input": [C, H, W], "layers": [{"type": "conv",
+    /// "weight": "w.npy", "stride": 2}, …]}; types conv, conv_transpose, pad, upsample,
+    /// max_unpool, pixel_shuffle, pixel_unshuffle, avg_pool, adaptive_avg_pool, with
+    /// PyTorch's parameter names; .npy paths relative to the file.
+    pub model: PathBuf,
+    /// A tensor to send through the stack (.npy, one item (C, …) or a batch (N, C, …)).
+    #[arg(long, requires = "output")]
+    pub input: Option<PathBuf>,
+    /// Apply the adjoint Mᵀ instead (the input then has the stack's output shape).
+    #[arg(long, requires = "input")]
+    pub transpose: bool,
+    /// Formulation: the layers one by one (direct), or the explicit product M.
+    #[arg(long, help_heading = "Method", value_enum, default_value = "direct")]
+    pub method: UpsampleMethodArg,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
+    /// Output file (.npy), written atomically.
+    #[arg(long, help_heading = "Output", requires = "input")]
+    pub output: Option<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+}
+
+pub fn run(a: &StackArgs) -> Result<(), Error> {
+    let stack: Stack<f64> = load(&a.model)?;
+    match (&a.input, &a.output) {
+        (Some(input), Some(output)) => apply(a, &stack, input, output),
+        _ => describe(a, &stack),
+    }
+}
+
+/// The layer table: each layer's type and the shapes it maps.
+fn describe(a: &StackArgs, stack: &Stack<f64>) -> Result<(), Error> {
+    let shapes = stack.shapes();
+    if a.json {
+        let layers: Vec<serde_json::Value> = stack
+            .layers()
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                serde_json::json!({
+                    "type": l.kind(),
+                    "input_shape": shapes[i],
+                    "output_shape": shapes[i + 1],
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "command": "stack",
+            "model": a.model.display().to_string(),
+            "input_shape": stack.input_shape(),
+            "output_shape": stack.output_shape(),
+            "rows": stack.rows(),
+            "cols": stack.cols(),
+            "layers": layers,
+        });
+        return outln!("{v}");
+    }
+    outln!(
+        "{}: {} → {}; the product M is {}×{} (one item)",
+        a.model.display(),
+        shape_str(stack.input_shape()),
+        shape_str(stack.output_shape()),
+        stack.rows(),
+        stack.cols()
+    )?;
+    for (i, l) in stack.layers().iter().enumerate() {
+        outln!(
+            "  {i:>2}  {:<16} {} → {}",
+            l.kind(),
+            shape_str(&shapes[i]),
+            shape_str(&shapes[i + 1])
+        )?;
+    }
+    Ok(())
+}
+
+/// M·x (or Mᵀ·y) for every item of the input.
+fn apply(a: &StackArgs, stack: &Stack<f64>, input: &Path, output: &Path) -> Result<(), Error> {
+    let x = read_tensor(input)?;
+    let (from, to) = if a.transpose {
+        (stack.output_shape(), stack.input_shape())
+    } else {
+        (stack.input_shape(), stack.output_shape())
+    };
+    let batched = x.shape().len() == from.len() + 1 && x.shape()[1..] == *from;
+    if x.shape() != from && !batched {
+        return Err(GeometryError::InputShape {
+            name: "input",
+            expected: format!(
+                "{} (or a batch of them), the stack's {}",
+                shape_str(from),
+                if a.transpose { "output" } else { "input" }
+            ),
+            got: shape_str(x.shape()),
+        }
+        .into());
+    }
+    let items = if batched { x.shape()[0] } else { 1 };
+    let mut shape = to.to_vec();
+    if batched {
+        shape.insert(0, items);
+    }
+    fn go<T: Real>(
+        a: &StackArgs,
+        stack: &Stack<f64>,
+        x: &ArrayD<T>,
+        items: usize,
+        shape: &[usize],
+        output: &Path,
+    ) -> Result<(), Error> {
+        let xs: Vec<f64> = x.iter().map(|v| v.as_f64()).collect();
+        let (n_from, n_to) = if a.transpose {
+            (stack.rows(), stack.cols())
+        } else {
+            (stack.cols(), stack.rows())
+        };
+        let mut out = vec![0.0; items * n_to];
+        let op: Box<dyn LinearOperator<f64>> = match a.method {
+            UpsampleMethodArg::Direct => Box::new(stack.operator()?),
+            UpsampleMethodArg::Matrix => Box::new(stack.matrix(&a.memory.build_options())?),
+        };
+        for (xi, oi) in xs.chunks_exact(n_from).zip(out.chunks_exact_mut(n_to)) {
+            if a.transpose {
+                op.apply_adjoint(xi, oi)?;
+            } else {
+                op.apply(xi, oi)?;
+            }
+        }
+        let out: Vec<T> = out.into_iter().map(T::from_f64).collect();
+        write_npy(
+            output,
+            &ArrayD::from_shape_vec(IxDyn(shape), out).expect("items of the output shape"),
+        )
+    }
+    match &x {
+        Tensor::F32(t) => go(a, stack, t, items, &shape, output)?,
+        Tensor::F64(t) => go(a, stack, t, items, &shape, output)?,
+    }
+    super::upsample::summary(
+        if a.transpose {
+            "stack (adjoint)"
+        } else {
+            "stack"
+        },
+        if a.method == UpsampleMethodArg::Direct {
+            "layer by layer"
+        } else {
+            "product matrix"
+        },
+        x.dtype(),
+        x.shape(),
+        &shape,
+        output,
+        a.json,
+    )
+}
+
+/// `convmat matrix --stack model.json`: the explicit product (or its transpose).
+pub fn run_matrix(a: &MatrixArgs, model: &Path) -> Result<(), Error> {
+    let stack: Stack<f64> = load(model)?;
+    let m = stack.matrix(&a.memory.build_options())?;
+    let header = format!(
+        "{} of {}: {}×{}, {} stored entries; rows = {} ({}), columns = {} ({})",
+        if a.transpose { "Mᵀ" } else { "M" },
+        model.display(),
+        if a.transpose { m.ncols() } else { m.nrows() },
+        if a.transpose { m.nrows() } else { m.ncols() },
+        m.nnz(),
+        if a.transpose { "input" } else { "output" },
+        shape_str(if a.transpose {
+            stack.input_shape()
+        } else {
+            stack.output_shape()
+        }),
+        if a.transpose { "output" } else { "input" },
+        shape_str(if a.transpose {
+            stack.output_shape()
+        } else {
+            stack.input_shape()
+        }),
+    );
+    let m = if a.transpose { m.transpose() } else { m };
+    emit_values(a, m, header)
+}
