@@ -601,7 +601,7 @@ fn solve_batch<T: Real>(
             }
         };
         let (xi, info, regularization) =
-            solve_one(&how, yi, opts, row_len, &mut cb).map_err(|e| match e {
+            solve_one(how, yi, opts, row_len, &mut cb).map_err(|e| match e {
                 // positions in y as a whole, not in the item
                 Error::Solve(SolveError::NegativeData {
                     solver,
