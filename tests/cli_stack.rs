@@ -196,3 +196,37 @@ fn bad_stacks_and_inputs_are_refused_clearly() {
         Some(&out),
     );
 }
+
+#[test]
+fn checkerboard_shows_the_transposed_convolutions_pattern_and_flat_alternatives() {
+    let dir = tempfile::tempdir().unwrap();
+    let plot = dir.path().join("gain.png");
+    let text = ok(&["checkerboard", "--json", "--plot", s(&plot)]);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let maps = v["maps"].as_array().unwrap();
+    assert_eq!(maps.len(), 4);
+    for m in maps {
+        let name = m["decoder"].as_str().unwrap();
+        assert_eq!(m["output_shape"], serde_json::json!([1, 32, 32]), "{name}");
+        if name.contains("kernel 3") {
+            // 1, 2 or 4 taps per output, over a 2×2 period
+            assert_eq!(m["period"], serde_json::json!([2, 2]));
+            assert_eq!(m["cell"], serde_json::json!([1.0, 2.0, 2.0, 4.0]));
+            assert_eq!(m["max_over_min"], 4.0);
+        } else {
+            assert_eq!(m["period"], serde_json::json!([1, 1]), "{name}");
+            assert_eq!(m["max_over_min"], 1.0, "{name}");
+        }
+    }
+    let png = std::fs::read(&plot).unwrap();
+    assert_eq!(&png[..4], b"\x89PNG");
+    // a user's stack: its own gain, here a random decoder with no period
+    let text = ok(&["checkerboard", "--stack", s(&model("decoder_2d"))]);
+    assert!(text.contains("decoder_2d/model.json"), "{text}");
+    let out = dir.path().join("none.png");
+    fails(
+        &["checkerboard", "--size", "3", "--plot", s(&out)],
+        "--size 3 leaves no interior",
+        Some(&out),
+    );
+}

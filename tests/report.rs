@@ -63,7 +63,7 @@ fn a_tiny_report_has_every_file_well_formed() {
     let dir = tempfile::tempdir().unwrap();
     let mut steps = vec![];
     let m = measure_all(Level::Tiny, None, &mut |s| steps.push(s.to_string())).unwrap();
-    assert_eq!(steps.len(), 7);
+    assert_eq!(steps.len(), 8);
     write(&m, &environment("tiny"), dir.path()).unwrap();
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     for heading in [
@@ -77,6 +77,8 @@ fn a_tiny_report_has_every_file_well_formed() {
         "## Deblurring a noisy image: Cᵀ·y against true deconvolution",
         "![side by side](images/deblur.png)",
         "### Deblurring with the regularization chosen from the data",
+        "## The checkerboard of up-sampling decoders",
+        "![gain maps](images/checkerboard.png)",
     ] {
         assert!(md.contains(heading), "report.md lacks {heading}");
     }
@@ -142,6 +144,8 @@ fn a_tiny_report_has_every_file_well_formed() {
         "deblur_tikhonov",
         "deblur_wiener",
         "deblur_tsvd",
+        "checkerboard",
+        "checkerboard_0",
     ] {
         let png = std::fs::read(dir.path().join("images").join(format!("{name}.png"))).unwrap();
         assert_eq!(

@@ -113,6 +113,12 @@ pub enum Command {
         convmat stack model.json --input y.npy --transpose --output x.npy"
     )]
     Stack(super::stack::StackArgs),
+    /// The checkerboard of up-sampling: the per-pixel gain M·1 of a stack, or of the four decoders Odena et al. compare.
+    #[command(after_help = "Examples:\n  \
+        convmat checkerboard\n  \
+        convmat checkerboard --plot checkerboard.png\n  \
+        convmat checkerboard --stack model.json --json")]
+    Checkerboard(super::stack::CheckerboardArgs),
     /// Walk through the seed's examples (no input files needed).
     #[command(after_help = "Example:\n  convmat tour")]
     Tour,

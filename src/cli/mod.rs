@@ -180,6 +180,7 @@ fn dispatch(command: Command) -> Result<(), Error> {
         Command::Spectrum(a) => spectrum::run(&a),
         Command::PixelShuffle(a) => shuffle::run_shuffle(&a),
         Command::Stack(a) => stack::run(&a),
+        Command::Checkerboard(a) => stack::run_checkerboard(&a),
         Command::PixelUnshuffle(a) => shuffle::run_unshuffle(&a),
         Command::Report(a) => report::run(&a),
         Command::Tour => {

@@ -202,3 +202,114 @@ pub fn run_matrix(a: &MatrixArgs, model: &Path) -> Result<(), Error> {
     let m = if a.transpose { m.transpose() } else { m };
     emit_values(a, m, header)
 }
+
+/// `convmat checkerboard`'s options.
+#[derive(Args, Debug)]
+pub struct CheckerboardArgs {
+    /// A stack (JSON) whose gain to show; without it, the comparison of Odena et al.:
+    /// four ×2 decoders of one channel, every weight 1.
+    #[arg(long)]
+    pub stack: Option<PathBuf>,
+    /// The comparison's input side (its decoders up-sample size×size to 2size×2size).
+    #[arg(long, default_value_t = 16, conflicts_with = "stack")]
+    pub size: usize,
+    /// Draw the gain maps side by side, captioned, as a PNG.
+    #[arg(long, help_heading = "Output")]
+    pub plot: Option<PathBuf>,
+    /// Print the gain statistics as JSON (with every map's gain).
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+}
+
+pub fn run_checkerboard(a: &CheckerboardArgs) -> Result<(), Error> {
+    use convmat::stack::{odena_decoders, GainMap};
+    let maps: Vec<(String, GainMap)> = match &a.stack {
+        Some(path) => {
+            let stack: Stack<f64> = load(path)?;
+            vec![(path.display().to_string(), GainMap::of(&stack)?)]
+        }
+        None => {
+            if a.size < 5 {
+                return Err(Error::Invalid(format!(
+                    "--size {} leaves no interior away from the borders: give 5 or more",
+                    a.size
+                )));
+            }
+            odena_decoders(a.size)
+                .into_iter()
+                .map(|(name, s)| Ok((name.to_string(), GainMap::of(&s)?)))
+                .collect::<Result<_, Error>>()?
+        }
+    };
+    if let Some(plot) = &a.plot {
+        let pictures =
+            convmat::report::checkerboard_pictures(maps.iter().map(|(n, g)| (n.as_str(), g)));
+        let panels: Vec<&convmat::report::Picture> = pictures.iter().collect();
+        convmat::report::write_strip(plot, &panels)?;
+    }
+    if a.json {
+        let v: Vec<serde_json::Value> = maps
+            .iter()
+            .map(|(name, g)| {
+                serde_json::json!({
+                    "decoder": name,
+                    "output_shape": g.shape,
+                    "interior": g.interior.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>(),
+                    "min": g.min,
+                    "max": g.max,
+                    "mean": g.mean,
+                    "max_over_min": g.ratio(),
+                    "period": g.period,
+                    "cell": g.cell,
+                    "gain": g.gain,
+                })
+            })
+            .collect();
+        return outln!(
+            "{}",
+            serde_json::json!({ "command": "checkerboard", "maps": v })
+        );
+    }
+    outln!(
+        "The gain M·1 of each decoder (the column sums of Mᵀ: what each output receives from an \
+         input of ones), away from the borders:"
+    )?;
+    outln!(
+        "{:<46} {:>10} {:>10} {:>8}  {:<7} one period",
+        "decoder",
+        "min",
+        "max",
+        "max/min",
+        "period"
+    )?;
+    for (name, g) in &maps {
+        let period = if g.period.contains(&0) {
+            "none".to_string()
+        } else {
+            let p: Vec<String> = g.period.iter().map(|p| p.to_string()).collect();
+            p.join("×")
+        };
+        let cell: Vec<String> = g.cell.iter().map(|v| format!("{v:.6}")).collect();
+        let cell = cell
+            .iter()
+            .map(|c| c.trim_end_matches('0').trim_end_matches('.'));
+        let ratio = if g.min > 0.0 {
+            format!("{:.3}", g.ratio())
+        } else {
+            "-".into()
+        };
+        outln!(
+            "{:<46} {:>10.4} {:>10.4} {:>8}  {:<7} [{}]",
+            name,
+            g.min,
+            g.max,
+            ratio,
+            period,
+            cell.collect::<Vec<_>>().join(", ")
+        )?;
+    }
+    if let Some(plot) = &a.plot {
+        outln!("gain maps written to {}", plot.display())?;
+    }
+    Ok(())
+}

@@ -90,7 +90,7 @@ fn expect_same_len(indices: usize, values: usize) -> Result<(), GeometryError> {
 
 /// Calls `f` with every multi-index of `shape` in row-major order (once, with an
 /// empty index, for an empty shape).
-fn odometer(shape: &[usize], mut f: impl FnMut(&[usize])) {
+pub(crate) fn odometer(shape: &[usize], mut f: impl FnMut(&[usize])) {
     if shape.contains(&0) {
         return;
     }

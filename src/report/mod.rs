@@ -16,5 +16,5 @@ pub mod regularization;
 pub mod run;
 mod write;
 
-pub use run::{measure as measure_all, Level, Measurements, Row};
-pub use write::{environment, write, Environment, CSV_HEADER};
+pub use run::{checkerboard_pictures, measure as measure_all, Level, Measurements, Picture, Row};
+pub use write::{environment, write, write_strip, Environment, CSV_HEADER};

@@ -106,6 +106,8 @@ pub struct Measurements {
     pub notes: Vec<(String, String)>,
     /// The regularization parameter chosen from the data on the blurred, noisy phantom.
     pub parameter_choice: Option<super::regularization::ParameterChoiceStudy>,
+    /// The gain maps of Odena et al.'s decoders ([`crate::stack::odena_decoders`]).
+    pub checkerboard: Vec<(String, crate::stack::GainMap)>,
 }
 
 struct Sizes {
@@ -248,5 +250,42 @@ pub fn measure(
     let problem = blurred_phantom(s.deblur, 1)?;
     deblur(&s, &problem, &mut m)?;
     m.parameter_choice = Some(parameter_choice(&problem)?);
+    step("the checkerboard of up-sampling decoders");
+    for (name, stack) in crate::stack::odena_decoders(16) {
+        m.checkerboard
+            .push((name.to_string(), crate::stack::GainMap::of(&stack)?));
+    }
+    m.pictures.extend(checkerboard_pictures(
+        m.checkerboard.iter().map(|(n, g)| (n.as_str(), g)),
+    ));
     Ok(m)
+}
+
+/// The gain maps as pictures named `checkerboard_N`: each map's first channel over
+/// twice its interior mean (so the mean is mid-grey and a flat gain is uniform),
+/// captioned with the decoder and its interior max/min.
+pub fn checkerboard_pictures<'a>(
+    maps: impl IntoIterator<Item = (&'a str, &'a crate::stack::GainMap)>,
+) -> Vec<Picture> {
+    maps.into_iter()
+        .enumerate()
+        .map(|(k, (name, g))| {
+            let (h, w) = match g.shape.as_slice() {
+                [_, h, w] => (*h, *w),
+                [_, w] => (1, *w),
+                s => (s[1..s.len() - 1].iter().product(), s[s.len() - 1]),
+            };
+            let scale = if g.mean > 0.0 { 0.5 / g.mean } else { 1.0 };
+            Picture {
+                name: format!("checkerboard_{k}"),
+                h,
+                w,
+                values: g.gain[..h * w]
+                    .iter()
+                    .map(|v| (v * scale).clamp(0.0, 1.0))
+                    .collect(),
+                caption: format!("{name}: max/min {:.2}", g.ratio()),
+            }
+        })
+        .collect()
 }

@@ -398,6 +398,43 @@ fn markdown(m: &Measurements, env: &Environment) -> String {
              estimated as σ²/(var(y) − σ²) with σ from y.\n\n",
         );
     }
+    if !m.checkerboard.is_empty() {
+        out.push_str(&checkerboard_markdown(&m.checkerboard));
+    }
+    out
+}
+
+/// The checkerboard section: the gain `M·𝟙` of each decoder, its interior range and
+/// pattern, and the strip of gain maps.
+fn checkerboard_markdown(maps: &[(String, crate::stack::GainMap)]) -> String {
+    let mut out = String::from(
+        "## The checkerboard of up-sampling decoders\n\n\
+         Four ways to up-sample one 16×16 channel ×2, every weight 1 (`convmat checkerboard`): \
+         the gain `M·𝟙` of each decoder's matrix M — the column sums of Mᵀ, what each output \
+         receives from a constant input. Odena, Dumoulin & Olah (2016): when the stride does \
+         not divide the kernel size, a transposed convolution's outputs receive different \
+         numbers of taps, a checkerboard that training must fight; resize-convolution and \
+         sub-pixel convolution (pixel shuffle) have a flat gain. Interior: 2 positions from \
+         each border left out.\n\n\
+         | decoder | min | max | max/min | period | one period |\n|---|---:|---:|---:|---|---|\n",
+    );
+    for (name, g) in maps {
+        let period: Vec<String> = g.period.iter().map(|p| p.to_string()).collect();
+        let cell: Vec<String> = g.cell.iter().map(|v| format!("{v}")).collect();
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {:.2} | {} | {} |",
+            g.min,
+            g.max,
+            g.ratio(),
+            period.join("×"),
+            cell.join(", ")
+        );
+    }
+    out.push_str(
+        "\n![gain maps](images/checkerboard.png)\n\nEach map shown over twice its interior \
+         mean (mid-grey: the mean), in the order of the table.\n\n",
+    );
     out
 }
 
@@ -429,6 +466,18 @@ fn strip(panels: &[&Picture]) -> Option<(usize, usize, Vec<f64>)> {
         }
     }
     Some((total_h, total_w, canvas))
+}
+
+/// Writes pictures of one size side by side, each under its caption, as one PNG
+/// (values on [0, 1]); nothing for no pictures.
+///
+/// # Errors
+/// As [`write_gray`].
+pub fn write_strip(path: &Path, panels: &[&Picture]) -> Result<(), Error> {
+    match strip(panels) {
+        Some((h, w, canvas)) => write_gray(path, h, w, &canvas, 0.0, 1.0),
+        None => Ok(()),
+    }
 }
 
 /// Writes everything into `dir` (which must exist): `report.md`, `results.csv`,
@@ -480,11 +529,12 @@ pub fn write(m: &Measurements, env: &Environment, dir: &Path) -> Result<(), Erro
     // side by side, each under its caption (method and PSNR): the original and every
     // reconstruction of the same size; the phantom, the observation and each
     // restoration of the deblurring comparison
-    let strips: [Strip; 2] = [
+    let strips: [Strip; 3] = [
         ("comparison", |name| {
             name == "original" || name.starts_with("reconstruction_")
         }),
         ("deblur", |name| name.starts_with("deblur_")),
+        ("checkerboard", |name| name.starts_with("checkerboard_")),
     ];
     for (name, member) in strips {
         let panels: Vec<&Picture> = m.pictures.iter().filter(|p| member(&p.name)).collect();

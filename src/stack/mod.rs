@@ -33,8 +33,11 @@
 //! assert!(a.iter().zip(&b).all(|(u, v)| (u - v).abs() < 1e-12));
 //! ```
 
+mod checkerboard;
 #[cfg(feature = "json")]
 mod json;
+
+pub use checkerboard::{odena_decoders, GainMap};
 
 #[cfg(feature = "json")]
 pub use json::{load, parse};

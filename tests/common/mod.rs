@@ -283,7 +283,7 @@ pub fn deconv_args<'a>(
 }
 
 /// Every subcommand of `convmat`.
-pub const SUBCOMMANDS: [&str; 16] = [
+pub const SUBCOMMANDS: [&str; 17] = [
     "matrix",
     "conv",
     "conv-transpose",
@@ -300,6 +300,7 @@ pub const SUBCOMMANDS: [&str; 16] = [
     "pixel-shuffle",
     "pixel-unshuffle",
     "stack",
+    "checkerboard",
 ];
 
 /// `max-unpool --input v --indices i --kernel-size 2 --output out`.
