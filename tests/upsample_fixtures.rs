@@ -51,6 +51,7 @@ struct Case {
     #[serde(default)]
     factors: Vec<usize>,
     input_size: Option<Vec<usize>>,
+    adaptive_size: Option<Vec<Option<usize>>>,
 }
 
 impl Case {
@@ -309,5 +310,57 @@ fn resize_matrices_equal_pytorchs_column_by_column() {
         let dense = c.load::<f64>("dense");
         assert_eq!(dense.shape(), &[u.nrows(), u.ncols()], "{}", c.name);
         assert_ulps(&c.name, &u.to_dense(), &flat(&dense), 2.0);
+    }
+}
+
+#[test]
+fn adaptive_average_pooling_matches_pytorch_direct_as_a_matrix_and_adjoint() {
+    fn check<T: Real>(c: &Case) {
+        let x = c.load::<T>("x");
+        let size = c.adaptive_size.as_ref().unwrap();
+        let y = ops::adaptive_avg_pool(x.view(), size).unwrap();
+        let expected = c.load::<T>("y");
+        assert_eq!(y.shape(), expected.shape(), "{}", c.name);
+        // the same map as area interpolation to the output size, planes of (N·C)
+        let rank = size.len();
+        let spatial = &x.shape()[x.ndim() - rank..];
+        let g = ResizeGeometry::builder(ResizeMode::Area, spatial)
+            .size(&expected.shape()[expected.ndim() - rank..])
+            .build()
+            .unwrap();
+        let planes = x.len() / g.input_numel();
+        let flat_shape = [planes, 1];
+        let as_planes = |a: &ArrayD<T>| {
+            let mut s = flat_shape.to_vec();
+            s.extend_from_slice(&a.shape()[a.ndim() - rank..]);
+            a.clone().into_shape_with_order(s).unwrap()
+        };
+        let (xs, ys) = (as_planes(&x), as_planes(&expected));
+        let (gr, adj) = (
+            as_planes(&c.load::<T>("g")),
+            as_planes(&c.load::<T>("adjoint")),
+        );
+        // check_linear_map reads the fixture files; here the arrays are given
+        let u = resize_matrix::<T>(&g, planes, &BuildOptions::default()).unwrap();
+        let terms = (0..u.nrows())
+            .map(|r| u.row_range(r).len())
+            .max()
+            .unwrap_or(1);
+        let ulps = (terms as f64).max(4.0);
+        assert_ulps(&c.name, &flat(&y), &flat(&expected), ulps);
+        let mut uy = vec![T::zero(); ys.len()];
+        u.mul_vec(&flat(&xs), &mut uy).unwrap();
+        assert_ulps(&format!("{} matrix", c.name), &uy, &flat(&ys), ulps);
+        let mut back = vec![T::zero(); xs.len()];
+        resize_adjoint(&g, &flat(&gr), &mut back).unwrap();
+        assert_ulps(
+            &format!("{} adjoint", c.name),
+            &back,
+            &flat(&adj),
+            4.0 * ulps,
+        );
+    }
+    for c in cases("adaptive_avg_pool") {
+        for_dtype(&c, check::<f32>, check::<f64>);
     }
 }

@@ -19,8 +19,8 @@ pub use crate::kernels::{
 };
 pub use pad::{pad, pad_with_options};
 pub use resample::{
-    interpolate, max_pool, max_unpool, unpool_geometry, InterpolateOptions, PoolOptions,
-    UnpoolOptions,
+    adaptive_avg_pool, interpolate, max_pool, max_unpool, unpool_geometry, InterpolateOptions,
+    PoolOptions, UnpoolOptions,
 };
 pub use shuffle::{pixel_shuffle, pixel_unshuffle, sub_pixel_weight};
 

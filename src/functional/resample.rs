@@ -245,3 +245,48 @@ pub fn interpolate<T: Real>(
     kernels::resize(&g, &contiguous(&input), &mut out)?;
     Ok(output_array(true, shape[0], &item, out))
 }
+
+/// `F.adaptive_avg_pool{1,2,3}d(input, output_size)` on `(N, C, I…)` or `(C, I…)`:
+/// each output the mean of its window `⌊o·I/O⌋ .. ⌈(o+1)·I/O⌉`
+/// ([`crate::geometry::adaptive_window`]); the rank is `output_size.len()`, and a
+/// `None` keeps that dimension's size (PyTorch's `None`). The same map as
+/// `F.interpolate(mode="area")`, which it is computed by (separably, one axis at a
+/// time, so it agrees with PyTorch's window sums to a few ulps).
+///
+/// ```
+/// use convmat::functional::adaptive_avg_pool;
+/// use ndarray::{ArrayD, IxDyn};
+/// let x = ArrayD::from_shape_vec(IxDyn(&[1, 5]), vec![1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+/// // 5 to 3: windows 0..2, 1..4, 3..5
+/// let y = adaptive_avg_pool(x.view(), &[Some(3)]).unwrap();
+/// assert_eq!(y.as_slice().unwrap(), [1.5, 3.0, 4.5]);
+/// ```
+///
+/// # Errors
+/// [`GeometryError::InputRank`] unless the input has `output_size.len()` + 1 or + 2
+/// dimensions; [`GeometryError::ResizeEmpty`] for an empty input or output; and
+/// [`Error::OutputTooLarge`] past the default memory budget.
+pub fn adaptive_avg_pool<T: Real>(
+    input: ArrayViewD<'_, T>,
+    output_size: &[Option<usize>],
+) -> Result<ArrayD<T>, Error> {
+    let (batched, n, c, size) =
+        split_batch(input.shape(), output_size.len(), "adaptive average pooling")?;
+    let size: Vec<usize> = output_size
+        .iter()
+        .zip(size)
+        .map(|(o, &i)| o.unwrap_or(i))
+        .collect();
+    let opts = InterpolateOptions {
+        mode: ResizeMode::Area,
+        size: Some(size),
+        scale_factor: None,
+        align_corners: None,
+        recompute_scale_factor: None,
+    };
+    let g = opts.geometry(&input.shape()[input.ndim() - output_size.len()..])?;
+    let item = batched_shape(c, g.output_size());
+    let mut out = zeroed_output::<T>(&batched_shape(n, &item), &BuildOptions::default())?;
+    kernels::resize(&g, &contiguous(&input), &mut out)?;
+    Ok(output_array(batched, n, &item, out))
+}
