@@ -168,3 +168,25 @@ pub fn cli_args(data: &[u8]) {
     );
     let _ = crate::cli::parse(args);
 }
+
+/// A layer stack's JSON description (bytes taken as UTF-8); what parses is applied,
+/// its adjoint too, and multiplied out within a small budget.
+pub fn stack(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let Ok(s) = crate::stack::parse::<f64>(&text, Path::new("fuzz-stack-dir")) else {
+        return;
+    };
+    if s.rows() > 1 << 16 || s.cols() > 1 << 16 {
+        return;
+    }
+    if let Ok(op) = s.operator() {
+        use crate::operator::LinearOperator;
+        let (mut y, mut x) = (vec![0.0; s.rows()], vec![0.0; s.cols()]);
+        let _ = op.apply(&vec![1.0; s.cols()], &mut y);
+        let _ = op.apply_adjoint(&vec![1.0; s.rows()], &mut x);
+    }
+    let small = crate::sparse::BuildOptions {
+        max_memory: Some(1 << 24),
+    };
+    let _ = s.matrix(&small);
+}

@@ -26,12 +26,13 @@ fn replay(dir: &str, target: &str, entry: Entry) -> usize {
 /// A fuzzer's entry point.
 type Entry = fn(&[u8]);
 
-const TARGETS: [(&str, Entry); 5] = [
+const TARGETS: [(&str, Entry); 6] = [
     ("npy", convmat::fuzz_entry::npy),
     ("matrix_market", convmat::fuzz_entry::matrix_market),
     ("png", convmat::fuzz_entry::png),
     ("geometry", convmat::fuzz_entry::geometry),
     ("cli_args", convmat::fuzz_entry::cli_args),
+    ("stack", convmat::fuzz_entry::stack),
 ];
 
 #[test]

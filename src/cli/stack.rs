@@ -134,6 +134,16 @@ fn apply(a: &StackArgs, stack: &Stack<f64>, input: &Path, output: &Path) -> Resu
         } else {
             (stack.cols(), stack.rows())
         };
+        let bytes = (items * n_to) as u128 * 8;
+        let budget = a.memory.build_options().budget();
+        if bytes > budget as u128 {
+            return Err(Error::OutputTooLarge {
+                what: "output",
+                shape: shape_str(shape),
+                bytes,
+                budget,
+            });
+        }
         let mut out = vec![0.0; items * n_to];
         let op: Box<dyn LinearOperator<f64>> = match a.method {
             UpsampleMethodArg::Direct => Box::new(stack.operator()?),

@@ -267,7 +267,20 @@ impl<T: Real> Stack<T> {
                 }
                 Ok(built)
             })?;
-            shapes.push(built.output_shape());
+            let shape = built.output_shape();
+            in_layer(index, layer, || {
+                shape
+                    .iter()
+                    .try_fold(1usize, |n, &d| n.checked_mul(d))
+                    .map(|_| ())
+                    .ok_or_else(|| {
+                        GeometryError::Overflow {
+                            what: "the layer's output size",
+                        }
+                        .into()
+                    })
+            })?;
+            shapes.push(shape);
         }
         Ok(Stack {
             input: input.to_vec(),
@@ -308,9 +321,32 @@ impl<T: Real> Stack<T> {
     /// adjoint in reverse order with each layer's adjoint.
     ///
     /// # Errors
-    /// [`Error::Layer`] for a layer whose operator cannot be made (as
-    /// [`Stack::new`] checked, none for a valid stack).
+    /// [`Error::OutputTooLarge`] when two buffers of the largest intermediate
+    /// result would not fit the default memory budget; [`Error::Layer`] for a
+    /// layer whose operator cannot be made (as [`Stack::new`] checked, none for a
+    /// valid stack).
+    ///
+    /// # Panics
+    /// Never: a stack has shapes.
     pub fn operator(&self) -> Result<StackOperator<T>, Error> {
+        // the two intermediate buffers, refused before allocating past the budget
+        let (largest, at) = self
+            .shapes
+            .iter()
+            .map(|s| s.iter().map(|&d| d as u128).product::<u128>())
+            .zip(0..)
+            .max()
+            .expect("a stack has shapes");
+        let bytes = 2 * largest * size_of::<T>() as u128;
+        let budget = BuildOptions::default().budget();
+        if bytes > budget as u128 {
+            return Err(Error::OutputTooLarge {
+                what: "largest intermediate result (twice, for the layers in turn)",
+                shape: shape_str(&self.shapes[at]),
+                bytes,
+                budget,
+            });
+        }
         let ops = self
             .layers
             .iter()
