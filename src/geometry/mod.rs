@@ -5,9 +5,10 @@
 //! land inside the input* ([`ConvGeometry::tap_range`]). A
 //! [`ConvTransposeGeometry`] is defined through the convolution it is the adjoint
 //! of, so the identity `conv_transpose(y, W) = Cᵀ·y` holds by construction.
-//! [`PoolGeometry`], [`UnpoolGeometry`] and [`ResizeGeometry`] do the same for
-//! max-pooling, max-unpooling and the up-samplers, and [`PadGeometry`] for `F.pad`.
+//! [`PoolGeometry`], [`AvgPoolGeometry`], [`UnpoolGeometry`] and [`ResizeGeometry`] do
+//! the same for max-pooling, average pooling, max-unpooling and the up-samplers, and [`PadGeometry`] for `F.pad`.
 
+mod avg_pool;
 pub(crate) mod boundary;
 mod conv;
 mod options;
@@ -17,6 +18,7 @@ mod resize;
 mod shapes;
 mod transpose;
 
+pub use avg_pool::{AvgPoolBuilder, AvgPoolGeometry};
 pub use boundary::{PaddingMode, UnknownPaddingMode};
 pub use conv::{check_bias, ConvBuilder, ConvGeometry, TapRange};
 pub use options::{ConvOptions, Padding};
