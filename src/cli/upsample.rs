@@ -18,7 +18,7 @@ use std::path::Path;
 
 /// The window of a pooling call: one kernel value applies to every dimension after
 /// (N, C); several give the rank themselves.
-fn window(w: &PoolWindowArgs, ndim: usize) -> Result<(Vec<usize>, Vec<usize>), Error> {
+pub(super) fn window(w: &PoolWindowArgs, ndim: usize) -> Result<(Vec<usize>, Vec<usize>), Error> {
     let kernel = if w.kernel_size.0.len() == 1 {
         if ndim < 3 {
             return Err(Error::Invalid(format!(
@@ -34,7 +34,7 @@ fn window(w: &PoolWindowArgs, ndim: usize) -> Result<(Vec<usize>, Vec<usize>), E
     Ok((kernel, stride))
 }
 
-fn summary(
+pub(super) fn summary(
     op: &str,
     method: &str,
     dtype: &str,
@@ -316,7 +316,7 @@ pub fn run_matrix(a: &MatrixArgs) -> Result<(), Error> {
             MatrixOp::Linear => ResizeMode::Linear,
             MatrixOp::Bilinear => ResizeMode::Bilinear,
             MatrixOp::Trilinear => ResizeMode::Trilinear,
-            MatrixOp::Conv | MatrixOp::MaxUnpool | MatrixOp::Pad => {
+            MatrixOp::Conv | MatrixOp::MaxUnpool | MatrixOp::Pad | MatrixOp::AvgPool => {
                 unreachable!("handled elsewhere")
             }
         };

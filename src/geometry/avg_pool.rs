@@ -223,6 +223,25 @@ impl AvgPoolGeometry {
             .product::<usize>() as i64
     }
 
+    /// The input elements all of one plane's windows sum, counted with repetition
+    /// (the entries per plane of the matrix A): per dimension the windows' lengths
+    /// summed, multiplied.
+    ///
+    /// ```
+    /// use convmat::geometry::AvgPoolGeometry;
+    /// let g = AvgPoolGeometry::builder(&[5, 4], &[3, 2]).stride(&[1, 2]).build().unwrap();
+    /// assert_eq!(g.windows_numel(), (3 * 3) * (2 * 2));
+    /// ```
+    pub fn windows_numel(&self) -> u128 {
+        (0..self.rank())
+            .map(|d| {
+                (0..self.output_size()[d])
+                    .map(|o| self.window(d, o).len() as u128)
+                    .sum::<u128>()
+            })
+            .product()
+    }
+
     /// The outputs along dimension `d` whose windows lie wholly inside the input
     /// (neither clipped nor counting padding): a run, possibly empty.
     pub fn interior(&self, d: usize) -> Range<usize> {

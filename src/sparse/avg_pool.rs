@@ -56,20 +56,12 @@ pub fn avg_pool_matrix<T: Real>(
         .ok_or(GeometryError::Overflow {
             what: "matrix columns",
         })?;
-    // a plane's entries: the windows' volumes, summed per dimension, multiplied
-    let per_plane: u128 = (0..g.rank())
-        .map(|d| {
-            (0..g.output_size()[d])
-                .map(|o| g.window(d, o).len() as u128)
-                .sum::<u128>()
-        })
-        .product();
     let CsrArrays {
         mut indptr,
         mut indices,
         mut data,
         nnz,
-    } = reserve_csr::<T, usize>(rows, cols, planes as u128 * per_plane, opts)?;
+    } = reserve_csr::<T, usize>(rows, cols, planes as u128 * g.windows_numel(), opts)?;
     // one plane's rows, then the same shifted for every plane
     let (plane_ptr, plane_cols, plane_vals) = plane_pattern::<T>(g);
     indptr.push(0);
