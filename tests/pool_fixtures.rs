@@ -278,3 +278,30 @@ fn what_pytorch_refuses_is_refused_in_its_words() {
         );
     }
 }
+
+#[test]
+fn an_empty_batch_pools_to_an_empty_batch_but_empty_channels_are_refused() {
+    // PyTorch: avg_pool2d of (0, 2, 4, 4) is (0, 2, 2, 2); of (1, 0, 4, 4) "Expected 3D or
+    // 4D (batch mode) tensor with optional 0 dim batch size for input"
+    let opts = AvgPoolOptions::default();
+    let empty = ArrayD::<f32>::zeros(IxDyn(&[0, 2, 4, 4]));
+    for method in [PoolMethod::Direct, PoolMethod::Matrix] {
+        let y = avg_pool_with(
+            empty.view(),
+            &[2, 2],
+            &opts,
+            method,
+            &BuildOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(y.shape(), &[0, 2, 2, 2]);
+    }
+    for shape in [&[1, 0, 4, 4][..], &[0, 4, 4]] {
+        let x = ArrayD::<f32>::zeros(IxDyn(shape));
+        let e = avg_pool(x.view(), &[2, 2], &opts).unwrap_err();
+        assert!(
+            matches!(e, Error::Geometry(GeometryError::InputShape { .. })),
+            "{shape:?}: {e:?}"
+        );
+    }
+}

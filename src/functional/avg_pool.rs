@@ -151,7 +151,13 @@ pub fn avg_pool_with<T: Real>(
     let x = contiguous(&input);
     match method {
         PoolMethod::Direct => kernels::avg_pool(&g, &x, &mut y)?,
-        PoolMethod::Matrix => avg_pool_matrix::<T>(&g, n * c, build)?.mul_vec(&x, &mut y)?,
+        PoolMethod::Matrix => {
+            let a = avg_pool_matrix::<T>(&g, n * c, build)?;
+            // an empty batch has nothing to multiply (and A no columns to take it)
+            if a.ncols() > 0 {
+                a.mul_vec(&x, &mut y)?
+            }
+        }
     }
     Ok(output_array(batched, n, &item, y))
 }

@@ -118,7 +118,7 @@ impl<T: Real> Plan<T> {
         x.par_chunks(n_in)
             .zip(y.par_chunks_mut(n_out))
             .for_each_init(Scratch::default, |s, (xp, yp)| {
-                with_avx2(|| self.forward_plane(xp, yp, s))
+                self.forward_plane(xp, yp, s)
             });
     }
 
@@ -128,7 +128,7 @@ impl<T: Real> Plan<T> {
         y.par_chunks(n_out)
             .zip(x.par_chunks_mut(n_in))
             .for_each_init(Scratch::default, |s, (yp, xp)| {
-                with_avx2(|| self.adjoint_plane(yp, xp, s))
+                self.adjoint_plane(yp, xp, s)
             });
     }
 
@@ -143,7 +143,6 @@ impl<T: Real> Plan<T> {
         (k, s, base)
     }
 
-    #[inline(always)]
     fn forward_plane(&self, x: &[T], y: &mut [T], scratch: &mut Scratch<T>) {
         let last = self.g.rank() - 1;
         let out_last = self.g.output_size()[last];
@@ -171,26 +170,12 @@ impl<T: Real> Plan<T> {
             }
             if !interior.is_empty() && !rows.is_empty() {
                 let (ys, ds) = (&mut yrow[interior.clone()], &drow[interior.clone()]);
-                if k == 2 && s == 2 && rows.len() == 2 {
-                    pool_row_pair(&x[rows[0] + base..], &x[rows[1] + base..], ds, ys);
-                } else {
-                    // tap by tap across the run: each output's sum in the scalar order
-                    ys.fill(T::zero());
-                    for &off in rows {
-                        for j in 0..k {
-                            add_taps(&x[off + base + j..], s, ys);
-                        }
-                    }
-                    for (y, &d) in ys.iter_mut().zip(ds) {
-                        *y = *y / d;
-                    }
-                }
+                with_avx2(|| pool_run(x, rows, base, k, s, ds, ys));
             }
             row_out += out_last;
         });
     }
 
-    #[inline(always)]
     fn adjoint_plane(&self, y: &[T], x: &mut [T], scratch: &mut Scratch<T>) {
         x.fill(T::zero());
         let last = self.g.rank() - 1;
@@ -220,11 +205,13 @@ impl<T: Real> Plan<T> {
             }
             if !interior.is_empty() {
                 let run = &delta[interior.clone()];
-                for &off in rows {
-                    for j in 0..k {
-                        scatter_taps(run, s, &mut x[off + base + j..]);
+                with_avx2(|| {
+                    for &off in rows {
+                        for j in 0..k {
+                            scatter_taps(run, s, &mut x[off + base + j..]);
+                        }
                     }
-                }
+                });
             }
             row_out += out_last;
         });
@@ -234,17 +221,35 @@ impl<T: Real> Plan<T> {
     /// dimensions but the last), in row-major order, into `scratch.rows`.
     fn window_rows(&self, outer: &[usize], scratch: &mut Scratch<T>) {
         let (cur, next) = (&mut scratch.rows, &mut scratch.next);
-        cur.clear();
-        cur.push(0);
-        for (d, &o) in outer.iter().enumerate() {
-            next.clear();
-            for &b in cur.iter() {
-                for i in self.windows[d][o].clone() {
-                    next.push(b + i * self.in_strides[d]);
-                }
-            }
-            std::mem::swap(cur, next);
+        super::window_rows(outer, &self.windows, |_| 1, &self.in_strides, cur, next);
+    }
+}
+
+/// The interior outputs of one output row (windows wholly inside the input along
+/// the last dimension, starting at `base` in each of the input `rows`): taps row by
+/// row and, within a row, tap by tap across all outputs at once — each output's sum
+/// in the scalar order, but contiguous work that vectorises.
+#[inline(always)]
+fn pool_run<T: Real>(
+    x: &[T],
+    rows: &[usize],
+    base: usize,
+    k: usize,
+    s: usize,
+    d: &[T],
+    y: &mut [T],
+) {
+    if k == 2 && s == 2 && rows.len() == 2 {
+        return pool_row_pair(&x[rows[0] + base..], &x[rows[1] + base..], d, y);
+    }
+    y.fill(T::zero());
+    for &off in rows {
+        for j in 0..k {
+            add_taps(&x[off + base + j..], s, y);
         }
+    }
+    for (y, &d) in y.iter_mut().zip(d) {
+        *y = *y / d;
     }
 }
 

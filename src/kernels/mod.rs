@@ -112,3 +112,28 @@ fn odometer(shape: &[usize], mut f: impl FnMut(&[usize])) {
         }
     }
 }
+
+/// Offsets of the input rows a pooling window covers in every dimension but the last,
+/// in row-major order, into `cur` (`next` is scratch): for output row `outer`, the
+/// positions of `windows[d][outer[d]]`, stepping by `step(d)`, times `in_strides[d]`,
+/// summed over the dimensions.
+fn window_rows(
+    outer: &[usize],
+    windows: &[Vec<std::ops::Range<usize>>],
+    step: impl Fn(usize) -> usize,
+    in_strides: &[usize],
+    cur: &mut Vec<usize>,
+    next: &mut Vec<usize>,
+) {
+    cur.clear();
+    cur.push(0);
+    for (d, &o) in outer.iter().enumerate() {
+        next.clear();
+        for &base in cur.iter() {
+            for i in windows[d][o].clone().step_by(step(d)) {
+                next.push(base + i * in_strides[d]);
+            }
+        }
+        std::mem::swap(cur, next);
+    }
+}
