@@ -305,3 +305,15 @@ fn an_empty_batch_pools_to_an_empty_batch_but_empty_channels_are_refused() {
         );
     }
 }
+
+#[test]
+fn sizes_past_the_machine_word_are_refused_not_wrapped() {
+    use convmat::geometry::AvgPoolGeometry;
+    let huge = 1usize << (usize::BITS / 2);
+    let e = AvgPoolGeometry::builder(&[huge, huge, 2], &[1]).build();
+    assert!(matches!(e, Err(GeometryError::Overflow { .. })), "{e:?}");
+    // a kernel volume past i64 (every divisor is at most the volume)
+    let k = 1usize << 22;
+    let e = AvgPoolGeometry::builder(&[k, k, k], &[k]).build();
+    assert!(matches!(e, Err(GeometryError::Overflow { .. })), "{e:?}");
+}

@@ -98,7 +98,8 @@ impl AvgPoolBuilder {
     /// [`GeometryError::Rank`] and `PerDimLength` for options of the wrong length, `ZeroDivisor`,
     /// `NotPositive` (stride, kernel size, input size), `PoolPaddingEffective` for a padding over
     /// half the kernel, `PoolInputSmallerThanKernel` (3-D), `OutputTooSmall` when no window fits,
-    /// and `Overflow` for a kernel whose size does not fit an `i64` divisor.
+    /// and `Overflow` for a kernel whose volume does not fit an `i64` divisor or planes whose
+    /// element counts do not fit a `usize`.
     pub fn build(self) -> Result<AvgPoolGeometry, GeometryError> {
         let (rank, kernel, stride, padding) =
             expand_window(&self.input, &self.kernel, &self.stride, &self.padding)?;
@@ -145,6 +146,9 @@ impl AvgPoolBuilder {
             .padding(&padding)
             .ceil_mode(self.ceil_mode)
             .build()?;
+        // planes whose element counts fit a usize (so do A's entries then, in a u128)
+        super::checked_product("input size", pool.input_size().iter().copied())?;
+        super::checked_product("output size", pool.output_size().iter().copied())?;
         Ok(AvgPoolGeometry {
             pool,
             count_include_pad: self.count_include_pad,
