@@ -72,6 +72,7 @@ def measure_upsample():
         out["maxpool_idx_8x64x112"] = median_ms(lambda: F.max_pool2d(x, 2, return_indices=True))
         v, i = F.max_pool2d(x, 2, return_indices=True)
         out["maxunpool_8x64x56"] = median_ms(lambda: F.max_unpool2d(v, i, 2))
+        out["avgpool_8x64x112_k2"] = median_ms(lambda: F.avg_pool2d(x, 2))
         y = torch.randn(8, 64, 56, 56)
         out["bilinear_8x64x56_x2"] = median_ms(
             lambda: F.interpolate(y, scale_factor=2, mode="bilinear", align_corners=False))

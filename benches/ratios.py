@@ -54,6 +54,7 @@ FFT_FUNCTIONS = ["fft", "fft_prepared", "direct", "im2col"]
 UPSAMPLE_GROUPS = {
     "maxpool_idx_8x64x112": ["direct"],
     "maxunpool_8x64x56": ["direct", "matrix", "matrix_build"],
+    "avgpool_8x64x112_k2": ["direct", "matrix", "matrix_build"],
     "bilinear_8x64x56_x2": ["direct", "matrix", "matrix_build"],
     "bilinear_ac_8x64x56_x2": ["direct", "matrix", "matrix_build"],
     "nearest_8x64x56_x2": ["direct", "matrix", "matrix_build"],

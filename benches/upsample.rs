@@ -1,15 +1,19 @@
-//! The up-sampling layers on the cases of issue 4 (groups = case names, functions =
-//! formulations; keep both stable): `direct` is the fast operation, `matrix` the
-//! product with the sparse U built beforehand (its construction is
-//! `matrix_build`).
+//! The up-sampling layers on the cases of issue 4, and average pooling (issue 15)
+//! (groups = case names, functions = formulations; keep both stable): `direct` is the
+//! fast operation, `matrix` the product with the sparse U (or A) built beforehand
+//! (its construction is `matrix_build`).
 //!
 //! One thread unless RAYON_NUM_THREADS is set. PyTorch's timings for the same cases
 //! come from `benches/peer_torch_upsample.py`; `benches/ratios.py torch-upsample`
 //! prints ratios.
 
-use convmat::geometry::{PoolGeometry, ResizeGeometry, ResizeMode, ShuffleGeometry};
-use convmat::kernels::{max_pool, max_unpool, pixel_shuffle, resize};
-use convmat::sparse::{max_unpool_matrix, pixel_shuffle_matrix, resize_matrix, BuildOptions};
+use convmat::geometry::{
+    AvgPoolGeometry, PoolGeometry, ResizeGeometry, ResizeMode, ShuffleGeometry,
+};
+use convmat::kernels::{avg_pool, max_pool, max_unpool, pixel_shuffle, resize};
+use convmat::sparse::{
+    avg_pool_matrix, max_unpool_matrix, pixel_shuffle_matrix, resize_matrix, BuildOptions,
+};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::time::Duration;
@@ -46,6 +50,24 @@ fn pooling(c: &mut Criterion) {
     });
     group.bench_function("matrix_build", |b| {
         b.iter(|| max_unpool_matrix::<f32>(&g, black_box(&i), &BuildOptions::default()).unwrap())
+    });
+    group.finish();
+}
+
+fn avg_pooling(c: &mut Criterion) {
+    let g = AvgPoolGeometry::builder(&[112, 112], &[2]).build().unwrap();
+    let x = values(N * C * g.input_numel(), 3);
+    let mut y = vec![0.0f32; N * C * g.output_numel()];
+    let mut group = c.benchmark_group("avgpool_8x64x112_k2");
+    group.bench_function("direct", |b| {
+        b.iter(|| avg_pool(&g, black_box(&x), &mut y).unwrap())
+    });
+    let a = avg_pool_matrix::<f32>(&g, N * C, &BuildOptions::default()).unwrap();
+    group.bench_function("matrix", |b| {
+        b.iter(|| a.mul_vec(black_box(&x), &mut y).unwrap())
+    });
+    group.bench_function("matrix_build", |b| {
+        b.iter(|| avg_pool_matrix::<f32>(black_box(&g), N * C, &BuildOptions::default()).unwrap())
     });
     group.finish();
 }
@@ -115,6 +137,7 @@ fn config() -> Criterion {
 fn benches(c: &mut Criterion) {
     common::single_threaded_unless_asked();
     pooling(c);
+    avg_pooling(c);
     upsampling(c);
     shuffling(c);
 }

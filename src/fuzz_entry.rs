@@ -4,8 +4,8 @@
 //! (errors are fine). Not a stable API.
 
 use crate::geometry::{
-    ConvGeometry, ConvTransposeGeometry, Padding, PaddingMode, PoolGeometry, ResizeGeometry,
-    ResizeMode, UnpoolGeometry,
+    AvgPoolGeometry, ConvGeometry, ConvTransposeGeometry, Padding, PaddingMode, PoolGeometry,
+    ResizeGeometry, ResizeMode, UnpoolGeometry,
 };
 use crate::kernels::direct;
 use crate::sparse::ConvMatrix;
@@ -69,7 +69,7 @@ impl Numbers<'_> {
 }
 
 /// Every geometry builder from arbitrary integers (convolution, transposed
-/// convolution, pooling, unpooling, resizing); a valid small convolution is also
+/// convolution, pooling, unpooling, resizing, average pooling); a valid small convolution is also
 /// built as C and applied, matrix and direct loops.
 pub fn geometry(data: &[u8]) {
     let mut n = Numbers { data: data.iter() };
@@ -155,6 +155,34 @@ pub fn geometry(data: &[u8]) {
             let x = vec![1.0f64; r.input_numel()];
             let mut y = vec![0.0; r.output_numel()];
             let _ = crate::kernels::resize(&r, &x, &mut y);
+        }
+    }
+    // average pooling: a small valid one is pooled directly and by its matrix A
+    let divisor = [Some(0), None, Some(-3), Some(n.next(9) as i64)][n.pick(4)];
+    if let Ok(a) = AvgPoolGeometry::builder(&input, &kernel)
+        .stride(&stride)
+        .padding(&pool_padding)
+        .ceil_mode(n.pick(2) == 1)
+        .count_include_pad(n.pick(2) == 0)
+        .divisor_override(divisor)
+        .build()
+    {
+        let small = [a.input_numel(), a.output_numel()]
+            .iter()
+            .all(|&n| n as u128 <= BUILD_LIMIT);
+        if small && a.windows_numel() <= BUILD_LIMIT {
+            let x = vec![1.0f64; a.input_numel()];
+            let (mut y, mut z) = (vec![0.0; a.output_numel()], vec![0.0; a.output_numel()]);
+            let _ = crate::kernels::avg_pool(&a, &x, &mut y);
+            if let Ok(m) = crate::sparse::avg_pool_matrix::<f64>(&a, 1, &Default::default()) {
+                let _ = m.mul_vec(&x, &mut z);
+                for (u, v) in y.iter().zip(&z) {
+                    assert!(
+                        (u - v).abs() <= 1e-12 * u.abs().max(1.0),
+                        "A·x {v} vs direct {u}"
+                    );
+                }
+            }
         }
     }
 }

@@ -200,3 +200,8 @@ macro_rules! impl_fft_real {
 
 impl_fft_real!(f32);
 impl_fft_real!(f64);
+
+/// `v` as `T`, rounded to nearest once (as C++ converts an `int64_t` to a float).
+pub(crate) fn from_i64<T: Real>(v: i64) -> T {
+    <T as num_traits::NumCast>::from(v).unwrap_or_else(|| T::from_f64(v as f64))
+}

@@ -13,7 +13,13 @@ use convmat::stack::{load, parse, Stack};
 use convmat::Error;
 use std::path::Path;
 
-const CASES: [&str; 4] = ["decoder_2d", "encoder_2d", "chain_1d", "unpool_2d"];
+const CASES: [&str; 5] = [
+    "decoder_2d",
+    "encoder_2d",
+    "chain_1d",
+    "unpool_2d",
+    "pool_2d",
+];
 
 fn dir(name: &str) -> std::path::PathBuf {
     fixtures().join("stack").join(name)

@@ -2,7 +2,7 @@
 //! (`cargo +nightly miri test --test unsafe_paths`): the CSR build that writes its
 //! arrays uninitialised then sets their length, the unchecked products over stored
 //! columns (usize and u32 indices), the direct loops and scatter, the separable
-//! passes, max-pooling and resizing, the FFT's spectrum products (their SIMD variants run where the processor has
+//! passes, max-pooling, average pooling (its matrix, built unchecked) and resizing, the FFT's spectrum products (their SIMD variants run where the processor has
 //! the features; under Miri the portable ones), each checked against a plain
 //! reference so that a wrong index would show as a wrong number as well.
 
@@ -113,5 +113,43 @@ fn the_fft_spectrum_products() {
         fft::conv_transpose(&g, &y, &w, None, &mut a).unwrap();
         direct::conv_transpose(&g, &y, &w, None, &mut b).unwrap();
         assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-12));
+    }
+}
+
+#[test]
+fn average_pooling_its_unchecked_matrix_and_its_avx2_runs() {
+    use convmat::geometry::AvgPoolGeometry;
+    use convmat::kernels::{avg_pool, avg_pool_adjoint};
+    use convmat::sparse::{avg_pool_matrix, BuildOptions};
+    for (input, kernel, stride, padding, ceil) in [
+        (&[5, 6][..], &[2, 2][..], &[2, 2][..], &[1, 0][..], true),
+        (&[4, 9], &[2, 3], &[1, 2], &[1, 1], false),
+        (&[7], &[3], &[1], &[1], true),
+    ] {
+        let g = AvgPoolGeometry::builder(input, kernel)
+            .stride(stride)
+            .padding(padding)
+            .ceil_mode(ceil)
+            .count_include_pad(false)
+            .build()
+            .unwrap();
+        let planes = 2;
+        let a = avg_pool_matrix::<f64>(&g, planes, &BuildOptions::default()).unwrap();
+        // the arrays built without checks pass every check
+        let (rows, cols, indptr, indices, data) = a.clone().into_parts();
+        Csr::try_from_parts(rows, cols, indptr, indices, data).unwrap();
+        let x: Vec<f64> = (0..a.ncols()).map(|i| (i % 7) as f64 - 2.5).collect();
+        let (mut y, mut ay) = (vec![0.0; a.nrows()], vec![0.0; a.nrows()]);
+        avg_pool(&g, &x, &mut y).unwrap();
+        a.mul_vec(&x, &mut ay).unwrap();
+        for (u, v) in y.iter().zip(&ay) {
+            assert!((u - v).abs() < 1e-12, "{u} vs {v}");
+        }
+        let (mut back, mut atb) = (vec![0.0; a.ncols()], vec![0.0; a.ncols()]);
+        avg_pool_adjoint(&g, &y, &mut back).unwrap();
+        a.mul_transpose(&y, &mut atb).unwrap();
+        for (u, v) in back.iter().zip(&atb) {
+            assert!((u - v).abs() < 1e-12, "{u} vs {v}");
+        }
     }
 }

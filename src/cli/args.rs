@@ -34,6 +34,7 @@ pub enum Command {
         convmat matrix --input-size 64,64 --weight w.npy --padding 1 --format mtx --output C.mtx\n  \
         convmat matrix --op bilinear --input-size 2,2 --scale-factor 2 --align-corners\n  \
         convmat matrix --op max-unpool --indices i.npy --kernel-size 2 --output-size 5,5\n  \
+        convmat matrix --op avg-pool --input-size 4,4 --kernel-size 3 --stride 2 --padding 1 --count-include-pad false\n  \
         convmat matrix --op pad --input-size 4,4 --pad 1,1,1,1 --mode reflect")]
     Matrix(MatrixArgs),
     /// Forward convolution (cross-correlation, as torch.nn.functional.conv*d).
@@ -51,6 +52,17 @@ pub enum Command {
         convmat max-pool --input x.npy --kernel-size 2 --output y.npy --indices i.npy"
     )]
     MaxPool(MaxPoolArgs),
+    /// Average pooling (as torch.nn.functional.avg_pool*d), directly or as the matrix A.
+    #[command(
+        after_help = "Kernel sizes: one value pools every dimension after (N, C); give one per \
+        spatial dimension to pool an unbatched (C, …) tensor. A 1-D pooling takes \
+        --divisor-override too (PyTorch's avg_pool1d does not: it is avg_pool2d on a plane of \
+        height 1).\n\nExamples:\n  \
+        convmat avg-pool --input x.npy --kernel-size 2 --output y.npy\n  \
+        convmat avg-pool --input x.npy --kernel-size 3 --stride 2 --padding 1 --ceil-mode --count-include-pad false --method matrix --output y.npy --json\n  \
+        convmat avg-pool --input x.npy --adaptive --output-size 4,4 --output y.npy"
+    )]
+    AvgPool(AvgPoolArgs),
     /// Max-unpooling: put each value back at its pooling index (torch.nn.functional.max_unpool*d).
     #[command(after_help = "Example:\n  \
         convmat max-unpool --input y.npy --indices i.npy --kernel-size 2 --output-size 5,5 --output x.npy")]
@@ -284,6 +296,33 @@ pub enum MatrixOp {
     MaxUnpool,
     /// P of F.pad (--input-size, --pad, --mode).
     Pad,
+    /// A of F.avg_pool*d (--input-size, --kernel-size, --stride, --padding, --ceil-mode, …).
+    AvgPool,
+    /// A of F.adaptive_avg_pool*d (--input-size, --output-size): the area map.
+    AdaptiveAvgPool,
+}
+
+/// Average-pooling options of `convmat matrix --op avg-pool` (the window is
+/// --kernel-size, --stride and --padding).
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Average pooling (--op avg-pool)")]
+pub struct PoolMatrixArgs {
+    /// Round the output size up.
+    #[arg(long)]
+    pub ceil_mode: bool,
+    /// Count the zero padding in each window's divisor (default true).
+    #[arg(long, value_name = "true|false")]
+    pub count_include_pad: Option<bool>,
+    /// Divide every window's sum by N instead (nonzero).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub divisor_override: Option<i64>,
+}
+
+impl PoolMatrixArgs {
+    /// Whether a flag of --op avg-pool was given.
+    pub fn given(&self) -> bool {
+        self.ceil_mode || self.count_include_pad.is_some() || self.divisor_override.is_some()
+    }
 }
 
 /// Up-sampling options (`F.interpolate`'s).
@@ -338,7 +377,7 @@ pub struct MatrixArgs {
     #[arg(long, help_heading = "Convolution (--op conv)")]
     pub weight: Option<PathBuf>,
     /// Kernel spatial size (3 means 3×3 in 2-D), for the structure alone (symbolic or
-    /// mtx pattern); for --op max-unpool, the pooling window.
+    /// mtx pattern); for --op max-unpool and avg-pool, the pooling window.
     #[arg(long, help_heading = "Convolution (--op conv)", allow_negative_numbers = true, value_parser = dims)]
     pub kernel_size: Option<Dims>,
     /// Input channels (from the weight when given).
@@ -358,7 +397,9 @@ pub struct MatrixArgs {
     /// The explicit product M of a stack of linear layers (JSON, see `convmat stack --help`).
     #[arg(long, help_heading = "Stacks", conflicts_with_all = ["weight", "kernel_size", "input_size", "indices"])]
     pub stack: Option<PathBuf>,
-    /// Planes (batch × channels) an up-sampler's U acts on.
+    #[command(flatten)]
+    pub pool: PoolMatrixArgs,
+    /// Planes (batch × channels) an up-sampler's U (or a pooling's A) acts on.
     #[arg(
         long,
         help_heading = "Up-samplers (--op nearest, bilinear, max-unpool, …)",
@@ -537,6 +578,67 @@ pub struct MaxPoolArgs {
     /// Print the summary as JSON.
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AvgPoolArgs {
+    /// Input tensor (.npy, (N, C, I…) or (C, I…)).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Window size: one value (every dim after N, C) or one per spatial dim.
+    #[arg(long, help_heading = "Window", allow_negative_numbers = true, value_parser = dims,
+          required_unless_present = "adaptive")]
+    pub kernel_size: Option<Dims>,
+    /// Stride (default: the kernel size).
+    #[arg(long, help_heading = "Window", allow_negative_numbers = true, value_parser = dims)]
+    pub stride: Option<Dims>,
+    /// Padding (zeros): one value or one per spatial dim, at most half the kernel.
+    #[arg(long, help_heading = "Window", allow_negative_numbers = true, value_parser = dims, default_value = "0")]
+    pub padding: Dims,
+    /// Round the output size up (the last window still starts inside the input or the left padding).
+    #[arg(long, help_heading = "Window")]
+    pub ceil_mode: bool,
+    /// Count the zero padding in each window's divisor.
+    #[arg(long, help_heading = "Divisor", value_name = "true|false", action = clap::ArgAction::Set,
+          default_value_t = true)]
+    pub count_include_pad: bool,
+    /// Divide every window's sum by N instead (nonzero; negative as PyTorch allows).
+    #[arg(
+        long,
+        help_heading = "Divisor",
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    pub divisor_override: Option<i64>,
+    /// Adaptive average pooling (F.adaptive_avg_pool*d) to --output-size: windows
+    /// ⌊o·I/O⌋ .. ⌈(o+1)·I/O⌉, which may overlap.
+    #[arg(long, help_heading = "Adaptive", requires = "output_size",
+          conflicts_with_all = ["kernel_size", "stride", "ceil_mode", "divisor_override"])]
+    pub adaptive: bool,
+    /// The output size of --adaptive: one value per spatial dimension (one value for
+    /// every dimension after (N, C)).
+    #[arg(long, help_heading = "Adaptive", requires = "adaptive", value_parser = dims)]
+    pub output_size: Option<Dims>,
+    /// Formulation.
+    #[arg(long, help_heading = "Method", value_enum, default_value = "direct")]
+    pub method: PoolMethodArg,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
+    /// Output file (.npy), written atomically.
+    #[arg(long, help_heading = "Output")]
+    pub output: PathBuf,
+    /// Print the summary as JSON.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+}
+
+/// How a pooling is computed.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolMethodArg {
+    /// The direct loops (PyTorch's arithmetic, to the bit).
+    Direct,
+    /// Build the sparse matrix A, then A·x.
+    Matrix,
 }
 
 #[derive(Args, Debug)]

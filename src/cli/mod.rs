@@ -9,6 +9,7 @@ mod emit;
 mod matrix;
 pub mod out;
 mod pad;
+mod pool;
 mod report;
 mod shuffle;
 mod solve_args;
@@ -164,6 +165,8 @@ fn dispatch(command: Command) -> Result<(), Error> {
             let model = a.stack.clone().expect("matched on it");
             stack::run_matrix(&a, &model)
         }
+        Command::Matrix(a) if a.op == args::MatrixOp::AvgPool => pool::run_matrix(&a),
+        Command::Matrix(a) if a.pool.given() => pool::refuse_outside_op_avg_pool(&a),
         Command::Matrix(a) if a.op == args::MatrixOp::Pad => pad::run_matrix(&a),
         Command::Matrix(a) if a.pad.given() => pad::refuse_outside_op_pad(&a),
         Command::Matrix(a) if a.op == args::MatrixOp::Conv => matrix::run(&a),
@@ -171,6 +174,7 @@ fn dispatch(command: Command) -> Result<(), Error> {
         Command::Conv(a) => conv::run_conv(&a),
         Command::ConvTranspose(a) => conv::run_conv_transpose(&a),
         Command::MaxPool(a) => upsample::run_max_pool(&a),
+        Command::AvgPool(a) => pool::run_avg_pool(&a),
         Command::MaxUnpool(a) => upsample::run_max_unpool(&a),
         Command::Upsample(a) => upsample::run_upsample(&a),
         Command::Deconv(a) => deconv::run_deconv(&a),

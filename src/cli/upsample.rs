@@ -18,7 +18,7 @@ use std::path::Path;
 
 /// The window of a pooling call: one kernel value applies to every dimension after
 /// (N, C); several give the rank themselves.
-fn window(w: &PoolWindowArgs, ndim: usize) -> Result<(Vec<usize>, Vec<usize>), Error> {
+pub(super) fn window(w: &PoolWindowArgs, ndim: usize) -> Result<(Vec<usize>, Vec<usize>), Error> {
     let kernel = if w.kernel_size.0.len() == 1 {
         if ndim < 3 {
             return Err(Error::Invalid(format!(
@@ -319,12 +319,28 @@ pub fn run_matrix(a: &MatrixArgs) -> Result<(), Error> {
             MatrixOp::Bilinear => ResizeMode::Bilinear,
             MatrixOp::Trilinear => ResizeMode::Trilinear,
             MatrixOp::Bicubic => ResizeMode::Bicubic,
-            MatrixOp::Area => ResizeMode::Area,
-            MatrixOp::Conv | MatrixOp::MaxUnpool | MatrixOp::Pad => {
+            MatrixOp::Area | MatrixOp::AdaptiveAvgPool => ResizeMode::Area,
+            MatrixOp::Conv | MatrixOp::MaxUnpool | MatrixOp::Pad | MatrixOp::AvgPool => {
                 unreachable!("handled elsewhere")
             }
         };
-        let g = interpolate_options(m, &a.resize).geometry(&input.0)?;
+        let g = if a.op == MatrixOp::AdaptiveAvgPool {
+            // F.adaptive_avg_pool's output size, not F.interpolate's flags
+            if a.resize.scale_factor.is_some() || a.resize.size.is_some() {
+                return Err(Error::Invalid(
+                    "--op adaptive-avg-pool takes --output-size, not --size or --scale-factor"
+                        .into(),
+                ));
+            }
+            let size = a.output_size.as_ref().ok_or_else(|| {
+                Error::Invalid("--op adaptive-avg-pool needs --output-size (e.g. 2,2)".into())
+            })?;
+            convmat::geometry::ResizeGeometry::builder(ResizeMode::Area, &input.0)
+                .size(&size.0)
+                .build()?
+        } else {
+            interpolate_options(m, &a.resize).geometry(&input.0)?
+        };
         if a.planes == 0 {
             return Err(GeometryError::NotPositive {
                 name: "planes",

@@ -320,6 +320,36 @@ pub enum GeometryError {
         /// Its kernel size.
         kernel: usize,
     },
+    /// Average-pooling padding larger than half the kernel (PyTorch's
+    /// `pooling_output_shape` rule and words).
+    #[error(
+        "pad should be at most half of effective kernel size, but got pad={padding}, \
+         kernel_size={kernel} and dilation={dilation}"
+    )]
+    PoolPaddingEffective {
+        /// The padding of the offending dimension.
+        padding: usize,
+        /// Its kernel size.
+        kernel: usize,
+        /// Its dilation.
+        dilation: usize,
+    },
+    /// An average pooling's `divisor_override` of zero.
+    #[error("divisor must be not zero, got divisor_override={divisor}")]
+    ZeroDivisor {
+        /// The divisor given.
+        divisor: i64,
+    },
+    /// A 3-D average pooling of an input smaller than its kernel in some dimension:
+    /// PyTorch's `avg_pool3d` refuses it even where padding would make room (its
+    /// `avg_pool2d` does not).
+    #[error("input image ({input}) smaller than kernel size ({kernel})")]
+    PoolInputSmallerThanKernel {
+        /// The input size, as PyTorch prints it (`T: 2 H: 5 W: 5`).
+        input: String,
+        /// The kernel size (`kT: 3 kH: 3 kW: 3`).
+        kernel: String,
+    },
     /// An `output_size` with neither one value per spatial dimension nor two more.
     #[error(
         "output_size should be a sequence containing {rank} or {with_batch} elements, but it has a length of '{got}'",

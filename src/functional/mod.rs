@@ -1,5 +1,5 @@
 //! Tensor-level operations with PyTorch's calling conventions (`F.conv*d`,
-//! `F.conv_transpose*d`, `F.pad`, …) on ndarray arrays, batched `(N, C, …)` or not `(C, …)`,
+//! `F.conv_transpose*d`, `F.avg_pool*d`, `F.pad`, …) on ndarray arrays, batched `(N, C, …)` or not `(C, …)`,
 //! computed by the formulation you choose.
 
 use crate::error::{Error, GeometryError};
@@ -11,12 +11,14 @@ use crate::sparse::{BuildOptions, ConvMatrix};
 use crate::Real;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
+mod avg_pool;
 mod pad;
 mod resample;
 mod shuffle;
 pub use crate::kernels::{
     ConvMethod, ConvTransposeMethod, DIRECT_MAX_CHANNELS_PER_GROUP, FFT_AUTO_MAX_BYTES, FFT_MARGIN,
 };
+pub use avg_pool::{avg_pool, avg_pool_with, AvgPoolOptions, PoolMethod};
 pub use pad::{pad, pad_with_options};
 pub use resample::{
     adaptive_avg_pool, interpolate, max_pool, max_unpool, unpool_geometry, InterpolateOptions,

@@ -5,10 +5,11 @@
 //! land inside the input* ([`ConvGeometry::tap_range`]). A
 //! [`ConvTransposeGeometry`] is defined through the convolution it is the adjoint
 //! of, so the identity `conv_transpose(y, W) = Cᵀ·y` holds by construction.
-//! [`PoolGeometry`], [`UnpoolGeometry`] and [`ResizeGeometry`] do the same for
-//! max-pooling, max-unpooling and the up-samplers, [`PadGeometry`] for `F.pad`, and
-//! [`ShuffleGeometry`] for pixel shuffle.
+//! [`PoolGeometry`], [`AvgPoolGeometry`], [`UnpoolGeometry`] and [`ResizeGeometry`] do
+//! the same for max-pooling, average pooling, max-unpooling and the up-samplers,
+//! [`PadGeometry`] for `F.pad`, and [`ShuffleGeometry`] for pixel shuffle.
 
+mod avg_pool;
 pub(crate) mod boundary;
 mod conv;
 mod options;
@@ -19,6 +20,7 @@ mod shapes;
 mod shuffle;
 mod transpose;
 
+pub use avg_pool::{AvgPoolBuilder, AvgPoolGeometry};
 pub use boundary::{PaddingMode, UnknownPaddingMode};
 pub use conv::{check_bias, ConvBuilder, ConvGeometry, TapRange};
 pub use options::{ConvOptions, Padding};

@@ -39,10 +39,11 @@ pub fn pool_output_len(
     out
 }
 
-/// The window options shared by pooling and unpooling, expanded per dimension and
-/// checked: (rank, kernel, stride — the kernel when not given —, padding).
+/// The window options of a pooling, expanded per dimension: (rank, kernel, stride —
+/// the kernel when not given —, padding), with the rank and the lengths checked but
+/// not the values (average pooling checks those in PyTorch's own order).
 #[allow(clippy::type_complexity)]
-fn window(
+pub(super) fn expand_window(
     input: &[usize],
     kernel: &[usize],
     stride: &[usize],
@@ -62,6 +63,19 @@ fn window(
         per_dim("stride", stride, rank)?
     };
     let padding = per_dim("padding", padding, rank)?;
+    Ok((rank, kernel, stride, padding))
+}
+
+/// The window options shared by pooling and unpooling, expanded per dimension and
+/// checked: (rank, kernel, stride — the kernel when not given —, padding).
+#[allow(clippy::type_complexity)]
+fn window(
+    input: &[usize],
+    kernel: &[usize],
+    stride: &[usize],
+    padding: &[usize],
+) -> Result<(usize, Vec<usize>, Vec<usize>, Vec<usize>), GeometryError> {
+    let (rank, kernel, stride, padding) = expand_window(input, kernel, stride, padding)?;
     require_positive("kernel_size", &kernel)?;
     require_positive("stride", &stride)?;
     require_positive("input size", input)?;

@@ -215,17 +215,15 @@ impl Plan<'_> {
     /// dimensions but the last), in row-major order, into `rows.0` (`rows.1` is
     /// scratch).
     fn window_rows(&self, outer: &[usize], rows: &mut (Vec<usize>, Vec<usize>)) {
+        let dilation = self.g.dilation();
         let (cur, next) = rows;
-        cur.clear();
-        cur.push(0);
-        for (d, &o) in outer.iter().enumerate() {
-            next.clear();
-            for &base in cur.iter() {
-                for i in self.windows[d][o].clone().step_by(self.g.dilation()[d]) {
-                    next.push(base + i * self.in_strides[d]);
-                }
-            }
-            std::mem::swap(cur, next);
-        }
+        super::window_rows(
+            outer,
+            &self.windows,
+            |d| dilation[d],
+            &self.in_strides,
+            cur,
+            next,
+        );
     }
 }

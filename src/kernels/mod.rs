@@ -1,6 +1,6 @@
 //! Every matrix-free kernel: convolution (direct loops, im2col/col2im + GEMM, FFT, zero
 //! insertion, separable passes, patch extraction) and the up-sampling layers of
-//! decoders (max-pooling with indices, max-unpooling, interpolation) and padding, each reading
+//! decoders (max-pooling with indices, average pooling, max-unpooling, interpolation) and padding, each reading
 //! its geometry; none re-derives shape arithmetic.
 //!
 //! Buffers are flat, row-major, batch-major: an input batch is `N` items of
@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | convolution | [`direct::conv`], [`im2col::conv`], [`fft::conv`] | [`direct::conv_transpose`], [`im2col::conv_transpose`], [`zero_insert::conv_transpose`], [`fft::conv_transpose`] |
 //! | max-pooling with indices | [`max_pool`] | — (not linear) |
+//! | average pooling ([`crate::geometry::AvgPoolGeometry`]) | [`avg_pool`](fn@avg_pool) | [`avg_pool_adjoint`] |
 //! | max-unpooling | [`max_unpool`] | [`max_unpool_adjoint`] (the gather back) |
 //! | nearest, nearest-exact, bilinear … ([`crate::geometry::ResizeMode`]) | [`resize`](fn@resize) | [`resize_adjoint`] |
 //! | `F.pad` ([`crate::geometry::PadGeometry`]) | [`pad`](fn@pad) | [`pad_adjoint`] (the fold back) |
@@ -20,6 +21,7 @@
 //! them. The same maps as explicit sparse matrices are built in [`crate::sparse`];
 //! tensor-level calls with PyTorch's conventions are in [`crate::functional`].
 
+pub mod avg_pool;
 pub mod direct;
 pub mod fft;
 pub(crate) mod gemm;
@@ -34,6 +36,8 @@ pub mod shuffle;
 pub mod unfold;
 pub mod zero_insert;
 
+pub(crate) use avg_pool::Plan as AvgPoolPlan;
+pub use avg_pool::{avg_pool, avg_pool_adjoint};
 pub use maxpool::max_pool;
 pub use maxunpool::{check_indices, max_unpool, max_unpool_adjoint};
 pub use method::{
@@ -109,5 +113,30 @@ pub(crate) fn odometer(shape: &[usize], mut f: impl FnMut(&[usize])) {
             }
             idx[d] = 0;
         }
+    }
+}
+
+/// Offsets of the input rows a pooling window covers in every dimension but the last,
+/// in row-major order, into `cur` (`next` is scratch): for output row `outer`, the
+/// positions of `windows[d][outer[d]]`, stepping by `step(d)`, times `in_strides[d]`,
+/// summed over the dimensions.
+fn window_rows(
+    outer: &[usize],
+    windows: &[Vec<std::ops::Range<usize>>],
+    step: impl Fn(usize) -> usize,
+    in_strides: &[usize],
+    cur: &mut Vec<usize>,
+    next: &mut Vec<usize>,
+) {
+    cur.clear();
+    cur.push(0);
+    for (d, &o) in outer.iter().enumerate() {
+        next.clear();
+        for &base in cur.iter() {
+            for i in windows[d][o].clone().step_by(step(d)) {
+                next.push(base + i * in_strides[d]);
+            }
+        }
+        std::mem::swap(cur, next);
     }
 }

@@ -11,6 +11,7 @@
 //! | [`ConvTransposeOperator`] | transposed convolution (scatter, col2im, zero-insert) | forward convolution |
 //! | [`ResizeOperator`] | nearest / bilinear / … up-sampling | its adjoint |
 //! | [`MaxUnpoolOperator`] | max-unpooling by fixed indices | the gather back |
+//! | [`AvgPoolOperator`] | average pooling | its adjoint (each window's share back) |
 //! | [`PadOperator`] | `F.pad` (reflect, replicate, circular, …; constant's fill 0) | the fold back |
 //! | [`Product`], [`Adjoint`] | `A·B`, `Aᵀ` of other operators | |
 //!
@@ -24,12 +25,14 @@
 mod compose;
 mod conv;
 mod pad;
+mod pool;
 mod resample;
 pub(crate) mod workspace;
 
 pub use compose::{Adjoint, Product};
 pub use conv::{ConvOperator, ConvTransposeOperator};
 pub use pad::PadOperator;
+pub use pool::AvgPoolOperator;
 pub use resample::{MaxUnpoolOperator, PixelShuffleOperator, ResizeOperator};
 
 use crate::sparse::{Csr, Index};

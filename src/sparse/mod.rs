@@ -12,11 +12,13 @@
 //!
 //! The up-samplers have matrices too: [`resize_matrix`] (Kronecker products of
 //! one-dimensional interpolation matrices), [`max_unpool_matrix`] and the pixel
-//! shuffle's permutation [`pixel_shuffle_matrix`]; padding has
+//! shuffle's permutation [`pixel_shuffle_matrix`], average pooling has
+//! [`avg_pool_matrix`]; padding has
 //! its matrix P ([`pad_matrix`]), with `C_mode = C_valid · P` for a convolution with
 //! a padding mode (see [`crate::geometry::PadGeometry`]).
 
 mod alloc;
+mod avg_pool;
 mod budget;
 mod build;
 mod csr;
@@ -26,6 +28,7 @@ mod product;
 mod shuffle;
 mod upsample;
 
+pub use avg_pool::avg_pool_matrix;
 pub use budget::{check_budget, default_memory_budget, predicted_bytes, BuildOptions};
 pub use build::{check_room_for_transpose, ConvMatrix, TapLabel};
 pub use csr::Csr;

@@ -23,13 +23,15 @@
 //! | `upsample` | `mode` (every [`ResizeMode`]), `size` or `scale_factor`, `align_corners`, `recompute_scale_factor` |
 //! | `max_unpool` | `indices`, `kernel_size`, `stride`, `padding`, `output_size` |
 //! | `pixel_shuffle`, `pixel_unshuffle` | `upscale_factor`, `downscale_factor` |
+//! | `avg_pool` | `kernel_size`, `stride`, `padding`, `ceil_mode`, `count_include_pad`, `divisor_override` |
+//! | `adaptive_avg_pool` | `output_size` (`null` keeps a dimension) |
 //!
 //! Numbers per dimension are one value or a list. A bias has no place in a linear
 //! map and is refused, as is any field the type does not take.
 
 use super::{Layer, Stack};
 use crate::error::Error;
-use crate::functional::{InterpolateOptions, UnpoolOptions};
+use crate::functional::{AvgPoolOptions, InterpolateOptions, UnpoolOptions};
 use crate::geometry::{ConvOptions, Padding, PaddingMode, ResizeMode};
 use crate::io::{read_npy, read_tensor, Tensor};
 use crate::Real;
@@ -246,6 +248,54 @@ fn layer<T: Real>(v: &Value, base: &Path) -> Result<Layer<T>, Error> {
                 options,
             }
         }
+        "avg_pool" => {
+            let kernel_size = f
+                .dims("kernel_size")?
+                .ok_or_else(|| Error::Invalid("\"kernel_size\" is missing".into()))?;
+            let mut options = AvgPoolOptions::default();
+            if let Some(s) = f.dims("stride")? {
+                options.stride = s;
+            }
+            if let Some(p) = f.dims("padding")? {
+                options.padding = p;
+            }
+            if let Some(c) = f.boolean("ceil_mode")? {
+                options.ceil_mode = c;
+            }
+            if let Some(c) = f.boolean("count_include_pad")? {
+                options.count_include_pad = c;
+            }
+            options.divisor_override = f
+                .take("divisor_override")
+                .map(|v| {
+                    v.as_i64().ok_or_else(|| {
+                        Error::Invalid(format!("\"divisor_override\": {v} is not an integer"))
+                    })
+                })
+                .transpose()?;
+            Layer::AvgPool {
+                kernel_size,
+                options,
+            }
+        }
+        "adaptive_avg_pool" => {
+            let size = f
+                .take("output_size")
+                .ok_or_else(|| Error::Invalid("\"output_size\" is missing".into()))?;
+            let one = |v: &Value| match v {
+                Value::Null => Ok(None),
+                v => v.as_u64().map(|n| Some(n as usize)).ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "\"output_size\": {v} is neither a whole number nor null"
+                    ))
+                }),
+            };
+            let size = match size {
+                Value::Array(a) => a.iter().map(one).collect::<Result<Vec<_>, _>>()?,
+                v => vec![one(v)?],
+            };
+            Layer::AdaptiveAvgPool(size)
+        }
         "pixel_shuffle" => Layer::PixelShuffle(
             f.number("upscale_factor")?
                 .ok_or_else(|| Error::Invalid("\"upscale_factor\" is missing".into()))?,
@@ -257,7 +307,7 @@ fn layer<T: Real>(v: &Value, base: &Path) -> Result<Layer<T>, Error> {
         other => {
             return Err(Error::Invalid(format!(
                 "unknown type \"{other}\"; one of conv, conv_transpose, pad, upsample, max_unpool, \
-                 pixel_shuffle, pixel_unshuffle"
+                 pixel_shuffle, pixel_unshuffle, avg_pool, adaptive_avg_pool"
             )))
         }
     };

@@ -43,22 +43,23 @@ pub use checkerboard::{odena_decoders, GainMap};
 pub use json::{load, parse};
 
 use crate::error::{shape_str, Error, GeometryError};
-use crate::functional::{unpool_geometry, InterpolateOptions, UnpoolOptions};
+use crate::functional::{unpool_geometry, AvgPoolOptions, InterpolateOptions, UnpoolOptions};
 use crate::geometry::{
-    ConvGeometry, ConvOptions, ConvTransposeGeometry, PadGeometry, PaddingMode, ShuffleGeometry,
+    AvgPoolGeometry, ConvGeometry, ConvOptions, ConvTransposeGeometry, PadGeometry, PaddingMode,
+    ResizeMode, ShuffleGeometry,
 };
 use crate::kernels::{ConvMethod, ConvTransposeMethod};
 use crate::operator::workspace::Pool;
 use crate::operator::{
-    check_lengths, Adjoint, ConvOperator, ConvTransposeOperator, LinearOperator, MaxUnpoolOperator,
-    PadOperator, PixelShuffleOperator, ResizeOperator,
+    check_lengths, Adjoint, AvgPoolOperator, ConvOperator, ConvTransposeOperator, LinearOperator,
+    MaxUnpoolOperator, PadOperator, PixelShuffleOperator, ResizeOperator,
 };
 use crate::solve::{
     deconvolve_operator, BatchCallback, DeconvOptions, Deconvolution, OperatorChoice,
 };
 use crate::sparse::{
-    max_unpool_matrix, pad_matrix, pixel_shuffle_matrix, resize_matrix, BuildOptions, ConvMatrix,
-    Csr,
+    avg_pool_matrix, max_unpool_matrix, pad_matrix, pixel_shuffle_matrix, resize_matrix,
+    BuildOptions, ConvMatrix, Csr,
 };
 use crate::Real;
 
@@ -107,6 +108,16 @@ pub enum Layer<T> {
     PixelShuffle(usize),
     /// `F.pixel_unshuffle` by this factor.
     PixelUnshuffle(usize),
+    /// `F.avg_pool*d` with this kernel size (one value for every spatial dimension,
+    /// or one per dimension).
+    AvgPool {
+        /// The window.
+        kernel_size: Vec<usize>,
+        /// stride, padding, ceil_mode, count_include_pad, divisor_override.
+        options: AvgPoolOptions,
+    },
+    /// `F.adaptive_avg_pool*d` to this output size (`None` keeps a dimension).
+    AdaptiveAvgPool(Vec<Option<usize>>),
 }
 
 impl<T: Real> Layer<T> {
@@ -120,6 +131,8 @@ impl<T: Real> Layer<T> {
             Layer::MaxUnpool { .. } => "max_unpool",
             Layer::PixelShuffle(_) => "pixel_shuffle",
             Layer::PixelUnshuffle(_) => "pixel_unshuffle",
+            Layer::AvgPool { .. } => "avg_pool",
+            Layer::AdaptiveAvgPool(_) => "adaptive_avg_pool",
         }
     }
 
@@ -176,6 +189,35 @@ impl<T: Real> Layer<T> {
                 }
                 Built::Unpool(g, channels)
             }
+            Layer::AvgPool {
+                kernel_size,
+                options,
+            } => {
+                let kernel = match kernel_size.as_slice() {
+                    [k] => vec![*k; spatial.len()],
+                    k => k.to_vec(),
+                };
+                Built::AvgPool(options.geometry(spatial, &kernel)?, channels)
+            }
+            Layer::AdaptiveAvgPool(size) => {
+                if size.len() != spatial.len() {
+                    return Err(GeometryError::PerDimLength {
+                        name: "output_size",
+                        rank: spatial.len(),
+                        got: size.len(),
+                    }
+                    .into());
+                }
+                let size: Vec<usize> = size
+                    .iter()
+                    .zip(spatial)
+                    .map(|(o, &i)| o.unwrap_or(i))
+                    .collect();
+                let g = crate::geometry::ResizeGeometry::builder(ResizeMode::Area, spatial)
+                    .size(&size)
+                    .build()?;
+                Built::Resize(g, channels)
+            }
             Layer::PixelShuffle(r) => Built::Shuffle(ShuffleGeometry::shuffle(input, *r)?, true),
             Layer::PixelUnshuffle(r) => {
                 Built::Shuffle(ShuffleGeometry::unshuffle(input, *r)?, false)
@@ -192,6 +234,7 @@ enum Built {
     Resize(crate::geometry::ResizeGeometry, usize),
     Unpool(crate::geometry::UnpoolGeometry, usize),
     Shuffle(ShuffleGeometry, bool),
+    AvgPool(AvgPoolGeometry, usize),
 }
 
 impl Built {
@@ -205,6 +248,7 @@ impl Built {
             Built::Unpool(g, c) => [&[*c], g.output_size()].concat(),
             Built::Shuffle(g, true) => g.wide_shape().to_vec(),
             Built::Shuffle(g, false) => g.deep_shape().to_vec(),
+            Built::AvgPool(g, c) => [&[*c], g.output_size()].concat(),
         }
     }
 }
@@ -375,6 +419,7 @@ impl<T: Real> Stack<T> {
             }
             (Built::Shuffle(g, true), _) => Box::new(PixelShuffleOperator::new(g)),
             (Built::Shuffle(g, false), _) => Box::new(Adjoint(PixelShuffleOperator::new(g))),
+            (Built::AvgPool(g, c), _) => Box::new(AvgPoolOperator::new(g, c)),
             _ => unreachable!("a layer builds its own geometry"),
         })
     }
@@ -396,6 +441,7 @@ impl<T: Real> Stack<T> {
             }
             (Built::Shuffle(g, true), _) => pixel_shuffle_matrix(&g, opts)?,
             (Built::Shuffle(g, false), _) => pixel_shuffle_matrix(&g, opts)?.transpose(),
+            (Built::AvgPool(g, c), _) => avg_pool_matrix(&g, c, opts)?,
             _ => unreachable!("a layer builds its own geometry"),
         })
     }

@@ -283,11 +283,12 @@ pub fn deconv_args<'a>(
 }
 
 /// Every subcommand of `convmat`.
-pub const SUBCOMMANDS: [&str; 17] = [
+pub const SUBCOMMANDS: [&str; 18] = [
     "matrix",
     "conv",
     "conv-transpose",
     "max-pool",
+    "avg-pool",
     "max-unpool",
     "upsample",
     "deconv",
