@@ -261,6 +261,22 @@ struct DeconvJson<'a> {
     items: Vec<ItemJson<'a>>,
 }
 
+/// `--truth`, read and checked to have the estimate's shape.
+fn read_truth(a: &DeconvArgs, x_shape: &[usize]) -> Result<Option<Tensor>, Error> {
+    let truth = a.truth.as_deref().map(read_tensor).transpose()?;
+    if let Some(t) = &truth {
+        if t.shape() != x_shape {
+            return Err(GeometryError::InputShape {
+                name: "truth",
+                expected: shape_str(x_shape),
+                got: shape_str(t.shape()),
+            }
+            .into());
+        }
+    }
+    Ok(truth)
+}
+
 /// A flag clap requires unless `--stack` is given.
 fn required<'a, T>(value: &'a Option<T>, flag: &str) -> Result<&'a T, Error> {
     value
@@ -284,17 +300,7 @@ pub fn run_deconv(a: &DeconvArgs) -> Result<(), Error> {
     } else {
         g.input_shape()
     };
-    let truth = a.truth.as_deref().map(read_tensor).transpose()?;
-    if let Some(t) = &truth {
-        if t.shape() != x_shape.as_slice() {
-            return Err(GeometryError::InputShape {
-                name: "truth",
-                expected: shape_str(&x_shape),
-                got: shape_str(t.shape()),
-            }
-            .into());
-        }
-    }
+    let truth = read_truth(a, &x_shape)?;
     let opts = deconv_options(a, Some(&w_t))?;
     let show = std::io::stderr().is_terminal();
     let mut last = Instant::now();
@@ -367,17 +373,7 @@ fn run_deconv_stack(a: &DeconvArgs, path: &std::path::Path) -> Result<(), Error>
     } else {
         stack.input_shape().to_vec()
     };
-    let truth = a.truth.as_deref().map(read_tensor).transpose()?;
-    if let Some(t) = &truth {
-        if t.shape() != x_shape.as_slice() {
-            return Err(GeometryError::InputShape {
-                name: "truth",
-                expected: shape_str(&x_shape),
-                got: shape_str(t.shape()),
-            }
-            .into());
-        }
-    }
+    let truth = read_truth(a, &x_shape)?;
     let opts = deconv_options(a, None)?;
     let truth_values = truth.as_ref().map(as_f64);
     let d = stack.deconvolve(&as_f64(&y_t), truth_values.as_deref(), &opts, None)?;

@@ -59,16 +59,21 @@ pub fn run_avg_pool(a: &AvgPoolArgs) -> Result<(), Error> {
         Tensor::F32(t) => pool(t, &kernel, &opts, method, &build, a)?,
         Tensor::F64(t) => pool(t, &kernel, &opts, method, &build, a)?,
     };
+    done("avg-pool", a, &x, &shape)
+}
+
+/// The one-line summary (or JSON) of a finished pooling.
+fn done(op: &str, a: &AvgPoolArgs, x: &Tensor, shape: &[usize]) -> Result<(), Error> {
     let method_name = a
         .method
         .to_possible_value()
         .map_or_else(String::new, |v| v.get_name().to_string());
     summary(
-        "avg-pool",
+        op,
         &method_name,
         x.dtype(),
         x.shape(),
-        &shape,
+        shape,
         &a.output,
         a.json,
     )
@@ -129,19 +134,7 @@ fn run_adaptive(a: &AvgPoolArgs) -> Result<(), Error> {
         Tensor::F32(t) => pool(t, &size, a.method, &build, a)?,
         Tensor::F64(t) => pool(t, &size, a.method, &build, a)?,
     };
-    let method_name = a
-        .method
-        .to_possible_value()
-        .map_or_else(String::new, |v| v.get_name().to_string());
-    summary(
-        "avg-pool --adaptive",
-        &method_name,
-        x.dtype(),
-        x.shape(),
-        &shape,
-        &a.output,
-        a.json,
-    )
+    done("avg-pool --adaptive", a, &x, &shape)
 }
 
 /// `convmat matrix --op avg-pool`: A (or Aᵀ) in f64, for `--planes` planes of

@@ -376,23 +376,27 @@ struct Blocks {
     inner: usize,
 }
 
+impl Blocks {
+    /// The `outer` pairs of a source block and the block it makes.
+    #[inline(always)]
+    fn pairs<'a, T>(
+        self,
+        from: &'a [T],
+        to: &'a mut [T],
+    ) -> impl Iterator<Item = (&'a [T], &'a mut [T])> {
+        from.chunks_exact(self.from_len * self.inner)
+            .zip(to.chunks_exact_mut(self.to_len * self.inner))
+            .take(self.outer)
+    }
+}
+
 /// One dimension of a linear resize. Forward: row `o` of the result is
 /// `row(i0)·w0 + row(i1)·w1`; adjoint: row `o` of the source is added into rows
 /// `i0` and `i1` with those weights.
 #[inline(always)]
 fn pass<T: Real>(from: &[T], to: &mut [T], blocks: Blocks, taps: &[LinearTap<T>], adjoint: bool) {
-    let Blocks {
-        outer,
-        from_len,
-        to_len,
-        inner,
-    } = blocks;
-    let (from_block, to_block) = (from_len * inner, to_len * inner);
-    for (f, t) in from
-        .chunks_exact(from_block)
-        .zip(to.chunks_exact_mut(to_block))
-        .take(outer)
-    {
+    let inner = blocks.inner;
+    for (f, t) in blocks.pairs(from, to) {
         if adjoint {
             t.fill(T::zero());
             for (o, tap) in taps.iter().enumerate() {
@@ -438,17 +442,12 @@ fn weighted_pass<T: Real>(
     adjoint: bool,
 ) {
     let Blocks {
-        outer,
         from_len,
         to_len,
         inner,
+        ..
     } = blocks;
-    let (from_block, to_block) = (from_len * inner, to_len * inner);
-    for (f, t) in from
-        .chunks_exact(from_block)
-        .zip(to.chunks_exact_mut(to_block))
-        .take(outer)
-    {
+    for (f, t) in blocks.pairs(from, to) {
         if adjoint {
             t.fill(T::zero());
             for o in 0..from_len {

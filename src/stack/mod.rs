@@ -545,6 +545,36 @@ pub struct StackOperator<T> {
     bufs: Pool<(Vec<T>, Vec<T>)>,
 }
 
+impl<T: Real> StackOperator<T> {
+    /// The layers in turn (`adjoint`: their adjoints, last layer first), through
+    /// the two buffers.
+    fn chain(&self, input: &[T], output: &mut [T], adjoint: bool) -> Result<(), GeometryError> {
+        let n = self.ops.len();
+        self.bufs.with(|(a, b)| {
+            for i in 0..n {
+                let op = &self.ops[if adjoint { n - 1 - i } else { i }];
+                let from: &[T] = if i == 0 { input } else { a };
+                let apply = |from: &[T], to: &mut [T]| {
+                    if adjoint {
+                        op.apply_adjoint(from, to)
+                    } else {
+                        op.apply(from, to)
+                    }
+                };
+                if i + 1 == n {
+                    apply(from, output)?;
+                } else {
+                    b.clear();
+                    b.resize(if adjoint { op.ncols() } else { op.nrows() }, T::zero());
+                    apply(from, b)?;
+                    std::mem::swap(a, b);
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
 impl<T: Real> LinearOperator<T> for StackOperator<T> {
     fn nrows(&self) -> usize {
         self.ops.last().map_or(0, |o| o.nrows())
@@ -554,38 +584,10 @@ impl<T: Real> LinearOperator<T> for StackOperator<T> {
     }
     fn apply(&self, x: &[T], y: &mut [T]) -> Result<(), GeometryError> {
         check_lengths(self, x.len(), y.len())?;
-        let n = self.ops.len();
-        self.bufs.with(|(a, b)| {
-            for (i, op) in self.ops.iter().enumerate() {
-                let input: &[T] = if i == 0 { x } else { a };
-                if i + 1 == n {
-                    op.apply(input, y)?;
-                } else {
-                    b.clear();
-                    b.resize(op.nrows(), T::zero());
-                    op.apply(input, b)?;
-                    std::mem::swap(a, b);
-                }
-            }
-            Ok(())
-        })
+        self.chain(x, y, false)
     }
     fn apply_adjoint(&self, y: &[T], x: &mut [T]) -> Result<(), GeometryError> {
         check_lengths(self, x.len(), y.len())?;
-        let n = self.ops.len();
-        self.bufs.with(|(a, b)| {
-            for (i, op) in self.ops.iter().rev().enumerate() {
-                let input: &[T] = if i == 0 { y } else { a };
-                if i + 1 == n {
-                    op.apply_adjoint(input, x)?;
-                } else {
-                    b.clear();
-                    b.resize(op.ncols(), T::zero());
-                    op.apply_adjoint(input, b)?;
-                    std::mem::swap(a, b);
-                }
-            }
-            Ok(())
-        })
+        self.chain(y, x, true)
     }
 }
