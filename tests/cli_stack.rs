@@ -180,6 +180,18 @@ fn bad_stacks_and_inputs_are_refused_clearly() {
         "no FFT or DCT diagonalisation",
         Some(&out),
     );
+    // flags of a single convolution do not combine with a stack
+    fails(
+        &[
+            "matrix",
+            "--stack",
+            s(&model("decoder_2d")),
+            "--op",
+            "bilinear",
+        ],
+        "cannot be used with",
+        None,
+    );
     fails(
         &[
             "deconv",
@@ -227,6 +239,11 @@ fn checkerboard_shows_the_transposed_convolutions_pattern_and_flat_alternatives(
     fails(
         &["checkerboard", "--size", "3", "--plot", s(&out)],
         "--size 3 leaves no interior",
+        Some(&out),
+    );
+    fails(
+        &["checkerboard", "--size", "3000000000", "--plot", s(&out)],
+        "size overflow",
         Some(&out),
     );
 }

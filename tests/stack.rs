@@ -117,3 +117,36 @@ fn a_shape_error_names_the_layer() {
     let e = parse::<f64>(r#"{"layers": []}"#, Path::new(".")).unwrap_err();
     assert!(e.to_string().contains("\"input\" is missing"), "{e}");
 }
+
+#[test]
+fn sizes_past_the_machine_word_and_the_memory_budget_are_refused_before_allocating() {
+    let base = Path::new(".");
+    // an input whose element count passes usize
+    let huge = r#"{"input": [1, 4294967296, 4294967296], "layers": [
+        {"type": "adaptive_avg_pool", "output_size": [1, 1]}]}"#;
+    let e = parse::<f64>(huge, base).unwrap_err().to_string();
+    assert!(e.contains("size overflow"), "{e}");
+    // a valid stack whose product (or its buffers) would not fit a small budget
+    let s: Stack<f64> = parse(
+        r#"{"input": [1, 64, 64], "layers": [
+            {"type": "upsample", "mode": "bilinear", "scale_factor": 4},
+            {"type": "avg_pool", "kernel_size": 2}]}"#,
+        base,
+    )
+    .unwrap();
+    let tiny = BuildOptions {
+        max_memory: Some(4096),
+    };
+    let e = s.matrix(&tiny).unwrap_err();
+    assert!(
+        matches!(&e, Error::Layer { source, .. } if matches!(**source, Error::MemoryBudget { .. })),
+        "{e}"
+    );
+    assert!(matches!(
+        s.operator_within(&tiny),
+        Err(Error::OutputTooLarge { .. })
+    ));
+    // within the default budget both work and agree
+    let m = s.matrix(&BuildOptions::default()).unwrap();
+    assert_eq!((m.nrows(), m.ncols()), (128 * 128, 64 * 64));
+}

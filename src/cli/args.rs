@@ -395,7 +395,7 @@ pub struct MatrixArgs {
     #[command(flatten)]
     pub pad: super::pad::PadMatrixArgs,
     /// The explicit product M of a stack of linear layers (JSON, see `convmat stack --help`).
-    #[arg(long, help_heading = "Stacks", conflicts_with_all = ["weight", "kernel_size", "input_size", "indices"])]
+    #[arg(long, help_heading = "Stacks", conflicts_with_all = ["op", "layer", "weight", "kernel_size", "input_size", "indices", "planes", "stride", "padding", "dilation", "groups", "padding_mode", "scale_factor", "size", "output_size"])]
     pub stack: Option<PathBuf>,
     #[command(flatten)]
     pub pool: PoolMatrixArgs,

@@ -367,7 +367,7 @@ fn run_deconv_stack(a: &DeconvArgs, path: &std::path::Path) -> Result<(), Error>
         }
         .into());
     }
-    let batch = as_f64(&y_t).len() / rows.max(1);
+    let batch = y_t.shape().iter().product::<usize>() / rows.max(1);
     let x_shape = if batched {
         batched_shape(batch, stack.input_shape())
     } else {

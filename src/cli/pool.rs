@@ -107,26 +107,11 @@ fn run_adaptive(a: &AvgPoolArgs) -> Result<(), Error> {
         build: &BuildOptions,
         a: &AvgPoolArgs,
     ) -> Result<Vec<usize>, Error> {
-        let y = functional::adaptive_avg_pool(x.view(), size)?;
-        let y = match method {
-            PoolMethodArg::Direct => y,
-            PoolMethodArg::Matrix => {
-                // the same map by its matrix: area interpolation on N·C planes
-                let rank = size.len();
-                let spatial = &x.shape()[x.ndim() - rank..];
-                let g = convmat::geometry::ResizeGeometry::builder(
-                    convmat::geometry::ResizeMode::Area,
-                    spatial,
-                )
-                .size(&y.shape()[y.ndim() - rank..])
-                .build()?;
-                let planes = x.len() / g.input_numel().max(1);
-                let u = convmat::sparse::resize_matrix::<T>(&g, planes, build)?;
-                let mut out = vec![T::zero(); u.nrows()];
-                u.mul_vec(&x.iter().copied().collect::<Vec<_>>(), &mut out)?;
-                ArrayD::from_shape_vec(y.raw_dim(), out).expect("U has a row per output")
-            }
+        let method = match method {
+            PoolMethodArg::Direct => PoolMethod::Direct,
+            PoolMethodArg::Matrix => PoolMethod::Matrix,
         };
+        let y = functional::adaptive_avg_pool_with(x.view(), size, method, build)?;
         write_npy(&a.output, &y)?;
         Ok(y.shape().to_vec())
     }

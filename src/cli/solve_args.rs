@@ -54,7 +54,7 @@ pub struct DeconvArgs {
     /// Instead of one convolution, a whole stack of linear layers (JSON, see `convmat stack
     /// --help`): invert the product (lsqr, lsmr, cgls matrix-free; cholesky, pinv on the
     /// explicit product).
-    #[arg(long, conflicts_with_all = ["weight", "input_size"])]
+    #[arg(long, conflicts_with_all = ["weight", "input_size", "stride", "padding", "dilation", "groups", "padding_mode"])]
     pub stack: Option<PathBuf>,
     #[command(flatten)]
     pub geometry: GeometryArgs,
@@ -134,7 +134,7 @@ pub struct AnalyzeArgs {
     pub input_size: Option<Dims>,
     /// Instead of one convolution, a whole stack of linear layers (JSON, see `convmat stack
     /// --help`): the report of its explicit product.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["stride", "padding", "dilation", "groups", "padding_mode"])]
     pub stack: Option<PathBuf>,
     /// Weight tensor (.npy, (C_out, C_in/groups, k…)).
     #[arg(long)]

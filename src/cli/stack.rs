@@ -134,7 +134,7 @@ fn apply(a: &StackArgs, stack: &Stack<f64>, input: &Path, output: &Path) -> Resu
         } else {
             (stack.cols(), stack.rows())
         };
-        let bytes = (items * n_to) as u128 * 8;
+        let bytes = items as u128 * n_to as u128 * 8;
         let budget = a.memory.build_options().budget();
         if bytes > budget as u128 {
             return Err(Error::OutputTooLarge {
@@ -146,7 +146,9 @@ fn apply(a: &StackArgs, stack: &Stack<f64>, input: &Path, output: &Path) -> Resu
         }
         let mut out = vec![0.0; items * n_to];
         let op: Box<dyn LinearOperator<f64>> = match a.method {
-            UpsampleMethodArg::Direct => Box::new(stack.operator()?),
+            UpsampleMethodArg::Direct => {
+                Box::new(stack.operator_within(&a.memory.build_options())?)
+            }
             UpsampleMethodArg::Matrix => Box::new(stack.matrix(&a.memory.build_options())?),
         };
         for (xi, oi) in xs.chunks_exact(n_from).zip(out.chunks_exact_mut(n_to)) {
@@ -245,7 +247,7 @@ pub fn run_checkerboard(a: &CheckerboardArgs) -> Result<(), Error> {
                     a.size
                 )));
             }
-            odena_decoders(a.size)
+            odena_decoders(a.size)?
                 .into_iter()
                 .map(|(name, s)| Ok((name.to_string(), GainMap::of(&s)?)))
                 .collect::<Result<_, Error>>()?

@@ -335,9 +335,8 @@ pub fn run_matrix(a: &MatrixArgs) -> Result<(), Error> {
             let size = a.output_size.as_ref().ok_or_else(|| {
                 Error::Invalid("--op adaptive-avg-pool needs --output-size (e.g. 2,2)".into())
             })?;
-            convmat::geometry::ResizeGeometry::builder(ResizeMode::Area, &input.0)
-                .size(&size.0)
-                .build()?
+            let size: Vec<Option<usize>> = size.0.iter().copied().map(Some).collect();
+            convmat::geometry::ResizeGeometry::adaptive(&input.0, &size)?
         } else {
             interpolate_options(m, &a.resize).geometry(&input.0)?
         };

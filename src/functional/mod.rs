@@ -21,8 +21,8 @@ pub use crate::kernels::{
 pub use avg_pool::{avg_pool, avg_pool_with, AvgPoolOptions, PoolMethod};
 pub use pad::{pad, pad_with_options};
 pub use resample::{
-    adaptive_avg_pool, interpolate, max_pool, max_unpool, unpool_geometry, InterpolateOptions,
-    PoolOptions, UnpoolOptions,
+    adaptive_avg_pool, adaptive_avg_pool_with, interpolate, max_pool, max_unpool, unpool_geometry,
+    InterpolateOptions, PoolOptions, UnpoolOptions,
 };
 pub use shuffle::{pixel_shuffle, pixel_unshuffle, sub_pixel_weight};
 

@@ -270,23 +270,36 @@ pub fn adaptive_avg_pool<T: Real>(
     input: ArrayViewD<'_, T>,
     output_size: &[Option<usize>],
 ) -> Result<ArrayD<T>, Error> {
+    adaptive_avg_pool_with(
+        input,
+        output_size,
+        super::PoolMethod::Direct,
+        &BuildOptions::default(),
+    )
+}
+
+/// [`adaptive_avg_pool`] by the method asked: the separable passes, or the matrix
+/// (`resize_matrix` of the area map on the `N·C` planes), within `build`'s budget.
+///
+/// # Errors
+/// As [`adaptive_avg_pool`], and [`Error::MemoryBudget`] for a matrix past `build`.
+pub fn adaptive_avg_pool_with<T: Real>(
+    input: ArrayViewD<'_, T>,
+    output_size: &[Option<usize>],
+    method: super::PoolMethod,
+    build: &BuildOptions,
+) -> Result<ArrayD<T>, Error> {
     let (batched, n, c, size) =
         split_batch(input.shape(), output_size.len(), "adaptive average pooling")?;
-    let size: Vec<usize> = output_size
-        .iter()
-        .zip(size)
-        .map(|(o, &i)| o.unwrap_or(i))
-        .collect();
-    let opts = InterpolateOptions {
-        mode: ResizeMode::Area,
-        size: Some(size),
-        scale_factor: None,
-        align_corners: None,
-        recompute_scale_factor: None,
-    };
-    let g = opts.geometry(&input.shape()[input.ndim() - output_size.len()..])?;
+    let g = ResizeGeometry::adaptive(size, output_size)?;
     let item = batched_shape(c, g.output_size());
-    let mut out = zeroed_output::<T>(&batched_shape(n, &item), &BuildOptions::default())?;
-    kernels::resize(&g, &contiguous(&input), &mut out)?;
+    let mut out = zeroed_output::<T>(&batched_shape(n, &item), build)?;
+    let x = contiguous(&input);
+    match method {
+        super::PoolMethod::Direct => kernels::resize(&g, &x, &mut out)?,
+        super::PoolMethod::Matrix => {
+            crate::sparse::resize_matrix::<T>(&g, n * c, build)?.mul_vec(&x, &mut out)?
+        }
+    }
     Ok(output_array(batched, n, &item, out))
 }

@@ -123,7 +123,15 @@ pub(crate) fn require_positive(name: &'static str, values: &[usize]) -> Result<(
 }
 
 /// Product of sizes, or an overflow error naming `what`.
-pub(crate) fn checked_product(
+///
+/// ```
+/// assert_eq!(convmat::geometry::checked_product("size", [2, 3]).unwrap(), 6);
+/// assert!(convmat::geometry::checked_product("size", [usize::MAX, 2]).is_err());
+/// ```
+///
+/// # Errors
+/// [`GeometryError::Overflow`] naming `what` when the product passes `usize`.
+pub fn checked_product(
     what: &'static str,
     values: impl IntoIterator<Item = usize>,
 ) -> Result<usize, GeometryError> {

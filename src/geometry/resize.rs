@@ -271,6 +271,17 @@ impl ResizeBuilder {
                 mode_rank: needs,
             });
         }
+        super::checked_product("interpolation input size", self.input.iter().copied())?;
+        super::checked_product("interpolation output size", output.iter().copied())?;
+        // area's windows compute (o + 1)·I for every output o
+        for (&i, &o) in self.input.iter().zip(&output) {
+            if mode == ResizeMode::Area && o.checked_add(1).and_then(|o| o.checked_mul(i)).is_none()
+            {
+                return Err(GeometryError::Overflow {
+                    what: "area window bounds",
+                });
+            }
+        }
         Ok(ResizeGeometry {
             mode,
             input: self.input,
@@ -335,6 +346,39 @@ impl ResizeGeometry {
         }
         ResizeGeometry::builder(mode, input_size)
             .scale_factor(&scale)
+            .build()
+    }
+
+    /// `F.adaptive_avg_pool*d`'s map from planes of `input_size` to `output_size`
+    /// (`None` keeps a dimension's size): [`ResizeMode::Area`] to that size.
+    ///
+    /// ```
+    /// use convmat::geometry::ResizeGeometry;
+    /// let g = ResizeGeometry::adaptive(&[7, 5], &[Some(3), None]).unwrap();
+    /// assert_eq!(g.output_size(), &[3, 5]);
+    /// ```
+    ///
+    /// # Errors
+    /// [`GeometryError::PerDimLength`] unless `output_size` has one value per
+    /// dimension, and the errors of [`ResizeBuilder::build`].
+    pub fn adaptive(
+        input_size: &[usize],
+        output_size: &[Option<usize>],
+    ) -> Result<ResizeGeometry, GeometryError> {
+        if output_size.len() != input_size.len() {
+            return Err(GeometryError::PerDimLength {
+                name: "output_size",
+                rank: input_size.len(),
+                got: output_size.len(),
+            });
+        }
+        let size: Vec<usize> = output_size
+            .iter()
+            .zip(input_size)
+            .map(|(o, &i)| o.unwrap_or(i))
+            .collect();
+        ResizeGeometry::builder(ResizeMode::Area, input_size)
+            .size(&size)
             .build()
     }
 

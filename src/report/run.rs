@@ -251,7 +251,7 @@ pub fn measure(
     deblur(&s, &problem, &mut m)?;
     m.parameter_choice = Some(parameter_choice(&problem)?);
     step("the checkerboard of up-sampling decoders");
-    for (name, stack) in crate::stack::odena_decoders(16) {
+    for (name, stack) in crate::stack::odena_decoders(16)? {
         m.checkerboard
             .push((name.to_string(), crate::stack::GainMap::of(&stack)?));
     }
@@ -270,8 +270,9 @@ pub fn checkerboard_pictures<'a>(
     maps.into_iter()
         .enumerate()
         .map(|(k, (name, g))| {
+            // the first channel's plane: rows × the last dimension
             let (h, w) = match g.shape.as_slice() {
-                [_, h, w] => (*h, *w),
+                [] | [_] => (1, g.gain.len()),
                 [_, w] => (1, *w),
                 s => (s[1..s.len() - 1].iter().product(), s[s.len() - 1]),
             };

@@ -414,21 +414,31 @@ fn checkerboard_markdown(maps: &[(String, crate::stack::GainMap)]) -> String {
          receives from a constant input. Odena, Dumoulin & Olah (2016): when the stride does \
          not divide the kernel size, a transposed convolution's outputs receive different \
          numbers of taps, a checkerboard that training must fight; resize-convolution and \
-         sub-pixel convolution (pixel shuffle) have a flat gain. Interior: 2 positions from \
-         each border left out.\n\n\
-         | decoder | min | max | max/min | period | one period |\n|---|---:|---:|---:|---|---|\n",
+         sub-pixel convolution (pixel shuffle) have a flat gain. Interior: the positions \
+         `max(2, O/8)` or more from each border.\n\n\
+         | decoder | min | max | max/min | period | one period | interior |\n|---|---:|---:|---:|---|---|---|\n",
     );
     for (name, g) in maps {
-        let period: Vec<String> = g.period.iter().map(|p| p.to_string()).collect();
+        let period = if g.period.contains(&0) {
+            "none".to_string()
+        } else {
+            let p: Vec<String> = g.period.iter().map(|p| p.to_string()).collect();
+            p.join("×")
+        };
         let cell: Vec<String> = g.cell.iter().map(|v| format!("{v}")).collect();
+        let interior: Vec<String> = g
+            .interior
+            .iter()
+            .map(|r| format!("{}..{}", r.start, r.end))
+            .collect();
         let _ = writeln!(
             out,
-            "| {name} | {} | {} | {:.2} | {} | {} |",
+            "| {name} | {} | {} | {:.2} | {period} | {} | {} |",
             g.min,
             g.max,
             g.ratio(),
-            period.join("×"),
-            cell.join(", ")
+            cell.join(", "),
+            interior.join(" × ")
         );
     }
     out.push_str(

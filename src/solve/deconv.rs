@@ -541,10 +541,14 @@ pub fn deconvolve_operator<T: Real>(
         Some(m) if opts.solver.needs_matrix() || opts.operator == OperatorChoice::Matrix => {
             (m, OperatorKind::Matrix)
         }
-        _ if opts.solver.needs_matrix() => {
+        _ if opts.solver.needs_matrix() || opts.operator == OperatorChoice::Matrix => {
             return Err(Error::Invalid(format!(
                 "{} needs the explicit matrix, which was not given",
-                opts.solver.name()
+                if opts.solver.needs_matrix() {
+                    opts.solver.name()
+                } else {
+                    "the matrix operator"
+                }
             )))
         }
         _ => (op, OperatorKind::Product),

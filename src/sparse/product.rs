@@ -46,6 +46,8 @@ impl<T: Real> Csr<T> {
             .iter()
             .map(|&k| b.row_range(k).len() as u128)
             .sum();
+        // the accumulator alone past the budget: refused before it is allocated
+        check_budget(rows, cols, 0, bytes_for(0) + scratch, opts)?;
         let bounded = check_budget(rows, cols, bound, bytes_for(bound) + scratch, opts).is_ok();
         let mut indptr = Vec::with_capacity(rows + 1);
         let (mut indices, mut data) = if bounded {

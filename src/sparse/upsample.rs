@@ -163,6 +163,26 @@ pub fn resize_matrix<T: Real>(
     planes: usize,
     opts: &BuildOptions,
 ) -> Result<Csr<T>, Error> {
+    // the one-dimensional matrices first: at most 4 taps per output (bicubic), or
+    // I + O for area's windows (consecutive windows share at most one input)
+    let axis_bound: u128 = (0..g.rank())
+        .map(|d| {
+            let (i, o) = (g.input_size()[d] as u128, g.output_size()[d] as u128);
+            if g.mode() == ResizeMode::Area {
+                i + o
+            } else {
+                4 * o
+            }
+        })
+        .sum();
+    let rows_bound: usize = g.output_size().iter().sum();
+    check_budget(
+        rows_bound,
+        g.input_size().iter().sum(),
+        axis_bound,
+        predicted_bytes(rows_bound, axis_bound, size_of::<T>(), size_of::<usize>()),
+        opts,
+    )?;
     let axes: Vec<Csr<T>> = (0..g.rank()).map(|d| resize_axis_matrix(g, d)).collect();
     let rows = planes
         .checked_mul(g.output_numel())

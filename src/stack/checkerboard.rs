@@ -19,7 +19,7 @@ use crate::Real;
 ///
 /// ```
 /// use convmat::stack::{odena_decoders, GainMap};
-/// for (name, stack) in odena_decoders(16) {
+/// for (name, stack) in odena_decoders(16).unwrap() {
 ///     let g = GainMap::of(&stack).unwrap();
 ///     if name.starts_with("transposed conv, kernel 3") {
 ///         // taps per output alternate 1, 2 / 2, 4 over a 2×2 period
@@ -44,7 +44,8 @@ pub struct GainMap {
     pub max: f64,
     /// The mean interior gain.
     pub mean: f64,
-    /// The pattern's period along each spatial axis (0: none up to 8).
+    /// The pattern's period along each spatial axis, in the first channel's interior
+    /// (0: none up to 8).
     pub period: Vec<usize>,
     /// One period of the first channel's interior pattern, row-major (empty where
     /// some axis has no period).
@@ -173,9 +174,9 @@ impl GainMap {
 /// 4. sub-pixel convolution: a 3×3 convolution to 4 channels (padding 1), then a
 ///    pixel shuffle (ESPCN).
 ///
-/// # Panics
-/// Never for `size ≥ 1`: the stacks are valid.
-pub fn odena_decoders(size: usize) -> Vec<(&'static str, Stack<f64>)> {
+/// # Errors
+/// The errors of [`Stack::new`] for a `size` whose output passes `usize` (or 0).
+pub fn odena_decoders(size: usize) -> Result<Vec<(&'static str, Stack<f64>)>, Error> {
     let input = [1, size, size];
     let ones = |shape: &[usize]| vec![1.0; shape.iter().product()];
     let stride2 = |padding: usize, output_padding: usize| ConvOptions {
@@ -230,12 +231,7 @@ pub fn odena_decoders(size: usize) -> Vec<(&'static str, Stack<f64>)> {
     ];
     stacks
         .into_iter()
-        .map(|(name, layers)| {
-            (
-                name,
-                Stack::new(&input, layers).expect("the comparison's stacks are valid"),
-            )
-        })
+        .map(|(name, layers)| Ok((name, Stack::new(&input, layers)?)))
         .collect()
 }
 

@@ -45,8 +45,8 @@ pub use json::{load, parse};
 use crate::error::{shape_str, Error, GeometryError};
 use crate::functional::{unpool_geometry, AvgPoolOptions, InterpolateOptions, UnpoolOptions};
 use crate::geometry::{
-    AvgPoolGeometry, ConvGeometry, ConvOptions, ConvTransposeGeometry, PadGeometry, PaddingMode,
-    ResizeMode, ShuffleGeometry,
+    per_dim, AvgPoolGeometry, ConvGeometry, ConvOptions, ConvTransposeGeometry, PadGeometry,
+    PaddingMode, ResizeGeometry, ShuffleGeometry,
 };
 use crate::kernels::{ConvMethod, ConvTransposeMethod};
 use crate::operator::workspace::Pool;
@@ -173,10 +173,7 @@ impl<T: Real> Layer<T> {
                 options,
             } => {
                 // one kernel value stands for every spatial dimension
-                let kernel = match kernel_size.as_slice() {
-                    [k] => vec![*k; spatial.len()],
-                    k => k.to_vec(),
-                };
+                let kernel = per_dim("kernel_size", kernel_size, spatial.len())?;
                 let g = unpool_geometry(input, input, &kernel, options)?;
                 let per_item = input.iter().product::<usize>();
                 if indices.len() != per_item {
@@ -193,30 +190,11 @@ impl<T: Real> Layer<T> {
                 kernel_size,
                 options,
             } => {
-                let kernel = match kernel_size.as_slice() {
-                    [k] => vec![*k; spatial.len()],
-                    k => k.to_vec(),
-                };
+                let kernel = per_dim("kernel_size", kernel_size, spatial.len())?;
                 Built::AvgPool(options.geometry(spatial, &kernel)?, channels)
             }
             Layer::AdaptiveAvgPool(size) => {
-                if size.len() != spatial.len() {
-                    return Err(GeometryError::PerDimLength {
-                        name: "output_size",
-                        rank: spatial.len(),
-                        got: size.len(),
-                    }
-                    .into());
-                }
-                let size: Vec<usize> = size
-                    .iter()
-                    .zip(spatial)
-                    .map(|(o, &i)| o.unwrap_or(i))
-                    .collect();
-                let g = crate::geometry::ResizeGeometry::builder(ResizeMode::Area, spatial)
-                    .size(&size)
-                    .build()?;
-                Built::Resize(g, channels)
+                Built::Resize(ResizeGeometry::adaptive(spatial, size)?, channels)
             }
             Layer::PixelShuffle(r) => Built::Shuffle(ShuffleGeometry::shuffle(input, *r)?, true),
             Layer::PixelUnshuffle(r) => {
@@ -282,6 +260,7 @@ impl<T: Real> Stack<T> {
             }
             .into());
         }
+        crate::geometry::checked_product("the stack's input size", input.iter().copied())?;
         let mut shapes = vec![input.to_vec()];
         for (index, layer) in layers.iter().enumerate() {
             let built = in_layer(index, layer, || {
@@ -373,6 +352,17 @@ impl<T: Real> Stack<T> {
     /// # Panics
     /// Never: a stack has shapes.
     pub fn operator(&self) -> Result<StackOperator<T>, Error> {
+        self.operator_within(&BuildOptions::default())
+    }
+
+    /// [`Stack::operator`], its intermediate buffers refused past `opts`' budget.
+    ///
+    /// # Errors
+    /// As [`Stack::operator`], with `opts`' budget.
+    ///
+    /// # Panics
+    /// Never: a stack has shapes.
+    pub fn operator_within(&self, opts: &BuildOptions) -> Result<StackOperator<T>, Error> {
         // the two intermediate buffers, refused before allocating past the budget
         let (largest, at) = self
             .shapes
@@ -382,7 +372,7 @@ impl<T: Real> Stack<T> {
             .max()
             .expect("a stack has shapes");
         let bytes = 2 * largest * size_of::<T>() as u128;
-        let budget = BuildOptions::default().budget();
+        let budget = opts.budget();
         if bytes > budget as u128 {
             return Err(Error::OutputTooLarge {
                 what: "largest intermediate result (twice, for the layers in turn)",
@@ -516,7 +506,7 @@ impl<T: Real> Stack<T> {
         opts: &DeconvOptions,
         progress: Option<BatchCallback<'_, T>>,
     ) -> Result<Deconvolution<T>, Error> {
-        let op = self.operator()?;
+        let op = self.operator_within(&opts.build)?;
         let matrix = (opts.solver.needs_matrix() || opts.operator == OperatorChoice::Matrix)
             .then(|| self.matrix(&opts.build))
             .transpose()?;
