@@ -7,8 +7,7 @@ use super::out::outln;
 use clap::Args;
 use convmat::error::shape_str;
 use convmat::io::{read_tensor, write_npy, Tensor};
-use convmat::operator::LinearOperator;
-use convmat::stack::{load, Stack};
+use convmat::stack::{load, Formulation, Stack};
 use convmat::{Error, GeometryError, Real};
 use ndarray::{ArrayD, IxDyn};
 use std::path::{Path, PathBuf};
@@ -124,40 +123,15 @@ fn apply(a: &StackArgs, stack: &Stack<f64>, input: &Path, output: &Path) -> Resu
         a: &StackArgs,
         stack: &Stack<f64>,
         x: &ArrayD<T>,
-        items: usize,
         shape: &[usize],
         output: &Path,
     ) -> Result<(), Error> {
         let xs: Vec<f64> = x.iter().map(|v| v.as_f64()).collect();
-        let (n_from, n_to) = if a.transpose {
-            (stack.rows(), stack.cols())
-        } else {
-            (stack.cols(), stack.rows())
+        let how = match a.method {
+            UpsampleMethodArg::Direct => Formulation::LayerByLayer,
+            UpsampleMethodArg::Matrix => Formulation::Product,
         };
-        let bytes = items as u128 * n_to as u128 * 8;
-        let budget = a.memory.build_options().budget();
-        if bytes > budget as u128 {
-            return Err(Error::OutputTooLarge {
-                what: "output",
-                shape: shape_str(shape),
-                bytes,
-                budget,
-            });
-        }
-        let mut out = vec![0.0; items * n_to];
-        let op: Box<dyn LinearOperator<f64>> = match a.method {
-            UpsampleMethodArg::Direct => {
-                Box::new(stack.operator_within(&a.memory.build_options())?)
-            }
-            UpsampleMethodArg::Matrix => Box::new(stack.matrix(&a.memory.build_options())?),
-        };
-        for (xi, oi) in xs.chunks_exact(n_from).zip(out.chunks_exact_mut(n_to)) {
-            if a.transpose {
-                op.apply_adjoint(xi, oi)?;
-            } else {
-                op.apply(xi, oi)?;
-            }
-        }
+        let out = stack.apply_items(&xs, a.transpose, how, &a.memory.build_options())?;
         let out: Vec<T> = out.into_iter().map(T::from_f64).collect();
         write_npy(
             output,
@@ -165,8 +139,8 @@ fn apply(a: &StackArgs, stack: &Stack<f64>, input: &Path, output: &Path) -> Resu
         )
     }
     match &x {
-        Tensor::F32(t) => go(a, stack, t, items, &shape, output)?,
-        Tensor::F64(t) => go(a, stack, t, items, &shape, output)?,
+        Tensor::F32(t) => go(a, stack, t, &shape, output)?,
+        Tensor::F64(t) => go(a, stack, t, &shape, output)?,
     }
     super::upsample::summary(
         if a.transpose {

@@ -515,6 +515,88 @@ impl<T: Real> Stack<T> {
     }
 }
 
+/// How [`Stack::apply_items`] computes: the layers one by one, or the product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Formulation {
+    /// Each layer's own kernel in turn ([`Stack::operator`]).
+    #[default]
+    LayerByLayer,
+    /// The explicit product matrix ([`Stack::matrix`]).
+    Product,
+}
+
+impl<T: Real> Stack<T> {
+    /// `M·x` for every item of `x` (items of [`Stack::cols`] values), or `Mᵀ·y`
+    /// (`adjoint`, items of [`Stack::rows`]), by `how`, within `opts`' budget for the
+    /// result, the buffers and the matrix.
+    ///
+    /// ```
+    /// use convmat::sparse::BuildOptions;
+    /// use convmat::stack::{Formulation, Layer, Stack};
+    /// let s = Stack::<f64>::new(&[4, 1, 1], vec![Layer::PixelShuffle(2)]).unwrap();
+    /// // two items of four channels: each becomes one 2×2 plane
+    /// let x: Vec<f64> = (0..8).map(f64::from).collect();
+    /// let o = BuildOptions::default();
+    /// let y = s.apply_items(&x, false, Formulation::Product, &o).unwrap();
+    /// assert_eq!(y, x);
+    /// assert_eq!(s.apply_items(&y, true, Formulation::LayerByLayer, &o).unwrap(), x);
+    /// ```
+    ///
+    /// # Errors
+    /// [`GeometryError::BufferLength`] unless `x` is whole items;
+    /// [`Error::OutputTooLarge`] for a result past the budget; the errors of
+    /// [`Stack::operator_within`] or [`Stack::matrix`].
+    pub fn apply_items(
+        &self,
+        x: &[T],
+        adjoint: bool,
+        how: Formulation,
+        opts: &BuildOptions,
+    ) -> Result<Vec<T>, Error> {
+        let (from, to) = if adjoint {
+            (self.rows(), self.cols())
+        } else {
+            (self.cols(), self.rows())
+        };
+        if from == 0 || !x.len().is_multiple_of(from) {
+            return Err(GeometryError::BufferLength {
+                name: "input",
+                per_item: from,
+                got: x.len(),
+            }
+            .into());
+        }
+        let items = x.len() / from;
+        let bytes = items as u128 * to as u128 * size_of::<T>() as u128;
+        if bytes > opts.budget() as u128 {
+            let shape = if adjoint {
+                self.input_shape()
+            } else {
+                self.output_shape()
+            };
+            return Err(Error::OutputTooLarge {
+                what: "output",
+                shape: shape_str(&[&[items], shape].concat()),
+                bytes,
+                budget: opts.budget(),
+            });
+        }
+        let op: Box<dyn LinearOperator<T>> = match how {
+            Formulation::LayerByLayer => Box::new(self.operator_within(opts)?),
+            Formulation::Product => Box::new(self.matrix(opts)?),
+        };
+        let mut out = vec![T::zero(); items * to];
+        for (xi, oi) in x.chunks_exact(from).zip(out.chunks_exact_mut(to)) {
+            if adjoint {
+                op.apply_adjoint(xi, oi)?;
+            } else {
+                op.apply(xi, oi)?;
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Runs `f`, naming layer `index` in its error.
 fn in_layer<T: Real, R>(
     index: usize,
