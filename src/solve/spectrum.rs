@@ -375,7 +375,7 @@ fn exact_values(g: &ConvGeometry, w: &[f64], top: Option<usize>) -> Result<Vec<f
             .zip(&multiplicity)
             .flat_map(|(l, &m)| std::iter::repeat_n(l.norm(), m as usize))
             .collect();
-        values.sort_unstable_by(|a, b| b.total_cmp(a));
+        crate::spectral::sort_descending(&mut values);
         return Ok(values);
     }
     Ok(BlockSymbols::new(g, w)?.singular_values())

@@ -18,11 +18,13 @@ mod dct;
 mod diagonal;
 mod fft;
 mod lanes;
+mod order;
 mod symbols;
 
 pub use dct::DctN;
 pub use diagonal::{Basis, Diagonal};
 pub use fft::RealFftN;
+pub(crate) use order::sort_descending;
 /// Complex numbers, as rustfft uses them.
 pub use rustfft::num_complex::Complex;
 pub use symbols::BlockSymbols;

@@ -262,7 +262,7 @@ impl BlockSymbols {
             })
             .collect();
         let mut all: Vec<f64> = parts.concat();
-        all.sort_unstable_by(|a, b| b.total_cmp(a));
+        super::sort_descending(&mut all);
         all
     }
 
