@@ -4,12 +4,11 @@
 use super::args::UpsampleMethodArg;
 use super::upsample::{method_name, summary};
 use clap::Args;
-use convmat::functional;
-use convmat::geometry::ShuffleGeometry;
+use convmat::functional::{self, PoolMethod};
 use convmat::io::{read_tensor, write_npy, Tensor};
-use convmat::sparse::{pixel_shuffle_matrix, BuildOptions};
+use convmat::sparse::BuildOptions;
 use convmat::{Error, Real};
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 use std::path::PathBuf;
 
 /// `convmat pixel-shuffle`'s options.
@@ -68,28 +67,15 @@ fn run(input: &std::path::Path, r: usize, up: bool, c: &ShuffleCommon) -> Result
         up: bool,
         c: &ShuffleCommon,
     ) -> Result<Vec<usize>, Error> {
-        let out = match (c.method, up) {
-            (UpsampleMethodArg::Direct, true) => functional::pixel_shuffle(x.view(), r)?,
-            (UpsampleMethodArg::Direct, false) => functional::pixel_unshuffle(x.view(), r)?,
-            (UpsampleMethodArg::Matrix, _) => {
-                let g = if up {
-                    ShuffleGeometry::shuffle(x.shape(), r)?
-                } else {
-                    ShuffleGeometry::unshuffle(x.shape(), r)?
-                };
-                let s = pixel_shuffle_matrix::<T>(&g, &BuildOptions::default())?;
-                let xs: Vec<T> = x.iter().copied().collect();
-                let mut out = vec![T::zero(); xs.len()];
-                if up {
-                    s.mul_vec(&xs, &mut out)?;
-                } else {
-                    s.mul_transpose(&xs, &mut out)?;
-                }
-                let mut shape = x.shape().to_vec();
-                let n = shape.len();
-                shape[n - 3..].copy_from_slice(&if up { g.wide_shape() } else { g.deep_shape() });
-                ArrayD::from_shape_vec(IxDyn(&shape), out).expect("a permutation keeps the size")
-            }
+        let method = match c.method {
+            UpsampleMethodArg::Direct => PoolMethod::Direct,
+            UpsampleMethodArg::Matrix => PoolMethod::Matrix,
+        };
+        let build = BuildOptions::default();
+        let out = if up {
+            functional::pixel_shuffle_with(x.view(), r, method, &build)?
+        } else {
+            functional::pixel_unshuffle_with(x.view(), r, method, &build)?
         };
         write_npy(&c.output, &out)?;
         Ok(out.shape().to_vec())

@@ -24,7 +24,9 @@ pub use resample::{
     adaptive_avg_pool, adaptive_avg_pool_with, interpolate, max_pool, max_unpool, unpool_geometry,
     InterpolateOptions, PoolOptions, UnpoolOptions,
 };
-pub use shuffle::{pixel_shuffle, pixel_unshuffle, sub_pixel_weight};
+pub use shuffle::{
+    pixel_shuffle, pixel_shuffle_with, pixel_unshuffle, pixel_unshuffle_with, sub_pixel_weight,
+};
 
 /// The elements in row-major order: borrowed when the array already is, else copied.
 fn contiguous<'a, T: Real>(a: &'a ArrayViewD<'_, T>) -> std::borrow::Cow<'a, [T]> {

@@ -1,11 +1,12 @@
 //! `F.pixel_shuffle`, `F.pixel_unshuffle`, and the sub-pixel convolution that a
 //! strided transposed convolution is.
 
+use super::PoolMethod;
 use super::{contiguous, zeroed_output};
 use crate::error::{shape_str, Error, GeometryError};
 use crate::geometry::ShuffleGeometry;
 use crate::kernels;
-use crate::sparse::BuildOptions;
+use crate::sparse::{pixel_shuffle_matrix, BuildOptions};
 use crate::Real;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
@@ -27,8 +28,12 @@ pub fn pixel_shuffle<T: Real>(
     input: ArrayViewD<'_, T>,
     upscale_factor: usize,
 ) -> Result<ArrayD<T>, Error> {
-    let g = ShuffleGeometry::shuffle(input.shape(), upscale_factor)?;
-    permute(input, &g, true)
+    pixel_shuffle_with(
+        input,
+        upscale_factor,
+        PoolMethod::Direct,
+        &BuildOptions::default(),
+    )
 }
 
 /// `F.pixel_unshuffle(input, downscale_factor)`: `(…, C, H·r, W·r)` →
@@ -40,8 +45,42 @@ pub fn pixel_unshuffle<T: Real>(
     input: ArrayViewD<'_, T>,
     downscale_factor: usize,
 ) -> Result<ArrayD<T>, Error> {
+    pixel_unshuffle_with(
+        input,
+        downscale_factor,
+        PoolMethod::Direct,
+        &BuildOptions::default(),
+    )
+}
+
+/// [`pixel_shuffle`] by the method asked: the interleaving copy, or the
+/// permutation matrix S ([`crate::sparse::pixel_shuffle_matrix`]) within `build`'s
+/// budget.
+///
+/// # Errors
+/// As [`pixel_shuffle`], and [`Error::MemoryBudget`] for S past `build`.
+pub fn pixel_shuffle_with<T: Real>(
+    input: ArrayViewD<'_, T>,
+    upscale_factor: usize,
+    method: PoolMethod,
+    build: &BuildOptions,
+) -> Result<ArrayD<T>, Error> {
+    let g = ShuffleGeometry::shuffle(input.shape(), upscale_factor)?;
+    permute(input, &g, true, method, build)
+}
+
+/// [`pixel_unshuffle`] by the method asked: the copy back, or Sᵀ.
+///
+/// # Errors
+/// As [`pixel_unshuffle`], and [`Error::MemoryBudget`] for S past `build`.
+pub fn pixel_unshuffle_with<T: Real>(
+    input: ArrayViewD<'_, T>,
+    downscale_factor: usize,
+    method: PoolMethod,
+    build: &BuildOptions,
+) -> Result<ArrayD<T>, Error> {
     let g = ShuffleGeometry::unshuffle(input.shape(), downscale_factor)?;
-    permute(input, &g, false)
+    permute(input, &g, false, method, build)
 }
 
 /// The shuffle of `g` (`to_wide`) or its unshuffle, the leading dimensions kept.
@@ -49,6 +88,8 @@ fn permute<T: Real>(
     input: ArrayViewD<'_, T>,
     g: &ShuffleGeometry,
     to_wide: bool,
+    method: PoolMethod,
+    build: &BuildOptions,
 ) -> Result<ArrayD<T>, Error> {
     let mut shape = input.shape().to_vec();
     let n = shape.len();
@@ -58,12 +99,15 @@ fn permute<T: Real>(
         g.deep_shape()
     };
     shape[n - 3..].copy_from_slice(&item);
-    let mut out = zeroed_output::<T>(&shape, &BuildOptions::default())?;
+    let mut out = zeroed_output::<T>(&shape, build)?;
     let x = contiguous(&input);
-    if to_wide {
-        kernels::pixel_shuffle(g, &x, &mut out)?;
-    } else {
-        kernels::pixel_unshuffle(g, &x, &mut out)?;
+    match (method, to_wide) {
+        (PoolMethod::Direct, true) => kernels::pixel_shuffle(g, &x, &mut out)?,
+        (PoolMethod::Direct, false) => kernels::pixel_unshuffle(g, &x, &mut out)?,
+        (PoolMethod::Matrix, true) => pixel_shuffle_matrix::<T>(g, build)?.mul_vec(&x, &mut out)?,
+        (PoolMethod::Matrix, false) => {
+            pixel_shuffle_matrix::<T>(g, build)?.mul_transpose(&x, &mut out)?
+        }
     }
     Ok(ArrayD::from_shape_vec(IxDyn(&shape), out).expect("output length matches its shape"))
 }

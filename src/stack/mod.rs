@@ -292,16 +292,9 @@ impl<T: Real> Stack<T> {
             })?;
             let shape = built.output_shape();
             in_layer(index, layer, || {
-                shape
-                    .iter()
-                    .try_fold(1usize, |n, &d| n.checked_mul(d))
+                crate::geometry::checked_product("the layer's output size", shape.iter().copied())
                     .map(|_| ())
-                    .ok_or_else(|| {
-                        GeometryError::Overflow {
-                            what: "the layer's output size",
-                        }
-                        .into()
-                    })
+                    .map_err(Error::from)
             })?;
             shapes.push(shape);
         }
