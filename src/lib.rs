@@ -48,7 +48,7 @@ pub mod operator;
 pub mod real;
 #[cfg(feature = "cli")]
 pub mod report;
-mod simd;
+pub mod simd;
 pub mod solve;
 pub mod sparse;
 pub mod spectral;

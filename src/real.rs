@@ -113,7 +113,7 @@ impl<T: rustfft::FftNum> Planners<T> {
 }
 
 macro_rules! impl_real {
-    ($t:ty, $dtype:literal) => {
+    ($t:ty, $dtype:literal, $gemm:path) => {
         impl Real for $t {
             const DTYPE: &'static str = $dtype;
             fn from_f64(v: f64) -> Self {
@@ -134,31 +134,8 @@ macro_rules! impl_real {
                 c: *mut Self,
                 (rsc, csc): (isize, isize),
             ) {
-                // SAFETY: forwarded from the caller's contract. The gemm crate
-                // computes dst ← α·dst + β·lhs·rhs, reading dst only when asked to.
-                unsafe {
-                    gemm::gemm(
-                        m,
-                        n,
-                        k,
-                        c,
-                        csc,
-                        rsc,
-                        beta != 0.0,
-                        a,
-                        csa,
-                        rsa,
-                        b,
-                        csb,
-                        rsb,
-                        beta,
-                        1.0,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
-                    )
-                }
+                // SAFETY: forwarded from the caller's contract.
+                unsafe { $gemm(m, k, n, a, (rsa, csa), b, (rsb, csb), beta, c, (rsc, csc)) }
             }
             fn fft_prepare(
                 g: &crate::geometry::ConvGeometry,
@@ -170,8 +147,8 @@ macro_rules! impl_real {
     };
 }
 
-impl_real!(f32, "float32");
-impl_real!(f64, "float64");
+impl_real!(f32, "float32", crate::kernels::gemm::gemm_raw_f32);
+impl_real!(f64, "float64", crate::kernels::gemm::gemm_raw_f64);
 
 macro_rules! impl_fft_real {
     ($t:ty) => {

@@ -235,3 +235,33 @@ fn transposing_needs_room_for_c_and_its_transpose_at_once() {
         Some(&out),
     );
 }
+
+#[test]
+fn a_simd_level_the_processor_cannot_run_is_refused_before_any_work() {
+    let dir = conv_workdir();
+    let y = at(&dir, "y.npy");
+    let (x, w) = (at(&dir, "x.npy"), at(&dir, "w.npy"));
+    let run = |level: &str| {
+        convmat()
+            .env("CONVMAT_SIMD", level)
+            .args(conv_args("conv", &x, &w, &y, &[]))
+            .output()
+            .unwrap()
+    };
+    let out = run("avx3");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim(),
+        "error: CONVMAT_SIMD=avx3: not a level; use avx512, avx2 or scalar"
+    );
+    assert!(!y.exists(), "no output after a refusal");
+    // every level the processor has runs, and gives the same exact result here
+    let mut results = vec![];
+    for level in convmat::simd::SimdLevel::available() {
+        let out = run(level.name());
+        assert!(out.status.success(), "{level}: {out:?}");
+        results.push(std::fs::read(&y).unwrap());
+    }
+    assert!(results.windows(2).all(|p| p[0] == p[1]));
+}

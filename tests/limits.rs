@@ -188,6 +188,22 @@ fn every_limit_in_the_readme_is_enforced_with_its_message() {
 }
 
 #[test]
+fn the_simd_level_limit_quotes_the_table() {
+    let out = common::convmat()
+        .env("CONVMAT_SIMD", "sse9")
+        .arg("tour")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing runs before the refusal");
+    let m = String::from_utf8_lossy(&out.stderr).to_string();
+    quoted_by_the_table(
+        "CONVMAT_SIMD=…: not a level; use avx512, avx2 or scalar",
+        &m,
+    );
+}
+
+#[test]
 fn the_reader_limits_quote_the_table_too() {
     // MatrixMarket and PNG are read by the library (the report reads PNG)
     let m = convmat::io::mtx::read::<f64>(

@@ -66,6 +66,13 @@ fn a_tiny_report_has_every_file_well_formed() {
     assert_eq!(steps.len(), 8);
     write(&m, &environment("tiny"), dir.path()).unwrap();
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    // the SIMD level the kernels ran at is stated
+    let level = convmat::simd::simd_level();
+    assert!(
+        md.contains(&format!("kernels at SIMD level `{level}`")),
+        "{}",
+        md.chars().take(300).collect::<String>()
+    );
     for heading in [
         "## Forward convolution",
         "## Transposed convolution",

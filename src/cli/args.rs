@@ -13,7 +13,10 @@ use std::path::PathBuf;
     name = "convmat",
     version,
     about = "The matrix view of convolution: build C, compute C·x and Cᵀ·y, with PyTorch's semantics",
-    after_help = "Start with `convmat tour`.",
+    after_help = "Start with `convmat tour`.\n\n\
+                  Environment: CONVMAT_SIMD=avx512|avx2|scalar runs the kernels at a lower \
+                  SIMD level than the processor's widest (the default); RAYON_NUM_THREADS \
+                  as --threads.",
     arg_required_else_help = true
 )]
 pub struct Cli {

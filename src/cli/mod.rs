@@ -148,6 +148,8 @@ pub fn run() -> Result<(), Error> {
         }
         Err(e) => return Err(usage_error(&e)),
     };
+    // a CONVMAT_SIMD the processor cannot honour is refused before any work
+    convmat::simd::SimdLevel::from_env().map_err(|e| Error::Invalid(e.to_string()))?;
     match cli.threads {
         Some(0) => Err(Error::Invalid("--threads must be at least 1".into())),
         Some(n) => rayon::ThreadPoolBuilder::new()

@@ -4,7 +4,7 @@ use super::odometer;
 use crate::geometry::batch as planes;
 use crate::geometry::{row_major_strides, AvgPoolGeometry};
 use crate::real::from_i64;
-use crate::simd::with_avx2;
+use crate::simd::vectorise;
 use crate::{GeometryError, Real};
 use rayon::prelude::*;
 use std::ops::Range;
@@ -170,7 +170,7 @@ impl<T: Real> Plan<T> {
             }
             if !interior.is_empty() && !rows.is_empty() {
                 let (ys, ds) = (&mut yrow[interior.clone()], &drow[interior.clone()]);
-                with_avx2(|| pool_run(x, rows, base, k, s, ds, ys));
+                vectorise(|| pool_run(x, rows, base, k, s, ds, ys));
             }
             row_out += out_last;
         });
@@ -205,7 +205,7 @@ impl<T: Real> Plan<T> {
             }
             if !interior.is_empty() {
                 let run = &delta[interior.clone()];
-                with_avx2(|| {
+                vectorise(|| {
                     for &off in rows {
                         for j in 0..k {
                             scatter_taps(run, s, &mut x[off + base + j..]);

@@ -6,6 +6,7 @@
 use super::{check_call, Direction};
 use crate::error::GeometryError;
 use crate::geometry::ConvGeometry;
+use crate::simd::vectorise;
 use crate::Real;
 use rayon::prelude::*;
 
@@ -198,8 +199,8 @@ pub(crate) fn tap_lines(g: &ConvGeometry) -> Vec<TapLine> {
     lines
 }
 
-/// `y_plane += Σ_lines w[k]·x_plane[line]`, with AVX2 where the processor has it
-/// (wider vectors; the same operations in the same order, so the same results).
+/// `y_plane += Σ_lines w[k]·x_plane[line]`, compiled for the [`crate::simd`] level
+/// (the same operations in the same order at every level, so the same results).
 fn gather_lines<T: Real>(
     lines: &[TapLine],
     x_plane: &[T],
@@ -207,26 +208,7 @@ fn gather_lines<T: Real>(
     y_plane: &mut [T],
     step: usize,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports AVX2 (checked just above).
-        return unsafe { gather_lines_avx2(lines, x_plane, w_plane, y_plane, step) };
-    }
-    gather_lines_body(lines, x_plane, w_plane, y_plane, step)
-}
-
-/// # Safety
-/// The processor must support AVX2: callers check at run time first.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn gather_lines_avx2<T: Real>(
-    lines: &[TapLine],
-    x_plane: &[T],
-    w_plane: &[T],
-    y_plane: &mut [T],
-    step: usize,
-) {
-    gather_lines_body(lines, x_plane, w_plane, y_plane, step)
+    vectorise(|| gather_lines_body(lines, x_plane, w_plane, y_plane, step))
 }
 
 #[inline(always)]
@@ -248,7 +230,7 @@ fn gather_lines_body<T: Real>(
 }
 
 /// `x_plane[line] += w[k]·y_plane[...]` for every line: the adjoint of
-/// [`gather_lines`], with AVX2 where the processor has it.
+/// [`gather_lines`], compiled for the [`crate::simd`] level.
 fn scatter_lines<T: Real>(
     lines: &[TapLine],
     y_plane: &[T],
@@ -256,26 +238,7 @@ fn scatter_lines<T: Real>(
     x_plane: &mut [T],
     step: usize,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports AVX2 (checked just above).
-        return unsafe { scatter_lines_avx2(lines, y_plane, w_plane, x_plane, step) };
-    }
-    scatter_lines_body(lines, y_plane, w_plane, x_plane, step)
-}
-
-/// # Safety
-/// The processor must support AVX2: callers check at run time first.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn scatter_lines_avx2<T: Real>(
-    lines: &[TapLine],
-    y_plane: &[T],
-    w_plane: &[T],
-    x_plane: &mut [T],
-    step: usize,
-) {
-    scatter_lines_body(lines, y_plane, w_plane, x_plane, step)
+    vectorise(|| scatter_lines_body(lines, y_plane, w_plane, x_plane, step))
 }
 
 #[inline(always)]

@@ -105,6 +105,7 @@
 use super::{check_call, Direction};
 use crate::error::GeometryError;
 use crate::geometry::{batch, check_bias, ConvGeometry, PaddingMode};
+use crate::simd::vectorise;
 use crate::spectral::Complex;
 use crate::{FftReal, Real};
 use rayon::prelude::*;
@@ -959,23 +960,10 @@ impl<T: FftReal> Plan<T> {
     }
 }
 
-/// `a ← a·b` (`a·conj(b)` when `conj`), element by element; with AVX2 and FMA where
-/// the processor has them (the same operations in the same order).
+/// `a ← a·b` (`a·conj(b)` when `conj`), element by element, compiled
+/// for the [`crate::simd`] level (the same operations in the same order).
 fn mul_into<T: Real>(a: &mut [Complex<T>], b: &[Complex<T>], conj: bool) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: the processor supports AVX2 and FMA (checked just above).
-        return unsafe { mul_into_avx2(a, b, conj) };
-    }
-    mul_into_body(a, b, conj)
-}
-
-/// # Safety
-/// The processor must support AVX2 and FMA: callers check at run time first.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn mul_into_avx2<T: Real>(a: &mut [Complex<T>], b: &[Complex<T>], conj: bool) {
-    mul_into_body(a, b, conj)
+    vectorise(|| mul_into_body(a, b, conj))
 }
 
 #[inline(always)]
@@ -987,8 +975,8 @@ fn mul_into_body<T: Real>(a: &mut [Complex<T>], b: &[Complex<T>], conj: bool) {
     }
 }
 
-/// `acc ← (first ? 0 : acc) + a·b` (`a·conj(b)` when `conj`), with AVX2 and FMA
-/// where the processor has them.
+/// `acc ← (first ? 0 : acc) + a·b` (`a·conj(b)` when `conj`), compiled for the
+/// [`crate::simd`] level.
 fn mac<T: Real>(
     acc: &mut [Complex<T>],
     a: &[Complex<T>],
@@ -996,26 +984,7 @@ fn mac<T: Real>(
     conj: bool,
     first: bool,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: the processor supports AVX2 and FMA (checked just above).
-        return unsafe { mac_avx2(acc, a, b, conj, first) };
-    }
-    mac_body(acc, a, b, conj, first)
-}
-
-/// # Safety
-/// The processor must support AVX2 and FMA: callers check at run time first.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn mac_avx2<T: Real>(
-    acc: &mut [Complex<T>],
-    a: &[Complex<T>],
-    b: &[Complex<T>],
-    conj: bool,
-    first: bool,
-) {
-    mac_body(acc, a, b, conj, first)
+    vectorise(|| mac_body(acc, a, b, conj, first))
 }
 
 #[inline(always)]

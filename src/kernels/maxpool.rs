@@ -3,6 +3,7 @@
 use super::{expect_same_len, odometer};
 use crate::geometry::batch as planes;
 use crate::geometry::PoolGeometry;
+use crate::simd::vectorise;
 use crate::{GeometryError, Real};
 use rayon::prelude::*;
 use std::ops::Range;
@@ -159,23 +160,14 @@ impl<'g> Plan<'g> {
         for (o, i) in is.iter_mut().enumerate() {
             *i = (first + base + o * s) as i64;
         }
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
+        vectorise(|| {
             for &off in rows {
                 for j in 0..k {
                     let start = off + base + j * d;
-                    // SAFETY: the processor supports AVX2 (checked just above).
-                    unsafe { update_avx2(&x[start..], s, start, vs, is) };
+                    update(&x[start..], s, start, vs, is);
                 }
             }
-            return;
-        }
-        for &off in rows {
-            for j in 0..k {
-                let start = off + base + j * d;
-                update(&x[start..], s, start, vs, is);
-            }
-        }
+        })
     }
 }
 
@@ -200,14 +192,6 @@ fn update<T: Real>(x: &[T], s: usize, start: usize, m: &mut [T], idx: &mut [i64]
         *m = if take { v } else { *m };
         *i = if take { (start + s * o) as i64 } else { *i };
     }
-}
-
-/// # Safety
-/// The processor must support AVX2: callers check at run time first.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn update_avx2<T: Real>(x: &[T], s: usize, start: usize, m: &mut [T], idx: &mut [i64]) {
-    update(x, s, start, m, idx)
 }
 
 impl Plan<'_> {

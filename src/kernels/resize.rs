@@ -4,7 +4,7 @@
 use super::odometer;
 use crate::geometry::batch as planes;
 use crate::geometry::{row_major_strides, LinearTap, ResizeGeometry, ResizeMode};
-use crate::simd::with_avx2;
+use crate::simd::vectorise;
 use crate::{GeometryError, Real};
 use rayon::prelude::*;
 
@@ -40,7 +40,7 @@ pub fn resize<T: Real>(g: &ResizeGeometry, x: &[T], out: &mut [T]) -> Result<(),
     x.par_chunks(g.input_numel())
         .zip(out.par_chunks_mut(g.output_numel()))
         .for_each_init(Scratch::default, |scratch, (xp, op)| {
-            with_avx2(|| plan.forward(xp, op, scratch))
+            vectorise(|| plan.forward(xp, op, scratch))
         });
     Ok(())
 }
@@ -71,7 +71,7 @@ pub fn resize_adjoint<T: Real>(
     y.par_chunks(g.output_numel())
         .zip(x.par_chunks_mut(g.input_numel()))
         .for_each_init(Scratch::default, |scratch, (yp, xp)| {
-            with_avx2(|| plan.adjoint(yp, xp, scratch))
+            vectorise(|| plan.adjoint(yp, xp, scratch))
         });
     Ok(())
 }
@@ -178,7 +178,7 @@ impl<T: Real> Plan<T> {
     pub(crate) fn forward_planes(&self, x: &[T], out: &mut [T], scratch: &mut Scratch<T>) {
         let (n_in, n_out) = (self.g.input_numel(), self.g.output_numel());
         for (xp, op) in x.chunks_exact(n_in).zip(out.chunks_exact_mut(n_out)) {
-            with_avx2(|| self.forward(xp, op, scratch));
+            vectorise(|| self.forward(xp, op, scratch));
         }
     }
 
@@ -186,7 +186,7 @@ impl<T: Real> Plan<T> {
     pub(crate) fn adjoint_planes(&self, y: &[T], x: &mut [T], scratch: &mut Scratch<T>) {
         let (n_in, n_out) = (self.g.input_numel(), self.g.output_numel());
         for (yp, xp) in y.chunks_exact(n_out).zip(x.chunks_exact_mut(n_in)) {
-            with_avx2(|| self.adjoint(yp, xp, scratch));
+            vectorise(|| self.adjoint(yp, xp, scratch));
         }
     }
 

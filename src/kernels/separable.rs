@@ -6,6 +6,7 @@
 
 use super::direct::{axpy_from, axpy_into};
 use crate::geometry::{row_major_strides, ConvGeometry};
+use crate::simd::{vectorise_fused, Fusable};
 use crate::Real;
 
 /// One dimension of a separable convolution: its 1-D geometry and kernel.
@@ -184,26 +185,13 @@ impl<T: Real> Separable<T> {
     }
 
     fn passes(&self, src: &[T], dst: &mut [T], scratch: &mut (Vec<T>, Vec<T>), adjoint: bool) {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: the processor supports AVX2 and FMA (checked just above).
-            return unsafe { self.passes_fma(src, dst, scratch, adjoint) };
-        }
-        self.passes_with::<false>(src, dst, scratch, adjoint)
-    }
-
-    /// # Safety
-    /// The processor must support AVX2 and FMA: callers check at run time first.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn passes_fma(
-        &self,
-        src: &[T],
-        dst: &mut [T],
-        scratch: &mut (Vec<T>, Vec<T>),
-        adjoint: bool,
-    ) {
-        self.passes_with::<true>(src, dst, scratch, adjoint)
+        vectorise_fused(Passes {
+            plan: self,
+            src,
+            dst,
+            scratch,
+            adjoint,
+        })
     }
 
     /// The passes; `FUSED` multiply-adds where the processor has them.
@@ -493,5 +481,24 @@ fn combine<'a, T: Real + 'a, const N: usize, const FUSED: bool>(
             acc = madd::<T, FUSED>(us[k], srcs[k][j], acc);
         }
         *d = acc;
+    }
+}
+
+/// [`Separable`]'s passes as one computation for [`vectorise_fused`].
+struct Passes<'a, T: Real> {
+    plan: &'a Separable<T>,
+    src: &'a [T],
+    dst: &'a mut [T],
+    scratch: &'a mut (Vec<T>, Vec<T>),
+    adjoint: bool,
+}
+
+impl<T: Real> Fusable for Passes<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<const F: bool>(self) {
+        self.plan
+            .passes_with::<F>(self.src, self.dst, self.scratch, self.adjoint)
     }
 }

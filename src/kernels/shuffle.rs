@@ -2,7 +2,7 @@
 //! [`crate::geometry::ShuffleGeometry`]).
 
 use crate::geometry::{batch as items, ShuffleGeometry};
-use crate::simd::with_avx2;
+use crate::simd::vectorise;
 use crate::{GeometryError, Real};
 use rayon::prelude::*;
 
@@ -35,7 +35,7 @@ pub fn pixel_shuffle<T: Real>(
     out.par_chunks_mut(r * r * h * w)
         .zip(x.par_chunks(r * r * h * w))
         .for_each(|(wide, deep)| {
-            with_avx2(|| {
+            vectorise(|| {
                 let mut sources: Vec<&[T]> = Vec::with_capacity(r);
                 for (yy, row) in wide.chunks_exact_mut(w * r).enumerate() {
                     let (hh, i) = (yy / r, yy % r);
@@ -75,7 +75,7 @@ pub fn pixel_unshuffle<T: Real>(
     out.par_chunks_mut(r * r * h * w)
         .zip(y.par_chunks(r * r * h * w))
         .for_each(|(deep, wide)| {
-            with_avx2(|| {
+            vectorise(|| {
                 for (yy, row) in wide.chunks_exact(w * r).enumerate() {
                     let (hh, i) = (yy / r, yy % r);
                     for j in 0..r {

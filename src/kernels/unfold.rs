@@ -8,6 +8,7 @@
 use super::batch;
 use crate::error::GeometryError;
 use crate::geometry::ConvGeometry;
+use crate::simd::vectorise;
 use crate::Real;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -54,26 +55,7 @@ pub(crate) fn im2col_tile<T: Real>(
     tile: Range<usize>,
     cols: &mut [T],
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports AVX2 (checked just above).
-        return unsafe { im2col_tile_avx2(g, x, channels, tile, cols) };
-    }
-    im2col_tile_body(g, x, channels, tile, cols)
-}
-
-/// # Safety
-/// The processor must support AVX2: callers check at run time first.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn im2col_tile_avx2<T: Real>(
-    g: &ConvGeometry,
-    x: &[T],
-    channels: Range<usize>,
-    tile: Range<usize>,
-    cols: &mut [T],
-) {
-    im2col_tile_body(g, x, channels, tile, cols)
+    vectorise(|| im2col_tile_body(g, x, channels, tile, cols))
 }
 
 #[inline(always)]
@@ -117,26 +99,7 @@ pub(crate) fn col2im_tile<T: Real>(
     tile: Range<usize>,
     x: &mut [T],
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports AVX2 (checked just above).
-        return unsafe { col2im_tile_avx2(g, cols, channels, tile, x) };
-    }
-    col2im_tile_body(g, cols, channels, tile, x)
-}
-
-/// # Safety
-/// The processor must support AVX2: callers check at run time first.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn col2im_tile_avx2<T: Real>(
-    g: &ConvGeometry,
-    cols: &[T],
-    channels: Range<usize>,
-    tile: Range<usize>,
-    x: &mut [T],
-) {
-    col2im_tile_body(g, cols, channels, tile, x)
+    vectorise(|| col2im_tile_body(g, cols, channels, tile, x))
 }
 
 #[inline(always)]

@@ -17,6 +17,11 @@ pub struct Environment {
     pub cores: usize,
     /// Worker threads used.
     pub threads: usize,
+    /// The SIMD level convmat's kernels and GEMM ran at (`avx512`, `avx2`, `scalar`;
+    /// see [`crate::simd`]).
+    pub simd: String,
+    /// The widest level the processor has.
+    pub simd_supported: String,
     /// convmat's version.
     pub version: String,
     /// `release` or `debug`.
@@ -40,6 +45,8 @@ pub fn environment(level: &str) -> Environment {
         cpu,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         threads: rayon::current_num_threads(),
+        simd: crate::simd::simd_level().to_string(),
+        simd_supported: crate::simd::SimdLevel::supported().to_string(),
         version: env!("CARGO_PKG_VERSION").to_string(),
         profile: if cfg!(debug_assertions) {
             "debug"
@@ -223,8 +230,15 @@ fn markdown(m: &Measurements, env: &Environment) -> String {
     let _ = writeln!(out, "# convmat report\n");
     let _ = writeln!(
         out,
-        "Ran on **{}** ({} logical cores, {} worker thread(s)), convmat {} ({} build), level `{}`. Times are medians over repeated runs after a warm-up; errors are against an f64 reference (the f64 direct loops) or, for deconvolution and reconstruction, against the true image.\n",
-        env.cpu, env.cores, env.threads, env.version, env.profile, env.level
+        "Ran on **{}** ({} logical cores, {} worker thread(s); kernels at SIMD level `{}`, the processor's widest `{}`), convmat {} ({} build), level `{}`. Times are medians over repeated runs after a warm-up; errors are against an f64 reference (the f64 direct loops) or, for deconvolution and reconstruction, against the true image.\n",
+        env.cpu,
+        env.cores,
+        env.threads,
+        env.simd,
+        env.simd_supported,
+        env.version,
+        env.profile,
+        env.level
     );
     let sections = [
         ("conv", "## Forward convolution, every formulation", "`direct` loops tap by tap over output rows, `im2col` forms the patch matrix a tile at a time then multiplies (extra memory: the tile), `sparse` multiplies by the explicit C built beforehand (extra memory: C; `sparse_build` times building it; left out for the large kernel), `fft` transforms every plane and the kernel on a grid of fast lengths, multiplies the spectra and transforms back (extra memory: the spectra; not exact, its error grows as ε·log₂N, see `kernels::fft`). Throughput counts two flops per stored entry of C."),

@@ -3,7 +3,7 @@
 use super::lsqr::{scale, sym_ortho};
 use super::LsmrOptions;
 use super::{
-    axpby_norm, check_problem, check_tolerances, norm, with_avx2, Callback, KrylovEstimates,
+    axpby_norm, check_problem, check_tolerances, norm, vectorise, Callback, KrylovEstimates,
     Progress, Solution, StopTests,
 };
 use crate::operator::LinearOperator;
@@ -117,11 +117,11 @@ pub fn lsmr<T: Real>(
     while itn < maxiter {
         itn += 1;
         a.apply(&v, &mut tmp_m)?;
-        beta = with_avx2(|| axpby_norm(&mut u, &tmp_m, -alpha));
+        beta = vectorise(|| axpby_norm(&mut u, &tmp_m, -alpha));
         if beta > 0.0 {
             scale(&mut u, 1.0 / beta);
             a.apply_adjoint(&u, &mut tmp_n)?;
-            alpha = with_avx2(|| axpby_norm(&mut v, &tmp_n, -beta));
+            alpha = vectorise(|| axpby_norm(&mut v, &tmp_n, -beta));
             if alpha > 0.0 {
                 scale(&mut v, 1.0 / alpha);
             }
@@ -149,7 +149,7 @@ pub fn lsmr<T: Real>(
         let hb = T::from_f64(-(thetabar * rho / (rhoold * rhobarold)));
         let step = T::from_f64(zeta / (rho * rhobar));
         let hh = T::from_f64(-(thetanew / rho));
-        with_avx2(|| {
+        vectorise(|| {
             for (((xi, hbi), hi), &vi) in
                 x.iter_mut().zip(hbar.iter_mut()).zip(h.iter_mut()).zip(&v)
             {
@@ -158,7 +158,7 @@ pub fn lsmr<T: Real>(
                 *hi = *hi * hh + vi;
             }
         });
-        let xx = with_avx2(|| norm(&x)).powi(2);
+        let xx = vectorise(|| norm(&x)).powi(2);
         // estimate ‖r‖
         let betaacute = chat * betadd;
         let betacheck = -shat * betadd;

@@ -2,7 +2,7 @@
 
 use super::LsqrOptions;
 use super::{
-    axpby_norm, check_problem, check_tolerances, norm, with_avx2, Callback, KrylovEstimates,
+    axpby_norm, check_problem, check_tolerances, norm, vectorise, Callback, KrylovEstimates,
     Progress, Solution, StopTests,
 };
 use crate::operator::LinearOperator;
@@ -102,12 +102,12 @@ pub fn lsqr<T: Real>(
         itn += 1;
         // bidiagonalisation: β u = A v − α u,  α v = Aᵀ u − β v
         a.apply(&v, &mut tmp_m)?;
-        beta = with_avx2(|| axpby_norm(&mut u, &tmp_m, -alfa));
+        beta = vectorise(|| axpby_norm(&mut u, &tmp_m, -alfa));
         if beta > 0.0 {
             scale(&mut u, 1.0 / beta);
             anorm = (anorm * anorm + alfa * alfa + beta * beta + dampsq).sqrt();
             a.apply_adjoint(&u, &mut tmp_n)?;
-            alfa = with_avx2(|| axpby_norm(&mut v, &tmp_n, -beta));
+            alfa = vectorise(|| axpby_norm(&mut v, &tmp_n, -beta));
             if alfa > 0.0 {
                 scale(&mut v, 1.0 / alfa);
             }
@@ -131,7 +131,7 @@ pub fn lsqr<T: Real>(
         let tau = sn * phi;
         // update x and w
         let (t1, t2) = (phi / rho, -theta / rho);
-        let wnorm2 = with_avx2(|| update_x_w(&mut x, &mut w, &v, t1, t2));
+        let wnorm2 = vectorise(|| update_x_w(&mut x, &mut w, &v, t1, t2));
         ddnorm += wnorm2 / (rho * rho);
         // estimates of ‖x‖, cond(Ā), the residuals
         let delta = sn2 * rho;
@@ -227,7 +227,7 @@ fn finish<T: Real>(
 /// `v *= s`.
 pub(crate) fn scale<T: Real>(v: &mut [T], s: f64) {
     let s = T::from_f64(s);
-    with_avx2(|| v.iter_mut().for_each(|e| *e *= s));
+    vectorise(|| v.iter_mut().for_each(|e| *e *= s));
 }
 
 /// `x += t1·w; w = v + t2·w`, returning ‖w‖² of the old w (one pass).

@@ -76,7 +76,7 @@ pub use spectrum::{
 };
 
 use crate::operator::LinearOperator;
-pub(crate) use crate::simd::with_avx2;
+pub(crate) use crate::simd::vectorise;
 use crate::{Error, GeometryError, Real, SolveError};
 
 /// The convergence figures LSQR and LSMR test after each iteration (SciPy's names).

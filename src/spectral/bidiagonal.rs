@@ -33,10 +33,10 @@ pub(crate) fn bidiagonal_singular_values(d: &mut [f64], e: &mut [f64]) {
 /// roots and divisions, so W chains side by side cost little more than one alone.
 /// A lane with an entry that is not finite is left as it is.
 pub(crate) fn lanes_singular_values<const W: usize>(d: &mut [[f64; W]], e: &mut [[f64; W]]) {
-    crate::simd::with_avx2_fma(LanesQr(d, e));
+    crate::simd::vectorise_fused_at_most(super::lanes::LANE_LEVEL, LanesQr(d, e));
 }
 
-/// [`lanes_singular_values`] as one computation for [`crate::simd::with_avx2_fma`]
+/// [`lanes_singular_values`] as one computation for [`crate::simd::vectorise_fused_at_most`]
 /// (it has no multiply-add to fuse: both paths give the same values).
 struct LanesQr<'a, const W: usize>(&'a mut [[f64; W]], &'a mut [[f64; W]]);
 

@@ -20,6 +20,16 @@
 /// Matrices reduced together: eight f64 lanes, two AVX2 vectors.
 pub(crate) const LANES: usize = 8;
 
+/// The widest [`SimdLevel`] the lane kernels (this reduction, the symbols formed
+/// in the lanes, the lockstep QR) are compiled for. Compiled for AVX-512 they
+/// measured 2.2× slower than for AVX2 on an Intel Xeon (`spectrum_64ch_k3_32`:
+/// 228 ms against 103 ms, one thread) and 3× slower on a Zen 4 EPYC; the lanes are
+/// 64-byte values at 8-byte alignment, so every 512-bit access may split a cache
+/// line (not yet verified).
+pub(crate) const LANE_LEVEL: SimdLevel = SimdLevel::Avx2;
+
+use crate::simd::SimdLevel;
+
 use crate::simd::{madd, Fusable};
 
 /// One value per lane.
@@ -78,7 +88,7 @@ impl LaneBidiag {
     /// Reduces every lane's matrix to bidiagonal form, leaving the magnitudes of the
     /// diagonal in `d` and of the superdiagonal in `e`; the matrices are destroyed.
     pub(crate) fn reduce(&mut self) {
-        crate::simd::with_avx2_fma(Reduce(self));
+        crate::simd::vectorise_fused_at_most(LANE_LEVEL, Reduce(self));
     }
 
     /// Scales each lane by a power of two bringing its largest entry into `[1, 2)`;
@@ -212,7 +222,8 @@ impl LaneBidiag {
     }
 }
 
-/// [`LaneBidiag::reduce`] as one computation for [`crate::simd::with_avx2_fma`].
+/// [`LaneBidiag::reduce`] as one computation for
+/// [`crate::simd::vectorise_fused_at_most`].
 struct Reduce<'a>(&'a mut LaneBidiag);
 
 impl Fusable for Reduce<'_> {

@@ -457,13 +457,16 @@ impl Worker {
         let first = self.offsets[0];
         self.offsets[queued..].fill(first);
         let (re, im) = self.lanes.matrices_mut();
-        crate::simd::with_avx2_fma(LaneSymbols {
-            s,
-            taps: &self.lane_taps,
-            offsets: &self.offsets,
-            re,
-            im,
-        });
+        crate::simd::vectorise_fused_at_most(
+            super::lanes::LANE_LEVEL,
+            LaneSymbols {
+                s,
+                taps: &self.lane_taps,
+                offsets: &self.offsets,
+                re,
+                im,
+            },
+        );
         self.lanes.reduce();
         for lane in 0..self.pending.len() {
             let multiplicity = self.pending[lane];

@@ -1,0 +1,328 @@
+//! Every SIMD level this machine has gives the scalar level's results: the same bits
+//! for the kernels written as plain loops, the same bits on integer data (every sum
+//! exact) and a few units in the last place otherwise for the GEMM behind
+//! im2col/col2im and zero insertion, and agreement to a few units in the last place
+//! for the separable passes and the exact spectra (which fuse multiply-adds).
+//!
+//! The level is global to the process; every test here holds one lock while it
+//! switches levels, and this file is its own test binary.
+
+use std::sync::Mutex;
+
+use convmat::geometry::{
+    AvgPoolGeometry, ConvGeometry, PaddingMode, PoolGeometry, ResizeGeometry, ResizeMode,
+    ShuffleGeometry,
+};
+use convmat::kernels::ConvMethod;
+use convmat::kernels::{
+    avg_pool, direct, fft, im2col, max_pool, pixel_shuffle, resize, separable::Separable,
+    zero_insert,
+};
+use convmat::operator::ConvOperator;
+use convmat::simd::{set_simd_level, simd_level, SimdLevel};
+use convmat::solve::{lsqr, spectrum, LsqrOptions, SpectrumOptions};
+
+static LEVEL: Mutex<()> = Mutex::new(());
+
+/// `f` run at every level the processor has, the scalar level's result first.
+fn at_every_level<R>(f: impl Fn() -> R) -> Vec<(SimdLevel, R)> {
+    let _guard = LEVEL.lock().unwrap_or_else(|e| e.into_inner());
+    let before = simd_level();
+    let out = SimdLevel::available()
+        .into_iter()
+        .map(|level| {
+            set_simd_level(level).unwrap();
+            (level, f())
+        })
+        .collect();
+    set_simd_level(before).unwrap();
+    out
+}
+
+/// Every level's result equals the scalar one bit for bit.
+fn same_bits<T: PartialEq + std::fmt::Debug>(what: &str, runs: &[(SimdLevel, Vec<T>)]) {
+    let (_, scalar) = &runs[0];
+    for (level, r) in &runs[1..] {
+        assert_eq!(r.len(), scalar.len(), "{what}: {level}");
+        if let Some(i) = (0..r.len()).find(|&i| r[i] != scalar[i]) {
+            panic!(
+                "{what}: {level} gives {:?} at {i}, scalar {:?}",
+                r[i], scalar[i]
+            );
+        }
+    }
+}
+
+/// Every level's result is within `tol·max|scalar|` of the scalar one.
+fn close(what: &str, runs: &[(SimdLevel, Vec<f64>)], tol: f64) {
+    let (_, scalar) = &runs[0];
+    let top = scalar.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for (level, r) in &runs[1..] {
+        assert_eq!(r.len(), scalar.len());
+        for (i, (a, b)) in r.iter().zip(scalar).enumerate() {
+            assert!(
+                (a - b).abs() <= tol * top,
+                "{what}: {level} gives {a} at {i}, scalar {b}"
+            );
+        }
+    }
+}
+
+/// Small integers (exact sums in f32 and f64) or smooth non-integers.
+fn data(n: usize, seed: usize, integer: bool) -> Vec<f64> {
+    (0..n)
+        .map(|i| {
+            let k = (i * 7 + seed * 13) % 11;
+            if integer {
+                k as f64 - 5.0
+            } else {
+                ((i + seed) as f64 * 0.37).sin()
+            }
+        })
+        .collect()
+}
+
+fn geometries() -> Vec<ConvGeometry> {
+    vec![
+        // many channels: the GEMM's blocked path
+        ConvGeometry::builder(&[13, 11], &[3, 3])
+            .channels(16, 24)
+            .padding(1)
+            .build()
+            .unwrap(),
+        // stride 2, dilation, groups, a reflected border
+        ConvGeometry::builder(&[12, 17], &[3, 2])
+            .channels(6, 4)
+            .groups(2)
+            .stride(&[2, 2])
+            .dilation(&[1, 2])
+            .padding(2)
+            .padding_mode(PaddingMode::Reflect)
+            .build()
+            .unwrap(),
+        // one output channel: the GEMM's matrix-vector path; 1-D and 3-D
+        ConvGeometry::builder(&[40], &[5])
+            .channels(3, 1)
+            .padding(2)
+            .build()
+            .unwrap(),
+        ConvGeometry::builder(&[5, 6, 7], &[2, 3, 3])
+            .channels(2, 3)
+            .stride(&[1, 2, 1])
+            .build()
+            .unwrap(),
+    ]
+}
+
+fn weight(g: &ConvGeometry, integer: bool) -> Vec<f64> {
+    data(g.weight_shape().iter().product(), 3, integer)
+}
+
+#[test]
+fn convolutions_by_every_formulation() {
+    for g in geometries() {
+        for integer in [true, false] {
+            let (x, y, w) = (
+                data(g.cols(), 1, integer),
+                data(g.rows(), 2, integer),
+                weight(&g, integer),
+            );
+            let runs = at_every_level(|| {
+                let mut out = vec![];
+                let mut fwd = vec![0.0; g.rows()];
+                direct::conv(&g, &x, &w, None, &mut fwd).unwrap();
+                out.push(fwd.clone());
+                im2col::conv(&g, &x, &w, None, &mut fwd).unwrap();
+                out.push(fwd.clone());
+                let mut adj = vec![0.0; g.cols()];
+                direct::conv_transpose(&g, &y, &w, None, &mut adj).unwrap();
+                out.push(adj.clone());
+                im2col::conv_transpose(&g, &y, &w, None, &mut adj).unwrap();
+                out.push(adj.clone());
+                if g.padding_mode() == PaddingMode::Zeros {
+                    zero_insert::conv_transpose(&g, &y, &w, None, &mut adj).unwrap();
+                    out.push(adj.clone());
+                    fft::conv(&g, &x, &w, None, &mut fwd).unwrap();
+                    out.push(fwd.clone());
+                }
+                out
+            });
+            let names = [
+                "direct",
+                "im2col",
+                "scatter",
+                "col2im",
+                "zero-insert",
+                "fft",
+            ];
+            // f32 too, through the same kernels
+            let runs32 = at_every_level(|| {
+                let (x, w): (Vec<f32>, Vec<f32>) = (
+                    x.iter().map(|&v| v as f32).collect(),
+                    w.iter().map(|&v| v as f32).collect(),
+                );
+                let mut fwd = vec![0.0f32; g.rows()];
+                im2col::conv(&g, &x, &w, None, &mut fwd).unwrap();
+                let mut direct_fwd = vec![0.0f32; g.rows()];
+                direct::conv(&g, &x, &w, None, &mut direct_fwd).unwrap();
+                (fwd, direct_fwd)
+            });
+            for (k, name) in names.iter().enumerate().take(runs[0].1.len()) {
+                let one: Vec<(SimdLevel, Vec<f64>)> =
+                    runs.iter().map(|(l, r)| (*l, r[k].clone())).collect();
+                // zero insertion runs its stride-1 convolution through im2col
+                let fused = matches!(*name, "im2col" | "col2im" | "zero-insert");
+                if integer || !fused {
+                    same_bits(&format!("{name} on {g:?}"), &one);
+                } else {
+                    // sums of up to C_in·∏k products, each level its own order
+                    close(&format!("{name} on {g:?}"), &one, 1e-13);
+                }
+            }
+            let direct32: Vec<_> = runs32.iter().map(|(l, r)| (*l, r.1.clone())).collect();
+            same_bits("direct f32", &direct32);
+            let gemm32: Vec<_> = runs32
+                .iter()
+                .map(|(l, r)| (*l, r.0.iter().map(|&v| v as f64).collect::<Vec<_>>()))
+                .collect();
+            if integer {
+                same_bits("im2col f32", &gemm32);
+            } else {
+                close("im2col f32", &gemm32, 1e-5);
+            }
+        }
+    }
+}
+
+#[test]
+fn separable_passes() {
+    let g = ConvGeometry::builder(&[30, 26], &[5, 3])
+        .padding(2)
+        .build()
+        .unwrap();
+    for integer in [true, false] {
+        let (u, v) = (data(5, 4, integer), data(3, 5, integer));
+        let w: Vec<f64> = (0..15).map(|i| u[i / 3] * v[i % 3]).collect();
+        let x = data(g.cols(), 6, integer);
+        let runs = at_every_level(|| {
+            let sep = Separable::new(&g, &w).expect("a rank-1 kernel");
+            let (mut y, mut scratch) = (vec![0.0; g.rows()], Default::default());
+            sep.conv(&x, &mut y, &mut scratch);
+            let mut back = vec![0.0; g.cols()];
+            sep.conv_transpose(&y, &mut back, &mut scratch);
+            [y, back].concat()
+        });
+        // the factors are fibres divided by the largest entry: not integers even
+        // for an integer kernel
+        close("separable", &runs, 1e-14);
+    }
+}
+
+#[test]
+fn pooling_resizing_and_shuffling() {
+    let x = data(4 * 20 * 18, 7, false);
+    let runs = at_every_level(|| {
+        let mut out: Vec<Vec<f64>> = vec![];
+        let p = PoolGeometry::builder(&[20, 18], &[3, 3])
+            .stride(&[2, 2])
+            .padding(&[1])
+            .build()
+            .unwrap();
+        let (mut v, mut i) = (
+            vec![0.0; 4 * p.output_numel()],
+            vec![0i64; 4 * p.output_numel()],
+        );
+        max_pool(&p, &x, &mut v, &mut i).unwrap();
+        out.push(v);
+        out.push(i.iter().map(|&k| k as f64).collect());
+        let a = AvgPoolGeometry::builder(&[20, 18], &[2, 3])
+            .stride(&[2, 2])
+            .padding(&[1, 1])
+            .count_include_pad(false)
+            .build()
+            .unwrap();
+        let mut y = vec![0.0; 4 * a.output_numel()];
+        avg_pool(&a, &x, &mut y).unwrap();
+        out.push(y);
+        for mode in [
+            ResizeMode::Nearest,
+            ResizeMode::Bilinear,
+            ResizeMode::Bicubic,
+        ] {
+            let r = ResizeGeometry::builder(mode, &[20, 18])
+                .scale_factor(&[2.0])
+                .build()
+                .unwrap();
+            let mut up = vec![0.0; 4 * r.output_numel()];
+            resize(&r, &x, &mut up).unwrap();
+            out.push(up);
+        }
+        let s = ShuffleGeometry::shuffle(&[1, 4, 20, 18], 2).unwrap();
+        let mut sh = vec![0.0; x.len()];
+        pixel_shuffle(&s, &x, &mut sh).unwrap();
+        out.push(sh);
+        out.concat()
+    });
+    same_bits("pooling, resizing, shuffling", &runs);
+}
+
+#[test]
+fn lsqr_iterates() {
+    let g = ConvGeometry::builder(&[24, 24], &[5, 5])
+        .padding(2)
+        .build()
+        .unwrap();
+    let w = weight(&g, false);
+    let b = data(g.rows(), 8, false);
+    let runs = at_every_level(|| {
+        let op = ConvOperator::new(g.clone(), w.clone(), ConvMethod::Direct).unwrap();
+        let opts = LsqrOptions {
+            max_iter: Some(25),
+            ..Default::default()
+        };
+        let s = lsqr(&op, &b, &opts, None).unwrap();
+        assert_eq!(s.info.iterations, 25);
+        s.x
+    });
+    same_bits("lsqr", &runs);
+}
+
+#[test]
+fn exact_spectra() {
+    let g = ConvGeometry::builder(&[8, 8], &[3, 3])
+        .channels(12, 10)
+        .padding(1)
+        .padding_mode(PaddingMode::Circular)
+        .build()
+        .unwrap();
+    let w = weight(&g, false);
+    let runs = at_every_level(|| {
+        spectrum(&g, &w, &SpectrumOptions::default())
+            .unwrap()
+            .values
+    });
+    // backward-stable SVDs of 10×12 blocks, each level rounding its own way
+    close("spectrum", &runs, 1e-13);
+}
+
+#[test]
+fn every_level_the_processor_has_can_be_chosen_and_none_above() {
+    // a level above the processor's is refused, with the widest it has named
+    let top = SimdLevel::supported();
+    if top < SimdLevel::Avx512 {
+        let e = set_simd_level(SimdLevel::Avx512).unwrap_err();
+        assert!(e.to_string().contains(top.name()), "{e}");
+    }
+    let runs = at_every_level(simd_level);
+    for (asked, seen) in &runs {
+        assert_eq!(asked, seen);
+    }
+    // CI prints this line: the levels this machine compared
+    let names: Vec<&str> = runs.iter().map(|(l, _)| l.name()).collect();
+    println!(
+        "SIMD levels run and compared with scalar: {} (the processor's widest: {top}; \
+         the default here: {})",
+        names.join(", "),
+        SimdLevel::preferred()
+    );
+}
