@@ -22,10 +22,10 @@ pub(crate) const LANES: usize = 8;
 
 /// The widest [`SimdLevel`] the lane kernels (this reduction, the symbols formed
 /// in the lanes, the lockstep QR) are compiled for. Compiled for AVX-512 they
-/// measured 2.2× slower than for AVX2 on an Intel Xeon (`spectrum_64ch_k3_32`:
-/// 228 ms against 103 ms, one thread) and 3× slower on a Zen 4 EPYC; the lanes are
-/// 64-byte values at 8-byte alignment, so every 512-bit access may split a cache
-/// line (not yet verified).
+/// measured 1.8–2.2× slower than for AVX2 on an Intel Xeon (`spectrum_64ch_k3_32`,
+/// one thread: 174–228 ms against 95–103 ms) and 3× slower on a Zen 4 EPYC: there
+/// LLVM vectorises the update loops across rows, reading each lane with
+/// `vgatherqpd`, instead of across the lanes as it does for AVX2.
 pub(crate) const LANE_LEVEL: SimdLevel = SimdLevel::Avx2;
 
 use crate::simd::SimdLevel;
@@ -35,15 +35,46 @@ use crate::simd::{madd, Fusable};
 /// One value per lane.
 pub(crate) type Lanes = [f64; LANES];
 
+/// [`Lanes`] on a 64-byte boundary: a cache line each, so that no vector access
+/// splits two (`spectrum_64ch_k3_32` 5–10 % faster than at 8-byte alignment).
+#[repr(C, align(64))]
+#[derive(Clone, Copy)]
+struct AlignedLanes(Lanes);
+
+/// A vector of [`Lanes`], each on its own cache line.
+struct LaneVec(Vec<AlignedLanes>);
+
+impl LaneVec {
+    fn zeros(n: usize) -> Self {
+        LaneVec(vec![AlignedLanes([0.0; LANES]); n])
+    }
+}
+
+impl std::ops::Deref for LaneVec {
+    type Target = [Lanes];
+    fn deref(&self) -> &[Lanes] {
+        // SAFETY: `AlignedLanes` is `Lanes` (64 bytes) with a larger alignment and
+        // no padding, so the elements lie back to back as `Lanes` would.
+        unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast(), self.0.len()) }
+    }
+}
+
+impl std::ops::DerefMut for LaneVec {
+    fn deref_mut(&mut self) -> &mut [Lanes] {
+        // SAFETY: as in `deref`, the borrow being unique.
+        unsafe { std::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast(), self.0.len()) }
+    }
+}
+
 /// [`LANES`] complex `m × n` matrices (`m ≥ n`) stored column-major, lane by lane,
 /// with the magnitudes of the bidiagonal each reduces to.
 pub(crate) struct LaneBidiag {
     m: usize,
     n: usize,
-    re: Vec<Lanes>,
-    im: Vec<Lanes>,
-    t_re: Vec<Lanes>,
-    t_im: Vec<Lanes>,
+    re: LaneVec,
+    im: LaneVec,
+    t_re: LaneVec,
+    t_im: LaneVec,
     /// `|B_kk|` per lane after [`LaneBidiag::reduce`].
     pub(crate) d: Vec<Lanes>,
     /// `|B_k,k+1|` per lane after [`LaneBidiag::reduce`].
@@ -57,10 +88,10 @@ impl LaneBidiag {
         LaneBidiag {
             m,
             n,
-            re: vec![[0.0; LANES]; m * n],
-            im: vec![[0.0; LANES]; m * n],
-            t_re: vec![[0.0; LANES]; m],
-            t_im: vec![[0.0; LANES]; m],
+            re: LaneVec::zeros(m * n),
+            im: LaneVec::zeros(m * n),
+            t_re: LaneVec::zeros(m),
+            t_im: LaneVec::zeros(m),
             d: vec![[0.0; LANES]; n],
             e: vec![[0.0; LANES]; n.saturating_sub(1)],
         }
@@ -96,7 +127,7 @@ impl LaneBidiag {
     #[inline(always)]
     fn normalise(&mut self) -> Lanes {
         let mut big = [0.0f64; LANES];
-        for (r, i) in self.re.iter().zip(&self.im) {
+        for (r, i) in self.re.iter().zip(self.im.iter()) {
             for l in 0..LANES {
                 big[l] = big[l].max(r[l].abs()).max(i[l].abs());
             }
