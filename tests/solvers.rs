@@ -284,6 +284,63 @@ fn underdetermined_lsqr_and_lsmr_give_the_pseudo_inverse_minimum_norm_solution()
     assert_eq!(report.full_column_rank, Some(false));
 }
 
+/// The sparse Cholesky (reordered to limit fill) solves the normal equations as a
+/// dense Cholesky of the same matrix does, on layers of every shape: channels,
+/// groups, strides, dilations, 1-D to 3-D, a reflected border.
+#[test]
+fn the_reordered_sparse_cholesky_equals_a_dense_one() {
+    use convmat::geometry::PaddingMode;
+    use nalgebra::{DMatrix, DVector};
+    let layers = [
+        ConvGeometry::builder(&[9, 8], &[3, 3])
+            .channels(2, 3)
+            .padding(1)
+            .build()
+            .unwrap(),
+        ConvGeometry::builder(&[10, 11], &[3, 2])
+            .channels(4, 4)
+            .groups(2)
+            .stride(&[2, 1])
+            .dilation(&[1, 2])
+            .padding(2)
+            .padding_mode(PaddingMode::Reflect)
+            .build()
+            .unwrap(),
+        ConvGeometry::builder(&[40], &[5])
+            .channels(1, 2)
+            .padding(2)
+            .build()
+            .unwrap(),
+        ConvGeometry::builder(&[5, 4, 6], &[2, 3, 3])
+            .padding(1)
+            .build()
+            .unwrap(),
+    ];
+    for (case, g) in layers.iter().enumerate() {
+        let w = values(g.weight_shape().iter().product(), 20 + case as u64);
+        let c = ConvMatrix::<f64>::build(g, &w).unwrap();
+        let y = values(g.rows(), 30 + case as u64);
+        let dense = DMatrix::from_row_slice(g.rows(), g.cols(), &c.to_dense());
+        for lambda in [0.1, 1.0] {
+            let x = tikhonov_cholesky(&c, &y, &TikhonovOptions { damp: lambda })
+                .unwrap()
+                .x;
+            let normal = dense.transpose() * &dense
+                + DMatrix::identity(g.cols(), g.cols()) * (lambda * lambda);
+            let rhs = dense.transpose() * DVector::from_column_slice(&y);
+            let want = normal
+                .cholesky()
+                .expect("damped: positive definite")
+                .solve(&rhs);
+            assert!(
+                rel(&x, want.as_slice()) < 1e-10,
+                "layer {case}, λ = {lambda}: {:e}",
+                rel(&x, want.as_slice())
+            );
+        }
+    }
+}
+
 #[test]
 fn tikhonov_by_lsqr_damping_equals_the_cholesky_path() {
     let g = ConvGeometry::builder(&[12, 12], &[5, 5])

@@ -4,7 +4,7 @@
 //! one of the whole n×n matrix. With damping, the factors' eigen-decompositions do
 //! the same for `CᵀC + λ²I`.
 
-use super::direct::normal_matrix;
+use super::direct::NormalMatrix;
 use super::{check_tolerances, check_vector, Solution, SolveInfo, StopReason, TikhonovOptions};
 use crate::error::{shape_str, Error, SolveError};
 use crate::geometry::ConvGeometry;
@@ -14,7 +14,6 @@ use crate::operator::ConvOperator;
 use crate::sparse::ConvMatrix;
 use crate::Real;
 use nalgebra::{DMatrix, SymmetricEigen};
-use nalgebra_sparse::factorization::CscCholesky;
 
 /// Solves `(CᵀC + λ²I)·x = Cᵀ·y` for a single-channel convolution with a separable
 /// kernel (see [`Separable`]) through its Kronecker structure, in f64: for λ = 0 a
@@ -75,14 +74,15 @@ pub(crate) fn tikhonov_separable_within<T: Real>(
         .collect::<Result<_, _>>()?;
     if lambda == 0.0 {
         for (d, c) in factors.iter().enumerate() {
-            let chol = CscCholesky::factor(&normal_matrix(c, 0.0)).map_err(|_| {
-                SolveError::NotPositiveDefinite {
-                    n: c.ncols(),
-                    damp: 0.0,
-                    dimension: Some(d),
-                }
-            })?;
-            along_axis(&mut z, &shape, d, |m| chol.solve_mut(m));
+            let chol =
+                NormalMatrix::of(c, 0.0)
+                    .factor()
+                    .map_err(|_| SolveError::NotPositiveDefinite {
+                        n: c.ncols(),
+                        damp: 0.0,
+                        dimension: Some(d),
+                    })?;
+            along_axis(&mut z, &shape, d, |m| chol.solve_in_place(m.as_mut_slice()));
         }
     } else {
         let eigen: Vec<SymmetricEigen<f64, nalgebra::Dyn>> = factors
@@ -90,7 +90,7 @@ pub(crate) fn tikhonov_separable_within<T: Real>(
             .map(|c| {
                 let n = c.ncols();
                 let mut gd = DMatrix::<f64>::zeros(n, n);
-                let csc = normal_matrix(c, 0.0);
+                let csc = NormalMatrix::of(c, 0.0).into_nalgebra();
                 for (col, lane) in csc.col_iter().enumerate() {
                     for (&row, &v) in lane.row_indices().iter().zip(lane.values()) {
                         gd[(row, col)] = v;
