@@ -1,19 +1,22 @@
-"""PyTorch (CPU, one thread) peer timings for the cases of benches/formulations.rs
-and benches/upsample.rs.
+"""PyTorch (CPU) peer timings for the cases of benches/formulations.rs and
+benches/upsample.rs, on as many threads as convmat's criterion run: one, or
+RAYON_NUM_THREADS when it is set (as the benches read it).
 
     python benches/peer_torch.py
+    RAYON_NUM_THREADS=2 python benches/peer_torch.py
 
 Same machine, same session as `cargo bench --bench formulations`; prints the median
 of repeated runs in milliseconds, under the criterion group names.
 """
 
+import os
 import timeit
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-torch.set_num_threads(1)
+torch.set_num_threads(int(os.environ.get("RAYON_NUM_THREADS", "1")))
 
 # group: (function, input shape, weight shape, keyword arguments)
 CASES = {
@@ -55,7 +58,7 @@ def measure():
 
 
 def measure_fftconv():
-    """fftconv_512_k31 alone (F.conv2d, one thread), keyed by criterion group name."""
+    """fftconv_512_k31 alone (F.conv2d), keyed by criterion group name."""
     fn, x_shape, w_shape, kw = CASES["fftconv_512_k31"]
     with torch.no_grad():
         x = torch.randn(*x_shape)
@@ -88,7 +91,7 @@ def measure_upsample():
 
 
 def describe():
-    return f"torch {torch.__version__}, {torch.get_num_threads()} thread, mkldnn {torch.backends.mkldnn.is_available()}"
+    return f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), mkldnn {torch.backends.mkldnn.is_available()}"
 
 
 if __name__ == "__main__":
