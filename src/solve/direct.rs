@@ -38,7 +38,7 @@ pub fn tikhonov_cholesky<T: Real, I: Index>(
     let lambda = opts.damp;
     check_vector("observation y", "the matrix's rows", y, a.nrows())?;
     check_tolerances(&[("damp", lambda)])?;
-    let gram = NormalMatrix::of(a, lambda * lambda);
+    let gram = NormalMatrix::lower(a, lambda * lambda);
     let mut aty = vec![T::zero(); n];
     a.mul_transpose(y, &mut aty)?;
     let mut rhs: Vec<f64> = aty.iter().map(|v| v.as_f64()).collect();
@@ -53,7 +53,8 @@ pub fn tikhonov_cholesky<T: Real, I: Index>(
     Ok(Solution { x, info })
 }
 
-/// `AᵀA + shift·I` in f64, compressed by columns (symmetric, so also by rows).
+/// `AᵀA + shift·I` in f64, compressed by columns (symmetric, so also by rows): whole,
+/// or its lower triangle only (all the Cholesky factorisation reads).
 pub(crate) struct NormalMatrix {
     n: usize,
     offsets: Vec<usize>,
@@ -62,7 +63,18 @@ pub(crate) struct NormalMatrix {
 }
 
 impl NormalMatrix {
+    /// The whole matrix.
     pub(crate) fn of<T: Real, I: Index>(a: &Csr<T, I>, shift: f64) -> Self {
+        Self::build(a, shift, false)
+    }
+
+    /// Its lower triangle (rows `≥` the column), enough for [`NormalMatrix::factor`]
+    /// and about half the work.
+    pub(crate) fn lower<T: Real, I: Index>(a: &Csr<T, I>, shift: f64) -> Self {
+        Self::build(a, shift, true)
+    }
+
+    fn build<T: Real, I: Index>(a: &Csr<T, I>, shift: f64, lower: bool) -> Self {
         let n = a.ncols();
         let at = a.transpose();
         let (mut offsets, mut indices, mut values) = (vec![0usize], Vec::new(), Vec::new());
@@ -74,7 +86,12 @@ impl NormalMatrix {
             // row j of AᵀA = Σ_i A[i, j]·(row i of A)
             for k in at.row_range(j) {
                 let (i, aij) = (at.indices()[k].ix(), at.data()[k].as_f64());
-                for l in a.row_range(i) {
+                let mut row = a.row_range(i);
+                if lower {
+                    // the row's columns are sorted: skip those left of the diagonal
+                    row.start += a.indices()[row.clone()].partition_point(|c| c.ix() < j);
+                }
+                for l in row {
                     let c = a.indices()[l].ix();
                     if mark[c] != j {
                         mark[c] = j;

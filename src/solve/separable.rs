@@ -74,14 +74,13 @@ pub(crate) fn tikhonov_separable_within<T: Real>(
         .collect::<Result<_, _>>()?;
     if lambda == 0.0 {
         for (d, c) in factors.iter().enumerate() {
-            let chol =
-                NormalMatrix::of(c, 0.0)
-                    .factor()
-                    .map_err(|_| SolveError::NotPositiveDefinite {
-                        n: c.ncols(),
-                        damp: 0.0,
-                        dimension: Some(d),
-                    })?;
+            let chol = NormalMatrix::lower(c, 0.0).factor().map_err(|_| {
+                SolveError::NotPositiveDefinite {
+                    n: c.ncols(),
+                    damp: 0.0,
+                    dimension: Some(d),
+                }
+            })?;
             along_axis(&mut z, &shape, d, |m| chol.solve_in_place(m.as_mut_slice()));
         }
     } else {
