@@ -7,6 +7,8 @@
 //! and the GEMM behind im2col run at one [`SimdLevel`]: the widest the processor
 //! has (see [`SimdLevel::preferred`]), or a lower one asked for by the environment
 //! variable `CONVMAT_SIMD` (`avx512`, `avx2` or `scalar`) or by [`set_simd_level`].
+//! (The exact spectra's lane kernels go no higher than AVX2, where they measured
+//! fastest.)
 //!
 //! What the levels change in the results:
 //! - kernels written as plain loops (everything but the two below) run the same
