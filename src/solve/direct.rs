@@ -6,7 +6,6 @@ use crate::error::{Error, SolveError};
 use crate::sparse::{Csr, Index};
 use crate::Real;
 use nalgebra::{DMatrix, DVector};
-use nalgebra_sparse::CscMatrix;
 
 /// Solves `(AᵀA + λ²I)·x = Aᵀ·y` by a sparse Cholesky factorisation of the
 /// normal-equation matrix, formed here in f64 (row j of AᵀA gathers the rows of A
@@ -38,7 +37,7 @@ pub fn tikhonov_cholesky<T: Real, I: Index>(
     let lambda = opts.damp;
     check_vector("observation y", "the matrix's rows", y, a.nrows())?;
     check_tolerances(&[("damp", lambda)])?;
-    let gram = NormalMatrix::lower(a, lambda * lambda);
+    let gram = NormalMatrix::of(a, lambda * lambda);
     let mut aty = vec![T::zero(); n];
     a.mul_transpose(y, &mut aty)?;
     let mut rhs: Vec<f64> = aty.iter().map(|v| v.as_f64()).collect();
@@ -53,8 +52,8 @@ pub fn tikhonov_cholesky<T: Real, I: Index>(
     Ok(Solution { x, info })
 }
 
-/// `AᵀA + shift·I` in f64, compressed by columns (symmetric, so also by rows): whole,
-/// or its lower triangle only (all the Cholesky factorisation reads).
+/// The lower triangle (rows `≥` the column) of `AᵀA + shift·I` in f64, compressed
+/// by columns: all a Cholesky factorisation reads, and half the work of the whole.
 pub(crate) struct NormalMatrix {
     n: usize,
     offsets: Vec<usize>,
@@ -63,18 +62,7 @@ pub(crate) struct NormalMatrix {
 }
 
 impl NormalMatrix {
-    /// The whole matrix.
     pub(crate) fn of<T: Real, I: Index>(a: &Csr<T, I>, shift: f64) -> Self {
-        Self::build(a, shift, false)
-    }
-
-    /// Its lower triangle (rows `≥` the column), enough for [`NormalMatrix::factor`]
-    /// and about half the work.
-    pub(crate) fn lower<T: Real, I: Index>(a: &Csr<T, I>, shift: f64) -> Self {
-        Self::build(a, shift, true)
-    }
-
-    fn build<T: Real, I: Index>(a: &Csr<T, I>, shift: f64, lower: bool) -> Self {
         let n = a.ncols();
         let at = a.transpose();
         let (mut offsets, mut indices, mut values) = (vec![0usize], Vec::new(), Vec::new());
@@ -83,14 +71,12 @@ impl NormalMatrix {
         let mut touched: Vec<usize> = Vec::new();
         for j in 0..n {
             touched.clear();
-            // row j of AᵀA = Σ_i A[i, j]·(row i of A)
+            // column j of AᵀA = Σ_i A[i, j]·(row i of A), from the diagonal down
             for k in at.row_range(j) {
                 let (i, aij) = (at.indices()[k].ix(), at.data()[k].as_f64());
                 let mut row = a.row_range(i);
-                if lower {
-                    // the row's columns are sorted: skip those left of the diagonal
-                    row.start += a.indices()[row.clone()].partition_point(|c| c.ix() < j);
-                }
+                // the row's columns are sorted: skip those above the diagonal
+                row.start += a.indices()[row.clone()].partition_point(|c| c.ix() < j);
                 for l in row {
                     let c = a.indices()[l].ix();
                     if mark[c] != j {
@@ -122,6 +108,19 @@ impl NormalMatrix {
         }
     }
 
+    /// The whole symmetric matrix, dense.
+    pub(crate) fn to_dense(&self) -> DMatrix<f64> {
+        let mut d = DMatrix::<f64>::zeros(self.n, self.n);
+        for j in 0..self.n {
+            for k in self.offsets[j]..self.offsets[j + 1] {
+                let (i, v) = (self.indices[k], self.values[k]);
+                d[(i, j)] = v;
+                d[(j, i)] = v;
+            }
+        }
+        d
+    }
+
     /// Its Cholesky factor: faer's sparse Cholesky (approximate-minimum-degree
     /// ordering, supernodal); `Err` when the matrix is not positive definite.
     pub(crate) fn factor(&self) -> Result<NormalFactor, ()> {
@@ -132,17 +131,6 @@ impl NormalMatrix {
         let m = SparseColMatRef::new(pattern, &self.values);
         let llt = m.sp_cholesky(faer::Side::Lower).map_err(|_| ())?;
         Ok(NormalFactor { n, llt })
-    }
-    /// As nalgebra-sparse's CSC matrix.
-    pub(crate) fn into_nalgebra(self) -> CscMatrix<f64> {
-        let NormalMatrix {
-            n,
-            offsets,
-            indices,
-            values,
-        } = self;
-        CscMatrix::try_from_csc_data(n, n, offsets, indices, values)
-            .expect("rows of AᵀA are sorted and in range")
     }
 }
 

@@ -74,29 +74,20 @@ pub(crate) fn tikhonov_separable_within<T: Real>(
         .collect::<Result<_, _>>()?;
     if lambda == 0.0 {
         for (d, c) in factors.iter().enumerate() {
-            let chol = NormalMatrix::lower(c, 0.0).factor().map_err(|_| {
-                SolveError::NotPositiveDefinite {
-                    n: c.ncols(),
-                    damp: 0.0,
-                    dimension: Some(d),
-                }
-            })?;
+            let chol =
+                NormalMatrix::of(c, 0.0)
+                    .factor()
+                    .map_err(|_| SolveError::NotPositiveDefinite {
+                        n: c.ncols(),
+                        damp: 0.0,
+                        dimension: Some(d),
+                    })?;
             along_axis(&mut z, &shape, d, |m| chol.solve_in_place(m.as_mut_slice()));
         }
     } else {
         let eigen: Vec<SymmetricEigen<f64, nalgebra::Dyn>> = factors
             .iter()
-            .map(|c| {
-                let n = c.ncols();
-                let mut gd = DMatrix::<f64>::zeros(n, n);
-                let csc = NormalMatrix::of(c, 0.0).into_nalgebra();
-                for (col, lane) in csc.col_iter().enumerate() {
-                    for (&row, &v) in lane.row_indices().iter().zip(lane.values()) {
-                        gd[(row, col)] = v;
-                    }
-                }
-                SymmetricEigen::new(gd)
-            })
+            .map(|c| SymmetricEigen::new(NormalMatrix::of(c, 0.0).to_dense()))
             .collect();
         for (d, e) in eigen.iter().enumerate() {
             along_axis(&mut z, &shape, d, |m| *m = e.eigenvectors.transpose() * &*m);
