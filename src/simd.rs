@@ -5,7 +5,7 @@
 //! im2col/col2im packing, the scatter, the poolings and up-samplers, the FFT's
 //! spectrum products, the solvers' fused vector passes, the exact spectra's lanes —
 //! and the GEMM behind im2col run at one [`SimdLevel`]: the widest the processor
-//! has (see [`SimdLevel::preferred`]), or a lower one asked for by the environment
+//! has ([`SimdLevel::supported`]), or a lower one asked for by the environment
 //! variable `CONVMAT_SIMD` (`avx512`, `avx2` or `scalar`) or by [`set_simd_level`].
 //! (The exact spectra's lane kernels go no higher than AVX2, where they measured
 //! fastest.)
@@ -110,13 +110,6 @@ impl SimdLevel {
         SimdLevel::ALL.into_iter().filter(|&l| l <= top).collect()
     }
 
-    /// The level used when none is asked for: the widest the processor has. (The
-    /// few kernels measured slower when compiled for AVX-512 cap themselves at AVX2:
-    /// see `spectral::lanes`.)
-    pub fn preferred() -> SimdLevel {
-        SimdLevel::supported()
-    }
-
     /// The level `CONVMAT_SIMD` asks for, if it is set (an empty value counts as
     /// unset).
     ///
@@ -172,7 +165,7 @@ fn encode(level: SimdLevel) -> u8 {
 
 /// The level convmat's kernels run at: the one last given to [`set_simd_level`],
 /// else `CONVMAT_SIMD` when it names a level this processor has, else
-/// [`SimdLevel::preferred`]. (A `CONVMAT_SIMD` the processor cannot honour is
+/// [`SimdLevel::supported`]. (A `CONVMAT_SIMD` the processor cannot honour is
 /// ignored here; the command-line tool refuses it with [`SimdLevel::from_env`]'s
 /// message.)
 #[inline]
@@ -190,7 +183,7 @@ fn choose() -> SimdLevel {
     let level = SimdLevel::from_env()
         .ok()
         .flatten()
-        .unwrap_or_else(SimdLevel::preferred);
+        .unwrap_or_else(SimdLevel::supported);
     LEVEL.store(encode(level), Ordering::Relaxed);
     level
 }
@@ -229,7 +222,7 @@ pub(crate) fn vectorise<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
     match simd_level() {
         // SAFETY: a level above Scalar is only ever stored once the processor has
-        // been checked for it (`check`, `preferred`).
+        // been checked for it (`check`, `supported`).
         SimdLevel::Avx512 => return unsafe { run_avx512(f) },
         SimdLevel::Avx2 => return unsafe { run_avx2(f) },
         SimdLevel::Scalar => {}
@@ -330,9 +323,8 @@ mod tests {
     }
 
     #[test]
-    fn the_preferred_level_is_one_the_processor_has() {
+    fn the_levels_available_run_from_scalar_to_the_widest() {
         let top = SimdLevel::supported();
-        assert!(SimdLevel::preferred() <= top);
         assert_eq!(SimdLevel::available().last(), Some(&top));
         assert_eq!(SimdLevel::available()[0], SimdLevel::Scalar);
         if top < SimdLevel::Avx512 {
