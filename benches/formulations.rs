@@ -10,7 +10,7 @@
 
 use convmat::geometry::Padding;
 use convmat::geometry::{ConvGeometry, ConvTransposeGeometry, PaddingMode};
-use convmat::kernels::{direct, fft, im2col, zero_insert};
+use convmat::kernels::{direct, fft, im2col, phase, winograd, zero_insert};
 use convmat::sparse::{check_budget, predicted_bytes, BuildOptions, ConvMatrix};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
@@ -39,6 +39,16 @@ fn conv_case(c: &mut Criterion, name: &str, batch: usize, g: ConvGeometry) {
     group.bench_function("direct", |b| {
         b.iter(|| direct::conv(&g, black_box(&x), &w, None, &mut y).unwrap())
     });
+    if g.stride().iter().any(|&s| s > 1) {
+        group.bench_function("phase", |b| {
+            b.iter(|| phase::conv(&g, black_box(&x), &w, None, &mut y).unwrap())
+        });
+    }
+    if winograd::check(&g).is_ok() {
+        group.bench_function("winograd", |b| {
+            b.iter(|| winograd::conv(&g, black_box(&x), &w, None, &mut y).unwrap())
+        });
+    }
     if fits(&g) {
         let m = ConvMatrix::<f32, u32>::build(&g, &w).unwrap();
         group.bench_function("sparse", |b| {
@@ -63,6 +73,9 @@ fn conv_transpose_case(c: &mut Criterion, name: &str, batch: usize, t: ConvTrans
     });
     group.bench_function("scatter", |b| {
         b.iter(|| direct::conv_transpose(g, black_box(&y), &w, None, &mut x).unwrap())
+    });
+    group.bench_function("phase", |b| {
+        b.iter(|| phase::conv_transpose(g, black_box(&y), &w, None, &mut x).unwrap())
     });
     group.bench_function("zero-insert", |b| {
         b.iter(|| zero_insert::conv_transpose(g, black_box(&y), &w, None, &mut x).unwrap())
@@ -201,8 +214,54 @@ fn fft_crossover(c: &mut Criterion) {
     group.finish();
 }
 
+/// `winograd_crossover_{32,64}`: a 3×3 layer with `same` padding on one 32×32 or
+/// 64×64 item, C→C channels for C = 2 … 128, by the direct loops (up to 8
+/// channels), im2col and Winograd, in f32 and f64 (functions `im2col/C`,
+/// `winograd/C`, `im2col_f64/C`, `winograd_f64/C`): where `auto` takes Winograd.
+fn winograd_crossover(c: &mut Criterion) {
+    fn sweep<T: convmat::Real>(c: &mut Criterion, n: usize, suffix: &str) {
+        let mut group = c.benchmark_group(format!("winograd_crossover_{n}"));
+        group.measurement_time(Duration::from_secs(1));
+        for ch in [2usize, 4, 8, 16, 32, 64, 128] {
+            let g = ConvGeometry::builder(&[n, n], &[3, 3])
+                .channels(ch, ch)
+                .padding(1)
+                .build()
+                .unwrap();
+            let w: Vec<T> = values(g.weight_shape().iter().product(), 1)
+                .iter()
+                .map(|&v| T::from_f64(v.into()))
+                .collect();
+            let x: Vec<T> = values(g.cols(), 2)
+                .iter()
+                .map(|&v| T::from_f64(v.into()))
+                .collect();
+            let mut y = vec![T::zero(); g.rows()];
+            let mut forms = vec!["im2col", "winograd"];
+            if ch <= 8 {
+                forms.push("direct");
+            }
+            for f in forms {
+                group.bench_function(format!("{f}{suffix}/{ch}"), |b| {
+                    b.iter(|| match f {
+                        "direct" => direct::conv(&g, black_box(&x), &w, None, &mut y).unwrap(),
+                        "im2col" => im2col::conv(&g, black_box(&x), &w, None, &mut y).unwrap(),
+                        _ => winograd::conv(&g, black_box(&x), &w, None, &mut y).unwrap(),
+                    })
+                });
+            }
+        }
+        group.finish();
+    }
+    for n in [32, 64] {
+        sweep::<f32>(c, n, "");
+        sweep::<f64>(c, n, "_f64");
+    }
+}
+
 fn cases(c: &mut Criterion) {
     fft_case(c);
+    winograd_crossover(c);
     fft_crossover(c);
     let conv = |input: usize, k: usize, cin: usize, cout: usize, stride: usize, pad: usize| {
         ConvGeometry::builder(&[input, input], &[k, k])

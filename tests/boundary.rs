@@ -102,7 +102,7 @@ mod formulations {
     use convmat::functional::ConvMethod;
     use convmat::geometry::{ConvGeometry, Padding, PaddingMode};
     use convmat::kernels::separable::Separable;
-    use convmat::kernels::{direct, im2col};
+    use convmat::kernels::{direct, im2col, phase};
     use convmat::operator::{dot_test, ConvOperator};
     use convmat::sparse::ConvMatrix;
     use proptest::prelude::*;
@@ -177,8 +177,11 @@ mod formulations {
             let mut a = vec![0.0; 2 * g.rows()];
             let mut b = a.clone();
             let mut c = a.clone();
+            let mut p = a.clone();
             direct::conv(&g, &x, &w, None, &mut a).unwrap();
             im2col::conv(&g, &x, &w, None, &mut b).unwrap();
+            phase::conv(&g, &x, &w, None, &mut p).unwrap();
+            prop_assert_eq!(&a, &p, "direct vs phase");
             let m = ConvMatrix::<f64>::build(&g, &w).unwrap();
             prop_assert_eq!(m.nnz() as u128, g.nnz());
             for (xi, ci) in x.chunks(g.cols()).zip(c.chunks_mut(g.rows())) {
@@ -198,8 +201,11 @@ mod formulations {
             let mut a = vec![0.0; g.cols()];
             let mut b = a.clone();
             let mut c = a.clone();
+            let mut p = a.clone();
             direct::conv_transpose(&g, &y, &w, None, &mut a).unwrap();
             im2col::conv_transpose(&g, &y, &w, None, &mut b).unwrap();
+            phase::conv_transpose(&g, &y, &w, None, &mut p).unwrap();
+            prop_assert_eq!(&a, &p, "scatter vs phase");
             ConvMatrix::<f64>::build(&g, &w).unwrap().transpose().mul_vec(&y, &mut c).unwrap();
             prop_assert_eq!(&a, &b, "scatter vs col2im");
             prop_assert_eq!(&a, &c, "scatter vs Cᵀ");

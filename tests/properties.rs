@@ -3,11 +3,12 @@
 //! - the sparse matrix and the direct loops agree, exactly for integer-valued data;
 //! - the adjoint identity ⟨C·x, y⟩ = ⟨x, Cᵀ·y⟩ holds to a tolerance scaled from ε;
 //! - the predicted nnz equals the built nnz and the count of in-bounds taps;
-//! - transposed convolution by scattering equals Cᵀ·y, col2im and zero insertion;
-//! - im2col + GEMM equals the direct loops; unfold and fold are adjoint.
+//! - transposed convolution by scattering equals Cᵀ·y, col2im, zero insertion and phases;
+//! - im2col + GEMM and the phase decomposition equal the direct loops (and, transposed,
+//!   the scatter) exactly on integer data; unfold and fold are adjoint.
 
 use convmat::geometry::{ConvGeometry, ConvTransposeGeometry, Padding};
-use convmat::kernels::{direct, im2col, unfold, zero_insert};
+use convmat::kernels::{direct, im2col, phase, unfold, zero_insert};
 use convmat::sparse::ConvMatrix;
 use convmat::Real;
 use proptest::prelude::*;
@@ -147,6 +148,9 @@ fn sparse_equals_direct_exactly<T: Real>(s: &Spec) {
     let mut y_im2col = vec![T::zero(); s.batch * g.rows()];
     im2col::conv(&g, &x, &w, b.as_deref(), &mut y_im2col).unwrap();
     assert_eq!(y_direct, y_im2col, "im2col {g:?}");
+    let mut y_phase = vec![T::zero(); s.batch * g.rows()];
+    phase::conv(&g, &x, &w, b.as_deref(), &mut y_phase).unwrap();
+    assert_eq!(y_direct, y_phase, "phase {g:?}");
 }
 
 fn transposed_scatter_equals_sparse_exactly<T: Real>(s: &Spec) {
@@ -162,6 +166,7 @@ fn transposed_scatter_equals_sparse_exactly<T: Real>(s: &Spec) {
     for (name, f) in [
         ("col2im", im2col::conv_transpose::<T> as Kernel<T>),
         ("zero-insert", zero_insert::conv_transpose::<T> as Kernel<T>),
+        ("phase", phase::conv_transpose::<T> as Kernel<T>),
     ] {
         let mut x_other = vec![T::zero(); s.batch * g.cols()];
         f(g, &y, &w, b.as_deref(), &mut x_other).unwrap();

@@ -431,8 +431,9 @@ pub struct MatrixArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvMethodArg {
-    /// Chosen by shape: fft where estimated faster (large kernels), else direct for at most 4
-    /// output channels per group, else im2col.
+    /// Chosen by shape: fft where estimated faster (large kernels), winograd for 3×3 layers
+    /// with at least 32 input channels per group, else direct for at most 4 output channels
+    /// per group, else im2col.
     Auto,
     /// Explicit sparse matrix: C·x.
     Sparse,
@@ -442,6 +443,11 @@ pub enum ConvMethodArg {
     Direct,
     /// Real-to-complex FFTs (large kernels); not exact on integer data.
     Fft,
+    /// Winograd F(4×4, 3×3): 2-D 3×3 kernels, stride and dilation 1; not exact on integer
+    /// data.
+    Winograd,
+    /// Polyphase components of the padded input: every tap a stride-1 read, one GEMM.
+    Phase,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -459,6 +465,8 @@ pub enum ConvTransposeMethodArg {
     ZeroInsert,
     /// The adjoint of the FFT convolution (large kernels); not exact on integer data.
     Fft,
+    /// One stride-1 convolution per output phase with its sub-kernel, interleaved.
+    Phase,
 }
 
 #[derive(Args, Debug)]

@@ -122,6 +122,8 @@ pub fn run_conv(a: &ConvArgs) -> Result<(), Error> {
         ConvMethodArg::Sparse => ConvMethod::Sparse,
         ConvMethodArg::Im2col => ConvMethod::Im2col,
         ConvMethodArg::Fft => ConvMethod::Fft,
+        ConvMethodArg::Winograd => ConvMethod::Winograd,
+        ConvMethodArg::Phase => ConvMethod::Phase,
         ConvMethodArg::Auto => ConvMethod::Auto,
     };
     let job = Conv {
@@ -146,6 +148,7 @@ pub fn run_conv_transpose(a: &ConvTransposeArgs) -> Result<(), Error> {
         ConvTransposeMethodArg::Col2im => ConvTransposeMethod::Col2im,
         ConvTransposeMethodArg::ZeroInsert => ConvTransposeMethod::ZeroInsert,
         ConvTransposeMethodArg::Fft => ConvTransposeMethod::Fft,
+        ConvTransposeMethodArg::Phase => ConvTransposeMethod::Phase,
         ConvTransposeMethodArg::Auto => ConvTransposeMethod::Auto,
     };
     let job = ConvTranspose {

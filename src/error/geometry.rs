@@ -633,6 +633,20 @@ pub enum GeometryError {
         /// What it must be divisible by (r² or r).
         divisor: usize,
     },
+    /// A formulation asked for by name that cannot compute this geometry (Winograd
+    /// needs a 2-D 3×3 kernel with stride and dilation 1).
+    #[error(
+        "the {method} formulation needs {needs}; got {got}. Use im2col, direct or auto, \
+         which compute every geometry"
+    )]
+    FormulationNeeds {
+        /// The formulation's name (`winograd`).
+        method: &'static str,
+        /// What it needs.
+        needs: &'static str,
+        /// What the geometry has.
+        got: String,
+    },
     /// A size computation overflowed the machine word.
     #[error("size overflow computing {what}")]
     Overflow {

@@ -6,7 +6,7 @@ use crate::error::{Error, GeometryError};
 use crate::geometry::{
     batched_shape, check_bias, ConvGeometry, ConvOptions, ConvTransposeGeometry,
 };
-use crate::kernels::{direct, fft, im2col, unfold as patches, zero_insert};
+use crate::kernels::{direct, fft, im2col, phase, unfold as patches, winograd, zero_insert};
 use crate::sparse::{BuildOptions, ConvMatrix};
 use crate::Real;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
@@ -126,6 +126,8 @@ pub fn conv<T: Real>(
             check_fft_budget::<T>(&g, build)?;
             fft::conv(&g, &x, &w, bias.as_deref(), &mut y)?
         }
+        ConvMethod::Winograd => winograd::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
+        ConvMethod::Phase => phase::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
         ConvMethod::Sparse => {
             if fits_u32(&g) {
                 ConvMatrix::<T, u32>::build_with_options(&g, &w, build)?.mul_vec(&x, &mut y)?;
@@ -186,6 +188,7 @@ pub fn conv_transpose<T: Real>(
         ConvTransposeMethod::ZeroInsert => {
             zero_insert::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?
         }
+        ConvTransposeMethod::Phase => phase::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
         ConvTransposeMethod::Sparse => {
             if fits_u32(g) {
                 ConvMatrix::<T, u32>::build_with_options(g, &w, build)?
@@ -230,7 +233,11 @@ fn all_finite<T: Real>(buffers: &[&[T]]) -> bool {
 /// output planes; PyTorch's loops keep it to the windows that read it).
 fn resolve_for_data<T: Real>(method: ConvMethod, g: &ConvGeometry, data: &[&[T]]) -> ConvMethod {
     match method.resolve(g) {
-        ConvMethod::Fft if method == ConvMethod::Auto && !all_finite(data) => ConvMethod::loops(g),
+        ConvMethod::Fft | ConvMethod::Winograd
+            if method == ConvMethod::Auto && !all_finite(data) =>
+        {
+            ConvMethod::loops(g)
+        }
         m => m,
     }
 }

@@ -68,6 +68,14 @@ pub enum ConvMethod {
     /// products summed per output channel, one inverse per output plane (see
     /// [`crate::kernels::fft`]). Not exact on integer data.
     Fft,
+    /// Winograd's F(4×4, 3×3): 36 multiplications per 4×4 output tile and channel
+    /// pair instead of 144, for 2-D 3×3 kernels with stride and dilation 1 (see
+    /// [`crate::kernels::winograd`], with its error bound). Not exact on integer
+    /// data.
+    Winograd,
+    /// The polyphase components of the padded input, so that every tap is a
+    /// stride-1 read, then one GEMM per tile (see [`crate::kernels::phase`]).
+    Phase,
     /// Chosen by shape, see [`ConvMethod::resolve`].
     Auto,
 }
@@ -137,6 +145,38 @@ fn fft_pays(g: &ConvGeometry, gemm: bool) -> bool {
     fft_ns(g).is_some_and(|f| f < FFT_MARGIN * loops_ns(g, gemm))
 }
 
+/// Input channels per group from which `Auto` takes Winograd (with at least
+/// [`WINOGRAD_MIN_OUT_CHANNELS`] output channels per group and
+/// [`WINOGRAD_MIN_TILES`] tiles per item). Two reasons meet here:
+///
+/// - **speed** — measured (`winograd_crossover_*`, one thread, f32, Intel Xeon with
+///   AVX-512): on 64×64 Winograd beats im2col from 16 channels (16→16: 0.34 against
+///   0.52 ms; 64→64: 2.9 against 4.1 ms; 128→128: 9.3 against 16.0 ms) and loses
+///   below (8→8: 0.19 against 0.15 ms); on 32×32 (64 tiles) it loses at every
+///   channel count (64→64: 1.23 against 0.95 ms);
+/// - **accuracy** — Winograd's worst-case f32 bound
+///   (`γ_{C_in/g+32}·48²`, [`crate::kernels::winograd`]) over im2col's
+///   (`γ_{9·C_in/g}·9`) is `(C_in/g + 32)·256 / (9·C_in/g)`: 57 at 32 channels,
+///   falling to 28 for many channels, but 85 at 16 and 142 at 8. From 32 channels
+///   on, Winograd's worst case stays within 64× (six bits) of im2col's.
+pub const WINOGRAD_MIN_CHANNELS: usize = 32;
+
+/// Output channels per group from which `Auto` takes Winograd (the GEMM's rows).
+pub const WINOGRAD_MIN_OUT_CHANNELS: usize = 16;
+
+/// 4×4 output tiles per item from which `Auto` takes Winograd (a 45×45 output):
+/// with fewer, the 36 GEMMs per block are too narrow to repay the transforms.
+pub const WINOGRAD_MIN_TILES: usize = 128;
+
+/// Whether `Auto` takes Winograd for `g` (see [`WINOGRAD_MIN_CHANNELS`]).
+fn winograd_pays(g: &ConvGeometry) -> bool {
+    let tiles: usize = g.output_size().iter().map(|o| o.div_ceil(4)).product();
+    crate::kernels::winograd::check(g).is_ok()
+        && g.in_channels_per_group() >= WINOGRAD_MIN_CHANNELS
+        && g.out_channels_per_group() >= WINOGRAD_MIN_OUT_CHANNELS
+        && tiles >= WINOGRAD_MIN_TILES
+}
+
 /// How a transposed convolution is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConvTransposeMethod {
@@ -151,6 +191,9 @@ pub enum ConvTransposeMethod {
     ZeroInsert,
     /// The adjoint of the FFT convolution (see [`crate::kernels::fft`]).
     Fft,
+    /// One stride-1 convolution per output phase with its sub-kernel, the phases
+    /// interleaved (see [`crate::kernels::phase`]).
+    Phase,
     /// Chosen by shape, see [`ConvTransposeMethod::resolve`].
     Auto,
 }
@@ -172,6 +215,8 @@ impl ConvMethod {
             ConvMethod::Sparse => "sparse",
             ConvMethod::Im2col => "im2col",
             ConvMethod::Fft => "fft",
+            ConvMethod::Winograd => "winograd",
+            ConvMethod::Phase => "phase",
             ConvMethod::Auto => "auto",
         }
     }
@@ -188,10 +233,13 @@ impl ConvMethod {
 
     /// `Auto` made concrete for `g`: `fft` where it is estimated faster by the
     /// margin [`FFT_MARGIN`] (large kernels; see the module docs for the estimate and
-    /// its measurements), else `direct` when each output channel's group has at most
+    /// its measurements), else `winograd` for a 2-D 3×3 stride-1 layer with at least
+    /// [`WINOGRAD_MIN_CHANNELS`] input and [`WINOGRAD_MIN_OUT_CHANNELS`] output
+    /// channels per group and [`WINOGRAD_MIN_TILES`] output tiles, else `direct` when each output channel's group has at most
     /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels, else `im2col`. (`sparse`
-    /// pays only when one C serves many calls, which a single call cannot know.)
-    /// Other methods are returned as they are.
+    /// pays only when one C serves many calls, which a single call cannot know;
+    /// `phase` measured slower than im2col on every case of the benches.) Other
+    /// methods are returned as they are.
     ///
     /// ```
     /// use convmat::geometry::{ConvGeometry, Padding};
@@ -200,6 +248,8 @@ impl ConvMethod {
     /// assert_eq!(ConvMethod::Auto.resolve(&one), ConvMethod::Direct);
     /// let many = ConvGeometry::builder(&[64, 64], &[3, 3]).channels(16, 32).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&many), ConvMethod::Im2col);
+    /// let layer = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 64).padding(1).build().unwrap();
+    /// assert_eq!(ConvMethod::Auto.resolve(&layer), ConvMethod::Winograd);
     /// let large = ConvGeometry::builder(&[512, 512], &[31, 31]).padding(Padding::Same).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&large), ConvMethod::Fft);
     /// ```
@@ -209,6 +259,8 @@ impl ConvMethod {
                 let loops = ConvMethod::loops(g);
                 if fft_pays(g, loops == ConvMethod::Im2col) {
                     ConvMethod::Fft
+                } else if winograd_pays(g) {
+                    ConvMethod::Winograd
                 } else {
                     loops
                 }
@@ -227,6 +279,7 @@ impl ConvTransposeMethod {
             ConvTransposeMethod::Col2im => "col2im",
             ConvTransposeMethod::ZeroInsert => "zero-insert",
             ConvTransposeMethod::Fft => "fft",
+            ConvTransposeMethod::Phase => "phase",
             ConvTransposeMethod::Auto => "auto",
         }
     }
@@ -248,7 +301,9 @@ impl ConvTransposeMethod {
     /// does), else `scatter` when each group has at most
     /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] input channels (the GEMM's inner dimension),
     /// else `col2im`. Zero insertion multiplies by the inserted zeros, so it is never
-    /// the fastest.
+    /// the fastest; `phase` measured slower than col2im and scatter on the benches'
+    /// transposed cases (`convT2d_dl_8x64x28_k4s2`: 8.3 against 4.9 ms;
+    /// `convT2d_1ch_128_k4s2`: 147 against 104 µs, Intel Xeon, AVX-512).
     pub fn resolve(self, g: &ConvGeometry) -> ConvTransposeMethod {
         match self {
             ConvTransposeMethod::Auto => {

@@ -1,5 +1,5 @@
-//! Every matrix-free kernel: convolution (direct loops, im2col/col2im + GEMM, FFT, zero
-//! insertion, separable passes, patch extraction) and the up-sampling layers of
+//! Every matrix-free kernel: convolution (direct loops, im2col/col2im + GEMM, FFT,
+//! Winograd, phase decomposition, zero insertion, separable passes, patch extraction) and the up-sampling layers of
 //! decoders (max-pooling with indices, average pooling, max-unpooling, interpolation) and padding, each reading
 //! its geometry; none re-derives shape arithmetic.
 //!
@@ -9,7 +9,7 @@
 //!
 //! | operation | forward | adjoint |
 //! |---|---|---|
-//! | convolution | [`direct::conv`], [`im2col::conv`], [`fft::conv`] | [`direct::conv_transpose`], [`im2col::conv_transpose`], [`zero_insert::conv_transpose`], [`fft::conv_transpose`] |
+//! | convolution | [`direct::conv`], [`im2col::conv`], [`fft::conv`], [`winograd::conv`], [`phase::conv`] | [`direct::conv_transpose`], [`im2col::conv_transpose`], [`zero_insert::conv_transpose`], [`fft::conv_transpose`], [`phase::conv_transpose`] |
 //! | max-pooling with indices | [`max_pool`] | — (not linear) |
 //! | average pooling ([`crate::geometry::AvgPoolGeometry`]) | [`avg_pool`](fn@avg_pool) | [`avg_pool_adjoint`] |
 //! | max-unpooling | [`max_unpool`] | [`max_unpool_adjoint`] (the gather back) |
@@ -30,10 +30,12 @@ pub mod maxpool;
 pub mod maxunpool;
 mod method;
 pub mod pad;
+pub mod phase;
 pub mod resize;
 pub mod separable;
 pub mod shuffle;
 pub mod unfold;
+pub mod winograd;
 pub mod zero_insert;
 
 pub(crate) use avg_pool::Plan as AvgPoolPlan;
@@ -42,6 +44,7 @@ pub use maxpool::max_pool;
 pub use maxunpool::{check_indices, max_unpool, max_unpool_adjoint};
 pub use method::{
     ConvMethod, ConvTransposeMethod, DIRECT_MAX_CHANNELS_PER_GROUP, FFT_AUTO_MAX_BYTES, FFT_MARGIN,
+    WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_OUT_CHANNELS, WINOGRAD_MIN_TILES,
 };
 pub use pad::{pad, pad_adjoint};
 pub use resize::{resize, resize_adjoint};

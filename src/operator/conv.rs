@@ -7,7 +7,7 @@ use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
 use crate::kernels::direct::{self, conv_transpose_with_lines, conv_with_lines, TapLine};
 use crate::kernels::fft::FftConv;
 use crate::kernels::separable::Separable;
-use crate::kernels::{im2col, zero_insert};
+use crate::kernels::{im2col, phase, winograd, zero_insert};
 use crate::kernels::{ConvMethod, ConvTransposeMethod};
 use crate::sparse::{ConvMatrix, Csr};
 use crate::{Error, GeometryError, Real, SolveError};
@@ -18,6 +18,10 @@ enum Formulation<T> {
     Direct(Vec<TapLine>),
     /// im2col + GEMM / GEMM + col2im.
     Im2col,
+    /// Winograd's F(4×4, 3×3) forward; its adjoint runs GEMM + col2im.
+    Winograd,
+    /// The phase decomposition, both ways.
+    Phase,
     /// Zero insertion (transposed only; its adjoint runs the direct loops).
     ZeroInsert(Vec<TapLine>),
     /// The explicit matrix C.
@@ -36,6 +40,8 @@ impl<T: Real> Formulation<T> {
                 conv_with_lines(g, lines, x, w, None, y)
             }
             Formulation::Im2col => im2col::conv(g, x, w, None, y),
+            Formulation::Winograd => winograd::conv(g, x, w, None, y),
+            Formulation::Phase => phase::conv(g, x, w, None, y),
             Formulation::Sparse(c) => c.mul_vec(x, y),
             Formulation::Fft(f) => f.conv(x, None, y),
             Formulation::Separable(sep, pool) => {
@@ -53,8 +59,9 @@ impl<T: Real> Formulation<T> {
     ) -> Result<(), GeometryError> {
         match self {
             Formulation::Direct(lines) => conv_transpose_with_lines(g, lines, y, w, None, x),
-            Formulation::Im2col => im2col::conv_transpose(g, y, w, None, x),
+            Formulation::Im2col | Formulation::Winograd => im2col::conv_transpose(g, y, w, None, x),
             Formulation::ZeroInsert(_) => zero_insert::conv_transpose(g, y, w, None, x),
+            Formulation::Phase => phase::conv_transpose(g, y, w, None, x),
             Formulation::Sparse(c) => c.mul_transpose(y, x),
             Formulation::Fft(f) => f.conv_transpose(y, None, x),
             Formulation::Separable(sep, pool) => {
@@ -88,6 +95,11 @@ impl<T: Real> ConvOperator<T> {
             ConvMethod::Im2col => Formulation::Im2col,
             ConvMethod::Sparse => Formulation::Sparse(ConvMatrix::<T>::build(&g, &w)?),
             ConvMethod::Fft => Formulation::Fft(FftConv::new(&g, &w)?),
+            ConvMethod::Winograd => {
+                winograd::check(&g)?;
+                Formulation::Winograd
+            }
+            ConvMethod::Phase => Formulation::Phase,
         };
         Ok(ConvOperator { g, w, how })
     }
@@ -203,6 +215,7 @@ impl<T: Real> ConvTransposeOperator<T> {
             ConvTransposeMethod::ZeroInsert => Formulation::ZeroInsert(direct::tap_lines(g)),
             ConvTransposeMethod::Sparse => Formulation::Sparse(ConvMatrix::<T>::build(g, &w)?),
             ConvTransposeMethod::Fft => Formulation::Fft(FftConv::new(g, &w)?),
+            ConvTransposeMethod::Phase => Formulation::Phase,
         };
         Ok(ConvTransposeOperator { t, w, how })
     }

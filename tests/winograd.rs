@@ -1,0 +1,269 @@
+//! The Winograd formulation F(4×4, 3×3) against the direct loops, over 500 random
+//! 2-D geometries (3×3 kernels; channels, groups, batch, bias, every padding mode,
+//! input sizes that leave partial tiles), in f32 and f64: every output within the
+//! derived bound `winograd::error_bound` of the f64 direct result, and the refusals
+//! of every geometry it cannot compute.
+
+use convmat::geometry::{ConvGeometry, PaddingMode};
+use convmat::kernels::{direct, winograd};
+use convmat::{Error, GeometryError, Real};
+use proptest::prelude::*;
+
+mod common;
+use common::{pseudo_random, pseudo_random_ints};
+
+#[derive(Debug, Clone)]
+struct Spec {
+    input: [usize; 2],
+    padding: [usize; 2],
+    mode: PaddingMode,
+    groups: usize,
+    cin_g: usize,
+    cout_g: usize,
+    batch: usize,
+    bias: bool,
+    seed: u64,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (
+        (1usize..=13, 1usize..=13),
+        (0usize..=2, 0usize..=2),
+        prop::sample::select(PaddingMode::ALL.to_vec()),
+        1usize..=3,
+        1usize..=5,
+        1usize..=5,
+        1usize..=2,
+        any::<bool>(),
+        any::<u64>(),
+    )
+        .prop_map(
+            |((h, w), (ph, pw), mode, groups, cin_g, cout_g, batch, bias, seed)| {
+                // the padded input must hold the kernel; reflect wants padding below
+                // the size, the folding modes at most the size
+                let fit = |n: usize, p: usize| {
+                    let p = if mode == PaddingMode::Zeros {
+                        p
+                    } else {
+                        p.min(n - 1)
+                    };
+                    (n.max(3usize.saturating_sub(2 * p)), p)
+                };
+                let ((h, ph), (w, pw)) = (fit(h, ph), fit(w, pw));
+                Spec {
+                    input: [h, w],
+                    padding: [ph, pw],
+                    mode,
+                    groups,
+                    cin_g,
+                    cout_g,
+                    batch,
+                    bias,
+                    seed,
+                }
+            },
+        )
+}
+
+impl Spec {
+    fn geometry(&self) -> ConvGeometry {
+        ConvGeometry::builder(&self.input, &[3, 3])
+            .channels(self.groups * self.cin_g, self.groups * self.cout_g)
+            .groups(self.groups)
+            .padding(self.padding.to_vec())
+            .padding_mode(self.mode)
+            .build()
+            .expect("the strategy makes valid geometries")
+    }
+}
+
+/// Runs Winograd in `T` and checks every output against the direct loops in f64,
+/// within the bound for its output channel: `Σ_c max|w_{o,c}|·max|x_c|` scaled by
+/// [`winograd::error_bound`] (the bias adds one rounding of its own size).
+fn within_bound<T: Real>(s: &Spec, integers: bool) {
+    let g = s.geometry();
+    let data = |n: usize, seed: u64| -> Vec<T> {
+        if integers {
+            pseudo_random_ints(n, seed)
+        } else {
+            pseudo_random(n, seed)
+        }
+    };
+    let x = data(s.batch * g.cols(), s.seed);
+    let w = data(g.weight_shape().iter().product(), s.seed ^ 1);
+    let b = s.bias.then(|| data(g.out_channels(), s.seed ^ 2));
+    let mut y = vec![T::zero(); s.batch * g.rows()];
+    winograd::conv(&g, &x, &w, b.as_deref(), &mut y).unwrap();
+
+    let f = |v: &[T]| v.iter().map(|e| e.as_f64()).collect::<Vec<f64>>();
+    let (x64, w64, b64) = (f(&x), f(&w), b.as_deref().map(f));
+    let mut want = vec![0.0; y.len()];
+    direct::conv(&g, &x64, &w64, b64.as_deref(), &mut want).unwrap();
+
+    let (cin, cin_g, cout_g) = (
+        g.in_channels(),
+        g.in_channels_per_group(),
+        g.out_channels_per_group(),
+    );
+    let (in_numel, out_numel) = (g.input_numel(), g.output_numel());
+    let max_abs = |v: &[f64]| v.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+    for (at, (&got, &exact)) in y.iter().zip(&want).enumerate() {
+        let (item, o) = (at / g.rows(), at % g.rows() / out_numel);
+        let grp = o / cout_g;
+        let scale: f64 = (0..cin_g)
+            .map(|c| {
+                let wc = max_abs(&w64[(o * cin_g + c) * 9..][..9]);
+                let xc = max_abs(&x64[(item * cin + grp * cin_g + c) * in_numel..][..in_numel]);
+                wc * xc
+            })
+            .sum();
+        let bound = winograd::error_bound::<T>(&g, scale)
+            + b64.as_ref().map_or(0.0, |b| b[o].abs()) * T::epsilon().as_f64();
+        let err = (got.as_f64() - exact).abs();
+        assert!(
+            err <= bound,
+            "{} output {at}: got {got}, direct {exact}, error {err:e} above the bound {bound:e} ({s:?})",
+            T::DTYPE
+        );
+    }
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500)
+}
+
+proptest! {
+    // 500 cases per run; PROPTEST_CASES=N asks for more
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn winograd_stays_within_its_error_bound_of_the_direct_loops(s in spec()) {
+        within_bound::<f32>(&s, false);
+        within_bound::<f64>(&s, false);
+        within_bound::<f32>(&s, true);
+        within_bound::<f64>(&s, true);
+    }
+}
+
+#[test]
+fn the_bound_is_tight_enough_to_fail_a_wrong_transform() {
+    // a perturbed weight by one part in 10⁴ must break the f64 bound: the check
+    // above can fail
+    let g = ConvGeometry::builder(&[12, 12], &[3, 3])
+        .channels(4, 4)
+        .padding(1)
+        .build()
+        .unwrap();
+    let x: Vec<f64> = pseudo_random(g.cols(), 7);
+    let w: Vec<f64> = pseudo_random(g.weight_shape().iter().product(), 8);
+    let mut bent = w.clone();
+    bent[4] *= 1.0 + 1e-4;
+    let (mut a, mut b) = (vec![0.0; g.rows()], vec![0.0; g.rows()]);
+    winograd::conv(&g, &x, &bent, None, &mut a).unwrap();
+    direct::conv(&g, &x, &w, None, &mut b).unwrap();
+    let err = a
+        .iter()
+        .zip(&b)
+        .fold(0.0f64, |m, (p, q)| m.max((p - q).abs()));
+    assert!(err > winograd::error_bound::<f64>(&g, 4.0));
+}
+
+#[test]
+fn f32_errors_are_far_inside_the_bound_for_a_64_channel_layer() {
+    let g = ConvGeometry::builder(&[20, 20], &[3, 3])
+        .channels(64, 8)
+        .padding(1)
+        .build()
+        .unwrap();
+    let x: Vec<f32> = pseudo_random(g.cols(), 3);
+    let w: Vec<f32> = pseudo_random(g.weight_shape().iter().product(), 4);
+    let mut y = vec![0.0f32; g.rows()];
+    winograd::conv(&g, &x, &w, None, &mut y).unwrap();
+    let (x64, w64): (Vec<f64>, Vec<f64>) = (
+        x.iter().map(|&v| v.into()).collect(),
+        w.iter().map(|&v| v.into()).collect(),
+    );
+    let mut want = vec![0.0; g.rows()];
+    direct::conv(&g, &x64, &w64, None, &mut want).unwrap();
+    let err = y
+        .iter()
+        .zip(&want)
+        .fold(0.0f64, |m, (&p, q)| m.max((p as f64 - q).abs()));
+    // relative to the largest output, F(4, 3) in f32 stays near 1e-6 here
+    let top = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert!(err / top < 2e-5, "relative error {:e}", err / top);
+}
+
+#[test]
+fn winograd_refuses_what_it_cannot_compute() {
+    let refuse = |g: ConvGeometry, got: &str| {
+        let e = winograd::conv(
+            &g,
+            &vec![0.0f32; g.cols()],
+            &vec![0.0; g.weight_shape().iter().product()],
+            None,
+            &mut vec![0.0; g.rows()],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                GeometryError::FormulationNeeds {
+                    method: "winograd",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let msg = e.to_string();
+        assert!(msg.contains(got) && msg.contains("im2col"), "{msg}");
+    };
+    refuse(
+        ConvGeometry::builder(&[8, 8], &[5, 5]).build().unwrap(),
+        "kernel [5, 5]",
+    );
+    refuse(
+        ConvGeometry::builder(&[8, 8], &[3, 3])
+            .stride(&[2])
+            .build()
+            .unwrap(),
+        "stride [2, 2]",
+    );
+    refuse(
+        ConvGeometry::builder(&[8, 8], &[3, 3])
+            .dilation(&[2])
+            .build()
+            .unwrap(),
+        "dilation [2, 2]",
+    );
+    refuse(ConvGeometry::builder(&[8], &[3]).build().unwrap(), "1-D");
+    refuse(
+        ConvGeometry::builder(&[8, 8, 8], &[3, 3, 3])
+            .build()
+            .unwrap(),
+        "3-D",
+    );
+    // through the tensor-level call and the operator too
+    use convmat::functional::{conv, ConvMethod};
+    use convmat::geometry::ConvOptions;
+    use convmat::sparse::BuildOptions;
+    use ndarray::{ArrayD, IxDyn};
+    let x = ArrayD::<f64>::zeros(IxDyn(&[1, 8, 8]));
+    let w = ArrayD::<f64>::zeros(IxDyn(&[1, 1, 5, 5]));
+    let e = conv(
+        x.view(),
+        w.view(),
+        None,
+        &ConvOptions::default(),
+        ConvMethod::Winograd,
+        &BuildOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, Error::Geometry(GeometryError::FormulationNeeds { .. })),
+        "{e}"
+    );
+}
