@@ -37,9 +37,10 @@ use std::path::PathBuf;
 use std::sync::Once;
 
 /// The formulations of `functional::conv` and of [`ConvOperator`].
-const METHODS: [(&str, ConvMethod); 5] = [
+const METHODS: [(&str, ConvMethod); 6] = [
     ("direct", ConvMethod::Direct),
     ("im2col", ConvMethod::Im2col),
+    ("phase", ConvMethod::Phase),
     ("sparse", ConvMethod::Sparse),
     ("fft", ConvMethod::Fft),
     ("auto", ConvMethod::Auto),

@@ -13,13 +13,33 @@ use std::path::Path;
 fn conv_writes_the_convolution_in_each_method() {
     let dir = conv_workdir();
     let (x, w) = (at(&dir, "x.npy"), at(&dir, "w.npy"));
-    for method in ["direct", "sparse"] {
+    for method in ["direct", "sparse", "phase", "winograd"] {
         let y = at(&dir, &format!("y_{method}.npy"));
         ok(&conv_args("conv", &x, &w, &y, &["--method", method]));
         let a = f64_tensor(&y);
         assert_eq!(a.shape(), &[1, 1, 2, 2]);
-        assert_eq!(a.as_slice().unwrap(), &[122.0, 148.0, 126.0, 134.0]);
+        let want = [122.0, 148.0, 126.0, 134.0];
+        if method == "winograd" {
+            // its transforms hold 1/6, 1/12, 1/24: not exact on integers
+            for (g, w) in a.iter().zip(want) {
+                assert!((g - w).abs() < 1e-12, "winograd: {g} for {w}");
+            }
+        } else {
+            assert_eq!(a.as_slice().unwrap(), &want, "{method}");
+        }
     }
+}
+
+#[test]
+fn winograd_is_refused_where_it_does_not_apply_with_what_would_work() {
+    let dir = conv_workdir();
+    let (x, w) = (at(&dir, "x.npy"), at(&dir, "w.npy"));
+    let y = at(&dir, "y_refused.npy");
+    fails(
+        &conv_args("conv", &x, &w, &y, &["--method", "winograd", "--stride", "2"]),
+        "the winograd formulation needs a 2-D 3×3 kernel with stride 1 and dilation 1; got a 2-D kernel [3, 3], stride [2, 2], dilation [1, 1]. Use im2col, direct or auto",
+        Some(&y),
+    );
 }
 
 #[test]
@@ -51,7 +71,7 @@ fn conv_keeps_float32_and_unbatched_shapes() {
 fn conv_transpose_gives_the_seed_5x5_in_each_method() {
     let dir = conv_workdir();
     let (y, w) = (at(&dir, "ones22.npy"), at(&dir, "ones33.npy"));
-    for method in ["scatter", "sparse"] {
+    for method in ["scatter", "sparse", "phase"] {
         let x = at(&dir, &format!("x_{method}.npy"));
         let extra = ["--stride", "2", "--method", method];
         ok(&conv_args("conv-transpose", &y, &w, &x, &extra));
@@ -114,7 +134,7 @@ fn every_method_gives_the_same_result() {
         f64_tensor(&out)
     };
     let reference = run("conv", &xp, "direct", &[]);
-    for m in ["sparse", "im2col", "auto"] {
+    for m in ["sparse", "im2col", "phase", "auto"] {
         assert_eq!(run("conv", &xp, m, &[]), reference, "conv --method {m}");
     }
     // the transposed convolution of the conv's output, back to the input's shape
@@ -126,7 +146,7 @@ fn every_method_gives_the_same_result() {
         &["--output-padding", "1,0"],
     );
     assert_eq!(back.shape(), &[2, 4, 6, 6]); // (3−1)·2 − 2 + 2 + 1 + 1 rows
-    for m in ["sparse", "col2im", "zero-insert", "auto"] {
+    for m in ["sparse", "col2im", "zero-insert", "phase", "auto"] {
         assert_eq!(
             run("conv-transpose", &yp, m, &["--output-padding", "1,0"]),
             back,

@@ -11,6 +11,7 @@ use common::{assert_close, fixtures};
 use convmat::functional::{conv, conv_transpose, ConvMethod, ConvTransposeMethod};
 use convmat::geometry::{ConvGeometry, ConvOptions, Padding};
 use convmat::io::{mtx, read_npy, read_tensor, Tensor};
+use convmat::kernels::winograd;
 use convmat::sparse::{BuildOptions, ConvMatrix};
 use convmat::Real;
 use ndarray::ArrayD;
@@ -76,12 +77,17 @@ fn check_case<T: Real>(case: &Case) {
     let opts = case.options();
     let build = BuildOptions::default();
     let outputs: Vec<(&str, ArrayD<T>)> = if case.op == "conv" {
+        let winograd = ConvGeometry::for_tensors(x.shape(), w.shape(), &opts)
+            .is_ok_and(|g| winograd::check(&g).is_ok());
         [
             ("direct", ConvMethod::Direct),
             ("sparse", ConvMethod::Sparse),
             ("fft", ConvMethod::Fft),
+            ("phase", ConvMethod::Phase),
+            ("winograd", ConvMethod::Winograd),
         ]
         .into_iter()
+        .filter(|&(n, _)| n != "winograd" || winograd)
         .map(|(n, m)| {
             (
                 n,
@@ -102,6 +108,7 @@ fn check_case<T: Real>(case: &Case) {
             ("scatter", ConvTransposeMethod::Scatter),
             ("sparse", ConvTransposeMethod::Sparse),
             ("fft", ConvTransposeMethod::Fft),
+            ("phase", ConvTransposeMethod::Phase),
         ]
         .into_iter()
         .map(|(n, m)| {

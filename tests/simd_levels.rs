@@ -1,8 +1,9 @@
 //! Every SIMD level this machine has gives the scalar level's results: the same bits
 //! for the kernels written as plain loops, the same bits on integer data (every sum
 //! exact) and a few units in the last place otherwise for the GEMM behind
-//! im2col/col2im and zero insertion, and agreement to a few units in the last place
-//! for the separable passes and the exact spectra (which fuse multiply-adds).
+//! im2col/col2im, zero insertion and the phases (Winograd: always within a few
+//! units, its transforms not being exact), and agreement to a few units in the last
+//! place for the separable passes and the exact spectra (which fuse multiply-adds).
 //!
 //! The level is global to the process; every test here holds one lock while it
 //! switches levels, and this file is its own test binary.
@@ -18,8 +19,8 @@ use convmat::geometry::{
 };
 use convmat::kernels::ConvMethod;
 use convmat::kernels::{
-    avg_pool, direct, fft, im2col, max_pool, pixel_shuffle, resize, separable::Separable,
-    zero_insert,
+    avg_pool, direct, fft, im2col, max_pool, phase, pixel_shuffle, resize, separable::Separable,
+    winograd, zero_insert,
 };
 use convmat::operator::ConvOperator;
 use convmat::simd::{set_simd_level, simd_level, SimdLevel};
@@ -126,33 +127,33 @@ fn convolutions_by_every_formulation() {
                 weight(&g, integer),
             );
             let runs = at_every_level(|| {
-                let mut out = vec![];
+                let mut out: Vec<(&str, Vec<f64>)> = vec![];
                 let mut fwd = vec![0.0; g.rows()];
                 direct::conv(&g, &x, &w, None, &mut fwd).unwrap();
-                out.push(fwd.clone());
+                out.push(("direct", fwd.clone()));
                 im2col::conv(&g, &x, &w, None, &mut fwd).unwrap();
-                out.push(fwd.clone());
+                out.push(("im2col", fwd.clone()));
+                phase::conv(&g, &x, &w, None, &mut fwd).unwrap();
+                out.push(("phase", fwd.clone()));
+                if winograd::check(&g).is_ok() {
+                    winograd::conv(&g, &x, &w, None, &mut fwd).unwrap();
+                    out.push(("winograd", fwd.clone()));
+                }
                 let mut adj = vec![0.0; g.cols()];
                 direct::conv_transpose(&g, &y, &w, None, &mut adj).unwrap();
-                out.push(adj.clone());
+                out.push(("scatter", adj.clone()));
                 im2col::conv_transpose(&g, &y, &w, None, &mut adj).unwrap();
-                out.push(adj.clone());
+                out.push(("col2im", adj.clone()));
+                phase::conv_transpose(&g, &y, &w, None, &mut adj).unwrap();
+                out.push(("phase (transposed)", adj.clone()));
                 if g.padding_mode() == PaddingMode::Zeros {
                     zero_insert::conv_transpose(&g, &y, &w, None, &mut adj).unwrap();
-                    out.push(adj.clone());
+                    out.push(("zero-insert", adj.clone()));
                     fft::conv(&g, &x, &w, None, &mut fwd).unwrap();
-                    out.push(fwd.clone());
+                    out.push(("fft", fwd.clone()));
                 }
                 out
             });
-            let names = [
-                "direct",
-                "im2col",
-                "scatter",
-                "col2im",
-                "zero-insert",
-                "fft",
-            ];
             // f32 too, through the same kernels
             let runs32 = at_every_level(|| {
                 let (x, w): (Vec<f32>, Vec<f32>) = (
@@ -165,12 +166,15 @@ fn convolutions_by_every_formulation() {
                 direct::conv(&g, &x, &w, None, &mut direct_fwd).unwrap();
                 (fwd, direct_fwd)
             });
-            for (k, name) in names.iter().enumerate().take(runs[0].1.len()) {
+            for (k, (name, _)) in runs[0].1.iter().enumerate() {
                 let one: Vec<(SimdLevel, Vec<f64>)> =
-                    runs.iter().map(|(l, r)| (*l, r[k].clone())).collect();
-                // zero insertion runs its stride-1 convolution through im2col
-                let fused = matches!(*name, "im2col" | "col2im" | "zero-insert");
-                if integer || !fused {
+                    runs.iter().map(|(l, r)| (*l, r[k].1.clone())).collect();
+                // zero insertion runs its stride-1 convolution through im2col; the
+                // phases and Winograd run the GEMM too, Winograd on non-integers
+                // (its transforms hold 1/6, 1/12, 1/24) even from integer data
+                let fused = name.starts_with("phase")
+                    || matches!(*name, "im2col" | "col2im" | "zero-insert" | "winograd");
+                if (integer && *name != "winograd") || !fused {
                     same_bits(&format!("{name} on {g:?}"), &one);
                 } else {
                     // sums of up to C_in·∏k products, each level its own order

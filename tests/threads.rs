@@ -45,6 +45,7 @@ fn every_formulation_is_independent_of_the_thread_count() {
             ConvMethod::Sparse,
             ConvMethod::Im2col,
             ConvMethod::Fft,
+            ConvMethod::Phase,
         ] {
             let run = || conv(x.view(), w.view(), Some(b.view()), opts, m, &build).unwrap();
             let one = on_threads(1, run);
@@ -71,6 +72,7 @@ fn every_formulation_is_independent_of_the_thread_count() {
         ConvTransposeMethod::Col2im,
         ConvTransposeMethod::ZeroInsert,
         ConvTransposeMethod::Fft,
+        ConvTransposeMethod::Phase,
     ] {
         let run =
             || conv_transpose(y.view(), w.view(), Some(bt.view()), &topts, m, &build).unwrap();
@@ -89,4 +91,34 @@ fn every_formulation_is_independent_of_the_thread_count() {
     assert_eq!(on_threads(3, u), cols);
     let f = || fold(cols.view(), &[13, 11], &[3, 2], &opts).unwrap();
     assert_eq!(on_threads(3, f), on_threads(1, f));
+}
+
+#[test]
+fn winograd_is_independent_of_the_thread_count() {
+    // stride 1, groups, a reflected border, partial tiles (13×11)
+    let x = random(&[3, 4, 13, 11], 6);
+    let w = random(&[6, 2, 3, 3], 7);
+    let b = random(&[6], 8);
+    let opts = ConvOptions {
+        padding: 1.into(),
+        groups: 2,
+        padding_mode: convmat::geometry::PaddingMode::Reflect,
+        ..Default::default()
+    };
+    let build = BuildOptions::default();
+    let run = || {
+        conv(
+            x.view(),
+            w.view(),
+            Some(b.view()),
+            &opts,
+            ConvMethod::Winograd,
+            &build,
+        )
+        .unwrap()
+    };
+    let one = on_threads(1, run);
+    for n in [2, 3] {
+        assert_eq!(on_threads(n, run), one, "winograd on {n} threads");
+    }
 }

@@ -138,6 +138,26 @@ pub fn error_bound<T: Real>(g: &ConvGeometry, scale: f64) -> f64 {
     gamma * AMPLIFICATION_1D * AMPLIFICATION_1D * scale
 }
 
+/// Elements of work space one thread uses for geometry `g` (which must pass
+/// [`check`]): a block's transformed inputs and products (`36·(C_in/g + C_out/g)`
+/// per tile, blocks of about 1 MiB) and a few rows; the transformed kernels add
+/// `36·C_out·C_in/g` per call.
+///
+/// ```
+/// use convmat::geometry::ConvGeometry;
+/// use convmat::kernels::winograd::workspace_elements;
+/// let g = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 64).padding(1).build().unwrap();
+/// assert!(workspace_elements::<f32>(&g) < (2 << 20) / 4);
+/// ```
+pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> usize {
+    let p = Plan::of::<T>(g);
+    let b = p.block;
+    2 * ALPHA * p.padded_width()
+        + ALPHA * TILE * (p.tiles_x + 1)
+        + (ALPHA * TILE + TILE * TILE) * b
+        + POINTS * (p.cin_g + p.cout_g) * b
+}
+
 /// Forward convolution by F(4×4, 3×3); same contract as [`super::direct::conv`].
 ///
 /// ```

@@ -3,7 +3,7 @@
 
 use super::{back, to, values, Measurements, Row, Sizes};
 use crate::geometry::{ConvGeometry, ConvTransposeGeometry, Padding, PaddingMode};
-use crate::kernels::{direct, fft, im2col, zero_insert};
+use crate::kernels::{direct, fft, im2col, phase, winograd, zero_insert};
 use crate::metrics::errors;
 use crate::report::measure::median_ms;
 use crate::sparse::ConvMatrix;
@@ -114,7 +114,7 @@ fn kernel_rows<T: Real>(
     let workspace = im2col::workspace_elements(g) as u64 * size;
     let spectra = fft::workspace_elements(g)? as u64 * 2 * size;
     let mut forms: Vec<Form<'_, T>> = if forward {
-        vec![
+        let mut forms: Vec<Form<'_, T>> = vec![
             (
                 "direct",
                 0,
@@ -130,7 +130,15 @@ fn kernel_rows<T: Real>(
                 spectra,
                 Box::new(move |y| Ok(fft::conv(g, input, w, None, y)?)),
             ),
-        ]
+        ];
+        if winograd::check(g).is_ok() {
+            let ws = (winograd::workspace_elements::<T>(g)
+                + 36 * g.out_channels() * g.in_channels_per_group()) as u64
+                * size;
+            let run: Run<'_, T> = Box::new(move |y| Ok(winograd::conv(g, input, w, None, y)?));
+            forms.insert(2, ("winograd", ws, run));
+        }
+        forms
     } else {
         let inserted = zero_insert::inner_geometry(g)?.input_numel() * g.out_channels();
         vec![
@@ -143,6 +151,11 @@ fn kernel_rows<T: Real>(
                 "col2im",
                 workspace,
                 Box::new(move |x| Ok(im2col::conv_transpose(g, input, w, None, x)?)),
+            ),
+            (
+                "phase",
+                workspace,
+                Box::new(move |x| Ok(phase::conv_transpose(g, input, w, None, x)?)),
             ),
             (
                 "zero-insert",
@@ -192,6 +205,17 @@ fn kernel_rows<T: Real>(
                     "grid {}, kernel spectra computed every call",
                     crate::error::shape_str(&fft::fft_size(g)?)
                 ),
+                "winograd" => {
+                    // the derived worst case for this data: Σ_c max|w_c|·max|x_c|
+                    // bounded by C_in/g·max|w|·max|x|
+                    let max = |v: &[T]| v.iter().fold(0.0f64, |m, e| m.max(e.as_f64().abs()));
+                    let scale = g.in_channels_per_group() as f64 * max(w) * max(input);
+                    format!(
+                        "F(4×4, 3×3); derived bound on the error {:.1e}",
+                        winograd::error_bound::<T>(g, scale)
+                    )
+                }
+                "phase" => "one GEMM per output phase, results interleaved".into(),
                 _ => String::new(),
             },
             ..Default::default()
