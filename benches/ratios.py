@@ -38,8 +38,8 @@ SCIPY_PAIRS = [
     ("spmvT_C_256_k5_f64", "csr_explicit_transpose", "scipy"),
 ]
 
-CONV = ["im2col", "direct", "sparse", "sparse_build"]
-CONVT = ["col2im", "scatter", "zero-insert", "sparse", "sparse_build"]
+CONV = ["im2col", "winograd", "phase", "direct", "sparse", "sparse_build"]
+CONVT = ["col2im", "scatter", "phase", "zero-insert", "sparse", "sparse_build"]
 TORCH_GROUPS = {
     "conv2d_dl_8x64x56_k3": CONV,
     "conv2d_reflect_8x64x56_k3": CONV,

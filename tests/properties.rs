@@ -310,3 +310,21 @@ fn regression_output_padding_beyond_stride_with_groups() {
     transposed_scatter_equals_sparse_exactly::<f32>(&s);
     transposed_scatter_equals_sparse_exactly::<f64>(&s);
 }
+
+#[test]
+fn phase_transposed_equals_the_scatter_where_a_channel_needs_the_patch_path() {
+    // 16 taps × 520² inputs of tap products: past the work space, so the phases
+    // build patch matrices instead
+    let t = ConvTransposeGeometry::builder(&[520, 520], &[4, 4])
+        .stride(&[2])
+        .padding(1)
+        .build()
+        .unwrap();
+    let g = t.conv();
+    let y = pseudo_random_ints::<f32>(g.rows(), 11);
+    let w = pseudo_random_ints::<f32>(16, 12);
+    let (mut a, mut b) = (vec![0.0; g.cols()], vec![0.0; g.cols()]);
+    direct::conv_transpose(g, &y, &w, Some(&[2.0]), &mut a).unwrap();
+    phase::conv_transpose(g, &y, &w, Some(&[2.0]), &mut b).unwrap();
+    assert_eq!(a, b);
+}

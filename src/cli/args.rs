@@ -465,7 +465,8 @@ pub enum ConvTransposeMethodArg {
     ZeroInsert,
     /// The adjoint of the FFT convolution (large kernels); not exact on integer data.
     Fft,
-    /// One stride-1 convolution per output phase with its sub-kernel, interleaved.
+    /// One stride-1 convolution per output phase with its sub-kernel, interleaved: each
+    /// output computed once, no scatter-add.
     Phase,
 }
 

@@ -302,8 +302,8 @@ impl ConvTransposeMethod {
     /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] input channels (the GEMM's inner dimension),
     /// else `col2im`. Zero insertion multiplies by the inserted zeros, so it is never
     /// the fastest; `phase` measured slower than col2im and scatter on the benches'
-    /// transposed cases (`convT2d_dl_8x64x28_k4s2`: 8.3 against 4.9 ms;
-    /// `convT2d_1ch_128_k4s2`: 147 against 104 µs, Intel Xeon, AVX-512).
+    /// transposed cases (`convT2d_dl_8x64x28_k4s2`: 6.1 against 5.0 ms;
+    /// `convT2d_1ch_128_k4s2`: 158 against 109 µs; Intel Xeon, AVX-512, one thread).
     pub fn resolve(self, g: &ConvGeometry) -> ConvTransposeMethod {
         match self {
             ConvTransposeMethod::Auto => {

@@ -4,10 +4,15 @@
 //! convolution receives from input `o` through tap `t` when `o·s + t·δ = i + p`. So
 //! the outputs fall into `∏s` phases by `(i + p) mod s`, and phase `ρ` is reached
 //! only by the taps with `t·δ ≡ ρ (mod s)`: each phase is a stride-1 convolution of
-//! `y` with that sub-kernel, and the phases' outputs interleave. Per phase this is
-//! one GEMM `X_ρ = W_ρᵀ · P_ρ` (`C_in/g × C_out/g·|T_ρ|` times a patch matrix of
-//! unit-stride runs of `y`), written to every `s`-th output: no multiplication by
-//! inserted zeros (zero insertion), no strided scatter-add (col2im, scatter).
+//! `y` with that sub-kernel, and the phases' outputs interleave. convmat forms the
+//! tap products `Z = Wᵀ·Y` (one GEMM, as col2im does), then computes each output
+//! once, as the sum over its phase's taps of the shifted products
+//! `x[i] = b + Σ_{t ∈ T_ρ} Z_t[j − (t·δ − ρ)/s]` (`i = j·s + ρ − p`): no
+//! multiplication by inserted zeros (zero insertion), no read-modify-write
+//! scatter-add (col2im, scatter). Where one channel's products `∏k·∏O` would not fit
+//! the work space (4 × im2col's tile), each phase is computed from a patch matrix of
+//! `y`'s shifted runs and its packed sub-kernel `W_ρᵀ` instead, tiled over the
+//! phase's outputs.
 //!
 //! **Strided convolution.** Tap `t` of output `o` reads padded position
 //! `o·s + t·δ = (o + ⌊t·δ/s⌋)·s + (t·δ mod s)`: element `o + ⌊t·δ/s⌋` of the
@@ -21,8 +26,8 @@
 //! Both orders of summation differ from the direct loops', so on non-integer data the
 //! results agree to rounding; on integer data whose sums are exact they are equal.
 //! Extra memory: the forward keeps one padded copy of a group's input planes
-//! (split by phase) and a patch tile; the transposed a patch tile, the phase's
-//! result and the packed sub-kernels.
+//! (split by phase) and a patch tile; the transposed the tap products of a block of
+//! input channels (at most 4 × 2²⁰ elements, or one channel's).
 
 use super::gemm::{gemm, Layout};
 use super::{check_call, im2col, Direction};
@@ -358,6 +363,134 @@ fn phases(g: &ConvGeometry) -> Vec<Phase> {
 /// # Errors
 /// As [`super::direct::conv_transpose`].
 pub fn conv_transpose<T: Real>(
+    g: &ConvGeometry,
+    y: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    x: &mut [T],
+) -> Result<(), GeometryError> {
+    if g.folds_padding() {
+        return im2col::conv_transpose(g, y, w, bias, x);
+    }
+    check_call(g, Direction::Adjoint, w, bias, y.len(), x.len())?;
+    let (cin_g, cout_g, groups) = (
+        g.in_channels_per_group(),
+        g.out_channels_per_group(),
+        g.groups(),
+    );
+    let (in_numel, out_numel, kn) = (g.input_numel(), g.output_numel(), g.kernel_numel());
+    let per_channel = kn * out_numel;
+    if per_channel > PRODUCTS_ELEMENTS {
+        return conv_transpose_by_patches(g, y, w, bias, x);
+    }
+    // input channels whose tap products fit the work space together
+    let block = (PRODUCTS_ELEMENTS / per_channel).clamp(1, cin_g);
+    let phases = phases(g);
+    x.par_chunks_mut(cin_g * in_numel)
+        .enumerate()
+        .for_each_init(
+            || vec![T::zero(); block * per_channel],
+            |z, (task, xg)| {
+                let (item, grp) = (task / groups, task % groups);
+                let ys = &y[item * g.rows() + grp * cout_g * out_numel..][..cout_g * out_numel];
+                for c0 in (0..cin_g).step_by(block) {
+                    let nc = block.min(cin_g - c0);
+                    // Z = W_gᵀ · Y_g for channels c0 .. c0 + nc: row c·∏k + t holds what
+                    // tap t of every input position sends to channel c
+                    let wt = Layout::transposed(
+                        nc * kn,
+                        cout_g,
+                        grp * cout_g * cin_g * kn + c0 * kn,
+                        cin_g * kn,
+                    );
+                    let yl = Layout::row_major(cout_g, out_numel, 0, out_numel);
+                    let zl = Layout::row_major(nc * kn, out_numel, 0, out_numel);
+                    gemm(w, wt, ys, yl, T::zero(), z, zl);
+                    for c in 0..nc {
+                        let bv = bias.map_or(T::zero(), |b| b[grp * cin_g + c0 + c]);
+                        let plane = &mut xg[(c0 + c) * in_numel..][..in_numel];
+                        let zc = &z[c * per_channel..][..per_channel];
+                        for ph in &phases {
+                            gather_phase(g, ph, zc, bv, plane);
+                        }
+                    }
+                }
+            },
+        );
+    Ok(())
+}
+
+/// Tap products `Z` per thread, in elements, past which one input channel's
+/// (`∏k·∏O`) goes through the patch-matrix path instead (4 × im2col's tile).
+const PRODUCTS_ELEMENTS: usize = 4 * TILE_ELEMENTS;
+
+/// Writes phase `ph` of one output channel: `x[i] = bias + Σ_{t ∈ T_ρ} Z_t[j − q_t]`
+/// for every output `i = j·s + ρ − p` of the phase, `Z_t` the products of tap `t`
+/// (`zc` holds `∏k` planes of `∏O`).
+fn gather_phase<T: Real>(g: &ConvGeometry, ph: &Phase, zc: &[T], bias: T, plane: &mut [T]) {
+    let r = g.rank();
+    let (s, pb, out) = (g.stride(), g.padding_before(), g.output_size());
+    let in_strides = g.input_strides();
+    let out_strides = strides(out);
+    let out_numel = g.output_numel();
+    let total: usize = ph.count.iter().product();
+    let mut acc = vec![T::zero(); ph.count[r - 1]];
+    for_each_run(&ph.count, 0..total, |_, len, jdx| {
+        let acc = &mut acc[..len];
+        acc.iter_mut().for_each(|v| *v = bias);
+        for (tap, shift) in &ph.taps {
+            let zt = &zc[tap * out_numel..][..out_numel];
+            vectorise(|| add_shifted_run(zt, &out_strides, out, &ph.first, shift, jdx, acc));
+        }
+        let base: usize = (0..r)
+            .map(|d| ((ph.first[d] + jdx[d]) * s[d] + ph.rho[d] - pb[d]) * in_strides[d])
+            .sum();
+        let step = s[r - 1];
+        for (e, &v) in acc.iter().enumerate() {
+            plane[base + e * step] = v;
+        }
+    });
+}
+
+/// `acc[e] += z[j − shift]` along one run (as [`shifted_run`], adding, and nothing
+/// where `j − shift` falls outside `z`).
+#[inline(always)]
+fn add_shifted_run<T: Real>(
+    z: &[T],
+    strides: &[usize],
+    out: &[usize],
+    first: &[usize],
+    shift: &[usize],
+    jdx: &[usize],
+    acc: &mut [T],
+) {
+    let r = out.len();
+    let mut base = 0usize;
+    for d in 0..r - 1 {
+        match (first[d] + jdx[d])
+            .checked_sub(shift[d])
+            .filter(|&v| v < out[d])
+        {
+            Some(v) => base += v * strides[d],
+            None => return,
+        }
+    }
+    let j0 = (first[r - 1] + jdx[r - 1]) as isize - shift[r - 1] as isize;
+    let len = acc.len() as isize;
+    let lo = (-j0).clamp(0, len) as usize;
+    let hi = (out[r - 1] as isize - j0).clamp(0, len) as usize;
+    if lo < hi {
+        let start = base + (j0 + lo as isize) as usize;
+        for (a, &v) in acc[lo..hi].iter_mut().zip(&z[start..start + (hi - lo)]) {
+            *a += v;
+        }
+    }
+}
+
+/// [`conv_transpose`] for a channel whose tap products do not fit the work space:
+/// per phase, the patch matrix of `y`'s shifted runs (`C_out/g·|T_ρ|` rows, tiled
+/// over the phase's outputs) and one GEMM with the packed sub-kernels `W_ρᵀ`.
+fn conv_transpose_by_patches<T: Real>(
     g: &ConvGeometry,
     y: &[T],
     w: &[T],

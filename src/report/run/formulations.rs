@@ -215,7 +215,9 @@ fn kernel_rows<T: Real>(
                         winograd::error_bound::<T>(g, scale)
                     )
                 }
-                "phase" => "one GEMM per output phase, results interleaved".into(),
+                "phase" => {
+                    "tap products by one GEMM, each output the sum over its phase's taps".into()
+                }
                 _ => String::new(),
             },
             ..Default::default()
