@@ -185,6 +185,23 @@ fn transposed_scatter_equals_sparse_exactly<T: Real>(s: &Spec) {
     assert_eq!(x_scatter, x_explicit);
 }
 
+fn phases_equal_the_scatter<T: Real>(s: &Spec) {
+    let Some(t) = s.transposed() else { return };
+    let g = t.conv();
+    let w = pseudo_random_ints::<T>(t.weight_shape().iter().product(), s.seed);
+    let y = pseudo_random_ints::<T>(s.batch * g.rows(), s.seed ^ 5);
+    let b = s
+        .bias
+        .then(|| pseudo_random_ints::<T>(g.in_channels(), s.seed ^ 6));
+    let (mut a, mut p) = (
+        vec![T::zero(); s.batch * g.cols()],
+        vec![T::zero(); s.batch * g.cols()],
+    );
+    direct::conv_transpose(g, &y, &w, b.as_deref(), &mut a).unwrap();
+    phase::conv_transpose(g, &y, &w, b.as_deref(), &mut p).unwrap();
+    assert_eq!(a, p, "phase {t:?}");
+}
+
 type Kernel<T> =
     fn(&ConvGeometry, &[T], &[T], Option<&[T]>, &mut [T]) -> Result<(), convmat::GeometryError>;
 
@@ -272,6 +289,15 @@ proptest! {
     }
 
     #[test]
+    fn phases_with_many_channels_equal_the_scatter_exactly_on_integers(s in spec()) {
+        // 5–7 channels of y per group: the phases through the tap products' GEMM
+        // (up to 4 they read y directly, as every case above does)
+        let s = Spec { cout_g: 5 + (s.seed % 3) as usize, ..s };
+        phases_equal_the_scatter::<f32>(&s);
+        phases_equal_the_scatter::<f64>(&s);
+    }
+
+    #[test]
     fn adjoint_identity_holds_for_matrix_and_direct_kernels(s in spec()) {
         adjoint_identity_holds::<f32>(&s);
         adjoint_identity_holds::<f64>(&s);
@@ -313,16 +339,18 @@ fn regression_output_padding_beyond_stride_with_groups() {
 
 #[test]
 fn phase_transposed_equals_the_scatter_where_a_channel_needs_the_patch_path() {
-    // 16 taps × 520² inputs of tap products: past the work space, so the phases
-    // build patch matrices instead
+    // 16 taps × 520² inputs of tap products per channel: past the work space, so
+    // the phases build patch matrices instead (5 channels of y: more than the
+    // direct path takes)
     let t = ConvTransposeGeometry::builder(&[520, 520], &[4, 4])
+        .channels(5, 1)
         .stride(&[2])
         .padding(1)
         .build()
         .unwrap();
     let g = t.conv();
     let y = pseudo_random_ints::<f32>(g.rows(), 11);
-    let w = pseudo_random_ints::<f32>(16, 12);
+    let w = pseudo_random_ints::<f32>(5 * 16, 12);
     let (mut a, mut b) = (vec![0.0; g.cols()], vec![0.0; g.cols()]);
     direct::conv_transpose(g, &y, &w, Some(&[2.0]), &mut a).unwrap();
     phase::conv_transpose(g, &y, &w, Some(&[2.0]), &mut b).unwrap();

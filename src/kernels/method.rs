@@ -302,8 +302,9 @@ impl ConvTransposeMethod {
     /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] input channels (the GEMM's inner dimension),
     /// else `col2im`. Zero insertion multiplies by the inserted zeros, so it is never
     /// the fastest; `phase` measured slower than col2im and scatter on the benches'
-    /// transposed cases (`convT2d_dl_8x64x28_k4s2`: 6.1 against 5.0 ms;
-    /// `convT2d_1ch_128_k4s2`: 158 against 109 µs; Intel Xeon, AVX-512, one thread).
+    /// transposed cases, or no faster (`convT2d_dl_8x64x28_k4s2`: 6.0 – 7.4 against
+    /// col2im's 4.8 – 5.0 ms; `convT2d_1ch_128_k4s2`: 106 against scatter's 107 µs;
+    /// Intel Xeon, AVX-512, one thread).
     pub fn resolve(self, g: &ConvGeometry) -> ConvTransposeMethod {
         match self {
             ConvTransposeMethod::Auto => {

@@ -9,7 +9,10 @@
 //! once, as the sum over its phase's taps of the shifted products
 //! `x[i] = b + Σ_{t ∈ T_ρ} Z_t[j − (t·δ − ρ)/s]` (`i = j·s + ρ − p`): no
 //! multiplication by inserted zeros (zero insertion), no read-modify-write
-//! scatter-add (col2im, scatter). Where one channel's products `∏k·∏O` would not fit
+//! scatter-add (col2im, scatter). With at most
+//! [`DIRECT_MAX_CHANNELS_PER_GROUP`](super::DIRECT_MAX_CHANNELS_PER_GROUP) channels of
+//! `y` per group the sum reads `y` and the weights directly (`Σ_o w_{o,c,t}·y_o[j − q_t]`)
+//! instead of forming the products. Where one channel's products `∏k·∏O` would not fit
 //! the work space (4 × im2col's tile), each phase is computed from a patch matrix of
 //! `y`'s shifted runs and its packed sub-kernel `W_ρᵀ` instead, tiled over the
 //! phase's outputs.
@@ -380,12 +383,37 @@ pub fn conv_transpose<T: Real>(
     );
     let (in_numel, out_numel, kn) = (g.input_numel(), g.output_numel(), g.kernel_numel());
     let per_channel = kn * out_numel;
+    let phases = phases(g);
+    if cout_g <= super::DIRECT_MAX_CHANNELS_PER_GROUP {
+        // few channels of y: the phases read y and the weights directly (a GEMM
+        // with so short an inner dimension would only write the products out)
+        x.par_chunks_mut(cin_g * in_numel)
+            .enumerate()
+            .for_each(|(task, xg)| {
+                let (item, grp) = (task / groups, task % groups);
+                let ys = &y[item * g.rows() + grp * cout_g * out_numel..][..cout_g * out_numel];
+                for (c, plane) in xg.chunks_exact_mut(in_numel).enumerate() {
+                    let bv = bias.map_or(T::zero(), |b| b[grp * cin_g + c]);
+                    let terms = |tap: usize| {
+                        (0..cout_g)
+                            .map(|o| {
+                                let wv = w[((grp * cout_g + o) * cin_g + c) * kn + tap];
+                                (wv, &ys[o * out_numel..][..out_numel])
+                            })
+                            .collect()
+                    };
+                    for ph in &phases {
+                        gather_phase(g, ph, terms, bv, plane);
+                    }
+                }
+            });
+        return Ok(());
+    }
     if per_channel > PRODUCTS_ELEMENTS {
         return conv_transpose_by_patches(g, y, w, bias, x);
     }
     // input channels whose tap products fit the work space together
     let block = (PRODUCTS_ELEMENTS / per_channel).clamp(1, cin_g);
-    let phases = phases(g);
     x.par_chunks_mut(cin_g * in_numel)
         .enumerate()
         .for_each_init(
@@ -410,8 +438,10 @@ pub fn conv_transpose<T: Real>(
                         let bv = bias.map_or(T::zero(), |b| b[grp * cin_g + c0 + c]);
                         let plane = &mut xg[(c0 + c) * in_numel..][..in_numel];
                         let zc = &z[c * per_channel..][..per_channel];
+                        let terms =
+                            |tap: usize| vec![(T::one(), &zc[tap * out_numel..][..out_numel])];
                         for ph in &phases {
-                            gather_phase(g, ph, zc, bv, plane);
+                            gather_phase(g, ph, terms, bv, plane);
                         }
                     }
                 }
@@ -424,23 +454,40 @@ pub fn conv_transpose<T: Real>(
 /// (`∏k·∏O`) goes through the patch-matrix path instead (4 × im2col's tile).
 const PRODUCTS_ELEMENTS: usize = 4 * TILE_ELEMENTS;
 
-/// Writes phase `ph` of one output channel: `x[i] = bias + Σ_{t ∈ T_ρ} Z_t[j − q_t]`
-/// for every output `i = j·s + ρ − p` of the phase, `Z_t` the products of tap `t`
-/// (`zc` holds `∏k` planes of `∏O`).
-fn gather_phase<T: Real>(g: &ConvGeometry, ph: &Phase, zc: &[T], bias: T, plane: &mut [T]) {
+/// The `(scale, plane)` pairs one tap sums.
+type Terms<'a, T> = Vec<(T, &'a [T])>;
+
+/// Writes phase `ph` of one output channel: `x[i] = bias + Σ_{t ∈ T_ρ} Σ scale·z[j − q_t]`
+/// for every output `i = j·s + ρ − p` of the phase, over the `(scale, z)` pairs
+/// `terms(t)` gives for each tap `t`: the tap products `(1, Z_t)`, or the weights
+/// and planes of `y` themselves `(w_{o,c,t}, y_o)`.
+fn gather_phase<'a, T: Real>(
+    g: &ConvGeometry,
+    ph: &Phase,
+    terms: impl Fn(usize) -> Terms<'a, T>,
+    bias: T,
+    plane: &mut [T],
+) {
     let r = g.rank();
     let (s, pb, out) = (g.stride(), g.padding_before(), g.output_size());
     let in_strides = g.input_strides();
     let out_strides = strides(out);
-    let out_numel = g.output_numel();
     let total: usize = ph.count.iter().product();
     let mut acc = vec![T::zero(); ph.count[r - 1]];
+    let taps: Vec<(Terms<'_, T>, &Vec<usize>)> = ph
+        .taps
+        .iter()
+        .map(|(tap, shift)| (terms(*tap), shift))
+        .collect();
     for_each_run(&ph.count, 0..total, |_, len, jdx| {
         let acc = &mut acc[..len];
         acc.iter_mut().for_each(|v| *v = bias);
-        for (tap, shift) in &ph.taps {
-            let zt = &zc[tap * out_numel..][..out_numel];
-            vectorise(|| add_shifted_run(zt, &out_strides, out, &ph.first, shift, jdx, acc));
+        for (sources, shift) in &taps {
+            for &(scale, z) in sources {
+                vectorise(|| {
+                    add_shifted_run(scale, z, &out_strides, out, &ph.first, shift, jdx, acc)
+                });
+            }
         }
         let base: usize = (0..r)
             .map(|d| ((ph.first[d] + jdx[d]) * s[d] + ph.rho[d] - pb[d]) * in_strides[d])
@@ -452,10 +499,12 @@ fn gather_phase<T: Real>(g: &ConvGeometry, ph: &Phase, zc: &[T], bias: T, plane:
     });
 }
 
-/// `acc[e] += z[j − shift]` along one run (as [`shifted_run`], adding, and nothing
-/// where `j − shift` falls outside `z`).
+/// `acc[e] += scale·z[j − shift]` along one run (as [`shifted_run`], adding, and
+/// nothing where `j − shift` falls outside `z`).
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn add_shifted_run<T: Real>(
+    scale: T,
     z: &[T],
     strides: &[usize],
     out: &[usize],
@@ -482,7 +531,7 @@ fn add_shifted_run<T: Real>(
     if lo < hi {
         let start = base + (j0 + lo as isize) as usize;
         for (a, &v) in acc[lo..hi].iter_mut().zip(&z[start..start + (hi - lo)]) {
-            *a += v;
+            *a += scale * v;
         }
     }
 }
