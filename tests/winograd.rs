@@ -28,7 +28,7 @@ struct Spec {
 fn spec() -> impl Strategy<Value = Spec> {
     (
         (1usize..=13, 1usize..=13),
-        (0usize..=2, 0usize..=2),
+        (0usize..=3, 0usize..=3),
         prop::sample::select(PaddingMode::ALL.to_vec()),
         1usize..=3,
         1usize..=5,
@@ -40,12 +40,13 @@ fn spec() -> impl Strategy<Value = Spec> {
         .prop_map(
             |((h, w), (ph, pw), mode, groups, cin_g, cout_g, batch, bias, seed)| {
                 // the padded input must hold the kernel; reflect wants padding below
-                // the size, the folding modes at most the size
+                // the size, circular and symmetric at most the size, zeros and
+                // replicate any
                 let fit = |n: usize, p: usize| {
-                    let p = if mode == PaddingMode::Zeros {
-                        p
-                    } else {
-                        p.min(n - 1)
+                    let p = match mode {
+                        PaddingMode::Zeros | PaddingMode::Replicate => p,
+                        PaddingMode::Reflect => p.min(n - 1),
+                        _ => p.min(n),
                     };
                     (n.max(3usize.saturating_sub(2 * p)), p)
                 };
@@ -266,4 +267,42 @@ fn winograd_refuses_what_it_cannot_compute() {
         matches!(e, Error::Geometry(GeometryError::FormulationNeeds { .. })),
         "{e}"
     );
+}
+
+#[test]
+fn winograd_and_phase_refuse_work_space_past_the_budget() {
+    use convmat::functional::{conv, ConvMethod};
+    use convmat::geometry::ConvOptions;
+    use convmat::sparse::BuildOptions;
+    use ndarray::{ArrayD, IxDyn};
+    let x = ArrayD::<f32>::zeros(IxDyn(&[1, 8, 64, 64]));
+    let w = ArrayD::<f32>::zeros(IxDyn(&[8, 8, 3, 3]));
+    let tight = BuildOptions {
+        max_memory: Some(200_000),
+        ..Default::default()
+    };
+    for (method, what) in [
+        (ConvMethod::Winograd, "Winograd work space"),
+        (ConvMethod::Phase, "phase work space"),
+    ] {
+        let opts = ConvOptions {
+            padding: 1.into(),
+            ..Default::default()
+        };
+        // the 64×64×8 output itself fits: the work space is what is refused
+        let e = conv(x.view(), w.view(), None, &opts, method, &tight).unwrap_err();
+        assert!(
+            matches!(e, Error::OutputTooLarge { what: w, .. } if w == what),
+            "{e}"
+        );
+        conv(
+            x.view(),
+            w.view(),
+            None,
+            &opts,
+            method,
+            &BuildOptions::default(),
+        )
+        .unwrap();
+    }
 }

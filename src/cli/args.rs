@@ -431,8 +431,9 @@ pub struct MatrixArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvMethodArg {
-    /// Chosen by shape: fft where estimated faster (large kernels), winograd for 3×3 layers
-    /// with at least 32 input channels per group, else direct for at most 4 output channels
+    /// Chosen by shape: fft where estimated faster (large kernels); winograd for 2-D 3×3
+    /// stride-1 layers with at least 32 input and 16 output channels per group and a 45×45
+    /// output (not for data holding NaN or ±∞); else direct for at most 4 output channels
     /// per group, else im2col.
     Auto,
     /// Explicit sparse matrix: C·x.

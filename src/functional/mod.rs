@@ -101,8 +101,9 @@ fn output_array<T: Real>(
 ///
 /// # Errors
 /// The shape and option errors of [`ConvGeometry::for_tensors`], [`GeometryError::BiasShape`]
-/// for a bias that is not `[C_out]`, and [`Error::OutputTooLarge`] (with `Fft`, also for its
-/// spectra; with `Sparse`, also
+/// for a bias that is not `[C_out]`, [`GeometryError::FormulationNeeds`] for `Winograd` on
+/// a geometry it cannot compute, and [`Error::OutputTooLarge`] (with `Fft`, also for its
+/// spectra; with `Winograd` and `Phase`, for their work space; with `Sparse`, also
 /// [`Error::MemoryBudget`] for C) past `build`'s memory budget.
 pub fn conv<T: Real>(
     input: ArrayViewD<'_, T>,
@@ -126,8 +127,18 @@ pub fn conv<T: Real>(
             check_fft_budget::<T>(&g, build)?;
             fft::conv(&g, &x, &w, bias.as_deref(), &mut y)?
         }
-        ConvMethod::Winograd => winograd::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
-        ConvMethod::Phase => phase::conv(&g, &x, &w, bias.as_deref(), &mut y)?,
+        ConvMethod::Winograd => {
+            let elements = winograd::workspace_elements::<T>(&g)? as u128;
+            let shape = format!("({elements} values: transformed kernels and a block of tiles)");
+            check_work_space::<T>("Winograd work space", elements, shape, build)?;
+            winograd::conv(&g, &x, &w, bias.as_deref(), &mut y)?
+        }
+        ConvMethod::Phase => {
+            let elements = phase::workspace_elements(&g) as u128;
+            let shape = format!("({elements} values: a group's padded input split by phase)");
+            check_work_space::<T>("phase work space", elements, shape, build)?;
+            phase::conv(&g, &x, &w, bias.as_deref(), &mut y)?
+        }
         ConvMethod::Sparse => {
             if fits_u32(&g) {
                 ConvMatrix::<T, u32>::build_with_options(&g, &w, build)?.mul_vec(&x, &mut y)?;
@@ -206,16 +217,28 @@ pub fn conv_transpose<T: Real>(
 /// memory budget.
 fn check_fft_budget<T: Real>(g: &ConvGeometry, build: &BuildOptions) -> Result<(), Error> {
     let elements = fft::workspace_elements(g)?;
-    let bytes = elements as u128 * 2 * std::mem::size_of::<T>() as u128;
+    let dims = fft::fft_size(g)?;
+    let shape = format!(
+        "({elements} complex values: spectra of the grid {})",
+        crate::error::shape_str(&dims)
+    );
+    check_work_space::<T>("FFT work space", elements as u128 * 2, shape, build)
+}
+
+/// Errors unless `elements` values of `T` of work space (`what`, described by
+/// `shape`) fit the memory budget.
+fn check_work_space<T: Real>(
+    what: &'static str,
+    elements: u128,
+    shape: String,
+    build: &BuildOptions,
+) -> Result<(), Error> {
+    let bytes = elements * std::mem::size_of::<T>() as u128;
     let budget = build.budget();
     if bytes > budget as u128 {
-        let dims = fft::fft_size(g)?;
         return Err(Error::OutputTooLarge {
-            what: "FFT work space",
-            shape: format!(
-                "({elements} complex values: spectra of the grid {})",
-                crate::error::shape_str(&dims)
-            ),
+            what,
+            shape,
             bytes,
             budget,
         });

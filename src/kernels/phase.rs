@@ -28,29 +28,22 @@
 //!
 //! Both orders of summation differ from the direct loops', so on non-integer data the
 //! results agree to rounding; on integer data whose sums are exact they are equal.
-//! Extra memory: the forward keeps one padded copy of a group's input planes
-//! (split by phase) and a patch tile; the transposed the tap products of a block of
-//! input channels (at most 4 × 2²⁰ elements, or one channel's).
+//! Extra memory per thread ([`workspace_elements`], [`transpose_workspace_elements`]):
+//! the forward keeps one padded copy of a group's input planes (split by phase) and
+//! a patch tile; the transposed the tap products of a block of input channels (at
+//! most 4 × 2²⁰ elements), none with few channels of `y`, or on the patch path a
+//! patch tile and one phase tile's result.
 
 use super::gemm::{gemm, Layout};
 use super::{check_call, im2col, Direction};
 use crate::error::GeometryError;
-use crate::geometry::ConvGeometry;
+use crate::geometry::{row_major_strides as strides, ConvGeometry};
 use crate::simd::vectorise;
 use crate::Real;
 use rayon::prelude::*;
 
 /// Patch-tile workspace, in elements (as im2col's).
 const TILE_ELEMENTS: usize = im2col::WORKSPACE_ELEMENTS;
-
-/// Row-major strides of `shape`.
-fn strides(shape: &[usize]) -> Vec<usize> {
-    let mut s = vec![1; shape.len()];
-    for d in (0..shape.len().saturating_sub(1)).rev() {
-        s[d] = s[d + 1] * shape[d + 1];
-    }
-    s
-}
 
 /// The multi-index of linear index `i` in `shape` (row-major).
 fn unravel(shape: &[usize], mut i: usize, out: &mut [usize]) {
@@ -225,6 +218,40 @@ impl Forward {
     }
 }
 
+/// Elements of work space one thread of [`conv`] uses for geometry `g`: the
+/// group's padded input split by phase, and a patch tile.
+///
+/// ```
+/// use convmat::geometry::ConvGeometry;
+/// use convmat::kernels::phase::workspace_elements;
+/// // 8×8 padded by 1 and split by stride 2: 4 phases of 4×4 (plus a tap's reach), one channel
+/// let g = ConvGeometry::builder(&[8, 8], &[3, 3]).stride(&[2]).padding(1).build().unwrap();
+/// assert_eq!(workspace_elements(&g), 4 * 5 * 5 + 9 * 16);
+/// ```
+pub fn workspace_elements(g: &ConvGeometry) -> usize {
+    let f = Forward::of(g);
+    g.in_channels_per_group() * f.phases * f.comp_numel
+        + g.in_channels_per_group() * g.kernel_numel() * f.tile
+}
+
+/// Elements of work space one thread of [`conv_transpose`] uses for the forward
+/// geometry `g` (see the module docs; 0 where the phases read `y` directly).
+pub fn transpose_workspace_elements(g: &ConvGeometry) -> usize {
+    let (kn, out_numel) = (g.kernel_numel(), g.output_numel());
+    let per_channel = kn * out_numel;
+    if g.folds_padding() {
+        crate::kernels::im2col::workspace_elements(g)
+    } else if g.out_channels_per_group() <= super::DIRECT_MAX_CHANNELS_PER_GROUP {
+        0
+    } else if per_channel > PRODUCTS_ELEMENTS {
+        let max_rows = g.out_channels_per_group() * kn;
+        let tile = (TILE_ELEMENTS / max_rows.max(1)).clamp(1, g.input_numel().max(1));
+        (max_rows + g.in_channels_per_group()) * tile
+    } else {
+        (PRODUCTS_ELEMENTS / per_channel).clamp(1, g.in_channels_per_group()) * per_channel
+    }
+}
+
 /// Forward convolution by the polyphase components; same contract as
 /// [`super::direct::conv`]. Any geometry (stride 1 has one phase: the patch matrix
 /// of im2col, read from a padded copy).
@@ -301,6 +328,18 @@ struct Phase {
     first: Vec<usize>,
     /// Per dimension, the phase `ρ`.
     rho: Vec<usize>,
+}
+
+impl Phase {
+    /// The linear index of output `j` of the phase (`jdx` counted from `first`):
+    /// `i = (first + j)·s + ρ − p` per dimension, never below 0 (`first` starts
+    /// where `i` does).
+    fn output_at(&self, g: &ConvGeometry, in_strides: &[usize], jdx: &[usize]) -> usize {
+        let (s, pb) = (g.stride(), g.padding_before());
+        (0..g.rank())
+            .map(|d| ((self.first[d] + jdx[d]) * s[d] + self.rho[d] - pb[d]) * in_strides[d])
+            .sum()
+    }
 }
 
 /// The phases of the transposed convolution whose forward geometry is `g`.
@@ -469,7 +508,7 @@ fn gather_phase<'a, T: Real>(
     plane: &mut [T],
 ) {
     let r = g.rank();
-    let (s, pb, out) = (g.stride(), g.padding_before(), g.output_size());
+    let (s, out) = (g.stride(), g.output_size());
     let in_strides = g.input_strides();
     let out_strides = strides(out);
     let total: usize = ph.count.iter().product();
@@ -489,9 +528,7 @@ fn gather_phase<'a, T: Real>(
                 });
             }
         }
-        let base: usize = (0..r)
-            .map(|d| ((ph.first[d] + jdx[d]) * s[d] + ph.rho[d] - pb[d]) * in_strides[d])
-            .sum();
+        let base = ph.output_at(g, &in_strides, jdx);
         let step = s[r - 1];
         for (e, &v) in acc.iter().enumerate() {
             plane[base + e * step] = v;
@@ -583,7 +620,7 @@ fn conv_transpose_by_patches<T: Real>(
     let tile = (TILE_ELEMENTS / max_rows).clamp(1, in_numel.max(1));
     let in_strides = g.input_strides();
     let out_strides = strides(g.output_size());
-    let (s, pb, out) = (g.stride(), g.padding_before(), g.output_size());
+    let (s, out) = (g.stride(), g.output_size());
     let r = g.rank();
     x.par_chunks_mut(cin_g * in_numel)
         .enumerate()
@@ -637,12 +674,7 @@ fn conv_transpose_by_patches<T: Real>(
                         // interleave: output i = (first + j)·s + ρ − p
                         for_each_run(&ph.count, j0..j0 + n, |l, len, jdx| {
                             let col = l - j0;
-                            let base: usize = (0..r)
-                                .map(|d| {
-                                    ((ph.first[d] + jdx[d]) * s[d] + ph.rho[d] - pb[d])
-                                        * in_strides[d]
-                                })
-                                .sum();
+                            let base = ph.output_at(g, &in_strides, jdx);
                             let step = s[r - 1];
                             for c in 0..cin_g {
                                 let bv = bias.map_or(T::zero(), |b| b[grp * cin_g + c]);

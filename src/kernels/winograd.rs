@@ -74,7 +74,8 @@ pub const AMPLIFICATION_1D: f64 = 48.0;
 
 /// Spare rounding steps in the error bound beyond the GEMM's `C_in/g`-term sums
 /// (kernel transform 8 with its rounded constants, input transform 8, product 1,
-/// output transform 12, bias 1, and 2 to spare).
+/// output transform 12, and 3 to spare). A bias adds one rounding of its own
+/// size, `|b|·u`, which [`error_bound`] leaves to the caller.
 const EXTRA_STEPS: usize = 32;
 
 /// Bytes of transformed inputs and products a block of tiles may hold (about half
@@ -138,24 +139,29 @@ pub fn error_bound<T: Real>(g: &ConvGeometry, scale: f64) -> f64 {
     gamma * AMPLIFICATION_1D * AMPLIFICATION_1D * scale
 }
 
-/// Elements of work space one thread uses for geometry `g` (which must pass
-/// [`check`]): a block's transformed inputs and products (`36·(C_in/g + C_out/g)`
-/// per tile, blocks of about 1 MiB) and a few rows; the transformed kernels add
-/// `36·C_out·C_in/g` per call.
+/// Elements of work space of one call for geometry `g`: the transformed kernels
+/// (`36·C_out·C_in/g`), and per thread a block's transformed inputs and products
+/// (`36·(C_in/g + C_out/g)` per tile, blocks of about 1 MiB) and a few rows.
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
 /// use convmat::kernels::winograd::workspace_elements;
 /// let g = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 64).padding(1).build().unwrap();
-/// assert!(workspace_elements::<f32>(&g) < (2 << 20) / 4);
+/// let per_call = workspace_elements::<f32>(&g).unwrap();
+/// assert!(per_call > 36 * 64 * 64 && per_call < 36 * 64 * 64 + (2 << 20) / 4);
 /// ```
-pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> usize {
+///
+/// # Errors
+/// [`GeometryError::FormulationNeeds`] unless [`check`] passes.
+pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryError> {
+    check(g)?;
     let p = Plan::of::<T>(g);
     let b = p.block;
-    2 * ALPHA * p.padded_width()
+    Ok(POINTS * g.out_channels() * p.cin_g
+        + 2 * ALPHA * p.padded_width()
         + ALPHA * TILE * (p.tiles_x + 1)
         + (ALPHA * TILE + TILE * TILE) * b
-        + POINTS * (p.cin_g + p.cout_g) * b
+        + POINTS * (p.cin_g + p.cout_g) * b)
 }
 
 /// Forward convolution by F(4×4, 3×3); same contract as [`super::direct::conv`].

@@ -83,14 +83,23 @@ pub struct ConvOperator<T> {
 
 impl<T: Real> ConvOperator<T> {
     /// An operator for geometry `g` and weight `w` (`(C_out, C_in/groups, k…)`,
-    /// row-major). `Auto` resolves as [`ConvMethod::resolve`]; `Sparse` builds C now.
+    /// row-major). `Auto` resolves as [`ConvMethod::resolve`], except that it does
+    /// not take Winograd: an operator's forward and adjoint must be an exact pair
+    /// for LSQR and Lanczos, and Winograd's adjoint runs col2im (asked for by name,
+    /// `Winograd` is kept, its forward within `winograd::error_bound` of the
+    /// adjoint's transpose). `Sparse` builds C now.
     ///
     /// # Errors
-    /// [`GeometryError::WeightShape`] when `w` has not the weight's element count; with `Sparse`, the
-    /// errors of [`Csr::build`] (the memory budget).
+    /// [`GeometryError::WeightShape`] when `w` has not the weight's element count;
+    /// [`GeometryError::FormulationNeeds`] for `Winograd` on a geometry it cannot
+    /// compute; with `Sparse`, the errors of [`Csr::build`] (the memory budget).
     pub fn new(g: ConvGeometry, w: Vec<T>, method: ConvMethod) -> Result<Self, Error> {
         g.check_weight_len(w.len())?;
-        let how = match method.resolve(&g) {
+        let resolved = match method.resolve(&g) {
+            ConvMethod::Winograd if method == ConvMethod::Auto => ConvMethod::loops(&g),
+            m => m,
+        };
+        let how = match resolved {
             ConvMethod::Direct | ConvMethod::Auto => Formulation::Direct(direct::tap_lines(&g)),
             ConvMethod::Im2col => Formulation::Im2col,
             ConvMethod::Sparse => Formulation::Sparse(ConvMatrix::<T>::build(&g, &w)?),

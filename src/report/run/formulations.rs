@@ -132,9 +132,7 @@ fn kernel_rows<T: Real>(
             ),
         ];
         if winograd::check(g).is_ok() {
-            let ws = (winograd::workspace_elements::<T>(g)
-                + 36 * g.out_channels() * g.in_channels_per_group()) as u64
-                * size;
+            let ws = winograd::workspace_elements::<T>(g)? as u64 * size;
             let run: Run<'_, T> = Box::new(move |y| Ok(winograd::conv(g, input, w, None, y)?));
             forms.insert(2, ("winograd", ws, run));
         }
@@ -154,7 +152,7 @@ fn kernel_rows<T: Real>(
             ),
             (
                 "phase",
-                workspace,
+                phase::transpose_workspace_elements(g) as u64 * size,
                 Box::new(move |x| Ok(phase::conv_transpose(g, input, w, None, x)?)),
             ),
             (
