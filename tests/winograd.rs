@@ -279,7 +279,6 @@ fn winograd_and_phase_refuse_work_space_past_the_budget() {
     let w = ArrayD::<f32>::zeros(IxDyn(&[8, 8, 3, 3]));
     let tight = BuildOptions {
         max_memory: Some(200_000),
-        ..Default::default()
     };
     for (method, what) in [
         (ConvMethod::Winograd, "Winograd work space"),
