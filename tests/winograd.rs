@@ -305,3 +305,33 @@ fn winograd_and_phase_refuse_work_space_past_the_budget() {
         .unwrap();
     }
 }
+
+#[test]
+fn auto_takes_winograd_for_a_wide_3x3_layer_but_not_for_data_holding_nan() {
+    use convmat::functional::{conv_method, ConvMethod};
+    use convmat::geometry::ConvOptions;
+    use ndarray::{ArrayD, IxDyn};
+    let mut x = ArrayD::<f32>::zeros(IxDyn(&[1, 64, 56, 56]));
+    let w = ArrayD::<f32>::zeros(IxDyn(&[64, 64, 3, 3]));
+    let opts = ConvOptions {
+        padding: 1.into(),
+        ..Default::default()
+    };
+    let auto = |x: &ArrayD<f32>| conv_method(x.view(), w.view(), &opts, ConvMethod::Auto).unwrap();
+    assert_eq!(auto(&x), ConvMethod::Winograd);
+    // a NaN would reach every output of its 4×4 tile: the loops keep it to its windows
+    x[[0, 3, 10, 10]] = f32::NAN;
+    assert_eq!(auto(&x), ConvMethod::Im2col);
+    // too few channels, or too small an image: im2col
+    let narrow = ArrayD::<f32>::zeros(IxDyn(&[1, 16, 56, 56]));
+    let w16 = ArrayD::<f32>::zeros(IxDyn(&[64, 16, 3, 3]));
+    assert_eq!(
+        conv_method(narrow.view(), w16.view(), &opts, ConvMethod::Auto).unwrap(),
+        ConvMethod::Im2col
+    );
+    let small = ArrayD::<f32>::zeros(IxDyn(&[1, 64, 32, 32]));
+    assert_eq!(
+        conv_method(small.view(), w.view(), &opts, ConvMethod::Auto).unwrap(),
+        ConvMethod::Im2col
+    );
+}

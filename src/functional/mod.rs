@@ -251,9 +251,10 @@ fn all_finite<T: Real>(buffers: &[&[T]]) -> bool {
     buffers.iter().all(|b| b.iter().all(|v| v.is_finite()))
 }
 
-/// `method` resolved for `g` and these data: where `Auto` would take the FFT but a
-/// value is NaN or ±∞, the loops instead (the FFT would spread it over whole
-/// output planes; PyTorch's loops keep it to the windows that read it).
+/// `method` resolved for `g` and these data: where `Auto` would take the FFT or
+/// Winograd but a value is NaN or ±∞, the loops instead (the FFT would spread it
+/// over whole output planes, Winograd over whole tiles; PyTorch's loops keep it to
+/// the windows that read it).
 fn resolve_for_data<T: Real>(method: ConvMethod, g: &ConvGeometry, data: &[&[T]]) -> ConvMethod {
     match method.resolve(g) {
         ConvMethod::Fft | ConvMethod::Winograd
@@ -280,8 +281,9 @@ fn resolve_transpose_for_data<T: Real>(
 }
 
 /// The formulation [`conv`] runs for these tensors: `method` resolved for their
-/// geometry ([`ConvMethod::resolve`]), except that `Auto` does not take the FFT for
-/// data holding a NaN or ±∞ (it would spread it over whole output planes).
+/// geometry ([`ConvMethod::resolve`]), except that `Auto` takes neither the FFT nor
+/// Winograd for data holding a NaN or ±∞ (they would spread it over whole output
+/// planes, or whole tiles).
 ///
 /// ```
 /// use convmat::geometry::{ConvOptions, Padding};
