@@ -236,6 +236,25 @@ impl ConvGeometry {
         let p = (o * self.stride[d] + k * self.dilation[d]) as isize - self.pad_before[d] as isize;
         self.padding_mode.source(p, self.input[d])
     }
+    /// The input index (along dimension `d`) read at padded position `p`, counted
+    /// from the first position of the padding before the input; `None` in zero
+    /// padding and past the padded input (`padding_before + input + padding_after`).
+    ///
+    /// ```
+    /// use convmat::geometry::{ConvGeometry, PaddingMode};
+    /// let g = ConvGeometry::builder(&[4], &[3]).padding(1)
+    ///     .padding_mode(PaddingMode::Reflect).build().unwrap();
+    /// assert_eq!(g.padded_source(0, 0), Some(1)); // position −1 reflects onto 1
+    /// assert_eq!(g.padded_source(0, 5), Some(2)); // position 4 reflects onto 2
+    /// assert_eq!(g.padded_source(0, 6), None); // past the padding
+    /// ```
+    pub fn padded_source(&self, d: usize, p: usize) -> Option<usize> {
+        let (n, pb) = (self.input[d], self.pad_before[d]);
+        if p >= pb + n + self.pad_after[d] {
+            return None;
+        }
+        self.padding_mode.source(p as isize - pb as isize, n)
+    }
     /// Output spatial size.
     pub fn output_size(&self) -> &[usize] {
         &self.output

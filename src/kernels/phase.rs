@@ -112,17 +112,9 @@ impl Forward {
             .map(|d| {
                 (0..s[d])
                     .map(|ph| {
+                        // past the padded input: a component's tail, never read
                         (0..comp[d])
-                            .map(|m| {
-                                // past the padded input: never read (a component's
-                                // tail), and not folded
-                                let padded = m * s[d] + ph;
-                                let (n, pb) = (g.input_size()[d], g.padding_before()[d]);
-                                if padded >= pb + n + g.padding_after()[d] {
-                                    return None;
-                                }
-                                g.padding_mode().source(padded as isize - pb as isize, n)
-                            })
+                            .map(|m| g.padded_source(d, m * s[d] + ph))
                             .collect()
                     })
                     .collect()
@@ -449,7 +441,8 @@ pub fn conv_transpose<T: Real>(
         return Ok(());
     }
     if per_channel > PRODUCTS_ELEMENTS {
-        return conv_transpose_by_patches(g, y, w, bias, x);
+        conv_transpose_by_patches(g, &phases, y, w, bias, x);
+        return Ok(());
     }
     // input channels whose tap products fit the work space together
     let block = (PRODUCTS_ELEMENTS / per_channel).clamp(1, cin_g);
@@ -550,50 +543,66 @@ fn add_shifted_run<T: Real>(
     jdx: &[usize],
     acc: &mut [T],
 ) {
-    let r = out.len();
-    let mut base = 0usize;
-    for d in 0..r - 1 {
-        match (first[d] + jdx[d])
-            .checked_sub(shift[d])
-            .filter(|&v| v < out[d])
-        {
-            Some(v) => base += v * strides[d],
-            None => return,
-        }
-    }
-    let j0 = (first[r - 1] + jdx[r - 1]) as isize - shift[r - 1] as isize;
-    let len = acc.len() as isize;
-    let lo = (-j0).clamp(0, len) as usize;
-    let hi = (out[r - 1] as isize - j0).clamp(0, len) as usize;
-    if lo < hi {
-        let start = base + (j0 + lo as isize) as usize;
-        for (a, &v) in acc[lo..hi].iter_mut().zip(&z[start..start + (hi - lo)]) {
+    if let Some((start, inside)) = shifted_span(strides, out, first, shift, jdx, acc.len()) {
+        let src = &z[start..start + inside.len()];
+        for (a, &v) in acc[inside].iter_mut().zip(src) {
             *a += scale * v;
         }
     }
 }
 
+/// Where one run of a phase reads `y` (or `Z`): for the run's `len` outputs from
+/// multi-index `jdx` (counted from the phase's `first`), shifted back by `shift`,
+/// the offset of the first one inside the plane and the run's positions that fall
+/// inside it; `None` where a dimension before the last falls outside.
+#[inline(always)]
+fn shifted_span(
+    strides: &[usize],
+    out: &[usize],
+    first: &[usize],
+    shift: &[usize],
+    jdx: &[usize],
+    len: usize,
+) -> Option<(usize, std::ops::Range<usize>)> {
+    let r = out.len();
+    let mut base = 0usize;
+    for d in 0..r - 1 {
+        let v = (first[d] + jdx[d])
+            .checked_sub(shift[d])
+            .filter(|&v| v < out[d])?;
+        base += v * strides[d];
+    }
+    // last dimension: positions j0 .. j0 + len
+    let j0 = (first[r - 1] + jdx[r - 1]) as isize - shift[r - 1] as isize;
+    let lo = (-j0).clamp(0, len as isize) as usize;
+    let hi = ((out[r - 1] as isize - j0).clamp(0, len as isize) as usize).max(lo);
+    // an empty run reads nothing: its offset stays inside the plane
+    let start = if lo < hi {
+        base + (j0 + lo as isize) as usize
+    } else {
+        base
+    };
+    Some((start, lo..hi))
+}
+
 /// [`conv_transpose`] for a channel whose tap products do not fit the work space:
 /// per phase, the patch matrix of `y`'s shifted runs (`C_out/g·|T_ρ|` rows, tiled
 /// over the phase's outputs) and one GEMM with the packed sub-kernels `W_ρᵀ`.
+/// The buffers are checked by the caller.
 fn conv_transpose_by_patches<T: Real>(
     g: &ConvGeometry,
+    phases: &[Phase],
     y: &[T],
     w: &[T],
     bias: Option<&[T]>,
     x: &mut [T],
-) -> Result<(), GeometryError> {
-    if g.folds_padding() {
-        return im2col::conv_transpose(g, y, w, bias, x);
-    }
-    check_call(g, Direction::Adjoint, w, bias, y.len(), x.len())?;
+) {
     let (cin_g, cout_g, groups) = (
         g.in_channels_per_group(),
         g.out_channels_per_group(),
         g.groups(),
     );
     let (in_numel, out_numel, kn) = (g.input_numel(), g.output_numel(), g.kernel_numel());
-    let phases = phases(g);
     // W_ρᵀ per group and phase: cin_g × (cout_g·|T_ρ|), column (o, tap)
     let packed: Vec<Vec<T>> = (0..groups * phases.len())
         .map(|gp| {
@@ -689,7 +698,6 @@ fn conv_transpose_by_patches<T: Real>(
                 }
             },
         );
-    Ok(())
 }
 
 /// One run of a phase's patch row: `dst[e] = y[j − shift]` for `j` from the run's
@@ -705,31 +713,15 @@ fn shifted_run<T: Real>(
     jdx: &[usize],
     dst: &mut [T],
 ) {
-    let r = out.len();
-    let mut base = 0usize;
-    for d in 0..r - 1 {
-        let j = first[d] + jdx[d];
-        match j.checked_sub(shift[d]).filter(|&v| v < out[d]) {
-            Some(v) => base += v * strides[d],
-            None => {
-                dst.fill(T::zero());
-                return;
-            }
-        }
-    }
-    // last dimension: positions j0 .. j0 + len shifted back by `shift`
-    let j0 = (first[r - 1] + jdx[r - 1]) as isize - shift[r - 1] as isize;
-    let len = dst.len() as isize;
-    let lo = (-j0).clamp(0, len) as usize;
-    let hi = (out[r - 1] as isize - j0).clamp(0, len) as usize;
     // short runs: plain loops, not calls to memcpy / memset
-    let hi = hi.max(lo);
-    dst[..lo].iter_mut().for_each(|v| *v = T::zero());
-    if lo < hi {
-        let start = (j0 + lo as isize) as usize;
-        for (v, &e) in dst[lo..hi].iter_mut().zip(&plane[base + start..]) {
-            *v = e;
-        }
+    let Some((start, inside)) = shifted_span(strides, out, first, shift, jdx, dst.len()) else {
+        dst.iter_mut().for_each(|v| *v = T::zero());
+        return;
+    };
+    let src = &plane[start..start + inside.len()];
+    dst[..inside.start].iter_mut().for_each(|v| *v = T::zero());
+    dst[inside.end..].iter_mut().for_each(|v| *v = T::zero());
+    for (v, &e) in dst[inside].iter_mut().zip(src) {
+        *v = e;
     }
-    dst[hi..].iter_mut().for_each(|v| *v = T::zero());
 }

@@ -237,17 +237,11 @@ impl Plan {
         let out = g.output_size();
         let tiles_y = out[0].div_ceil(TILE);
         let tiles_x = out[1].div_ceil(TILE);
+        // stride 1: tile t's padded positions are 4t .. 4t + 6 (the last tiles'
+        // overhang past the padded input reads zero)
         let axis = |d: usize, tiles: usize| -> Vec<Option<usize>> {
             (0..tiles * TILE + 2)
-                .map(|p| {
-                    let o = p.min(out[d] - 1);
-                    let k = p - o;
-                    if k < 3 {
-                        g.source(d, o, k)
-                    } else {
-                        None
-                    }
-                })
+                .map(|p| g.padded_source(d, p))
                 .collect()
         };
         let (rows, cols) = (axis(0, tiles_y), axis(1, tiles_x));
