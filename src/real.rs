@@ -68,6 +68,12 @@ pub trait Real:
         c_strides: (isize, isize),
     );
 
+    /// The shifted-GEMM micro-kernel of this type at `level` (see
+    /// `kernels::shifted_gemm`).
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn shifted_kernel(level: crate::simd::SimdLevel) -> crate::kernels::shifted_gemm::Kernel<Self>;
+
     /// The FFT convolution of `g` and `w` prepared in this type: the bridge from
     /// `Real` to the transforms of [`FftReal`] (both are `f32` and `f64`). Use
     /// [`crate::kernels::fft::FftConv`].
@@ -113,7 +119,7 @@ impl<T: rustfft::FftNum> Planners<T> {
 }
 
 macro_rules! impl_real {
-    ($t:ty, $dtype:literal, $gemm:path) => {
+    ($t:ty, $dtype:literal, $gemm:path, $shifted:path) => {
         impl Real for $t {
             const DTYPE: &'static str = $dtype;
             fn from_f64(v: f64) -> Self {
@@ -137,6 +143,12 @@ macro_rules! impl_real {
                 // SAFETY: forwarded from the caller's contract.
                 unsafe { $gemm(m, k, n, a, (rsa, csa), b, (rsb, csb), beta, c, (rsc, csc)) }
             }
+            #[allow(private_interfaces)]
+            fn shifted_kernel(
+                level: crate::simd::SimdLevel,
+            ) -> crate::kernels::shifted_gemm::Kernel<Self> {
+                $shifted(level)
+            }
             fn fft_prepare(
                 g: &crate::geometry::ConvGeometry,
                 w: &[Self],
@@ -147,8 +159,18 @@ macro_rules! impl_real {
     };
 }
 
-impl_real!(f32, "float32", crate::kernels::gemm::gemm_raw_f32);
-impl_real!(f64, "float64", crate::kernels::gemm::gemm_raw_f64);
+impl_real!(
+    f32,
+    "float32",
+    crate::kernels::gemm::gemm_raw_f32,
+    crate::kernels::shifted_gemm::kernel_f32
+);
+impl_real!(
+    f64,
+    "float64",
+    crate::kernels::gemm::gemm_raw_f64,
+    crate::kernels::shifted_gemm::kernel_f64
+);
 
 macro_rules! impl_fft_real {
     ($t:ty) => {

@@ -246,6 +246,46 @@ unsafe fn run_avx512<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// A kernel written once for every level, its `run` marked `#[inline(always)]` in
+/// each implementation: [`vectorise_kernel`] inlines it into each level's
+/// target-feature function, so its loops vectorise at that width. (A closure handed
+/// to [`vectorise`] is inlined only while its body is small; a large one stays out
+/// of line, compiled for the baseline.) Plain loops only: the same operations in the
+/// same order at every level.
+pub(crate) trait Vectorised {
+    type Output;
+    fn run(self) -> Self::Output;
+}
+
+/// Runs `k` compiled for the current [`simd_level`].
+#[inline(always)]
+pub(crate) fn vectorise_kernel<K: Vectorised>(k: K) -> K::Output {
+    #[cfg(target_arch = "x86_64")]
+    match simd_level() {
+        // SAFETY: as in `vectorise`.
+        SimdLevel::Avx512 => return unsafe { run_kernel_avx512(k) },
+        SimdLevel::Avx2 => return unsafe { run_kernel_avx2(k) },
+        SimdLevel::Scalar => {}
+    }
+    k.run()
+}
+
+/// # Safety
+/// The processor must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_kernel_avx2<K: Vectorised>(k: K) -> K::Output {
+    k.run()
+}
+
+/// # Safety
+/// The processor must support AVX-512 F/VL/BW/DQ, AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+unsafe fn run_kernel_avx512<K: Vectorised>(k: K) -> K::Output {
+    k.run()
+}
+
 /// A computation written once for every level: `run::<true>` may use [`madd`] as
 /// one fused instruction, `run::<false>` as a multiply and an add.
 pub(crate) trait Fusable {

@@ -290,8 +290,8 @@ proptest! {
 
     #[test]
     fn phases_with_many_channels_equal_the_scatter_exactly_on_integers(s in spec()) {
-        // 5–7 channels of y per group: the phases through the tap products' GEMM
-        // (up to 4 they read y directly, as every case above does)
+        // 5–7 channels of y per group: the phases through the shifted GEMM (up to
+        // 4 they read y directly, as every case above does)
         let s = Spec { cout_g: 5 + (s.seed % 3) as usize, ..s };
         phases_equal_the_scatter::<f32>(&s);
         phases_equal_the_scatter::<f64>(&s);
@@ -338,21 +338,28 @@ fn regression_output_padding_beyond_stride_with_groups() {
 }
 
 #[test]
-fn phase_transposed_equals_the_scatter_where_a_channel_needs_the_patch_path() {
-    // 16 taps × 520² inputs of tap products per channel: past the work space, so
-    // the phases build patch matrices instead (5 channels of y: more than the
-    // direct path takes)
-    let t = ConvTransposeGeometry::builder(&[520, 520], &[4, 4])
-        .channels(5, 1)
+fn phases_equal_the_direct_loops_across_many_product_tiles() {
+    // 300² outputs of 9 channels: the shifted GEMM's product tiles cover them in
+    // dozens of steps, each copied out across the rows it meets
+    let t = ConvTransposeGeometry::builder(&[150, 150], &[4, 4])
+        .channels(9, 3)
         .stride(&[2])
         .padding(1)
         .build()
         .unwrap();
     let g = t.conv();
     let y = pseudo_random_ints::<f32>(g.rows(), 11);
-    let w = pseudo_random_ints::<f32>(5 * 16, 12);
+    let w = pseudo_random_ints::<f32>(9 * 3 * 16, 12);
+    let bias = [2.0, -1.0, 3.0];
     let (mut a, mut b) = (vec![0.0; g.cols()], vec![0.0; g.cols()]);
-    direct::conv_transpose(g, &y, &w, Some(&[2.0]), &mut a).unwrap();
-    phase::conv_transpose(g, &y, &w, Some(&[2.0]), &mut b).unwrap();
+    direct::conv_transpose(g, &y, &w, Some(&bias), &mut a).unwrap();
+    phase::conv_transpose(g, &y, &w, Some(&bias), &mut b).unwrap();
     assert_eq!(a, b);
+    // and the forward convolution of that geometry (3 → 9 channels, stride 2)
+    let x = pseudo_random_ints::<f32>(g.cols(), 13);
+    let bias9: Vec<f32> = (0..9).map(|v| v as f32).collect();
+    let (mut c, mut d) = (vec![0.0; g.rows()], vec![0.0; g.rows()]);
+    direct::conv(g, &x, &w, Some(&bias9), &mut c).unwrap();
+    phase::conv(g, &x, &w, Some(&bias9), &mut d).unwrap();
+    assert_eq!(c, d);
 }

@@ -434,7 +434,7 @@ pub enum ConvMethodArg {
     /// Chosen by shape: fft where estimated faster (large kernels); winograd for 2-D 3×3
     /// stride-1 layers with at least 32 input and 16 output channels per group and a 45×45
     /// output (not for data holding NaN or ±∞); else direct for at most 4 output channels
-    /// per group, else im2col.
+    /// per group, else phase for a stride above 1, else im2col.
     Auto,
     /// Explicit sparse matrix: C·x.
     Sparse,
@@ -447,14 +447,16 @@ pub enum ConvMethodArg {
     /// Winograd F(4×4, 3×3): 2-D 3×3 kernels, stride and dilation 1; not exact on integer
     /// data.
     Winograd,
-    /// Polyphase components of the padded input: every tap a stride-1 read, one GEMM.
+    /// Polyphase components of the padded input: every tap a stride-1 read, one implicit
+    /// GEMM.
     Phase,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvTransposeMethodArg {
     /// Chosen by shape: fft where estimated faster (large kernels), else scatter for at most 4
-    /// input channels per group, else col2im.
+    /// input channels per group, else phase for a stride above 1 (zeros padding), else
+    /// col2im.
     Auto,
     /// Explicit sparse matrix: Cᵀ·y.
     Sparse,

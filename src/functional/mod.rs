@@ -134,7 +134,7 @@ pub fn conv<T: Real>(
             winograd::conv(&g, &x, &w, bias.as_deref(), &mut y)?
         }
         ConvMethod::Phase => {
-            let elements = phase::workspace_elements(&g) as u128;
+            let elements = phase::workspace_elements::<T>(&g) as u128;
             let shape = format!("({elements} values: a group's padded input split by phase)");
             check_work_space::<T>("phase work space", elements, shape, build)?;
             phase::conv(&g, &x, &w, bias.as_deref(), &mut y)?

@@ -221,11 +221,14 @@ impl ConvMethod {
         }
     }
 
-    /// What `Auto` takes for `g` without the FFT: `direct` up to
-    /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels per group, else `im2col`.
+    /// What `Auto` takes for `g` without the FFT and Winograd: `direct` up to
+    /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels per group, else `phase` for
+    /// a strided layer, else `im2col`.
     pub(crate) fn loops(g: &ConvGeometry) -> ConvMethod {
         if g.out_channels_per_group() <= DIRECT_MAX_CHANNELS_PER_GROUP {
             ConvMethod::Direct
+        } else if g.stride().iter().any(|&s| s > 1) {
+            ConvMethod::Phase
         } else {
             ConvMethod::Im2col
         }
@@ -236,10 +239,12 @@ impl ConvMethod {
     /// its measurements), else `winograd` for a 2-D 3×3 stride-1 layer with at least
     /// [`WINOGRAD_MIN_CHANNELS`] input and [`WINOGRAD_MIN_OUT_CHANNELS`] output
     /// channels per group and [`WINOGRAD_MIN_TILES`] output tiles, else `direct` when each output channel's group has at most
-    /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels, else `im2col`. (`sparse`
-    /// pays only when one C serves many calls, which a single call cannot know;
-    /// `phase` measured slower than im2col on every case of the benches.) Other
-    /// methods are returned as they are.
+    /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels, else `phase` when a stride
+    /// exceeds 1 (its shifted GEMM reads the polyphase components in place of a patch
+    /// matrix: `conv2d_s2_8x64x56_k3` 8.1 – 8.6 against im2col's 9.0 – 9.3 ms, Intel
+    /// Xeon, AVX-512, one thread), else `im2col`. (`sparse` pays only when one C
+    /// serves many calls, which a single call cannot know.) Other methods are
+    /// returned as they are.
     ///
     /// ```
     /// use convmat::geometry::{ConvGeometry, Padding};
@@ -248,6 +253,8 @@ impl ConvMethod {
     /// assert_eq!(ConvMethod::Auto.resolve(&one), ConvMethod::Direct);
     /// let many = ConvGeometry::builder(&[64, 64], &[3, 3]).channels(16, 32).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&many), ConvMethod::Im2col);
+    /// let strided = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 128).stride(&[2]).build().unwrap();
+    /// assert_eq!(ConvMethod::Auto.resolve(&strided), ConvMethod::Phase);
     /// let layer = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 64).padding(1).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&layer), ConvMethod::Winograd);
     /// let large = ConvGeometry::builder(&[512, 512], &[31, 31]).padding(Padding::Same).build().unwrap();
@@ -257,7 +264,7 @@ impl ConvMethod {
         match self {
             ConvMethod::Auto => {
                 let loops = ConvMethod::loops(g);
-                if fft_pays(g, loops == ConvMethod::Im2col) {
+                if fft_pays(g, loops != ConvMethod::Direct) {
                     ConvMethod::Fft
                 } else if winograd_pays(g) {
                     ConvMethod::Winograd
@@ -286,10 +293,12 @@ impl ConvTransposeMethod {
 
     /// What `Auto` takes for `g` without the FFT: `scatter` up to
     /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] channels per group on the GEMM's inner side,
-    /// else `col2im`.
+    /// else `phase` for a strided layer whose padding does not fold, else `col2im`.
     pub(crate) fn loops(g: &ConvGeometry) -> ConvTransposeMethod {
         if g.out_channels_per_group() <= DIRECT_MAX_CHANNELS_PER_GROUP {
             ConvTransposeMethod::Scatter
+        } else if g.stride().iter().any(|&s| s > 1) && !g.folds_padding() {
+            ConvTransposeMethod::Phase
         } else {
             ConvTransposeMethod::Col2im
         }
@@ -300,16 +309,15 @@ impl ConvTransposeMethod {
     /// estimate as [`ConvMethod::resolve`]: the adjoint costs what the forward
     /// does), else `scatter` when each group has at most
     /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] input channels (the GEMM's inner dimension),
-    /// else `col2im`. Zero insertion multiplies by the inserted zeros, so it is never
-    /// the fastest; `phase` measured slower than col2im and scatter on the benches'
-    /// transposed cases, or no faster (`convT2d_dl_8x64x28_k4s2`: 6.0 – 7.4 against
-    /// col2im's 4.8 – 5.0 ms; `convT2d_1ch_128_k4s2`: 106 against scatter's 107 µs;
-    /// Intel Xeon, AVX-512, one thread).
+    /// else `phase` when a stride exceeds 1 (no multiplication by inserted zeros, no
+    /// scatter-add: `convT2d_dl_8x64x28_k4s2` 3.9 – 4.2 against col2im's 5.0 ms, Intel
+    /// Xeon, AVX-512, one thread), else `col2im`. Zero insertion multiplies by the
+    /// inserted zeros, so it is never the fastest.
     pub fn resolve(self, g: &ConvGeometry) -> ConvTransposeMethod {
         match self {
             ConvTransposeMethod::Auto => {
                 let loops = ConvTransposeMethod::loops(g);
-                if fft_pays(g, loops == ConvTransposeMethod::Col2im) {
+                if fft_pays(g, loops != ConvTransposeMethod::Scatter) {
                     ConvTransposeMethod::Fft
                 } else {
                     loops

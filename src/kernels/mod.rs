@@ -33,6 +33,7 @@ pub mod pad;
 pub mod phase;
 pub mod resize;
 pub mod separable;
+pub(crate) mod shifted_gemm;
 pub mod shuffle;
 pub mod unfold;
 pub mod winograd;

@@ -4,46 +4,43 @@
 //! convolution receives from input `o` through tap `t` when `o·s + t·δ = i + p`. So
 //! the outputs fall into `∏s` phases by `(i + p) mod s`, and phase `ρ` is reached
 //! only by the taps with `t·δ ≡ ρ (mod s)`: each phase is a stride-1 convolution of
-//! `y` with that sub-kernel, and the phases' outputs interleave. convmat forms the
-//! tap products `Z = Wᵀ·Y` (one GEMM, as col2im does), then computes each output
-//! once, as the sum over its phase's taps of the shifted products
-//! `x[i] = b + Σ_{t ∈ T_ρ} Z_t[j − (t·δ − ρ)/s]` (`i = j·s + ρ − p`): no
-//! multiplication by inserted zeros (zero insertion), no read-modify-write
-//! scatter-add (col2im, scatter). With at most
+//! `y` with that sub-kernel, and the phases' outputs interleave. convmat copies a
+//! group's planes of `y` once into planes padded so that every tap of every phase
+//! reads inside them; then phase `ρ` is one shifted GEMM (an implicit GEMM: the
+//! rows of its right factor are unit-stride runs of the padded planes, shifted by
+//! the phase's taps, never copied out),
+//! `x[i] = b + Σ_o Σ_{t ∈ T_ρ} w_{o,c,t}·y_o[j − (t·δ − ρ)/s]` (`i = j·s + ρ − p`):
+//! no multiplication by inserted zeros (zero insertion), no read-modify-write
+//! scatter-add (col2im, scatter), no patch matrix. With at most
 //! [`DIRECT_MAX_CHANNELS_PER_GROUP`](super::DIRECT_MAX_CHANNELS_PER_GROUP) channels of
-//! `y` per group the sum reads `y` and the weights directly (`Σ_o w_{o,c,t}·y_o[j − q_t]`)
-//! instead of forming the products. Where one channel's products `∏k·∏O` would not fit
-//! the work space (4 × im2col's tile), each phase is computed from a patch matrix of
-//! `y`'s shifted runs and its packed sub-kernel `W_ρᵀ` instead, tiled over the
-//! phase's outputs.
+//! `y` per group the sum reads `y` and the weights directly instead.
 //!
 //! **Strided convolution.** Tap `t` of output `o` reads padded position
 //! `o·s + t·δ = (o + ⌊t·δ/s⌋)·s + (t·δ mod s)`: element `o + ⌊t·δ/s⌋` of the
 //! polyphase component `t·δ mod s` of the padded input. Splitting the padded input
 //! into its `∏s` components once per call makes every tap a stride-1 read: the
 //! convolution is the sum over phases of stride-1 convolutions of the components
-//! with the sub-kernels. The patch matrix is formed from unit-stride runs of the
-//! components and multiplied by the whole weight in one GEMM per tile (the phases'
-//! sums happen inside it).
+//! with the sub-kernels, one shifted GEMM of the whole weight with runs of the
+//! components (the phases' sums happen inside it).
+//!
+//! The shifted GEMM counts its columns in the pitch of the planes it reads, so it
+//! also computes the `reach` columns between output rows and throws them away
+//! (`conv2d_s2_8x64x56_k3`: 29 columns per 28 outputs).
 //!
 //! Both orders of summation differ from the direct loops', so on non-integer data the
 //! results agree to rounding; on integer data whose sums are exact they are equal.
 //! Extra memory per thread ([`workspace_elements`], [`transpose_workspace_elements`]):
-//! the forward keeps one padded copy of a group's input planes (split by phase) and
-//! a patch tile; the transposed the tap products of a block of input channels (at
-//! most 4 × 2²⁰ elements), none with few channels of `y`, or on the patch path a
-//! patch tile and one phase tile's result.
+//! the forward keeps a group's input planes padded and split by phase, the
+//! transposed a group's planes of `y` padded (none with few channels of `y`); both a
+//! product tile of at most 2¹⁶ elements.
 
-use super::gemm::{gemm, Layout};
+use super::shifted_gemm::Plan;
 use super::{check_call, im2col, Direction};
 use crate::error::GeometryError;
 use crate::geometry::{row_major_strides as strides, ConvGeometry};
-use crate::simd::vectorise;
+use crate::simd::{vectorise, vectorise_kernel, Vectorised};
 use crate::Real;
 use rayon::prelude::*;
-
-/// Patch-tile workspace, in elements (as im2col's).
-const TILE_ELEMENTS: usize = im2col::WORKSPACE_ELEMENTS;
 
 /// The multi-index of linear index `i` in `shape` (row-major).
 fn unravel(shape: &[usize], mut i: usize, out: &mut [usize]) {
@@ -82,11 +79,15 @@ struct Forward {
     /// Per tap (row-major over the kernel): its component's linear offset from the
     /// first, `phase·comp_numel + Σ ⌊t·δ/s⌋·stride`.
     taps: Vec<usize>,
-    /// Per dimension, per phase, per component index: the input index read there
-    /// (through the padding mode), `None` for zero padding.
-    maps: Vec<Vec<Vec<Option<usize>>>>,
-    /// Output positions per patch tile.
-    tile: usize,
+    /// Per phase of the last dimension, the map of its component index.
+    last_maps: Vec<Vec<Option<usize>>>,
+    /// Per phase of the dimensions before the last (row-major), per component row:
+    /// the input offset of the row it reads, `None` for a padded row.
+    row_bases: Vec<Vec<Option<usize>>>,
+    /// Per phase of the last dimension, the component indices `lo..hi` that read
+    /// inside the input, and the first one's input index (the rest follow by the
+    /// stride): copied without consulting the map.
+    inside: Vec<(usize, usize, usize)>,
 }
 
 impl Forward {
@@ -108,7 +109,9 @@ impl Forward {
                 phase * comp_numel + offset
             })
             .collect();
-        let maps = (0..r)
+        // per dimension, per phase, per component index: the input index read
+        // there (through the padding mode), `None` for zero padding
+        let mut maps = (0..r)
             .map(|d| {
                 (0..s[d])
                     .map(|ph| {
@@ -119,16 +122,47 @@ impl Forward {
                     })
                     .collect()
             })
+            .collect::<Vec<Vec<Vec<Option<usize>>>>>();
+        let (pb, n) = (g.padding_before()[r - 1], g.input_size()[r - 1]);
+        let inside = (0..s[r - 1])
+            .map(|ph| {
+                // padded position m·s + ph is input index m·s + ph − pb when that lies in 0..n
+                let at = |m: usize| (m * s[r - 1] + ph).checked_sub(pb).filter(|&i| i < n);
+                let lo = (0..comp[r - 1]).find(|&m| at(m).is_some());
+                match lo {
+                    Some(lo) => {
+                        let hi = (lo..comp[r - 1])
+                            .find(|&m| at(m).is_none())
+                            .unwrap_or(comp[r - 1]);
+                        (lo, hi, at(lo).unwrap_or(0))
+                    }
+                    None => (0, 0, 0),
+                }
+            })
             .collect();
-        let rows = g.in_channels_per_group() * g.kernel_numel();
-        let tile = (TILE_ELEMENTS / rows.max(1)).clamp(1, g.output_numel().max(1));
+        let in_strides = g.input_strides();
+        let (mut lp, mut m) = (vec![0; r - 1], vec![0; r - 1]);
+        let row_bases = (0..s[..r - 1].iter().product::<usize>())
+            .map(|lead| {
+                unravel(&s[..r - 1], lead, &mut lp);
+                (0..comp[..r - 1].iter().product::<usize>())
+                    .map(|row| {
+                        unravel(&comp[..r - 1], row, &mut m);
+                        (0..r - 1)
+                            .map(|d| maps[d][lp[d]][m[d]].map(|i| i * in_strides[d]))
+                            .sum()
+                    })
+                    .collect()
+            })
+            .collect();
         Forward {
+            last_maps: maps.pop().unwrap_or_default(),
+            row_bases,
+            inside,
             comp,
             comp_numel,
             phases,
             taps,
-            maps,
-            tile,
         }
     }
 
@@ -141,112 +175,205 @@ impl Forward {
         channels: std::ops::Range<usize>,
         dst: &mut [T],
     ) {
-        let r = g.rank();
-        let in_strides = g.input_strides();
-        let s = g.stride();
         let per_channel = self.phases * self.comp_numel;
-        let mut ph = vec![0; r];
-        let mut m = vec![0; r];
         for (c_rel, c) in channels.enumerate() {
-            let plane = &x[c * g.input_numel()..][..g.input_numel()];
-            for phase in 0..self.phases {
-                unravel(s, phase, &mut ph);
-                let comp =
-                    &mut dst[c_rel * per_channel + phase * self.comp_numel..][..self.comp_numel];
-                let last = &self.maps[r - 1][ph[r - 1]];
-                for (row, line) in comp.chunks_exact_mut(self.comp[r - 1]).enumerate() {
-                    unravel(&self.comp[..r - 1], row, &mut m[..r - 1]);
-                    let base: Option<usize> = (0..r - 1)
-                        .map(|d| self.maps[d][ph[d]][m[d]].map(|i| i * in_strides[d]))
-                        .sum();
-                    match base {
-                        None => line.fill(T::zero()),
-                        Some(b) => {
-                            for (v, src) in line.iter_mut().zip(last) {
-                                *v = src.map_or(T::zero(), |i| plane[b + i]);
-                            }
+            vectorise_kernel(Decompose {
+                f: self,
+                step: g.stride()[g.rank() - 1],
+                plane: &x[c * g.input_numel()..][..g.input_numel()],
+                dst: &mut dst[c_rel * per_channel..][..per_channel],
+            });
+        }
+    }
+}
+
+/// One channel's polyphase components ([`Forward::decompose`]), compiled per level.
+struct Decompose<'a, T> {
+    f: &'a Forward,
+    step: usize,
+    plane: &'a [T],
+    dst: &'a mut [T],
+}
+
+impl<T: Real> Vectorised for Decompose<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let Decompose {
+            f,
+            step,
+            plane,
+            dst,
+        } = self;
+        let width = f.comp[f.comp.len() - 1];
+        let last_phases = f.inside.len();
+        for (phase, comp) in dst.chunks_exact_mut(f.comp_numel).enumerate() {
+            let (lead, ph) = (phase / last_phases, phase % last_phases);
+            let last = &f.last_maps[ph];
+            let (lo, hi, first) = f.inside[ph];
+            for (line, &base) in comp.chunks_exact_mut(width).zip(&f.row_bases[lead]) {
+                match base {
+                    None => line.iter_mut().for_each(|v| *v = T::zero()),
+                    Some(b) => {
+                        for (v, src) in line[..lo].iter_mut().zip(&last[..lo]) {
+                            *v = src.map_or(T::zero(), |i| plane[b + i]);
                         }
+                        for (v, src) in line[hi..].iter_mut().zip(&last[hi..]) {
+                            *v = src.map_or(T::zero(), |i| plane[b + i]);
+                        }
+                        strided_copy(&mut line[lo..hi], &plane[b + first..], step);
                     }
                 }
             }
         }
     }
+}
 
-    /// The patch tile for output positions `tile` from the components `comp` of
-    /// `cin` channels: row `(c, tap)`, unit-stride runs.
-    fn patch_tile<T: Real>(
-        &self,
-        g: &ConvGeometry,
-        comp: &[T],
-        cin: usize,
-        tile: std::ops::Range<usize>,
-        cols: &mut [T],
-    ) {
-        let r = g.rank();
-        let cs = strides(&self.comp);
-        let n = tile.len();
-        // the output rows meeting the tile: (column, component offset, length)
-        let mut runs = Vec::new();
-        for_each_run(g.output_size(), tile.clone(), |l, len, idx| {
-            let off: usize = (0..r).map(|d| idx[d] * cs[d]).sum();
-            runs.push((l - tile.start, off, len));
-        });
-        let per_channel = self.phases * self.comp_numel;
-        let k = self.taps.len();
-        vectorise(|| {
-            for c in 0..cin {
-                for (t, &tap) in self.taps.iter().enumerate() {
-                    let src = &comp[c * per_channel + tap..];
-                    let row = &mut cols[(c * k + t) * n..][..n];
-                    for &(col, off, len) in &runs {
-                        // short runs: a plain loop, not a call to memcpy
-                        for (v, &e) in row[col..col + len].iter_mut().zip(&src[off..off + len]) {
-                            *v = e;
-                        }
-                    }
-                }
+/// `dst[e] = src[e·step]` for every `e` of `dst` (strides 1 and 2 written out, so
+/// that they vectorise).
+#[inline(always)]
+fn strided_copy<T: Real>(dst: &mut [T], src: &[T], step: usize) {
+    match step {
+        1 => dst.iter_mut().zip(src).for_each(|(d, &v)| *d = v),
+        2 => {
+            // whole pairs (a form the vectoriser recognises), then the last
+            let n = dst.len().min(src.len().div_ceil(2));
+            let whole = n.min(src.len() / 2);
+            for (d, v) in dst[..whole].iter_mut().zip(src.chunks_exact(2)) {
+                *d = v[0];
             }
-        });
+            if whole < n {
+                dst[whole] = src[2 * whole];
+            }
+        }
+        _ => dst
+            .iter_mut()
+            .zip(src.iter().step_by(step))
+            .for_each(|(d, &v)| *d = v),
     }
 }
 
+/// Elements of the product tile `Y` (rows × columns) the shifted GEMM writes per
+/// step: small enough to stay in the level-2 cache while `K`'s blocks pass over it.
+const PRODUCT_TILE_ELEMENTS: usize = 1 << 16;
+
+/// The output rows of a product whose columns are counted in a source's pitch
+/// (`j = Σ idx_d · pitch_d`): each row's (all dimensions but the last) first column.
+struct PitchedRows {
+    starts: Vec<usize>,
+    /// Outputs per row.
+    width: usize,
+    /// Columns up to and including the last output's: `Σ (shape_d − 1)·pitch_d + 1`
+    /// (0 for no outputs).
+    span: usize,
+}
+
+impl PitchedRows {
+    fn of(shape: &[usize], pitch: &[usize]) -> PitchedRows {
+        let r = shape.len();
+        let rows: usize = shape[..r - 1].iter().product();
+        let width = shape[r - 1];
+        let mut idx = vec![0; r - 1];
+        let starts = (0..rows)
+            .map(|row| {
+                unravel(&shape[..r - 1], row, &mut idx);
+                idx.iter().zip(pitch).map(|(i, p)| i * p).sum()
+            })
+            .collect();
+        let span = if shape.contains(&0) {
+            0
+        } else {
+            (0..r).map(|d| (shape[d] - 1) * pitch[d]).sum::<usize>() + 1
+        };
+        PitchedRows {
+            starts,
+            width,
+            span,
+        }
+    }
+
+    /// Calls `f(row, first, columns)` for each row's outputs `first ..` whose
+    /// columns fall in `tile`, `columns` their positions within the tile.
+    #[inline(always)]
+    fn in_tile(
+        &self,
+        tile: std::ops::Range<usize>,
+        mut f: impl FnMut(usize, usize, std::ops::Range<usize>),
+    ) {
+        let first = self
+            .starts
+            .partition_point(|&s| s + self.width <= tile.start);
+        for (row, &s) in self.starts.iter().enumerate().skip(first) {
+            if s >= tile.end {
+                break;
+            }
+            let lo = tile.start.max(s);
+            let hi = tile.end.min(s + self.width);
+            f(row, lo - s, lo - tile.start..hi - tile.start);
+        }
+    }
+}
+
+/// The columns per product tile of `rows` rows, whole column tiles of `plan`, at
+/// most the product's `span`.
+fn product_tile<T: Real>(plan: &Plan<T>, rows: usize, span: usize) -> usize {
+    let want = (PRODUCT_TILE_ELEMENTS / plan.padded_rows(rows).max(1)).max(1);
+    plan.padded_cols(want.min(span))
+}
+
 /// Elements of work space one thread of [`conv`] uses for geometry `g`: the
-/// group's padded input split by phase, and a patch tile.
+/// group's padded input split by phase (with the reach of the last tile's runs)
+/// and a product tile.
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
 /// use convmat::kernels::phase::workspace_elements;
-/// // 8×8 padded by 1 and split by stride 2: 4 phases of 4×4 (plus a tap's reach), one channel
+/// // 8×8 padded by 1 and split by stride 2: 4 phases of 5×5, one channel, and
+/// // a product tile: more than the components alone
 /// let g = ConvGeometry::builder(&[8, 8], &[3, 3]).stride(&[2]).padding(1).build().unwrap();
-/// assert_eq!(workspace_elements(&g), 4 * 5 * 5 + 9 * 16);
+/// assert!(workspace_elements::<f32>(&g) > 4 * 5 * 5);
 /// ```
-pub fn workspace_elements(g: &ConvGeometry) -> usize {
+pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> usize {
     let f = Forward::of(g);
-    g.in_channels_per_group() * f.phases * f.comp_numel
-        + g.in_channels_per_group() * g.kernel_numel() * f.tile
+    let plan = Plan::<T>::new();
+    let (source, tile) = f.buffers(g, &plan);
+    source + plan.padded_rows(g.out_channels_per_group()) * tile
 }
 
-/// Elements of work space one thread of [`conv_transpose`] uses for the forward
-/// geometry `g` (see the module docs; 0 where the phases read `y` directly).
-pub fn transpose_workspace_elements(g: &ConvGeometry) -> usize {
-    let (kn, out_numel) = (g.kernel_numel(), g.output_numel());
-    let per_channel = kn * out_numel;
-    if g.folds_padding() {
-        crate::kernels::im2col::workspace_elements(g)
-    } else if g.out_channels_per_group() <= super::DIRECT_MAX_CHANNELS_PER_GROUP {
-        0
-    } else if per_channel > PRODUCTS_ELEMENTS {
-        let max_rows = g.out_channels_per_group() * kn;
-        let tile = (TILE_ELEMENTS / max_rows.max(1)).clamp(1, g.input_numel().max(1));
-        (max_rows + g.in_channels_per_group()) * tile
-    } else {
-        (PRODUCTS_ELEMENTS / per_channel).clamp(1, g.in_channels_per_group()) * per_channel
+impl Forward {
+    /// The shifted GEMM's rows of `B` (`(c, tap)`: offsets into the components of a
+    /// group), the output rows in the components' pitch, and the source's length.
+    fn shifts<T: Real>(
+        &self,
+        g: &ConvGeometry,
+        plan: &Plan<T>,
+    ) -> (Vec<usize>, PitchedRows, usize) {
+        let per_channel = self.phases * self.comp_numel;
+        let offsets: Vec<usize> = (0..g.in_channels_per_group())
+            .flat_map(|c| self.taps.iter().map(move |&t| c * per_channel + t))
+            .collect();
+        let rows = PitchedRows::of(g.output_size(), &strides(&self.comp));
+        let reach = offsets
+            .iter()
+            .max()
+            .map_or(0, |&m| m + plan.padded_cols(rows.span));
+        let source = reach.max(g.in_channels_per_group() * per_channel);
+        (offsets, rows, source)
+    }
+
+    /// The source's and the product tile's elements.
+    fn buffers<T: Real>(&self, g: &ConvGeometry, plan: &Plan<T>) -> (usize, usize) {
+        let (_, rows, source) = self.shifts(g, plan);
+        (
+            source,
+            product_tile(plan, g.out_channels_per_group(), rows.span),
+        )
     }
 }
 
 /// Forward convolution by the polyphase components; same contract as
-/// [`super::direct::conv`]. Any geometry (stride 1 has one phase: the patch matrix
-/// of im2col, read from a padded copy).
+/// [`super::direct::conv`]. Any geometry (stride 1 has one phase: a padded copy
+/// of the input).
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
@@ -271,6 +398,7 @@ pub fn conv<T: Real>(
 ) -> Result<(), GeometryError> {
     check_call(g, Direction::Forward, w, bias, x.len(), y.len())?;
     let f = Forward::of(g);
+    let plan = Plan::<T>::new();
     let (cin_g, cout_g, groups) = (
         g.in_channels_per_group(),
         g.out_channels_per_group(),
@@ -278,31 +406,36 @@ pub fn conv<T: Real>(
     );
     let l_total = g.output_numel();
     let k_rows = cin_g * g.kernel_numel();
+    let (offsets, rows, source) = f.shifts(g, &plan);
+    let tile = product_tile(&plan, cout_g, rows.span);
+    let packed: Vec<_> = (0..groups)
+        .map(|grp| plan.pack(cout_g, k_rows, |o, k| w[(grp * cout_g + o) * k_rows + k]))
+        .collect();
     y.par_chunks_mut(cout_g * l_total)
         .enumerate()
         .for_each_init(
             || {
                 (
-                    vec![T::zero(); cin_g * f.phases * f.comp_numel],
-                    vec![T::zero(); k_rows * f.tile],
+                    vec![T::zero(); source],
+                    vec![T::zero(); plan.padded_rows(cout_g) * tile],
                 )
             },
-            |(comp, cols), (task, yg)| {
+            |(comp, prod), (task, yg)| {
                 let (item, grp) = (task / groups, task % groups);
                 let xs = &x[item * g.cols()..][..g.cols()];
                 f.decompose(g, xs, grp * cin_g..(grp + 1) * cin_g, comp);
-                let w_g = Layout::row_major(cout_g, k_rows, grp * cout_g * k_rows, k_rows);
-                for l0 in (0..l_total).step_by(f.tile) {
-                    let n = f.tile.min(l_total - l0);
-                    f.patch_tile(g, comp, cin_g, l0..l0 + n, cols);
-                    let p = Layout::row_major(k_rows, n, 0, n);
-                    let c = Layout::row_major(cout_g, n, l0, l_total);
-                    gemm(w, w_g, cols, p, T::zero(), yg, c);
-                }
-                if let Some(b) = bias {
-                    for (plane, &bv) in yg.chunks_exact_mut(l_total).zip(&b[grp * cout_g..]) {
-                        plane.iter_mut().for_each(|v| *v += bv);
-                    }
+                for j0 in (0..rows.span).step_by(tile.max(1)) {
+                    let n = tile.min(rows.span - j0);
+                    plan.run(&packed[grp], &comp[j0..], &offsets, n, prod, tile);
+                    vectorise_kernel(ForwardOut {
+                        rows: &rows,
+                        tile: j0..j0 + n,
+                        prod,
+                        pitch: tile,
+                        bias: bias.map(|b| &b[grp * cout_g..][..cout_g]),
+                        y: yg,
+                        plane: l_total,
+                    });
                 }
             },
         );
@@ -413,7 +546,6 @@ pub fn conv_transpose<T: Real>(
         g.groups(),
     );
     let (in_numel, out_numel, kn) = (g.input_numel(), g.output_numel(), g.kernel_numel());
-    let per_channel = kn * out_numel;
     let phases = phases(g);
     if cout_g <= super::DIRECT_MAX_CHANNELS_PER_GROUP {
         // few channels of y: the phases read y and the weights directly (a GEMM
@@ -440,51 +572,292 @@ pub fn conv_transpose<T: Real>(
             });
         return Ok(());
     }
-    if per_channel > PRODUCTS_ELEMENTS {
-        conv_transpose_by_patches(g, &phases, y, w, bias, x);
-        return Ok(());
+    conv_transpose_by_shifts(g, &phases, y, w, bias, x);
+    Ok(())
+}
+
+/// Copies a product tile's outputs (rows of `pitch`) into their planes of `y`
+/// (`plane` elements each), adding the bias; compiled per level.
+struct ForwardOut<'a, T> {
+    rows: &'a PitchedRows,
+    tile: std::ops::Range<usize>,
+    prod: &'a [T],
+    pitch: usize,
+    bias: Option<&'a [T]>,
+    y: &'a mut [T],
+    plane: usize,
+}
+
+impl<T: Real> Vectorised for ForwardOut<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let ForwardOut {
+            rows,
+            tile,
+            prod,
+            pitch,
+            bias,
+            y,
+            plane,
+        } = self;
+        for (o, y_plane) in y.chunks_exact_mut(plane.max(1)).enumerate() {
+            let bv = bias.map_or(T::zero(), |b| b[o]);
+            let src_row = &prod[o * pitch..][..pitch];
+            rows.in_tile(tile.clone(), |row, first, cols| {
+                let src = &src_row[cols];
+                let dst = &mut y_plane[row * rows.width + first..][..src.len()];
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d = v + bv;
+                }
+            });
+        }
     }
-    // input channels whose tap products fit the work space together
-    let block = (PRODUCTS_ELEMENTS / per_channel).clamp(1, cin_g);
+}
+
+/// `dst[e·step] = src[e] + add` for every `e` of `src`.
+struct StridedPut<'a, T> {
+    dst: &'a mut [T],
+    step: usize,
+    src: &'a [T],
+    add: T,
+}
+
+impl<T: Real> Vectorised for StridedPut<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let StridedPut {
+            dst,
+            step,
+            src,
+            add,
+        } = self;
+        match step {
+            1 => dst.iter_mut().zip(src).for_each(|(d, &v)| *d = v + add),
+            2 => {
+                let n = src.len().min(dst.len().div_ceil(2));
+                let whole = n.min(dst.len() / 2);
+                for (d, &v) in dst.chunks_exact_mut(2).zip(&src[..whole]) {
+                    d[0] = v + add;
+                }
+                if whole < n {
+                    dst[2 * whole] = src[whole] + add;
+                }
+            }
+            _ => dst
+                .iter_mut()
+                .step_by(step)
+                .zip(src)
+                .for_each(|(d, &v)| *d = v + add),
+        }
+    }
+}
+
+/// How the phases of a transposed convolution read `y` as shifted runs: a padded
+/// copy of each plane of `y` in which every phase's every tap reads inside.
+struct Shifts {
+    /// Padded plane size per dimension, and its elements.
+    dims: Vec<usize>,
+    numel: usize,
+    /// Zeros before `y` per dimension.
+    before: Vec<usize>,
+    /// Per phase: the offsets of its runs (`(o, tap)`, one plane per channel of `y`)
+    /// and its outputs' rows in the padded pitch.
+    phases: Vec<(Vec<usize>, PitchedRows)>,
+    /// The padded source's elements (the planes and the last tile's reach).
+    source: usize,
+}
+
+impl Shifts {
+    fn of<T: Real>(g: &ConvGeometry, phases: &[Phase], plan: &Plan<T>) -> Shifts {
+        let (r, out) = (g.rank(), g.output_size());
+        // phase output j reads y at first + j − q: from first − max q, up to first + count − 1
+        let before: Vec<usize> = (0..r)
+            .map(|d| {
+                phases
+                    .iter()
+                    .flat_map(|ph| {
+                        ph.taps
+                            .iter()
+                            .map(move |(_, q)| q[d].saturating_sub(ph.first[d]))
+                    })
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let dims: Vec<usize> = (0..r)
+            .map(|d| {
+                let reach = phases
+                    .iter()
+                    .map(|ph| ph.first[d] + ph.count[d])
+                    .max()
+                    .unwrap_or(0);
+                before[d] + out[d].max(reach)
+            })
+            .collect();
+        let numel = dims.iter().product();
+        let pitch = strides(&dims);
+        let cout_g = g.out_channels_per_group();
+        let (before_, pitch_) = (&before, &pitch);
+        let per_phase: Vec<(Vec<usize>, PitchedRows)> = phases
+            .iter()
+            .map(|ph| {
+                let offsets = (0..cout_g)
+                    .flat_map(|o| {
+                        ph.taps.iter().map(move |(_, q)| {
+                            o * numel
+                                + (0..r)
+                                    .map(|d| (ph.first[d] + before_[d] - q[d]) * pitch_[d])
+                                    .sum::<usize>()
+                        })
+                    })
+                    .collect();
+                (offsets, PitchedRows::of(&ph.count, &pitch))
+            })
+            .collect();
+        let source = per_phase
+            .iter()
+            .map(|(offs, rows)| {
+                offs.iter()
+                    .max()
+                    .map_or(0, |m| m + plan.padded_cols(rows.span))
+            })
+            .max()
+            .unwrap_or(0)
+            .max(cout_g * numel);
+        Shifts {
+            dims,
+            numel,
+            before,
+            phases: per_phase,
+            source,
+        }
+    }
+
+    /// The widest product tile any phase uses.
+    fn tile<T: Real>(&self, plan: &Plan<T>, rows: usize) -> usize {
+        self.phases
+            .iter()
+            .map(|(_, pr)| product_tile(plan, rows, pr.span))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Copies the planes `ys` of `y` (`out` each) inside the padded planes of `dst`,
+    /// whose padding stays zero.
+    fn fill<T: Real>(&self, out: &[usize], ys: &[T], dst: &mut [T]) {
+        let r = out.len();
+        let pitch = strides(&self.dims);
+        let rows: usize = out[..r - 1].iter().product();
+        let width = out[r - 1];
+        let mut idx = vec![0; r - 1];
+        let out_numel = rows * width;
+        for (o, plane) in ys.chunks_exact(out_numel.max(1)).enumerate() {
+            for row in 0..rows {
+                unravel(&out[..r - 1], row, &mut idx);
+                let at: usize = o * self.numel
+                    + (0..r - 1)
+                        .map(|d| (idx[d] + self.before[d]) * pitch[d])
+                        .sum::<usize>()
+                    + self.before[r - 1];
+                dst[at..at + width].copy_from_slice(&plane[row * width..][..width]);
+            }
+        }
+    }
+}
+
+/// Elements of work space one thread of [`conv_transpose`] uses for the forward
+/// geometry `g`: a padded copy of a group's planes of `y` and a product tile (none
+/// where the phases read `y` directly, im2col's where the padding folds).
+pub fn transpose_workspace_elements<T: Real>(g: &ConvGeometry) -> usize {
+    if g.folds_padding() {
+        return crate::kernels::im2col::workspace_elements(g);
+    }
+    if g.out_channels_per_group() <= super::DIRECT_MAX_CHANNELS_PER_GROUP {
+        return 0;
+    }
+    let plan = Plan::<T>::new();
+    let sh = Shifts::of(g, &phases(g), &plan);
+    let rows = g.in_channels_per_group();
+    sh.source + plan.padded_rows(rows) * sh.tile(&plan, rows)
+}
+
+/// [`conv_transpose`] by the shifted GEMM: per phase, `X_ρ = W_ρᵀ · B_ρ` where the
+/// rows of `B_ρ` are runs of the padded planes of `y` shifted by the phase's taps.
+/// The buffers are checked by the caller.
+fn conv_transpose_by_shifts<T: Real>(
+    g: &ConvGeometry,
+    phases: &[Phase],
+    y: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    x: &mut [T],
+) {
+    let (cin_g, cout_g, groups) = (
+        g.in_channels_per_group(),
+        g.out_channels_per_group(),
+        g.groups(),
+    );
+    let (in_numel, out_numel, kn) = (g.input_numel(), g.output_numel(), g.kernel_numel());
+    let plan = Plan::<T>::new();
+    let sh = Shifts::of(g, phases, &plan);
+    let tile = sh.tile(&plan, cin_g);
+    // W_ρᵀ per group and phase: cin_g × (cout_g·|T_ρ|), column (o, tap)
+    let packed: Vec<_> = (0..groups * phases.len())
+        .map(|gp| {
+            let (grp, ph) = (gp / phases.len(), &phases[gp % phases.len()]);
+            let kt = ph.taps.len();
+            plan.pack(cin_g, cout_g * kt, |c, k| {
+                let (o, tap) = (k / kt, ph.taps[k % kt].0);
+                w[((grp * cout_g + o) * cin_g + c) * kn + tap]
+            })
+        })
+        .collect();
+    let in_strides = g.input_strides();
+    let (r, step) = (g.rank(), g.stride()[g.rank() - 1]);
     x.par_chunks_mut(cin_g * in_numel)
         .enumerate()
         .for_each_init(
-            || vec![T::zero(); block * per_channel],
-            |z, (task, xg)| {
+            || {
+                (
+                    vec![T::zero(); sh.source],
+                    vec![T::zero(); plan.padded_rows(cin_g) * tile],
+                    vec![0; r],
+                )
+            },
+            |(ypad, prod, jdx), (task, xg)| {
                 let (item, grp) = (task / groups, task % groups);
                 let ys = &y[item * g.rows() + grp * cout_g * out_numel..][..cout_g * out_numel];
-                for c0 in (0..cin_g).step_by(block) {
-                    let nc = block.min(cin_g - c0);
-                    // Z = W_gᵀ · Y_g for channels c0 .. c0 + nc: row c·∏k + t holds what
-                    // tap t of every input position sends to channel c
-                    let wt = Layout::transposed(
-                        nc * kn,
-                        cout_g,
-                        grp * cout_g * cin_g * kn + c0 * kn,
-                        cin_g * kn,
-                    );
-                    let yl = Layout::row_major(cout_g, out_numel, 0, out_numel);
-                    let zl = Layout::row_major(nc * kn, out_numel, 0, out_numel);
-                    gemm(w, wt, ys, yl, T::zero(), z, zl);
-                    for c in 0..nc {
-                        let bv = bias.map_or(T::zero(), |b| b[grp * cin_g + c0 + c]);
-                        let plane = &mut xg[(c0 + c) * in_numel..][..in_numel];
-                        let zc = &z[c * per_channel..][..per_channel];
-                        let terms =
-                            |tap: usize| vec![(T::one(), &zc[tap * out_numel..][..out_numel])];
-                        for ph in &phases {
-                            gather_phase(g, ph, terms, bv, plane);
-                        }
+                sh.fill(g.output_size(), ys, ypad);
+                for (pi, ph) in phases.iter().enumerate() {
+                    let (offsets, rows) = &sh.phases[pi];
+                    let a = &packed[grp * phases.len() + pi];
+                    for j0 in (0..rows.span).step_by(tile.max(1)) {
+                        let n = tile.min(rows.span - j0);
+                        plan.run(a, &ypad[j0..], offsets, n, prod, tile);
+                        // interleave: output i = (first + j)·s + ρ − p
+                        rows.in_tile(j0..j0 + n, |row, first, cols| {
+                            unravel(&ph.count[..r - 1], row, &mut jdx[..r - 1]);
+                            jdx[r - 1] = first;
+                            let base = ph.output_at(g, &in_strides, jdx);
+                            for c in 0..cin_g {
+                                let bv = bias.map_or(T::zero(), |b| b[grp * cin_g + c]);
+                                let plane = &mut xg[c * in_numel..][..in_numel];
+                                let src = &prod[c * tile..][cols.clone()];
+                                vectorise_kernel(StridedPut {
+                                    dst: &mut plane[base..],
+                                    step,
+                                    src,
+                                    add: bv,
+                                });
+                            }
+                        });
                     }
                 }
             },
         );
-    Ok(())
 }
-
-/// Tap products `Z` per thread, in elements, past which one input channel's
-/// (`∏k·∏O`) goes through the patch-matrix path instead (4 × im2col's tile).
-const PRODUCTS_ELEMENTS: usize = 4 * TILE_ELEMENTS;
 
 /// The `(scale, plane)` pairs one tap sums.
 type Terms<'a, T> = Vec<(T, &'a [T])>;
@@ -583,145 +956,4 @@ fn shifted_span(
         base
     };
     Some((start, lo..hi))
-}
-
-/// [`conv_transpose`] for a channel whose tap products do not fit the work space:
-/// per phase, the patch matrix of `y`'s shifted runs (`C_out/g·|T_ρ|` rows, tiled
-/// over the phase's outputs) and one GEMM with the packed sub-kernels `W_ρᵀ`.
-/// The buffers are checked by the caller.
-fn conv_transpose_by_patches<T: Real>(
-    g: &ConvGeometry,
-    phases: &[Phase],
-    y: &[T],
-    w: &[T],
-    bias: Option<&[T]>,
-    x: &mut [T],
-) {
-    let (cin_g, cout_g, groups) = (
-        g.in_channels_per_group(),
-        g.out_channels_per_group(),
-        g.groups(),
-    );
-    let (in_numel, out_numel, kn) = (g.input_numel(), g.output_numel(), g.kernel_numel());
-    // W_ρᵀ per group and phase: cin_g × (cout_g·|T_ρ|), column (o, tap)
-    let packed: Vec<Vec<T>> = (0..groups * phases.len())
-        .map(|gp| {
-            let (grp, ph) = (gp / phases.len(), &phases[gp % phases.len()]);
-            let kt = ph.taps.len();
-            let mut m = vec![T::zero(); cin_g * cout_g * kt];
-            for c in 0..cin_g {
-                for o in 0..cout_g {
-                    for (j, (tap, _)) in ph.taps.iter().enumerate() {
-                        m[c * cout_g * kt + o * kt + j] =
-                            w[((grp * cout_g + o) * cin_g + c) * kn + tap];
-                    }
-                }
-            }
-            m
-        })
-        .collect();
-    let max_rows = phases
-        .iter()
-        .map(|p| cout_g * p.taps.len())
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let tile = (TILE_ELEMENTS / max_rows).clamp(1, in_numel.max(1));
-    let in_strides = g.input_strides();
-    let out_strides = strides(g.output_size());
-    let (s, out) = (g.stride(), g.output_size());
-    let r = g.rank();
-    x.par_chunks_mut(cin_g * in_numel)
-        .enumerate()
-        .for_each_init(
-            || {
-                (
-                    vec![T::zero(); max_rows * tile],
-                    vec![T::zero(); cin_g * tile],
-                )
-            },
-            |(cols, res), (task, xg)| {
-                let (item, grp) = (task / groups, task % groups);
-                let ys = &y[item * g.rows() + grp * cout_g * out_numel..][..cout_g * out_numel];
-                for (pi, ph) in phases.iter().enumerate() {
-                    let total: usize = ph.count.iter().product();
-                    let rows = cout_g * ph.taps.len();
-                    let wp = &packed[grp * phases.len() + pi];
-                    for j0 in (0..total).step_by(tile) {
-                        let n = tile.min(total - j0);
-                        let res = &mut res[..cin_g * n];
-                        if rows == 0 {
-                            res.fill(T::zero());
-                        } else {
-                            let cols = &mut cols[..rows * n];
-                            vectorise(|| {
-                                for_each_run(&ph.count, j0..j0 + n, |l, len, jdx| {
-                                    let col = l - j0;
-                                    for o in 0..cout_g {
-                                        let plane = &ys[o * out_numel..][..out_numel];
-                                        for (ti, (_, shift)) in ph.taps.iter().enumerate() {
-                                            let dst = &mut cols
-                                                [(o * ph.taps.len() + ti) * n + col..][..len];
-                                            shifted_run(
-                                                plane,
-                                                &out_strides,
-                                                out,
-                                                &ph.first,
-                                                shift,
-                                                jdx,
-                                                dst,
-                                            );
-                                        }
-                                    }
-                                });
-                            });
-                            let a = Layout::row_major(cin_g, rows, 0, rows);
-                            let b = Layout::row_major(rows, n, 0, n);
-                            let c = Layout::row_major(cin_g, n, 0, n);
-                            gemm(wp, a, cols, b, T::zero(), res, c);
-                        }
-                        // interleave: output i = (first + j)·s + ρ − p
-                        for_each_run(&ph.count, j0..j0 + n, |l, len, jdx| {
-                            let col = l - j0;
-                            let base = ph.output_at(g, &in_strides, jdx);
-                            let step = s[r - 1];
-                            for c in 0..cin_g {
-                                let bv = bias.map_or(T::zero(), |b| b[grp * cin_g + c]);
-                                let plane = &mut xg[c * in_numel..][..in_numel];
-                                let src = &res[c * n + col..][..len];
-                                for (e, &v) in src.iter().enumerate() {
-                                    plane[base + e * step] = v + bv;
-                                }
-                            }
-                        });
-                    }
-                }
-            },
-        );
-}
-
-/// One run of a phase's patch row: `dst[e] = y[j − shift]` for `j` from the run's
-/// multi-index `jdx` (plus the phase's `first`) along the last dimension, zero
-/// where `j − shift` falls outside `y`.
-#[inline(always)]
-fn shifted_run<T: Real>(
-    plane: &[T],
-    strides: &[usize],
-    out: &[usize],
-    first: &[usize],
-    shift: &[usize],
-    jdx: &[usize],
-    dst: &mut [T],
-) {
-    // short runs: plain loops, not calls to memcpy / memset
-    let Some((start, inside)) = shifted_span(strides, out, first, shift, jdx, dst.len()) else {
-        dst.iter_mut().for_each(|v| *v = T::zero());
-        return;
-    };
-    let src = &plane[start..start + inside.len()];
-    dst[..inside.start].iter_mut().for_each(|v| *v = T::zero());
-    dst[inside.end..].iter_mut().for_each(|v| *v = T::zero());
-    for (v, &e) in dst[inside].iter_mut().zip(src) {
-        *v = e;
-    }
 }

@@ -152,7 +152,7 @@ fn kernel_rows<T: Real>(
             ),
             (
                 "phase",
-                phase::transpose_workspace_elements(g) as u64 * size,
+                phase::transpose_workspace_elements::<T>(g) as u64 * size,
                 Box::new(move |x| Ok(phase::conv_transpose(g, input, w, None, x)?)),
             ),
             (

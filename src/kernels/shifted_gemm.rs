@@ -1,0 +1,398 @@
+//! The shifted GEMM: `Y = A·B` where row `k` of `B` is a run of one buffer starting
+//! at `offsets[k]` — `Y[r][j] = Σ_k A[r][k] · src[offsets[k] + j]`.
+//!
+//! A stride-1 convolution of planes laid out with a row pitch is this product: with
+//! the output's columns counted in the input's pitch (`j = Σ o_d · pitch_d`), tap `t`
+//! of channel `c` reads `src[c·plane + Σ t_d·pitch_d + j]`, a unit-stride run. So the
+//! patch matrix never exists: the micro-kernel loads its rows straight from the
+//! planes (an *implicit GEMM*). The price is the columns that fall between the rows
+//! (`pitch − out` of every `pitch`), computed and thrown away by the caller. The
+//! phase decomposition ([`super::phase`]) makes strided and transposed convolutions
+//! stride-1 ones, and runs them through here.
+//!
+//! The kernel keeps an `MR × NR` tile of `Y` in registers (AVX-512: 8 × 3 vectors,
+//! AVX2: 6 × 2 vectors, scalar: 4 × 8), walks `K` in blocks whose `KC × NR` slice of
+//! `B` stays in the level-1 cache while every row panel of `A` passes over it, and
+//! fuses its multiply-adds at the vector levels (the scalar level multiplies and
+//! adds). Each element of `Y` is summed in `k` order by one thread, so a result does
+//! not depend on the thread count; the levels differ by rounding only.
+
+use crate::simd::{simd_level, SimdLevel};
+use crate::Real;
+
+/// A micro-kernel: `kc` steps of the `MR × NR` tile at `y` (row pitch `ldy`), from the
+/// packed panel `a` (`kc × MR`), the runs `src + offs[k]`; adds to `y` when the flag
+/// is set, else overwrites it.
+///
+/// # Safety
+/// Every pointer must reach the elements the sizes name; the level's instructions
+/// must exist.
+pub(crate) type MicroKernel<T> =
+    unsafe fn(usize, *const T, *const T, *const usize, *mut T, usize, bool);
+
+/// The micro-kernel for one element type and level, with its tile.
+#[derive(Clone, Copy)]
+pub(crate) struct Kernel<T> {
+    /// Rows of `Y` per tile.
+    mr: usize,
+    /// Columns of `Y` per tile.
+    nr: usize,
+    run: MicroKernel<T>,
+}
+
+impl<T> Kernel<T> {
+    pub(crate) const fn new(mr: usize, nr: usize, run: MicroKernel<T>) -> Self {
+        Kernel { mr, nr, run }
+    }
+}
+
+/// Bytes of `B` one block of `K` keeps in the level-1 cache.
+const BLOCK_BYTES: usize = 16 << 10;
+
+/// `A` packed for the micro-kernel: row panels of `MR` rows, each `K × MR` with the
+/// panel's rows adjacent; rows past `m` are zero.
+pub(crate) struct Packed<T> {
+    data: Vec<T>,
+    m: usize,
+    k: usize,
+}
+
+/// The shifted GEMM at one SIMD level and element type.
+#[derive(Clone, Copy)]
+pub(crate) struct Plan<T> {
+    kernel: Kernel<T>,
+}
+
+impl<T: Real> Plan<T> {
+    /// The plan at the current [`simd_level`].
+    pub(crate) fn new() -> Self {
+        Self::at(simd_level())
+    }
+
+    /// The plan at `level` (which the processor must have).
+    pub(crate) fn at(level: SimdLevel) -> Self {
+        Plan {
+            kernel: T::shifted_kernel(level),
+        }
+    }
+
+    /// `m` rounded up to whole row panels: the rows [`Plan::run`] writes.
+    pub(crate) fn padded_rows(&self, m: usize) -> usize {
+        m.div_ceil(self.kernel.mr) * self.kernel.mr
+    }
+
+    /// `n` rounded up to whole column tiles: the columns [`Plan::run`] writes and
+    /// reads past each offset.
+    pub(crate) fn padded_cols(&self, n: usize) -> usize {
+        n.div_ceil(self.kernel.nr) * self.kernel.nr
+    }
+
+    /// Packs the `m × k` matrix whose entry `(r, k)` is `at(r, k)`.
+    pub(crate) fn pack(&self, m: usize, k: usize, at: impl Fn(usize, usize) -> T) -> Packed<T> {
+        let mr = self.kernel.mr;
+        let mut data = vec![T::zero(); self.padded_rows(m) * k];
+        for (p, panel) in data.chunks_exact_mut((mr * k).max(1)).enumerate() {
+            for (kk, step) in panel.chunks_exact_mut(mr).enumerate() {
+                for (i, v) in step.iter_mut().enumerate() {
+                    let r = p * mr + i;
+                    if r < m {
+                        *v = at(r, kk);
+                    }
+                }
+            }
+        }
+        Packed { data, m, k }
+    }
+
+    /// `y[r·ldy + j] = Σ_k A[r][k] · src[offsets[k] + j]` for every row `r` below
+    /// [`Plan::padded_rows`] and column `j` below [`Plan::padded_cols`]`(n)`: the
+    /// columns and rows past `n` and `A`'s rows are written too (with what the
+    /// padding gives) and are the caller's to ignore.
+    ///
+    /// # Panics
+    /// When a run would read past `src` or a tile write past `y` (caller bugs: the
+    /// sizes come from the same plan).
+    pub(crate) fn run(
+        &self,
+        a: &Packed<T>,
+        src: &[T],
+        offsets: &[usize],
+        n: usize,
+        y: &mut [T],
+        ldy: usize,
+    ) {
+        let Kernel { mr, nr, run } = self.kernel;
+        let (rows, cols) = (self.padded_rows(a.m), self.padded_cols(n));
+        if rows == 0 || cols == 0 {
+            return;
+        }
+        assert_eq!(
+            offsets.len(),
+            a.k,
+            "shifted GEMM: one offset per column of A"
+        );
+        assert!(
+            ldy >= cols && y.len() >= (rows - 1) * ldy + cols,
+            "shifted GEMM: Y too short"
+        );
+        if a.k == 0 {
+            for row in 0..rows {
+                y[row * ldy..][..cols].fill(T::zero());
+            }
+            return;
+        }
+        let reach = offsets.iter().max().copied().unwrap_or(0) + cols;
+        assert!(
+            reach <= src.len(),
+            "shifted GEMM: a run reads past the source"
+        );
+        let kc = (BLOCK_BYTES / (nr * std::mem::size_of::<T>())).max(16);
+        for k0 in (0..a.k).step_by(kc) {
+            let kb = kc.min(a.k - k0);
+            for j0 in (0..cols).step_by(nr) {
+                for p in 0..rows / mr {
+                    // SAFETY: the panel holds `kb × mr` elements from `k0·mr`; every
+                    // run reads `nr` elements from `offsets[k] + j0 ≤ reach − nr`; the
+                    // tile writes rows `p·mr ..` below `rows`, columns `j0 .. j0 + nr`
+                    // within `cols ≤ ldy` — all checked above. The kernel's level was
+                    // checked when the level was set.
+                    unsafe {
+                        run(
+                            kb,
+                            a.data.as_ptr().add(p * mr * a.k + k0 * mr),
+                            src.as_ptr().add(j0),
+                            offsets.as_ptr().add(k0),
+                            y.as_mut_ptr().add(p * mr * ldy + j0),
+                            ldy,
+                            k0 > 0,
+                        )
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The scalar micro-kernel: a multiply and an add per step (no `mul_add`, a library
+/// call without FMA).
+///
+/// # Safety
+/// As [`MicroKernel`].
+unsafe fn scalar<T: Real, const MR: usize, const NR: usize>(
+    kc: usize,
+    a: *const T,
+    src: *const T,
+    offs: *const usize,
+    y: *mut T,
+    ldy: usize,
+    accumulate: bool,
+) {
+    let mut acc = [[T::zero(); NR]; MR];
+    // SAFETY: the caller's contract.
+    unsafe {
+        for k in 0..kc {
+            let b = src.add(*offs.add(k));
+            let ak = a.add(k * MR);
+            for (r, row) in acc.iter_mut().enumerate() {
+                let av = *ak.add(r);
+                for (c, v) in row.iter_mut().enumerate() {
+                    *v += av * *b.add(c);
+                }
+            }
+        }
+        for (r, row) in acc.iter().enumerate() {
+            for (c, &v) in row.iter().enumerate() {
+                let p = y.add(r * ldy + c);
+                *p = if accumulate { *p + v } else { v };
+            }
+        }
+    }
+}
+
+/// One x86 micro-kernel: `$mr` rows by `$nv` vectors of `$lanes` elements.
+#[cfg(target_arch = "x86_64")]
+macro_rules! x86_kernel {
+    ($name:ident, $t:ty, $feature:literal, $mr:literal, $nv:literal, $lanes:literal,
+     $zero:ident, $load:ident, $store:ident, $splat:ident, $fma:ident, $add:ident) => {
+        /// # Safety
+        /// As [`MicroKernel`]; the processor must have the instructions.
+        #[target_feature(enable = $feature)]
+        unsafe fn $name(
+            kc: usize,
+            a: *const $t,
+            src: *const $t,
+            offs: *const usize,
+            y: *mut $t,
+            ldy: usize,
+            accumulate: bool,
+        ) {
+            use std::arch::x86_64::*;
+            let mut acc = [[$zero(); $nv]; $mr];
+            // SAFETY: the caller's contract.
+            unsafe {
+                for k in 0..kc {
+                    let b = src.add(*offs.add(k));
+                    let mut bv = [$zero(); $nv];
+                    for (v, slot) in bv.iter_mut().enumerate() {
+                        *slot = $load(b.add(v * $lanes));
+                    }
+                    let ak = a.add(k * $mr);
+                    for (r, row) in acc.iter_mut().enumerate() {
+                        let av = $splat(*ak.add(r));
+                        for (slot, &bvv) in row.iter_mut().zip(&bv) {
+                            *slot = $fma(av, bvv, *slot);
+                        }
+                    }
+                }
+                for (r, row) in acc.iter().enumerate() {
+                    for (v, &s) in row.iter().enumerate() {
+                        let p = y.add(r * ldy + v * $lanes);
+                        let s = if accumulate { $add($load(p), s) } else { s };
+                        $store(p, s);
+                    }
+                }
+            }
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::MicroKernel;
+
+    x86_kernel!(
+        f32_avx512,
+        f32,
+        "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma",
+        8,
+        3,
+        16,
+        _mm512_setzero_ps,
+        _mm512_loadu_ps,
+        _mm512_storeu_ps,
+        _mm512_set1_ps,
+        _mm512_fmadd_ps,
+        _mm512_add_ps
+    );
+    x86_kernel!(
+        f64_avx512,
+        f64,
+        "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma",
+        8,
+        3,
+        8,
+        _mm512_setzero_pd,
+        _mm512_loadu_pd,
+        _mm512_storeu_pd,
+        _mm512_set1_pd,
+        _mm512_fmadd_pd,
+        _mm512_add_pd
+    );
+    x86_kernel!(
+        f32_avx2,
+        f32,
+        "avx2,fma",
+        6,
+        2,
+        8,
+        _mm256_setzero_ps,
+        _mm256_loadu_ps,
+        _mm256_storeu_ps,
+        _mm256_set1_ps,
+        _mm256_fmadd_ps,
+        _mm256_add_ps
+    );
+    x86_kernel!(
+        f64_avx2,
+        f64,
+        "avx2,fma",
+        6,
+        2,
+        4,
+        _mm256_setzero_pd,
+        _mm256_loadu_pd,
+        _mm256_storeu_pd,
+        _mm256_set1_pd,
+        _mm256_fmadd_pd,
+        _mm256_add_pd
+    );
+
+    pub(super) const F32_AVX512: (usize, usize, MicroKernel<f32>) = (8, 48, f32_avx512);
+    pub(super) const F64_AVX512: (usize, usize, MicroKernel<f64>) = (8, 24, f64_avx512);
+    pub(super) const F32_AVX2: (usize, usize, MicroKernel<f32>) = (6, 16, f32_avx2);
+    pub(super) const F64_AVX2: (usize, usize, MicroKernel<f64>) = (6, 8, f64_avx2);
+}
+
+macro_rules! kernel_for {
+    ($fn_name:ident, $t:ty, $avx512:ident, $avx2:ident) => {
+        /// The shifted-GEMM micro-kernel for this type at `level`.
+        pub(crate) fn $fn_name(level: SimdLevel) -> Kernel<$t> {
+            #[cfg(target_arch = "x86_64")]
+            {
+                let (mr, nr, run) = match level {
+                    SimdLevel::Avx512 => x86::$avx512,
+                    SimdLevel::Avx2 => x86::$avx2,
+                    SimdLevel::Scalar => (4, 8, scalar::<$t, 4, 8> as MicroKernel<$t>),
+                };
+                Kernel::new(mr, nr, run)
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                let _ = level;
+                Kernel::new(4, 8, scalar::<$t, 4, 8>)
+            }
+        }
+    };
+}
+
+kernel_for!(kernel_f32, f32, F32_AVX512, F32_AVX2);
+kernel_for!(kernel_f64, f64, F64_AVX512, F64_AVX2);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every level the machine has computes the definition, on integer data exactly.
+    fn check<T: Real>() {
+        for level in SimdLevel::available() {
+            let plan = Plan::<T>::at(level);
+            for &(m, k, n) in &[
+                (1, 1, 1),
+                (5, 7, 50),
+                (8, 3, 48),
+                (13, 200, 97),
+                (9, 0, 5),
+                (3, 1100, 10),
+            ] {
+                let at = |r: usize, kk: usize| T::from_f64(((r * 7 + kk * 3) % 11) as f64 - 5.0);
+                let a = plan.pack(m, k, at);
+                let offsets: Vec<usize> = (0..k).map(|kk| (kk * 13) % 29).collect();
+                let cols = plan.padded_cols(n);
+                let src: Vec<T> = (0..29 + cols)
+                    .map(|i| T::from_f64((i % 9) as f64 - 4.0))
+                    .collect();
+                let ldy = cols + 3;
+                let mut y = vec![T::nan(); plan.padded_rows(m) * ldy];
+                plan.run(&a, &src, &offsets, n, &mut y, ldy);
+                for r in 0..m {
+                    for j in 0..n {
+                        let want: f64 = (0..k)
+                            .map(|kk| at(r, kk).as_f64() * src[offsets[kk] + j].as_f64())
+                            .sum();
+                        assert_eq!(
+                            y[r * ldy + j].as_f64(),
+                            want,
+                            "{level} m{m} k{k} n{n} ({r},{j})"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_level_computes_the_shifted_product_exactly_on_integers() {
+        check::<f32>();
+        check::<f64>();
+    }
+}
