@@ -454,8 +454,8 @@ pub enum ConvMethodArg {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvTransposeMethodArg {
-    /// Chosen by shape: fft where estimated faster (large kernels), else scatter for at most 4
-    /// input channels per group, else phase for a stride above 1 (zeros padding), else
+    /// Chosen by shape: fft where estimated faster (large kernels), else phase for a stride
+    /// above 1 (zeros padding), else scatter for at most 4 input channels per group, else
     /// col2im.
     Auto,
     /// Explicit sparse matrix: Cᵀ·y.

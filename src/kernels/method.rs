@@ -241,7 +241,7 @@ impl ConvMethod {
     /// channels per group and [`WINOGRAD_MIN_TILES`] output tiles, else `direct` when each output channel's group has at most
     /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels, else `phase` when a stride
     /// exceeds 1 (its shifted GEMM reads the polyphase components in place of a patch
-    /// matrix: `conv2d_s2_8x64x56_k3` 8.1 – 8.6 against im2col's 9.0 – 9.3 ms, Intel
+    /// matrix: `conv2d_s2_8x64x56_k3` 8.7 – 9.3 against im2col's 9.8 – 10.2 ms, Intel
     /// Xeon, AVX-512, one thread), else `im2col`. (`sparse` pays only when one C
     /// serves many calls, which a single call cannot know.) Other methods are
     /// returned as they are.
@@ -291,14 +291,14 @@ impl ConvTransposeMethod {
         }
     }
 
-    /// What `Auto` takes for `g` without the FFT: `scatter` up to
-    /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] channels per group on the GEMM's inner side,
-    /// else `phase` for a strided layer whose padding does not fold, else `col2im`.
+    /// What `Auto` takes for `g` without the FFT: `phase` for a strided layer whose
+    /// padding does not fold, else `scatter` up to [`DIRECT_MAX_CHANNELS_PER_GROUP`]
+    /// channels per group on the GEMM's inner side, else `col2im`.
     pub(crate) fn loops(g: &ConvGeometry) -> ConvTransposeMethod {
-        if g.out_channels_per_group() <= DIRECT_MAX_CHANNELS_PER_GROUP {
-            ConvTransposeMethod::Scatter
-        } else if g.stride().iter().any(|&s| s > 1) && !g.folds_padding() {
+        if g.stride().iter().any(|&s| s > 1) && !g.folds_padding() {
             ConvTransposeMethod::Phase
+        } else if g.out_channels_per_group() <= DIRECT_MAX_CHANNELS_PER_GROUP {
+            ConvTransposeMethod::Scatter
         } else {
             ConvTransposeMethod::Col2im
         }
@@ -307,17 +307,19 @@ impl ConvTransposeMethod {
     /// `Auto` made concrete for the transposed convolution whose forward geometry is
     /// `g`: `fft` where it is estimated faster by the margin [`FFT_MARGIN`] (the same
     /// estimate as [`ConvMethod::resolve`]: the adjoint costs what the forward
-    /// does), else `scatter` when each group has at most
-    /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] input channels (the GEMM's inner dimension),
-    /// else `phase` when a stride exceeds 1 (no multiplication by inserted zeros, no
-    /// scatter-add: `convT2d_dl_8x64x28_k4s2` 3.9 – 4.2 against col2im's 5.0 ms, Intel
-    /// Xeon, AVX-512, one thread), else `col2im`. Zero insertion multiplies by the
-    /// inserted zeros, so it is never the fastest.
+    /// does), else `phase` when a stride exceeds 1 and the padding does not fold (no
+    /// multiplication by inserted zeros, no scatter-add: `convT2d_dl_8x64x28_k4s2` 4.2
+    /// – 4.4 against col2im's 5.2 – 5.5 ms, `convT2d_1ch_128_k4s2` 79 – 80 against
+    /// scatter's 91 – 92 µs; Intel Xeon, AVX-512, one thread), else `scatter` when each
+    /// group has at most [`DIRECT_MAX_CHANNELS_PER_GROUP`] input channels (the GEMM's
+    /// inner dimension), else `col2im`. Zero insertion multiplies by the inserted
+    /// zeros, so it is never the fastest.
     pub fn resolve(self, g: &ConvGeometry) -> ConvTransposeMethod {
         match self {
             ConvTransposeMethod::Auto => {
                 let loops = ConvTransposeMethod::loops(g);
-                if fft_pays(g, loops != ConvTransposeMethod::Scatter) {
+                let gemm = g.out_channels_per_group() > DIRECT_MAX_CHANNELS_PER_GROUP;
+                if fft_pays(g, gemm) {
                     ConvTransposeMethod::Fft
                 } else {
                     loops

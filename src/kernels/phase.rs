@@ -615,41 +615,67 @@ impl<T: Real> Vectorised for ForwardOut<'_, T> {
     }
 }
 
-/// `dst[e·step] = src[e] + add` for every `e` of `src`.
-struct StridedPut<'a, T> {
-    dst: &'a mut [T],
-    step: usize,
-    src: &'a [T],
-    add: T,
+/// `dst[e·step] = src[e] + add` for every `e` of `src` (strides 1 and 2 written
+/// out, so that they vectorise).
+#[inline(always)]
+fn strided_put<T: Real>(dst: &mut [T], step: usize, src: &[T], add: T) {
+    match step {
+        1 => dst.iter_mut().zip(src).for_each(|(d, &v)| *d = v + add),
+        2 => {
+            let n = src.len().min(dst.len().div_ceil(2));
+            let whole = n.min(dst.len() / 2);
+            for (d, &v) in dst.chunks_exact_mut(2).zip(&src[..whole]) {
+                d[0] = v + add;
+            }
+            if whole < n {
+                dst[2 * whole] = src[whole] + add;
+            }
+        }
+        _ => dst
+            .iter_mut()
+            .step_by(step)
+            .zip(src)
+            .for_each(|(d, &v)| *d = v + add),
+    }
 }
 
-impl<T: Real> Vectorised for StridedPut<'_, T> {
+/// Copies one phase's product tile (rows of `pitch`) to its outputs in the planes
+/// of `x` (`plane` elements each; a phase row's first output at `bases[row]`, the
+/// next ones `step` apart), adding the bias; compiled per level.
+struct PhaseOut<'a, T> {
+    rows: &'a PitchedRows,
+    bases: &'a [usize],
+    tile: std::ops::Range<usize>,
+    prod: &'a [T],
+    pitch: usize,
+    step: usize,
+    bias: Option<&'a [T]>,
+    x: &'a mut [T],
+    plane: usize,
+}
+
+impl<T: Real> Vectorised for PhaseOut<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        let StridedPut {
-            dst,
+        let PhaseOut {
+            rows,
+            bases,
+            tile,
+            prod,
+            pitch,
             step,
-            src,
-            add,
+            bias,
+            x,
+            plane,
         } = self;
-        match step {
-            1 => dst.iter_mut().zip(src).for_each(|(d, &v)| *d = v + add),
-            2 => {
-                let n = src.len().min(dst.len().div_ceil(2));
-                let whole = n.min(dst.len() / 2);
-                for (d, &v) in dst.chunks_exact_mut(2).zip(&src[..whole]) {
-                    d[0] = v + add;
-                }
-                if whole < n {
-                    dst[2 * whole] = src[whole] + add;
-                }
-            }
-            _ => dst
-                .iter_mut()
-                .step_by(step)
-                .zip(src)
-                .for_each(|(d, &v)| *d = v + add),
+        for (c, x_plane) in x.chunks_exact_mut(plane.max(1)).enumerate() {
+            let bv = bias.map_or(T::zero(), |b| b[c]);
+            let src_row = &prod[c * pitch..][..pitch];
+            rows.in_tile(tile.clone(), |row, first, cols| {
+                let dst = &mut x_plane[bases[row] + first * step..];
+                strided_put(dst, step, &src_row[cols], bv);
+            });
         }
     }
 }
@@ -662,9 +688,10 @@ struct Shifts {
     numel: usize,
     /// Zeros before `y` per dimension.
     before: Vec<usize>,
-    /// Per phase: the offsets of its runs (`(o, tap)`, one plane per channel of `y`)
-    /// and its outputs' rows in the padded pitch.
-    phases: Vec<(Vec<usize>, PitchedRows)>,
+    /// Per phase: the offsets of its runs (`(o, tap)`, one plane per channel of `y`),
+    /// its outputs' rows in the padded pitch, and each row's first output in a plane
+    /// of `x`.
+    phases: Vec<(Vec<usize>, PitchedRows, Vec<usize>)>,
     /// The padded source's elements (the planes and the last tile's reach).
     source: usize,
 }
@@ -700,7 +727,9 @@ impl Shifts {
         let pitch = strides(&dims);
         let cout_g = g.out_channels_per_group();
         let (before_, pitch_) = (&before, &pitch);
-        let per_phase: Vec<(Vec<usize>, PitchedRows)> = phases
+        let in_strides = g.input_strides();
+        let mut jdx = vec![0; r];
+        let per_phase: Vec<(Vec<usize>, PitchedRows, Vec<usize>)> = phases
             .iter()
             .map(|ph| {
                 let offsets = (0..cout_g)
@@ -713,12 +742,20 @@ impl Shifts {
                         })
                     })
                     .collect();
-                (offsets, PitchedRows::of(&ph.count, &pitch))
+                let rows: usize = ph.count[..r - 1].iter().product();
+                let bases = (0..rows)
+                    .map(|row| {
+                        unravel(&ph.count[..r - 1], row, &mut jdx[..r - 1]);
+                        jdx[r - 1] = 0;
+                        ph.output_at(g, &in_strides, &jdx)
+                    })
+                    .collect();
+                (offsets, PitchedRows::of(&ph.count, &pitch), bases)
             })
             .collect();
         let source = per_phase
             .iter()
-            .map(|(offs, rows)| {
+            .map(|(offs, rows, _)| {
                 offs.iter()
                     .max()
                     .map_or(0, |m| m + plan.padded_cols(rows.span))
@@ -739,7 +776,7 @@ impl Shifts {
     fn tile<T: Real>(&self, plan: &Plan<T>, rows: usize) -> usize {
         self.phases
             .iter()
-            .map(|(_, pr)| product_tile(plan, rows, pr.span))
+            .map(|(_, pr, _)| product_tile(plan, rows, pr.span))
             .max()
             .unwrap_or(0)
     }
@@ -814,8 +851,7 @@ fn conv_transpose_by_shifts<T: Real>(
             })
         })
         .collect();
-    let in_strides = g.input_strides();
-    let (r, step) = (g.rank(), g.stride()[g.rank() - 1]);
+    let step = g.stride()[g.rank() - 1];
     x.par_chunks_mut(cin_g * in_numel)
         .enumerate()
         .for_each_init(
@@ -823,35 +859,27 @@ fn conv_transpose_by_shifts<T: Real>(
                 (
                     vec![T::zero(); sh.source],
                     vec![T::zero(); plan.padded_rows(cin_g) * tile],
-                    vec![0; r],
                 )
             },
-            |(ypad, prod, jdx), (task, xg)| {
+            |(ypad, prod), (task, xg)| {
                 let (item, grp) = (task / groups, task % groups);
                 let ys = &y[item * g.rows() + grp * cout_g * out_numel..][..cout_g * out_numel];
                 sh.fill(g.output_size(), ys, ypad);
-                for (pi, ph) in phases.iter().enumerate() {
-                    let (offsets, rows) = &sh.phases[pi];
+                for (pi, (offsets, rows, bases)) in sh.phases.iter().enumerate() {
                     let a = &packed[grp * phases.len() + pi];
                     for j0 in (0..rows.span).step_by(tile.max(1)) {
                         let n = tile.min(rows.span - j0);
                         plan.run(a, &ypad[j0..], offsets, n, prod, tile);
-                        // interleave: output i = (first + j)·s + ρ − p
-                        rows.in_tile(j0..j0 + n, |row, first, cols| {
-                            unravel(&ph.count[..r - 1], row, &mut jdx[..r - 1]);
-                            jdx[r - 1] = first;
-                            let base = ph.output_at(g, &in_strides, jdx);
-                            for c in 0..cin_g {
-                                let bv = bias.map_or(T::zero(), |b| b[grp * cin_g + c]);
-                                let plane = &mut xg[c * in_numel..][..in_numel];
-                                let src = &prod[c * tile..][cols.clone()];
-                                vectorise_kernel(StridedPut {
-                                    dst: &mut plane[base..],
-                                    step,
-                                    src,
-                                    add: bv,
-                                });
-                            }
+                        vectorise_kernel(PhaseOut {
+                            rows,
+                            bases,
+                            tile: j0..j0 + n,
+                            prod,
+                            pitch: tile,
+                            step,
+                            bias: bias.map(|b| &b[grp * cin_g..][..cin_g]),
+                            x: xg,
+                            plane: in_numel,
                         });
                     }
                 }
