@@ -572,7 +572,8 @@ fn the_fixtures_cover_every_mode_rank_and_option() {
             "{mode}: no matrix case"
         );
     }
-    // Auto resolves to both the direct loops and im2col somewhere
+    // Auto resolves to both the direct loops and a GEMM (the phases' implicit one on
+    // a 64-wide grid) somewhere
     let autos: BTreeSet<String> = m
         .cases
         .iter()
@@ -587,7 +588,7 @@ fn the_fixtures_cover_every_mode_rank_and_option() {
             format!("{:?}", ConvMethod::Auto.resolve(&g))
         })
         .collect();
-    assert_eq!(autos, BTreeSet::from(["Direct".into(), "Im2col".into()]));
+    assert_eq!(autos, BTreeSet::from(["Direct".into(), "Phase".into()]));
     // the limits: reflect at size − 1, circular and symmetric at the size
     let at_limit = |mode: &str, slack: usize| {
         m.cases.iter().any(|c| {

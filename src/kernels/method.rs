@@ -198,6 +198,17 @@ pub enum ConvTransposeMethod {
     Auto,
 }
 
+/// The most columns the phase formulation's implicit GEMM may compute per output
+/// needed ([`crate::kernels::phase::column_waste`]: the pitch's columns between
+/// output rows and the last column tile's padding) for `Auto` to take it over
+/// im2col / col2im. Measured (one thread, f32, batch 8, Intel Xeon with AVX-512,
+/// 3×3 kernels, padding 1): at 1.04 – 1.10 the phases won (56×56 32→64: 8.1 against
+/// im2col's 11.3 ms, transposed 7.8 against col2im's 9.6; 28×28 64→64: 3.9 against
+/// 5.1, transposed 4.0 against 4.9; the strided bench cases); at 1.22 and 1.50 they
+/// lost (14×14 128→256: 8.4 against 7.3 ms, transposed 9.4 against 8.5; 8×8 64→64:
+/// 0.55 against 0.52, transposed 0.69 against 0.60).
+pub const PHASE_MAX_COLUMN_WASTE: f64 = 1.15;
+
 /// Output channels per group up to which the direct loops beat a GEMM: with so
 /// few rows the GEMM reuses each patch (or each input) too little to repay forming
 /// the patch matrix. Measured (benches/formulations.rs, one thread): one channel,
@@ -222,12 +233,12 @@ impl ConvMethod {
     }
 
     /// What `Auto` takes for `g` without the FFT and Winograd: `direct` up to
-    /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels per group, else `phase` for
-    /// a strided layer, else `im2col`.
+    /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels per group, else `phase` where
+    /// its implicit GEMM wastes at most [`PHASE_MAX_COLUMN_WASTE`], else `im2col`.
     pub(crate) fn loops(g: &ConvGeometry) -> ConvMethod {
         if g.out_channels_per_group() <= DIRECT_MAX_CHANNELS_PER_GROUP {
             ConvMethod::Direct
-        } else if g.stride().iter().any(|&s| s > 1) {
+        } else if crate::kernels::phase::column_waste(g) <= PHASE_MAX_COLUMN_WASTE {
             ConvMethod::Phase
         } else {
             ConvMethod::Im2col
@@ -239,10 +250,12 @@ impl ConvMethod {
     /// its measurements), else `winograd` for a 2-D 3×3 stride-1 layer with at least
     /// [`WINOGRAD_MIN_CHANNELS`] input and [`WINOGRAD_MIN_OUT_CHANNELS`] output
     /// channels per group and [`WINOGRAD_MIN_TILES`] output tiles, else `direct` when each output channel's group has at most
-    /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels, else `phase` when a stride
-    /// exceeds 1 (its shifted GEMM reads the polyphase components in place of a patch
-    /// matrix: `conv2d_s2_8x64x56_k3` 8.7 – 9.3 against im2col's 9.8 – 10.2 ms, Intel
-    /// Xeon, AVX-512, one thread), else `im2col`. (`sparse` pays only when one C
+    /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels, else `phase` where its
+    /// implicit GEMM computes at most [`PHASE_MAX_COLUMN_WASTE`] columns per output
+    /// (it reads the padded, phase-split input in place of a patch matrix:
+    /// `conv2d_s2_8x64x56_k3` 8.7 – 9.3 against im2col's 9.8 – 10.2 ms,
+    /// `conv2d_dl_8x64x56_k3` 14.2 against 22.7 ms; Intel Xeon, AVX-512, one thread),
+    /// else `im2col`. (`sparse` pays only when one C
     /// serves many calls, which a single call cannot know.) Other methods are
     /// returned as they are.
     ///
@@ -252,7 +265,9 @@ impl ConvMethod {
     /// let one = ConvGeometry::builder(&[64, 64], &[5, 5]).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&one), ConvMethod::Direct);
     /// let many = ConvGeometry::builder(&[64, 64], &[3, 3]).channels(16, 32).build().unwrap();
-    /// assert_eq!(ConvMethod::Auto.resolve(&many), ConvMethod::Im2col);
+    /// assert_eq!(ConvMethod::Auto.resolve(&many), ConvMethod::Phase);
+    /// let small = ConvGeometry::builder(&[8, 8], &[3, 3]).channels(64, 64).padding(1).build().unwrap();
+    /// assert_eq!(ConvMethod::Auto.resolve(&small), ConvMethod::Im2col);
     /// let strided = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 128).stride(&[2]).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&strided), ConvMethod::Phase);
     /// let layer = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 64).padding(1).build().unwrap();
@@ -291,14 +306,26 @@ impl ConvTransposeMethod {
         }
     }
 
-    /// What `Auto` takes for `g` without the FFT: `phase` for a strided layer whose
-    /// padding does not fold, else `scatter` up to [`DIRECT_MAX_CHANNELS_PER_GROUP`]
-    /// channels per group on the GEMM's inner side, else `col2im`.
+    /// What `Auto` takes for `g` without the FFT (padding that folds: `scatter` or
+    /// `col2im` by the channels): up to [`DIRECT_MAX_CHANNELS_PER_GROUP`] channels per
+    /// group on the GEMM's inner side `phase` when strided, else `scatter`; with more,
+    /// `phase` where its implicit GEMM wastes at most [`PHASE_MAX_COLUMN_WASTE`], else
+    /// `col2im`.
     pub(crate) fn loops(g: &ConvGeometry) -> ConvTransposeMethod {
-        if g.stride().iter().any(|&s| s > 1) && !g.folds_padding() {
+        let few = g.out_channels_per_group() <= DIRECT_MAX_CHANNELS_PER_GROUP;
+        let strided = g.stride().iter().any(|&s| s > 1);
+        if g.folds_padding() {
+            if few {
+                ConvTransposeMethod::Scatter
+            } else {
+                ConvTransposeMethod::Col2im
+            }
+        } else if few && strided {
             ConvTransposeMethod::Phase
-        } else if g.out_channels_per_group() <= DIRECT_MAX_CHANNELS_PER_GROUP {
+        } else if few {
             ConvTransposeMethod::Scatter
+        } else if crate::kernels::phase::transpose_column_waste(g) <= PHASE_MAX_COLUMN_WASTE {
+            ConvTransposeMethod::Phase
         } else {
             ConvTransposeMethod::Col2im
         }
@@ -307,13 +334,12 @@ impl ConvTransposeMethod {
     /// `Auto` made concrete for the transposed convolution whose forward geometry is
     /// `g`: `fft` where it is estimated faster by the margin [`FFT_MARGIN`] (the same
     /// estimate as [`ConvMethod::resolve`]: the adjoint costs what the forward
-    /// does), else `phase` when a stride exceeds 1 and the padding does not fold (no
-    /// multiplication by inserted zeros, no scatter-add: `convT2d_dl_8x64x28_k4s2` 4.2
-    /// – 4.4 against col2im's 5.2 – 5.5 ms, `convT2d_1ch_128_k4s2` 79 – 80 against
-    /// scatter's 91 – 92 µs; Intel Xeon, AVX-512, one thread), else `scatter` when each
-    /// group has at most [`DIRECT_MAX_CHANNELS_PER_GROUP`] input channels (the GEMM's
-    /// inner dimension), else `col2im`. Zero insertion multiplies by the inserted
-    /// zeros, so it is never the fastest.
+    /// does), else as the loops rule above says: `phase` reads `y` directly for a
+    /// strided layer on few channels (`convT2d_1ch_128_k4s2` 79 – 80 against the
+    /// scatter's 91 – 92 µs) and runs one implicit GEMM per phase on many
+    /// (`convT2d_dl_8x64x28_k4s2` 4.2 – 4.4 against col2im's 5.2 – 5.5 ms; Intel Xeon,
+    /// AVX-512, one thread) — no multiplication by inserted zeros, no scatter-add.
+    /// Zero insertion multiplies by the inserted zeros, so it is never the fastest.
     pub fn resolve(self, g: &ConvGeometry) -> ConvTransposeMethod {
         match self {
             ConvTransposeMethod::Auto => {

@@ -321,6 +321,36 @@ fn product_tile<T: Real>(plan: &Plan<T>, rows: usize, span: usize) -> usize {
     plan.padded_cols(want.min(span))
 }
 
+/// Columns [`conv`]'s implicit GEMM computes per output it needs, for geometry `g`
+/// (f32's column tiles at the current SIMD level, the widest): the pitch's columns
+/// between output rows and the last tile's padding. `Auto` weighs it
+/// ([`PHASE_MAX_COLUMN_WASTE`](super::PHASE_MAX_COLUMN_WASTE)).
+///
+/// ```
+/// use convmat::geometry::ConvGeometry;
+/// use convmat::kernels::phase::column_waste;
+/// // 56×56, 3×3, padding 1: 58 columns per row of 56 outputs
+/// let g = ConvGeometry::builder(&[56, 56], &[3, 3]).padding(1).build().unwrap();
+/// assert!(column_waste(&g) >= 58.0 / 56.0 && column_waste(&g) < 1.1);
+/// ```
+pub fn column_waste(g: &ConvGeometry) -> f64 {
+    let plan = Plan::<f32>::new();
+    let (_, rows, _) = Forward::of(g).shifts(g, &plan);
+    plan.padded_cols(rows.span) as f64 / g.output_numel().max(1) as f64
+}
+
+/// [`column_waste`] for [`conv_transpose`]'s implicit GEMMs (over all phases).
+pub fn transpose_column_waste(g: &ConvGeometry) -> f64 {
+    let plan = Plan::<f32>::new();
+    let sh = Shifts::of(g, &phases(g), &plan);
+    let cols: usize = sh
+        .phases
+        .iter()
+        .map(|(_, r, _)| plan.padded_cols(r.span))
+        .sum();
+    cols as f64 / g.input_numel().max(1) as f64
+}
+
 /// Elements of work space one thread of [`conv`] uses for geometry `g`: the
 /// group's padded input split by phase (with the reach of the last tile's runs)
 /// and a product tile.
