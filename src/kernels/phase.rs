@@ -32,7 +32,7 @@
 //! Extra memory per thread ([`workspace_elements`], [`transpose_workspace_elements`]):
 //! the forward keeps a group's input planes padded and split by phase, the
 //! transposed a group's planes of `y` padded (none with few channels of `y`); both a
-//! product tile of at most 2¹⁶ elements.
+//! product tile of at most 2¹⁷ elements.
 
 use super::shifted_gemm::Plan;
 use super::{check_call, im2col, Direction};
@@ -255,7 +255,7 @@ fn strided_copy<T: Real>(dst: &mut [T], src: &[T], step: usize) {
 
 /// Elements of the product tile `Y` (rows × columns) the shifted GEMM writes per
 /// step: small enough to stay in the level-2 cache while `K`'s blocks pass over it.
-const PRODUCT_TILE_ELEMENTS: usize = 1 << 16;
+const PRODUCT_TILE_ELEMENTS: usize = 1 << 17;
 
 /// The output rows of a product whose columns are counted in a source's pitch
 /// (`j = Σ idx_d · pitch_d`): each row's (all dimensions but the last) first column.

@@ -47,7 +47,7 @@ impl<T> Kernel<T> {
 }
 
 /// Bytes of `B` one block of `K` keeps in the level-1 cache.
-const BLOCK_BYTES: usize = 16 << 10;
+const BLOCK_BYTES: usize = 32 << 10;
 
 /// `A` packed for the micro-kernel: row panels of `MR` rows, each `K × MR` with the
 /// panel's rows adjacent; rows past `m` are zero.
