@@ -16,9 +16,10 @@
 //! - the exact spectra and the separable passes fuse their multiply-adds at the
 //!   vector levels (one rounding instead of two): they agree with the scalar level
 //!   to a few units in the last place of each sum;
-//! - the GEMM's micro-kernels block the products differently per level (16 f32 per
-//!   AVX-512 register, 8 per AVX2 register) and fuse their multiply-adds: sums of
-//!   `k` products agree to `k·ε` of the sum of their magnitudes.
+//! - the GEMM's micro-kernels, and the phase formulation's implicit-GEMM ones
+//!   (`kernels::shifted_gemm`, written with the level's intrinsics), block the
+//!   products differently per level and fuse their multiply-adds at the vector
+//!   levels: sums of `k` products agree to `k·ε` of the sum of their magnitudes.
 //!
 //! ```
 //! use convmat::simd::{simd_level, SimdLevel};

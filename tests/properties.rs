@@ -363,3 +363,35 @@ fn phases_equal_the_direct_loops_across_many_product_tiles() {
     phase::conv(g, &x, &w, Some(&bias9), &mut d).unwrap();
     assert_eq!(c, d);
 }
+
+#[test]
+fn a_stride_far_past_the_input_is_refused_by_phase_and_auto_runs_the_loops() {
+    use convmat::kernels::{ConvMethod, ConvTransposeMethod};
+    // a transposed convolution of a 1×1 y with stride 10⁴ would have 10⁸ phases
+    let t = ConvTransposeGeometry::builder(&[1, 1], &[3, 3])
+        .channels(2, 1)
+        .stride(&[10_000])
+        .build()
+        .unwrap();
+    let g = t.conv();
+    let w = pseudo_random_ints::<f32>(t.weight_shape().iter().product(), 3);
+    let y = pseudo_random_ints::<f32>(g.rows(), 4);
+    let mut x = vec![0.0; g.cols()];
+    let e = phase::conv_transpose(g, &y, &w, None, &mut x).unwrap_err();
+    assert!(e.to_string().contains("at most 4096 stride phases"), "{e}");
+    assert_eq!(
+        ConvTransposeMethod::Auto.resolve(g),
+        ConvTransposeMethod::Scatter
+    );
+    // a 3-D convolution with stride 10⁵: 10¹⁵ phases
+    let f = ConvGeometry::builder(&[3, 3, 3], &[3, 3, 3])
+        .channels(8, 8)
+        .stride(&[100_000])
+        .build()
+        .unwrap();
+    let xf = pseudo_random_ints::<f32>(f.cols(), 5);
+    let wf = pseudo_random_ints::<f32>(f.weight_shape().iter().product(), 6);
+    let mut yf = vec![0.0; f.rows()];
+    assert!(phase::conv(&f, &xf, &wf, None, &mut yf).is_err());
+    assert_eq!(ConvMethod::Auto.resolve(&f), ConvMethod::Im2col);
+}

@@ -434,7 +434,8 @@ pub enum ConvMethodArg {
     /// Chosen by shape: fft where estimated faster (large kernels); winograd for 2-D 3×3
     /// stride-1 layers with at least 32 input and 16 output channels per group and a 45×45
     /// output (not for data holding NaN or ±∞); else direct for at most 4 output channels
-    /// per group, else phase for a stride above 1, else im2col.
+    /// per group, else phase where its implicit GEMM computes at most 1.15 columns per
+    /// output (larger images), else im2col.
     Auto,
     /// Explicit sparse matrix: C·x.
     Sparse,
@@ -454,9 +455,9 @@ pub enum ConvMethodArg {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvTransposeMethodArg {
-    /// Chosen by shape: fft where estimated faster (large kernels), else phase for a stride
-    /// above 1 (zeros padding), else scatter for at most 4 input channels per group, else
-    /// col2im.
+    /// Chosen by shape: fft where estimated faster (large kernels); for at most 4 input
+    /// channels per group phase when strided, else scatter; with more, phase where its
+    /// implicit GEMM computes at most 1.15 columns per output (larger images), else col2im.
     Auto,
     /// Explicit sparse matrix: Cᵀ·y.
     Sparse,

@@ -134,7 +134,7 @@ pub fn conv<T: Real>(
             winograd::conv(&g, &x, &w, bias.as_deref(), &mut y)?
         }
         ConvMethod::Phase => {
-            let elements = phase::workspace_elements::<T>(&g) as u128;
+            let elements = phase::workspace_elements::<T>(&g)? as u128;
             let shape = format!("({elements} values: a group's padded input split by phase)");
             check_work_space::<T>("phase work space", elements, shape, build)?;
             phase::conv(&g, &x, &w, bias.as_deref(), &mut y)?
@@ -199,7 +199,12 @@ pub fn conv_transpose<T: Real>(
         ConvTransposeMethod::ZeroInsert => {
             zero_insert::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?
         }
-        ConvTransposeMethod::Phase => phase::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
+        ConvTransposeMethod::Phase => {
+            let elements = phase::transpose_workspace_elements::<T>(g)? as u128;
+            let shape = format!("({elements} values: a group's planes of y, padded)");
+            check_work_space::<T>("phase work space", elements, shape, build)?;
+            phase::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?
+        }
         ConvTransposeMethod::Sparse => {
             if fits_u32(g) {
                 ConvMatrix::<T, u32>::build_with_options(g, &w, build)?

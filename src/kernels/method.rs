@@ -74,7 +74,7 @@ pub enum ConvMethod {
     /// data.
     Winograd,
     /// The polyphase components of the padded input, so that every tap is a
-    /// stride-1 read, then one GEMM per tile (see [`crate::kernels::phase`]).
+    /// stride-1 read, then one implicit GEMM over them (see [`crate::kernels::phase`]).
     Phase,
     /// Chosen by shape, see [`ConvMethod::resolve`].
     Auto,
@@ -234,11 +234,14 @@ impl ConvMethod {
 
     /// What `Auto` takes for `g` without the FFT and Winograd: `direct` up to
     /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels per group, else `phase` where
-    /// its implicit GEMM wastes at most [`PHASE_MAX_COLUMN_WASTE`], else `im2col`.
+    /// its implicit GEMM wastes at most [`PHASE_MAX_COLUMN_WASTE`] (not for a 1×…×1
+    /// kernel, whose patch matrix im2col reads from the input itself), else `im2col`.
     pub(crate) fn loops(g: &ConvGeometry) -> ConvMethod {
         if g.out_channels_per_group() <= DIRECT_MAX_CHANNELS_PER_GROUP {
             ConvMethod::Direct
-        } else if crate::kernels::phase::column_waste(g) <= PHASE_MAX_COLUMN_WASTE {
+        } else if g.kernel_numel() > 1
+            && crate::kernels::phase::column_waste(g) <= PHASE_MAX_COLUMN_WASTE
+        {
             ConvMethod::Phase
         } else {
             ConvMethod::Im2col
@@ -268,6 +271,8 @@ impl ConvMethod {
     /// assert_eq!(ConvMethod::Auto.resolve(&many), ConvMethod::Phase);
     /// let small = ConvGeometry::builder(&[8, 8], &[3, 3]).channels(64, 64).padding(1).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&small), ConvMethod::Im2col);
+    /// let pointwise = ConvGeometry::builder(&[56, 56], &[1, 1]).channels(64, 64).build().unwrap();
+    /// assert_eq!(ConvMethod::Auto.resolve(&pointwise), ConvMethod::Im2col);
     /// let strided = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 128).stride(&[2]).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&strided), ConvMethod::Phase);
     /// let layer = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 64).padding(1).build().unwrap();
@@ -320,11 +325,13 @@ impl ConvTransposeMethod {
             } else {
                 ConvTransposeMethod::Col2im
             }
-        } else if few && strided {
+        } else if few && strided && crate::kernels::phase::check(g).is_ok() {
             ConvTransposeMethod::Phase
         } else if few {
             ConvTransposeMethod::Scatter
-        } else if crate::kernels::phase::transpose_column_waste(g) <= PHASE_MAX_COLUMN_WASTE {
+        } else if g.kernel_numel() > 1
+            && crate::kernels::phase::transpose_column_waste(g) <= PHASE_MAX_COLUMN_WASTE
+        {
             ConvTransposeMethod::Phase
         } else {
             ConvTransposeMethod::Col2im

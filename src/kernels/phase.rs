@@ -24,15 +24,15 @@
 //! components (the phases' sums happen inside it).
 //!
 //! The shifted GEMM counts its columns in the pitch of the planes it reads, so it
-//! also computes the `reach` columns between output rows and throws them away
-//! (`conv2d_s2_8x64x56_k3`: 29 columns per 28 outputs).
+//! also computes the columns between output rows (the pitch less the outputs) and
+//! throws them away (`conv2d_s2_8x64x56_k3`: 29 columns per 28 outputs).
 //!
 //! Both orders of summation differ from the direct loops', so on non-integer data the
 //! results agree to rounding; on integer data whose sums are exact they are equal.
 //! Extra memory per thread ([`workspace_elements`], [`transpose_workspace_elements`]):
 //! the forward keeps a group's input planes padded and split by phase, the
 //! transposed a group's planes of `y` padded (none with few channels of `y`); both a
-//! product tile of at most 2¹⁷ elements.
+//! product tile of about 2¹⁷ elements (whole column tiles, at least one per row panel).
 
 use super::shifted_gemm::Plan;
 use super::{check_call, im2col, Direction};
@@ -321,6 +321,40 @@ fn product_tile<T: Real>(plan: &Plan<T>, rows: usize, span: usize) -> usize {
     plan.padded_cols(want.min(span))
 }
 
+/// The most stride phases (`∏s`) the phase formulation takes: it lays out every
+/// phase, so a stride far beyond the input (a transposed convolution of a 1×1 `y`
+/// with stride 10⁴ has 10⁸) is refused rather than allocated.
+pub const MAX_PHASES: usize = 4096;
+
+/// Whether the phase formulation computes `g`: at most [`MAX_PHASES`] stride phases.
+///
+/// ```
+/// use convmat::geometry::ConvGeometry;
+/// use convmat::kernels::phase;
+/// let ok = ConvGeometry::builder(&[8, 8], &[3, 3]).stride(&[2]).build().unwrap();
+/// assert!(phase::check(&ok).is_ok());
+/// let far = ConvGeometry::builder(&[300, 300], &[3, 3]).stride(&[100]).build().unwrap();
+/// assert!(phase::check(&far).unwrap_err().to_string().contains("at most 4096 stride phases"));
+/// ```
+///
+/// # Errors
+/// [`GeometryError::FormulationNeeds`] past [`MAX_PHASES`].
+pub fn check(g: &ConvGeometry) -> Result<(), GeometryError> {
+    let phases = g
+        .stride()
+        .iter()
+        .try_fold(1usize, |acc, &s| acc.checked_mul(s))
+        .filter(|&p| p <= MAX_PHASES);
+    match phases {
+        Some(_) => Ok(()),
+        None => Err(GeometryError::FormulationNeeds {
+            method: "phase",
+            needs: "at most 4096 stride phases (the product of the strides)",
+            got: format!("stride {}", crate::error::shape_str(g.stride())),
+        }),
+    }
+}
+
 /// Columns [`conv`]'s implicit GEMM computes per output it needs, for geometry `g`
 /// (f32's column tiles at the current SIMD level, the widest): the pitch's columns
 /// between output rows and the last tile's padding. `Auto` weighs it
@@ -334,6 +368,9 @@ fn product_tile<T: Real>(plan: &Plan<T>, rows: usize, span: usize) -> usize {
 /// assert!(column_waste(&g) >= 58.0 / 56.0 && column_waste(&g) < 1.1);
 /// ```
 pub fn column_waste(g: &ConvGeometry) -> f64 {
+    if check(g).is_err() {
+        return f64::INFINITY;
+    }
     let plan = Plan::<f32>::new();
     let (_, rows, _) = Forward::of(g).shifts(g, &plan);
     plan.padded_cols(rows.span) as f64 / g.output_numel().max(1) as f64
@@ -341,6 +378,9 @@ pub fn column_waste(g: &ConvGeometry) -> f64 {
 
 /// [`column_waste`] for [`conv_transpose`]'s implicit GEMMs (over all phases).
 pub fn transpose_column_waste(g: &ConvGeometry) -> f64 {
+    if check(g).is_err() {
+        return f64::INFINITY;
+    }
     let plan = Plan::<f32>::new();
     let sh = Shifts::of(g, &phases(g), &plan);
     let cols: usize = sh
@@ -361,13 +401,17 @@ pub fn transpose_column_waste(g: &ConvGeometry) -> f64 {
 /// // 8×8 padded by 1 and split by stride 2: 4 phases of 5×5, one channel, and
 /// // a product tile: more than the components alone
 /// let g = ConvGeometry::builder(&[8, 8], &[3, 3]).stride(&[2]).padding(1).build().unwrap();
-/// assert!(workspace_elements::<f32>(&g) > 4 * 5 * 5);
+/// assert!(workspace_elements::<f32>(&g).unwrap() > 4 * 5 * 5);
 /// ```
-pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> usize {
+///
+/// # Errors
+/// As [`check`].
+pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryError> {
+    check(g)?;
     let f = Forward::of(g);
     let plan = Plan::<T>::new();
     let (source, tile) = f.buffers(g, &plan);
-    source + plan.padded_rows(g.out_channels_per_group()) * tile
+    Ok(source + plan.padded_rows(g.out_channels_per_group()) * tile)
 }
 
 impl Forward {
@@ -418,7 +462,7 @@ impl Forward {
 /// ```
 ///
 /// # Errors
-/// As [`super::direct::conv`].
+/// As [`super::direct::conv`], and [`check`]'s.
 pub fn conv<T: Real>(
     g: &ConvGeometry,
     x: &[T],
@@ -427,6 +471,7 @@ pub fn conv<T: Real>(
     y: &mut [T],
 ) -> Result<(), GeometryError> {
     check_call(g, Direction::Forward, w, bias, x.len(), y.len())?;
+    check(g)?;
     let f = Forward::of(g);
     let plan = Plan::<T>::new();
     let (cin_g, cout_g, groups) = (
@@ -558,7 +603,7 @@ fn phases(g: &ConvGeometry) -> Vec<Phase> {
 /// ```
 ///
 /// # Errors
-/// As [`super::direct::conv_transpose`].
+/// As [`super::direct::conv_transpose`], and [`check`]'s (unless the padding folds).
 pub fn conv_transpose<T: Real>(
     g: &ConvGeometry,
     y: &[T],
@@ -570,6 +615,7 @@ pub fn conv_transpose<T: Real>(
         return im2col::conv_transpose(g, y, w, bias, x);
     }
     check_call(g, Direction::Adjoint, w, bias, y.len(), x.len())?;
+    check(g)?;
     let (cin_g, cout_g, groups) = (
         g.in_channels_per_group(),
         g.out_channels_per_group(),
@@ -837,17 +883,21 @@ impl Shifts {
 /// Elements of work space one thread of [`conv_transpose`] uses for the forward
 /// geometry `g`: a padded copy of a group's planes of `y` and a product tile (none
 /// where the phases read `y` directly, im2col's where the padding folds).
-pub fn transpose_workspace_elements<T: Real>(g: &ConvGeometry) -> usize {
+///
+/// # Errors
+/// As [`check`] (unless the padding folds).
+pub fn transpose_workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryError> {
     if g.folds_padding() {
-        return crate::kernels::im2col::workspace_elements(g);
+        return Ok(crate::kernels::im2col::workspace_elements(g));
     }
+    check(g)?;
     if g.out_channels_per_group() <= super::DIRECT_MAX_CHANNELS_PER_GROUP {
-        return 0;
+        return Ok(0);
     }
     let plan = Plan::<T>::new();
     let sh = Shifts::of(g, &phases(g), &plan);
     let rows = g.in_channels_per_group();
-    sh.source + plan.padded_rows(rows) * sh.tile(&plan, rows)
+    Ok(sh.source + plan.padded_rows(rows) * sh.tile(&plan, rows))
 }
 
 /// [`conv_transpose`] by the shifted GEMM: per phase, `X_ρ = W_ρᵀ · B_ρ` where the
@@ -922,8 +972,8 @@ type Terms<'a, T> = Vec<(T, &'a [T])>;
 
 /// Writes phase `ph` of one output channel: `x[i] = bias + Σ_{t ∈ T_ρ} Σ scale·z[j − q_t]`
 /// for every output `i = j·s + ρ − p` of the phase, over the `(scale, z)` pairs
-/// `terms(t)` gives for each tap `t`: the tap products `(1, Z_t)`, or the weights
-/// and planes of `y` themselves `(w_{o,c,t}, y_o)`.
+/// `terms(t)` gives for each tap `t`: the weights and planes of `y`
+/// `(w_{o,c,t}, y_o)`.
 fn gather_phase<'a, T: Real>(
     g: &ConvGeometry,
     ph: &Phase,
@@ -960,8 +1010,8 @@ fn gather_phase<'a, T: Real>(
     });
 }
 
-/// `acc[e] += scale·z[j − shift]` along one run (as [`shifted_run`], adding, and
-/// nothing where `j − shift` falls outside `z`).
+/// `acc[e] += scale·z[j − shift]` along one run, nothing where `j − shift` falls
+/// outside `z`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn add_shifted_run<T: Real>(
@@ -982,7 +1032,7 @@ fn add_shifted_run<T: Real>(
     }
 }
 
-/// Where one run of a phase reads `y` (or `Z`): for the run's `len` outputs from
+/// Where one run of a phase reads `y`: for the run's `len` outputs from
 /// multi-index `jdx` (counted from the phase's `first`), shifted back by `shift`,
 /// the offset of the first one inside the plane and the run's positions that fall
 /// inside it; `None` where a dimension before the last falls outside.

@@ -55,6 +55,8 @@ pub(crate) struct Packed<T> {
     data: Vec<T>,
     m: usize,
     k: usize,
+    /// The panel height it was packed for.
+    mr: usize,
 }
 
 /// The shifted GEMM at one SIMD level and element type.
@@ -71,6 +73,10 @@ impl<T: Real> Plan<T> {
 
     /// The plan at `level` (which the processor must have).
     pub(crate) fn at(level: SimdLevel) -> Self {
+        assert!(
+            level <= SimdLevel::supported(),
+            "shifted GEMM: {level} not supported"
+        );
         Plan {
             kernel: T::shifted_kernel(level),
         }
@@ -101,7 +107,7 @@ impl<T: Real> Plan<T> {
                 }
             }
         }
-        Packed { data, m, k }
+        Packed { data, m, k, mr }
     }
 
     /// `y[r·ldy + j] = Σ_k A[r][k] · src[offsets[k] + j]` for every row `r` below
@@ -132,7 +138,14 @@ impl<T: Real> Plan<T> {
             "shifted GEMM: one offset per column of A"
         );
         assert!(
-            ldy >= cols && y.len() >= (rows - 1) * ldy + cols,
+            a.mr == mr && a.data.len() == rows * a.k,
+            "shifted GEMM: A packed for another level"
+        );
+        let y_end = (rows - 1)
+            .checked_mul(ldy)
+            .and_then(|v| v.checked_add(cols));
+        assert!(
+            ldy >= cols && y_end.is_some_and(|e| e <= y.len()),
             "shifted GEMM: Y too short"
         );
         if a.k == 0 {
@@ -141,9 +154,9 @@ impl<T: Real> Plan<T> {
             }
             return;
         }
-        let reach = offsets.iter().max().copied().unwrap_or(0) + cols;
+        let reach = offsets.iter().max().copied().unwrap_or(0).checked_add(cols);
         assert!(
-            reach <= src.len(),
+            reach.is_some_and(|r| r <= src.len()),
             "shifted GEMM: a run reads past the source"
         );
         let kc = (BLOCK_BYTES / (nr * std::mem::size_of::<T>())).max(16);
@@ -151,7 +164,8 @@ impl<T: Real> Plan<T> {
             let kb = kc.min(a.k - k0);
             for j0 in (0..cols).step_by(nr) {
                 for p in 0..rows / mr {
-                    // SAFETY: the panel holds `kb × mr` elements from `k0·mr`; every
+                    // SAFETY: `A` was packed for this `mr` (`rows × k` elements), so
+                    // the panel holds `kb × mr` elements from `k0·mr`; every
                     // run reads `nr` elements from `offsets[k] + j0 ≤ reach − nr`; the
                     // tile writes rows `p·mr ..` below `rows`, columns `j0 .. j0 + nr`
                     // within `cols ≤ ldy` — all checked above. The kernel's level was

@@ -152,7 +152,7 @@ fn kernel_rows<T: Real>(
             ),
             (
                 "phase",
-                phase::transpose_workspace_elements::<T>(g) as u64 * size,
+                phase::transpose_workspace_elements::<T>(g)? as u64 * size,
                 Box::new(move |x| Ok(phase::conv_transpose(g, input, w, None, x)?)),
             ),
             (
@@ -213,9 +213,7 @@ fn kernel_rows<T: Real>(
                         winograd::error_bound::<T>(g, scale)
                     )
                 }
-                "phase" => {
-                    "tap products by one GEMM, each output the sum over its phase's taps".into()
-                }
+                "phase" => "one implicit GEMM per output phase over shifted runs of y".into(),
                 _ => String::new(),
             },
             ..Default::default()
