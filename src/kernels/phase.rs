@@ -483,6 +483,8 @@ pub fn conv<T: Real>(
     let k_rows = cin_g * g.kernel_numel();
     let (offsets, rows, source) = f.shifts(g, &plan);
     let tile = product_tile(&plan, cout_g, rows.span);
+    // output row r starts at r·width in a plane of y
+    let bases: Vec<usize> = (0..rows.starts.len()).map(|r| r * rows.width).collect();
     let packed: Vec<_> = (0..groups)
         .map(|grp| plan.pack(cout_g, k_rows, |o, k| w[(grp * cout_g + o) * k_rows + k]))
         .collect();
@@ -502,13 +504,15 @@ pub fn conv<T: Real>(
                 for j0 in (0..rows.span).step_by(tile.max(1)) {
                     let n = tile.min(rows.span - j0);
                     plan.run(&packed[grp], &comp[j0..], &offsets, n, prod, tile);
-                    vectorise_kernel(ForwardOut {
+                    vectorise_kernel(TileOut {
                         rows: &rows,
+                        bases: &bases,
                         tile: j0..j0 + n,
                         prod,
                         pitch: tile,
+                        step: 1,
                         bias: bias.map(|b| &b[grp * cout_g..][..cout_g]),
-                        y: yg,
+                        out: yg,
                         plane: l_total,
                     });
                 }
@@ -652,45 +656,6 @@ pub fn conv_transpose<T: Real>(
     Ok(())
 }
 
-/// Copies a product tile's outputs (rows of `pitch`) into their planes of `y`
-/// (`plane` elements each), adding the bias; compiled per level.
-struct ForwardOut<'a, T> {
-    rows: &'a PitchedRows,
-    tile: std::ops::Range<usize>,
-    prod: &'a [T],
-    pitch: usize,
-    bias: Option<&'a [T]>,
-    y: &'a mut [T],
-    plane: usize,
-}
-
-impl<T: Real> Vectorised for ForwardOut<'_, T> {
-    type Output = ();
-    #[inline(always)]
-    fn run(self) {
-        let ForwardOut {
-            rows,
-            tile,
-            prod,
-            pitch,
-            bias,
-            y,
-            plane,
-        } = self;
-        for (o, y_plane) in y.chunks_exact_mut(plane.max(1)).enumerate() {
-            let bv = bias.map_or(T::zero(), |b| b[o]);
-            let src_row = &prod[o * pitch..][..pitch];
-            rows.in_tile(tile.clone(), |row, first, cols| {
-                let src = &src_row[cols];
-                let dst = &mut y_plane[row * rows.width + first..][..src.len()];
-                for (d, &v) in dst.iter_mut().zip(src) {
-                    *d = v + bv;
-                }
-            });
-        }
-    }
-}
-
 /// `dst[e·step] = src[e] + add` for every `e` of `src` (strides 1 and 2 written
 /// out, so that they vectorise).
 #[inline(always)]
@@ -715,10 +680,11 @@ fn strided_put<T: Real>(dst: &mut [T], step: usize, src: &[T], add: T) {
     }
 }
 
-/// Copies one phase's product tile (rows of `pitch`) to its outputs in the planes
-/// of `x` (`plane` elements each; a phase row's first output at `bases[row]`, the
-/// next ones `step` apart), adding the bias; compiled per level.
-struct PhaseOut<'a, T> {
+/// Copies a product tile (rows of `pitch`, one per output channel) to its outputs
+/// in the channels' planes (`plane` elements each; an output row's first output at
+/// `bases[row]`, the next ones `step` apart: 1 forward, the stride between one
+/// phase's outputs transposed), adding the bias; compiled per level.
+struct TileOut<'a, T> {
     rows: &'a PitchedRows,
     bases: &'a [usize],
     tile: std::ops::Range<usize>,
@@ -726,15 +692,15 @@ struct PhaseOut<'a, T> {
     pitch: usize,
     step: usize,
     bias: Option<&'a [T]>,
-    x: &'a mut [T],
+    out: &'a mut [T],
     plane: usize,
 }
 
-impl<T: Real> Vectorised for PhaseOut<'_, T> {
+impl<T: Real> Vectorised for TileOut<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        let PhaseOut {
+        let TileOut {
             rows,
             bases,
             tile,
@@ -742,7 +708,7 @@ impl<T: Real> Vectorised for PhaseOut<'_, T> {
             pitch,
             step,
             bias,
-            x,
+            out: x,
             plane,
         } = self;
         for (c, x_plane) in x.chunks_exact_mut(plane.max(1)).enumerate() {
@@ -950,7 +916,7 @@ fn conv_transpose_by_shifts<T: Real>(
                     for j0 in (0..rows.span).step_by(tile.max(1)) {
                         let n = tile.min(rows.span - j0);
                         plan.run(a, &ypad[j0..], offsets, n, prod, tile);
-                        vectorise_kernel(PhaseOut {
+                        vectorise_kernel(TileOut {
                             rows,
                             bases,
                             tile: j0..j0 + n,
@@ -958,7 +924,7 @@ fn conv_transpose_by_shifts<T: Real>(
                             pitch: tile,
                             step,
                             bias: bias.map(|b| &b[grp * cin_g..][..cin_g]),
-                            x: xg,
+                            out: xg,
                             plane: in_numel,
                         });
                     }
