@@ -16,16 +16,22 @@
 //! scaled by a power of two that brings its largest entry into `[1, 2)` (as near as
 //! a normal power of two can for subnormal matrices), so no
 //! sum of squares overflows or underflows needlessly and the scaling is exact.
+//!
+//! Each step is one pass over the columns right of the diagonal
+//! ([`LaneBidiag::step`]): eight 64×64 complex matrices are half a megabyte, and a
+//! pass per reflector streamed them through the level-2 cache three times a step.
 
-/// Matrices reduced together: eight f64 lanes, two AVX2 vectors.
+/// Matrices reduced together: eight f64 lanes, two AVX2 vectors or one AVX-512.
 pub(crate) const LANES: usize = 8;
 
-/// The widest [`SimdLevel`] the lane kernels (this reduction, the symbols formed
-/// in the lanes, the lockstep QR) are compiled for. Compiled for AVX-512 they
-/// measured 1.8–2.2× slower than for AVX2 on an Intel Xeon (`spectrum_64ch_k3_32`,
-/// one thread: 174–228 ms against 95–103 ms) and 3× slower on a Zen 4 EPYC: there
-/// LLVM vectorises the update loops across rows, reading each lane with
-/// `vgatherqpd`, instead of across the lanes as it does for AVX2.
+/// The widest [`SimdLevel`] the lane kernels written for the compiler's vectoriser
+/// (the symbols formed in the lanes, the lockstep QR, this reduction below AVX-512)
+/// are compiled for. Compiled for AVX-512 they measured 1.8–2.2× slower than for
+/// AVX2 on an Intel Xeon (`spectrum_64ch_k3_32`, one thread: 174–228 ms against
+/// 95–103 ms) and 3× slower on a Zen 4 EPYC: there LLVM vectorises the update
+/// loops across rows, reading each lane with `vgatherqpd`, instead of across the
+/// lanes as it does for AVX2. The reduction's AVX-512 build is written with the
+/// instructions ([`Zmm`]); the QR's, compiled so, measured no faster.
 pub(crate) const LANE_LEVEL: SimdLevel = SimdLevel::Avx2;
 
 use crate::simd::SimdLevel;
@@ -73,8 +79,11 @@ pub(crate) struct LaneBidiag {
     n: usize,
     re: LaneVec,
     im: LaneVec,
+    /// The previous step's `−β·t`, and this step's `t` while it is summed.
     t_re: LaneVec,
     t_im: LaneVec,
+    next_re: LaneVec,
+    next_im: LaneVec,
     /// `|B_kk|` per lane after [`LaneBidiag::reduce`].
     pub(crate) d: Vec<Lanes>,
     /// `|B_k,k+1|` per lane after [`LaneBidiag::reduce`].
@@ -92,6 +101,8 @@ impl LaneBidiag {
             im: LaneVec::zeros(m * n),
             t_re: LaneVec::zeros(m),
             t_im: LaneVec::zeros(m),
+            next_re: LaneVec::zeros(m),
+            next_im: LaneVec::zeros(m),
             d: vec![[0.0; LANES]; n],
             e: vec![[0.0; LANES]; n.saturating_sub(1)],
         }
@@ -119,7 +130,27 @@ impl LaneBidiag {
     /// Reduces every lane's matrix to bidiagonal form, leaving the magnitudes of the
     /// diagonal in `d` and of the superdiagonal in `e`; the matrices are destroyed.
     pub(crate) fn reduce(&mut self) {
+        #[cfg(target_arch = "x86_64")]
+        if crate::simd::simd_level() >= SimdLevel::Avx512 {
+            // SAFETY: the level is supported (`simd_level` never exceeds it).
+            unsafe { reduce_avx512(self) };
+            return;
+        }
         crate::simd::vectorise_fused_at_most(LANE_LEVEL, Reduce(self));
+    }
+
+    /// [`LaneBidiag::reduce`] in the arithmetic `O`.
+    #[inline(always)]
+    fn reduce_in<O: LaneOps>(&mut self) {
+        let scale = self.normalise();
+        for k in 0..self.n {
+            self.step::<O>(k);
+        }
+        for v in self.d.iter_mut().chain(self.e.iter_mut()) {
+            for l in 0..LANES {
+                v[l] *= scale[l];
+            }
+        }
     }
 
     /// Scales each lane by a power of two bringing its largest entry into `[1, 2)`;
@@ -150,110 +181,144 @@ impl LaneBidiag {
         scale
     }
 
-    /// The reflector zeroing column k below the diagonal, applied to columns k+1..n.
+    /// Step `k` of the reduction, in one pass over the columns right of `k` (each
+    /// read and written once, while it sits in the level-1 cache; the two-pass
+    /// order, a pass per reflector and one more for `A·u`, streamed the 0.5 MB of
+    /// eight 64×64 complex matrices through the level-2 cache three times a step).
+    /// Column `k` is up to date on entry. Per column `j > k`, in turn:
+    /// 1. the previous step's right reflector, deferred: `a_j += (−β·t)·conj(u_j)`;
+    /// 2. this step's left reflector `v` (from column `k`): `a_j −= v·β·(vᴴ·a_j)`;
+    /// 3. row `k`'s entry conjugated, kept as the right reflector's `u_j`, its
+    ///    square summed, and `t += a_j·u_j` below it.
+    ///
+    /// Then the right reflector is formed (its head changes, so `t` is corrected
+    /// by column `k + 1`'s share), applied to column `k + 1` (which the next step
+    /// reads first), and `−β·t` left in `t` for the next step's pass.
     #[inline(always)]
-    fn left<const F: bool>(&mut self, k: usize) {
-        let m = self.m;
+    fn step<O: LaneOps>(&mut self, k: usize) {
+        let (m, n) = (self.m, self.n);
         let (done_re, rest_re) = self.re.split_at_mut((k + 1) * m);
         let (done_im, rest_im) = self.im.split_at_mut((k + 1) * m);
+        // the left reflector, from column k rows k..m
         let (v_re, v_im) = (&mut done_re[k * m + k..], &mut done_im[k * m + k..]);
         let mut ss = [0.0f64; LANES];
         for (r, c) in v_re.iter().zip(v_im.iter()) {
-            ss = fma::<F>(*r, *r, fma::<F>(*c, *c, ss));
+            ss = O::fma(*r, *r, O::fma(*c, *c, ss));
         }
         let beta = reflector(&mut v_re[0], &mut v_im[0], &ss, &mut self.d[k]);
-        // the reflector v now sits in column k, rows k..m
         let (v_re, v_im) = (&*v_re, &*v_im);
+        let rows = m - k - 1;
+        // the previous step's −β·t covers rows k..m; this step's t rows k+1..m
+        let pending = k > 0;
+        let (t_re, t_im) = (&mut self.t_re[..], &mut self.t_im[..]);
+        let (next_re, next_im) = (&mut self.next_re[..rows], &mut self.next_im[..rows]);
+        next_re.fill([0.0; LANES]);
+        next_im.fill([0.0; LANES]);
+        let mut row_ss = [0.0f64; LANES];
         for (a_re, a_im) in rest_re.chunks_exact_mut(m).zip(rest_im.chunks_exact_mut(m)) {
+            let (u_re, u_im) = if pending {
+                (a_re[k - 1], a_im[k - 1])
+            } else {
+                ([0.0; LANES], [0.0; LANES])
+            };
             let (a_re, a_im) = (&mut a_re[k..], &mut a_im[k..]);
-            // w = vᴴ·a, its products in two sums each (shorter dependency chains)
-            let (mut p, mut q, mut r, mut s) =
-                ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
-            for ((vr, vi), (ar, ai)) in v_re.iter().zip(v_im).zip(a_re.iter().zip(a_im.iter())) {
-                let (vr, vi, ar, ai) = (*vr, *vi, *ar, *ai);
-                p = fma::<F>(vr, ar, p);
-                q = fma::<F>(vi, ai, q);
-                r = fma::<F>(vr, ai, r);
-                s = fma::<F>(neg(vi), ar, s);
+            // the deferred update, and w = vᴴ·a: its products in two sums each and
+            // the even and odd rows apart (eight independent chains of
+            // multiply-adds, enough to keep two units busy through their latency)
+            let mut sums = [[[0.0; LANES]; 4]; 2];
+            let mut i = 0;
+            while i < v_re.len() {
+                for (half, [p, q, r, s]) in sums.iter_mut().enumerate() {
+                    let at = i + half;
+                    if at < v_re.len() {
+                        let (mut ar, mut ai) = (a_re[at], a_im[at]);
+                        if pending {
+                            let (tr, ti) = (t_re[at], t_im[at]);
+                            ar = O::fma(tr, u_re, O::fma(ti, u_im, ar));
+                            ai = O::fma(ti, u_re, O::fma(O::neg(tr), u_im, ai));
+                            (a_re[at], a_im[at]) = (ar, ai);
+                        }
+                        let (vr, vi) = (v_re[at], v_im[at]);
+                        *p = O::fma(vr, ar, *p);
+                        *q = O::fma(vi, ai, *q);
+                        *r = O::fma(vr, ai, *r);
+                        *s = O::fma(O::neg(vi), ar, *s);
+                    }
+                }
+                i += 2;
             }
-            // a −= v·(β·w)
             let (mut bw_re, mut bw_im) = ([0.0; LANES], [0.0; LANES]);
+            let [[p0, q0, r0, s0], [p1, q1, r1, s1]] = sums;
             for l in 0..LANES {
-                bw_re[l] = -beta[l] * (p[l] + q[l]);
-                bw_im[l] = -beta[l] * (r[l] + s[l]);
+                bw_re[l] = -beta[l] * ((p0[l] + p1[l]) + (q0[l] + q1[l]));
+                bw_im[l] = -beta[l] * ((r0[l] + r1[l]) + (s0[l] + s1[l]));
             }
-            for ((vr, vi), (ar, ai)) in v_re
+            // a −= v·(β·w); row k's entry conjugated is the right reflector's u_j,
+            // and t += a·u_j below it
+            let (vr, vi) = (v_re[0], v_im[0]);
+            let ur = O::fma(vr, bw_re, O::fma(O::neg(vi), bw_im, a_re[0]));
+            let ui = O::neg(O::fma(vr, bw_im, O::fma(vi, bw_re, a_im[0])));
+            (a_re[0], a_im[0]) = (ur, ui);
+            row_ss = O::fma(ur, ur, O::fma(ui, ui, row_ss));
+            for (((vr, vi), (ar, ai)), (tr, ti)) in v_re[1..]
                 .iter()
-                .zip(v_im)
-                .zip(a_re.iter_mut().zip(a_im.iter_mut()))
+                .zip(&v_im[1..])
+                .zip(a_re[1..].iter_mut().zip(a_im[1..].iter_mut()))
+                .zip(next_re.iter_mut().zip(next_im.iter_mut()))
             {
                 let (vr, vi) = (*vr, *vi);
-                *ar = fma::<F>(vr, bw_re, fma::<F>(neg(vi), bw_im, *ar));
-                *ai = fma::<F>(vr, bw_im, fma::<F>(vi, bw_re, *ai));
+                let r = O::fma(vr, bw_re, O::fma(O::neg(vi), bw_im, *ar));
+                let i = O::fma(vr, bw_im, O::fma(vi, bw_re, *ai));
+                (*ar, *ai) = (r, i);
+                *tr = O::fma(r, ur, O::fma(O::neg(i), ui, *tr));
+                *ti = O::fma(r, ui, O::fma(i, ur, *ti));
             }
         }
-    }
-
-    /// The reflector zeroing row k right of the superdiagonal, applied to rows
-    /// k+1..m from the right.
-    #[inline(always)]
-    fn right<const F: bool>(&mut self, k: usize) {
-        let (m, n) = (self.m, self.n);
-        let (re, im) = (&mut self.re[(k + 1) * m..], &mut self.im[(k + 1) * m..]);
-        // the row's entries conjugated: the reflector maps conj(r) to a multiple of e₁
-        let mut ss = [0.0f64; LANES];
-        for j in 0..n - k - 1 {
-            let (r, c) = (&mut re[j * m + k], &mut im[j * m + k]);
-            ss = fma::<F>(*r, *r, fma::<F>(*c, *c, ss));
-            *c = neg(*c);
+        if k + 1 == n {
+            return;
         }
+        // the right reflector, its head u_{k+1} in row k of column k+1
+        let (c_re, c_im) = (&mut rest_re[..m], &mut rest_im[..m]);
+        let (old_re, old_im) = (c_re[k], c_im[k]);
         let beta = {
-            let (r, c) = (&mut re[k..=k], &mut im[k..=k]);
-            reflector(&mut r[0], &mut c[0], &ss, &mut self.e[k])
+            let (r, c) = (&mut c_re[k..=k], &mut c_im[k..=k]);
+            reflector(&mut r[0], &mut c[0], &row_ss, &mut self.e[k])
         };
-        // t = A[k+1.., k+1..]·u, u in row k
-        let rows = m - k - 1;
-        let (t_re, t_im) = (&mut self.t_re[..rows], &mut self.t_im[..rows]);
-        t_re.fill([0.0; LANES]);
-        t_im.fill([0.0; LANES]);
-        for (a_re, a_im) in re.chunks_exact(m).zip(im.chunks_exact(m)) {
-            let (ur, ui) = (a_re[k], a_im[k]);
-            let (a_re, a_im) = (&a_re[k + 1..], &a_im[k + 1..]);
-            for ((ar, ai), (tr, ti)) in a_re
-                .iter()
-                .zip(a_im)
-                .zip(t_re.iter_mut().zip(t_im.iter_mut()))
-            {
-                let (ar, ai) = (*ar, *ai);
-                *tr = fma::<F>(ar, ur, fma::<F>(neg(ai), ui, *tr));
-                *ti = fma::<F>(ar, ui, fma::<F>(ai, ur, *ti));
-            }
+        let (ur, ui) = (c_re[k], c_im[k]);
+        // t = A·u: the head's change, then −β·t
+        let mut du_re = [0.0; LANES];
+        let mut du_im = [0.0; LANES];
+        for l in 0..LANES {
+            du_re[l] = ur[l] - old_re[l];
+            du_im[l] = ui[l] - old_im[l];
         }
-        // A −= (β·t)·uᴴ
-        for (tr, ti) in t_re.iter_mut().zip(t_im.iter_mut()) {
-            for l in 0..LANES {
-                tr[l] *= -beta[l];
-                ti[l] *= -beta[l];
-            }
+        let minus_beta = O::neg(beta);
+        for (((tr, ti), (ar, ai)), (nr, ni)) in t_re[..rows]
+            .iter_mut()
+            .zip(t_im[..rows].iter_mut())
+            .zip(c_re[k + 1..].iter().zip(&c_im[k + 1..]))
+            .zip(next_re.iter().zip(next_im.iter()))
+        {
+            let (ar, ai) = (*ar, *ai);
+            let r = O::fma(ar, du_re, O::fma(O::neg(ai), du_im, *nr));
+            let i = O::fma(ar, du_im, O::fma(ai, du_re, *ni));
+            *tr = O::mul(r, minus_beta);
+            *ti = O::mul(i, minus_beta);
         }
-        for (a_re, a_im) in re.chunks_exact_mut(m).zip(im.chunks_exact_mut(m)) {
-            let (ur, ui) = (a_re[k], a_im[k]);
-            let (a_re, a_im) = (&mut a_re[k + 1..], &mut a_im[k + 1..]);
-            // a += (−β·t)·conj(u)
-            for ((tr, ti), (ar, ai)) in t_re
-                .iter()
-                .zip(t_im.iter())
-                .zip(a_re.iter_mut().zip(a_im.iter_mut()))
-            {
-                let (tr, ti) = (*tr, *ti);
-                *ar = fma::<F>(tr, ur, fma::<F>(ti, ui, *ar));
-                *ai = fma::<F>(ti, ur, fma::<F>(neg(tr), ui, *ai));
-            }
+        // column k + 1 now, the rest in the next step's pass
+        for ((tr, ti), (ar, ai)) in t_re[..rows]
+            .iter()
+            .zip(&t_im[..rows])
+            .zip(c_re[k + 1..].iter_mut().zip(c_im[k + 1..].iter_mut()))
+        {
+            let (tr, ti) = (*tr, *ti);
+            *ar = O::fma(tr, ur, O::fma(ti, ui, *ar));
+            *ai = O::fma(ti, ur, O::fma(O::neg(tr), ui, *ai));
         }
     }
 }
 
-/// [`LaneBidiag::reduce`] as one computation for
+/// [`LaneBidiag::reduce`] at the AVX2 and scalar levels, as one computation for
 /// [`crate::simd::vectorise_fused_at_most`].
 struct Reduce<'a>(&'a mut LaneBidiag);
 
@@ -262,37 +327,106 @@ impl Fusable for Reduce<'_> {
 
     #[inline(always)]
     fn run<const F: bool>(self) {
-        let b = self.0;
-        let scale = b.normalise();
-        for k in 0..b.n {
-            b.left::<F>(k);
-            if k + 1 < b.n {
-                b.right::<F>(k);
-            }
-        }
-        for v in b.d.iter_mut().chain(b.e.iter_mut()) {
-            for l in 0..LANES {
-                v[l] *= scale[l];
-            }
-        }
+        self.0.reduce_in::<PerLane<F>>();
     }
 }
 
-/// `a·b + c` lane by lane, on values (not references) so that the compiler sees
-/// no aliasing and keeps the lanes in vector registers.
-#[inline(always)]
-fn fma<const F: bool>(a: Lanes, b: Lanes, c: Lanes) -> Lanes {
-    let mut out = [0.0; LANES];
-    for l in 0..LANES {
-        out[l] = madd::<F>(a[l], b[l], c[l]);
-    }
-    out
+/// [`LaneBidiag::reduce`] on AVX-512: each [`Lanes`] one register, each operation
+/// one instruction ([`Zmm`]). Written with the compiler's vectoriser alone, the
+/// AVX-512 build vectorised the update loops across rows with gathers and ran
+/// 1.8–2.2× slower than the AVX2 one (see [`LANE_LEVEL`]).
+///
+/// # Safety
+/// The processor must support AVX-512 F/VL/BW/DQ, AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+unsafe fn reduce_avx512(b: &mut LaneBidiag) {
+    b.reduce_in::<Zmm>();
 }
 
-/// `−a` lane by lane.
-#[inline(always)]
-fn neg(a: Lanes) -> Lanes {
-    a.map(|v| -v)
+/// The arithmetic of the lane kernels on whole [`Lanes`].
+trait LaneOps {
+    /// `a·b + c` lane by lane.
+    fn fma(a: Lanes, b: Lanes, c: Lanes) -> Lanes;
+    /// `a·b` lane by lane.
+    fn mul(a: Lanes, b: Lanes) -> Lanes;
+    /// `−a` lane by lane.
+    fn neg(a: Lanes) -> Lanes;
+}
+
+/// Lane by lane, on values (not references) so that the compiler sees no aliasing
+/// and keeps the lanes in vector registers; fused multiply-adds when `F`.
+struct PerLane<const F: bool>;
+
+impl<const F: bool> LaneOps for PerLane<F> {
+    #[inline(always)]
+    fn fma(a: Lanes, b: Lanes, c: Lanes) -> Lanes {
+        let mut out = [0.0; LANES];
+        for l in 0..LANES {
+            out[l] = madd::<F>(a[l], b[l], c[l]);
+        }
+        out
+    }
+
+    #[inline(always)]
+    fn mul(a: Lanes, b: Lanes) -> Lanes {
+        let mut out = [0.0; LANES];
+        for l in 0..LANES {
+            out[l] = a[l] * b[l];
+        }
+        out
+    }
+
+    #[inline(always)]
+    fn neg(a: Lanes) -> Lanes {
+        a.map(|v| -v)
+    }
+}
+
+/// The eight lanes as one AVX-512 register. Only for code compiled with AVX-512
+/// enabled ([`reduce_avx512`]): its operations are those instructions.
+#[cfg(target_arch = "x86_64")]
+struct Zmm;
+
+#[cfg(target_arch = "x86_64")]
+impl Zmm {
+    #[inline(always)]
+    fn load(a: Lanes) -> std::arch::x86_64::__m512d {
+        // SAFETY: `Lanes` is eight f64, the register's size; an unaligned load.
+        unsafe { std::arch::x86_64::_mm512_loadu_pd(a.as_ptr()) }
+    }
+
+    #[inline(always)]
+    fn store(v: std::arch::x86_64::__m512d) -> Lanes {
+        let mut out = [0.0; LANES];
+        // SAFETY: as in `load`.
+        unsafe { std::arch::x86_64::_mm512_storeu_pd(out.as_mut_ptr(), v) };
+        out
+    }
+}
+
+// SAFETY (every `unsafe` below): `Zmm` runs only inside `reduce_avx512`, compiled
+// for and called on a processor with AVX-512.
+#[cfg(target_arch = "x86_64")]
+impl LaneOps for Zmm {
+    #[inline(always)]
+    fn fma(a: Lanes, b: Lanes, c: Lanes) -> Lanes {
+        use std::arch::x86_64::_mm512_fmadd_pd;
+        Zmm::store(unsafe { _mm512_fmadd_pd(Zmm::load(a), Zmm::load(b), Zmm::load(c)) })
+    }
+
+    #[inline(always)]
+    fn mul(a: Lanes, b: Lanes) -> Lanes {
+        use std::arch::x86_64::_mm512_mul_pd;
+        Zmm::store(unsafe { _mm512_mul_pd(Zmm::load(a), Zmm::load(b)) })
+    }
+
+    #[inline(always)]
+    fn neg(a: Lanes) -> Lanes {
+        use std::arch::x86_64::{_mm512_set1_pd, _mm512_xor_pd};
+        // the sign bit flipped, as `-v` does (zeros included)
+        Zmm::store(unsafe { _mm512_xor_pd(Zmm::load(a), _mm512_set1_pd(-0.0)) })
+    }
 }
 
 /// Turns `x₀` (given the squared norm `ss` of the whole vector) into the head of the
