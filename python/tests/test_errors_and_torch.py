@@ -1,0 +1,72 @@
+"""Every library error is a Python exception with the library's message; from_torch
+reads a layer's attributes by duck typing."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import convmat
+
+
+def test_bad_geometry_is_a_value_error_with_pytorchs_message():
+    with pytest.raises(ValueError, match="expected input.*to have 2 channels"):
+        convmat.conv(np.ones((1, 1, 4, 4)), np.ones((1, 2, 3, 3)))
+    with pytest.raises(ValueError):
+        convmat.conv_matrix(np.ones((1, 1, 9, 9)), (4, 4))  # kernel larger than the input
+    with pytest.raises(ValueError, match="padding_mode|reflect"):
+        convmat.conv(np.ones((1, 1, 4)), np.ones((1, 1, 3)), padding=1, padding_mode="mirror")
+    with pytest.raises(ValueError, match="method"):
+        convmat.conv(np.ones((1, 1, 4)), np.ones((1, 1, 3)), method="gemm")
+    with pytest.raises(ValueError, match="stride"):
+        convmat.conv(np.ones((1, 1, 4)), np.ones((1, 1, 3)), stride=-1)
+
+
+def test_a_dtype_that_is_not_float_is_a_type_error():
+    with pytest.raises(TypeError, match="float32 or float64"):
+        convmat.conv(np.ones((1, 1, 4), np.int64), np.ones((1, 1, 3), np.int64))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        convmat.conv(np.ones((1, 1, 4), np.float32), np.ones((1, 1, 3), np.float64))
+    with pytest.raises(TypeError):
+        convmat.conv_matrix(np.ones((1, 1, 3), np.int32), (5,))
+
+
+def test_a_matrix_past_the_memory_budget_is_a_memory_error():
+    # 512 channels in and out on 1024²: about 2.4 · 10¹² stored entries
+    w = np.ones((512, 512, 3, 3), np.float32)
+    with pytest.raises(MemoryError, match="budget|bytes"):
+        convmat.conv_matrix(w, (1024, 1024), padding=1)
+
+
+def test_from_torch_reads_a_conv_layer():
+    w = np.arange(2 * 3 * 3 * 3, dtype=np.float64).reshape(2, 3, 3, 3)
+    layer = SimpleNamespace(weight=w, stride=(2, 1), padding=(1, 0), dilation=(1, 1),
+                            groups=1, padding_mode="reflect", transposed=False,
+                            output_padding=(0, 0))
+    got = convmat.from_torch(layer, (6, 5))
+    want = convmat.conv_matrix(w, (6, 5), stride=(2, 1), padding=(1, 0),
+                               padding_mode="reflect")
+    assert (got != want).nnz == 0 and got.shape == want.shape
+
+
+def test_from_torch_reads_a_transposed_layer_and_a_tensor_like_weight():
+    class Tensor:  # what torch.Tensor offers: detach().cpu().numpy()
+        def __init__(self, a):
+            self.a = a
+
+        def detach(self):
+            return self
+
+        def cpu(self):
+            return self
+
+        def numpy(self):
+            return self.a
+
+    w = np.ones((2, 3, 4, 4), np.float32)
+    layer = SimpleNamespace(weight=Tensor(w), stride=(2, 2), padding=(1, 1), dilation=(1, 1),
+                            groups=1, output_padding=(1, 1), transposed=True)
+    got = convmat.from_torch(layer, (3, 3))
+    want = convmat.conv_transpose_matrix(w, (3, 3), stride=2, padding=1, output_padding=1)
+    assert got.shape == want.shape == (3 * 7 * 7, 2 * 3 * 3)
+    assert (got != want).nnz == 0
