@@ -21,6 +21,8 @@ memory budget ``MemoryError``, each with the library's message.
 
 from __future__ import annotations
 
+import json as _json
+
 import numpy as _np
 import scipy.sparse as _sp
 import scipy.sparse.linalg as _spla
@@ -34,6 +36,13 @@ __all__ = [
     "conv_transpose_matrix",
     "operator",
     "from_torch",
+    "interpolate",
+    "max_pool",
+    "max_unpool",
+    "pad",
+    "unfold",
+    "fold",
+    "deconv",
 ]
 
 
@@ -75,6 +84,124 @@ def conv_transpose(input, weight, bias=None, stride=1, padding=0, output_padding
                                   stride=stride, padding=padding,
                                   output_padding=output_padding, groups=groups,
                                   dilation=dilation, method=method)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None):
+    """``F.interpolate`` (``nearest``, ``nearest-exact``, ``linear``, ``bilinear``,
+    ``trilinear``, ``bicubic``, ``area``), and the unpoolings ``nearest-unpool``
+    and ``bed-of-nails`` (whole-number factors).
+
+    >>> import numpy as np, convmat
+    >>> x = np.array([[[1.0, 2.0]]])
+    >>> convmat.interpolate(x, scale_factor=2, mode="linear", align_corners=True)
+    array([[[1.        , 1.33333333, 1.66666667, 2.        ]]])
+    """
+    return _native.interpolate(_np.asarray(input), size=size, scale_factor=scale_factor,
+                               mode=mode, align_corners=align_corners,
+                               recompute_scale_factor=recompute_scale_factor)
+
+
+def max_pool(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """``F.max_pool1d/2d/3d(..., return_indices=True)``: ``(values, indices)``, the
+    indices int64 into each input plane (PyTorch's). The rank is the kernel's: a
+    tuple's length, or for an int the input's dimensions less two (a batch
+    ``(N, C, *size)``; give a tuple for an unbatched input).
+
+    >>> import numpy as np, convmat
+    >>> v, i = convmat.max_pool(np.arange(16.0).reshape(1, 1, 4, 4), 2)
+    >>> v.ravel(), i.ravel()
+    (array([ 5.,  7., 13., 15.]), array([ 5,  7, 13, 15]))
+    """
+    input = _np.asarray(input)
+    return _native.max_pool(input, _kernel(kernel_size, input.ndim - 2), stride=stride,
+                            padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+
+
+def max_unpool(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """``F.max_unpool1d/2d/3d``: each value back at its pooled position, zeros
+    elsewhere (an int ``kernel_size`` read as in ``max_pool``).
+
+    >>> import numpy as np, convmat
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> v, i = convmat.max_pool(x, 2)
+    >>> convmat.max_unpool(v, i, 2)[0, 0, 1]
+    array([0., 5., 0., 7.])
+    """
+    input = _np.asarray(input)
+    return _native.max_unpool(input, _np.asarray(indices, dtype=_np.int64),
+                              _kernel(kernel_size, input.ndim - 2), stride=stride,
+                              padding=padding, output_size=output_size)
+
+
+def pad(input, pad, mode="constant", value=0.0):
+    """``F.pad``: ``pad`` from the last dimension backwards, negative values crop;
+    ``mode`` ``constant``, ``reflect``, ``replicate``, ``circular`` or NumPy's
+    ``symmetric``.
+
+    >>> import numpy as np, convmat
+    >>> convmat.pad(np.array([[[1.0, 2.0, 3.0]]]), (2, 1), mode="reflect")
+    array([[[3., 2., 1., 2., 3., 2.]]])
+    """
+    return _native.pad(_np.asarray(input), [int(p) for p in pad], mode=mode, value=value)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """``F.unfold``: the patch matrix, ``(N, C·∏k, L)``.
+
+    >>> import numpy as np, convmat
+    >>> convmat.unfold(np.arange(9.0).reshape(1, 1, 3, 3), 2).shape
+    (1, 4, 4)
+    """
+    return _native.unfold(_np.asarray(input), _kernel(kernel_size, 2), dilation=dilation,
+                          padding=padding, stride=stride)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """``F.fold``: the adjoint of ``unfold`` (overlapping patches summed).
+
+    >>> import numpy as np, convmat
+    >>> convmat.fold(np.ones((1, 4, 4)), (3, 3), 2)[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    return _native.fold(_np.asarray(input), _kernel(output_size, 2), _kernel(kernel_size, 2),
+                        dilation=dilation, padding=padding, stride=stride)
+
+
+def deconv(observed, weight, input_size, solver="lsqr", stride=1, padding=0, dilation=1,
+           groups=1, padding_mode="zeros", operator="auto", truth=None, **options):
+    """Recovers the input ``x`` of a convolution from its output ``observed``:
+    ``(x, info)``, by the command line's solvers (``lsqr``, ``lsmr``, ``cgls``,
+    ``cholesky``, ``pinv``, ``richardson-lucy``, ``spectral``) and their options
+    (``damp``, ``atol``, ``btol``, ``conlim``, ``max_iter``, ``tol``,
+    ``clip_negative``, ``filter``, ``reg_param`` — a number or ``"gcv"``,
+    ``"discrepancy"``, ``"lcurve"`` —, ``nsr``, ``keep``, ``noise_std``). ``info`` is
+    the command line's ``deconv --json`` as a dict: per item the stop reason,
+    iterations, residual norms, the chosen regularisation parameter with its curve,
+    and with ``truth`` the error and PSNR.
+
+    >>> import numpy as np, convmat
+    >>> w = np.array([[[[0, 0.1, 0], [0.1, 0.6, 0.1], [0, 0.1, 0]]]])
+    >>> x = np.random.default_rng(0).random((1, 1, 8, 8))
+    >>> y = convmat.conv(x, w, padding=1)
+    >>> x_hat, info = convmat.deconv(y, w, (8, 8), padding=1, solver="cholesky", damp=1e-8)
+    >>> bool(np.abs(x_hat - x).max() < 1e-6), info["solver"], len(info["items"])
+    (True, 'cholesky', 1)
+    """
+    x, info = _native.deconv(_np.asarray(observed), _np.asarray(weight), input_size,
+                             solver=solver, stride=stride, padding=padding, dilation=dilation,
+                             groups=groups, padding_mode=padding_mode, operator=operator,
+                             truth=None if truth is None else _np.asarray(truth), **options)
+    return x, _json.loads(info)
+
+
+def _kernel(size, rank):
+    """A kernel size as one value per spatial dimension: an int (or a 1-tuple)
+    repeated ``rank`` times, as PyTorch's ``*2d`` functions read ``kernel_size=2``."""
+    t = tuple(_np.atleast_1d(size).tolist())
+    return t * rank if len(t) == 1 else t
 
 
 def _csr(parts):

@@ -63,3 +63,60 @@ def conv_operator(
     output_padding: Optional[Dims] = None,
     method: str = "auto",
 ) -> Operator: ...
+
+def interpolate(
+    input: FloatArray,
+    size: Optional[Dims] = None,
+    scale_factor: Optional[Union[float, Sequence[float]]] = None,
+    mode: str = "nearest",
+    align_corners: Optional[bool] = None,
+    recompute_scale_factor: Optional[bool] = None,
+) -> FloatArray: ...
+def max_pool(
+    input: FloatArray,
+    kernel_size: Dims,
+    stride: Optional[Dims] = None,
+    padding: Optional[Dims] = None,
+    dilation: Optional[Dims] = None,
+    ceil_mode: bool = False,
+) -> Tuple[FloatArray, npt.NDArray[np.int64]]: ...
+def max_unpool(
+    input: FloatArray,
+    indices: npt.NDArray[np.int64],
+    kernel_size: Dims,
+    stride: Optional[Dims] = None,
+    padding: Optional[Dims] = None,
+    output_size: Optional[Dims] = None,
+) -> FloatArray: ...
+def pad(
+    input: FloatArray, pad: Sequence[int], mode: str = "constant", value: float = 0.0
+) -> FloatArray: ...
+def unfold(
+    input: FloatArray,
+    kernel_size: Dims,
+    dilation: Optional[Dims] = None,
+    padding: Optional[Dims] = None,
+    stride: Optional[Dims] = None,
+) -> FloatArray: ...
+def fold(
+    input: FloatArray,
+    output_size: Dims,
+    kernel_size: Dims,
+    dilation: Optional[Dims] = None,
+    padding: Optional[Dims] = None,
+    stride: Optional[Dims] = None,
+) -> FloatArray: ...
+def deconv(
+    observed: FloatArray,
+    weight: FloatArray,
+    input_size: Dims,
+    solver: str = "lsqr",
+    stride: Optional[Dims] = None,
+    padding: Optional[Padding] = None,
+    dilation: Optional[Dims] = None,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+    operator: str = "auto",
+    truth: Optional[FloatArray] = None,
+    **options: object,
+) -> Tuple[FloatArray, str]: ...

@@ -7,9 +7,14 @@
 //! Python exception with the library's message: `MemoryError` for the memory
 //! budget, `ValueError` for everything else the caller gave.
 
-use convmat::functional::{ConvMethod, ConvTransposeMethod};
-use convmat::geometry::{ConvGeometry, ConvOptions, ConvTransposeGeometry, Padding, PaddingMode};
+use convmat::functional::{
+    ConvMethod, ConvTransposeMethod, InterpolateOptions, PoolOptions, UnpoolOptions,
+};
+use convmat::geometry::{
+    ConvGeometry, ConvOptions, ConvTransposeGeometry, Padding, PaddingMode, ResizeMode,
+};
 use convmat::operator::{ConvOperator, ConvTransposeOperator, LinearOperator};
+use convmat::solve::{DeconvOptions, OperatorChoice, RegParam, Solver, SpectralFilter};
 use convmat::sparse::{BuildOptions, ConvMatrix};
 use convmat::Real;
 use numpy::{IntoPyArray, PyArrayDyn, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
@@ -423,14 +428,22 @@ fn apply<'py, T: Real + numpy::Element>(
             if adjoint { "rows" } else { "columns" }
         )));
     }
-    let x = v.as_array();
-    let x = x.as_slice().map_or_else(|| x.to_vec(), <[T]>::to_vec);
+    let view = v.as_array();
+    // read in place when contiguous (a copy only for a strided view)
+    let owned;
+    let x: &[T] = match view.as_slice() {
+        Some(s) => s,
+        None => {
+            owned = view.to_vec();
+            &owned
+        }
+    };
     let mut out = vec![T::zero(); n_out];
     py.detach(|| {
         if adjoint {
-            op.apply_adjoint(&x, &mut out)
+            op.apply_adjoint(x, &mut out)
         } else {
-            op.apply(&x, &mut out)
+            op.apply(x, &mut out)
         }
     })
     .map_err(|e| py_error(e.into()))?;
@@ -533,6 +546,499 @@ fn conv_operator<'py>(
     Ok(Operator { op })
 }
 
+/// One array of either float dtype.
+enum Floats<'py> {
+    F32(PyReadonlyArrayDyn<'py, f32>),
+    F64(PyReadonlyArrayDyn<'py, f64>),
+}
+
+/// `v` as a float array, or a `TypeError` naming it.
+fn floats<'py>(name: &str, v: &Bound<'py, PyAny>) -> PyResult<Floats<'py>> {
+    if let Ok(a) = v.extract() {
+        return Ok(Floats::F32(a));
+    }
+    if let Ok(a) = v.extract() {
+        return Ok(Floats::F64(a));
+    }
+    Err(PyTypeError::new_err(format!(
+        "{name} must be a NumPy array of float32 or float64, got {}",
+        v.getattr("dtype")
+            .map_or_else(|_| v.get_type().to_string(), |d| d.to_string())
+    )))
+}
+
+/// Runs `$body` with `$a` bound to the array in its dtype (`$t` its element type),
+/// the result an array of that dtype.
+macro_rules! per_dtype {
+    ($py:expr, $floats:expr, |$a:ident: $t:ident| $body:expr) => {
+        match $floats {
+            Floats::F32($a) => {
+                type $t = f32;
+                let out = $body;
+                Ok(out.map_err(py_error)?.into_pyarray($py).into_any())
+            }
+            Floats::F64($a) => {
+                type $t = f64;
+                let out = $body;
+                Ok(out.map_err(py_error)?.into_pyarray($py).into_any())
+            }
+        }
+    };
+}
+
+/// A float or a sequence of floats.
+fn floats_per_dim(name: &str, v: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
+    if let Ok(f) = v.extract::<f64>() {
+        return Ok(vec![f]);
+    }
+    v.extract::<Vec<f64>>()
+        .map_err(|_| PyValueError::new_err(format!("{name} must be a float or a tuple of floats")))
+}
+
+/// `F.interpolate(input, size, scale_factor, mode, align_corners,
+/// recompute_scale_factor)`, and the unpooling modes `nearest-unpool` and
+/// `bed-of-nails`.
+#[pyfunction]
+#[pyo3(signature = (input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                    recompute_scale_factor=None))]
+fn interpolate<'py>(
+    py: Python<'py>,
+    input: &Bound<'py, PyAny>,
+    size: Option<&Bound<'py, PyAny>>,
+    scale_factor: Option<&Bound<'py, PyAny>>,
+    mode: &str,
+    align_corners: Option<bool>,
+    recompute_scale_factor: Option<bool>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mode = ResizeMode::ALL
+        .into_iter()
+        .find(|m| m.name() == mode)
+        .ok_or_else(|| {
+            let names: Vec<&str> = ResizeMode::ALL.iter().map(|m| m.name()).collect();
+            PyValueError::new_err(format!("mode={mode:?}: use one of {}", names.join(", ")))
+        })?;
+    let opts = InterpolateOptions {
+        mode,
+        size: size.map(|v| per_dim("size", Some(v), 0)).transpose()?,
+        scale_factor: scale_factor
+            .map(|v| floats_per_dim("scale_factor", v))
+            .transpose()?,
+        align_corners,
+        recompute_scale_factor,
+    };
+    let build = BuildOptions::default();
+    per_dtype!(py, floats("input", input)?, |x: T| {
+        let xv = x.as_array();
+        py.detach(|| convmat::functional::interpolate::<T>(xv, &opts, &build))
+    })
+}
+
+/// `F.max_pool1d/2d/3d(..., return_indices=True)`: `(values, indices)`, the indices
+/// int64 into each input plane, as PyTorch's.
+#[pyfunction]
+#[pyo3(signature = (input, kernel_size, stride=None, padding=None, dilation=None,
+                    ceil_mode=false))]
+fn max_pool<'py>(
+    py: Python<'py>,
+    input: &Bound<'py, PyAny>,
+    kernel_size: &Bound<'py, PyAny>,
+    stride: Option<&Bound<'py, PyAny>>,
+    padding: Option<&Bound<'py, PyAny>>,
+    dilation: Option<&Bound<'py, PyAny>>,
+    ceil_mode: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let kernel = per_dim("kernel_size", Some(kernel_size), 0)?;
+    let opts = PoolOptions {
+        stride: stride.map_or(Ok(vec![]), |v| per_dim("stride", Some(v), 0))?,
+        padding: per_dim("padding", padding, 0)?,
+        dilation: per_dim("dilation", dilation, 1)?,
+        ceil_mode,
+    };
+    fn pair<'py, T: Real + numpy::Element>(
+        py: Python<'py>,
+        out: Result<(ndarray::ArrayD<T>, ndarray::ArrayD<i64>), convmat::Error>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (v, i) = out.map_err(py_error)?;
+        Ok((v.into_pyarray(py), i.into_pyarray(py))
+            .into_pyobject(py)?
+            .into_any())
+    }
+    match floats("input", input)? {
+        Floats::F32(x) => {
+            let xv = x.as_array();
+            pair(
+                py,
+                py.detach(|| convmat::functional::max_pool(xv, &kernel, &opts)),
+            )
+        }
+        Floats::F64(x) => {
+            let xv = x.as_array();
+            pair(
+                py,
+                py.detach(|| convmat::functional::max_pool(xv, &kernel, &opts)),
+            )
+        }
+    }
+}
+
+/// `F.max_unpool1d/2d/3d(input, indices, kernel_size, stride, padding, output_size)`.
+#[pyfunction]
+#[pyo3(signature = (input, indices, kernel_size, stride=None, padding=None, output_size=None))]
+fn max_unpool<'py>(
+    py: Python<'py>,
+    input: &Bound<'py, PyAny>,
+    indices: &Bound<'py, PyAny>,
+    kernel_size: &Bound<'py, PyAny>,
+    stride: Option<&Bound<'py, PyAny>>,
+    padding: Option<&Bound<'py, PyAny>>,
+    output_size: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let kernel = per_dim("kernel_size", Some(kernel_size), 0)?;
+    let opts = UnpoolOptions {
+        stride: stride.map_or(Ok(vec![]), |v| per_dim("stride", Some(v), 0))?,
+        padding: per_dim("padding", padding, 0)?,
+        output_size: output_size
+            .map(|v| per_dim("output_size", Some(v), 0))
+            .transpose()?,
+    };
+    let idx: PyReadonlyArrayDyn<'py, i64> = indices
+        .extract()
+        .map_err(|_| PyTypeError::new_err("indices must be a NumPy array of int64"))?;
+    let iv = idx.as_array();
+    per_dtype!(py, floats("input", input)?, |x: T| {
+        let xv = x.as_array();
+        py.detach(|| convmat::functional::max_unpool::<T>(xv, iv, &kernel, &opts))
+    })
+}
+
+/// `F.pad(input, pad, mode, value)` (`pad` as PyTorch orders it: last dimension
+/// first, negative values crop), and NumPy's `symmetric`.
+#[pyfunction]
+#[pyo3(signature = (input, pad, mode="constant", value=0.0))]
+fn pad<'py>(
+    py: Python<'py>,
+    input: &Bound<'py, PyAny>,
+    pad: Vec<isize>,
+    mode: &str,
+    value: f64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mode = PaddingMode::from_str(mode).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    per_dtype!(py, floats("input", input)?, |x: T| {
+        let xv = x.as_array();
+        let value = T::from_f64(value);
+        py.detach(|| convmat::functional::pad::<T>(xv, &pad, mode, value))
+    })
+}
+
+/// The patch options of `F.unfold` / `F.fold`.
+fn patch_options(
+    dilation: Option<&Bound<'_, PyAny>>,
+    padding: Option<&Bound<'_, PyAny>>,
+    stride: Option<&Bound<'_, PyAny>>,
+) -> PyResult<ConvOptions> {
+    Ok(ConvOptions {
+        padding: Padding::Explicit(per_dim("padding", padding, 0)?),
+        ..conv_options(stride, None, dilation, 1, None, "zeros")?
+    })
+}
+
+/// `F.unfold(input, kernel_size, dilation, padding, stride)`: the patch matrix.
+#[pyfunction]
+#[pyo3(signature = (input, kernel_size, dilation=None, padding=None, stride=None))]
+fn unfold<'py>(
+    py: Python<'py>,
+    input: &Bound<'py, PyAny>,
+    kernel_size: &Bound<'py, PyAny>,
+    dilation: Option<&Bound<'py, PyAny>>,
+    padding: Option<&Bound<'py, PyAny>>,
+    stride: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let kernel = per_dim("kernel_size", Some(kernel_size), 0)?;
+    let opts = patch_options(dilation, padding, stride)?;
+    per_dtype!(py, floats("input", input)?, |x: T| {
+        let xv = x.as_array();
+        py.detach(|| convmat::functional::unfold::<T>(xv, &kernel, &opts))
+    })
+}
+
+/// `F.fold(input, output_size, kernel_size, dilation, padding, stride)`: the
+/// adjoint of `unfold`, overlapping patches summed.
+#[pyfunction]
+#[pyo3(signature = (input, output_size, kernel_size, dilation=None, padding=None, stride=None))]
+fn fold<'py>(
+    py: Python<'py>,
+    input: &Bound<'py, PyAny>,
+    output_size: &Bound<'py, PyAny>,
+    kernel_size: &Bound<'py, PyAny>,
+    dilation: Option<&Bound<'py, PyAny>>,
+    padding: Option<&Bound<'py, PyAny>>,
+    stride: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let size = per_dim("output_size", Some(output_size), 0)?;
+    let kernel = per_dim("kernel_size", Some(kernel_size), 0)?;
+    let opts = patch_options(dilation, padding, stride)?;
+    per_dtype!(py, floats("input", input)?, |x: T| {
+        let xv = x.as_array();
+        py.detach(|| convmat::functional::fold::<T>(xv, &size, &kernel, &opts))
+    })
+}
+
+/// The library's options for `solver` with the arguments given, refusing one the
+/// solver does not use (as the command line does).
+#[allow(clippy::too_many_arguments)]
+fn deconv_options(
+    solver: &str,
+    operator: &str,
+    given: &[(&'static str, bool)],
+    a: &SolverArgsValues,
+) -> PyResult<DeconvOptions> {
+    let solver = Solver::from_name(solver).ok_or_else(|| {
+        let names: Vec<&str> = Solver::ALL.iter().map(|s| s.name()).collect();
+        PyValueError::new_err(format!(
+            "solver={solver:?}: use one of {}",
+            names.join(", ")
+        ))
+    })?;
+    let uses = solver.options();
+    if let Some((name, _)) = given.iter().find(|(name, on)| *on && !uses.contains(name)) {
+        return Err(PyValueError::new_err(format!(
+            "{name} does not apply to solver {:?} (it takes {})",
+            solver.name(),
+            uses.join(", ")
+        )));
+    }
+    let operator = match operator {
+        "auto" => OperatorChoice::Auto,
+        "direct" => OperatorChoice::Direct,
+        "matrix" => OperatorChoice::Matrix,
+        o => {
+            return Err(PyValueError::new_err(format!(
+                "operator={o:?}: use auto, direct or matrix"
+            )))
+        }
+    };
+    let filter = match &a.filter {
+        None => SpectralFilter::default(),
+        Some(f) => SpectralFilter::from_name(f).ok_or_else(|| {
+            PyValueError::new_err(format!("filter={f:?}: use tikhonov, wiener or tsvd"))
+        })?,
+    };
+    let d = DeconvOptions::default();
+    let opts = DeconvOptions {
+        solver,
+        operator,
+        damp: a.damp.unwrap_or(d.damp),
+        atol: a.atol.unwrap_or(d.atol),
+        btol: a.btol.unwrap_or(d.btol),
+        conlim: a.conlim.unwrap_or(d.conlim),
+        max_iter: a.max_iter,
+        tol: a.tol.unwrap_or(d.tol),
+        clip_negative: a.clip_negative,
+        filter,
+        reg_param: a.reg_param,
+        nsr: a.nsr,
+        keep: a.keep,
+        noise_std: a.noise_std,
+        ..d
+    };
+    opts.check().map_err(py_error)?;
+    Ok(opts)
+}
+
+/// [`SolverArgs`] resolved (the regularisation parameter parsed).
+struct SolverArgsValues {
+    damp: Option<f64>,
+    atol: Option<f64>,
+    btol: Option<f64>,
+    conlim: Option<f64>,
+    max_iter: Option<usize>,
+    tol: Option<f64>,
+    clip_negative: bool,
+    filter: Option<String>,
+    reg_param: Option<RegParam>,
+    nsr: Option<f64>,
+    keep: Option<usize>,
+    noise_std: Option<f64>,
+}
+
+/// `reg_param`: a number, or "gcv", "discrepancy", "lcurve".
+fn reg_param_of(v: &Bound<'_, PyAny>) -> PyResult<RegParam> {
+    if let Ok(f) = v.extract::<f64>() {
+        return Ok(RegParam::Value(f));
+    }
+    v.extract::<String>()
+        .ok()
+        .and_then(|s| RegParam::parse(&s))
+        .ok_or_else(|| {
+            PyValueError::new_err(
+                "reg_param must be a number or one of 'gcv', 'discrepancy', 'lcurve'",
+            )
+        })
+}
+
+/// `deconvolve` in one dtype: the estimate shaped as the input of the layer and
+/// the diagnostics as JSON (the command line's `--json` items).
+fn run_deconv<'py, T: convmat::FftReal + numpy::Element>(
+    py: Python<'py>,
+    g: &ConvGeometry,
+    w: &[T],
+    y: PyReadonlyArrayDyn<'py, T>,
+    truth: Option<&Bound<'py, PyAny>>,
+    opts: &DeconvOptions,
+) -> PyResult<(Bound<'py, PyAny>, String)> {
+    let batch = g
+        .check_output("observed", y.shape())
+        .map_err(|e| py_error(e.into()))?;
+    let batched = y.ndim() == g.rank() + 2;
+    let x_shape = if batched {
+        convmat::geometry::batched_shape(batch, &g.input_shape())
+    } else {
+        g.input_shape()
+    };
+    let truth: Option<PyReadonlyArrayDyn<'py, T>> = truth
+        .map(|t| {
+            t.extract().map_err(|_| {
+                PyTypeError::new_err(format!("truth must be a NumPy array of {}", T::DTYPE))
+            })
+        })
+        .transpose()?;
+    if let Some(t) = &truth {
+        if t.shape() != x_shape.as_slice() {
+            return Err(PyValueError::new_err(format!(
+                "truth has shape {:?}, the estimate {:?}",
+                t.shape(),
+                x_shape
+            )));
+        }
+    }
+    let yv: Vec<T> = y.as_array().iter().copied().collect();
+    let tv: Option<Vec<T>> = truth.map(|t| t.as_array().iter().copied().collect());
+    let d = py
+        .detach(|| convmat::solve::deconvolve(g, w, &yv, tv.as_deref(), opts, None))
+        .map_err(py_error)?;
+    // each item as the command line's `deconv --json` has it: SciPy's stop code
+    // (its solvers only) and message beside the report's and the quality's fields
+    let scipy = matches!(opts.solver, Solver::Lsqr | Solver::Lsmr | Solver::Cgls);
+    let flat = |v: serde_json::Value| match v {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    let items: Vec<serde_json::Value> = d
+        .items
+        .iter()
+        .map(|i| {
+            let mut m = serde_json::Map::new();
+            m.insert("istop".into(), i.info.istop().filter(|_| scipy).into());
+            m.insert("reason".into(), i.info.stop.message().into());
+            m.extend(flat(serde_json::json!(i.info)));
+            m.extend(flat(serde_json::json!(i.quality)));
+            m.insert("noise_fit".into(), serde_json::json!(i.noise_fit));
+            m.insert("regularization".into(), serde_json::json!(i.regularization));
+            serde_json::Value::Object(m)
+        })
+        .collect();
+    let info = serde_json::json!({
+        "solver": opts.solver.name(),
+        "operator": d.operator.name(),
+        "items": items,
+    });
+    let x = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&x_shape), d.x)
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok((x.into_pyarray(py).into_any(), info.to_string()))
+}
+
+/// Recovers the input of a convolution with `weight` (on inputs of `input_size`)
+/// from its output `observed`, by `solver`: `(x, info_json)`.
+#[pyfunction]
+#[pyo3(signature = (observed, weight, input_size, solver="lsqr", stride=None, padding=None,
+                    dilation=None, groups=1, padding_mode="zeros", operator="auto",
+                    truth=None, **kwargs))]
+#[allow(clippy::too_many_arguments)]
+fn deconv<'py>(
+    py: Python<'py>,
+    observed: &Bound<'py, PyAny>,
+    weight: &Bound<'py, PyAny>,
+    input_size: &Bound<'py, PyAny>,
+    solver: &str,
+    stride: Option<&Bound<'py, PyAny>>,
+    padding: Option<&Bound<'py, PyAny>>,
+    dilation: Option<&Bound<'py, PyAny>>,
+    groups: usize,
+    padding_mode: &str,
+    operator: &str,
+    truth: Option<&Bound<'py, PyAny>>,
+    kwargs: Option<&Bound<'py, pyo3::types::PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    const KNOWN: [&str; 12] = [
+        "damp",
+        "atol",
+        "btol",
+        "conlim",
+        "max_iter",
+        "tol",
+        "clip_negative",
+        "filter",
+        "reg_param",
+        "nsr",
+        "keep",
+        "noise_std",
+    ];
+    let mut given = vec![];
+    if let Some(k) = kwargs {
+        for key in k.keys() {
+            let key: String = key.extract()?;
+            let name = KNOWN.iter().find(|&&n| n == key).ok_or_else(|| {
+                PyTypeError::new_err(format!(
+                    "deconv() got an unexpected keyword argument {key:?} (solver options: {})",
+                    KNOWN.join(", ")
+                ))
+            })?;
+            let on = !k.get_item(name)?.is_none_or(|v| v.is_none());
+            given.push((*name, on));
+        }
+    }
+    let get = |name: &str| -> PyResult<Option<Bound<'py, PyAny>>> {
+        Ok(kwargs
+            .map(|k| k.get_item(name))
+            .transpose()?
+            .flatten()
+            .filter(|v| !v.is_none()))
+    };
+    let values = SolverArgsValues {
+        damp: get("damp")?.map(|v| v.extract()).transpose()?,
+        atol: get("atol")?.map(|v| v.extract()).transpose()?,
+        btol: get("btol")?.map(|v| v.extract()).transpose()?,
+        conlim: get("conlim")?.map(|v| v.extract()).transpose()?,
+        max_iter: get("max_iter")?.map(|v| v.extract()).transpose()?,
+        tol: get("tol")?.map(|v| v.extract()).transpose()?,
+        clip_negative: get("clip_negative")?
+            .map(|v| v.extract())
+            .transpose()?
+            .unwrap_or(false),
+        filter: get("filter")?.map(|v| v.extract()).transpose()?,
+        reg_param: get("reg_param")?.map(|v| reg_param_of(&v)).transpose()?,
+        nsr: get("nsr")?.map(|v| v.extract()).transpose()?,
+        keep: get("keep")?.map(|v| v.extract()).transpose()?,
+        noise_std: get("noise_std")?.map(|v| v.extract()).transpose()?,
+    };
+    let opts = deconv_options(solver, operator, &given, &values)?;
+    let conv_opts = conv_options(stride, padding, dilation, groups, None, padding_mode)?;
+    let size = per_dim("input_size", Some(input_size), 0)?;
+    let (x, info) = match pair(("observed", observed), ("weight", weight))? {
+        Pair::F32(y, w) => {
+            let g = layer_of(w.shape(), &size, &conv_opts, false)?;
+            let wv: Vec<f32> = w.as_array().iter().copied().collect();
+            run_deconv(py, g.conv(), &wv, y, truth, &opts)?
+        }
+        Pair::F64(y, w) => {
+            let g = layer_of(w.shape(), &size, &conv_opts, false)?;
+            let wv: Vec<f64> = w.as_array().iter().copied().collect();
+            run_deconv(py, g.conv(), &wv, y, truth, &opts)?
+        }
+    };
+    Ok((x, info).into_pyobject(py)?.into_any())
+}
+
 /// The native half of the `convmat` package.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -541,5 +1047,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(conv_matrix_parts, m)?)?;
     m.add_function(wrap_pyfunction!(conv_operator, m)?)?;
     m.add_class::<Operator>()?;
+    m.add_function(wrap_pyfunction!(interpolate, m)?)?;
+    m.add_function(wrap_pyfunction!(max_pool, m)?)?;
+    m.add_function(wrap_pyfunction!(max_unpool, m)?)?;
+    m.add_function(wrap_pyfunction!(pad, m)?)?;
+    m.add_function(wrap_pyfunction!(unfold, m)?)?;
+    m.add_function(wrap_pyfunction!(fold, m)?)?;
+    m.add_function(wrap_pyfunction!(deconv, m)?)?;
     Ok(())
 }
