@@ -43,6 +43,12 @@ __all__ = [
     "unfold",
     "fold",
     "deconv",
+    "upsample_matrix",
+    "max_unpool_matrix",
+    "pad_matrix",
+    "spectrum",
+    "upsample_operator",
+    "max_unpool_operator",
 ]
 
 
@@ -197,6 +203,80 @@ def deconv(observed, weight, input_size, solver="lsqr", stride=1, padding=0, dil
     return x, _json.loads(info)
 
 
+def upsample_matrix(mode, input_size, size=None, scale_factor=None, align_corners=None,
+                    recompute_scale_factor=None, channels=1, dtype=_np.float64):
+    """The matrix U of ``interpolate(x, size, scale_factor, mode, align_corners)`` on
+    ``channels`` planes of spatial size ``input_size`` (``U @ x.ravel()`` for ``x``
+    of shape ``(channels, *input_size)``), a ``csr_array``.
+
+    >>> import convmat
+    >>> U = convmat.upsample_matrix("nearest", (2, 2), scale_factor=2)
+    >>> U.shape, U.nnz
+    ((16, 4), 16)
+    """
+    return _csr(_native.upsample_matrix_parts(mode, input_size, size=size,
+                                              scale_factor=scale_factor,
+                                              align_corners=align_corners,
+                                              recompute_scale_factor=recompute_scale_factor,
+                                              channels=channels,
+                                              dtype=_np.dtype(dtype).name))
+
+
+def max_unpool_matrix(indices, kernel_size, stride=None, padding=0, output_size=None,
+                      dtype=_np.float64):
+    """The matrix of ``max_unpool(·, indices, kernel_size, ...)``: one block of rows
+    per plane of ``indices`` (``(C, *size)`` or ``(N, C, *size)``, int64 as
+    ``max_pool`` returns them); its transpose gathers the pooled positions back.
+
+    >>> import numpy as np, convmat
+    >>> _, i = convmat.max_pool(np.arange(16.0).reshape(1, 1, 4, 4), 2)
+    >>> convmat.max_unpool_matrix(i, 2).shape
+    (16, 4)
+    """
+    indices = _np.asarray(indices, dtype=_np.int64)
+    rank = len(_kernel(kernel_size, 1)) if _np.ndim(kernel_size) else indices.ndim - 2
+    return _csr(_native.max_unpool_matrix_parts(indices, _kernel(kernel_size, rank),
+                                                stride=stride, padding=padding,
+                                                output_size=output_size,
+                                                dtype=_np.dtype(dtype).name))
+
+
+def pad_matrix(input_shape, pad, mode="constant", dtype=_np.float64):
+    """The matrix P of ``pad(x, pad, mode)`` for ``x`` of ``input_shape``
+    (``P @ x.ravel() == pad(x, pad, mode).ravel()``; constant padding by zeros).
+
+    >>> import convmat
+    >>> convmat.pad_matrix((1, 3), (1, 1), mode="reflect").toarray()
+    array([[0., 1., 0.],
+           [1., 0., 0.],
+           [0., 1., 0.],
+           [0., 0., 1.],
+           [0., 1., 0.]])
+    """
+    return _csr(_native.pad_matrix_parts(list(input_shape), [int(p) for p in pad], mode=mode,
+                                         dtype=_np.dtype(dtype).name))
+
+
+def spectrum(weight, input_size, stride=1, padding=0, dilation=1, groups=1,
+             padding_mode="zeros", top=None, method="auto"):
+    """The singular values of a convolution layer's matrix C, descending:
+    ``(values, info)``. All of them exactly where a transform diagonalises C
+    (``circular`` padding by the FFT; ``symmetric`` with a symmetric kernel by the
+    DCT), else the ``top`` largest by Lanczos bidiagonalisation; ``info`` names the
+    method, σ_max, the tolerance and whether it converged.
+
+    >>> import numpy as np, convmat
+    >>> w = np.ones((1, 1, 3, 3))
+    >>> s, info = convmat.spectrum(w, (8, 8), padding=1, padding_mode="circular")
+    >>> float(s[0]), len(s), info["method"]
+    (9.0, 64, 'exact-fourier')
+    """
+    values, info = _native.spectrum(_np.asarray(weight), input_size, stride=stride,
+                                    padding=padding, dilation=dilation, groups=groups,
+                                    padding_mode=padding_mode, top=top, method=method)
+    return values, _json.loads(info)
+
+
 def _kernel(size, rank):
     """A kernel size as one value per spatial dimension: an int (or a 1-tuple)
     repeated ``rank`` times, as PyTorch's ``*2d`` functions read ``kernel_size=2``."""
@@ -259,10 +339,41 @@ def operator(weight, input_size, stride=1, padding=0, dilation=1, groups=1,
     True
     """
     weight = _np.asarray(weight)
-    op = _native.conv_operator(weight, input_size, stride=stride, padding=padding,
+    return _linear_operator(_native.conv_operator(weight, input_size, stride=stride, padding=padding,
                                dilation=dilation, groups=groups, padding_mode=padding_mode,
                                transposed=transposed, output_padding=output_padding,
-                               method=method)
+                               method=method))
+
+
+def upsample_operator(mode, input_size, size=None, scale_factor=None, align_corners=None,
+                      recompute_scale_factor=None, channels=1, dtype=_np.float64):
+    """``upsample_matrix`` as a ``LinearOperator`` that never forms it (``rmatvec``
+    the adjoint: each output's weight summed back onto its inputs).
+
+    >>> import numpy as np, convmat
+    >>> A = convmat.upsample_operator("bilinear", (4, 4), scale_factor=2)
+    >>> x = np.arange(16.0)
+    >>> bool(np.allclose(A @ x, convmat.upsample_matrix("bilinear", (4, 4), scale_factor=2) @ x))
+    True
+    """
+    return _linear_operator(_native.upsample_operator(
+        mode, input_size, size=size, scale_factor=scale_factor, align_corners=align_corners,
+        recompute_scale_factor=recompute_scale_factor, channels=channels,
+        dtype=_np.dtype(dtype).name))
+
+
+def max_unpool_operator(indices, kernel_size, stride=None, padding=0, output_size=None,
+                        dtype=_np.float64):
+    """``max_unpool_matrix`` as a ``LinearOperator`` that never forms it."""
+    indices = _np.asarray(indices, dtype=_np.int64)
+    rank = len(_kernel(kernel_size, 1)) if _np.ndim(kernel_size) else indices.ndim - 2
+    return _linear_operator(_native.max_unpool_operator(
+        indices, _kernel(kernel_size, rank), stride=stride, padding=padding,
+        output_size=output_size, dtype=_np.dtype(dtype).name))
+
+
+def _linear_operator(op):
+    """A native operator as SciPy's ``LinearOperator`` (vectors cast to its dtype)."""
     dtype = _np.dtype(op.dtype)
 
     def matvec(v):
@@ -274,21 +385,65 @@ def operator(weight, input_size, stride=1, padding=0, dilation=1, groups=1,
     return _spla.LinearOperator(op.shape, matvec=matvec, rmatvec=rmatvec, dtype=dtype)
 
 
-def from_torch(module, input_size):
-    """The matrix of a PyTorch layer (``nn.Conv1d/2d/3d``, ``nn.ConvTranspose1d/2d/3d``)
-    on one item of spatial size ``input_size``, read from the module's attributes
-    (``weight``, ``stride``, ``padding``, ``dilation``, ``groups``,
-    ``padding_mode``, ``output_padding``) by duck typing: torch is not imported.
+def from_torch(module, input_size, indices=None, channels=1, matrix_free=False):
+    """The matrix of a PyTorch layer on one item of spatial size ``input_size``
+    (with ``matrix_free``, its ``LinearOperator`` instead), read from the module's
+    attributes by duck typing — torch is not imported:
+
+    - ``nn.Conv1d/2d/3d`` (``weight``, ``stride``, ``padding``, ``dilation``,
+      ``groups``, ``padding_mode``);
+    - ``nn.ConvTranspose1d/2d/3d`` (also ``output_padding``);
+    - ``nn.Upsample`` (``mode``, ``size``, ``scale_factor``, ``align_corners``) on
+      ``channels`` planes;
+    - ``nn.MaxUnpool1d/2d/3d`` (``kernel_size``, ``stride``, ``padding``) with the
+      pooling's ``indices``.
+
+    >>> import numpy as np, convmat
+    >>> from types import SimpleNamespace
+    >>> up = SimpleNamespace(mode="nearest", size=None, scale_factor=2.0, align_corners=None)
+    >>> convmat.from_torch(up, (3, 3), channels=2).shape
+    (72, 18)
     """
-    weight = _to_numpy(module.weight)
-    common = dict(stride=tuple(module.stride), dilation=tuple(module.dilation),
-                  groups=int(module.groups))
-    padding = module.padding if isinstance(module.padding, str) else tuple(module.padding)
-    if hasattr(module, "output_padding") and getattr(module, "transposed", True):
-        return conv_transpose_matrix(weight, input_size, padding=padding,
-                                     output_padding=tuple(module.output_padding), **common)
-    return conv_matrix(weight, input_size, padding=padding,
-                       padding_mode=getattr(module, "padding_mode", "zeros"), **common)
+    if hasattr(module, "weight"):
+        weight = _to_numpy(module.weight)
+        common = dict(stride=_tuple(module.stride), dilation=_tuple(module.dilation),
+                      groups=int(module.groups))
+        padding = module.padding if isinstance(module.padding, str) else _tuple(module.padding)
+        if hasattr(module, "output_padding") and getattr(module, "transposed", True):
+            common.update(padding=padding, output_padding=_tuple(module.output_padding))
+            if matrix_free:
+                return operator(weight, input_size, transposed=True, **common)
+            return conv_transpose_matrix(weight, input_size, **common)
+        common.update(padding=padding, padding_mode=getattr(module, "padding_mode", "zeros"))
+        if matrix_free:
+            return operator(weight, input_size, **common)
+        return conv_matrix(weight, input_size, **common)
+    if hasattr(module, "mode"):
+        args = dict(size=_tuple_or_none(module.size),
+                    scale_factor=_tuple_or_none(module.scale_factor),
+                    align_corners=module.align_corners, channels=channels)
+        if matrix_free:
+            return upsample_operator(module.mode, input_size, **args)
+        return upsample_matrix(module.mode, input_size, **args)
+    if hasattr(module, "kernel_size"):
+        if indices is None:
+            raise ValueError("a max-unpooling layer needs the pooling's indices: "
+                             "from_torch(module, input_size, indices=...)")
+        indices = _to_numpy(indices)
+        args = dict(stride=_tuple_or_none(module.stride), padding=_tuple(module.padding))
+        if matrix_free:
+            return max_unpool_operator(indices, _tuple(module.kernel_size), **args)
+        return max_unpool_matrix(indices, _tuple(module.kernel_size), **args)
+    raise TypeError(f"from_torch: {type(module).__name__} is not a layer convmat knows "
+                    "(Conv*d, ConvTranspose*d, Upsample, MaxUnpool*d)")
+
+
+def _tuple(v):
+    return tuple(_np.atleast_1d(v).tolist())
+
+
+def _tuple_or_none(v):
+    return None if v is None else _tuple(v)
 
 
 def _to_numpy(t):

@@ -11,11 +11,17 @@ use convmat::functional::{
     ConvMethod, ConvTransposeMethod, InterpolateOptions, PoolOptions, UnpoolOptions,
 };
 use convmat::geometry::{
-    ConvGeometry, ConvOptions, ConvTransposeGeometry, Padding, PaddingMode, ResizeMode,
+    ConvGeometry, ConvOptions, ConvTransposeGeometry, PadGeometry, Padding, PaddingMode,
+    ResizeGeometry, ResizeMode, UnpoolGeometry,
 };
-use convmat::operator::{ConvOperator, ConvTransposeOperator, LinearOperator};
-use convmat::solve::{DeconvOptions, OperatorChoice, RegParam, Solver, SpectralFilter};
-use convmat::sparse::{BuildOptions, ConvMatrix};
+use convmat::operator::{
+    ConvOperator, ConvTransposeOperator, LinearOperator, MaxUnpoolOperator, ResizeOperator,
+};
+use convmat::solve::{
+    DeconvOptions, OperatorChoice, RegParam, Solver, SpectralFilter, SpectrumChoice,
+    SpectrumOptions,
+};
+use convmat::sparse::{max_unpool_matrix, pad_matrix, resize_matrix, BuildOptions, ConvMatrix};
 use convmat::Real;
 use numpy::{IntoPyArray, PyArrayDyn, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
@@ -610,13 +616,7 @@ fn interpolate<'py>(
     align_corners: Option<bool>,
     recompute_scale_factor: Option<bool>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mode = ResizeMode::ALL
-        .into_iter()
-        .find(|m| m.name() == mode)
-        .ok_or_else(|| {
-            let names: Vec<&str> = ResizeMode::ALL.iter().map(|m| m.name()).collect();
-            PyValueError::new_err(format!("mode={mode:?}: use one of {}", names.join(", ")))
-        })?;
+    let mode = resize_mode(mode)?;
     let opts = InterpolateOptions {
         mode,
         size: size.map(|v| per_dim("size", Some(v), 0)).transpose()?,
@@ -1039,6 +1039,297 @@ fn deconv<'py>(
     Ok((x, info).into_pyobject(py)?.into_any())
 }
 
+/// A matrix with `usize` indices as its SciPy parts (int64, moved without a copy).
+fn parts_of<'py, T: Real + numpy::Element>(
+    py: Python<'py>,
+    m: convmat::sparse::Csr<T>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (rows, cols, indptr, indices, data) = m.into_parts();
+    Ok((
+        data.into_pyarray(py),
+        as_i64(indices).into_pyarray(py),
+        as_i64(indptr).into_pyarray(py),
+        (rows, cols),
+    )
+        .into_pyobject(py)?
+        .into_any())
+}
+
+/// The float dtype named `dtype`.
+fn is_f32(dtype: &str) -> PyResult<bool> {
+    match dtype {
+        "float32" => Ok(true),
+        "float64" => Ok(false),
+        d => Err(PyTypeError::new_err(format!(
+            "dtype={d:?}: use 'float32' or 'float64'"
+        ))),
+    }
+}
+
+/// The parts of the matrix U of `F.interpolate` (or an unpooling mode) on
+/// `channels` planes of spatial size `input_size`.
+#[pyfunction]
+#[pyo3(signature = (mode, input_size, size=None, scale_factor=None, align_corners=None,
+                    recompute_scale_factor=None, channels=1, dtype="float64"))]
+#[allow(clippy::too_many_arguments)]
+fn upsample_matrix_parts<'py>(
+    py: Python<'py>,
+    mode: &str,
+    input_size: &Bound<'py, PyAny>,
+    size: Option<&Bound<'py, PyAny>>,
+    scale_factor: Option<&Bound<'py, PyAny>>,
+    align_corners: Option<bool>,
+    recompute_scale_factor: Option<bool>,
+    channels: usize,
+    dtype: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let g = resize_geometry(
+        mode,
+        input_size,
+        size,
+        scale_factor,
+        align_corners,
+        recompute_scale_factor,
+    )?;
+    let build = BuildOptions::default();
+    if is_f32(dtype)? {
+        let m = py.detach(|| resize_matrix::<f32>(&g, channels, &build));
+        parts_of(py, m.map_err(py_error)?)
+    } else {
+        let m = py.detach(|| resize_matrix::<f64>(&g, channels, &build));
+        parts_of(py, m.map_err(py_error)?)
+    }
+}
+
+/// The parts of the matrix of `F.max_unpool` with the pooling's `indices`
+/// (`(C, *size)` or `(N, C, *size)`: one block of rows per plane).
+#[pyfunction]
+#[pyo3(signature = (indices, kernel_size, stride=None, padding=None, output_size=None,
+                    dtype="float64"))]
+fn max_unpool_matrix_parts<'py>(
+    py: Python<'py>,
+    indices: &Bound<'py, PyAny>,
+    kernel_size: &Bound<'py, PyAny>,
+    stride: Option<&Bound<'py, PyAny>>,
+    padding: Option<&Bound<'py, PyAny>>,
+    output_size: Option<&Bound<'py, PyAny>>,
+    dtype: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (g, values) = unpool_geometry(indices, kernel_size, stride, padding, output_size)?;
+    let build = BuildOptions::default();
+    if is_f32(dtype)? {
+        let m = py.detach(|| max_unpool_matrix::<f32>(&g, &values, &build));
+        parts_of(py, m.map_err(py_error)?)
+    } else {
+        let m = py.detach(|| max_unpool_matrix::<f64>(&g, &values, &build));
+        parts_of(py, m.map_err(py_error)?)
+    }
+}
+
+/// The parts of the matrix P of `F.pad(x, pad, mode)` for `x` of `input_shape`.
+#[pyfunction]
+#[pyo3(signature = (input_shape, pad, mode="constant", dtype="float64"))]
+fn pad_matrix_parts<'py>(
+    py: Python<'py>,
+    input_shape: Vec<usize>,
+    pad: Vec<isize>,
+    mode: &str,
+    dtype: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mode = PaddingMode::from_str(mode).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let g = PadGeometry::new(&input_shape, &pad, mode).map_err(|e| py_error(e.into()))?;
+    let build = BuildOptions::default();
+    if is_f32(dtype)? {
+        let m = py.detach(|| pad_matrix::<f32, usize>(&g, &build));
+        parts_of(py, m.map_err(py_error)?)
+    } else {
+        let m = py.detach(|| pad_matrix::<f64, usize>(&g, &build));
+        parts_of(py, m.map_err(py_error)?)
+    }
+}
+
+/// The singular values of the convolution with `weight` on inputs of `input_size`,
+/// descending: all of them exactly where a transform diagonalises C, else the top
+/// `top` by Lanczos; `(values, info_json)`.
+#[pyfunction]
+#[pyo3(signature = (weight, input_size, stride=None, padding=None, dilation=None, groups=1,
+                    padding_mode="zeros", top=None, method="auto"))]
+#[allow(clippy::too_many_arguments)]
+fn spectrum<'py>(
+    py: Python<'py>,
+    weight: &Bound<'py, PyAny>,
+    input_size: &Bound<'py, PyAny>,
+    stride: Option<&Bound<'py, PyAny>>,
+    padding: Option<&Bound<'py, PyAny>>,
+    dilation: Option<&Bound<'py, PyAny>>,
+    groups: usize,
+    padding_mode: &str,
+    top: Option<usize>,
+    method: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let opts = conv_options(stride, padding, dilation, groups, None, padding_mode)?;
+    let size = per_dim("input_size", Some(input_size), 0)?;
+    let spec = SpectrumOptions {
+        top,
+        method: match method {
+            "auto" => SpectrumChoice::Auto,
+            "exact" => SpectrumChoice::Exact,
+            "lanczos" => SpectrumChoice::Lanczos,
+            m => {
+                return Err(PyValueError::new_err(format!(
+                    "method={m:?}: use auto, exact or lanczos"
+                )))
+            }
+        },
+        ..SpectrumOptions::default()
+    };
+    let s = match weight_values(weight)? {
+        Values::F32(shape, w) => {
+            let g = layer_of(&shape, &size, &opts, false)?;
+            py.detach(|| convmat::solve::spectrum(g.conv(), &w, &spec))
+        }
+        Values::F64(shape, w) => {
+            let g = layer_of(&shape, &size, &opts, false)?;
+            py.detach(|| convmat::solve::spectrum(g.conv(), &w, &spec))
+        }
+    }
+    .map_err(py_error)?;
+    let mut info = serde_json::json!(&s);
+    if let Some(m) = info.as_object_mut() {
+        m.remove("values");
+    }
+    Ok((s.values.into_pyarray(py), info.to_string())
+        .into_pyobject(py)?
+        .into_any())
+}
+
+/// The geometry of `F.interpolate` (or an unpooling mode) on inputs of `input_size`.
+fn resize_geometry(
+    mode: &str,
+    input_size: &Bound<'_, PyAny>,
+    size: Option<&Bound<'_, PyAny>>,
+    scale_factor: Option<&Bound<'_, PyAny>>,
+    align_corners: Option<bool>,
+    recompute_scale_factor: Option<bool>,
+) -> PyResult<ResizeGeometry> {
+    let mut b = ResizeGeometry::builder(
+        resize_mode(mode)?,
+        &per_dim("input_size", Some(input_size), 0)?,
+    )
+    .align_corners(align_corners)
+    .recompute_scale_factor(recompute_scale_factor);
+    if let Some(v) = size {
+        b = b.size(&per_dim("size", Some(v), 0)?);
+    }
+    if let Some(v) = scale_factor {
+        b = b.scale_factor(&floats_per_dim("scale_factor", v)?);
+    }
+    b.build().map_err(|e| py_error(e.into()))
+}
+
+/// The geometry of `F.max_unpool` with the pooling's `indices` (`(C, *size)` or
+/// `(N, C, *size)`), and the indices.
+fn unpool_geometry(
+    indices: &Bound<'_, PyAny>,
+    kernel_size: &Bound<'_, PyAny>,
+    stride: Option<&Bound<'_, PyAny>>,
+    padding: Option<&Bound<'_, PyAny>>,
+    output_size: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(UnpoolGeometry, Vec<i64>)> {
+    let idx: PyReadonlyArrayDyn<'_, i64> = indices
+        .extract()
+        .map_err(|_| PyTypeError::new_err("indices must be a NumPy array of int64"))?;
+    let kernel = per_dim("kernel_size", Some(kernel_size), 0)?;
+    let rank = kernel.len();
+    let shape = idx.shape();
+    if shape.len() < rank + 1 {
+        return Err(PyValueError::new_err(format!(
+            "indices of shape {shape:?}: expected (C, *size) or (N, C, *size) with {rank} \
+             spatial dimension(s)"
+        )));
+    }
+    let out = output_size
+        .map(|v| per_dim("output_size", Some(v), 0))
+        .transpose()?;
+    let mut b = UnpoolGeometry::builder(&shape[shape.len() - rank..], &kernel)
+        .padding(&per_dim("padding", padding, 0)?)
+        .output_size(out.as_deref());
+    if let Some(v) = stride {
+        b = b.stride(&per_dim("stride", Some(v), 0)?);
+    }
+    let g = b.build().map_err(|e| py_error(e.into()))?;
+    Ok((g, idx.as_array().iter().copied().collect()))
+}
+
+/// The matrix-free operator of `F.interpolate` (or an unpooling mode) on
+/// `channels` planes.
+#[pyfunction]
+#[pyo3(signature = (mode, input_size, size=None, scale_factor=None, align_corners=None,
+                    recompute_scale_factor=None, channels=1, dtype="float64"))]
+#[allow(clippy::too_many_arguments)]
+fn upsample_operator(
+    mode: &str,
+    input_size: &Bound<'_, PyAny>,
+    size: Option<&Bound<'_, PyAny>>,
+    scale_factor: Option<&Bound<'_, PyAny>>,
+    align_corners: Option<bool>,
+    recompute_scale_factor: Option<bool>,
+    channels: usize,
+    dtype: &str,
+) -> PyResult<Operator> {
+    let g = resize_geometry(
+        mode,
+        input_size,
+        size,
+        scale_factor,
+        align_corners,
+        recompute_scale_factor,
+    )?;
+    let op = if is_f32(dtype)? {
+        AnyOperator::F32(Box::new(ResizeOperator::<f32>::new(g, channels)))
+    } else {
+        AnyOperator::F64(Box::new(ResizeOperator::<f64>::new(g, channels)))
+    };
+    Ok(Operator { op })
+}
+
+/// The matrix-free operator of `F.max_unpool` with the pooling's `indices`.
+#[pyfunction]
+#[pyo3(signature = (indices, kernel_size, stride=None, padding=None, output_size=None,
+                    dtype="float64"))]
+fn max_unpool_operator(
+    indices: &Bound<'_, PyAny>,
+    kernel_size: &Bound<'_, PyAny>,
+    stride: Option<&Bound<'_, PyAny>>,
+    padding: Option<&Bound<'_, PyAny>>,
+    output_size: Option<&Bound<'_, PyAny>>,
+    dtype: &str,
+) -> PyResult<Operator> {
+    let (g, values) = unpool_geometry(indices, kernel_size, stride, padding, output_size)?;
+    let unpool_err = |e: convmat::GeometryError| py_error(e.into());
+    let op = if is_f32(dtype)? {
+        AnyOperator::F32(Box::new(
+            MaxUnpoolOperator::<f32>::new(g, values).map_err(unpool_err)?,
+        ))
+    } else {
+        AnyOperator::F64(Box::new(
+            MaxUnpoolOperator::<f64>::new(g, values).map_err(unpool_err)?,
+        ))
+    };
+    Ok(Operator { op })
+}
+
+/// A resize mode by PyTorch's (or the CLI's) name.
+fn resize_mode(mode: &str) -> PyResult<ResizeMode> {
+    ResizeMode::ALL
+        .into_iter()
+        .find(|m| m.name() == mode)
+        .ok_or_else(|| {
+            let names: Vec<&str> = ResizeMode::ALL.iter().map(|m| m.name()).collect();
+            PyValueError::new_err(format!("mode={mode:?}: use one of {}", names.join(", ")))
+        })
+}
+
 /// The native half of the `convmat` package.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -1054,5 +1345,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(unfold, m)?)?;
     m.add_function(wrap_pyfunction!(fold, m)?)?;
     m.add_function(wrap_pyfunction!(deconv, m)?)?;
+    m.add_function(wrap_pyfunction!(upsample_matrix_parts, m)?)?;
+    m.add_function(wrap_pyfunction!(max_unpool_matrix_parts, m)?)?;
+    m.add_function(wrap_pyfunction!(pad_matrix_parts, m)?)?;
+    m.add_function(wrap_pyfunction!(spectrum, m)?)?;
+    m.add_function(wrap_pyfunction!(upsample_operator, m)?)?;
+    m.add_function(wrap_pyfunction!(max_unpool_operator, m)?)?;
     Ok(())
 }
