@@ -47,6 +47,7 @@ __all__ = [
     "max_unpool_matrix",
     "pad_matrix",
     "spectrum",
+    "analyze",
     "upsample_operator",
     "max_unpool_operator",
 ]
@@ -275,6 +276,25 @@ def spectrum(weight, input_size, stride=1, padding=0, dilation=1, groups=1,
                                     padding=padding, dilation=dilation, groups=groups,
                                     padding_mode=padding_mode, top=top, method=method)
     return values, _json.loads(info)
+
+
+def analyze(weight, input_size, stride=1, padding=0, dilation=1, groups=1,
+            padding_mode="zeros", svd_max_elements=None, power_iterations=None):
+    """What ``y = C·x`` reveals about ``x``: rank and nullity, the input positions no
+    output reads, σ_max, σ_min (exact by the SVD while C has at most
+    ``svd_max_elements`` entries densified, else bounds), the condition number and
+    a summary — ``convmat analyze --json`` as a dict.
+
+    >>> import numpy as np, convmat
+    >>> r = convmat.analyze(np.ones((1, 1, 3, 3)), (4, 4), stride=2)
+    >>> r["rows"], r["cols"], r["rank"], r["zero_positions"][0]
+    (1, 16, 1, [0, 0, 3])
+    """
+    return _json.loads(_native.analyze(_np.asarray(weight), input_size, stride=stride,
+                                       padding=padding, dilation=dilation, groups=groups,
+                                       padding_mode=padding_mode,
+                                       svd_max_elements=svd_max_elements,
+                                       power_iterations=power_iterations))
 
 
 def _kernel(size, rank):

@@ -120,3 +120,64 @@ def deconv(
     truth: Optional[FloatArray] = None,
     **options: object,
 ) -> Tuple[FloatArray, str]: ...
+def upsample_matrix_parts(
+    mode: str,
+    input_size: Dims,
+    size: Optional[Dims] = None,
+    scale_factor: Optional[Union[float, Sequence[float]]] = None,
+    align_corners: Optional[bool] = None,
+    recompute_scale_factor: Optional[bool] = None,
+    channels: int = 1,
+    dtype: str = "float64",
+) -> Tuple[FloatArray, np.ndarray, np.ndarray, Tuple[int, int]]: ...
+def max_unpool_matrix_parts(
+    indices: npt.NDArray[np.int64],
+    kernel_size: Dims,
+    stride: Optional[Dims] = None,
+    padding: Optional[Dims] = None,
+    output_size: Optional[Dims] = None,
+    dtype: str = "float64",
+) -> Tuple[FloatArray, np.ndarray, np.ndarray, Tuple[int, int]]: ...
+def pad_matrix_parts(
+    input_shape: Sequence[int], pad: Sequence[int], mode: str = "constant", dtype: str = "float64"
+) -> Tuple[FloatArray, np.ndarray, np.ndarray, Tuple[int, int]]: ...
+def upsample_operator(
+    mode: str,
+    input_size: Dims,
+    size: Optional[Dims] = None,
+    scale_factor: Optional[Union[float, Sequence[float]]] = None,
+    align_corners: Optional[bool] = None,
+    recompute_scale_factor: Optional[bool] = None,
+    channels: int = 1,
+    dtype: str = "float64",
+) -> Operator: ...
+def max_unpool_operator(
+    indices: npt.NDArray[np.int64],
+    kernel_size: Dims,
+    stride: Optional[Dims] = None,
+    padding: Optional[Dims] = None,
+    output_size: Optional[Dims] = None,
+    dtype: str = "float64",
+) -> Operator: ...
+def spectrum(
+    weight: FloatArray,
+    input_size: Dims,
+    stride: Optional[Dims] = None,
+    padding: Optional[Padding] = None,
+    dilation: Optional[Dims] = None,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+    top: Optional[int] = None,
+    method: str = "auto",
+) -> Tuple[npt.NDArray[np.float64], str]: ...
+def analyze(
+    weight: FloatArray,
+    input_size: Dims,
+    stride: Optional[Dims] = None,
+    padding: Optional[Padding] = None,
+    dilation: Optional[Dims] = None,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+    svd_max_elements: Optional[int] = None,
+    power_iterations: Optional[int] = None,
+) -> str: ...

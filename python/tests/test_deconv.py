@@ -82,3 +82,36 @@ def test_options_the_solver_does_not_take_and_unknown_names_are_refused(blur):
     with pytest.raises(ValueError):
         # the spectral solver needs a boundary the FFT or DCT diagonalises
         convmat.deconv(y, w, (16, 16), padding=2, solver="spectral")
+
+
+class Stop(Exception):
+    pass
+
+
+def test_a_long_solve_stops_at_ctrl_c():
+    import os
+    import signal
+    import threading
+    import time
+
+    rng = np.random.default_rng(3)
+    w = np.ones((1, 1, 9, 9)) / 81
+    y = rng.random((1, 1, 512, 512))
+
+    def handler(signum, frame):
+        raise Stop
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+        start = time.perf_counter()
+        timer.start()
+        # left alone this runs for minutes: 10⁶ iterations, no tolerance reached
+        with pytest.raises(Stop):
+            convmat.deconv(y, w, (512, 512), padding=4, solver="lsqr", atol=1e-300,
+                           btol=1e-300, conlim=1e300, max_iter=10**6)
+        elapsed = time.perf_counter() - start
+        timer.join()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert elapsed < 5, f"stopped after {elapsed:.1f} s"

@@ -70,3 +70,17 @@ def test_from_torch_reads_a_transposed_layer_and_a_tensor_like_weight():
     want = convmat.conv_transpose_matrix(w, (3, 3), stride=2, padding=1, output_padding=1)
     assert got.shape == want.shape == (3 * 7 * 7, 2 * 3 * 3)
     assert (got != want).nnz == 0
+
+
+def test_analyze_reports_rank_zero_columns_and_conditioning():
+    # 4×4, 3×3, stride 2, no padding: one output, reading 9 of 16 inputs
+    r = convmat.analyze(np.ones((1, 1, 3, 3)), (4, 4), stride=2)
+    assert (r["rows"], r["cols"], r["rank"], r["nullity"]) == (1, 16, 1, 15)
+    assert len(r["zero_columns"]) == 7 and [0, 3, 3] in r["zero_positions"]
+    # a full, well-posed layer: full column rank, σ values the SVD of the dense C gives
+    w = np.array([[[[0, 0.1, 0], [0.1, 0.6, 0.1], [0, 0.1, 0]]]])
+    r = convmat.analyze(w, (5, 5), padding=1)
+    s = np.linalg.svd(convmat.conv_matrix(w, (5, 5), padding=1).toarray(), compute_uv=False)
+    assert r["full_column_rank"] is True and r["sigma_min_exact"] is True
+    np.testing.assert_allclose([r["sigma_max"], r["sigma_min"]], [s[0], s[-1]], rtol=1e-12)
+    np.testing.assert_allclose(r["condition"], s[0] / s[-1], rtol=1e-10)

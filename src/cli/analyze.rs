@@ -92,7 +92,7 @@ pub fn run_analyze(a: &AnalyzeArgs) -> Result<(), Error> {
     }
     let r = r?;
     if a.json {
-        outln!("{}", report_json(&r, &shapes))?;
+        outln!("{}", r.to_json(&shapes.input, &shapes.output))?;
     } else {
         let ones = a.weight.is_none() && a.stack.is_none();
         let what = if a.stack.is_some() {
@@ -131,53 +131,6 @@ fn conv_of(a: &AnalyzeArgs) -> Result<(ConvGeometry, Vec<f64>), Error> {
         }
     };
     Ok((conv_geometry(&weight_shape, &input_size.0, &a.geometry)?, w))
-}
-
-fn report_json(r: &InvertibilityReport, g: &Shapes) -> String {
-    let (rank, nullity, exact) = match r.rank {
-        RankInfo::Exact { rank, nullity } => (rank, nullity, true),
-        RankInfo::Bounds {
-            rank_at_most,
-            nullity_at_least,
-        } => (rank_at_most, nullity_at_least, false),
-    };
-    let mut v = serde_json::json!({
-        "rows": r.rows,
-        "cols": r.cols,
-        "nnz": r.nnz,
-        "rank_exact": exact,
-    });
-    let (rank_key, nullity_key) = if exact {
-        ("rank", "nullity")
-    } else {
-        ("rank_at_most", "nullity_at_least")
-    };
-    v[rank_key] = rank.into();
-    v[nullity_key] = nullity.into();
-    v["zero_columns"] = r.zero_columns.clone().into();
-    v["sigma_max"] = r.sigma_max.into();
-    v["sigma_min"] = r.sigma_min.into();
-    v["sigma_min_exact"] = r.exact.into();
-    v["condition"] = r.condition.into();
-    v["full_column_rank"] = r.full_column_rank.into();
-    v["singular_values"] = r.singular_values.clone().into();
-    v["rank_tolerance"] = r.rank_tolerance.into();
-    v["sigma_min_nonzero"] = r.sigma_min_nonzero.into();
-    v["condition_row_space"] = r.condition_row_space.into();
-    v["input_shape"] = g.input.clone().into();
-    v["output_shape"] = g.output.clone().into();
-    v["zero_positions"] = r
-        .zero_columns
-        .iter()
-        .map(|&c| unravel_index(&g.input, c))
-        .collect::<Vec<_>>()
-        .into();
-    v["power_iterations"] = r.power_iterations.into();
-    v["sigma_method"] = r.sigma_method.map_or("svd", SpectrumMethod::name).into();
-    v["sigma_max_residual"] = r.sigma_max_residual.into();
-    v["time_limited"] = r.time_limited.into();
-    v["summary"] = r.summary.clone().into();
-    v.to_string()
 }
 
 /// An input position in the user's terms: its spatial coordinates, with the channel

@@ -32,6 +32,76 @@ impl Default for AnalyzeOptions {
     }
 }
 
+#[cfg(feature = "json")]
+impl InvertibilityReport {
+    /// The report as `convmat analyze --json` prints it, for a matrix mapping inputs
+    /// of `input_shape` to outputs of `output_shape` (the zero columns also as
+    /// positions in that shape): one schema for the command line and the Python
+    /// package. Rank and nullity are `rank`/`nullity` when exact, else
+    /// `rank_at_most`/`nullity_at_least`.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// use convmat::solve::{analyze_conv, AnalyzeOptions};
+    /// use convmat::sparse::ConvMatrix;
+    /// let g = ConvGeometry::builder(&[4, 4], &[3, 3]).stride(&[2]).build().unwrap();
+    /// let w = [1.0; 9];
+    /// let c = ConvMatrix::<f64>::build(&g, &w).unwrap();
+    /// let r = analyze_conv(&c, &g, &w, &AnalyzeOptions::default()).unwrap();
+    /// let j = r.to_json(&g.input_shape(), &g.output_shape());
+    /// assert_eq!((j["rows"].as_u64(), j["cols"].as_u64()), (Some(1), Some(16)));
+    /// assert_eq!(j["rank"].as_u64(), Some(1));
+    /// // the bottom row and right column are read by no output
+    /// assert_eq!(j["zero_positions"][0], serde_json::json!([0, 0, 3]));
+    /// ```
+    pub fn to_json(&self, input_shape: &[usize], output_shape: &[usize]) -> serde_json::Value {
+        let (rank, nullity, exact) = match self.rank {
+            RankInfo::Exact { rank, nullity } => (rank, nullity, true),
+            RankInfo::Bounds {
+                rank_at_most,
+                nullity_at_least,
+            } => (rank_at_most, nullity_at_least, false),
+        };
+        let mut v = serde_json::json!({
+            "rows": self.rows,
+            "cols": self.cols,
+            "nnz": self.nnz,
+            "rank_exact": exact,
+        });
+        let (rank_key, nullity_key) = if exact {
+            ("rank", "nullity")
+        } else {
+            ("rank_at_most", "nullity_at_least")
+        };
+        v[rank_key] = rank.into();
+        v[nullity_key] = nullity.into();
+        v["zero_columns"] = self.zero_columns.clone().into();
+        v["sigma_max"] = self.sigma_max.into();
+        v["sigma_min"] = self.sigma_min.into();
+        v["sigma_min_exact"] = self.exact.into();
+        v["condition"] = self.condition.into();
+        v["full_column_rank"] = self.full_column_rank.into();
+        v["singular_values"] = self.singular_values.clone().into();
+        v["rank_tolerance"] = self.rank_tolerance.into();
+        v["sigma_min_nonzero"] = self.sigma_min_nonzero.into();
+        v["condition_row_space"] = self.condition_row_space.into();
+        v["input_shape"] = input_shape.to_vec().into();
+        v["output_shape"] = output_shape.to_vec().into();
+        v["zero_positions"] = self
+            .zero_columns
+            .iter()
+            .map(|&c| crate::geometry::unravel_index(input_shape, c))
+            .collect::<Vec<_>>()
+            .into();
+        v["power_iterations"] = self.power_iterations.into();
+        v["sigma_method"] = self.sigma_method.map_or("svd", SpectrumMethod::name).into();
+        v["sigma_max_residual"] = self.sigma_max_residual.into();
+        v["time_limited"] = self.time_limited.into();
+        v["summary"] = self.summary.clone().into();
+        v
+    }
+}
+
 /// What [`analyze_with_progress`] reports while it works.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum AnalyzeProgress {
