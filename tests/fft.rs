@@ -23,7 +23,7 @@ use convmat::operator::{dot_test, ConvOperator, ConvTransposeOperator, LinearOpe
 use convmat::sparse::BuildOptions;
 use convmat::{GeometryError, Real};
 use proptest::prelude::*;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::Cell;
 
 mod common;
 use common::{array, at, pseudo_random, pseudo_random_ints};
@@ -31,12 +31,16 @@ use common::{array, at, pseudo_random, pseudo_random_ints};
 /// The constant of the tested bound (see the module docs).
 const C_FFT: f64 = 4.0;
 
-/// The largest error ratio seen in f32, `|ŷ − y| / (u·(log₂N + m + 2)·S)` (less the
-/// allowance for the bias and the reference), as f64 bits.
-static WORST: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    /// The largest error ratio seen in f32 by this test's thread,
+    /// `|ŷ − y| / (u·(log₂N + m + 2)·S)` (less the allowance for the bias and the
+    /// reference). Per thread: the fixed sweep reads its own ratios, not the property
+    /// test's, whose random seeds (run beside it) reached 2.38 once.
+    static WORST: Cell<f64> = const { Cell::new(0.0) };
+}
 
 fn note_ratio(r: f64) {
-    WORST.fetch_max(r.to_bits(), Ordering::Relaxed);
+    WORST.with(|w| w.set(w.get().max(r)));
 }
 
 /// `log₂` of the FFT grid's size for `g`.
@@ -317,7 +321,7 @@ fn the_worst_error_ratio_stays_well_inside_the_bound() {
             }
         }
     }
-    let worst = f64::from_bits(WORST.load(Ordering::Relaxed));
+    let worst = WORST.with(Cell::get);
     println!(
         "largest |ŷ − y| / (u·(log₂N + m + 2)·S) seen in f32: {worst:.3} (bound: C_FFT = {C_FFT})"
     );
