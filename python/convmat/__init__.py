@@ -235,8 +235,7 @@ def max_unpool_matrix(indices, kernel_size, stride=None, padding=0, output_size=
     (16, 4)
     """
     indices = _np.asarray(indices, dtype=_np.int64)
-    rank = len(_kernel(kernel_size, 1)) if _np.ndim(kernel_size) else indices.ndim - 2
-    return _csr(_native.max_unpool_matrix_parts(indices, _kernel(kernel_size, rank),
+    return _csr(_native.max_unpool_matrix_parts(indices, _kernel(kernel_size, indices.ndim - 2),
                                                 stride=stride, padding=padding,
                                                 output_size=output_size,
                                                 dtype=_np.dtype(dtype).name))
@@ -283,7 +282,9 @@ def analyze(weight, input_size, stride=1, padding=0, dilation=1, groups=1,
     """What ``y = C·x`` reveals about ``x``: rank and nullity, the input positions no
     output reads, σ_max, σ_min (exact by the SVD while C has at most
     ``svd_max_elements`` entries densified, else bounds), the condition number and
-    a summary — ``convmat analyze --json`` as a dict.
+    a summary — ``convmat analyze --json`` as a dict. Rank and nullity are under
+    ``rank``/``nullity`` when exact (the SVD ran), else ``rank_at_most``/
+    ``nullity_at_least``; an infinite condition number is ``None`` (JSON has no ∞).
 
     >>> import numpy as np, convmat
     >>> r = convmat.analyze(np.ones((1, 1, 3, 3)), (4, 4), stride=2)
@@ -298,10 +299,15 @@ def analyze(weight, input_size, stride=1, padding=0, dilation=1, groups=1,
 
 
 def _kernel(size, rank):
-    """A kernel size as one value per spatial dimension: an int (or a 1-tuple)
-    repeated ``rank`` times, as PyTorch's ``*2d`` functions read ``kernel_size=2``."""
-    t = tuple(_np.atleast_1d(size).tolist())
-    return t * rank if len(t) == 1 else t
+    """A kernel size as one value per spatial dimension: a tuple as given (its
+    length is the rank), an int repeated ``rank`` times, as PyTorch's ``*2d``
+    functions read ``kernel_size=2``."""
+    if _np.ndim(size):
+        return tuple(int(v) for v in size)
+    if rank < 1:
+        raise ValueError(f"kernel_size={size}: an int needs an input with at least one "
+                         "spatial dimension after (N, C); give a tuple")
+    return (int(size),) * rank
 
 
 def _csr(parts):
@@ -327,11 +333,12 @@ def conv_matrix(weight, input_size, stride=1, padding=0, dilation=1, groups=1,
                                           padding_mode=padding_mode))
 
 
-def conv_transpose_matrix(weight, input_size, stride=1, padding=0, output_padding=0,
-                          dilation=1, groups=1):
+def conv_transpose_matrix(weight, input_size, stride=1, padding=0, output_padding=0, *,
+                          groups=1, dilation=1):
     """The matrix of ``conv_transpose(·, weight, ...)`` on one item of spatial size
     ``input_size`` (the transposed convolution's input): Cᵀ of the forward
-    convolution it is the adjoint of.
+    convolution it is the adjoint of. ``groups`` and ``dilation`` are keywords only
+    (``conv_transpose`` takes them in PyTorch's order, groups first).
 
     >>> import numpy as np, convmat
     >>> T = convmat.conv_transpose_matrix(np.ones((1, 1, 3, 3)), (2, 2), stride=2)
@@ -386,9 +393,8 @@ def max_unpool_operator(indices, kernel_size, stride=None, padding=0, output_siz
                         dtype=_np.float64):
     """``max_unpool_matrix`` as a ``LinearOperator`` that never forms it."""
     indices = _np.asarray(indices, dtype=_np.int64)
-    rank = len(_kernel(kernel_size, 1)) if _np.ndim(kernel_size) else indices.ndim - 2
     return _linear_operator(_native.max_unpool_operator(
-        indices, _kernel(kernel_size, rank), stride=stride, padding=padding,
+        indices, _kernel(kernel_size, indices.ndim - 2), stride=stride, padding=padding,
         output_size=output_size, dtype=_np.dtype(dtype).name))
 
 
@@ -441,11 +447,14 @@ def from_torch(module, input_size, indices=None, channels=1, matrix_free=False):
     if hasattr(module, "mode"):
         args = dict(size=_tuple_or_none(module.size),
                     scale_factor=_tuple_or_none(module.scale_factor),
-                    align_corners=module.align_corners, channels=channels)
+                    align_corners=module.align_corners,
+                    recompute_scale_factor=getattr(module, "recompute_scale_factor", None),
+                    channels=channels)
         if matrix_free:
             return upsample_operator(module.mode, input_size, **args)
         return upsample_matrix(module.mode, input_size, **args)
-    if hasattr(module, "kernel_size"):
+    pooling = ("return_indices", "ceil_mode", "count_include_pad", "divisor_override")
+    if hasattr(module, "kernel_size") and not any(hasattr(module, a) for a in pooling):
         if indices is None:
             raise ValueError("a max-unpooling layer needs the pooling's indices: "
                              "from_torch(module, input_size, indices=...)")
@@ -455,7 +464,8 @@ def from_torch(module, input_size, indices=None, channels=1, matrix_free=False):
             return max_unpool_operator(indices, _tuple(module.kernel_size), **args)
         return max_unpool_matrix(indices, _tuple(module.kernel_size), **args)
     raise TypeError(f"from_torch: {type(module).__name__} is not a layer convmat knows "
-                    "(Conv*d, ConvTranspose*d, Upsample, MaxUnpool*d)")
+                    "(Conv*d, ConvTranspose*d, Upsample, MaxUnpool*d; a pooling layer is "
+                    "not linear)")
 
 
 def _tuple(v):

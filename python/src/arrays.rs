@@ -43,21 +43,16 @@ pub(crate) fn bias_of<'py, T: Real + numpy::Element>(
     .transpose()
 }
 
-/// Moves a vector of `u32` below 2³¹ into NumPy as `int32`, without a copy.
+/// A vector of `u32` below 2³¹ as `int32` for NumPy. The standard library's
+/// in-place collection reuses the allocation (one size and alignment), so it is
+/// not copied.
 pub(crate) fn as_i32(v: Vec<u32>) -> Vec<i32> {
-    debug_assert!(v.iter().all(|&i| i <= i32::MAX as u32));
-    let mut v = std::mem::ManuallyDrop::new(v);
-    // SAFETY: u32 and i32 have one size and alignment, and every value is below
-    // 2³¹ (indices of a matrix whose sizes are), so each reads back the same.
-    unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast::<i32>(), v.len(), v.capacity()) }
+    v.into_iter().map(|i| i as i32).collect()
 }
 
-/// As [`as_i32`], `usize` (64-bit) to `int64`.
+/// As [`as_i32`], `usize` to `int64` (in place where `usize` is 64-bit).
 pub(crate) fn as_i64(v: Vec<usize>) -> Vec<i64> {
-    let mut v = std::mem::ManuallyDrop::new(v);
-    // SAFETY: on the 64-bit targets this builds for, usize and i64 have one size and
-    // alignment, and indices stay below 2⁶³ (no allocation reaches it).
-    unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast::<i64>(), v.len(), v.capacity()) }
+    v.into_iter().map(|i| i as i64).collect()
 }
 
 /// A weight's shape and values (row-major) in its dtype.

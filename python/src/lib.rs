@@ -2,7 +2,8 @@
 //!
 //! Every function here calls the same library function as the command line
 //! (`convmat::functional`, `convmat::sparse`), on the arrays NumPy hands over
-//! (read in place where C-contiguous), with the GIL released while it computes.
+//! (read in place where C-contiguous), with the GIL released while it computes
+//! (building an operator, quick, holds it).
 //! Float32 stays float32 and float64 float64. Every library error becomes a
 //! Python exception with the library's message: `MemoryError` for the memory
 //! budget, `ValueError` for everything else the caller gave.

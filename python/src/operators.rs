@@ -48,7 +48,23 @@ pub(crate) fn apply<'py, T: Real + numpy::Element>(
             &owned
         }
     };
-    let mut out = vec![T::zero(); n_out];
+    // refused past the memory budget as the library's own outputs are, not aborted
+    let bytes = n_out as u128 * std::mem::size_of::<T>() as u128;
+    let budget = BuildOptions::default().budget();
+    let too_large = || {
+        py_error(convmat::Error::OutputTooLarge {
+            what: "operator output",
+            shape: format!("({n_out})"),
+            bytes,
+            budget,
+        })
+    };
+    if bytes > budget as u128 {
+        return Err(too_large());
+    }
+    let mut out = Vec::new();
+    out.try_reserve_exact(n_out).map_err(|_| too_large())?;
+    out.resize(n_out, T::zero());
     py.detach(|| {
         if adjoint {
             op.apply_adjoint(x, &mut out)
@@ -180,6 +196,16 @@ pub(crate) fn upsample_operator(
         align_corners,
         recompute_scale_factor,
     )?;
+    // the operator's sizes are planes × plane elements: checked here, not wrapped
+    let fits = [g.input_numel(), g.output_numel()]
+        .iter()
+        .all(|n| n.checked_mul(channels).is_some());
+    if !fits {
+        return Err(PyValueError::new_err(format!(
+            "channels={channels}: {channels} planes of {} outputs each overflow the index type",
+            g.output_numel()
+        )));
+    }
     let op = if is_f32(dtype)? {
         AnyOperator::F32(Box::new(ResizeOperator::<f32>::new(g, channels)))
     } else {

@@ -370,13 +370,15 @@ struct Interrupted;
 /// Runs `solve` on its own thread, the GIL released, while this (Python's main)
 /// thread checks for signals every 50 ms: on Ctrl-C the solve's next iteration
 /// (its progress callback) unwinds, and the `KeyboardInterrupt` is returned. The
-/// solve's own panics go on unwinding.
+/// solve's own panics go on unwinding. Only the iterative solvers (LSQR, LSMR,
+/// CGLS) report iterations: the others finish their (one-shot) work first, and the
+/// signal is raised then.
 fn interruptible<R: Send, T: Real>(
     py: Python<'_>,
     solve: impl FnOnce(convmat::solve::BatchCallback<'_, T>) -> R + Send,
 ) -> PyResult<R> {
     use std::sync::atomic::{AtomicBool, Ordering};
-    let cancel = AtomicBool::new(false);
+    let (cancel, done) = (AtomicBool::new(false), AtomicBool::new(false));
     let caller = std::thread::current();
     std::thread::scope(|scope| {
         let worker = scope.spawn(|| {
@@ -386,11 +388,14 @@ fn interruptible<R: Send, T: Real>(
                 }
             };
             let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| solve(&mut check)));
+            // the flag before the wake-up: the caller never waits out a 50 ms park
+            // for a thread that is only still returning
+            done.store(true, Ordering::Release);
             caller.unpark();
             out
         });
         let mut interrupted = None;
-        while !worker.is_finished() {
+        while !done.load(Ordering::Acquire) {
             py.detach(|| std::thread::park_timeout(std::time::Duration::from_millis(50)));
             if interrupted.is_none() {
                 if let Err(e) = py.check_signals() {

@@ -84,3 +84,31 @@ def test_analyze_reports_rank_zero_columns_and_conditioning():
     assert r["full_column_rank"] is True and r["sigma_min_exact"] is True
     np.testing.assert_allclose([r["sigma_max"], r["sigma_min"]], [s[0], s[-1]], rtol=1e-12)
     np.testing.assert_allclose(r["condition"], s[0] / s[-1], rtol=1e-10)
+
+
+def test_from_torch_refuses_a_pooling_layer_and_reads_recompute_scale_factor():
+    pool = SimpleNamespace(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0),
+                           dilation=(1, 1), ceil_mode=False, return_indices=True)
+    with pytest.raises(TypeError, match="not linear"):
+        convmat.from_torch(pool, (4, 4), indices=np.zeros((1, 1, 2, 2), np.int64))
+    up = SimpleNamespace(mode="bilinear", size=None, scale_factor=(1.7, 1.7),
+                         align_corners=False, recompute_scale_factor=True)
+    got = convmat.from_torch(up, (5, 5))
+    want = convmat.upsample_matrix("bilinear", (5, 5), scale_factor=(1.7, 1.7),
+                                   align_corners=False, recompute_scale_factor=True)
+    assert (got != want).nnz == 0
+    assert (got != convmat.upsample_matrix("bilinear", (5, 5), scale_factor=(1.7, 1.7),
+                                           align_corners=False)).nnz > 0
+
+
+def test_an_operator_output_past_the_memory_budget_is_a_memory_error():
+    A = convmat.upsample_operator("nearest", (1, 1), size=(10**6, 10**6))
+    with pytest.raises(MemoryError):
+        A @ np.ones(1)
+    with pytest.raises(ValueError, match="channels"):
+        convmat.upsample_operator("nearest", (2, 2), scale_factor=2, channels=2**62)
+
+
+def test_an_int_kernel_needs_a_spatial_dimension():
+    with pytest.raises(ValueError, match="kernel_size"):
+        convmat.max_pool(np.ones((4,)), 2)

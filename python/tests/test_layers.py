@@ -47,10 +47,13 @@ def test_winograd_on_a_3x3_layer_is_within_float32_rounding(rng):
     np.testing.assert_allclose(got, exact, rtol=1e-3, atol=1e-4)
 
 
-def test_padding_modes_are_the_adjoint_pair_of_their_matrix(rng):
+def test_every_padding_mode_is_its_matrix_and_the_operators_adjoint_its_transpose(rng):
     x = rng.standard_normal((1, 2, 6, 7))
     w = rng.standard_normal((3, 2, 3, 3))
     for mode in ["zeros", "reflect", "replicate", "circular", "symmetric"]:
         y = convmat.conv(x, w, padding=1, padding_mode=mode)
         C = convmat.conv_matrix(w, (6, 7), padding=1, padding_mode=mode)
         np.testing.assert_allclose(C @ x.ravel(), y.ravel(), rtol=1e-12, atol=1e-12)
+        v = rng.standard_normal(C.shape[0])
+        A = convmat.operator(w, (6, 7), padding=1, padding_mode=mode)
+        np.testing.assert_allclose(A.rmatvec(v), C.T @ v, rtol=1e-12, atol=1e-12)

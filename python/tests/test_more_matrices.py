@@ -77,6 +77,7 @@ def test_spectrum_equals_numpys_svd_of_the_dense_matrix(case):
                                groups=case["groups"], padding_mode=case["padding_mode"],
                                top=case["top"])
     assert info["method"] == case["method"]
+    assert len(s) == (case["top"] or len(want))
     assert np.all(np.diff(s) <= 0)
     top = want[0]
     np.testing.assert_allclose(s, want[: len(s)], rtol=0, atol=1e-8 * top)
@@ -101,3 +102,13 @@ def test_from_torch_reads_upsample_and_max_unpool_layers():
     np.testing.assert_array_equal(M @ v.ravel(), convmat.max_unpool(v, i, 2).ravel())
     with pytest.raises(ValueError, match="indices"):
         convmat.from_torch(unpool, (2, 2))
+
+
+def test_the_up_samplers_matrices_are_handed_over_without_a_copy():
+    from convmat import _native
+
+    for parts in (_native.upsample_matrix_parts("bilinear", (3, 3), scale_factor=2.0),
+                  _native.pad_matrix_parts([2, 3], [1, 1], mode="reflect")):
+        U = convmat._csr(parts)
+        for got, handed in zip((U.data, U.indices, U.indptr), parts[:3]):
+            assert np.shares_memory(got, handed)

@@ -47,3 +47,17 @@ def test_a_vector_of_the_wrong_length_is_refused():
     A = convmat.operator(np.ones((1, 1, 3)), (10,))
     with pytest.raises(ValueError, match="8 elements|10"):
         A._matvec(np.ones(7))
+
+
+def test_scipys_lsqr_on_the_operator_equals_convmats_lsqr(rng):
+    w = 0.05 * rng.standard_normal((1, 1, 5, 5))
+    w[0, 0, 2, 2] += 1.0
+    x = rng.standard_normal((1, 1, 16, 16))
+    y = convmat.conv(x, w, padding=2) + 1e-3 * rng.standard_normal((1, 1, 16, 16))
+    A = convmat.operator(w, (16, 16), padding=2)
+    scipy_x, istop, itn = lsqr(A, y.ravel(), damp=1e-2, atol=1e-10, btol=1e-10)[:3]
+    ours, info = convmat.deconv(y, w, (16, 16), padding=2, solver="lsqr", damp=1e-2,
+                                atol=1e-10, btol=1e-10)
+    item = info["items"][0]
+    assert item["istop"] == istop and abs(item["iterations"] - itn) <= 1
+    np.testing.assert_allclose(ours.ravel(), scipy_x, rtol=1e-8, atol=1e-10)
