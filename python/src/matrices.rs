@@ -93,11 +93,31 @@ pub(crate) fn conv_matrix_parts<'py>(
         output_padding,
         padding_mode,
     )?;
-    let size = per_dim("input_size", Some(input_size), 0)?;
-    match weight_values(weight)? {
-        Values::F32(shape, w) => matrix_parts(py, &layer_of(&shape, &size, &opts, transposed)?, &w),
-        Values::F64(shape, w) => matrix_parts(py, &layer_of(&shape, &size, &opts, transposed)?, &w),
+    match layer_weight(weight, input_size, &opts, transposed)? {
+        LayerWeight::F32(layer, w) => matrix_parts(py, &layer, &w),
+        LayerWeight::F64(layer, w) => matrix_parts(py, &layer, &w),
     }
+}
+
+/// A layer and its weight's values, in the weight's dtype.
+pub(crate) enum LayerWeight {
+    F32(Layer, Vec<f32>),
+    F64(Layer, Vec<f64>),
+}
+
+/// The layer of `weight` on inputs of `input_size` ([`layer_of`]), with the
+/// weight's values: what every function taking a weight starts from.
+pub(crate) fn layer_weight(
+    weight: &Bound<'_, PyAny>,
+    input_size: &Bound<'_, PyAny>,
+    opts: &ConvOptions,
+    transposed: bool,
+) -> PyResult<LayerWeight> {
+    let size = per_dim("input_size", Some(input_size), 0)?;
+    Ok(match weight_values(weight)? {
+        Values::F32(shape, w) => LayerWeight::F32(layer_of(&shape, &size, opts, transposed)?, w),
+        Values::F64(shape, w) => LayerWeight::F64(layer_of(&shape, &size, opts, transposed)?, w),
+    })
 }
 
 /// The layer of a weight of `shape` on inputs of spatial `size`: a convolution, or

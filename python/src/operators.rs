@@ -158,16 +158,9 @@ pub(crate) fn conv_operator<'py>(
         output_padding,
         padding_mode,
     )?;
-    let size = per_dim("input_size", Some(input_size), 0)?;
-    let op = match weight_values(weight)? {
-        Values::F32(shape, w) => {
-            let layer = layer_of(&shape, &size, &opts, transposed)?;
-            AnyOperator::F32(operator_of(layer, w, method)?)
-        }
-        Values::F64(shape, w) => {
-            let layer = layer_of(&shape, &size, &opts, transposed)?;
-            AnyOperator::F64(operator_of(layer, w, method)?)
-        }
+    let op = match layer_weight(weight, input_size, &opts, transposed)? {
+        LayerWeight::F32(layer, w) => AnyOperator::F32(operator_of(layer, w, method)?),
+        LayerWeight::F64(layer, w) => AnyOperator::F64(operator_of(layer, w, method)?),
     };
     Ok(Operator { op })
 }

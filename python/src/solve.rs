@@ -280,7 +280,6 @@ pub(crate) fn spectrum<'py>(
     method: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     let opts = conv_options(stride, padding, dilation, groups, None, padding_mode)?;
-    let size = per_dim("input_size", Some(input_size), 0)?;
     let spec = SpectrumOptions {
         top,
         method: match method {
@@ -295,15 +294,9 @@ pub(crate) fn spectrum<'py>(
         },
         ..SpectrumOptions::default()
     };
-    let s = match weight_values(weight)? {
-        Values::F32(shape, w) => {
-            let g = layer_of(&shape, &size, &opts, false)?;
-            py.detach(|| convmat::solve::spectrum(g.conv(), &w, &spec))
-        }
-        Values::F64(shape, w) => {
-            let g = layer_of(&shape, &size, &opts, false)?;
-            py.detach(|| convmat::solve::spectrum(g.conv(), &w, &spec))
-        }
+    let s = match layer_weight(weight, input_size, &opts, false)? {
+        LayerWeight::F32(g, w) => py.detach(|| convmat::solve::spectrum(g.conv(), &w, &spec)),
+        LayerWeight::F64(g, w) => py.detach(|| convmat::solve::spectrum(g.conv(), &w, &spec)),
     }
     .map_err(py_error)?;
     let mut info = serde_json::json!(&s);
@@ -334,7 +327,6 @@ pub(crate) fn analyze<'py>(
     power_iterations: Option<usize>,
 ) -> PyResult<String> {
     let opts = conv_options(stride, padding, dilation, groups, None, padding_mode)?;
-    let size = per_dim("input_size", Some(input_size), 0)?;
     let d = convmat::solve::AnalyzeOptions::default();
     let how = convmat::solve::AnalyzeOptions {
         svd_max_elements: svd_max_elements.unwrap_or(d.svd_max_elements),
@@ -350,15 +342,9 @@ pub(crate) fn analyze<'py>(
         let r = convmat::solve::analyze_conv(&c, g, w, how)?;
         Ok(r.to_json(&g.input_shape(), &g.output_shape()).to_string())
     }
-    match weight_values(weight)? {
-        Values::F32(shape, w) => {
-            let g = layer_of(&shape, &size, &opts, false)?;
-            py.detach(|| run(g.conv(), &w, &how))
-        }
-        Values::F64(shape, w) => {
-            let g = layer_of(&shape, &size, &opts, false)?;
-            py.detach(|| run(g.conv(), &w, &how))
-        }
+    match layer_weight(weight, input_size, &opts, false)? {
+        LayerWeight::F32(g, w) => py.detach(|| run(g.conv(), &w, &how)),
+        LayerWeight::F64(g, w) => py.detach(|| run(g.conv(), &w, &how)),
     }
     .map_err(py_error)
 }
