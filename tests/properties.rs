@@ -395,3 +395,42 @@ fn a_stride_far_past_the_input_is_refused_by_phase_and_auto_runs_the_loops() {
     assert!(phase::conv(&f, &xf, &wf, None, &mut yf).is_err());
     assert_eq!(ConvMethod::Auto.resolve(&f), ConvMethod::Im2col);
 }
+
+#[test]
+fn phases_equal_the_direct_loops_over_several_blocks_of_channels() {
+    // strided, so the last dimension's taps are pre-shifted and the product is
+    // written in place a block of input channels at a time: 60 channels per group
+    // of 3 × 3 taps are four blocks (of 2 × 3 taps three, of 3 taps two), the bias
+    // rides on the last; three items and two groups make six tasks, each fetching
+    // the next one's first block
+    for (input, kernel, stride) in [
+        (&[13usize, 11][..], &[3usize, 3][..], &[2usize][..]),
+        (&[9, 30], &[2, 3], &[1, 2]),
+        (&[61], &[3], &[2]),
+        (&[61], &[1], &[3]),
+    ] {
+        let g = ConvGeometry::builder(input, kernel)
+            .channels(120, 6)
+            .groups(2)
+            .stride(stride)
+            .padding(1)
+            .build()
+            .unwrap();
+        let x = pseudo_random_ints::<f32>(3 * g.cols(), 21);
+        let w = pseudo_random_ints::<f32>(g.weight_shape().iter().product(), 22);
+        let bias: Vec<f32> = (0..6).map(|v| v as f32 - 2.0).collect();
+        for b in [None, Some(&bias[..])] {
+            let (mut want, mut got) = (vec![0.0; 3 * g.rows()], vec![0.0; 3 * g.rows()]);
+            direct::conv(&g, &x, &w, b, &mut want).unwrap();
+            phase::conv(&g, &x, &w, b, &mut got).unwrap();
+            assert_eq!(want, got, "{g:?} bias {}", b.is_some());
+            let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+            let w64: Vec<f64> = w.iter().map(|&v| v as f64).collect();
+            let b64: Option<Vec<f64>> = b.map(|b| b.iter().map(|&v| v as f64).collect());
+            let (mut want, mut got) = (vec![0.0; 3 * g.rows()], vec![0.0; 3 * g.rows()]);
+            direct::conv(&g, &x64, &w64, b64.as_deref(), &mut want).unwrap();
+            phase::conv(&g, &x64, &w64, b64.as_deref(), &mut got).unwrap();
+            assert_eq!(want, got, "f64 {g:?} bias {}", b.is_some());
+        }
+    }
+}

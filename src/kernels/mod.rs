@@ -32,6 +32,7 @@ mod method;
 pub mod pad;
 pub mod phase;
 pub mod resize;
+mod row_split;
 pub mod separable;
 pub(crate) mod shifted_gemm;
 pub mod shuffle;

@@ -25,15 +25,27 @@
 //!
 //! The shifted GEMM counts its columns in the pitch of the planes it reads, so it
 //! also computes the columns between output rows (the pitch less the outputs) and
-//! throws them away (`conv2d_s2_8x64x56_k3`: 29 columns per 28 outputs).
+//! throws them away (a stride-1 `3 × 3` on 56 × 56: 58 columns per 56 outputs).
+//! Strided, in one or two dimensions, with at most [`PRESHIFT_MAX_TAPS`] taps per
+//! row, the last dimension's taps are instead *pre-shifted*: one component per tap
+//! (`k` copies of the input's columns instead of `s`), so a component row is an
+//! output row and the product's columns are the output plane itself. Then there
+//! are no columns to throw away, and the GEMM writes `y` in place, a block of input
+//! channels (one `K`-block of the GEMM) at a time: the block is split, multiplied
+//! while the next block's input is fetched into the cache, and the next block
+//! reuses the same component buffer (a quarter of the group's, for
+//! `conv2d_s2_8x64x56_k3`, so components, weights and output stay in the level-2
+//! cache together). The bias is one more row of the product, a run of ones.
 //!
 //! Both orders of summation differ from the direct loops', so on non-integer data the
 //! results agree to rounding; on integer data whose sums are exact they are equal.
 //! Extra memory per thread ([`workspace_elements`], [`transpose_workspace_elements`]):
-//! the forward keeps a group's input planes padded and split by phase, the
-//! transposed a group's planes of `y` padded (none with few channels of `y`); both a
-//! product tile of about 2¹⁷ elements (whole column tiles, at least one per row panel).
+//! the forward keeps a group's input planes (a block of them, pre-shifted) padded and
+//! split, the transposed a group's planes of `y` padded (none with few channels of
+//! `y`); both, unless the GEMM writes in place, a product tile of about 2¹⁷ elements
+//! (whole column tiles, at least one per row panel).
 
+use super::row_split::RowSplit;
 use super::shifted_gemm::Plan;
 use super::{check_call, im2col, Direction};
 use crate::error::GeometryError;
@@ -70,85 +82,120 @@ fn for_each_run(
 }
 
 /// How the strided forward convolution reads its polyphase components.
+///
+/// Per channel the components are `[lead phase][class][component rows][width]`: the
+/// dimensions before the last are split by phase, the last by *class*. A class `a`
+/// holds the padded positions `m·s + a` of each row, `m < width`. Either the classes
+/// are the last dimension's phases (`a < s`, width `out + ⌊(k − 1)·δ/s⌋`: a tap
+/// reads its phase shifted by `⌊t·δ/s⌋`), or, *pre-shifted*, one class per tap of
+/// the last dimension (`a = t·δ`, width `out`: every tap reads its class from
+/// column 0). Pre-shifted, a component row is an output row, so the product's
+/// columns are the output plane itself (in one or two dimensions) and the GEMM
+/// writes `y` in place; the price is `k` classes instead of `s`.
 struct Forward {
-    /// Component size per dimension: `out + ⌊(k − 1)·δ / s⌋`.
+    /// Component size per dimension: `out + ⌊(k − 1)·δ / s⌋`, the last the width.
     comp: Vec<usize>,
     comp_numel: usize,
-    /// Phases `∏s`.
+    /// Components per channel: the leading phases `∏_{d<r−1} s_d` times the classes.
     phases: usize,
     /// Per tap (row-major over the kernel): its component's linear offset from the
-    /// first, `phase·comp_numel + Σ ⌊t·δ/s⌋·stride`.
+    /// first, `component·comp_numel + Σ shift_d·stride_d`.
     taps: Vec<usize>,
-    /// Per phase of the last dimension, the map of its component index.
-    last_maps: Vec<Vec<Option<usize>>>,
+    /// The lines of a component row from an input row, zero-padded: one per class.
+    split: RowSplit,
+    /// Per class, the elements `(m, i)` whose padding mode reads input `i` where
+    /// zero padding reads nothing (none for zero padding).
+    fixups: Vec<Vec<(usize, usize)>>,
     /// Per phase of the dimensions before the last (row-major), per component row:
     /// the input offset of the row it reads, `None` for a padded row.
     row_bases: Vec<Vec<Option<usize>>>,
-    /// Per phase of the last dimension, the component indices `lo..hi` that read
-    /// inside the input, and the first one's input index (the rest follow by the
-    /// stride): copied without consulting the map.
-    inside: Vec<(usize, usize, usize)>,
 }
 
 impl Forward {
-    fn of(g: &ConvGeometry) -> Forward {
+    /// The components of `g`, the last dimension's classes pre-shifted or not.
+    fn of<T: Real>(g: &ConvGeometry, preshift: bool) -> Forward {
         let r = g.rank();
         let (s, dil, k, out) = (g.stride(), g.dilation(), g.kernel_size(), g.output_size());
+        let last = r - 1;
+        let classes: Vec<usize> = if preshift {
+            (0..k[last]).map(|t| t * dil[last]).collect()
+        } else {
+            (0..s[last]).collect()
+        };
         let comp: Vec<usize> = (0..r)
-            .map(|d| out[d] + (k[d] - 1) * dil[d] / s[d])
+            .map(|d| match d == last && preshift {
+                true => out[d],
+                false => out[d] + (k[d] - 1) * dil[d] / s[d],
+            })
             .collect();
         let comp_numel = comp.iter().product();
-        let phases = s.iter().product();
-        let (cs, ps) = (strides(&comp), strides(s));
+        let phases = s[..last].iter().product::<usize>() * classes.len();
+        let (cs, ps) = (strides(&comp), strides(&s[..last]));
         let mut t = vec![0; r];
         let taps = (0..g.kernel_numel())
             .map(|tap| {
                 unravel(k, tap, &mut t);
-                let phase: usize = (0..r).map(|d| (t[d] * dil[d] % s[d]) * ps[d]).sum();
-                let offset: usize = (0..r).map(|d| t[d] * dil[d] / s[d] * cs[d]).sum();
-                phase * comp_numel + offset
+                let lead: usize = (0..last).map(|d| (t[d] * dil[d] % s[d]) * ps[d]).sum();
+                let reach = t[last] * dil[last];
+                let (class, shift) = match preshift {
+                    true => (t[last], 0),
+                    false => (reach % s[last], reach / s[last]),
+                };
+                let offset: usize = (0..last).map(|d| t[d] * dil[d] / s[d] * cs[d]).sum();
+                (lead * classes.len() + class) * comp_numel + offset + shift
             })
             .collect();
-        // per dimension, per phase, per component index: the input index read
-        // there (through the padding mode), `None` for zero padding
-        let mut maps = (0..r)
+        // per dimension, per phase (the last: per class), per component index:
+        // the input index read there (through the padding mode), `None` for zero
+        // padding
+        let maps = (0..r)
             .map(|d| {
-                (0..s[d])
-                    .map(|ph| {
+                let starts: Vec<usize> = match d == last {
+                    true => classes.clone(),
+                    false => (0..s[d]).collect(),
+                };
+                starts
+                    .iter()
+                    .map(|&a| {
                         // past the padded input: a component's tail, never read
                         (0..comp[d])
-                            .map(|m| g.padded_source(d, m * s[d] + ph))
+                            .map(|m| g.padded_source(d, m * s[d] + a))
                             .collect()
                     })
                     .collect()
             })
             .collect::<Vec<Vec<Vec<Option<usize>>>>>();
-        let (pb, n) = (g.padding_before()[r - 1], g.input_size()[r - 1]);
-        let inside = (0..s[r - 1])
-            .map(|ph| {
-                // padded position m·s + ph is input index m·s + ph − pb when that lies in 0..n
-                let at = |m: usize| (m * s[r - 1] + ph).checked_sub(pb).filter(|&i| i < n);
-                let lo = (0..comp[r - 1]).find(|&m| at(m).is_some());
-                match lo {
-                    Some(lo) => {
-                        let hi = (lo..comp[r - 1])
-                            .find(|&m| at(m).is_none())
-                            .unwrap_or(comp[r - 1]);
-                        (lo, hi, at(lo).unwrap_or(0))
-                    }
-                    None => (0, 0, 0),
-                }
+        let (pb, n) = (g.padding_before()[last], g.input_size()[last]);
+        let split = RowSplit::new::<T>(
+            n,
+            comp[last],
+            s[last],
+            classes.iter().map(|&a| a as isize - pb as isize).collect(),
+        );
+        let fixups = maps[last]
+            .iter()
+            .zip(&classes)
+            .map(|(map, &a)| {
+                map.iter()
+                    .enumerate()
+                    .filter_map(|(m, &src)| {
+                        // what zero padding reads there: the split's own value
+                        let plain = (m * s[last] + a).checked_sub(pb).filter(|&i| i < n);
+                        debug_assert!(src.is_some() || plain.is_none());
+                        src.filter(|_| plain.is_none()).map(|i| (m, i))
+                    })
+                    .collect()
             })
             .collect();
         let in_strides = g.input_strides();
-        let (mut lp, mut m) = (vec![0; r - 1], vec![0; r - 1]);
-        let row_bases = (0..s[..r - 1].iter().product::<usize>())
+        let (mut lp, mut m) = (vec![0; last], vec![0; last]);
+        let row_bases = (0..s[..last].iter().product::<usize>())
             .map(|lead| {
-                unravel(&s[..r - 1], lead, &mut lp);
-                (0..comp[..r - 1].iter().product::<usize>())
+                unravel(&s[..last], lead, &mut lp);
+                (0..comp[..last].iter().product::<usize>())
                     .map(|row| {
-                        unravel(&comp[..r - 1], row, &mut m);
-                        (0..r - 1)
+                        unravel(&comp[..last], row, &mut m);
+                        (0..last)
                             .map(|d| maps[d][lp[d]][m[d]].map(|i| i * in_strides[d]))
                             .sum()
                     })
@@ -156,9 +203,9 @@ impl Forward {
             })
             .collect();
         Forward {
-            last_maps: maps.pop().unwrap_or_default(),
+            split,
+            fixups,
             row_bases,
-            inside,
             comp,
             comp_numel,
             phases,
@@ -166,33 +213,47 @@ impl Forward {
         }
     }
 
-    /// Splits channels `channels` of item `x` into their padded polyphase
-    /// components: `dst[c][phase][m…]`.
-    fn decompose<T: Real>(
-        &self,
-        g: &ConvGeometry,
-        x: &[T],
-        channels: std::ops::Range<usize>,
-        dst: &mut [T],
-    ) {
-        let per_channel = self.phases * self.comp_numel;
-        for (c_rel, c) in channels.enumerate() {
-            vectorise_kernel(Decompose {
-                f: self,
-                step: g.stride()[g.rank() - 1],
-                plane: &x[c * g.input_numel()..][..g.input_numel()],
-                dst: &mut dst[c_rel * per_channel..][..per_channel],
-            });
-        }
+    /// Component rows per channel: one per phase of the leading dimensions and row
+    /// of a component.
+    fn rows_per_channel(&self) -> usize {
+        self.row_bases.len() * self.row_bases.first().map_or(0, Vec::len)
+    }
+
+    /// Splits the channel planes `x` (consecutive, `plane` elements each) into
+    /// their padded polyphase components: `dst[c][component][m…]`.
+    fn decompose<T: Real>(&self, x: &[T], plane: usize, dst: &mut [T]) {
+        let rows = x.len() / plane.max(1) * self.rows_per_channel();
+        vectorise_kernel(Decompose {
+            f: self,
+            x,
+            plane,
+            dst,
+            rows: 0..rows,
+        });
     }
 }
 
-/// One channel's polyphase components ([`Forward::decompose`]), compiled per level.
+/// Asks the cache to fetch the line holding `v` (a hint: no effect on results).
+#[inline(always)]
+fn prefetch<T>(v: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch neither reads into the program nor faults; `v` is live.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
+        _mm_prefetch::<_MM_HINT_T1>((v as *const T).cast())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = v;
+}
+
+/// The component rows `rows` of [`Forward::decompose`] (counted over the channels,
+/// the leading phases and the rows of a component, row-major), compiled per level.
 struct Decompose<'a, T> {
     f: &'a Forward,
-    step: usize,
-    plane: &'a [T],
+    x: &'a [T],
+    plane: usize,
     dst: &'a mut [T],
+    rows: std::ops::Range<usize>,
 }
 
 impl<T: Real> Vectorised for Decompose<'_, T> {
@@ -201,55 +262,34 @@ impl<T: Real> Vectorised for Decompose<'_, T> {
     fn run(self) {
         let Decompose {
             f,
-            step,
+            x,
             plane,
             dst,
+            rows,
         } = self;
         let width = f.comp[f.comp.len() - 1];
-        let last_phases = f.inside.len();
-        for (phase, comp) in dst.chunks_exact_mut(f.comp_numel).enumerate() {
-            let (lead, ph) = (phase / last_phases, phase % last_phases);
-            let last = &f.last_maps[ph];
-            let (lo, hi, first) = f.inside[ph];
-            for (line, &base) in comp.chunks_exact_mut(width).zip(&f.row_bases[lead]) {
-                match base {
-                    None => line.iter_mut().for_each(|v| *v = T::zero()),
-                    Some(b) => {
-                        for (v, src) in line[..lo].iter_mut().zip(&last[..lo]) {
-                            *v = src.map_or(T::zero(), |i| plane[b + i]);
-                        }
-                        for (v, src) in line[hi..].iter_mut().zip(&last[hi..]) {
-                            *v = src.map_or(T::zero(), |i| plane[b + i]);
-                        }
-                        strided_copy(&mut line[lo..hi], &plane[b + first..], step);
-                    }
+        let lines = f.fixups.len();
+        let per_lead = f.row_bases.first().map_or(0, Vec::len);
+        let per_channel = f.phases * f.comp_numel;
+        for i in rows {
+            let (c, lead, row) = (
+                i / (f.row_bases.len() * per_lead),
+                i / per_lead % f.row_bases.len(),
+                i % per_lead,
+            );
+            let at = &mut dst[c * per_channel + lead * lines * f.comp_numel + row * width..];
+            let Some(b) = f.row_bases[lead][row] else {
+                f.split.zero(at, f.comp_numel);
+                continue;
+            };
+            let src = &x[c * plane + b..][..f.split.row_len()];
+            f.split.fill(src, at, f.comp_numel);
+            for (q, fix) in f.fixups.iter().enumerate() {
+                for &(m, i) in fix {
+                    at[q * f.comp_numel + m] = src[i];
                 }
             }
         }
-    }
-}
-
-/// `dst[e] = src[e·step]` for every `e` of `dst` (strides 1 and 2 written out, so
-/// that they vectorise).
-#[inline(always)]
-fn strided_copy<T: Real>(dst: &mut [T], src: &[T], step: usize) {
-    match step {
-        1 => dst.iter_mut().zip(src).for_each(|(d, &v)| *d = v),
-        2 => {
-            // whole pairs (a form the vectoriser recognises), then the last
-            let n = dst.len().min(src.len().div_ceil(2));
-            let whole = n.min(src.len() / 2);
-            for (d, v) in dst[..whole].iter_mut().zip(src.chunks_exact(2)) {
-                *d = v[0];
-            }
-            if whole < n {
-                dst[whole] = src[2 * whole];
-            }
-        }
-        _ => dst
-            .iter_mut()
-            .zip(src.iter().step_by(step))
-            .for_each(|(d, &v)| *d = v),
     }
 }
 
@@ -290,6 +330,16 @@ impl PitchedRows {
             width,
             span,
         }
+    }
+
+    /// Whether the columns are exactly a plane of `plane` outputs, row after row.
+    fn dense(&self, plane: usize) -> bool {
+        self.span == plane
+            && self
+                .starts
+                .iter()
+                .enumerate()
+                .all(|(r, &s)| s == r * self.width)
     }
 
     /// Calls `f(row, first, columns)` for each row's outputs `first ..` whose
@@ -371,9 +421,8 @@ pub fn column_waste(g: &ConvGeometry) -> f64 {
     if check(g).is_err() {
         return f64::INFINITY;
     }
-    let plan = Plan::<f32>::new();
-    let (_, rows, _) = Forward::of(g).shifts(g, &plan);
-    plan.padded_cols(rows.span) as f64 / g.output_numel().max(1) as f64
+    let c = ConvPlan::<f32>::new(g, false);
+    c.plan.padded_cols(c.rows.span) as f64 / g.output_numel().max(1) as f64
 }
 
 /// [`column_waste`] for [`conv_transpose`]'s implicit GEMMs (over all phases).
@@ -392,62 +441,100 @@ pub fn transpose_column_waste(g: &ConvGeometry) -> f64 {
 }
 
 /// Elements of work space one thread of [`conv`] uses for geometry `g`: the
-/// group's padded input split by phase (with the reach of the last tile's runs)
-/// and a product tile.
+/// group's padded input split by phase (with the reach of the last tile's runs
+/// and a run of ones for the bias) and, where the product's columns are not the
+/// output plane itself, a product tile.
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
 /// use convmat::kernels::phase::workspace_elements;
-/// // 8×8 padded by 1 and split by stride 2: 4 phases of 5×5, one channel, and
-/// // a product tile: more than the components alone
+/// // 8×8 padded by 1, stride 2: 2 row phases × 3 pre-shifted column taps, each
+/// // 5 rows by 4, for one channel, and the runs' reach past them
 /// let g = ConvGeometry::builder(&[8, 8], &[3, 3]).stride(&[2]).padding(1).build().unwrap();
-/// assert!(workspace_elements::<f32>(&g).unwrap() > 4 * 5 * 5);
+/// assert!(workspace_elements::<f32>(&g).unwrap() > 6 * 5 * 4);
 /// ```
 ///
 /// # Errors
 /// As [`check`].
 pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryError> {
     check(g)?;
-    let f = Forward::of(g);
-    let plan = Plan::<T>::new();
-    let (source, tile) = f.buffers(g, &plan);
-    Ok(source + plan.padded_rows(g.out_channels_per_group()) * tile)
+    let c = ConvPlan::<T>::new(g, true);
+    Ok(c.source + c.plan.padded_rows(g.out_channels_per_group()) * c.tile)
 }
 
-impl Forward {
-    /// The shifted GEMM's rows of `B` (`(c, tap)`: offsets into the components of a
-    /// group), the output rows in the components' pitch, and the source's length.
-    fn shifts<T: Real>(
-        &self,
-        g: &ConvGeometry,
-        plan: &Plan<T>,
-    ) -> (Vec<usize>, PitchedRows, usize) {
-        let per_channel = self.phases * self.comp_numel;
-        let offsets: Vec<usize> = (0..g.in_channels_per_group())
-            .flat_map(|c| self.taps.iter().map(move |&t| c * per_channel + t))
-            .collect();
-        let rows = PitchedRows::of(g.output_size(), &strides(&self.comp));
-        let reach = offsets
-            .iter()
-            .max()
-            .map_or(0, |&m| m + plan.padded_cols(rows.span));
-        let source = reach.max(g.in_channels_per_group() * per_channel);
-        (offsets, rows, source)
-    }
+/// Most taps in the last dimension for which a strided [`conv`] pre-shifts them
+/// ([`Forward`]): each is a copy of the input's columns. (At stride 1 the copies
+/// cost more than the columns they save: `conv2d_dl_8x64x56_k3` measured 3 %
+/// slower pre-shifted, so stride 1 keeps one component.)
+pub const PRESHIFT_MAX_TAPS: usize = 3;
 
-    /// The source's and the product tile's elements.
-    fn buffers<T: Real>(&self, g: &ConvGeometry, plan: &Plan<T>) -> (usize, usize) {
-        let (_, rows, source) = self.shifts(g, plan);
-        (
+/// How [`conv`] computes one geometry.
+struct ConvPlan<T> {
+    f: Forward,
+    plan: Plan<T>,
+    /// The output rows in the components' pitch.
+    rows: PitchedRows,
+    /// Whether the product's columns are the output plane itself: then the GEMM
+    /// writes `y` in place, a block of channels at a time (split, then multiplied
+    /// while the next block's input is fetched); else the whole group is split and
+    /// the product goes through a tile.
+    dense: bool,
+    /// Input channels split at a time.
+    block: usize,
+    /// The GEMM's rows of `B` for a full block: `(c, tap)` offsets into its
+    /// components.
+    offsets: Vec<usize>,
+    /// Where the run of ones for the bias starts (after the block's components).
+    ones: usize,
+    /// The source's elements (components, ones and the runs' reach past them).
+    source: usize,
+    /// The product tile's columns (0 when dense).
+    tile: usize,
+}
+
+impl<T: Real> ConvPlan<T> {
+    fn new(g: &ConvGeometry, bias: bool) -> ConvPlan<T> {
+        let k = g.kernel_size();
+        let preshift =
+            g.rank() <= 2 && k[k.len() - 1] <= PRESHIFT_MAX_TAPS && g.stride()[g.rank() - 1] > 1;
+        let f = Forward::of::<T>(g, preshift);
+        let plan = Plan::<T>::new();
+        let rows = PitchedRows::of(g.output_size(), &strides(&f.comp));
+        let dense = rows.dense(g.output_numel());
+        let (cin_g, taps) = (g.in_channels_per_group(), g.kernel_numel());
+        let block = match dense {
+            true => (plan.k_block() / taps).clamp(1, cin_g.max(1)),
+            false => cin_g,
+        };
+        let per_channel = f.phases * f.comp_numel;
+        let offsets: Vec<usize> = (0..block)
+            .flat_map(|c| f.taps.iter().map(move |&t| c * per_channel + t))
+            .collect();
+        let ones = block * per_channel;
+        let cols = plan.padded_cols(rows.span);
+        let reach = offsets.iter().max().map_or(0, |&m| m + cols);
+        let source = reach.max(ones + if bias { cols } else { 0 });
+        let tile = match dense {
+            true => 0,
+            false => product_tile(&plan, g.out_channels_per_group(), rows.span),
+        };
+        ConvPlan {
+            f,
+            plan,
+            rows,
+            dense,
+            block,
+            offsets,
+            ones,
             source,
-            product_tile(plan, g.out_channels_per_group(), rows.span),
-        )
+            tile,
+        }
     }
 }
 
 /// Forward convolution by the polyphase components; same contract as
 /// [`super::direct::conv`]. Any geometry (stride 1 has one phase: a padded copy
-/// of the input).
+/// of the input). The bias is one more row of the product: a run of ones.
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
@@ -456,8 +543,8 @@ impl Forward {
 /// let x: Vec<f64> = (0..42).map(f64::from).collect();
 /// let w: Vec<f64> = (0..9).map(f64::from).collect();
 /// let (mut a, mut b) = (vec![0.0; 12], vec![0.0; 12]);
-/// phase::conv(&g, &x, &w, None, &mut a).unwrap();
-/// direct::conv(&g, &x, &w, None, &mut b).unwrap();
+/// phase::conv(&g, &x, &w, Some(&[2.0]), &mut a).unwrap();
+/// direct::conv(&g, &x, &w, Some(&[2.0]), &mut b).unwrap();
 /// assert_eq!(a, b);
 /// ```
 ///
@@ -472,49 +559,107 @@ pub fn conv<T: Real>(
 ) -> Result<(), GeometryError> {
     check_call(g, Direction::Forward, w, bias, x.len(), y.len())?;
     check(g)?;
-    let f = Forward::of(g);
-    let plan = Plan::<T>::new();
+    let c = ConvPlan::<T>::new(g, bias.is_some());
     let (cin_g, cout_g, groups) = (
         g.in_channels_per_group(),
         g.out_channels_per_group(),
         g.groups(),
     );
-    let l_total = g.output_numel();
-    let k_rows = cin_g * g.kernel_numel();
-    let (offsets, rows, source) = f.shifts(g, &plan);
-    let tile = product_tile(&plan, cout_g, rows.span);
-    // output row r starts at r·width in a plane of y
-    let bases: Vec<usize> = (0..rows.starts.len()).map(|r| r * rows.width).collect();
+    let (l_total, taps, in_numel) = (g.output_numel(), g.kernel_numel(), g.input_numel());
+    let k_rows = cin_g * taps;
+    let k_all = k_rows + usize::from(bias.is_some());
+    // A: the weights, then the bias as the column the run of ones multiplies
     let packed: Vec<_> = (0..groups)
-        .map(|grp| plan.pack(cout_g, k_rows, |o, k| w[(grp * cout_g + o) * k_rows + k]))
+        .map(|grp| {
+            c.plan.pack(cout_g, k_all, |o, k| match (k < k_rows, bias) {
+                (true, _) => w[(grp * cout_g + o) * k_rows + k],
+                (false, Some(b)) => b[grp * cout_g + o],
+                (false, None) => T::zero(),
+            })
+        })
         .collect();
+    // the rows of B for the blocks of channels: full ones, and the last one with
+    // the run of ones where there is a bias
+    let last_block = cin_g - (cin_g.max(1) - 1) / c.block * c.block;
+    let mut last_offsets = c.offsets[..last_block * taps].to_vec();
+    last_offsets.extend(bias.map(|_| c.ones));
+    let tasks = y.len() / (cout_g * l_total).max(1);
+    // output row r starts at r·width in a plane of y
+    let bases: Vec<usize> = (0..c.rows.starts.len()).map(|r| r * c.rows.width).collect();
+    // input channels `range` of task `task`'s group
+    let input = |task: usize, range: std::ops::Range<usize>| {
+        let (item, grp) = (task / groups, task % groups);
+        &x[item * g.cols() + (grp * cin_g + range.start) * in_numel..][..range.len() * in_numel]
+    };
+    let blocks: Vec<_> = (0..cin_g)
+        .step_by(c.block)
+        .map(|c0| c0..(c0 + c.block).min(cin_g))
+        .collect();
+    // one job per thread: each makes its work space once
     y.par_chunks_mut(cout_g * l_total)
+        .with_min_len(tasks.div_ceil(rayon::current_num_threads()))
         .enumerate()
         .for_each_init(
             || {
-                (
-                    vec![T::zero(); source],
-                    vec![T::zero(); plan.padded_rows(cout_g) * tile],
-                )
+                let mut comp = vec![T::zero(); c.source];
+                if let Some(ones) = comp.get_mut(c.ones..) {
+                    ones.fill(T::one());
+                }
+                let prod = vec![T::zero(); c.plan.padded_rows(cout_g) * c.tile];
+                (comp, prod)
             },
             |(comp, prod), (task, yg)| {
-                let (item, grp) = (task / groups, task % groups);
-                let xs = &x[item * g.cols()..][..g.cols()];
-                f.decompose(g, xs, grp * cin_g..(grp + 1) * cin_g, comp);
-                for j0 in (0..rows.span).step_by(tile.max(1)) {
-                    let n = tile.min(rows.span - j0);
-                    plan.run(&packed[grp], &comp[j0..], &offsets, n, prod, tile);
-                    vectorise_kernel(TileOut {
-                        rows: &rows,
-                        bases: &bases,
-                        tile: j0..j0 + n,
-                        prod,
-                        pitch: tile,
-                        step: 1,
-                        bias: bias.map(|b| &b[grp * cout_g..][..cout_g]),
-                        out: yg,
-                        plane: l_total,
-                    });
+                let grp = task % groups;
+                if !c.dense {
+                    c.f.decompose(input(task, 0..cin_g), in_numel, comp);
+                    for j0 in (0..c.rows.span).step_by(c.tile.max(1)) {
+                        let n = c.tile.min(c.rows.span - j0);
+                        c.plan
+                            .run(&packed[grp], &comp[j0..], &last_offsets, n, prod, c.tile);
+                        vectorise_kernel(TileOut {
+                            rows: &c.rows,
+                            bases: &bases,
+                            tile: j0..j0 + n,
+                            prod,
+                            pitch: c.tile,
+                            step: 1,
+                            bias: None,
+                            out: yg,
+                            plane: l_total,
+                        });
+                    }
+                    return;
+                }
+                for (bi, block) in blocks.iter().enumerate() {
+                    c.f.decompose(input(task, block.clone()), in_numel, comp);
+                    // the next block's input (or the next task's first), asked of
+                    // the cache a few lines per tile while this block is multiplied
+                    let next = match blocks.get(bi + 1) {
+                        Some(b) => input(task, b.clone()),
+                        None if task + 1 < tasks => input(task + 1, blocks[0].clone()),
+                        None => &[],
+                    };
+                    let per_line = (64 / std::mem::size_of::<T>()).max(1);
+                    let count = next.len().div_ceil(per_line);
+                    let mut lines = next.chunks(per_line).map(|l| &l[0]);
+                    let (offsets, ks) = match block.end == cin_g {
+                        true => (&last_offsets[..], block.start * taps..k_all),
+                        false => (&c.offsets[..], block.start * taps..block.end * taps),
+                    };
+                    c.plan.run_exact(
+                        &packed[grp],
+                        ks,
+                        comp,
+                        offsets,
+                        l_total,
+                        (&mut *yg, l_total, bi > 0),
+                        &mut |_, tiles| {
+                            lines
+                                .by_ref()
+                                .take(count.div_ceil(tiles))
+                                .for_each(prefetch)
+                        },
+                    );
                 }
             },
         );

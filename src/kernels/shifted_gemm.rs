@@ -30,7 +30,8 @@ use crate::Real;
 pub(crate) type MicroKernel<T> =
     unsafe fn(usize, *const T, *const T, *const usize, *mut T, usize, bool);
 
-/// The micro-kernel for one element type and level, with its tile.
+/// The micro-kernel for one element type and level, with its tile, and narrower
+/// ones for a last column tile of fewer vectors.
 #[derive(Clone, Copy)]
 pub(crate) struct Kernel<T> {
     /// Rows of `Y` per tile.
@@ -38,13 +39,54 @@ pub(crate) struct Kernel<T> {
     /// Columns of `Y` per tile.
     nr: usize,
     run: MicroKernel<T>,
+    /// Columns per vector, and the kernels of 1, 2 … vectors (those narrower than
+    /// `nr` that exist).
+    lanes: usize,
+    narrow: [Option<MicroKernel<T>>; 3],
 }
 
 impl<T> Kernel<T> {
+    /// One kernel, of `mr × nr`.
     pub(crate) const fn new(mr: usize, nr: usize, run: MicroKernel<T>) -> Self {
-        Kernel { mr, nr, run }
+        assert!(
+            mr * nr <= MAX_TILE,
+            "shifted GEMM: tile larger than MAX_TILE"
+        );
+        Kernel {
+            mr,
+            nr,
+            run,
+            lanes: nr,
+            narrow: [None; 3],
+        }
+    }
+
+    /// Kernels of `mr` rows by 1, 2 … vectors of `lanes` (the widest given is the
+    /// main one).
+    pub(crate) fn with_narrow(mr: usize, lanes: usize, runs: [Option<MicroKernel<T>>; 3]) -> Self {
+        let vectors = runs.iter().rposition(Option::is_some).map_or(0, |v| v + 1);
+        let run = runs[vectors - 1].expect("shifted GEMM: a kernel");
+        Kernel {
+            lanes,
+            narrow: runs,
+            ..Kernel::new(mr, vectors * lanes, run)
+        }
+    }
+
+    /// The kernel for a tile of `cols ≤ nr` columns and the columns it computes:
+    /// the narrowest that covers them.
+    fn for_cols(&self, cols: usize) -> (MicroKernel<T>, usize) {
+        let vectors = cols.div_ceil(self.lanes).max(1);
+        match self.narrow.get(vectors - 1).copied().flatten() {
+            Some(k) if vectors * self.lanes <= self.nr => (k, vectors * self.lanes),
+            _ => (self.run, self.nr),
+        }
     }
 }
+
+/// The largest tile of any kernel (AVX-512 f32: 8 × 48): [`Plan::run_exact`]'s edge
+/// tiles live on the stack.
+const MAX_TILE: usize = 8 * 48;
 
 /// Bytes of `B` one block of `K` keeps in the level-1 cache.
 const BLOCK_BYTES: usize = 32 << 10;
@@ -127,7 +169,7 @@ impl<T: Real> Plan<T> {
         y: &mut [T],
         ldy: usize,
     ) {
-        let Kernel { mr, nr, run } = self.kernel;
+        let Kernel { mr, nr, run, .. } = self.kernel;
         let (rows, cols) = (self.padded_rows(a.m), self.padded_cols(n));
         if rows == 0 || cols == 0 {
             return;
@@ -159,7 +201,7 @@ impl<T: Real> Plan<T> {
             reach.is_some_and(|r| r <= src.len()),
             "shifted GEMM: a run reads past the source"
         );
-        let kc = (BLOCK_BYTES / (nr * std::mem::size_of::<T>())).max(16);
+        let kc = self.k_block();
         for k0 in (0..a.k).step_by(kc) {
             let kb = kc.min(a.k - k0);
             for j0 in (0..cols).step_by(nr) {
@@ -180,6 +222,122 @@ impl<T: Real> Plan<T> {
                             ldy,
                             k0 > 0,
                         )
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<T: Real> Plan<T> {
+    /// Rows of `A` (columns of `B`) per block of `K`: a block's `KC × NR` slice of
+    /// `B` stays in the level-1 cache while the row panels pass over it.
+    pub(crate) fn k_block(&self) -> usize {
+        (BLOCK_BYTES / (self.kernel.nr * std::mem::size_of::<T>())).max(16)
+    }
+
+    /// `y[r·ldy + j] (+)= Σ_{k ∈ ks} A[r][k] · src[offsets[k − ks.start] + j]` for
+    /// exactly the rows `r < m` of `A` and the columns `j < n` — added to `y` when
+    /// `accumulate`, else written — touching nothing else of `y`, so `y` may be the
+    /// caller's output itself. Full tiles are written in place; a tile cut by the
+    /// last row panel or column tile is computed on the stack and its inside
+    /// copied, partial sums added in the same order (the same bits as a full tile).
+    /// The runs read [`Plan::padded_cols`]`(n)` elements past each offset, as
+    /// [`Plan::run`]'s. Before each tile `i` of `tiles` it calls `between(i,
+    /// tiles)`: room for the caller's memory work spread over the product (asking
+    /// the cache for the next call's input), where the multiply-adds leave the
+    /// loads idle.
+    ///
+    /// # Panics
+    /// When `ks` is outside `A`, a run would read past `src` or a row write past
+    /// `y` (caller bugs).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn run_exact(
+        &self,
+        a: &Packed<T>,
+        ks: std::ops::Range<usize>,
+        src: &[T],
+        offsets: &[usize],
+        n: usize,
+        (y, ldy, accumulate): (&mut [T], usize, bool),
+        between: &mut dyn FnMut(usize, usize),
+    ) {
+        let Kernel { mr, nr, .. } = self.kernel;
+        let (m, rows) = (a.m, self.padded_rows(a.m));
+        if m == 0 || n == 0 {
+            return;
+        }
+        assert!(
+            ks.start <= ks.end && ks.end <= a.k && offsets.len() == ks.len(),
+            "shifted GEMM: one offset per column of A in the range"
+        );
+        assert!(
+            a.mr == mr && a.data.len() == rows * a.k,
+            "shifted GEMM: A packed for another level"
+        );
+        let y_end = (m - 1).checked_mul(ldy).and_then(|v| v.checked_add(n));
+        assert!(
+            ldy >= n && y_end.is_some_and(|e| e <= y.len()),
+            "shifted GEMM: Y too short"
+        );
+        if ks.is_empty() {
+            if !accumulate {
+                for row in 0..m {
+                    y[row * ldy..][..n].fill(T::zero());
+                }
+            }
+            return;
+        }
+        let reach = offsets
+            .iter()
+            .max()
+            .copied()
+            .unwrap_or(0)
+            .checked_add(self.padded_cols(n));
+        assert!(
+            reach.is_some_and(|r| r <= src.len()),
+            "shifted GEMM: a run reads past the source"
+        );
+        let kc = self.k_block();
+        let tiles = ks.len().div_ceil(kc) * n.div_ceil(nr) * (rows / mr);
+        let mut tile = 0;
+        let mut edge = [T::zero(); MAX_TILE];
+        for k0 in ks.clone().step_by(kc) {
+            let kb = kc.min(ks.end - k0);
+            let add = accumulate || k0 > ks.start;
+            for j0 in (0..n).step_by(nr) {
+                let cols = nr.min(n - j0);
+                let (kernel, width) = self.kernel.for_cols(cols);
+                for p in 0..rows / mr {
+                    between(tile, tiles);
+                    tile += 1;
+                    let height = mr.min(m - p * mr);
+                    let panel = a.data[p * mr * a.k + k0 * mr..].as_ptr();
+                    let (b, offs) = (src[j0..].as_ptr(), offsets[k0 - ks.start..].as_ptr());
+                    if cols == width && height == mr {
+                        // SAFETY: as in `run`; the tile's rows `p·mr ..` are below
+                        // `m` and its columns `j0 .. j0 + width` within `n ≤ ldy`.
+                        unsafe {
+                            kernel(
+                                kb,
+                                panel,
+                                b,
+                                offs,
+                                y[p * mr * ldy + j0..].as_mut_ptr(),
+                                ldy,
+                                add,
+                            )
+                        }
+                        continue;
+                    }
+                    // SAFETY: as above; the tile is written to `edge` (`mr × width
+                    // ≤ MAX_TILE`, checked when the kernel was made), pitch `width`.
+                    unsafe { kernel(kb, panel, b, offs, edge.as_mut_ptr(), width, false) };
+                    for r in 0..height {
+                        let dst = &mut y[(p * mr + r) * ldy + j0..][..cols];
+                        for (d, &v) in dst.iter_mut().zip(&edge[r * width..][..cols]) {
+                            *d = if add { *d + v } else { v };
+                        }
                     }
                 }
             }
@@ -223,15 +381,15 @@ unsafe fn scalar<T: Real, const MR: usize, const NR: usize>(
     }
 }
 
-/// One x86 micro-kernel: `$mr` rows by `$nv` vectors of `$lanes` elements.
+/// One x86 micro-kernel: `$mr` rows by `NV` vectors of `$lanes` elements.
 #[cfg(target_arch = "x86_64")]
 macro_rules! x86_kernel {
-    ($name:ident, $t:ty, $feature:literal, $mr:literal, $nv:literal, $lanes:literal,
+    ($name:ident, $t:ty, $feature:literal, $mr:literal, $lanes:literal,
      $zero:ident, $load:ident, $store:ident, $splat:ident, $fma:ident, $add:ident) => {
         /// # Safety
         /// As [`MicroKernel`]; the processor must have the instructions.
         #[target_feature(enable = $feature)]
-        unsafe fn $name(
+        unsafe fn $name<const NV: usize>(
             kc: usize,
             a: *const $t,
             src: *const $t,
@@ -241,12 +399,12 @@ macro_rules! x86_kernel {
             accumulate: bool,
         ) {
             use std::arch::x86_64::*;
-            let mut acc = [[$zero(); $nv]; $mr];
+            let mut acc = [[$zero(); NV]; $mr];
             // SAFETY: the caller's contract.
             unsafe {
                 for k in 0..kc {
                     let b = src.add(*offs.add(k));
-                    let mut bv = [$zero(); $nv];
+                    let mut bv = [$zero(); NV];
                     for (v, slot) in bv.iter_mut().enumerate() {
                         *slot = $load(b.add(v * $lanes));
                     }
@@ -279,7 +437,6 @@ mod x86 {
         f32,
         "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma",
         8,
-        3,
         16,
         _mm512_setzero_ps,
         _mm512_loadu_ps,
@@ -293,7 +450,6 @@ mod x86 {
         f64,
         "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma",
         8,
-        3,
         8,
         _mm512_setzero_pd,
         _mm512_loadu_pd,
@@ -307,7 +463,6 @@ mod x86 {
         f32,
         "avx2,fma",
         6,
-        2,
         8,
         _mm256_setzero_ps,
         _mm256_loadu_ps,
@@ -321,7 +476,6 @@ mod x86 {
         f64,
         "avx2,fma",
         6,
-        2,
         4,
         _mm256_setzero_pd,
         _mm256_loadu_pd,
@@ -331,10 +485,30 @@ mod x86 {
         _mm256_add_pd
     );
 
-    pub(super) const F32_AVX512: (usize, usize, MicroKernel<f32>) = (8, 48, f32_avx512);
-    pub(super) const F64_AVX512: (usize, usize, MicroKernel<f64>) = (8, 24, f64_avx512);
-    pub(super) const F32_AVX2: (usize, usize, MicroKernel<f32>) = (6, 16, f32_avx2);
-    pub(super) const F64_AVX2: (usize, usize, MicroKernel<f64>) = (6, 8, f64_avx2);
+    /// The tiles: rows, columns per vector, and the kernels for 1, 2 and 3 vectors.
+    pub(super) type Tiles<T> = (usize, usize, [Option<MicroKernel<T>>; 3]);
+    pub(super) const F32_AVX512: Tiles<f32> = (
+        8,
+        16,
+        [
+            Some(f32_avx512::<1>),
+            Some(f32_avx512::<2>),
+            Some(f32_avx512::<3>),
+        ],
+    );
+    pub(super) const F64_AVX512: Tiles<f64> = (
+        8,
+        8,
+        [
+            Some(f64_avx512::<1>),
+            Some(f64_avx512::<2>),
+            Some(f64_avx512::<3>),
+        ],
+    );
+    pub(super) const F32_AVX2: Tiles<f32> =
+        (6, 8, [Some(f32_avx2::<1>), Some(f32_avx2::<2>), None]);
+    pub(super) const F64_AVX2: Tiles<f64> =
+        (6, 4, [Some(f64_avx2::<1>), Some(f64_avx2::<2>), None]);
 }
 
 macro_rules! kernel_for {
@@ -343,12 +517,12 @@ macro_rules! kernel_for {
         pub(crate) fn $fn_name(level: SimdLevel) -> Kernel<$t> {
             #[cfg(target_arch = "x86_64")]
             {
-                let (mr, nr, run) = match level {
+                let (mr, lanes, runs) = match level {
                     SimdLevel::Avx512 => x86::$avx512,
                     SimdLevel::Avx2 => x86::$avx2,
-                    SimdLevel::Scalar => (4, 8, scalar::<$t, 4, 8> as MicroKernel<$t>),
+                    SimdLevel::Scalar => return Kernel::new(4, 8, scalar::<$t, 4, 8>),
                 };
-                Kernel::new(mr, nr, run)
+                Kernel::with_narrow(mr, lanes, runs)
             }
             #[cfg(not(target_arch = "x86_64"))]
             {
@@ -408,5 +582,62 @@ mod tests {
     fn every_level_computes_the_shifted_product_exactly_on_integers() {
         check::<f32>();
         check::<f64>();
+    }
+
+    /// `run_exact` writes the product's rows and columns and nothing else, equal to
+    /// `run`'s bits, on sizes that cut tiles (rows and columns not whole tiles, K
+    /// over several blocks).
+    fn check_exact<T: Real>() {
+        for level in SimdLevel::available() {
+            let plan = Plan::<T>::at(level);
+            for &(m, k, n) in &[(1, 1, 1), (5, 7, 50), (8, 3, 48), (13, 700, 97), (9, 0, 5)] {
+                let at = |r: usize, kk: usize| T::from_f64(((r * 5 + kk * 3) % 13) as f64 / 7.0);
+                let a = plan.pack(m, k, at);
+                let offsets: Vec<usize> = (0..k).map(|kk| (kk * 11) % 31).collect();
+                let cols = plan.padded_cols(n);
+                let src: Vec<T> = (0..31 + cols)
+                    .map(|i| T::from_f64((i % 9) as f64 / 3.0 - 1.0))
+                    .collect();
+                let mut full = vec![T::zero(); plan.padded_rows(m) * cols];
+                plan.run(&a, &src, &offsets, n, &mut full, cols);
+                // rows of n + 2 with a sentinel around each row's n outputs
+                let ldy = n + 2;
+                let mut y = vec![T::from_f64(-7.0); m * ldy + 1];
+                plan.run_exact(
+                    &a,
+                    0..k,
+                    &src,
+                    &offsets,
+                    n,
+                    (&mut y[1..], ldy, false),
+                    &mut |_, _| {},
+                );
+                for r in 0..m {
+                    for j in 0..ldy {
+                        let got = y[1 + r * ldy + j];
+                        if j < n {
+                            assert_eq!(got, full[r * cols + j], "{level} m{m} k{k} n{n} ({r},{j})");
+                        } else {
+                            assert_eq!(got.as_f64(), -7.0, "{level}: wrote past row {r}");
+                        }
+                    }
+                }
+                assert_eq!(y[0].as_f64(), -7.0, "{level}: wrote before y");
+                // in two calls split at a block of K, the second adding: the same
+                let h = plan.k_block().min(k);
+                let mut z = vec![T::from_f64(-7.0); m * ldy + 1];
+                let out = (&mut z[1..], ldy, false);
+                plan.run_exact(&a, 0..h, &src, &offsets[..h], n, out, &mut |_, _| {});
+                let out = (&mut z[1..], ldy, true);
+                plan.run_exact(&a, h..k, &src, &offsets[h..], n, out, &mut |_, _| {});
+                assert_eq!(z, y, "{level} m{m} k{k} n{n}: split at {h}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_exact_product_writes_its_rows_and_columns_and_nothing_else() {
+        check_exact::<f32>();
+        check_exact::<f64>();
     }
 }
