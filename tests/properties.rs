@@ -9,6 +9,7 @@
 
 use convmat::geometry::{ConvGeometry, ConvTransposeGeometry, Padding};
 use convmat::kernels::{direct, im2col, phase, unfold, zero_insert};
+use convmat::simd::{set_simd_level, simd_level, SimdLevel};
 use convmat::sparse::ConvMatrix;
 use convmat::Real;
 use proptest::prelude::*;
@@ -400,9 +401,19 @@ fn a_stride_far_past_the_input_is_refused_by_phase_and_auto_runs_the_loops() {
 fn phases_equal_the_direct_loops_over_several_blocks_of_channels() {
     // strided, so the last dimension's taps are pre-shifted and the product is
     // written in place a block of input channels at a time: 60 channels per group
-    // of 3 × 3 taps are four blocks (of 2 × 3 taps three, of 3 taps two), the bias
-    // rides on the last; three items and two groups make six tasks, each fetching
-    // the next one's first block
+    // of 3 × 3 taps are four blocks in f32 at AVX-512 (of 2 × 3 taps three, of 3
+    // taps two; blocks are larger at the other levels), the bias rides on the last;
+    // three items and two groups make six tasks, each fetching the next one's
+    // first block. Every level the machine has (integer data: all exact).
+    let before = simd_level();
+    for level in SimdLevel::available() {
+        set_simd_level(level).unwrap();
+        several_blocks_at_this_level();
+    }
+    set_simd_level(before).unwrap();
+}
+
+fn several_blocks_at_this_level() {
     for (input, kernel, stride) in [
         (&[13usize, 11][..], &[3usize, 3][..], &[2usize][..]),
         (&[9, 30], &[2, 3], &[1, 2]),

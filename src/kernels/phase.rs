@@ -26,16 +26,17 @@
 //! The shifted GEMM counts its columns in the pitch of the planes it reads, so it
 //! also computes the columns between output rows (the pitch less the outputs) and
 //! throws them away (a stride-1 `3 × 3` on 56 × 56: 58 columns per 56 outputs).
-//! Strided, in one or two dimensions, with at most [`PRESHIFT_MAX_TAPS`] taps per
-//! row, the last dimension's taps are instead *pre-shifted*: one component per tap
+//! In one or two dimensions, strided along the last, with at most
+//! [`PRESHIFT_MAX_TAPS`] taps per row, the last dimension's taps are instead
+//! *pre-shifted*: one component per tap
 //! (`k` copies of the input's columns instead of `s`), so a component row is an
 //! output row and the product's columns are the output plane itself. Then there
 //! are no columns to throw away, and the GEMM writes `y` in place, a block of input
 //! channels (one `K`-block of the GEMM) at a time: the block is split, multiplied
 //! while the next block's input is fetched into the cache, and the next block
-//! reuses the same component buffer (a quarter of the group's, for
-//! `conv2d_s2_8x64x56_k3`, so components, weights and output stay in the level-2
-//! cache together). The bias is one more row of the product, a run of ones.
+//! reuses the same component buffer (for `conv2d_s2_8x64x56_k3` in f32 at AVX-512,
+//! 18 of 64 channels: components, weights and output stay in the level-2 cache
+//! together). The bias is one more row of the product, a run of ones.
 //!
 //! Both orders of summation differ from the direct loops', so on non-integer data the
 //! results agree to rounding; on integer data whose sums are exact they are equal.
@@ -93,7 +94,8 @@ fn for_each_run(
 /// columns are the output plane itself (in one or two dimensions) and the GEMM
 /// writes `y` in place; the price is `k` classes instead of `s`.
 struct Forward {
-    /// Component size per dimension: `out + ⌊(k − 1)·δ / s⌋`, the last the width.
+    /// Component size per dimension: `out + ⌊(k − 1)·δ / s⌋` (the last, the width:
+    /// `out` where pre-shifted).
     comp: Vec<usize>,
     comp_numel: usize,
     /// Components per channel: the leading phases `∏_{d<r−1} s_d` times the classes.
@@ -407,8 +409,9 @@ pub fn check(g: &ConvGeometry) -> Result<(), GeometryError> {
 
 /// Columns [`conv`]'s implicit GEMM computes per output it needs, for geometry `g`
 /// (f32's column tiles at the current SIMD level, the widest): the pitch's columns
-/// between output rows and the last tile's padding. `Auto` weighs it
-/// ([`PHASE_MAX_COLUMN_WASTE`](super::PHASE_MAX_COLUMN_WASTE)).
+/// between output rows and the last tile's padding (where the GEMM writes the
+/// output in place, only to whole vectors: its last tile has a narrower kernel).
+/// `Auto` weighs it ([`PHASE_MAX_COLUMN_WASTE`](super::PHASE_MAX_COLUMN_WASTE)).
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
@@ -416,13 +419,20 @@ pub fn check(g: &ConvGeometry) -> Result<(), GeometryError> {
 /// // 56×56, 3×3, padding 1: 58 columns per row of 56 outputs
 /// let g = ConvGeometry::builder(&[56, 56], &[3, 3]).padding(1).build().unwrap();
 /// assert!(column_waste(&g) >= 58.0 / 56.0 && column_waste(&g) < 1.1);
+/// // stride 2: 28×28 outputs written in place, computed to whole vectors
+/// let s = ConvGeometry::builder(&[56, 56], &[3, 3]).stride(&[2]).padding(1).build().unwrap();
+/// assert!(column_waste(&s) >= 1.0 && column_waste(&s) <= (784.0 + 15.0) / 784.0);
 /// ```
 pub fn column_waste(g: &ConvGeometry) -> f64 {
     if check(g).is_err() {
         return f64::INFINITY;
     }
     let c = ConvPlan::<f32>::new(g, false);
-    c.plan.padded_cols(c.rows.span) as f64 / g.output_numel().max(1) as f64
+    let cols = match c.dense {
+        true => c.plan.exact_cols(c.rows.span),
+        false => c.plan.padded_cols(c.rows.span),
+    };
+    cols as f64 / g.output_numel().max(1) as f64
 }
 
 /// [`column_waste`] for [`conv_transpose`]'s implicit GEMMs (over all phases).
@@ -441,17 +451,19 @@ pub fn transpose_column_waste(g: &ConvGeometry) -> f64 {
 }
 
 /// Elements of work space one thread of [`conv`] uses for geometry `g`: the
-/// group's padded input split by phase (with the reach of the last tile's runs
-/// and a run of ones for the bias) and, where the product's columns are not the
-/// output plane itself, a product tile.
+/// group's padded input split by phase — where the GEMM writes the output in place,
+/// a block of its channels — with the reach of the last tile's runs and a run of
+/// ones for the bias, and, where the product's columns are not the output plane
+/// itself, a product tile.
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
 /// use convmat::kernels::phase::workspace_elements;
 /// // 8×8 padded by 1, stride 2: 2 row phases × 3 pre-shifted column taps, each
-/// // 5 rows by 4, for one channel, and the runs' reach past them
+/// // 5 rows by 4, for one channel, and the runs' reach past them (whole vectors)
 /// let g = ConvGeometry::builder(&[8, 8], &[3, 3]).stride(&[2]).padding(1).build().unwrap();
-/// assert!(workspace_elements::<f32>(&g).unwrap() > 6 * 5 * 4);
+/// let n = workspace_elements::<f32>(&g).unwrap();
+/// assert!(n > 6 * 5 * 4 && n <= 6 * 5 * 4 + 48);
 /// ```
 ///
 /// # Errors
@@ -462,8 +474,9 @@ pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryEr
     Ok(c.source + c.plan.padded_rows(g.out_channels_per_group()) * c.tile)
 }
 
-/// Most taps in the last dimension for which a strided [`conv`] pre-shifts them
-/// ([`Forward`]): each is a copy of the input's columns. (At stride 1 the copies
+/// Most taps in the last dimension for which [`conv`] pre-shifts them
+/// ([`Forward`]) — in one or two dimensions, with a stride above 1 along the
+/// last: each is a copy of the input's columns. (At stride 1 the copies
 /// cost more than the columns they save: `conv2d_dl_8x64x56_k3` measured 3 %
 /// slower pre-shifted, so stride 1 keeps one component.)
 pub const PRESHIFT_MAX_TAPS: usize = 3;
@@ -595,20 +608,19 @@ pub fn conv<T: Real>(
         .step_by(c.block)
         .map(|c0| c0..(c0 + c.block).min(cin_g))
         .collect();
-    // one job per thread: each makes its work space once
-    y.par_chunks_mut(cout_g * l_total)
-        .with_min_len(tasks.div_ceil(rayon::current_num_threads()))
+    // as many runs of consecutive tasks as threads, each making its work space once
+    let run = tasks.div_ceil(rayon::current_num_threads()).max(1);
+    y.par_chunks_mut(run * cout_g * l_total)
         .enumerate()
-        .for_each_init(
-            || {
-                let mut comp = vec![T::zero(); c.source];
-                if let Some(ones) = comp.get_mut(c.ones..) {
-                    ones.fill(T::one());
-                }
-                let prod = vec![T::zero(); c.plan.padded_rows(cout_g) * c.tile];
-                (comp, prod)
-            },
-            |(comp, prod), (task, yg)| {
+        .for_each(|(r, ys)| {
+            let mut comp = vec![T::zero(); c.source];
+            if let Some(ones) = comp.get_mut(c.ones..) {
+                ones.fill(T::one());
+            }
+            let mut prod = vec![T::zero(); c.plan.padded_rows(cout_g) * c.tile];
+            let (comp, prod) = (&mut comp, &mut prod);
+            for (t, yg) in ys.chunks_mut(cout_g * l_total).enumerate() {
+                let task = r * run + t;
                 let grp = task % groups;
                 if !c.dense {
                     c.f.decompose(input(task, 0..cin_g), in_numel, comp);
@@ -628,7 +640,7 @@ pub fn conv<T: Real>(
                             plane: l_total,
                         });
                     }
-                    return;
+                    continue;
                 }
                 for (bi, block) in blocks.iter().enumerate() {
                     c.f.decompose(input(task, block.clone()), in_numel, comp);
@@ -661,8 +673,8 @@ pub fn conv<T: Real>(
                         },
                     );
                 }
-            },
-        );
+            }
+        });
     Ok(())
 }
 

@@ -29,7 +29,8 @@ pub(crate) struct RowSplit {
     /// Per line, its elements `lo..hi` inside the row and the first one's index.
     inside: Vec<(usize, usize, usize)>,
     /// Per vector of every line at AVX-512 (for strides 1 and 2), its loads and
-    /// store, worked out once: a mask per row are a dozen instructions.
+    /// store, worked out once (computed per row, the masks cost about 45
+    /// instructions a vector).
     vectors: Vec<Vector>,
 }
 
@@ -87,6 +88,7 @@ impl RowSplit {
         let lanes = 64 / std::mem::size_of::<T>();
         let vectors = starts
             .iter()
+            .filter(|_| step <= 2)
             .enumerate()
             .flat_map(|(line, &start)| {
                 (0..width).step_by(lanes).map(move |m0| {
@@ -124,16 +126,24 @@ impl RowSplit {
     /// When `row` is not `n` long or a line falls outside `dst` (caller bugs).
     #[inline]
     pub(crate) fn fill<T: Real>(&self, row: &[T], dst: &mut [T], pitch: usize) {
-        self.fill_at(simd_level(), row, dst, pitch)
+        // SAFETY: `simd_level` gives only levels the processor has.
+        unsafe { self.fill_at(simd_level(), row, dst, pitch) }
     }
 
-    /// [`RowSplit::fill`] at `level` (which the processor must have).
+    /// [`RowSplit::fill`] at `level`.
+    ///
+    /// # Safety
+    /// The processor must have `level` (as every level [`simd_level`] and
+    /// [`SimdLevel::available`] give).
     #[inline(always)]
-    fn fill_at<T: Real>(&self, level: SimdLevel, row: &[T], dst: &mut [T], pitch: usize) {
+    unsafe fn fill_at<T: Real>(&self, level: SimdLevel, row: &[T], dst: &mut [T], pitch: usize) {
         assert_eq!(row.len(), self.n, "row split: row length");
         let lines = self.starts.len();
+        let reach = (lines.max(1) - 1)
+            .checked_mul(pitch)
+            .and_then(|v| v.checked_add(self.width));
         assert!(
-            lines == 0 || (lines - 1) * pitch + self.width <= dst.len(),
+            lines == 0 || reach.is_some_and(|r| r <= dst.len()),
             "row split: lines past the buffer"
         );
         #[cfg(target_arch = "x86_64")]
@@ -143,10 +153,7 @@ impl RowSplit {
                 std::mem::size_of::<T>(),
                 "row split: made for another type"
             );
-            // `simd_level` and `SimdLevel::available` give only levels the processor
-            // has
-            debug_assert!(level <= SimdLevel::supported());
-            // SAFETY: the processor has AVX-512 (the level's contract); the
+            // SAFETY: the processor has AVX-512 (this function's contract); the
             // row is `n` long and every line inside `dst` (both checked above).
             unsafe {
                 match std::mem::size_of::<T>() {
@@ -285,7 +292,8 @@ mod tests {
                         let row: Vec<T> = (0..n).map(|i| T::from_f64(i as f64 + 1.0)).collect();
                         let pitch = width + 3;
                         let mut dst = vec![T::from_f64(-9.0); starts.len() * pitch];
-                        split.fill_at(level, &row, &mut dst, pitch);
+                        // SAFETY: `available` gives the levels the processor has.
+                        unsafe { split.fill_at(level, &row, &mut dst, pitch) };
                         let rowf: Vec<f64> = row.iter().map(|v| v.as_f64()).collect();
                         for (q, &st) in starts.iter().enumerate() {
                             let got: Vec<f64> = dst[q * pitch..][..pitch]

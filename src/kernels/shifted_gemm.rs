@@ -16,6 +16,11 @@
 //! fuses its multiply-adds at the vector levels (the scalar level multiplies and
 //! adds). Each element of `Y` is summed in `k` order by one thread, so a result does
 //! not depend on the thread count; the levels differ by rounding only.
+//!
+//! [`Plan::run`] writes whole tiles into a product buffer; [`Plan::run_exact`]
+//! writes exactly the product's rows and columns, into the caller's output itself
+//! (a tile cut by the edge through the stack; the last column tile by a kernel of
+//! fewer vectors where that covers it), over a range of `K`, adding or writing.
 
 use crate::simd::{simd_level, SimdLevel};
 use crate::Real;
@@ -230,6 +235,18 @@ impl<T: Real> Plan<T> {
 }
 
 impl<T: Real> Plan<T> {
+    /// The columns [`Plan::run_exact`] computes for `n`: whole column tiles, the
+    /// last one by the narrowest kernel that covers it.
+    pub(crate) fn exact_cols(&self, n: usize) -> usize {
+        let (whole, rest) = (n / self.kernel.nr * self.kernel.nr, n % self.kernel.nr);
+        whole
+            + if rest > 0 {
+                self.kernel.for_cols(rest).1
+            } else {
+                0
+            }
+    }
+
     /// Rows of `A` (columns of `B`) per block of `K`: a block's `KC × NR` slice of
     /// `B` stays in the level-1 cache while the row panels pass over it.
     pub(crate) fn k_block(&self) -> usize {
@@ -590,7 +607,18 @@ mod tests {
     fn check_exact<T: Real>() {
         for level in SimdLevel::available() {
             let plan = Plan::<T>::at(level);
-            for &(m, k, n) in &[(1, 1, 1), (5, 7, 50), (8, 3, 48), (13, 700, 97), (9, 0, 5)] {
+            // n = 8, 16, 32, 64: a last tile a narrower kernel writes in place
+            for &(m, k, n) in &[
+                (1, 1, 1),
+                (5, 7, 50),
+                (8, 3, 48),
+                (13, 700, 97),
+                (9, 0, 5),
+                (16, 20, 8),
+                (8, 200, 16),
+                (16, 9, 32),
+                (24, 5, 64),
+            ] {
                 let at = |r: usize, kk: usize| T::from_f64(((r * 5 + kk * 3) % 13) as f64 / 7.0);
                 let a = plan.pack(m, k, at);
                 let offsets: Vec<usize> = (0..k).map(|kk| (kk * 11) % 31).collect();
