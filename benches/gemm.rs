@@ -3,6 +3,12 @@
 //! im2col + GEMM multiplies the weights `C_out/g × (C_in/g·∏k)` by a patch-matrix tile
 //! `(C_in/g·∏k) × L`: a short, wide product (small m). Each group is named
 //! `gemm_<m>x<k>x<n>_f32`; functions are the libraries. One thread.
+//!
+//! The group `fma_peak_f32` is the roof over all of them: independent chains of
+//! fused multiply-adds at the widest vectors the processor has, counted as
+//! multiply-adds per second (criterion's throughput). A convolution's multiply-adds
+//! over its time, against this, says how much faster a formulation doing the same
+//! multiplications could be.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
@@ -83,7 +89,46 @@ fn case(c: &mut Criterion, m: usize, k: usize, n: usize) {
     group.finish();
 }
 
+/// Multiply-add instructions per call of [`fma_chains`].
+const FMA_STEPS: usize = 1 << 20;
+
+/// Twelve independent chains of 512-bit f32 fused multiply-adds, `FMA_STEPS` in all.
+///
+/// # Safety
+/// The processor must have AVX-512 F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn fma_chains(a: f32, b: f32) -> f32 {
+    use std::arch::x86_64::*;
+    let (va, vb) = (_mm512_set1_ps(a), _mm512_set1_ps(b));
+    let mut acc = [_mm512_setzero_ps(); 12];
+    for _ in 0..FMA_STEPS / 12 {
+        for v in &mut acc {
+            *v = _mm512_fmadd_ps(*v, va, vb);
+        }
+    }
+    acc.iter().map(|&v| _mm512_reduce_add_ps(v)).sum()
+}
+
+fn fma_peak(c: &mut Criterion) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        let mut group = c.benchmark_group("fma_peak_f32");
+        // 16 multiply-adds per instruction
+        group.throughput(criterion::Throughput::Elements(
+            (FMA_STEPS / 12 * 12 * 16) as u64,
+        ));
+        group.bench_function("avx512", |bch| {
+            // SAFETY: the processor has AVX-512 F (checked above).
+            bch.iter(|| unsafe { fma_chains(black_box(1.000_000_1), black_box(0.999_999_9)) })
+        });
+        group.finish();
+    }
+    let _ = c;
+}
+
 fn gemms(c: &mut Criterion) {
+    fma_peak(c);
     case(c, 64, 576, 3136); // conv2d_dl_8x64x56_k3: 64→64, 3×3, 56×56
     case(c, 128, 576, 784); // conv2d_s2_8x64x56_k3: 64→128, stride 2 → 28×28
     case(c, 1, 25, 65536); // conv2d_1ch_256_k5: one channel
