@@ -89,10 +89,12 @@ fn case(c: &mut Criterion, m: usize, k: usize, n: usize) {
     group.finish();
 }
 
-/// Multiply-add instructions per call of [`fma_chains`].
-const FMA_STEPS: usize = 1 << 20;
+/// Independent chains in [`fma_chains`] (enough to cover the FMA latency on two
+/// ports), and the multiply-add instructions of each per call.
+const FMA_CHAINS: usize = 12;
+const FMA_ROUNDS: usize = 1 << 16;
 
-/// Twelve independent chains of 512-bit f32 fused multiply-adds, `FMA_STEPS` in all.
+/// `FMA_CHAINS` independent chains of `FMA_ROUNDS` 512-bit f32 fused multiply-adds.
 ///
 /// # Safety
 /// The processor must have AVX-512 F.
@@ -101,8 +103,8 @@ const FMA_STEPS: usize = 1 << 20;
 unsafe fn fma_chains(a: f32, b: f32) -> f32 {
     use std::arch::x86_64::*;
     let (va, vb) = (_mm512_set1_ps(a), _mm512_set1_ps(b));
-    let mut acc = [_mm512_setzero_ps(); 12];
-    for _ in 0..FMA_STEPS / 12 {
+    let mut acc = [_mm512_setzero_ps(); FMA_CHAINS];
+    for _ in 0..FMA_ROUNDS {
         for v in &mut acc {
             *v = _mm512_fmadd_ps(*v, va, vb);
         }
@@ -116,7 +118,7 @@ fn fma_peak(c: &mut Criterion) {
         let mut group = c.benchmark_group("fma_peak_f32");
         // 16 multiply-adds per instruction
         group.throughput(criterion::Throughput::Elements(
-            (FMA_STEPS / 12 * 12 * 16) as u64,
+            (FMA_CHAINS * FMA_ROUNDS * 16) as u64,
         ));
         group.bench_function("avx512", |bch| {
             // SAFETY: the processor has AVX-512 F (checked above).
