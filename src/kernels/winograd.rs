@@ -42,11 +42,12 @@
 //! transforms amplify the worst case by 48²/9 = 256. Measured errors are far below
 //! either bound; `convmat report` lists them beside im2col's.
 
-use super::gemm::{gemm, Layout};
+use super::quads::{join4, split6};
+use super::shifted_gemm;
 use super::{check_call, Direction};
 use crate::error::GeometryError;
 use crate::geometry::ConvGeometry;
-use crate::simd::vectorise;
+use crate::simd::{vectorise_kernel, Vectorised};
 use crate::Real;
 use rayon::prelude::*;
 
@@ -81,6 +82,16 @@ const EXTRA_STEPS: usize = 32;
 /// Bytes of transformed inputs and products a block of tiles may hold (about half
 /// of a 2 MiB L2).
 const BLOCK_BYTES: usize = 1024 << 10;
+
+/// Tiles per vector that the per-tile loops round up to: the lanes of the widest
+/// vector of `f32` (AVX-512). A loop over whole vectors has no scalar tail; the
+/// lanes past the tiles compute on what the buffers hold and are never read.
+const VECTOR: usize = 16;
+
+/// `n` rounded up to whole [`VECTOR`]s.
+fn whole(n: usize) -> usize {
+    n.div_ceil(VECTOR) * VECTOR
+}
 
 /// Errors unless the Winograd formulation computes `g`: a 2-D convolution with a
 /// 3×3 kernel, stride 1 and dilation 1 (any channels, groups, padding and mode).
@@ -140,7 +151,7 @@ pub fn error_bound<T: Real>(g: &ConvGeometry, scale: f64) -> f64 {
 }
 
 /// Elements of work space of one call for geometry `g`: the transformed kernels
-/// (`36·C_out·C_in/g`), and per thread a block's transformed inputs and products
+/// (`36·C_out·C_in/g`, and once more packed for the GEMM), and per thread a block's transformed inputs and products
 /// (`36·(C_in/g + C_out/g)` per tile, blocks of about 1 MiB) and a few rows.
 ///
 /// ```
@@ -148,7 +159,7 @@ pub fn error_bound<T: Real>(g: &ConvGeometry, scale: f64) -> f64 {
 /// use convmat::kernels::winograd::workspace_elements;
 /// let g = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 64).padding(1).build().unwrap();
 /// let per_call = workspace_elements::<f32>(&g).unwrap();
-/// assert!(per_call > 36 * 64 * 64 && per_call < 36 * 64 * 64 + (2 << 20) / 4);
+/// assert!(per_call > 2 * 36 * 64 * 64 && per_call < 2 * 36 * 64 * 64 + (2 << 20) / 4);
 /// ```
 ///
 /// # Errors
@@ -156,12 +167,16 @@ pub fn error_bound<T: Real>(g: &ConvGeometry, scale: f64) -> f64 {
 pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryError> {
     check(g)?;
     let p = Plan::of::<T>(g);
+    let gemm = shifted_gemm::Plan::<T>::new();
     let b = p.block;
+    // the transformed kernels, then again packed in whole row panels
     Ok(POINTS * g.out_channels() * p.cin_g
+        + POINTS * g.groups() * gemm.padded_rows(p.cout_g) * p.cin_g
         + 2 * ALPHA * p.padded_width()
         + ALPHA * TILE * (p.tiles_x + 1)
         + (ALPHA * TILE + TILE * TILE) * b
-        + POINTS * (p.cin_g + p.cout_g) * b)
+        + POINTS * (p.cin_g + p.cout_g) * b
+        + gemm.padded_cols(b))
 }
 
 /// Forward convolution by F(4×4, 3×3); same contract as [`super::direct::conv`].
@@ -190,27 +205,62 @@ pub fn conv<T: Real>(
 ) -> Result<(), GeometryError> {
     check(g)?;
     check_call(g, Direction::Forward, w, bias, x.len(), y.len())?;
+    let gemm = shifted_gemm::Plan::<T>::new();
     let plan = Plan::of::<T>(g);
-    let u = kernel_transform(g, w);
-    let (cout_g, groups) = (g.out_channels_per_group(), g.groups());
+    let (cin_g, cout_g, groups, b) = (plan.cin_g, plan.cout_g, g.groups(), plan.block);
+    // U_ξ of each group, packed for the micro-kernel: [grp][ξ]
+    let packed = pack_kernels(g, w, &gemm);
+    // row c of V_ξ starts at (ξ·C_in/g + c)·block: the product reads V where the
+    // input transform wrote it
+    let offsets: Vec<usize> = (0..POINTS * cin_g).map(|r| r * b).collect();
     let plane_out = g.output_numel();
-    y.par_chunks_mut(cout_g * plane_out)
+    let per_task = (cout_g * plane_out).max(1);
+    let tasks = y.len() / per_task;
+    // as many runs of consecutive tasks as threads, each making its work space once
+    let run = tasks.div_ceil(rayon::current_num_threads()).max(1);
+    y.par_chunks_mut(run * per_task)
         .enumerate()
-        .for_each_init(
-            || Scratch::new(&plan),
-            |s, (task, yg)| {
+        .for_each(|(r, ys)| {
+            let mut s = Scratch::new(&plan, &gemm);
+            for (t, yg) in ys.chunks_mut(per_task).enumerate() {
+                let task = r * run + t;
                 let (item, grp) = (task / groups, task % groups);
                 let xs = &x[item * g.cols()..][..g.cols()];
-                let ug = &u[grp * POINTS * cout_g * plan.cin_g..][..POINTS * cout_g * plan.cin_g];
                 let bg = bias.map(|b| &b[grp * cout_g..][..cout_g]);
-                for t0 in (0..plan.tiles()).step_by(plan.block) {
-                    let nt = plan.block.min(plan.tiles() - t0);
-                    transform_inputs(&plan, g, xs, grp, t0, nt, s);
-                    multiply(&plan, ug, nt, s);
-                    transform_outputs(&plan, g, bg, t0, nt, s, yg);
+                for t0 in (0..plan.tiles()).step_by(b) {
+                    let nt = b.min(plan.tiles() - t0);
+                    let tiles = t0..t0 + nt;
+                    vectorise_kernel(InputTransform {
+                        p: &plan,
+                        g,
+                        xs,
+                        grp,
+                        tiles: tiles.clone(),
+                        s: &mut s,
+                    });
+                    // M_ξ = U_ξ · V_ξ: the sum over the group's input channels
+                    for xi in 0..POINTS {
+                        gemm.run_exact(
+                            &packed[grp * POINTS + xi],
+                            0..cin_g,
+                            &s.v,
+                            &offsets[xi * cin_g..][..cin_g],
+                            nt,
+                            (&mut s.m[xi * cout_g * b..], b, false),
+                            &mut |_, _| {},
+                        );
+                    }
+                    vectorise_kernel(OutputTransform {
+                        p: &plan,
+                        g,
+                        bias: bg,
+                        tiles,
+                        s: &mut s,
+                        yg: &mut *yg,
+                    });
                 }
-            },
-        );
+            }
+        });
     Ok(())
 }
 
@@ -249,8 +299,9 @@ impl Plan {
         let inside = pb.min(cols.len())..(pb + g.input_size()[1]).min(cols.len());
         let cin_g = g.in_channels_per_group();
         let per_tile = POINTS * (cin_g + g.out_channels_per_group() + 2) * std::mem::size_of::<T>();
-        let block = (BLOCK_BYTES / per_tile).clamp(8, 512) / 8 * 8;
-        let block = block.min(tiles_y * tiles_x);
+        // whole vectors of tiles (16 in f32 at AVX-512), the product's columns
+        let block = (BLOCK_BYTES / per_tile).clamp(VECTOR, 512) / VECTOR * VECTOR;
+        let block = block.min(whole(tiles_y * tiles_x));
         Plan {
             cin_g,
             cout_g: g.out_channels_per_group(),
@@ -268,41 +319,62 @@ impl Plan {
         self.tiles_x * TILE + 2
     }
 
+    /// Pitch of a padded input row: its tile columns are read for whole vectors
+    /// of tiles, and one tile more.
+    fn row_pitch(&self) -> usize {
+        TILE * (whole(self.tiles_x) + 1)
+    }
+
+    /// Pitch of the rows of tiles a block's per-tile loops write: whole vectors
+    /// past any run of tiles that ends within the block, and one tile more.
+    fn pitch(&self) -> usize {
+        self.block + 2 * VECTOR
+    }
+
     fn tiles(&self) -> usize {
         self.tiles_y * self.tiles_x
     }
 }
 
-/// Work space of one task: one channel's six padded input rows, their transform
-/// down the columns and its split by column modulo 4, the transformed inputs `V[ξ][c][t]`, the products `M[ξ][o][t]` and one output
-/// channel's tiles.
+/// Work space of one thread: one channel's six padded input rows, the block's
+/// 6×6 input tiles of one channel `E[i][j][t]` and their transform down the
+/// columns, the transformed inputs `V[ξ][c][t]`, the products `M[ξ][o][t]`, and
+/// one output channel's tiles transformed along (`H`) and down (`Y`) and a row of
+/// its output. Rows the per-tile loops write are [`VECTOR`]s longer than the
+/// block (see [`whole`]).
 struct Scratch<T> {
     rows: Vec<T>,
+    e: Vec<T>,
     q: Vec<T>,
-    phases: Vec<T>,
-    half: Vec<T>,
     v: Vec<T>,
     m: Vec<T>,
+    h: Vec<T>,
     y: Vec<T>,
 }
 
 impl<T: Real> Scratch<T> {
-    fn new(p: &Plan) -> Self {
-        let b = p.block;
+    fn new(p: &Plan, gemm: &shifted_gemm::Plan<T>) -> Self {
+        let (b, pitch) = (p.block, p.pitch());
         Scratch {
-            rows: vec![T::zero(); ALPHA * p.padded_width()],
-            q: vec![T::zero(); ALPHA * p.padded_width()],
-            phases: vec![T::zero(); ALPHA * TILE * (p.tiles_x + 1)],
-            half: vec![T::zero(); ALPHA * TILE * b],
-            v: vec![T::zero(); POINTS * p.cin_g * b],
+            rows: vec![T::zero(); ALPHA * p.row_pitch()],
+            e: vec![T::zero(); POINTS * pitch],
+            q: vec![T::zero(); POINTS * pitch],
+            // the product reads whole column tiles past each row's start
+            v: vec![T::zero(); POINTS * p.cin_g * b + gemm.padded_cols(b)],
             m: vec![T::zero(); POINTS * p.cout_g * b],
-            y: vec![T::zero(); TILE * TILE * b],
+            h: vec![T::zero(); ALPHA * TILE * pitch],
+            y: vec![T::zero(); TILE * TILE * pitch],
         }
     }
 }
 
-/// `U[grp][ξ][o][c] = (G w_{o,c} Gᵀ)[ξ]`, computed in f64 and rounded once.
-fn kernel_transform<T: Real>(g: &ConvGeometry, w: &[T]) -> Vec<T> {
+/// `U[grp][ξ]`, the `C_out/g × C_in/g` matrices `(G w_{o,c} Gᵀ)[ξ]` (computed in
+/// f64 and rounded once), packed for the shifted GEMM.
+fn pack_kernels<T: Real>(
+    g: &ConvGeometry,
+    w: &[T],
+    gemm: &shifted_gemm::Plan<T>,
+) -> Vec<shifted_gemm::Packed<T>> {
     let (cin_g, cout_g, groups) = (
         g.in_channels_per_group(),
         g.out_channels_per_group(),
@@ -330,17 +402,19 @@ fn kernel_transform<T: Real>(g: &ConvGeometry, w: &[T]) -> Vec<T> {
             }
         }
     }
-    u
+    u.chunks_exact((cout_g * cin_g).max(1))
+        .map(|ux| gemm.pack(cout_g, cin_g, |o, c| ux[o * cin_g + c]))
+        .collect()
 }
 
 /// Six source rows mapped by `Bᵀ` into six rows of `dst` (`base + k·stride`, `n`
-/// values each), compiled for the SIMD level.
+/// values each).
 #[inline(always)]
 fn input_rows<T: Real>(src: [&[T]; ALPHA], dst: &mut [T], d: (usize, usize), n: usize) {
     let mut rows = dst[d.0..].chunks_mut(d.1);
     let mut next = || &mut rows.next().expect("six destination rows")[..n];
     let (o0, o1, o2, o3, o4, o5) = (next(), next(), next(), next(), next(), next());
-    vectorise(|| input_kernel(src.map(|r| &r[..n]), [o0, o1, o2, o3, o4, o5]));
+    input_kernel(src.map(|r| &r[..n]), [o0, o1, o2, o3, o4, o5]);
 }
 
 /// `Bᵀ` applied across six rows: separate `&mut` rows, so the compiler knows they
@@ -390,14 +464,14 @@ fn rows_b<T: Real>(
 }
 
 /// Six source rows mapped by `Aᵀ` into four rows of `dst` (`base + k·stride`, `n`
-/// values each), compiled for the SIMD level.
+/// values each).
 #[inline(always)]
 fn output_rows<T: Real>(src: [&[T]; ALPHA], dst: &mut [T], d: (usize, usize), n: usize) {
     let mut rows = dst[d.0..].chunks_mut(d.1);
     let mut next = || &mut rows.next().expect("four destination rows")[..n];
     let (o0, o1, o2, o3) = (next(), next(), next(), next());
     let [m0, m1, m2, m3, m4, m5] = src.map(|r| &r[..n]);
-    vectorise(|| rows_a(m0, m1, m2, m3, m4, m5, o0, o1, o2, o3));
+    rows_a(m0, m1, m2, m3, m4, m5, o0, o1, o2, o3);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -429,50 +503,21 @@ fn rows_a<T: Real>(
     }
 }
 
-/// Splits `src` by index modulo 4: `dst[φ][m] = src[4m + φ]`.
-#[inline(always)]
-fn deinterleave<T: Real>(src: &[T], dst: [&mut [T]; TILE]) {
-    let [p0, p1, p2, p3] = dst;
-    let mut quads = src.chunks_exact(TILE);
-    for (m, q) in quads.by_ref().enumerate() {
-        (p0[m], p1[m], p2[m], p3[m]) = (q[0], q[1], q[2], q[3]);
-    }
-    let m = src.len() / TILE;
-    for (phase, &v) in quads.remainder().iter().enumerate() {
-        [&mut *p0, &mut *p1, &mut *p2, &mut *p3][phase][m] = v;
-    }
-}
-
-/// Joins four rows by index modulo 4, adding `bias`: `dst[4m + φ] = src[φ][m] + bias`.
-#[inline(always)]
-fn interleave<T: Real>(src: [&[T]; TILE], bias: T, dst: &mut [T]) {
-    let [r0, r1, r2, r3] = src;
-    let m = dst.len() / TILE;
-    let mut quads = dst.chunks_exact_mut(TILE);
-    for (m, q) in quads.by_ref().enumerate() {
-        q.copy_from_slice(&[r0[m] + bias, r1[m] + bias, r2[m] + bias, r3[m] + bias]);
-    }
-    for (phase, v) in quads.into_remainder().iter_mut().enumerate() {
-        *v = src[phase][m] + bias;
-    }
-}
-
-/// The block `t0 .. t0 + nt` as runs along tile rows: `(ty, tx0, n, tt0)`, tiles
+/// The block `tiles` as runs along tile rows: `(ty, tx0, n, tt0)`, tiles
 /// `tx0 .. tx0 + n` of tile row `ty`, at column `tt0` of the block.
 #[inline(always)]
 fn segments(
     p: &Plan,
-    t0: usize,
-    nt: usize,
+    tiles: std::ops::Range<usize>,
 ) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
-    let mut t = t0;
+    let mut t = tiles.start;
     std::iter::from_fn(move || {
-        if t >= t0 + nt {
+        if t >= tiles.end {
             return None;
         }
         let (ty, tx0) = (t / p.tiles_x, t % p.tiles_x);
-        let n = (p.tiles_x - tx0).min(t0 + nt - t);
-        let seg = (ty, tx0, n, t - t0);
+        let n = (p.tiles_x - tx0).min(tiles.end - t);
+        let seg = (ty, tx0, n, t - tiles.start);
         t += n;
         Some(seg)
     })
@@ -482,114 +527,165 @@ fn segments(
 /// `V[ξ][c][t] = (Bᵀ d_c B)[ξ]`. Per run of tiles along a tile row: the six input
 /// rows padded through the boundary map, `Bᵀ` down the columns (vectorised along
 /// the row), the result split by column modulo 4 so that each tile's six columns
-/// are six contiguous runs across the tiles, then `B` along them.
+/// are six contiguous runs across the tiles, then `B` along them. Compiled per
+/// SIMD level.
+struct InputTransform<'a, T> {
+    p: &'a Plan,
+    g: &'a ConvGeometry,
+    /// The batch item's input.
+    xs: &'a [T],
+    grp: usize,
+    /// The block's tiles (row-major over the item's tile grid).
+    tiles: std::ops::Range<usize>,
+    s: &'a mut Scratch<T>,
+}
+
+impl<T: Real> Vectorised for InputTransform<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let InputTransform {
+            p,
+            g,
+            xs,
+            grp,
+            tiles,
+            s,
+        } = self;
+        transform_inputs(p, g, xs, grp, tiles, s);
+    }
+}
+
+#[inline(always)]
 fn transform_inputs<T: Real>(
     p: &Plan,
     g: &ConvGeometry,
     xs: &[T],
     grp: usize,
-    t0: usize,
-    nt: usize,
+    tiles: std::ops::Range<usize>,
     s: &mut Scratch<T>,
 ) {
-    let (b, width, in_numel, wp) = (
+    let (b, width, in_numel, rp, ep) = (
         p.block,
         g.input_size()[1],
         g.input_numel(),
-        p.padded_width(),
+        p.row_pitch(),
+        p.pitch(),
     );
     let pb = g.padding_before()[1];
-    for (ty, tx0, n, tt0) in segments(p, t0, nt) {
-        let (x0, span) = (tx0 * TILE, n * TILE + 2);
-        for c in 0..p.cin_g {
-            let plane = &xs[(grp * p.cin_g + c) * in_numel..][..in_numel];
+    let nb = whole(tiles.len());
+    for c in 0..p.cin_g {
+        let plane = &xs[(grp * p.cin_g + c) * in_numel..][..in_numel];
+        // E[i][j][t]: column j of row i of each tile, tile by tile along the block
+        for (ty, tx0, n, tt0) in segments(p, tiles.clone()) {
+            let (x0, span) = (tx0 * TILE, n * TILE + 2);
             for i in 0..ALPHA {
-                let dst = &mut s.rows[i * wp..][..span];
-                let Some(row) = p.rows[ty * TILE + i] else {
+                let dst = &mut s.rows[i * rp..][..span];
+                if let Some(row) = p.rows[ty * TILE + i] {
+                    let line = &plane[row * width..][..width];
+                    // inside the input: one copy; the borders through the map
+                    let (lo, hi) = (
+                        p.inside.start.clamp(x0, x0 + span),
+                        p.inside.end.clamp(x0, x0 + span),
+                    );
+                    for x in (x0..lo).chain(hi.max(lo)..x0 + span) {
+                        dst[x - x0] = p.cols[x].map_or(T::zero(), |col| line[col]);
+                    }
+                    if lo < hi {
+                        dst[lo - x0..hi - x0].copy_from_slice(&line[lo - pb..hi - pb]);
+                    }
+                } else {
                     dst.fill(T::zero());
-                    continue;
-                };
-                let line = &plane[row * width..][..width];
-                // inside the input: one copy; the borders through the map
-                let (lo, hi) = (
-                    p.inside.start.clamp(x0, x0 + span),
-                    p.inside.end.clamp(x0, x0 + span),
-                );
-                let border = |x: usize| p.cols[x].map_or(T::zero(), |col| line[col]);
-                for x in (x0..lo).chain(hi.max(lo)..x0 + span) {
-                    dst[x - x0] = border(x);
                 }
-                if lo < hi {
-                    dst[lo - x0..hi - x0].copy_from_slice(&line[lo - pb..hi - pb]);
-                }
-            }
-            let src: [&[T]; ALPHA] = std::array::from_fn(|i| &s.rows[i * wp..][..span]);
-            input_rows(src, &mut s.q, (0, wp), span);
-            // column x of row r to phase x % 4, position x / 4
-            let lanes = n + 1;
-            for r in 0..ALPHA {
-                let q = &s.q[r * wp..][..span];
-                let ph = &mut s.phases[r * TILE * lanes..][..TILE * lanes];
-                let (p0, rest) = ph.split_at_mut(lanes);
-                let (p1, rest) = rest.split_at_mut(lanes);
-                let (p2, p3) = rest.split_at_mut(lanes);
-                vectorise(|| deinterleave(q, [p0, p1, p2, p3]));
-            }
-            for r in 0..ALPHA {
-                let ph = &s.phases[r * TILE * lanes..][..TILE * lanes];
-                let run = |j: usize| &ph[(j % TILE) * lanes + j / TILE..][..n];
-                let src: [&[T]; ALPHA] = std::array::from_fn(run);
-                let dst = (r * ALPHA * p.cin_g + c) * b + tt0;
-                input_rows(src, &mut s.v, (dst, p.cin_g * b), n);
+                let mut cols = s.e[i * ALPHA * ep + tt0..].chunks_mut(ep);
+                let mut next = || &mut cols.next().expect("six tile columns")[..whole(n)];
+                let dst = [next(), next(), next(), next(), next(), next()];
+                split6(&s.rows[i * rp..][..rp], dst);
             }
         }
-    }
-}
-
-/// `M_ξ = U_ξ · V_ξ` for the 36 points: the sum over the group's input channels.
-fn multiply<T: Real>(p: &Plan, u: &[T], nt: usize, s: &mut Scratch<T>) {
-    let (b, cin_g, cout_g) = (p.block, p.cin_g, p.cout_g);
-    for xi in 0..POINTS {
-        let lu = Layout::row_major(cout_g, cin_g, xi * cout_g * cin_g, cin_g);
-        let lv = Layout::row_major(cin_g, nt, xi * cin_g * b, b);
-        let lm = Layout::row_major(cout_g, nt, xi * cout_g * b, b);
-        gemm(u, lu, &s.v, lv, T::zero(), &mut s.m, lm);
+        // Bᵀ down the columns: Q[r][j] = Σ_i Bᵀ[r][i]·E[i][j]
+        for j in 0..ALPHA {
+            let e = |i: usize| &s.e[(i * ALPHA + j) * ep..][..nb];
+            let src = [e(0), e(1), e(2), e(3), e(4), e(5)];
+            input_rows(src, &mut s.q, (j * ep, ALPHA * ep), nb);
+        }
+        // B along the rows: V[r·6 + k][c] = Σ_j Q[r][j]·B[j][k]
+        for r in 0..ALPHA {
+            let q = |j: usize| &s.q[(r * ALPHA + j) * ep..][..nb];
+            let src = [q(0), q(1), q(2), q(3), q(4), q(5)];
+            input_rows(
+                src,
+                &mut s.v,
+                ((r * ALPHA * p.cin_g + c) * b, p.cin_g * b),
+                nb,
+            );
+        }
     }
 }
 
 /// `Y = Aᵀ M A` for every output channel of the group, plus its bias, written to
 /// the outputs the block's tiles cover (the last tiles' overhang dropped).
+/// Compiled per SIMD level.
+struct OutputTransform<'a, T> {
+    p: &'a Plan,
+    g: &'a ConvGeometry,
+    /// The group's bias.
+    bias: Option<&'a [T]>,
+    tiles: std::ops::Range<usize>,
+    s: &'a mut Scratch<T>,
+    /// The item's output planes of the group.
+    yg: &'a mut [T],
+}
+
+impl<T: Real> Vectorised for OutputTransform<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let OutputTransform {
+            p,
+            g,
+            bias,
+            tiles,
+            s,
+            yg,
+        } = self;
+        transform_outputs(p, g, bias, tiles, s, yg);
+    }
+}
+
+#[inline(always)]
 fn transform_outputs<T: Real>(
     p: &Plan,
     g: &ConvGeometry,
     bias: Option<&[T]>,
-    t0: usize,
-    nt: usize,
+    tiles: std::ops::Range<usize>,
     s: &mut Scratch<T>,
     yg: &mut [T],
 ) {
-    let (b, cout_g) = (p.block, p.cout_g);
+    let (b, cout_g, ep) = (p.block, p.cout_g, p.pitch());
     let (oh, ow) = (g.output_size()[0], g.output_size()[1]);
-    for (ty, tx0, n, tt0) in segments(p, t0, nt) {
-        let rows = TILE.min(oh - ty * TILE);
-        let cols = (n * TILE).min(ow - tx0 * TILE);
-        for o in 0..cout_g {
-            for r in 0..ALPHA {
-                let src =
-                    std::array::from_fn(|k| &s.m[((r * ALPHA + k) * cout_g + o) * b + tt0..][..n]);
-                output_rows(src, &mut s.half, (r * TILE * b, b), n);
-            }
-            for q in 0..TILE {
-                let src = std::array::from_fn(|k| &s.half[(k * TILE + q) * b..][..n]);
-                output_rows(src, &mut s.y, (q * b, TILE * b), n);
-            }
-            let bv = bias.map_or(T::zero(), |bb| bb[o]);
-            let plane = &mut yg[o * oh * ow..][..oh * ow];
+    let nb = whole(tiles.len());
+    for o in 0..cout_g {
+        // Aᵀ along the rows: H[r][q] = Σ_k M[r][k]·A[k][q]
+        for r in 0..ALPHA {
+            let m = |k: usize| &s.m[((r * ALPHA + k) * cout_g + o) * b..][..nb];
+            let src = [m(0), m(1), m(2), m(3), m(4), m(5)];
+            output_rows(src, &mut s.h, (r * TILE * ep, ep), nb);
+        }
+        // Aᵀ down the columns: Y[pr][q] = Σ_k Aᵀ[pr][k]·H[k][q]
+        for q in 0..TILE {
+            let h = |k: usize| &s.h[(k * TILE + q) * ep..][..nb];
+            let src = [h(0), h(1), h(2), h(3), h(4), h(5)];
+            output_rows(src, &mut s.y, (q * ep, TILE * ep), nb);
+        }
+        let bv = bias.map_or(T::zero(), |bb| bb[o]);
+        let plane = &mut yg[o * oh * ow..][..oh * ow];
+        for (ty, tx0, n, tt0) in segments(p, tiles.clone()) {
+            let (rows, cols) = (TILE.min(oh - ty * TILE), (n * TILE).min(ow - tx0 * TILE));
             for pr in 0..rows {
+                let y = |q: usize| &s.y[(pr * TILE + q) * ep + tt0..][..whole(n)];
                 let line = &mut plane[(ty * TILE + pr) * ow + tx0 * TILE..][..cols];
-                let tile_rows = &s.y[pr * TILE * b..][..TILE * b];
-                let src = std::array::from_fn(|q| &tile_rows[q * b..][..n]);
-                vectorise(|| interleave(src, bv, line));
+                join4([y(0), y(1), y(2), y(3)], bv, line);
             }
         }
     }

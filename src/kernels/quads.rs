@@ -1,0 +1,255 @@
+//! Rows taken apart and put together by index modulo 4: the tile columns of
+//! Winograd's F(4×4, 3×3) ([`super::winograd`]).
+//!
+//! Consecutive 4×4 tiles along a row start every 4 columns, so the values each
+//! tile needs at its column `j` are every 4th value of the row, and the outputs of
+//! each tile column `φ` go back to every 4th place. Plain loops over such strides
+//! stay scalar; at AVX-512 (f32) each 16 tiles take a few two-source permutes
+//! instead, and the last vector of a row a masked store. The values are moved
+//! (and, joining, one bias added), never otherwise computed, so every level gives
+//! the same bits.
+
+use crate::simd::{simd_level, SimdLevel};
+use crate::Real;
+
+/// Tiles per call of the AVX-512 kernels: the lanes of one f32 vector.
+const LANES: usize = 16;
+
+/// The six columns of consecutive tiles of a row: `dst[j][m] = src[4m + j]` for
+/// `j < 6` and `m` below `dst[0].len()` (every `dst` row at least that long).
+///
+/// ```text
+/// src:    0 1 2 3 4 5 6 7 8 9 …
+/// dst[0]: 0 4 8 …   dst[4]: 4 8 12 …
+/// dst[1]: 1 5 9 …   dst[5]: 5 9 13 …
+/// ```
+///
+/// # Panics
+/// When `src` is shorter than `4·n + 2` (caller bug).
+#[inline(always)]
+pub(crate) fn split6<T: Real>(src: &[T], dst: [&mut [T]; 6]) {
+    // SAFETY: `simd_level` gives only levels the processor has.
+    unsafe { split6_at(simd_level(), src, dst) }
+}
+
+/// [`split6`] at `level`.
+///
+/// # Safety
+/// The processor must have `level`.
+#[inline(always)]
+unsafe fn split6_at<T: Real>(level: SimdLevel, src: &[T], dst: [&mut [T]; 6]) {
+    let n = dst[0].len();
+    assert!(src.len() >= 4 * n + 2, "quads: row too short for its tiles");
+    #[cfg(target_arch = "x86_64")]
+    if level == SimdLevel::Avx512
+        && std::mem::size_of::<T>() == 4
+        && n.is_multiple_of(LANES)
+        && src.len() >= 4 * n + 4
+        && dst.iter().all(|d| d.len() >= n)
+    {
+        // SAFETY: the level is the processor's (the contract); `T` is f32 (the
+        // only 4-byte `Real`); each step reads `src[4m .. 4m + 68]` within
+        // `4n + 4` and writes `dst[j][m .. m + 16]` within `n` (checked above).
+        unsafe { x86::split6(src.as_ptr().cast(), dst.map(|d| d.as_mut_ptr().cast()), n) };
+        return;
+    }
+    let [d0, d1, d2, d3, d4, d5] = dst;
+    let (d0, d1, d2, d3, d4, d5) = (
+        &mut d0[..n],
+        &mut d1[..n],
+        &mut d2[..n],
+        &mut d3[..n],
+        &mut d4[..n],
+        &mut d5[..n],
+    );
+    for m in 0..n {
+        let q = &src[4 * m..][..6];
+        (d0[m], d1[m], d2[m], d3[m], d4[m], d5[m]) = (q[0], q[1], q[2], q[3], q[4], q[5]);
+    }
+}
+
+/// Four tile columns joined into a row, plus `bias`: `dst[4m + φ] = src[φ][m] +
+/// bias` for every place of `dst`.
+///
+/// # Panics
+/// When a `src` row is shorter than `dst.len() / 4` rounded up to whole vectors of
+/// 16 (caller bug: the block's rows are whole vectors long).
+#[inline(always)]
+pub(crate) fn join4<T: Real>(src: [&[T]; 4], bias: T, dst: &mut [T]) {
+    // SAFETY: `simd_level` gives only levels the processor has.
+    unsafe { join4_at(simd_level(), src, bias, dst) }
+}
+
+/// [`join4`] at `level`.
+///
+/// # Safety
+/// The processor must have `level`.
+#[inline(always)]
+unsafe fn join4_at<T: Real>(level: SimdLevel, src: [&[T]; 4], bias: T, dst: &mut [T]) {
+    let m = dst.len().div_ceil(4);
+    let whole = m.div_ceil(LANES) * LANES;
+    assert!(
+        src.iter().all(|s| s.len() >= whole),
+        "quads: tile columns shorter than the row"
+    );
+    #[cfg(target_arch = "x86_64")]
+    if level == SimdLevel::Avx512 && std::mem::size_of::<T>() == 4 {
+        // SAFETY: as in `split6`; each step reads `src[φ][m .. m + 16]` within
+        // `whole` (checked above) and stores only the lanes below `dst.len()`.
+        unsafe {
+            x86::join4(
+                src.map(|s| s.as_ptr().cast()),
+                *(&bias as *const T).cast::<f32>(),
+                dst.as_mut_ptr().cast(),
+                dst.len(),
+            )
+        };
+        return;
+    }
+    for (i, d) in dst.iter_mut().enumerate() {
+        *d = src[i % 4][i / 4] + bias;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::LANES;
+    use std::arch::x86_64::*;
+
+    /// `[0, 2, …, 30]`: the even lanes of two vectors; `[1, 3, …, 31]` the odd.
+    #[inline(always)]
+    unsafe fn even_odd() -> (__m512i, __m512i) {
+        let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        (even, odd)
+    }
+
+    /// # Safety
+    /// AVX-512 F; `src` readable for `4n + 4` values, each `dst[j]` writable for
+    /// `n`, `n` a multiple of 16.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn split6(src: *const f32, dst: [*mut f32; 6], n: usize) {
+        let (even, odd) = even_odd();
+        // SAFETY: the caller's contract.
+        unsafe {
+            // lanes ≡ 0 and ≡ 2 (mod 4) of 64 values from `s`, then ≡ 1 and ≡ 3
+            let quarters = |s: *const f32| {
+                let (a, b) = (_mm512_loadu_ps(s), _mm512_loadu_ps(s.add(16)));
+                let (c, d) = (_mm512_loadu_ps(s.add(32)), _mm512_loadu_ps(s.add(48)));
+                let (ab_e, cd_e) = (
+                    _mm512_permutex2var_ps(a, even, b),
+                    _mm512_permutex2var_ps(c, even, d),
+                );
+                let (ab_o, cd_o) = (
+                    _mm512_permutex2var_ps(a, odd, b),
+                    _mm512_permutex2var_ps(c, odd, d),
+                );
+                (ab_e, cd_e, ab_o, cd_o)
+            };
+            for m in (0..n).step_by(LANES) {
+                let s = src.add(4 * m);
+                let (ab_e, cd_e, ab_o, cd_o) = quarters(s);
+                _mm512_storeu_ps(dst[0].add(m), _mm512_permutex2var_ps(ab_e, even, cd_e));
+                _mm512_storeu_ps(dst[2].add(m), _mm512_permutex2var_ps(ab_e, odd, cd_e));
+                _mm512_storeu_ps(dst[1].add(m), _mm512_permutex2var_ps(ab_o, even, cd_o));
+                _mm512_storeu_ps(dst[3].add(m), _mm512_permutex2var_ps(ab_o, odd, cd_o));
+                // columns 4 and 5 are columns 0 and 1 one tile on
+                let (ab_e, cd_e, ab_o, cd_o) = quarters(s.add(4));
+                _mm512_storeu_ps(dst[4].add(m), _mm512_permutex2var_ps(ab_e, even, cd_e));
+                _mm512_storeu_ps(dst[5].add(m), _mm512_permutex2var_ps(ab_o, even, cd_o));
+            }
+        }
+    }
+
+    /// # Safety
+    /// AVX-512 F; each `src[φ]` readable for `⌈len/4⌉` rounded up to 16 values,
+    /// `dst` writable for `len`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn join4(src: [*const f32; 4], bias: f32, dst: *mut f32, len: usize) {
+        // lanes 0..8 of two vectors interleaved, then lanes 8..16
+        let lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        let hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        let b = _mm512_set1_ps(bias);
+        // SAFETY: the caller's contract.
+        unsafe {
+            for m in (0..len.div_ceil(4)).step_by(LANES) {
+                let [y0, y1, y2, y3] = src.map(|s| _mm512_loadu_ps(s.add(m)));
+                let (t02_lo, t02_hi) = (
+                    _mm512_permutex2var_ps(y0, lo, y2),
+                    _mm512_permutex2var_ps(y0, hi, y2),
+                );
+                let (t13_lo, t13_hi) = (
+                    _mm512_permutex2var_ps(y1, lo, y3),
+                    _mm512_permutex2var_ps(y1, hi, y3),
+                );
+                let out = [
+                    _mm512_permutex2var_ps(t02_lo, lo, t13_lo),
+                    _mm512_permutex2var_ps(t02_lo, hi, t13_lo),
+                    _mm512_permutex2var_ps(t02_hi, lo, t13_hi),
+                    _mm512_permutex2var_ps(t02_hi, hi, t13_hi),
+                ];
+                for (k, v) in out.into_iter().enumerate() {
+                    let at = 4 * m + k * LANES;
+                    if at >= len {
+                        break;
+                    }
+                    let v = _mm512_add_ps(v, b);
+                    match len - at {
+                        r if r >= LANES => _mm512_storeu_ps(dst.add(at), v),
+                        r => _mm512_mask_storeu_ps(dst.add(at), (1u16 << r) - 1, v),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every level the processor has, for tile counts around whole vectors.
+    #[test]
+    fn split_and_join_move_every_value_at_every_level() {
+        for level in SimdLevel::available() {
+            for n in [1usize, 15, 16, 17, 32, 48] {
+                let whole = n.div_ceil(16) * 16;
+                let src: Vec<f32> = (0..4 * whole + 4).map(|i| i as f32).collect();
+                let mut cols: [Vec<f32>; 6] = std::array::from_fn(|_| vec![-1.0; whole]);
+                let [c0, c1, c2, c3, c4, c5] = cols.each_mut().map(|c| &mut c[..]);
+                // SAFETY: `available` gives the levels the processor has.
+                unsafe { split6_at(level, &src, [c0, c1, c2, c3, c4, c5]) };
+                for (j, col) in cols.iter().enumerate() {
+                    for (m, &v) in col.iter().enumerate() {
+                        assert_eq!(v, (4 * m + j) as f32, "{level} n {n} column {j} tile {m}");
+                    }
+                }
+                for len in [4 * n - 3, 4 * n - 1, 4 * n] {
+                    let mut row = vec![f32::NAN; len + 20];
+                    let src = [&cols[0][..], &cols[1][..], &cols[2][..], &cols[3][..]];
+                    // SAFETY: as above.
+                    unsafe { join4_at(level, src, 0.5, &mut row[..len]) };
+                    for (i, &v) in row[..len].iter().enumerate() {
+                        assert_eq!(v, i as f32 + 0.5, "{level} length {len} place {i}");
+                    }
+                    assert!(
+                        row[len..].iter().all(|v| v.is_nan()),
+                        "{level}: wrote past the row"
+                    );
+                }
+            }
+            // f64 goes by the plain loops at every level
+            let src: Vec<f64> = (0..70).map(f64::from).collect();
+            let mut cols: [Vec<f64>; 6] = std::array::from_fn(|_| vec![0.0; 16]);
+            let [c0, c1, c2, c3, c4, c5] = cols.each_mut().map(|c| &mut c[..]);
+            // SAFETY: as above.
+            unsafe { split6_at(level, &src, [c0, c1, c2, c3, c4, c5]) };
+            assert_eq!(cols[5][15], 65.0);
+            let mut row = vec![0.0f64; 62];
+            let src = [&cols[0][..], &cols[1][..], &cols[2][..], &cols[3][..]];
+            // SAFETY: as above.
+            unsafe { join4_at(level, src, 1.0, &mut row) };
+            assert!(row.iter().enumerate().all(|(i, &v)| v == i as f64 + 1.0));
+        }
+    }
+}
