@@ -106,6 +106,18 @@ pub(crate) struct Packed<T> {
     mr: usize,
 }
 
+impl<T> Packed<T> {
+    /// Sets entry `(r, kk)` (`r < m`, `kk < k`).
+    #[inline]
+    pub(crate) fn set(&mut self, r: usize, kk: usize, v: T) {
+        debug_assert!(
+            r < self.m && kk < self.k,
+            "packed: entry outside the matrix"
+        );
+        self.data[(r / self.mr * self.k + kk) * self.mr + r % self.mr] = v;
+    }
+}
+
 /// The shifted GEMM at one SIMD level and element type.
 #[derive(Clone, Copy)]
 pub(crate) struct Plan<T> {
@@ -142,19 +154,24 @@ impl<T: Real> Plan<T> {
 
     /// Packs the `m × k` matrix whose entry `(r, k)` is `at(r, k)`.
     pub(crate) fn pack(&self, m: usize, k: usize, at: impl Fn(usize, usize) -> T) -> Packed<T> {
-        let mr = self.kernel.mr;
-        let mut data = vec![T::zero(); self.padded_rows(m) * k];
-        for (p, panel) in data.chunks_exact_mut((mr * k).max(1)).enumerate() {
-            for (kk, step) in panel.chunks_exact_mut(mr).enumerate() {
-                for (i, v) in step.iter_mut().enumerate() {
-                    let r = p * mr + i;
-                    if r < m {
-                        *v = at(r, kk);
-                    }
-                }
+        let mut a = self.packed_zeros(m, k);
+        for r in 0..m {
+            for kk in 0..k {
+                a.set(r, kk, at(r, kk));
             }
         }
-        Packed { data, m, k, mr }
+        a
+    }
+
+    /// An `m × k` matrix of zeros packed for this plan, to be filled by
+    /// [`Packed::set`] in any order.
+    pub(crate) fn packed_zeros(&self, m: usize, k: usize) -> Packed<T> {
+        Packed {
+            data: vec![T::zero(); self.padded_rows(m) * k],
+            m,
+            k,
+            mr: self.kernel.mr,
+        }
     }
 
     /// `y[r·ldy + j] = Σ_k A[r][k] · src[offsets[k] + j]` for every row `r` below

@@ -151,7 +151,7 @@ pub fn error_bound<T: Real>(g: &ConvGeometry, scale: f64) -> f64 {
 }
 
 /// Elements of work space of one call for geometry `g`: the transformed kernels
-/// (`36·C_out·C_in/g`, and once more packed for the GEMM), and per thread a block's transformed inputs and products
+/// (`36·C_out·C_in/g`, packed for the GEMM), and per thread a block's transformed inputs and products
 /// (`36·(C_in/g + C_out/g)` per tile, blocks of about 1 MiB) and a few rows.
 ///
 /// ```
@@ -159,7 +159,7 @@ pub fn error_bound<T: Real>(g: &ConvGeometry, scale: f64) -> f64 {
 /// use convmat::kernels::winograd::workspace_elements;
 /// let g = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 64).padding(1).build().unwrap();
 /// let per_call = workspace_elements::<f32>(&g).unwrap();
-/// assert!(per_call > 2 * 36 * 64 * 64 && per_call < 2 * 36 * 64 * 64 + (2 << 20) / 4);
+/// assert!(per_call > 36 * 64 * 64 && per_call < 36 * 64 * 64 + (2 << 20) / 4);
 /// ```
 ///
 /// # Errors
@@ -169,9 +169,8 @@ pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryEr
     let p = Plan::of::<T>(g);
     let gemm = shifted_gemm::Plan::<T>::new();
     let b = p.block;
-    // the transformed kernels, then again packed in whole row panels
-    Ok(POINTS * g.out_channels() * p.cin_g
-        + POINTS * g.groups() * gemm.padded_rows(p.cout_g) * p.cin_g
+    // the transformed kernels, packed in whole row panels
+    Ok(POINTS * g.groups() * gemm.padded_rows(p.cout_g) * p.cin_g
         + 2 * ALPHA * p.padded_width()
         + ALPHA * TILE * (p.tiles_x + 1)
         + (ALPHA * TILE + TILE * TILE) * b
@@ -300,7 +299,7 @@ impl Plan {
         let cin_g = g.in_channels_per_group();
         let per_tile = POINTS * (cin_g + g.out_channels_per_group() + 2) * std::mem::size_of::<T>();
         // whole vectors of tiles (16 in f32 at AVX-512), the product's columns
-        let block = (BLOCK_BYTES / per_tile).clamp(VECTOR, 512) / VECTOR * VECTOR;
+        let block = (BLOCK_BYTES / per_tile).clamp(4 * VECTOR, 512) / VECTOR * VECTOR;
         let block = block.min(whole(tiles_y * tiles_x));
         Plan {
             cin_g,
@@ -380,7 +379,9 @@ fn pack_kernels<T: Real>(
         g.out_channels_per_group(),
         g.groups(),
     );
-    let mut u = vec![T::zero(); groups * POINTS * cout_g * cin_g];
+    let mut u: Vec<_> = (0..groups * POINTS)
+        .map(|_| gemm.packed_zeros(cout_g, cin_g))
+        .collect();
     for grp in 0..groups {
         for o in 0..cout_g {
             for c in 0..cin_g {
@@ -395,16 +396,13 @@ fn pack_kernels<T: Real>(
                 for (r, gw_r) in gw.iter().enumerate() {
                     for (s, g_s) in G.iter().enumerate() {
                         let v: f64 = (0..3).map(|b| gw_r[b] * g_s[b]).sum();
-                        let at = ((grp * POINTS + r * ALPHA + s) * cout_g + o) * cin_g + c;
-                        u[at] = T::from_f64(v);
+                        u[grp * POINTS + r * ALPHA + s].set(o, c, T::from_f64(v));
                     }
                 }
             }
         }
     }
-    u.chunks_exact((cout_g * cin_g).max(1))
-        .map(|ux| gemm.pack(cout_g, cin_g, |o, c| ux[o * cin_g + c]))
-        .collect()
+    u
 }
 
 /// Six source rows mapped by `Bᵀ` into six rows of `dst` (`base + k·stride`, `n`
