@@ -149,11 +149,14 @@ fn fft_pays(g: &ConvGeometry, gemm: bool) -> bool {
 /// [`WINOGRAD_MIN_OUT_CHANNELS`] output channels per group and
 /// [`WINOGRAD_MIN_TILES`] tiles per item). Two reasons meet here:
 ///
-/// - **speed** — measured (`winograd_crossover_*`, one thread, f32, Intel Xeon with
-///   AVX-512): on 64×64 Winograd beats im2col from 16 channels (16→16: 0.34 against
-///   0.52 ms; 64→64: 2.9 against 4.1 ms; 128→128: 9.3 against 16.0 ms) and loses
-///   below (8→8: 0.19 against 0.15 ms); on 32×32 (64 tiles) it loses at every
-///   channel count (64→64: 1.23 against 0.95 ms);
+/// - **speed** — measured (`winograd_crossover_*`, one thread, f32, Intel Xeon
+///   model 207 with AVX-512): on 64×64 Winograd beats im2col from 4 channels
+///   (16→16: 0.32 against 0.59 ms; 64→64: 1.44 against 3.49 ms; 128→128: 4.9
+///   against 10.9 ms; 2→2: 0.043 against 0.035 ms); on 32×32 (64 tiles) from 32
+///   (32→32: 0.22 against 0.27 ms; 128→128: 2.59 against 2.89 ms), even below
+///   (16→16: 0.099 against 0.100 ms). Where the margin is thin the phase
+///   formulation, not in that sweep, is the one to beat, so `Auto` keeps the
+///   larger images;
 /// - **accuracy** — Winograd's worst-case f32 bound
 ///   (`γ_{C_in/g+32}·48²`, [`crate::kernels::winograd`]) over im2col's
 ///   (`γ_{9·C_in/g}·9`) is `(C_in/g + 32)·256 / (9·C_in/g)`: 57 at 32 channels,
@@ -165,7 +168,8 @@ pub const WINOGRAD_MIN_CHANNELS: usize = 32;
 pub const WINOGRAD_MIN_OUT_CHANNELS: usize = 16;
 
 /// 4×4 output tiles per item from which `Auto` takes Winograd (a 45×45 output):
-/// with fewer, the 36 GEMMs per block are too narrow to repay the transforms.
+/// below it Winograd's margin over im2col is thin (32×32: 10 – 20 %) and the
+/// phase formulation `Auto` takes there was not measured against it.
 pub const WINOGRAD_MIN_TILES: usize = 128;
 
 /// Whether `Auto` takes Winograd for `g` (see [`WINOGRAD_MIN_CHANNELS`]).
