@@ -14,9 +14,14 @@
 //! `Aᵀ` (4×6) of F(4, 3) with interpolation points 0, ±1, ±2, ∞. The sum over
 //! channels, at each of the 36 points ξ of the transformed tile, is a matrix
 //! product `M_ξ = U_ξ · V_ξ` (`C_out/g × C_in/g` by `C_in/g × tiles`): 36 GEMMs per
-//! block of tiles, through the same GEMM as im2col. The kernel transform is done
-//! once per call in f64; input and output transforms run over a block of tiles at
-//! a time, vectorised across the tiles.
+//! block of tiles, by the micro-kernels of [`super::shifted_gemm`], which read the
+//! rows of `V_ξ` where the input transform wrote them (no packing) with `U_ξ`
+//! packed once per call. The kernel transform is done once per call in f64,
+//! straight into the packed `U`; input and output transforms run over a block of
+//! tiles at a time (about 1 MiB of `V` and `M`, at least 64 tiles, across tile rows),
+//! vectorised across the tiles in whole vectors, compiled for the SIMD level; the
+//! tiles' columns, every 4th value of a row, are gathered and scattered by
+//! permutes at AVX-512 (`kernels::quads`).
 //!
 //! # Accuracy
 //!
