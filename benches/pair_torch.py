@@ -3,12 +3,15 @@ both see the same moment, so the per-pair ratio is steadier than two medians tak
 minutes apart.
 
     pip install ./python && RAYON_NUM_THREADS=1 python benches/pair_torch.py
+    RAYON_NUM_THREADS=2 python benches/pair_torch.py     # two threads each
 
-One thread each; randn data; 40 pairs per case and method after 3 warm-up calls;
-prints each side's median and the median (and quartiles) of the per-pair ratios
-convmat / PyTorch. convmat's side includes allocating its output array.
+As many threads on each side as RAYON_NUM_THREADS (default one); randn data; 40
+pairs per case and method after 3 warm-up calls; prints each side's median and the
+median (and quartiles) of the per-pair ratios convmat / PyTorch. convmat's side
+includes allocating its output array.
 """
 
+import os
 import statistics
 import time
 
@@ -18,36 +21,54 @@ import torch.nn.functional as F
 
 import convmat
 
-torch.set_num_threads(1)
+torch.set_num_threads(int(os.environ.get("RAYON_NUM_THREADS", "1")))
 rng = np.random.default_rng(0)
 
-# criterion group: (input shape, weight shape, keyword arguments, convmat methods)
+# criterion group: (direction, input shape, weight shape, keyword arguments, padding
+# mode, convmat methods); the shapes as in benches/formulations.rs
 CASES = {
-    "conv2d_s2_8x64x56_k3": ((8, 64, 56, 56), (128, 64, 3, 3), dict(stride=2, padding=1), ["phase"]),
-    "conv2d_dl_8x64x56_k3": ((8, 64, 56, 56), (64, 64, 3, 3), dict(stride=1, padding=1), ["phase", "winograd"]),
+    "conv2d_s2_8x64x56_k3": ("conv", (8, 64, 56, 56), (128, 64, 3, 3), dict(stride=2, padding=1), "zeros", ["phase"]),
+    "conv2d_dl_8x64x56_k3": ("conv", (8, 64, 56, 56), (64, 64, 3, 3), dict(stride=1, padding=1), "zeros", ["phase", "winograd"]),
+    "conv2d_reflect_8x64x56_k3": ("conv", (8, 64, 56, 56), (64, 64, 3, 3), dict(padding=1), "reflect", ["phase", "winograd"]),
+    "convT2d_dl_8x64x28_k4s2": ("convT", (8, 64, 28, 28), (64, 32, 4, 4), dict(stride=2, padding=1), "zeros", ["phase"]),
+    "convT2d_1ch_128_k4s2": ("convT", (1, 1, 128, 128), (1, 1, 4, 4), dict(stride=2, padding=1), "zeros", ["phase"]),
 }
 
-for name, (xs, ws, kw, methods) in CASES.items():
+for name, (direction, xs, ws, kw, mode, methods) in CASES.items():
     x = rng.standard_normal(xs).astype(np.float32)
     w = rng.standard_normal(ws).astype(np.float32) * 0.1
     xt, wt = torch.from_numpy(x), torch.from_numpy(w)
-    for m in methods:
-        for _ in range(3):
-            convmat.conv(x, w, method=m, **kw)
-            F.conv2d(xt, wt, **kw)
-        ours, theirs, ratios = [], [], []
-        for _ in range(40):
-            t0 = time.perf_counter()
-            convmat.conv(x, w, method=m, **kw)
-            t1 = time.perf_counter()
-            F.conv2d(xt, wt, **kw)
-            t2 = time.perf_counter()
-            ours.append(t1 - t0)
-            theirs.append(t2 - t1)
-            ratios.append((t1 - t0) / (t2 - t1))
-        q1, q3 = np.percentile(ratios, [25, 75])
-        print(
-            f"{name} {m}: convmat median {statistics.median(ours) * 1e3:.2f} ms, "
-            f"torch {statistics.median(theirs) * 1e3:.2f} ms, paired ratio median "
-            f"{statistics.median(ratios):.3f} (quartiles {q1:.3f} - {q3:.3f})"
-        )
+    if direction == "convT":
+        theirs_call = lambda: F.conv_transpose2d(xt, wt, **kw)  # noqa: E731
+        ours_call = lambda m: convmat.conv_transpose(x, w, method=m, **kw)  # noqa: E731
+    elif mode == "zeros":
+        theirs_call = lambda: F.conv2d(xt, wt, **kw)  # noqa: E731
+        ours_call = lambda m: convmat.conv(x, w, method=m, **kw)  # noqa: E731
+    else:
+        # nn.Conv2d with a padding mode: what a CycleGAN generator calls
+        layer = torch.nn.Conv2d(ws[1], ws[0], ws[2:], bias=False, padding_mode=mode, **kw)
+        with torch.no_grad():
+            layer.weight.copy_(wt)
+        theirs_call = lambda: layer(xt)  # noqa: E731
+        ours_call = lambda m: convmat.conv(x, w, method=m, padding_mode=mode, **kw)  # noqa: E731
+    with torch.no_grad():
+        for m in methods:
+            for _ in range(3):
+                ours_call(m)
+                theirs_call()
+            ours, theirs, ratios = [], [], []
+            for _ in range(40):
+                t0 = time.perf_counter()
+                ours_call(m)
+                t1 = time.perf_counter()
+                theirs_call()
+                t2 = time.perf_counter()
+                ours.append(t1 - t0)
+                theirs.append(t2 - t1)
+                ratios.append((t1 - t0) / (t2 - t1))
+            q1, q3 = np.percentile(ratios, [25, 75])
+            print(
+                f"{name} {m}: convmat median {statistics.median(ours) * 1e3:.3f} ms, "
+                f"torch {statistics.median(theirs) * 1e3:.3f} ms, paired ratio median "
+                f"{statistics.median(ratios):.3f} (quartiles {q1:.3f} - {q3:.3f})"
+            )

@@ -93,6 +93,17 @@ const BLOCK_BYTES: usize = 1024 << 10;
 /// lanes past the tiles compute on what the buffers hold and are never read.
 const VECTOR: usize = 16;
 
+/// The least common multiple of `a` and `b`.
+fn lcm(a: usize, b: usize) -> usize {
+    let gcd = |mut a: usize, mut b: usize| {
+        while b > 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    a / gcd(a, b) * b
+}
+
 /// `n` rounded up to whole [`VECTOR`]s.
 fn whole(n: usize) -> usize {
     n.div_ceil(VECTOR) * VECTOR
@@ -171,8 +182,8 @@ pub fn error_bound<T: Real>(g: &ConvGeometry, scale: f64) -> f64 {
 /// [`GeometryError::FormulationNeeds`] unless [`check`] passes.
 pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryError> {
     check(g)?;
-    let p = Plan::of::<T>(g);
     let gemm = shifted_gemm::Plan::<T>::new();
+    let p = Plan::of(g, &gemm);
     let b = p.block;
     // the transformed kernels, packed in whole row panels
     Ok(POINTS * g.groups() * gemm.padded_rows(p.cout_g) * p.cin_g
@@ -210,7 +221,7 @@ pub fn conv<T: Real>(
     check(g)?;
     check_call(g, Direction::Forward, w, bias, x.len(), y.len())?;
     let gemm = shifted_gemm::Plan::<T>::new();
-    let plan = Plan::of::<T>(g);
+    let plan = Plan::of(g, &gemm);
     let (cin_g, cout_g, groups, b) = (plan.cin_g, plan.cout_g, g.groups(), plan.block);
     // U_ξ of each group, packed for the micro-kernel: [grp][ξ]
     let packed = pack_kernels(g, w, &gemm);
@@ -287,7 +298,7 @@ struct Plan {
 }
 
 impl Plan {
-    fn of<T>(g: &ConvGeometry) -> Plan {
+    fn of<T: Real>(g: &ConvGeometry, gemm: &shifted_gemm::Plan<T>) -> Plan {
         let out = g.output_size();
         let tiles_y = out[0].div_ceil(TILE);
         let tiles_x = out[1].div_ceil(TILE);
@@ -303,8 +314,11 @@ impl Plan {
         let inside = pb.min(cols.len())..(pb + g.input_size()[1]).min(cols.len());
         let cin_g = g.in_channels_per_group();
         let per_tile = POINTS * (cin_g + g.out_channels_per_group() + 2) * std::mem::size_of::<T>();
-        // whole vectors of tiles (16 in f32 at AVX-512), the product's columns
-        let block = (BLOCK_BYTES / per_tile).clamp(4 * VECTOR, 512) / VECTOR * VECTOR;
+        // whole vectors of tiles (16) and whole column tiles of the product (f32 at
+        // AVX-512: 48), at least one: a block's last column tile by a narrower
+        // micro-kernel would waste the FMA units' latency
+        let unit = lcm(VECTOR, gemm.padded_cols(1));
+        let block = (BLOCK_BYTES / per_tile).clamp(unit, 512) / unit * unit;
         let block = block.min(whole(tiles_y * tiles_x));
         Plan {
             cin_g,
