@@ -154,10 +154,17 @@ impl<T: Real> Plan<T> {
 
     /// Packs the `m × k` matrix whose entry `(r, k)` is `at(r, k)`.
     pub(crate) fn pack(&self, m: usize, k: usize, at: impl Fn(usize, usize) -> T) -> Packed<T> {
+        // panel by panel, writing in order (as `Packed::set` places an entry)
+        let mr = self.kernel.mr;
         let mut a = self.packed_zeros(m, k);
-        for r in 0..m {
-            for kk in 0..k {
-                a.set(r, kk, at(r, kk));
+        for (p, panel) in a.data.chunks_exact_mut((mr * k).max(1)).enumerate() {
+            for (kk, step) in panel.chunks_exact_mut(mr).enumerate() {
+                for (i, v) in step.iter_mut().enumerate() {
+                    let r = p * mr + i;
+                    if r < m {
+                        *v = at(r, kk);
+                    }
+                }
             }
         }
         a
@@ -608,6 +615,25 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn set_places_each_entry_where_pack_does() {
+        for level in SimdLevel::available() {
+            let plan = Plan::<f64>::at(level);
+            for &(m, k) in &[(1, 1), (13, 7), (8, 3), (17, 0)] {
+                let at = |r: usize, kk: usize| (r * 100 + kk) as f64;
+                let packed = plan.pack(m, k, at);
+                let mut set = plan.packed_zeros(m, k);
+                // in reverse, so the order of the writes cannot matter
+                for r in (0..m).rev() {
+                    for kk in (0..k).rev() {
+                        set.set(r, kk, at(r, kk));
+                    }
+                }
+                assert_eq!(packed.data, set.data, "{level} {m}×{k}");
             }
         }
     }
