@@ -15,21 +15,21 @@ use crate::Real;
 /// Tiles per call of the AVX-512 kernels: the lanes of one f32 vector.
 const LANES: usize = 16;
 
-/// The six columns of consecutive tiles of a row: `dst[j][m] = src[4m + j]` for
-/// `j < 6` and `m` below `dst[0].len()` (every `dst` row at least that long).
+/// The six columns of consecutive tiles of a row read through a window:
+/// `dst[j][m] = row[start + 4m + j]` for `j < 6` and `m` below `dst[0].len()`
+/// (every `dst` row at least that long), zero where that index falls outside the
+/// row — the zero padding of a row whose tiles start at `start` (negative inside
+/// the padding before it).
 ///
 /// ```text
-/// src:    0 1 2 3 4 5 6 7 8 9 …
+/// row:    0 1 2 3 4 5 6 7 8 9 …   (start 0)
 /// dst[0]: 0 4 8 …   dst[4]: 4 8 12 …
 /// dst[1]: 1 5 9 …   dst[5]: 5 9 13 …
 /// ```
-///
-/// # Panics
-/// When `src` is shorter than `4·n + 2` (caller bug).
 #[inline(always)]
-pub(crate) fn split6<T: Real>(src: &[T], dst: [&mut [T]; 6]) {
+pub(crate) fn split6<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 6]) {
     // SAFETY: `simd_level` gives only levels the processor has.
-    unsafe { split6_at(simd_level(), src, dst) }
+    unsafe { split6_at(simd_level(), row, start, dst) }
 }
 
 /// [`split6`] at `level`.
@@ -37,34 +37,38 @@ pub(crate) fn split6<T: Real>(src: &[T], dst: [&mut [T]; 6]) {
 /// # Safety
 /// The processor must have `level`.
 #[inline(always)]
-unsafe fn split6_at<T: Real>(level: SimdLevel, src: &[T], dst: [&mut [T]; 6]) {
+unsafe fn split6_at<T: Real>(level: SimdLevel, row: &[T], start: isize, dst: [&mut [T]; 6]) {
     let n = dst[0].len();
-    assert!(src.len() >= 4 * n + 2, "quads: row too short for its tiles");
     #[cfg(target_arch = "x86_64")]
     if level == SimdLevel::Avx512
         && std::mem::size_of::<T>() == 4
         && n.is_multiple_of(LANES)
-        && src.len() >= 4 * n + 4
         && dst.iter().all(|d| d.len() >= n)
+        && row.len() < i32::MAX as usize
     {
         // SAFETY: the level is the processor's (the contract); `T` is f32 (the
-        // only 4-byte `Real`); each step reads `src[4m .. 4m + 68]` within
-        // `4n + 4` and writes `dst[j][m .. m + 16]` within `n` (checked above).
-        unsafe { x86::split6(src.as_ptr().cast(), dst.map(|d| d.as_mut_ptr().cast()), n) };
+        // only 4-byte `Real`); the loads read only lanes inside `row` (masked),
+        // each step writes `dst[j][m .. m + 16]` within `n` (checked above).
+        unsafe {
+            x86::split6(
+                row.as_ptr().cast(),
+                row.len() as isize,
+                start,
+                dst.map(|d| d.as_mut_ptr().cast()),
+                n,
+            )
+        };
         return;
     }
+    let at = |i: isize| match usize::try_from(i) {
+        Ok(i) if i < row.len() => row[i],
+        _ => T::zero(),
+    };
     let [d0, d1, d2, d3, d4, d5] = dst;
-    let (d0, d1, d2, d3, d4, d5) = (
-        &mut d0[..n],
-        &mut d1[..n],
-        &mut d2[..n],
-        &mut d3[..n],
-        &mut d4[..n],
-        &mut d5[..n],
-    );
     for m in 0..n {
-        let q = &src[4 * m..][..6];
-        (d0[m], d1[m], d2[m], d3[m], d4[m], d5[m]) = (q[0], q[1], q[2], q[3], q[4], q[5]);
+        let i = start + 4 * m as isize;
+        (d0[m], d1[m], d2[m]) = (at(i), at(i + 1), at(i + 2));
+        (d3[m], d4[m], d5[m]) = (at(i + 3), at(i + 4), at(i + 5));
     }
 }
 
@@ -124,18 +128,42 @@ mod x86 {
         (even, odd)
     }
 
+    /// Lanes `i < 16` with `0 ≤ p + i < len`.
+    #[inline(always)]
+    fn window(p: isize, len: isize) -> u16 {
+        let lo = (-p).clamp(0, 16);
+        let hi = (len - p).clamp(0, 16);
+        if lo >= hi {
+            return 0;
+        }
+        (((1u32 << hi) - 1) & !((1u32 << lo) - 1)) as u16
+    }
+
     /// # Safety
-    /// AVX-512 F; `src` readable for `4n + 4` values, each `dst[j]` writable for
-    /// `n`, `n` a multiple of 16.
+    /// AVX-512 F; `row` readable for `len` values (only those are read), each
+    /// `dst[j]` writable for `n`, `n` a multiple of 16.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn split6(src: *const f32, dst: [*mut f32; 6], n: usize) {
+    pub(super) unsafe fn split6(
+        row: *const f32,
+        len: isize,
+        start: isize,
+        dst: [*mut f32; 6],
+        n: usize,
+    ) {
         let (even, odd) = even_odd();
+        // 16 values from row index `p`, zero outside the row: the masked-off
+        // lanes are never touched
+        let load = |p: isize| match window(p, len) {
+            u16::MAX => _mm512_loadu_ps(row.wrapping_offset(p)),
+            0 => _mm512_setzero_ps(),
+            mask => _mm512_maskz_loadu_ps(mask, row.wrapping_offset(p)),
+        };
         // SAFETY: the caller's contract.
         unsafe {
-            // lanes ≡ 0 and ≡ 2 (mod 4) of 64 values from `s`, then ≡ 1 and ≡ 3
-            let quarters = |s: *const f32| {
-                let (a, b) = (_mm512_loadu_ps(s), _mm512_loadu_ps(s.add(16)));
-                let (c, d) = (_mm512_loadu_ps(s.add(32)), _mm512_loadu_ps(s.add(48)));
+            // lanes ≡ 0 and ≡ 2 (mod 4) of 64 values from `p`, then ≡ 1 and ≡ 3
+            let quarters = |p: isize| {
+                let (a, b) = (load(p), load(p + 16));
+                let (c, d) = (load(p + 32), load(p + 48));
                 let (ab_e, cd_e) = (
                     _mm512_permutex2var_ps(a, even, b),
                     _mm512_permutex2var_ps(c, even, d),
@@ -147,14 +175,14 @@ mod x86 {
                 (ab_e, cd_e, ab_o, cd_o)
             };
             for m in (0..n).step_by(LANES) {
-                let s = src.add(4 * m);
-                let (ab_e, cd_e, ab_o, cd_o) = quarters(s);
+                let p = start + 4 * m as isize;
+                let (ab_e, cd_e, ab_o, cd_o) = quarters(p);
                 _mm512_storeu_ps(dst[0].add(m), _mm512_permutex2var_ps(ab_e, even, cd_e));
                 _mm512_storeu_ps(dst[2].add(m), _mm512_permutex2var_ps(ab_e, odd, cd_e));
                 _mm512_storeu_ps(dst[1].add(m), _mm512_permutex2var_ps(ab_o, even, cd_o));
                 _mm512_storeu_ps(dst[3].add(m), _mm512_permutex2var_ps(ab_o, odd, cd_o));
                 // columns 4 and 5 are columns 0 and 1 one tile on
-                let (ab_e, cd_e, ab_o, cd_o) = quarters(s.add(4));
+                let (ab_e, cd_e, ab_o, cd_o) = quarters(p + 4);
                 _mm512_storeu_ps(dst[4].add(m), _mm512_permutex2var_ps(ab_e, even, cd_e));
                 _mm512_storeu_ps(dst[5].add(m), _mm512_permutex2var_ps(ab_o, even, cd_o));
             }
@@ -208,48 +236,67 @@ mod x86 {
 mod tests {
     use super::*;
 
-    /// Every level the processor has, for tile counts around whole vectors.
+    /// Every level the processor has, for tile counts around whole vectors and
+    /// windows that start before the row and end past it.
     #[test]
     fn split_and_join_move_every_value_at_every_level() {
         for level in SimdLevel::available() {
             for n in [1usize, 15, 16, 17, 32, 48] {
                 let whole = n.div_ceil(16) * 16;
-                let src: Vec<f32> = (0..4 * whole + 4).map(|i| i as f32).collect();
-                let mut cols: [Vec<f32>; 6] = std::array::from_fn(|_| vec![-1.0; whole]);
-                let [c0, c1, c2, c3, c4, c5] = cols.each_mut().map(|c| &mut c[..]);
-                // SAFETY: `available` gives the levels the processor has.
-                unsafe { split6_at(level, &src, [c0, c1, c2, c3, c4, c5]) };
-                for (j, col) in cols.iter().enumerate() {
-                    for (m, &v) in col.iter().enumerate() {
-                        assert_eq!(v, (4 * m + j) as f32, "{level} n {n} column {j} tile {m}");
+                for (len, start) in [
+                    (4 * whole + 4, 0isize),
+                    (4 * n + 2, -1),
+                    (4 * n, -2),
+                    (9, 3),
+                ] {
+                    let row: Vec<f32> = (0..len).map(|i| i as f32 + 1.0).collect();
+                    let mut cols: [Vec<f32>; 6] = std::array::from_fn(|_| vec![-1.0; whole]);
+                    let [c0, c1, c2, c3, c4, c5] = cols.each_mut().map(|c| &mut c[..]);
+                    // SAFETY: `available` gives the levels the processor has.
+                    unsafe { split6_at(level, &row, start, [c0, c1, c2, c3, c4, c5]) };
+                    for (j, col) in cols.iter().enumerate() {
+                        for (m, &v) in col.iter().enumerate() {
+                            let i = start + (4 * m + j) as isize;
+                            let want = if (0..len as isize).contains(&i) {
+                                i as f32 + 1.0
+                            } else {
+                                0.0
+                            };
+                            assert_eq!(v, want, "{level} n {n} start {start} column {j} tile {m}");
+                        }
                     }
                 }
+                let row: Vec<f32> = (0..4 * whole + 4).map(|i| i as f32).collect();
+                let mut cols: [Vec<f32>; 6] = std::array::from_fn(|_| vec![-1.0; whole]);
+                let [c0, c1, c2, c3, c4, c5] = cols.each_mut().map(|c| &mut c[..]);
+                // SAFETY: as above.
+                unsafe { split6_at(level, &row, 0, [c0, c1, c2, c3, c4, c5]) };
                 for len in [4 * n - 3, 4 * n - 1, 4 * n] {
-                    let mut row = vec![f32::NAN; len + 20];
+                    let mut out = vec![f32::NAN; len + 20];
                     let src = [&cols[0][..], &cols[1][..], &cols[2][..], &cols[3][..]];
                     // SAFETY: as above.
-                    unsafe { join4_at(level, src, 0.5, &mut row[..len]) };
-                    for (i, &v) in row[..len].iter().enumerate() {
+                    unsafe { join4_at(level, src, 0.5, &mut out[..len]) };
+                    for (i, &v) in out[..len].iter().enumerate() {
                         assert_eq!(v, i as f32 + 0.5, "{level} length {len} place {i}");
                     }
                     assert!(
-                        row[len..].iter().all(|v| v.is_nan()),
+                        out[len..].iter().all(|v| v.is_nan()),
                         "{level}: wrote past the row"
                     );
                 }
             }
             // f64 goes by the plain loops at every level
-            let src: Vec<f64> = (0..70).map(f64::from).collect();
+            let row: Vec<f64> = (0..70).map(f64::from).collect();
             let mut cols: [Vec<f64>; 6] = std::array::from_fn(|_| vec![0.0; 16]);
             let [c0, c1, c2, c3, c4, c5] = cols.each_mut().map(|c| &mut c[..]);
             // SAFETY: as above.
-            unsafe { split6_at(level, &src, [c0, c1, c2, c3, c4, c5]) };
-            assert_eq!(cols[5][15], 65.0);
-            let mut row = vec![0.0f64; 62];
-            let src = [&cols[0][..], &cols[1][..], &cols[2][..], &cols[3][..]];
+            unsafe { split6_at(level, &row, -1, [c0, c1, c2, c3, c4, c5]) };
+            assert_eq!((cols[0][0], cols[5][15]), (0.0, 64.0));
+            let mut out = vec![0.0f64; 62];
+            let src = [&cols[1][..], &cols[2][..], &cols[3][..], &cols[4][..]];
             // SAFETY: as above.
-            unsafe { join4_at(level, src, 1.0, &mut row) };
-            assert!(row.iter().enumerate().all(|(i, &v)| v == i as f64 + 1.0));
+            unsafe { join4_at(level, src, 1.0, &mut out) };
+            assert!(out.iter().enumerate().all(|(i, &v)| v == i as f64 + 1.0));
         }
     }
 }

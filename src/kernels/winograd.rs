@@ -167,8 +167,9 @@ pub fn error_bound<T: Real>(g: &ConvGeometry, scale: f64) -> f64 {
 }
 
 /// Elements of work space of one call for geometry `g`: the transformed kernels
-/// (`36·C_out·C_in/g`, packed for the GEMM), and per thread a block's transformed inputs and products
-/// (`36·(C_in/g + C_out/g)` per tile, blocks of about 1 MiB) and a few rows.
+/// (`36·C_out·C_in/g`, packed for the GEMM), and per thread a block's transformed
+/// inputs and products (`36·(C_in/g + C_out/g)` per tile, blocks of about 1 MiB)
+/// and one channel's tiles on their way.
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
@@ -184,14 +185,9 @@ pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryEr
     check(g)?;
     let gemm = shifted_gemm::Plan::<T>::new();
     let p = Plan::of(g, &gemm);
-    let b = p.block;
-    // the transformed kernels, packed in whole row panels
+    // the transformed kernels, packed in whole row panels, and one work space
     Ok(POINTS * g.groups() * gemm.padded_rows(p.cout_g) * p.cin_g
-        + 2 * ALPHA * p.padded_width()
-        + ALPHA * TILE * (p.tiles_x + 1)
-        + (ALPHA * TILE + TILE * TILE) * b
-        + POINTS * (p.cin_g + p.cout_g) * b
-        + gemm.padded_cols(b))
+        + Scratch::<T>::lengths(&p, &gemm).iter().sum::<usize>())
 }
 
 /// Forward convolution by F(4×4, 3×3); same contract as [`super::direct::conv`].
@@ -332,17 +328,6 @@ impl Plan {
         }
     }
 
-    /// Padded columns of the tile grid: `4·tiles_x + 2`.
-    fn padded_width(&self) -> usize {
-        self.tiles_x * TILE + 2
-    }
-
-    /// Pitch of a padded input row: its tile columns are read for whole vectors
-    /// of tiles, and one tile more.
-    fn row_pitch(&self) -> usize {
-        TILE * (whole(self.tiles_x) + 1)
-    }
-
     /// Pitch of the rows of tiles a block's per-tile loops write: whole vectors
     /// past any run of tiles that ends within the block, and one tile more.
     fn pitch(&self) -> usize {
@@ -354,14 +339,12 @@ impl Plan {
     }
 }
 
-/// Work space of one thread: one channel's six padded input rows, the block's
-/// 6×6 input tiles of one channel `E[i][j][t]` and their transform down the
+/// Work space of one thread: the block's 6×6 input tiles of one channel `E[i][j][t]` and their transform down the
 /// columns, the transformed inputs `V[ξ][c][t]`, the products `M[ξ][o][t]`, and
 /// one output channel's tiles transformed along (`H`) and down (`Y`) and a row of
 /// its output. Rows the per-tile loops write are [`VECTOR`]s longer than the
 /// block (see [`whole`]).
 struct Scratch<T> {
-    rows: Vec<T>,
     e: Vec<T>,
     q: Vec<T>,
     v: Vec<T>,
@@ -371,18 +354,23 @@ struct Scratch<T> {
 }
 
 impl<T: Real> Scratch<T> {
-    fn new(p: &Plan, gemm: &shifted_gemm::Plan<T>) -> Self {
+    /// The lengths of `e`, `q`, `v`, `m`, `h` and `y`.
+    fn lengths(p: &Plan, gemm: &shifted_gemm::Plan<T>) -> [usize; 6] {
         let (b, pitch) = (p.block, p.pitch());
-        Scratch {
-            rows: vec![T::zero(); ALPHA * p.row_pitch()],
-            e: vec![T::zero(); POINTS * pitch],
-            q: vec![T::zero(); POINTS * pitch],
+        [
+            POINTS * pitch,
+            POINTS * pitch,
             // the product reads whole column tiles past each row's start
-            v: vec![T::zero(); POINTS * p.cin_g * b + gemm.padded_cols(b)],
-            m: vec![T::zero(); POINTS * p.cout_g * b],
-            h: vec![T::zero(); ALPHA * TILE * pitch],
-            y: vec![T::zero(); TILE * TILE * pitch],
-        }
+            POINTS * p.cin_g * b + gemm.padded_cols(b),
+            POINTS * p.cout_g * b,
+            ALPHA * TILE * pitch,
+            TILE * TILE * pitch,
+        ]
+    }
+
+    fn new(p: &Plan, gemm: &shifted_gemm::Plan<T>) -> Self {
+        let [e, q, v, m, h, y] = Self::lengths(p, gemm).map(|n| vec![T::zero(); n]);
+        Scratch { e, q, v, m, h, y }
     }
 }
 
@@ -582,13 +570,7 @@ fn transform_inputs<T: Real>(
     tiles: std::ops::Range<usize>,
     s: &mut Scratch<T>,
 ) {
-    let (b, width, in_numel, rp, ep) = (
-        p.block,
-        g.input_size()[1],
-        g.input_numel(),
-        p.row_pitch(),
-        p.pitch(),
-    );
+    let (b, width, in_numel, ep) = (p.block, g.input_size()[1], g.input_numel(), p.pitch());
     let pb = g.padding_before()[1];
     let nb = whole(tiles.len());
     for c in 0..p.cin_g {
@@ -597,27 +579,31 @@ fn transform_inputs<T: Real>(
         for (ty, tx0, n, tt0) in segments(p, tiles.clone()) {
             let (x0, span) = (tx0 * TILE, n * TILE + 2);
             for i in 0..ALPHA {
-                let dst = &mut s.rows[i * rp..][..span];
-                if let Some(row) = p.rows[ty * TILE + i] {
-                    let line = &plane[row * width..][..width];
-                    // inside the input: one copy; the borders through the map
-                    let (lo, hi) = (
-                        p.inside.start.clamp(x0, x0 + span),
-                        p.inside.end.clamp(x0, x0 + span),
-                    );
-                    for x in (x0..lo).chain(hi.max(lo)..x0 + span) {
-                        dst[x - x0] = p.cols[x].map_or(T::zero(), |col| line[col]);
-                    }
-                    if lo < hi {
-                        dst[lo - x0..hi - x0].copy_from_slice(&line[lo - pb..hi - pb]);
-                    }
-                } else {
-                    dst.fill(T::zero());
-                }
                 let mut cols = s.e[i * ALPHA * ep + tt0..].chunks_mut(ep);
                 let mut next = || &mut cols.next().expect("six tile columns")[..whole(n)];
-                let dst = [next(), next(), next(), next(), next(), next()];
-                split6(&s.rows[i * rp..][..rp], dst);
+                let mut dst = [next(), next(), next(), next(), next(), next()];
+                let Some(row) = p.rows[ty * TILE + i] else {
+                    dst.iter_mut().for_each(|d| d.fill(T::zero()));
+                    continue;
+                };
+                // inside the input straight from its row (zero outside it), then
+                // the padding mode's border values where it reads the input
+                let line = &plane[row * width..][..width];
+                split6(
+                    line,
+                    x0 as isize - pb as isize,
+                    dst.each_mut().map(|d| &mut **d),
+                );
+                let (lo, hi) = (p.inside.start.max(x0), p.inside.end.min(x0 + span));
+                for x in (x0..lo.min(x0 + span)).chain(hi.max(x0)..x0 + span) {
+                    let Some(col) = p.cols[x] else { continue };
+                    let (m, j) = ((x - x0) / TILE, (x - x0) % TILE);
+                    dst[j][m] = line[col];
+                    // columns 4 and 5 of the tile before
+                    if j < ALPHA - TILE && m > 0 {
+                        dst[j + TILE][m - 1] = line[col];
+                    }
+                }
             }
         }
         // Bᵀ down the columns: Q[r][j] = Σ_i Bᵀ[r][i]·E[i][j]
