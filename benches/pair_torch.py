@@ -8,18 +8,22 @@ minutes apart.
 As many threads on each side as RAYON_NUM_THREADS (default one); randn data; 40
 pairs per case and method after 3 warm-up calls; prints each side's median and the
 median (and quartiles) of the per-pair ratios convmat / PyTorch. convmat's side
-includes allocating its output array.
+includes allocating its output array. OpenMP's threads are told to sleep between
+calls (OMP_WAIT_POLICY=PASSIVE, unless set): spinning, PyTorch's second thread would
+take the core convmat's second thread needs right after it.
 """
 
 import os
 import statistics
 import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import convmat
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+import convmat  # noqa: E402
 
 torch.set_num_threads(int(os.environ.get("RAYON_NUM_THREADS", "1")))
 rng = np.random.default_rng(0)
