@@ -158,6 +158,10 @@ fn blocks_of_tiles_that_cut_tile_rows_and_items_stay_within_the_bound() {
         ([30, 80], [1, 1], PaddingMode::Zeros, 96, 40, 1),
         ([37, 26], [2, 1], PaddingMode::Reflect, 64, 64, 2),
         ([21, 67], [1, 0], PaddingMode::Circular, 160, 24, 1),
+        // rows of exactly one vector of tiles (64 wide: 16) whose right border the
+        // padding mode reads
+        ([20, 64], [1, 1], PaddingMode::Reflect, 8, 8, 1),
+        ([9, 32], [1, 1], PaddingMode::Replicate, 3, 5, 1),
     ] {
         let s = Spec {
             input,

@@ -18,7 +18,8 @@
 //! rows of `V_ξ` where the input transform wrote them (no packing) with `U_ξ`
 //! packed once per call. The kernel transform is done once per call in f64,
 //! straight into the packed `U`; input and output transforms run over a block of
-//! tiles at a time (about 1 MiB of `V` and `M`, at least 64 tiles, across tile rows),
+//! tiles at a time (about 1 MiB of `V` and `M` in whole column tiles of the
+//! product, across tile rows),
 //! vectorised across the tiles in whole vectors, compiled for the SIMD level; the
 //! tiles' columns, every 4th value of a row, are gathered and scattered by
 //! permutes at AVX-512 (`kernels::quads`).
@@ -339,11 +340,11 @@ impl Plan {
     }
 }
 
-/// Work space of one thread: the block's 6×6 input tiles of one channel `E[i][j][t]` and their transform down the
-/// columns, the transformed inputs `V[ξ][c][t]`, the products `M[ξ][o][t]`, and
-/// one output channel's tiles transformed along (`H`) and down (`Y`) and a row of
-/// its output. Rows the per-tile loops write are [`VECTOR`]s longer than the
-/// block (see [`whole`]).
+/// Work space of one thread: the block's 6×6 input tiles of one channel
+/// `E[i][j][t]` and their transform down the columns (`Q`), the transformed inputs
+/// `V[ξ][c][t]`, the products `M[ξ][o][t]`, and one output channel's tiles
+/// transformed along (`H`) and down (`Y`). Rows the per-tile loops write are
+/// [`VECTOR`]s longer than the block (see [`whole`]).
 struct Scratch<T> {
     e: Vec<T>,
     q: Vec<T>,
@@ -529,11 +530,12 @@ fn segments(
 }
 
 /// Transforms the block's tiles of every input channel of group `grp`:
-/// `V[ξ][c][t] = (Bᵀ d_c B)[ξ]`. Per run of tiles along a tile row: the six input
-/// rows padded through the boundary map, `Bᵀ` down the columns (vectorised along
-/// the row), the result split by column modulo 4 so that each tile's six columns
-/// are six contiguous runs across the tiles, then `B` along them. Compiled per
-/// SIMD level.
+/// `V[ξ][c][t] = (Bᵀ d_c B)[ξ]`. Per channel, per run of tiles along a tile row:
+/// from each of the six input rows the tiles' six columns (every 4th value, read
+/// straight from the row through a window that is zero outside it, then the
+/// padding mode's border values patched in), so that `E[i][j][·]` runs across the
+/// block's tiles; then, over the whole block in whole vectors, `Bᵀ` down the
+/// columns and `B` along the rows. Compiled per SIMD level.
 struct InputTransform<'a, T> {
     p: &'a Plan,
     g: &'a ConvGeometry,
@@ -597,9 +599,12 @@ fn transform_inputs<T: Real>(
                 let (lo, hi) = (p.inside.start.max(x0), p.inside.end.min(x0 + span));
                 for x in (x0..lo.min(x0 + span)).chain(hi.max(x0)..x0 + span) {
                     let Some(col) = p.cols[x] else { continue };
+                    // column j of tile m, and columns 4 and 5 of the tile before
+                    // (the last two columns of the run belong to its last tile)
                     let (m, j) = ((x - x0) / TILE, (x - x0) % TILE);
-                    dst[j][m] = line[col];
-                    // columns 4 and 5 of the tile before
+                    if m < n {
+                        dst[j][m] = line[col];
+                    }
                     if j < ALPHA - TILE && m > 0 {
                         dst[j + TILE][m - 1] = line[col];
                     }
