@@ -149,7 +149,7 @@ proptest! {
 }
 
 #[test]
-fn blocks_of_tiles_that_cut_tile_rows_and_items_stay_within_the_bound() {
+fn blocks_of_tiles_that_cut_tile_rows_stay_within_the_bound() {
     // wide layers make blocks of a few dozen tiles (about 1 MiB of transformed
     // tiles): blocks then start inside tile rows, rows of more than one vector of
     // tiles (80 wide: 20 tiles) and of fewer (26 wide: 7) are cut, and the last
