@@ -4,10 +4,11 @@
 //! Consecutive 4×4 tiles along a row start every 4 columns, so the values each
 //! tile needs at its column `j` are every 4th value of the row, and the outputs of
 //! each tile column `φ` go back to every 4th place. Plain loops over such strides
-//! stay scalar; at AVX-512 (f32) each 16 tiles take a few two-source permutes
-//! instead, and the last vector of a row a masked store. The values are moved
-//! (and, joining, one bias added), never otherwise computed, so every level gives
-//! the same bits.
+//! stay scalar; at AVX-512 (f32) each 16 tiles take a few loads (masked where
+//! they reach past the row: the zero padding) and two-source permutes instead,
+//! and the last vector of a row a masked store. The values are moved (and,
+//! joining, one bias added), never otherwise computed, so every level gives the
+//! same bits.
 
 use crate::simd::{simd_level, SimdLevel};
 use crate::Real;
@@ -44,7 +45,6 @@ unsafe fn split6_at<T: Real>(level: SimdLevel, row: &[T], start: isize, dst: [&m
         && std::mem::size_of::<T>() == 4
         && n.is_multiple_of(LANES)
         && dst.iter().all(|d| d.len() >= n)
-        && row.len() < i32::MAX as usize
     {
         // SAFETY: the level is the processor's (the contract); `T` is f32 (the
         // only 4-byte `Real`); the loads read only lanes inside `row` (masked),
@@ -151,15 +151,15 @@ mod x86 {
         n: usize,
     ) {
         let (even, odd) = even_odd();
-        // 16 values from row index `p`, zero outside the row: the masked-off
-        // lanes are never touched
-        let load = |p: isize| match window(p, len) {
-            u16::MAX => _mm512_loadu_ps(row.wrapping_offset(p)),
-            0 => _mm512_setzero_ps(),
-            mask => _mm512_maskz_loadu_ps(mask, row.wrapping_offset(p)),
-        };
         // SAFETY: the caller's contract.
         unsafe {
+            // 16 values from row index `p`, zero outside the row: the masked-off
+            // lanes are never touched
+            let load = |p: isize| match window(p, len) {
+                u16::MAX => _mm512_loadu_ps(row.wrapping_offset(p)),
+                0 => _mm512_setzero_ps(),
+                mask => _mm512_maskz_loadu_ps(mask, row.wrapping_offset(p)),
+            };
             // lanes ≡ 0 and ≡ 2 (mod 4) of 64 values from `p`, then ≡ 1 and ≡ 3
             let quarters = |p: isize| {
                 let (a, b) = (load(p), load(p + 16));
