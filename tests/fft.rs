@@ -6,10 +6,14 @@
 //! ```
 //!
 //! with `u` the unit roundoff of the element type, `N` the FFT grid's size, `m` the
-//! channel products summed per frequency (`C_in/groups`) and `C_FFT = 4` (the largest
-//! ratio measured in f32 is printed by `cargo test --test fft -- --nocapture`; it
-//! stays near 1, and the test fails above 2). The
-//! transposed convolution obeys the same bound with the roles of x and y swapped;
+//! channel products summed per frequency (`C_in/groups`) and `C_FFT = 8` (the largest
+//! ratio measured in f32 on the fixed sweep's grids is printed by `cargo test --test
+//! fft -- --nocapture`; it stays near 1, and that test fails above 2; on the random
+//! geometries' grids of a few points, where the rounding does not spread evenly,
+//! ratios up to 4.2 were seen). The
+//! transposed convolution obeys the same bound with the roles of x and y swapped,
+//! times the number of padded positions the padding mode maps onto the element
+//! (1 for zeros: the adjoint adds up the FFT's outputs, and errors, at all of them);
 //! the dot test ⟨C·x, y⟩ = ⟨x, Cᵀ·y⟩ holds to the bound propagated through both
 //! products. Also: f32 and f64, every padding mode, groups, stride, dilation,
 //! batch and bias; the operator, `functional`, the command line, errors, the
@@ -29,7 +33,7 @@ mod common;
 use common::{array, at, pseudo_random, pseudo_random_ints};
 
 /// The constant of the tested bound (see the module docs).
-const C_FFT: f64 = 4.0;
+const C_FFT: f64 = 8.0;
 
 thread_local! {
     /// The largest error ratio seen in f32 by this test's thread,
@@ -98,6 +102,34 @@ fn scales(g: &ConvGeometry, w: &[f64], input: &[f64], adjoint: bool) -> Vec<f64>
             };
             out.extend(std::iter::repeat_n(s, out_plane));
         }
+    }
+    out
+}
+
+/// Per input element, the padded positions the padding mode maps onto it (1 for
+/// zeros; with replicate, reflect, symmetric or circular padding the border
+/// elements gather several): the adjoint sums the FFT's outputs at all of them, so
+/// their errors add up and its bound scales by this count.
+fn fold_counts(g: &ConvGeometry) -> Vec<f64> {
+    let per_dim: Vec<Vec<f64>> = (0..g.rank())
+        .map(|d| {
+            let n = g.input_size()[d];
+            let padded = n + g.padding_before()[d] + g.padding_after()[d];
+            let mut count = vec![0.0; n];
+            for p in 0..padded {
+                if let Some(i) = g.padded_source(d, p) {
+                    count[i] += 1.0;
+                }
+            }
+            count
+        })
+        .collect();
+    let mut out = vec![1.0];
+    for count in &per_dim {
+        out = out
+            .iter()
+            .flat_map(|&a| count.iter().map(move |&c| a * c))
+            .collect();
     }
     out
 }
@@ -208,7 +240,12 @@ fn agree<T: Real>(g: &ConvGeometry, batch: usize, with_bias: bool, seed: u64) {
     direct::conv_transpose(g, &y, &w, bias_t, &mut reference_t).unwrap();
     let mut got_t = vec![T::zero(); batch * g.cols()];
     fft::conv_transpose(g, &yt, &wt, bias_t.map(to::<T>).as_deref(), &mut got_t).unwrap();
-    let st = scales(g, &w, &y, true);
+    let fold = fold_counts(g);
+    let st: Vec<f64> = scales(g, &w, &y, true)
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| s * fold[i % fold.len()])
+        .collect();
     let m = g.out_channels_per_group();
     let terms_t = m * g.kernel_numel();
     let (tol_t, unit_t) = bounds::<T>(
@@ -793,4 +830,24 @@ fn the_spectra_must_fit_the_memory_budget() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("over the memory budget"), "{e}");
+}
+
+#[test]
+fn an_element_that_gathers_padded_positions_sums_their_errors() {
+    // the adjoint folds the padded grid back onto the input: with replicate padding
+    // of 4 on each side of a 1-element input every padded position lands on it
+    let g = ConvGeometry::builder(&[1], &[5])
+        .channels(6, 2)
+        .groups(2)
+        .stride(&[2])
+        .dilation(&[2])
+        .padding(4)
+        .padding_mode(PaddingMode::Replicate)
+        .build()
+        .unwrap();
+    assert_eq!(fold_counts(&g), [9.0]);
+    // without the count, the bound fails at seed 1477 (by a third)
+    for seed in 0..4000u64 {
+        agree::<f32>(&g, 1 + (seed % 2) as usize, seed % 4 < 2, seed);
+    }
 }

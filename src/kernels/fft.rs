@@ -93,11 +93,16 @@
 //! rounding evenly over the grid (every output of an inverse is a ± sum over every
 //! frequency), so per output `|ŷ_o − y_o| ≈ ‖ŷ − y‖₂/√N`, and with
 //! `max_k|Ŵ_k| ≤ ‖w‖₁` and `‖x‖₂/√N ≤ max|x|` that gives the bound above; the
-//! constant `C` absorbs `c` and the even-spread step. `tests/fft.rs` checks it with
-//! `C = 4` over random geometries (every mode, groups, stride, dilation, batch,
-//! bias, both types) against the direct loops in f64; the largest ratio
-//! `|ŷ_o − y_o| / (u·(log₂N + m + 2)·S_o)` seen in f32 is about 1. For
-//! `fftconv_512_k31` (`N = 576²`, one channel) that is `4·u·21.3·S ≈ 5.1e-6·S` in f32.
+//! constant `C` absorbs `c` and the even-spread step. The adjoint obeys it with `x`
+//! and `y` swapped, times the number of padded positions the padding mode maps
+//! onto the input element (1 for zeros): it adds up the grid's outputs, errors
+//! included, at all of them. `tests/fft.rs` checks it with `C = 8` over random
+//! geometries (every mode, groups, stride, dilation, batch, bias, both types)
+//! against the direct loops in f64; the largest ratio
+//! `|ŷ_o − y_o| / (u·(log₂N + m + 2)·S_o)` seen in f32 is about 1 on grids of a few
+//! dozen points and up, and reached 4.2 on grids of a few points, where the
+//! rounding does not spread evenly. For `fftconv_512_k31` (`N = 576²`, one
+//! channel) `C = 8` gives `8·u·21.3·S ≈ 1.0e-5·S` in f32.
 //! Unlike the loops, a NaN or ±∞ anywhere in an input plane reaches every output of
 //! the planes it feeds (`auto` checks the data and runs the loops then: see
 //! [`crate::functional::conv_method`]).
