@@ -52,6 +52,7 @@ use super::quads::{join4, split6};
 use super::shifted_gemm;
 use super::{check_call, Direction};
 use crate::error::GeometryError;
+use crate::geometry::boundary::gcd;
 use crate::geometry::ConvGeometry;
 use crate::simd::{vectorise_kernel, Vectorised};
 use crate::Real;
@@ -93,17 +94,6 @@ const BLOCK_BYTES: usize = 1024 << 10;
 /// vector of `f32` (AVX-512). A loop over whole vectors has no scalar tail; the
 /// lanes past the tiles compute on what the buffers hold and are never read.
 const VECTOR: usize = 16;
-
-/// The least common multiple of `a` and `b`.
-fn lcm(a: usize, b: usize) -> usize {
-    let gcd = |mut a: usize, mut b: usize| {
-        while b > 0 {
-            (a, b) = (b, a % b);
-        }
-        a
-    };
-    a / gcd(a, b) * b
-}
 
 /// `n` rounded up to whole [`VECTOR`]s.
 fn whole(n: usize) -> usize {
@@ -314,7 +304,8 @@ impl Plan {
         // whole vectors of tiles (16) and whole column tiles of the product (f32 at
         // AVX-512: 48), at least one: a block's last column tile by a narrower
         // micro-kernel would waste the FMA units' latency
-        let unit = lcm(VECTOR, gemm.padded_cols(1));
+        let nr = gemm.padded_cols(1);
+        let unit = VECTOR / gcd(VECTOR, nr) * nr;
         let block = (BLOCK_BYTES / per_tile).clamp(unit, 512) / unit * unit;
         let block = block.min(whole(tiles_y * tiles_x));
         Plan {
@@ -559,74 +550,62 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
             tiles,
             s,
         } = self;
-        transform_inputs(p, g, xs, grp, tiles, s);
-    }
-}
-
-#[inline(always)]
-fn transform_inputs<T: Real>(
-    p: &Plan,
-    g: &ConvGeometry,
-    xs: &[T],
-    grp: usize,
-    tiles: std::ops::Range<usize>,
-    s: &mut Scratch<T>,
-) {
-    let (b, width, in_numel, ep) = (p.block, g.input_size()[1], g.input_numel(), p.pitch());
-    let pb = g.padding_before()[1];
-    let nb = whole(tiles.len());
-    for c in 0..p.cin_g {
-        let plane = &xs[(grp * p.cin_g + c) * in_numel..][..in_numel];
-        // E[i][j][t]: column j of row i of each tile, tile by tile along the block
-        for (ty, tx0, n, tt0) in segments(p, tiles.clone()) {
-            let (x0, span) = (tx0 * TILE, n * TILE + 2);
-            for i in 0..ALPHA {
-                let mut cols = s.e[i * ALPHA * ep + tt0..].chunks_mut(ep);
-                let mut next = || &mut cols.next().expect("six tile columns")[..whole(n)];
-                let mut dst = [next(), next(), next(), next(), next(), next()];
-                let Some(row) = p.rows[ty * TILE + i] else {
-                    dst.iter_mut().for_each(|d| d.fill(T::zero()));
-                    continue;
-                };
-                // inside the input straight from its row (zero outside it), then
-                // the padding mode's border values where it reads the input
-                let line = &plane[row * width..][..width];
-                split6(
-                    line,
-                    x0 as isize - pb as isize,
-                    dst.each_mut().map(|d| &mut **d),
-                );
-                let (lo, hi) = (p.inside.start.max(x0), p.inside.end.min(x0 + span));
-                for x in (x0..lo.min(x0 + span)).chain(hi.max(x0)..x0 + span) {
-                    let Some(col) = p.cols[x] else { continue };
-                    // column j of tile m, and columns 4 and 5 of the tile before
-                    // (the last two columns of the run belong to its last tile)
-                    let (m, j) = ((x - x0) / TILE, (x - x0) % TILE);
-                    if m < n {
-                        dst[j][m] = line[col];
-                    }
-                    if j < ALPHA - TILE && m > 0 {
-                        dst[j + TILE][m - 1] = line[col];
+        let (b, width, in_numel, ep) = (p.block, g.input_size()[1], g.input_numel(), p.pitch());
+        let pb = g.padding_before()[1];
+        let nb = whole(tiles.len());
+        for c in 0..p.cin_g {
+            let plane = &xs[(grp * p.cin_g + c) * in_numel..][..in_numel];
+            // E[i][j][t]: column j of row i of each tile, tile by tile along the block
+            for (ty, tx0, n, tt0) in segments(p, tiles.clone()) {
+                let (x0, span) = (tx0 * TILE, n * TILE + 2);
+                for i in 0..ALPHA {
+                    let mut cols = s.e[i * ALPHA * ep + tt0..].chunks_mut(ep);
+                    let mut next = || &mut cols.next().expect("six tile columns")[..whole(n)];
+                    let mut dst = [next(), next(), next(), next(), next(), next()];
+                    let Some(row) = p.rows[ty * TILE + i] else {
+                        dst.iter_mut().for_each(|d| d.fill(T::zero()));
+                        continue;
+                    };
+                    // inside the input straight from its row (zero outside it), then
+                    // the padding mode's border values where it reads the input
+                    let line = &plane[row * width..][..width];
+                    split6(
+                        line,
+                        x0 as isize - pb as isize,
+                        dst.each_mut().map(|d| &mut **d),
+                    );
+                    let (lo, hi) = (p.inside.start.max(x0), p.inside.end.min(x0 + span));
+                    for x in (x0..lo.min(x0 + span)).chain(hi.max(x0)..x0 + span) {
+                        let Some(col) = p.cols[x] else { continue };
+                        // column j of tile m, and columns 4 and 5 of the tile before
+                        // (the last two columns of the run belong to its last tile)
+                        let (m, j) = ((x - x0) / TILE, (x - x0) % TILE);
+                        if m < n {
+                            dst[j][m] = line[col];
+                        }
+                        if j < ALPHA - TILE && m > 0 {
+                            dst[j + TILE][m - 1] = line[col];
+                        }
                     }
                 }
             }
-        }
-        // Bᵀ down the columns: Q[r][j] = Σ_i Bᵀ[r][i]·E[i][j]
-        for j in 0..ALPHA {
-            let e = |i: usize| &s.e[(i * ALPHA + j) * ep..][..nb];
-            let src = [e(0), e(1), e(2), e(3), e(4), e(5)];
-            input_rows(src, &mut s.q, (j * ep, ALPHA * ep), nb);
-        }
-        // B along the rows: V[r·6 + k][c] = Σ_j Q[r][j]·B[j][k]
-        for r in 0..ALPHA {
-            let q = |j: usize| &s.q[(r * ALPHA + j) * ep..][..nb];
-            let src = [q(0), q(1), q(2), q(3), q(4), q(5)];
-            input_rows(
-                src,
-                &mut s.v,
-                ((r * ALPHA * p.cin_g + c) * b, p.cin_g * b),
-                nb,
-            );
+            // Bᵀ down the columns: Q[r][j] = Σ_i Bᵀ[r][i]·E[i][j]
+            for j in 0..ALPHA {
+                let e = |i: usize| &s.e[(i * ALPHA + j) * ep..][..nb];
+                let src = [e(0), e(1), e(2), e(3), e(4), e(5)];
+                input_rows(src, &mut s.q, (j * ep, ALPHA * ep), nb);
+            }
+            // B along the rows: V[r·6 + k][c] = Σ_j Q[r][j]·B[j][k]
+            for r in 0..ALPHA {
+                let q = |j: usize| &s.q[(r * ALPHA + j) * ep..][..nb];
+                let src = [q(0), q(1), q(2), q(3), q(4), q(5)];
+                input_rows(
+                    src,
+                    &mut s.v,
+                    ((r * ALPHA * p.cin_g + c) * b, p.cin_g * b),
+                    nb,
+                );
+            }
         }
     }
 }
@@ -657,43 +636,31 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
             s,
             yg,
         } = self;
-        transform_outputs(p, g, bias, tiles, s, yg);
-    }
-}
-
-#[inline(always)]
-fn transform_outputs<T: Real>(
-    p: &Plan,
-    g: &ConvGeometry,
-    bias: Option<&[T]>,
-    tiles: std::ops::Range<usize>,
-    s: &mut Scratch<T>,
-    yg: &mut [T],
-) {
-    let (b, cout_g, ep) = (p.block, p.cout_g, p.pitch());
-    let (oh, ow) = (g.output_size()[0], g.output_size()[1]);
-    let nb = whole(tiles.len());
-    for o in 0..cout_g {
-        // Aᵀ along the rows: H[r][q] = Σ_k M[r][k]·A[k][q]
-        for r in 0..ALPHA {
-            let m = |k: usize| &s.m[((r * ALPHA + k) * cout_g + o) * b..][..nb];
-            let src = [m(0), m(1), m(2), m(3), m(4), m(5)];
-            output_rows(src, &mut s.h, (r * TILE * ep, ep), nb);
-        }
-        // Aᵀ down the columns: Y[pr][q] = Σ_k Aᵀ[pr][k]·H[k][q]
-        for q in 0..TILE {
-            let h = |k: usize| &s.h[(k * TILE + q) * ep..][..nb];
-            let src = [h(0), h(1), h(2), h(3), h(4), h(5)];
-            output_rows(src, &mut s.y, (q * ep, TILE * ep), nb);
-        }
-        let bv = bias.map_or(T::zero(), |bb| bb[o]);
-        let plane = &mut yg[o * oh * ow..][..oh * ow];
-        for (ty, tx0, n, tt0) in segments(p, tiles.clone()) {
-            let (rows, cols) = (TILE.min(oh - ty * TILE), (n * TILE).min(ow - tx0 * TILE));
-            for pr in 0..rows {
-                let y = |q: usize| &s.y[(pr * TILE + q) * ep + tt0..][..whole(n)];
-                let line = &mut plane[(ty * TILE + pr) * ow + tx0 * TILE..][..cols];
-                join4([y(0), y(1), y(2), y(3)], bv, line);
+        let (b, cout_g, ep) = (p.block, p.cout_g, p.pitch());
+        let (oh, ow) = (g.output_size()[0], g.output_size()[1]);
+        let nb = whole(tiles.len());
+        for o in 0..cout_g {
+            // Aᵀ along the rows: H[r][q] = Σ_k M[r][k]·A[k][q]
+            for r in 0..ALPHA {
+                let m = |k: usize| &s.m[((r * ALPHA + k) * cout_g + o) * b..][..nb];
+                let src = [m(0), m(1), m(2), m(3), m(4), m(5)];
+                output_rows(src, &mut s.h, (r * TILE * ep, ep), nb);
+            }
+            // Aᵀ down the columns: Y[pr][q] = Σ_k Aᵀ[pr][k]·H[k][q]
+            for q in 0..TILE {
+                let h = |k: usize| &s.h[(k * TILE + q) * ep..][..nb];
+                let src = [h(0), h(1), h(2), h(3), h(4), h(5)];
+                output_rows(src, &mut s.y, (q * ep, TILE * ep), nb);
+            }
+            let bv = bias.map_or(T::zero(), |bb| bb[o]);
+            let plane = &mut yg[o * oh * ow..][..oh * ow];
+            for (ty, tx0, n, tt0) in segments(p, tiles.clone()) {
+                let (rows, cols) = (TILE.min(oh - ty * TILE), (n * TILE).min(ow - tx0 * TILE));
+                for pr in 0..rows {
+                    let y = |q: usize| &s.y[(pr * TILE + q) * ep + tt0..][..whole(n)];
+                    let line = &mut plane[(ty * TILE + pr) * ow + tx0 * TILE..][..cols];
+                    join4([y(0), y(1), y(2), y(3)], bv, line);
+                }
             }
         }
     }
