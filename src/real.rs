@@ -68,11 +68,13 @@ pub trait Real:
         c_strides: (isize, isize),
     );
 
-    /// The shifted-GEMM micro-kernel of this type at `level` (see
-    /// `kernels::shifted_gemm`).
+    /// The shifted-GEMM micro-kernels of this type at `level`, the main one first
+    /// (see `kernels::shifted_gemm`).
     #[doc(hidden)]
     #[allow(private_interfaces)]
-    fn shifted_kernel(level: crate::simd::SimdLevel) -> crate::kernels::shifted_gemm::Kernel<Self>;
+    fn shifted_kernels(
+        level: crate::simd::SimdLevel,
+    ) -> Vec<crate::kernels::shifted_gemm::Kernel<Self>>;
 
     /// The FFT convolution of `g` and `w` prepared in this type: the bridge from
     /// `Real` to the transforms of [`FftReal`] (both are `f32` and `f64`). Use
@@ -144,9 +146,9 @@ macro_rules! impl_real {
                 unsafe { $gemm(m, k, n, a, (rsa, csa), b, (rsb, csb), beta, c, (rsc, csc)) }
             }
             #[allow(private_interfaces)]
-            fn shifted_kernel(
+            fn shifted_kernels(
                 level: crate::simd::SimdLevel,
-            ) -> crate::kernels::shifted_gemm::Kernel<Self> {
+            ) -> Vec<crate::kernels::shifted_gemm::Kernel<Self>> {
                 $shifted(level)
             }
             fn fft_prepare(

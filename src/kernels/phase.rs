@@ -440,7 +440,7 @@ pub fn transpose_column_waste(g: &ConvGeometry) -> f64 {
     if check(g).is_err() {
         return f64::INFINITY;
     }
-    let plan = Plan::<f32>::new();
+    let plan = Plan::<f32>::for_rows(g.in_channels_per_group());
     let sh = Shifts::of(g, &phases(g), &plan);
     let cols: usize = sh
         .phases
@@ -511,7 +511,7 @@ impl<T: Real> ConvPlan<T> {
         let preshift =
             g.rank() <= 2 && k[k.len() - 1] <= PRESHIFT_MAX_TAPS && g.stride()[g.rank() - 1] > 1;
         let f = Forward::of::<T>(g, preshift);
-        let plan = Plan::<T>::new();
+        let plan = Plan::<T>::for_rows(g.out_channels_per_group());
         let rows = PitchedRows::of(g.output_size(), &strides(&f.comp));
         let dense = rows.dense(g.output_numel());
         let (cin_g, taps) = (g.in_channels_per_group(), g.kernel_numel());
@@ -1017,9 +1017,9 @@ pub fn transpose_workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, 
     if g.out_channels_per_group() <= super::DIRECT_MAX_CHANNELS_PER_GROUP {
         return Ok(0);
     }
-    let plan = Plan::<T>::new();
-    let sh = Shifts::of(g, &phases(g), &plan);
     let rows = g.in_channels_per_group();
+    let plan = Plan::<T>::for_rows(rows);
+    let sh = Shifts::of(g, &phases(g), &plan);
     Ok(sh.source + plan.padded_rows(rows) * sh.tile(&plan, rows))
 }
 
@@ -1040,7 +1040,7 @@ fn conv_transpose_by_shifts<T: Real>(
         g.groups(),
     );
     let (in_numel, out_numel, kn) = (g.input_numel(), g.output_numel(), g.kernel_numel());
-    let plan = Plan::<T>::new();
+    let plan = Plan::<T>::for_rows(cin_g);
     let sh = Shifts::of(g, phases, &plan);
     let tile = sh.tile(&plan, cin_g);
     // W_ρᵀ per group and phase: cin_g × (cout_g·|T_ρ|), column (o, tap)

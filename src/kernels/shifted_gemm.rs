@@ -48,10 +48,19 @@ pub(crate) struct Kernel<T> {
     /// `nr` that exist).
     lanes: usize,
     narrow: [Option<MicroKernel<T>>; 3],
+    /// Bytes of `B` one block of `K` reads per column tile (see [`Plan::k_block`]).
+    block_bytes: usize,
+    /// Time per row of a tile relative to the level's main kernel (see
+    /// [`Plan::for_rows`]).
+    row_cost: f64,
 }
 
+/// A level's kernels: rows, columns per vector, the kernels of 1, 2 and 3 vectors,
+/// the bytes of `B` per block of `K` and the cost of a row (the main kernel's 1).
+pub(crate) type Tiles<T> = (usize, usize, [Option<MicroKernel<T>>; 3], usize, f64);
+
 impl<T> Kernel<T> {
-    /// One kernel, of `mr × nr`.
+    /// One kernel, of `mr × nr`, its blocks of `K` reading [`BLOCK_BYTES`] of `B`.
     pub(crate) const fn new(mr: usize, nr: usize, run: MicroKernel<T>) -> Self {
         assert!(
             mr * nr <= MAX_TILE,
@@ -63,17 +72,21 @@ impl<T> Kernel<T> {
             run,
             lanes: nr,
             narrow: [None; 3],
+            block_bytes: BLOCK_BYTES,
+            row_cost: 1.0,
         }
     }
 
-    /// Kernels of `mr` rows by 1, 2 … vectors of `lanes` (the widest given is the
+    /// The kernels of `mr` rows by 1, 2 … vectors of `lanes` (the widest given is the
     /// main one).
-    pub(crate) fn with_narrow(mr: usize, lanes: usize, runs: [Option<MicroKernel<T>>; 3]) -> Self {
+    pub(crate) fn of((mr, lanes, runs, block_bytes, row_cost): Tiles<T>) -> Self {
         let vectors = runs.iter().rposition(Option::is_some).map_or(0, |v| v + 1);
         let run = runs[vectors - 1].expect("shifted GEMM: a kernel");
         Kernel {
             lanes,
             narrow: runs,
+            block_bytes,
+            row_cost,
             ..Kernel::new(mr, vectors * lanes, run)
         }
     }
@@ -93,8 +106,17 @@ impl<T> Kernel<T> {
 /// tiles live on the stack.
 const MAX_TILE: usize = 8 * 48;
 
-/// Bytes of `B` one block of `K` keeps in the level-1 cache.
+/// Bytes of `B` one block of `K` reads per column tile, counted as `K × NR`
+/// elements, at AVX-512 and the scalar level: kept in the level-1 cache while every
+/// row panel of `A` passes over them (measured on Intel Xeons, 48 KiB of L1).
 const BLOCK_BYTES: usize = 32 << 10;
+
+/// The same at AVX2 (64 rows of `B` per block for `f32`, whose runs of 16 span two
+/// cache lines each when unaligned, as most are). Measured on a Zen 3 EPYC (32 KiB
+/// of L1, 512 KiB of L2), one thread, `conv2d_s2_8x64x56_k3` by the phases with the
+/// split skipped: 11.3 ms at 64 rows a block, 11.6 at 128, 12.2 at 192, 14.2 at 512
+/// (the 32 KiB above), 12.9 at 32.
+const BLOCK_BYTES_AVX2: usize = 4 << 10;
 
 /// `A` packed for the micro-kernel: row panels of `MR` rows, each `K × MR` with the
 /// panel's rows adjacent; rows past `m` are zero.
@@ -125,20 +147,34 @@ pub(crate) struct Plan<T> {
 }
 
 impl<T: Real> Plan<T> {
-    /// The plan at the current [`simd_level`].
-    pub(crate) fn new() -> Self {
-        Self::at(simd_level())
+    /// The plan for products of `m` rows at the current [`simd_level`]: of the
+    /// level's kernels, the one whose whole row panels cost least, rows times
+    /// [`Kernel::row_cost`] (at AVX2 in `f32`, 4 rows a tile where 6 would pad
+    /// rows enough: 32 rows take 32 instead of 36).
+    pub(crate) fn for_rows(m: usize) -> Self {
+        Self::for_rows_at(simd_level(), m)
     }
 
-    /// The plan at `level` (which the processor must have).
-    pub(crate) fn at(level: SimdLevel) -> Self {
+    /// [`Plan::for_rows`] at `level` (which the processor must have).
+    pub(crate) fn for_rows_at(level: SimdLevel, m: usize) -> Self {
+        let cost = |p: &Self| p.padded_rows(m) as f64 * p.kernel.row_cost;
+        Self::kernels_at(level)
+            .into_iter()
+            .min_by(|a, b| cost(a).total_cmp(&cost(b)))
+            .expect("shifted GEMM: a kernel per level")
+    }
+
+    /// A plan per kernel of `level` (which the processor must have), the main one
+    /// first.
+    pub(crate) fn kernels_at(level: SimdLevel) -> Vec<Self> {
         assert!(
             level <= SimdLevel::supported(),
             "shifted GEMM: {level} not supported"
         );
-        Plan {
-            kernel: T::shifted_kernel(level),
-        }
+        T::shifted_kernels(level)
+            .into_iter()
+            .map(|kernel| Plan { kernel })
+            .collect()
     }
 
     /// `m` rounded up to whole row panels: the rows [`Plan::run`] writes.
@@ -272,9 +308,10 @@ impl<T: Real> Plan<T> {
     }
 
     /// Rows of `A` (columns of `B`) per block of `K`: a block's `KC × NR` slice of
-    /// `B` stays in the level-1 cache while the row panels pass over it.
+    /// `B` stays in the level-1 cache while the row panels pass over it
+    /// ([`BLOCK_BYTES`], [`BLOCK_BYTES_AVX2`]).
     pub(crate) fn k_block(&self) -> usize {
-        (BLOCK_BYTES / (self.kernel.nr * std::mem::size_of::<T>())).max(16)
+        (self.kernel.block_bytes / (self.kernel.nr * std::mem::size_of::<T>())).max(16)
     }
 
     /// `y[r·ldy + j] (+)= Σ_{k ∈ ks} A[r][k] · src[offsets[k − ks.start] + j]` for
@@ -471,7 +508,7 @@ macro_rules! x86_kernel {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::MicroKernel;
+    use super::Tiles;
 
     x86_kernel!(
         f32_avx512,
@@ -513,6 +550,19 @@ mod x86 {
         _mm256_add_ps
     );
     x86_kernel!(
+        f32_avx2_4,
+        f32,
+        "avx2,fma",
+        4,
+        8,
+        _mm256_setzero_ps,
+        _mm256_loadu_ps,
+        _mm256_storeu_ps,
+        _mm256_set1_ps,
+        _mm256_fmadd_ps,
+        _mm256_add_ps
+    );
+    x86_kernel!(
         f64_avx2,
         f64,
         "avx2,fma",
@@ -526,9 +576,9 @@ mod x86 {
         _mm256_add_pd
     );
 
-    /// The tiles: rows, columns per vector, and the kernels for 1, 2 and 3 vectors.
-    pub(super) type Tiles<T> = (usize, usize, [Option<MicroKernel<T>>; 3]);
-    pub(super) const F32_AVX512: Tiles<f32> = (
+    const AVX512: usize = super::BLOCK_BYTES;
+    const AVX2: usize = super::BLOCK_BYTES_AVX2;
+    pub(super) const F32_AVX512: &[Tiles<f32>] = &[(
         8,
         16,
         [
@@ -536,8 +586,10 @@ mod x86 {
             Some(f32_avx512::<2>),
             Some(f32_avx512::<3>),
         ],
-    );
-    pub(super) const F64_AVX512: Tiles<f64> = (
+        AVX512,
+        1.0,
+    )];
+    pub(super) const F64_AVX512: &[Tiles<f64>] = &[(
         8,
         8,
         [
@@ -545,30 +597,58 @@ mod x86 {
             Some(f64_avx512::<2>),
             Some(f64_avx512::<3>),
         ],
-    );
-    pub(super) const F32_AVX2: Tiles<f32> =
-        (6, 8, [Some(f32_avx2::<1>), Some(f32_avx2::<2>), None]);
-    pub(super) const F64_AVX2: Tiles<f64> =
-        (6, 4, [Some(f64_avx2::<1>), Some(f64_avx2::<2>), None]);
+        AVX512,
+        1.0,
+    )];
+    /// 6 × 16, and 4 × 16 (8 accumulators: as many as the FMA latency needs on two
+    /// ports, so no slack) at 1.08 the time per row — measured on a Zen 3 EPYC, one
+    /// thread, best of 60: `convT2d_dl_8x64x28_k4s2` by the phases (32 rows) 5.8
+    /// against 6.2 ms; `conv2d_s2_8x64x56_k3` (128 rows, the split skipped) 12.5 –
+    /// 12.8 against 11.5 – 12.1 ms.
+    pub(super) const F32_AVX2: &[Tiles<f32>] = &[
+        (
+            6,
+            8,
+            [Some(f32_avx2::<1>), Some(f32_avx2::<2>), None],
+            AVX2,
+            1.0,
+        ),
+        (
+            4,
+            8,
+            [Some(f32_avx2_4::<1>), Some(f32_avx2_4::<2>), None],
+            AVX2,
+            1.08,
+        ),
+    ];
+    pub(super) const F64_AVX2: &[Tiles<f64>] = &[(
+        6,
+        4,
+        [Some(f64_avx2::<1>), Some(f64_avx2::<2>), None],
+        AVX2,
+        1.0,
+    )];
 }
 
 macro_rules! kernel_for {
     ($fn_name:ident, $t:ty, $avx512:ident, $avx2:ident) => {
-        /// The shifted-GEMM micro-kernel for this type at `level`.
-        pub(crate) fn $fn_name(level: SimdLevel) -> Kernel<$t> {
+        /// The shifted-GEMM micro-kernels for this type at `level`, the main one
+        /// first.
+        pub(crate) fn $fn_name(level: SimdLevel) -> Vec<Kernel<$t>> {
+            let scalar = || vec![Kernel::new(4, 8, scalar::<$t, 4, 8>)];
             #[cfg(target_arch = "x86_64")]
             {
-                let (mr, lanes, runs) = match level {
+                let tiles = match level {
                     SimdLevel::Avx512 => x86::$avx512,
                     SimdLevel::Avx2 => x86::$avx2,
-                    SimdLevel::Scalar => return Kernel::new(4, 8, scalar::<$t, 4, 8>),
+                    SimdLevel::Scalar => return scalar(),
                 };
-                Kernel::with_narrow(mr, lanes, runs)
+                tiles.iter().map(|&t| Kernel::of(t)).collect()
             }
             #[cfg(not(target_arch = "x86_64"))]
             {
                 let _ = level;
-                Kernel::new(4, 8, scalar::<$t, 4, 8>)
+                scalar()
             }
         }
     };
@@ -581,10 +661,21 @@ kernel_for!(kernel_f64, f64, F64_AVX512, F64_AVX2);
 mod tests {
     use super::*;
 
+    /// Every kernel of every level the machine has, named by level and rows.
+    fn every_kernel<T: Real>() -> Vec<(String, Plan<T>)> {
+        SimdLevel::available()
+            .into_iter()
+            .flat_map(|level| {
+                Plan::<T>::kernels_at(level)
+                    .into_iter()
+                    .map(move |p| (format!("{level} {}-row", p.kernel.mr), p))
+            })
+            .collect()
+    }
+
     /// Every level the machine has computes the definition, on integer data exactly.
     fn check<T: Real>() {
-        for level in SimdLevel::available() {
-            let plan = Plan::<T>::at(level);
+        for (level, plan) in every_kernel::<T>() {
             for &(m, k, n) in &[
                 (1, 1, 1),
                 (5, 7, 50),
@@ -620,9 +711,29 @@ mod tests {
     }
 
     #[test]
-    fn set_places_each_entry_where_pack_does() {
+    fn the_rows_choose_the_kernel_whose_panels_cost_least() {
         for level in SimdLevel::available() {
-            let plan = Plan::<f64>::at(level);
+            for m in [1, 4, 6, 8, 13, 16, 32, 64, 100, 128] {
+                let chosen = Plan::<f32>::for_rows_at(level, m);
+                let cost = |p: &Plan<f32>| p.padded_rows(m) as f64 * p.kernel.row_cost;
+                for other in Plan::<f32>::kernels_at(level) {
+                    assert!(cost(&chosen) <= cost(&other), "{level} m{m}");
+                }
+            }
+        }
+        // at AVX2: 32 rows in 8 panels of 4 (not 6 of 6, 36 rows); 128 in 22 of 6
+        if SimdLevel::available().contains(&SimdLevel::Avx2) {
+            assert_eq!(
+                Plan::<f32>::for_rows_at(SimdLevel::Avx2, 32).padded_rows(32),
+                32
+            );
+            assert_eq!(Plan::<f32>::for_rows_at(SimdLevel::Avx2, 128).kernel.mr, 6);
+        }
+    }
+
+    #[test]
+    fn set_places_each_entry_where_pack_does() {
+        for (level, plan) in every_kernel::<f64>() {
             for &(m, k) in &[(1, 1), (13, 7), (8, 3), (17, 0)] {
                 let at = |r: usize, kk: usize| (r * 100 + kk) as f64;
                 let packed = plan.pack(m, k, at);
@@ -648,8 +759,7 @@ mod tests {
     /// `run`'s bits, on sizes that cut tiles (rows and columns not whole tiles, K
     /// over several blocks).
     fn check_exact<T: Real>() {
-        for level in SimdLevel::available() {
-            let plan = Plan::<T>::at(level);
+        for (level, plan) in every_kernel::<T>() {
             // n = 8, 16, 32, 64: a last tile a narrower kernel writes in place
             for &(m, k, n) in &[
                 (1, 1, 1),

@@ -174,7 +174,7 @@ pub fn error_bound<T: Real>(g: &ConvGeometry, scale: f64) -> f64 {
 /// [`GeometryError::FormulationNeeds`] unless [`check`] passes.
 pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryError> {
     check(g)?;
-    let gemm = shifted_gemm::Plan::<T>::new();
+    let gemm = shifted_gemm::Plan::<T>::for_rows(g.out_channels_per_group());
     let p = Plan::of(g, &gemm);
     // the transformed kernels, packed in whole row panels, and one work space
     Ok(POINTS * g.groups() * gemm.padded_rows(p.cout_g) * p.cin_g
@@ -207,7 +207,7 @@ pub fn conv<T: Real>(
 ) -> Result<(), GeometryError> {
     check(g)?;
     check_call(g, Direction::Forward, w, bias, x.len(), y.len())?;
-    let gemm = shifted_gemm::Plan::<T>::new();
+    let gemm = shifted_gemm::Plan::<T>::for_rows(g.out_channels_per_group());
     let plan = Plan::of(g, &gemm);
     let (cin_g, cout_g, groups, b) = (plan.cin_g, plan.cout_g, g.groups(), plan.block);
     // U_ξ of each group, packed for the micro-kernel: [grp][ξ]
