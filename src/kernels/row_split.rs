@@ -7,8 +7,12 @@
 //! row over the stride), so a loop per line spends its time starting and ending;
 //! at AVX-512, strides 1 and 2 instead make each vector of a line from one or two
 //! masked loads of the row (lanes outside it read as zero, never touched) and, for
-//! stride 2, one two-source permute: no scalar head or tail. Other levels and
-//! strides zero the line's ends and copy its inside with the stride. The values are
+//! stride 2, one two-source permute: no scalar head or tail. AVX2 does the same
+//! with 256-bit vectors — plain loads and stores where the whole vector lies
+//! inside the row and the line, masked ones at the ends, and for stride 2 a
+//! shuffle and a cross-lane permute (AMD's masked stores are slow, so only the
+//! ends pay for them). Other levels and strides zero the line's ends and copy its
+//! inside with the stride. The values are
 //! moved, never computed, so every level gives the same bits.
 
 use crate::simd::{simd_level, SimdLevel};
@@ -32,6 +36,8 @@ pub(crate) struct RowSplit {
     /// store, worked out once (computed per row, the masks cost about 45
     /// instructions a vector).
     vectors: Vec<Vector>,
+    /// The same for 256-bit vectors (AVX2).
+    vectors256: Vec<Vector>,
 }
 
 /// One vector of one line: `lanes` elements from line element `m0`.
@@ -84,25 +90,28 @@ impl RowSplit {
                 (lo, hi, if lo < hi { first as usize } else { 0 })
             })
             .collect();
-        // 512-bit vectors: 16 lanes of 32 bits, 8 of 64
-        let lanes = 64 / std::mem::size_of::<T>();
-        let vectors = starts
-            .iter()
-            .filter(|_| step <= 2)
-            .enumerate()
-            .flat_map(|(line, &start)| {
-                (0..width).step_by(lanes).map(move |m0| {
-                    let p = (m0 * step) as isize + start;
-                    Vector {
-                        line,
-                        m0,
-                        p,
-                        load: [window(p, n, lanes), window(p + lanes as isize, n, lanes)],
-                        store: window(m0 as isize, width, lanes),
-                    }
+        // 512-bit vectors (16 lanes of 32 bits, 8 of 64) and 256-bit ones
+        let vectors_of = |bytes: usize| -> Vec<Vector> {
+            let lanes = bytes / std::mem::size_of::<T>();
+            starts
+                .iter()
+                .filter(|_| step <= 2)
+                .enumerate()
+                .flat_map(|(line, &start)| {
+                    (0..width).step_by(lanes).map(move |m0| {
+                        let p = (m0 * step) as isize + start;
+                        Vector {
+                            line,
+                            m0,
+                            p,
+                            load: [window(p, n, lanes), window(p + lanes as isize, n, lanes)],
+                            store: window(m0 as isize, width, lanes),
+                        }
+                    })
                 })
-            })
-            .collect();
+                .collect()
+        };
+        let (vectors, vectors256) = (vectors_of(64), vectors_of(32));
         RowSplit {
             n,
             width,
@@ -111,6 +120,7 @@ impl RowSplit {
             starts,
             inside,
             vectors,
+            vectors256,
         }
     }
 
@@ -146,6 +156,37 @@ impl RowSplit {
             lines == 0 || reach.is_some_and(|r| r <= dst.len()),
             "row split: lines past the buffer"
         );
+        #[cfg(target_arch = "x86_64")]
+        if level == SimdLevel::Avx2 && self.step <= 2 {
+            assert_eq!(
+                self.bytes,
+                std::mem::size_of::<T>(),
+                "row split: made for another type"
+            );
+            // SAFETY: the processor has AVX2 (this function's contract); the row is
+            // `n` long and every line inside `dst` (both checked above).
+            unsafe {
+                match std::mem::size_of::<T>() {
+                    4 => {
+                        return x86::fill32_avx2(
+                            self,
+                            row.as_ptr().cast(),
+                            dst.as_mut_ptr().cast(),
+                            pitch,
+                        )
+                    }
+                    8 => {
+                        return x86::fill64_avx2(
+                            self,
+                            row.as_ptr().cast(),
+                            dst.as_mut_ptr().cast(),
+                            pitch,
+                        )
+                    }
+                    _ => {}
+                }
+            }
+        }
         #[cfg(target_arch = "x86_64")]
         if level == SimdLevel::Avx512 && self.step <= 2 {
             assert_eq!(
@@ -260,6 +301,108 @@ mod x86 {
         _mm512_mask_storeu_epi64,
         _mm512_permutex2var_epi64,
         _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14)
+    );
+
+    /// The 256-bit mask of the lanes set in `bits` (lanes of `bytes` each): every
+    /// 32-bit part of a set lane all ones.
+    #[inline(always)]
+    unsafe fn mask256(bits: u32, bytes: usize) -> __m256i {
+        let per = (bytes / 4) as u32;
+        let mut m = [0i32; 8];
+        for (i, v) in m.iter_mut().enumerate() {
+            *v = -(((bits >> (i as u32 / per)) & 1) as i32);
+        }
+        // SAFETY: `m` is 8 32-bit integers.
+        unsafe { _mm256_loadu_si256(m.as_ptr().cast()) }
+    }
+
+    macro_rules! fill_avx2 {
+        ($name:ident, $t:ty, $vec:ty, $loadu:ident, $maskload:ident, $storeu:ident,
+         $maskstore:ident, $evens:expr) => {
+            /// [`RowSplit::fill`] at AVX2 for strides 1 and 2.
+            ///
+            /// # Safety
+            /// The processor must have AVX2; `split` must be made for `$t`; `row`
+            /// must hold `split.n` elements and `dst` every line `q·pitch ..
+            /// q·pitch + width`.
+            #[target_feature(enable = "avx2,fma")]
+            pub(super) unsafe fn $name(
+                split: &RowSplit,
+                row: *const $t,
+                dst: *mut $t,
+                pitch: usize,
+            ) {
+                let bytes = std::mem::size_of::<$t>();
+                let lanes = 32 / bytes;
+                let full = (1u32 << lanes) - 1;
+                // the lanes of a vector from `at`: a plain load when all lie in the row
+                let load = |bits: u32, at: *const $t| -> $vec {
+                    // SAFETY: a full vector lies inside the row; a masked load
+                    // touches only its set lanes, which do (`window`).
+                    unsafe {
+                        match bits == full {
+                            true => $loadu(at),
+                            false => $maskload(at, mask256(bits, bytes)),
+                        }
+                    }
+                };
+                for v in &split.vectors256 {
+                    let at = row.wrapping_offset(v.p);
+                    let x = match split.step {
+                        1 => load(v.load[0], at),
+                        // SAFETY: AVX2 (this function's contract)
+                        _ => unsafe {
+                            $evens(load(v.load[0], at), load(v.load[1], at.wrapping_add(lanes)))
+                        },
+                    };
+                    // SAFETY: the store writes the lanes inside line `q`, inside
+                    // `dst` by the caller's contract.
+                    unsafe {
+                        let to = dst.add(v.line * pitch + v.m0);
+                        match v.store == full {
+                            true => $storeu(to, x),
+                            false => $maskstore(to, mask256(v.store, bytes), x),
+                        }
+                    }
+                }
+            }
+        };
+    }
+
+    /// The even lanes of `a` then of `b` (8 of 16 `f32`).
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn evens32(a: __m256, b: __m256) -> __m256 {
+        // a0 a2 b0 b2 | a4 a6 b4 b6, then the 64-bit pairs reordered
+        let x = _mm256_shuffle_ps::<0b10_00_10_00>(a, b);
+        _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(x)))
+    }
+
+    /// The even lanes of `a` then of `b` (4 of 8 `f64`).
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn evens64(a: __m256d, b: __m256d) -> __m256d {
+        // a0 b0 | a2 b2, then reordered
+        _mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_unpacklo_pd(a, b))
+    }
+
+    fill_avx2!(
+        fill32_avx2,
+        f32,
+        __m256,
+        _mm256_loadu_ps,
+        _mm256_maskload_ps,
+        _mm256_storeu_ps,
+        _mm256_maskstore_ps,
+        evens32
+    );
+    fill_avx2!(
+        fill64_avx2,
+        f64,
+        __m256d,
+        _mm256_loadu_pd,
+        _mm256_maskload_pd,
+        _mm256_storeu_pd,
+        _mm256_maskstore_pd,
+        evens64
     );
 }
 
