@@ -36,7 +36,7 @@
 //! while the next block's input is fetched into the cache, and the next block
 //! reuses the same component buffer (for `conv2d_s2_8x64x56_k3` in f32 at AVX-512,
 //! 18 of 64 channels: components, weights and output stay in the level-2 cache
-//! together). The bias is one more row of the product, a run of ones.
+//! together; at AVX2, whose blocks of `K` are smaller, 7). The bias is one more row of the product, a run of ones.
 //!
 //! Both orders of summation differ from the direct loops', so on non-integer data the
 //! results agree to rounding; on integer data whose sums are exact they are equal.

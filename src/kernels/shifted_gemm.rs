@@ -11,7 +11,8 @@
 //! stride-1 ones, and runs them through here.
 //!
 //! The kernel keeps an `MR × NR` tile of `Y` in registers (AVX-512: 8 × 3 vectors,
-//! AVX2: 6 × 2 vectors, scalar: 4 × 8), walks `K` in blocks whose `KC × NR` slice of
+//! AVX2: 6 × 2 vectors, or in `f32` 4 × 2 where 6 would pad the rows more than its
+//! cost per row, scalar: 4 × 8), walks `K` in blocks whose `KC × NR` slice of
 //! `B` stays in the level-1 cache while every row panel of `A` passes over it, and
 //! fuses its multiply-adds at the vector levels (the scalar level multiplies and
 //! adds). Each element of `Y` is summed in `k` order by one thread, so a result does
