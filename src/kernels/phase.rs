@@ -813,22 +813,13 @@ pub fn conv_transpose<T: Real>(
     Ok(())
 }
 
-/// `dst[e·step] = src[e] + add` for every `e` of `src` (strides 1 and 2 written
-/// out, so that they vectorise).
+/// `dst[e·step] = src[e] + add` for every `e` of `src` (stride 1 written out, so
+/// that it vectorises; stride 2 by whole vectors blended over `dst`).
 #[inline(always)]
 fn strided_put<T: Real>(dst: &mut [T], step: usize, src: &[T], add: T) {
     match step {
         1 => dst.iter_mut().zip(src).for_each(|(d, &v)| *d = v + add),
-        2 => {
-            let n = src.len().min(dst.len().div_ceil(2));
-            let whole = n.min(dst.len() / 2);
-            for (d, &v) in dst.chunks_exact_mut(2).zip(&src[..whole]) {
-                d[0] = v + add;
-            }
-            if whole < n {
-                dst[2 * whole] = src[whole] + add;
-            }
-        }
+        2 => super::row_split::put2(dst, src, add),
         _ => dst
             .iter_mut()
             .step_by(step)

@@ -14,6 +14,12 @@
 //! ends pay for them). Other levels and strides zero the line's ends and copy its
 //! inside with the stride. The values are
 //! moved, never computed, so every level gives the same bits.
+//!
+//! The way back at stride 2, [`put2`] (a phase of a transposed convolution into
+//! every other output), is a scalar store per value in a plain loop; at AVX2 and
+//! above it duplicates a vector's values into pairs, blends them over the
+//! destination's and stores whole vectors (the other lanes written back as they
+//! were: the destination is the caller's alone).
 
 use crate::simd::{simd_level, SimdLevel};
 use crate::Real;
@@ -241,6 +247,55 @@ impl RowSplit {
     }
 }
 
+/// `dst[2e] = src[e] + add` for every `e` of `src` whose place lies in `dst`
+/// (`dst[2e + 1]` keeps its value), at the current [`simd_level`].
+#[inline(always)]
+pub(crate) fn put2<T: Real>(dst: &mut [T], src: &[T], add: T) {
+    // SAFETY: `simd_level` gives only levels the processor has.
+    unsafe { put2_at(simd_level(), dst, src, add) }
+}
+
+/// [`put2`] at `level`.
+///
+/// # Safety
+/// The processor must have `level`.
+#[inline(always)]
+unsafe fn put2_at<T: Real>(level: SimdLevel, dst: &mut [T], src: &[T], add: T) {
+    let n = src.len().min(dst.len().div_ceil(2));
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if level >= SimdLevel::Avx2 {
+        // whole vectors whose pairs lie inside `dst`: 8 values of f32, 4 of f64
+        let lanes = 32 / std::mem::size_of::<T>();
+        let whole = (n.min(dst.len() / 2) / lanes) * lanes;
+        // SAFETY: the processor has AVX2 (the contract); `T` is f32 or f64 by its
+        // size (the only `Real`s); the loop reads `src[..whole]` and reads and writes
+        // `dst[..2·whole]`, both inside (`whole ≤ n`, `2·whole ≤ dst.len()`).
+        unsafe {
+            match std::mem::size_of::<T>() {
+                4 => x86::put2_f32(
+                    dst.as_mut_ptr().cast(),
+                    src.as_ptr().cast(),
+                    add.as_f64() as f32,
+                    whole,
+                ),
+                8 => x86::put2_f64(
+                    dst.as_mut_ptr().cast(),
+                    src.as_ptr().cast(),
+                    add.as_f64(),
+                    whole,
+                ),
+                _ => {}
+            }
+        }
+        done = whole;
+    }
+    let _ = level;
+    for e in done..n {
+        dst[2 * e] = src[e] + add;
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::RowSplit;
@@ -404,6 +459,65 @@ mod x86 {
         _mm256_maskstore_pd,
         evens64
     );
+
+    macro_rules! put2 {
+        ($name:ident, $t:ty, $lanes:literal, $load:ident, $store:ident, $set1:ident,
+         $add:ident, $lo:ident, $hi:ident, $cross:ident, $blend:ident, $evens:literal) => {
+            /// [`super::put2`] over the first `whole` values (a multiple of the
+            /// lanes): each vector's values in pairs, blended over `dst`'s even
+            /// lanes.
+            ///
+            /// # Safety
+            /// The processor must have AVX2; `src` must hold `whole` values and
+            /// `dst` `2·whole`.
+            #[target_feature(enable = "avx2,fma")]
+            pub(super) unsafe fn $name(dst: *mut $t, src: *const $t, add: $t, whole: usize) {
+                let add = $set1(add);
+                for e in (0..whole).step_by($lanes) {
+                    // SAFETY: `e + lanes ≤ whole` values of `src`, `2·(e + lanes)`
+                    // of `dst` (the contract).
+                    unsafe {
+                        let v = $add($load(src.add(e)), add);
+                        // v0 v0 v1 v1 … then the two halves in order
+                        let (lo, hi) = ($lo(v, v), $hi(v, v));
+                        let (a, b) = ($cross::<0x20>(lo, hi), $cross::<0x31>(lo, hi));
+                        let d = dst.add(2 * e);
+                        $store(d, $blend::<$evens>($load(d), a));
+                        $store(d.add($lanes), $blend::<$evens>($load(d.add($lanes)), b));
+                    }
+                }
+            }
+        };
+    }
+
+    put2!(
+        put2_f32,
+        f32,
+        8,
+        _mm256_loadu_ps,
+        _mm256_storeu_ps,
+        _mm256_set1_ps,
+        _mm256_add_ps,
+        _mm256_unpacklo_ps,
+        _mm256_unpackhi_ps,
+        _mm256_permute2f128_ps,
+        _mm256_blend_ps,
+        0b0101_0101
+    );
+    put2!(
+        put2_f64,
+        f64,
+        4,
+        _mm256_loadu_pd,
+        _mm256_storeu_pd,
+        _mm256_set1_pd,
+        _mm256_add_pd,
+        _mm256_unpacklo_pd,
+        _mm256_unpackhi_pd,
+        _mm256_permute2f128_pd,
+        _mm256_blend_pd,
+        0b0101
+    );
 }
 
 #[cfg(test)]
@@ -458,6 +572,43 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `put2` at every level writes `dst[2e] = src[e] + add` where that lies in
+    /// `dst`, and nothing else.
+    fn check_put2<T: Real>() {
+        for level in SimdLevel::available() {
+            for len in [0, 1, 7, 8, 9, 16, 17, 28, 33] {
+                for room in [0, 1, 2 * len - len.min(1), 2 * len, 2 * len + 5, 15, 16, 17] {
+                    let src: Vec<T> = (0..len)
+                        .map(|i| T::from_f64(i as f64 * 1.5 + 1.0))
+                        .collect();
+                    let before: Vec<T> =
+                        (0..room).map(|i| T::from_f64(-(i as f64) - 0.25)).collect();
+                    let mut dst = before.clone();
+                    let add = T::from_f64(0.5);
+                    // SAFETY: `available` gives the levels the processor has.
+                    unsafe { put2_at(level, &mut dst, &src, add) };
+                    for (i, (&got, &was)) in dst.iter().zip(&before).enumerate() {
+                        let want = match i % 2 == 0 && i / 2 < len {
+                            true => src[i / 2] + add,
+                            false => was,
+                        };
+                        assert_eq!(
+                            got.as_f64(),
+                            want.as_f64(),
+                            "{level} len {len} room {room} at {i}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_level_puts_every_other_value_and_keeps_the_rest() {
+        check_put2::<f32>();
+        check_put2::<f64>();
     }
 
     #[test]
