@@ -262,35 +262,36 @@ pub(crate) fn put2<T: Real>(dst: &mut [T], src: &[T], add: T) {
 #[inline(always)]
 unsafe fn put2_at<T: Real>(level: SimdLevel, dst: &mut [T], src: &[T], add: T) {
     let n = src.len().min(dst.len().div_ceil(2));
-    let mut done = 0;
+    // whole vectors whose pairs lie inside `dst` (8 values of f32, 4 of f64) at
+    // AVX2 and above, the rest one by one
+    let lanes = (32 / std::mem::size_of::<T>()).max(1);
+    let whole = n.min(dst.len() / 2) / lanes * lanes;
     #[cfg(target_arch = "x86_64")]
-    if level >= SimdLevel::Avx2 {
-        // whole vectors whose pairs lie inside `dst`: 8 values of f32, 4 of f64
-        let lanes = 32 / std::mem::size_of::<T>();
-        let whole = (n.min(dst.len() / 2) / lanes) * lanes;
-        // SAFETY: the processor has AVX2 (the contract); `T` is f32 or f64 by its
-        // size (the only `Real`s); the loop reads `src[..whole]` and reads and writes
-        // `dst[..2·whole]`, both inside (`whole ≤ n`, `2·whole ≤ dst.len()`).
-        unsafe {
-            match std::mem::size_of::<T>() {
-                4 => x86::put2_f32(
-                    dst.as_mut_ptr().cast(),
-                    src.as_ptr().cast(),
-                    add.as_f64() as f32,
-                    whole,
-                ),
-                8 => x86::put2_f64(
-                    dst.as_mut_ptr().cast(),
-                    src.as_ptr().cast(),
-                    add.as_f64(),
-                    whole,
-                ),
-                _ => {}
-            }
-        }
-        done = whole;
-    }
-    let _ = level;
+    // SAFETY: the processor has AVX2 (the contract); `T` is f32 or f64 by its size
+    // (the only `Real`s); the loop reads `src[..whole]` and reads and writes
+    // `dst[..2·whole]`, both inside (`whole ≤ n`, `2·whole ≤ dst.len()`).
+    let done = match (level >= SimdLevel::Avx2, std::mem::size_of::<T>()) {
+        (true, 4) => unsafe {
+            let add = add.as_f64() as f32;
+            x86::put2_f32(dst.as_mut_ptr().cast(), src.as_ptr().cast(), add, whole);
+            whole
+        },
+        (true, 8) => unsafe {
+            x86::put2_f64(
+                dst.as_mut_ptr().cast(),
+                src.as_ptr().cast(),
+                add.as_f64(),
+                whole,
+            );
+            whole
+        },
+        _ => 0,
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = {
+        let _ = (level, whole);
+        0
+    };
     for e in done..n {
         dst[2 * e] = src[e] + add;
     }
