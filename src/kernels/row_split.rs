@@ -163,62 +163,25 @@ impl RowSplit {
             "row split: lines past the buffer"
         );
         #[cfg(target_arch = "x86_64")]
-        if level == SimdLevel::Avx2 && self.step <= 2 {
+        if self.step <= 2 {
             assert_eq!(
                 self.bytes,
                 std::mem::size_of::<T>(),
                 "row split: made for another type"
             );
-            // SAFETY: the processor has AVX2 (this function's contract); the row is
-            // `n` long and every line inside `dst` (both checked above).
+            let (r, d) = (row.as_ptr(), dst.as_mut_ptr());
+            // SAFETY: the processor has `level` (this function's contract); `T` is
+            // the `Real` of its size; the row is `n` long and every line inside
+            // `dst` (both checked above).
             unsafe {
-                match std::mem::size_of::<T>() {
-                    4 => {
-                        return x86::fill32_avx2(
-                            self,
-                            row.as_ptr().cast(),
-                            dst.as_mut_ptr().cast(),
-                            pitch,
-                        )
+                match (level, std::mem::size_of::<T>()) {
+                    (SimdLevel::Avx512, 4) => return x86::fill32(self, r.cast(), d.cast(), pitch),
+                    (SimdLevel::Avx512, 8) => return x86::fill64(self, r.cast(), d.cast(), pitch),
+                    (SimdLevel::Avx2, 4) => {
+                        return x86::fill32_avx2(self, r.cast(), d.cast(), pitch)
                     }
-                    8 => {
-                        return x86::fill64_avx2(
-                            self,
-                            row.as_ptr().cast(),
-                            dst.as_mut_ptr().cast(),
-                            pitch,
-                        )
-                    }
-                    _ => {}
-                }
-            }
-        }
-        #[cfg(target_arch = "x86_64")]
-        if level == SimdLevel::Avx512 && self.step <= 2 {
-            assert_eq!(
-                self.bytes,
-                std::mem::size_of::<T>(),
-                "row split: made for another type"
-            );
-            // SAFETY: the processor has AVX-512 (this function's contract); the
-            // row is `n` long and every line inside `dst` (both checked above).
-            unsafe {
-                match std::mem::size_of::<T>() {
-                    4 => {
-                        return x86::fill32(
-                            self,
-                            row.as_ptr().cast(),
-                            dst.as_mut_ptr().cast(),
-                            pitch,
-                        )
-                    }
-                    8 => {
-                        return x86::fill64(
-                            self,
-                            row.as_ptr().cast(),
-                            dst.as_mut_ptr().cast(),
-                            pitch,
-                        )
+                    (SimdLevel::Avx2, 8) => {
+                        return x86::fill64_avx2(self, r.cast(), d.cast(), pitch)
                     }
                     _ => {}
                 }
