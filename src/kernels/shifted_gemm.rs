@@ -460,15 +460,15 @@ unsafe fn scalar<T: Real, const MR: usize, const NR: usize>(
     }
 }
 
-/// One x86 micro-kernel: `$mr` rows by `NV` vectors of `$lanes` elements.
+/// One x86 micro-kernel: `MR` rows by `NV` vectors of `$lanes` elements.
 #[cfg(target_arch = "x86_64")]
 macro_rules! x86_kernel {
-    ($name:ident, $t:ty, $feature:literal, $mr:literal, $lanes:literal,
+    ($name:ident, $t:ty, $feature:literal, $lanes:literal,
      $zero:ident, $load:ident, $store:ident, $splat:ident, $fma:ident, $add:ident) => {
         /// # Safety
         /// As [`MicroKernel`]; the processor must have the instructions.
         #[target_feature(enable = $feature)]
-        unsafe fn $name<const NV: usize>(
+        unsafe fn $name<const MR: usize, const NV: usize>(
             kc: usize,
             a: *const $t,
             src: *const $t,
@@ -478,7 +478,7 @@ macro_rules! x86_kernel {
             accumulate: bool,
         ) {
             use std::arch::x86_64::*;
-            let mut acc = [[$zero(); NV]; $mr];
+            let mut acc = [[$zero(); NV]; MR];
             // SAFETY: the caller's contract.
             unsafe {
                 for k in 0..kc {
@@ -487,7 +487,7 @@ macro_rules! x86_kernel {
                     for (v, slot) in bv.iter_mut().enumerate() {
                         *slot = $load(b.add(v * $lanes));
                     }
-                    let ak = a.add(k * $mr);
+                    let ak = a.add(k * MR);
                     for (r, row) in acc.iter_mut().enumerate() {
                         let av = $splat(*ak.add(r));
                         for (slot, &bvv) in row.iter_mut().zip(&bv) {
@@ -515,7 +515,6 @@ mod x86 {
         f32_avx512,
         f32,
         "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma",
-        8,
         16,
         _mm512_setzero_ps,
         _mm512_loadu_ps,
@@ -529,7 +528,6 @@ mod x86 {
         f64,
         "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma",
         8,
-        8,
         _mm512_setzero_pd,
         _mm512_loadu_pd,
         _mm512_storeu_pd,
@@ -541,20 +539,6 @@ mod x86 {
         f32_avx2,
         f32,
         "avx2,fma",
-        6,
-        8,
-        _mm256_setzero_ps,
-        _mm256_loadu_ps,
-        _mm256_storeu_ps,
-        _mm256_set1_ps,
-        _mm256_fmadd_ps,
-        _mm256_add_ps
-    );
-    x86_kernel!(
-        f32_avx2_4,
-        f32,
-        "avx2,fma",
-        4,
         8,
         _mm256_setzero_ps,
         _mm256_loadu_ps,
@@ -567,7 +551,6 @@ mod x86 {
         f64_avx2,
         f64,
         "avx2,fma",
-        6,
         4,
         _mm256_setzero_pd,
         _mm256_loadu_pd,
@@ -583,9 +566,9 @@ mod x86 {
         8,
         16,
         [
-            Some(f32_avx512::<1>),
-            Some(f32_avx512::<2>),
-            Some(f32_avx512::<3>),
+            Some(f32_avx512::<8, 1>),
+            Some(f32_avx512::<8, 2>),
+            Some(f32_avx512::<8, 3>),
         ],
         AVX512,
         1.0,
@@ -594,9 +577,9 @@ mod x86 {
         8,
         8,
         [
-            Some(f64_avx512::<1>),
-            Some(f64_avx512::<2>),
-            Some(f64_avx512::<3>),
+            Some(f64_avx512::<8, 1>),
+            Some(f64_avx512::<8, 2>),
+            Some(f64_avx512::<8, 3>),
         ],
         AVX512,
         1.0,
@@ -610,14 +593,14 @@ mod x86 {
         (
             6,
             8,
-            [Some(f32_avx2::<1>), Some(f32_avx2::<2>), None],
+            [Some(f32_avx2::<6, 1>), Some(f32_avx2::<6, 2>), None],
             AVX2,
             1.0,
         ),
         (
             4,
             8,
-            [Some(f32_avx2_4::<1>), Some(f32_avx2_4::<2>), None],
+            [Some(f32_avx2::<4, 1>), Some(f32_avx2::<4, 2>), None],
             AVX2,
             1.08,
         ),
@@ -625,7 +608,7 @@ mod x86 {
     pub(super) const F64_AVX2: &[Tiles<f64>] = &[(
         6,
         4,
-        [Some(f64_avx2::<1>), Some(f64_avx2::<2>), None],
+        [Some(f64_avx2::<6, 1>), Some(f64_avx2::<6, 2>), None],
         AVX2,
         1.0,
     )];
