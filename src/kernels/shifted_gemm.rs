@@ -11,11 +11,12 @@
 //! stride-1 ones, and runs them through here.
 //!
 //! The kernel keeps an `MR × NR` tile of `Y` in registers (AVX-512: 8 × 3 vectors,
-//! AVX2: 6 × 2 vectors, or in `f32` 4 × 2 where 6 would pad the rows more than its
-//! cost per row, scalar: 4 × 8), walks `K` in blocks whose `KC × NR` slice of
-//! `B` stays in the level-1 cache while every row panel of `A` passes over it, and
-//! fuses its multiply-adds at the vector levels (the scalar level multiplies and
-//! adds). Each element of `Y` is summed in `k` order by one thread, so a result does
+//! AVX2: 6 × 2 vectors, scalar: 4 × 8; at AVX2 in `f32` the last few row panels
+//! may be 4 × 2 instead, where 6-row panels alone would pad the rows more than the
+//! smaller kernel's extra cost per row: 32 rows as 4 × 6 + 2 × 4), walks `K` in
+//! blocks whose `KC × NR` slice of `B` stays in the level-1 cache while every row
+//! panel of `A` passes over it, and fuses its multiply-adds at the vector levels
+//! (the scalar level multiplies and adds). Each element of `Y` is summed in `k` order by one thread, so a result does
 //! not depend on the thread count; the levels differ by rounding only.
 //!
 //! [`Plan::run`] writes whole tiles into a product buffer; [`Plan::run_exact`]
@@ -119,14 +120,49 @@ const BLOCK_BYTES: usize = 32 << 10;
 /// (the 32 KiB above), 12.9 at 32.
 const BLOCK_BYTES_AVX2: usize = 4 << 10;
 
-/// `A` packed for the micro-kernel: row panels of `MR` rows, each `K × MR` with the
-/// panel's rows adjacent; rows past `m` are zero.
+/// How the rows of `A` (and `Y`) fall into row panels: panels of the main kernel's
+/// `main` rows, then `tail_panels` panels of `tail` rows (none where `tail` is 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Panels {
+    main: usize,
+    tail: usize,
+    tail_panels: usize,
+}
+
+impl Panels {
+    /// The tail's rows, and how many main panels cover the rest of `m` rows.
+    fn split(&self, m: usize) -> (usize, usize) {
+        let tail_rows = self.tail * self.tail_panels;
+        (tail_rows, m.saturating_sub(tail_rows).div_ceil(self.main))
+    }
+
+    /// `m` rounded up to whole panels.
+    fn padded(&self, m: usize) -> usize {
+        let (tail_rows, main) = self.split(m);
+        main * self.main + tail_rows
+    }
+
+    /// The first row and the height of the panel holding row `r` of `m`.
+    fn of_row(&self, m: usize, r: usize) -> (usize, usize) {
+        let main_rows = self.split(m).1 * self.main;
+        match r < main_rows {
+            true => (r / self.main * self.main, self.main),
+            false => (
+                main_rows + (r - main_rows) / self.tail * self.tail,
+                self.tail,
+            ),
+        }
+    }
+}
+
+/// `A` packed for the micro-kernels: row panels, each `K × height` with the
+/// panel's rows adjacent, the panel from row `r₀` at `r₀·K`; rows past `m` are zero.
 pub(crate) struct Packed<T> {
     data: Vec<T>,
     m: usize,
     k: usize,
-    /// The panel height it was packed for.
-    mr: usize,
+    /// The panels it was packed for.
+    panels: Panels,
 }
 
 impl<T> Packed<T> {
@@ -137,36 +173,72 @@ impl<T> Packed<T> {
             r < self.m && kk < self.k,
             "packed: entry outside the matrix"
         );
-        self.data[(r / self.mr * self.k + kk) * self.mr + r % self.mr] = v;
+        let (first, height) = self.panels.of_row(self.m, r);
+        self.data[first * self.k + kk * height + r - first] = v;
     }
 }
 
-/// The shifted GEMM at one SIMD level and element type.
+/// The shifted GEMM at one SIMD level and element type: a kernel for the row
+/// panels, and optionally a second kernel of fewer rows for the last few panels
+/// (so that the panels pad the rows less: at AVX2 in `f32`, 32 rows as four panels
+/// of 6 and two of 4).
 #[derive(Clone, Copy)]
 pub(crate) struct Plan<T> {
     kernel: Kernel<T>,
+    /// The last panels' kernel and their count (0: every panel is `kernel`'s).
+    tail: Kernel<T>,
+    tail_panels: usize,
 }
 
 impl<T: Real> Plan<T> {
     /// The plan for products of `m` rows at the current [`simd_level`]: of the
-    /// level's kernels, the one whose whole row panels cost least, rows times
-    /// [`Kernel::row_cost`] (at AVX2 in `f32`, 4 rows a tile where 6 would pad
-    /// rows enough: 32 rows take 32 instead of 36).
+    /// level's kernels and their mixes (a main kernel's panels, then a few of
+    /// another), the one whose panels cost least, rows times [`Kernel::row_cost`]
+    /// (at AVX2 in `f32`: 32 rows as 4 × 6 + 2 × 4, 128 as 20 × 6 + 2 × 4).
     pub(crate) fn for_rows(m: usize) -> Self {
         Self::for_rows_at(simd_level(), m)
     }
 
     /// [`Plan::for_rows`] at `level` (which the processor must have).
     pub(crate) fn for_rows_at(level: SimdLevel, m: usize) -> Self {
-        let cost = |p: &Self| p.padded_rows(m) as f64 * p.kernel.row_cost;
-        Self::kernels_at(level)
-            .into_iter()
-            .min_by(|a, b| cost(a).total_cmp(&cost(b)))
-            .expect("shifted GEMM: a kernel per level")
+        let kernels = Self::kernels_at(level);
+        let mut best = kernels[0];
+        for main in &kernels {
+            if main.cost(m) < best.cost(m) {
+                best = *main;
+            }
+            for tail in &kernels {
+                // a tail of fewer rows whose column tiles and blocks of `K` are
+                // the main kernel's
+                let (a, b) = (&main.kernel, &tail.kernel);
+                let mixes = match b.mr < a.mr && (b.nr, b.block_bytes) == (a.nr, a.block_bytes) {
+                    true => m.div_ceil(tail.kernel.mr),
+                    false => 0,
+                };
+                for tail_panels in 1..=mixes {
+                    let plan = Plan {
+                        tail: tail.kernel,
+                        tail_panels,
+                        ..*main
+                    };
+                    if plan.cost(m) < best.cost(m) {
+                        best = plan;
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    /// The time of the panels of `m` rows, in rows of the main kernel of the level.
+    fn cost(&self, m: usize) -> f64 {
+        let (tail_rows, main) = self.panels().split(m);
+        (main * self.kernel.mr) as f64 * self.kernel.row_cost
+            + tail_rows as f64 * self.tail.row_cost
     }
 
     /// A plan per kernel of `level` (which the processor must have), the main one
-    /// first.
+    /// first, each kernel's panels alone.
     pub(crate) fn kernels_at(level: SimdLevel) -> Vec<Self> {
         assert!(
             level <= SimdLevel::supported(),
@@ -174,13 +246,35 @@ impl<T: Real> Plan<T> {
         );
         T::shifted_kernels(level)
             .into_iter()
-            .map(|kernel| Plan { kernel })
+            .map(|kernel| Plan {
+                kernel,
+                tail: kernel,
+                tail_panels: 0,
+            })
             .collect()
+    }
+
+    /// The panel layout.
+    fn panels(&self) -> Panels {
+        Panels {
+            main: self.kernel.mr,
+            tail: self.tail.mr,
+            tail_panels: self.tail_panels,
+        }
+    }
+
+    /// The row panels of `m` rows: first row and kernel, in order.
+    fn row_panels(&self, m: usize) -> impl Iterator<Item = (usize, Kernel<T>)> + '_ {
+        let (_, main) = self.panels().split(m);
+        let main_rows = main * self.kernel.mr;
+        (0..main)
+            .map(|p| (p * self.kernel.mr, self.kernel))
+            .chain((0..self.tail_panels).map(move |p| (main_rows + p * self.tail.mr, self.tail)))
     }
 
     /// `m` rounded up to whole row panels: the rows [`Plan::run`] writes.
     pub(crate) fn padded_rows(&self, m: usize) -> usize {
-        m.div_ceil(self.kernel.mr) * self.kernel.mr
+        self.panels().padded(m)
     }
 
     /// `n` rounded up to whole column tiles: the columns [`Plan::run`] writes and
@@ -192,14 +286,13 @@ impl<T: Real> Plan<T> {
     /// Packs the `m × k` matrix whose entry `(r, k)` is `at(r, k)`.
     pub(crate) fn pack(&self, m: usize, k: usize, at: impl Fn(usize, usize) -> T) -> Packed<T> {
         // panel by panel, writing in order (as `Packed::set` places an entry)
-        let mr = self.kernel.mr;
         let mut a = self.packed_zeros(m, k);
-        for (p, panel) in a.data.chunks_exact_mut((mr * k).max(1)).enumerate() {
-            for (kk, step) in panel.chunks_exact_mut(mr).enumerate() {
+        for (first, kernel) in self.row_panels(m) {
+            let panel = &mut a.data[first * k..][..kernel.mr * k];
+            for (kk, step) in panel.chunks_exact_mut(kernel.mr).enumerate() {
                 for (i, v) in step.iter_mut().enumerate() {
-                    let r = p * mr + i;
-                    if r < m {
-                        *v = at(r, kk);
+                    if first + i < m {
+                        *v = at(first + i, kk);
                     }
                 }
             }
@@ -214,7 +307,7 @@ impl<T: Real> Plan<T> {
             data: vec![T::zero(); self.padded_rows(m) * k],
             m,
             k,
-            mr: self.kernel.mr,
+            panels: self.panels(),
         }
     }
 
@@ -235,7 +328,7 @@ impl<T: Real> Plan<T> {
         y: &mut [T],
         ldy: usize,
     ) {
-        let Kernel { mr, nr, run, .. } = self.kernel;
+        let nr = self.kernel.nr;
         let (rows, cols) = (self.padded_rows(a.m), self.padded_cols(n));
         if rows == 0 || cols == 0 {
             return;
@@ -246,8 +339,8 @@ impl<T: Real> Plan<T> {
             "shifted GEMM: one offset per column of A"
         );
         assert!(
-            a.mr == mr && a.data.len() == rows * a.k,
-            "shifted GEMM: A packed for another level"
+            a.panels == self.panels() && a.data.len() == rows * a.k,
+            "shifted GEMM: A packed for another plan"
         );
         let y_end = (rows - 1)
             .checked_mul(ldy)
@@ -271,20 +364,21 @@ impl<T: Real> Plan<T> {
         for k0 in (0..a.k).step_by(kc) {
             let kb = kc.min(a.k - k0);
             for j0 in (0..cols).step_by(nr) {
-                for p in 0..rows / mr {
-                    // SAFETY: `A` was packed for this `mr` (`rows × k` elements), so
-                    // the panel holds `kb × mr` elements from `k0·mr`; every
-                    // run reads `nr` elements from `offsets[k] + j0 ≤ reach − nr`; the
-                    // tile writes rows `p·mr ..` below `rows`, columns `j0 .. j0 + nr`
-                    // within `cols ≤ ldy` — all checked above. The kernel's level was
-                    // checked when the level was set.
+                for (first, Kernel { mr, run, .. }) in self.row_panels(a.m) {
+                    // SAFETY: `A` was packed for these panels (`rows × k` elements),
+                    // so the panel from row `first` holds `kb × mr` elements from
+                    // `first·k + k0·mr`; every run reads `nr` elements from
+                    // `offsets[k] + j0 ≤ reach − nr`; the tile writes rows `first ..
+                    // first + mr` below `rows`, columns `j0 .. j0 + nr` within `cols ≤
+                    // ldy` — all checked above. The kernel's level was checked when
+                    // the level was set.
                     unsafe {
                         run(
                             kb,
-                            a.data.as_ptr().add(p * mr * a.k + k0 * mr),
+                            a.data.as_ptr().add(first * a.k + k0 * mr),
                             src.as_ptr().add(j0),
                             offsets.as_ptr().add(k0),
-                            y.as_mut_ptr().add(p * mr * ldy + j0),
+                            y.as_mut_ptr().add(first * ldy + j0),
                             ldy,
                             k0 > 0,
                         )
@@ -341,7 +435,7 @@ impl<T: Real> Plan<T> {
         (y, ldy, accumulate): (&mut [T], usize, bool),
         between: &mut dyn FnMut(usize, usize),
     ) {
-        let Kernel { mr, nr, .. } = self.kernel;
+        let nr = self.kernel.nr;
         let (m, rows) = (a.m, self.padded_rows(a.m));
         if m == 0 || n == 0 {
             return;
@@ -351,8 +445,8 @@ impl<T: Real> Plan<T> {
             "shifted GEMM: one offset per column of A in the range"
         );
         assert!(
-            a.mr == mr && a.data.len() == rows * a.k,
-            "shifted GEMM: A packed for another level"
+            a.panels == self.panels() && a.data.len() == rows * a.k,
+            "shifted GEMM: A packed for another plan"
         );
         let y_end = (m - 1).checked_mul(ldy).and_then(|v| v.checked_add(n));
         assert!(
@@ -378,7 +472,9 @@ impl<T: Real> Plan<T> {
             "shifted GEMM: a run reads past the source"
         );
         let kc = self.k_block();
-        let tiles = ks.len().div_ceil(kc) * n.div_ceil(nr) * (rows / mr);
+        // the panels holding rows of `A` (a tail planned for more rows may hold none)
+        let panels = || self.row_panels(m).take_while(|&(first, _)| first < m);
+        let tiles = ks.len().div_ceil(kc) * n.div_ceil(nr) * panels().count();
         let mut tile = 0;
         let mut edge = [T::zero(); MAX_TILE];
         for k0 in ks.clone().step_by(kc) {
@@ -386,15 +482,16 @@ impl<T: Real> Plan<T> {
             let add = accumulate || k0 > ks.start;
             for j0 in (0..n).step_by(nr) {
                 let cols = nr.min(n - j0);
-                let (kernel, width) = self.kernel.for_cols(cols);
-                for p in 0..rows / mr {
+                for (first, panel_kernel) in panels() {
                     between(tile, tiles);
                     tile += 1;
-                    let height = mr.min(m - p * mr);
-                    let panel = a.data[p * mr * a.k + k0 * mr..].as_ptr();
+                    let mr = panel_kernel.mr;
+                    let (kernel, width) = panel_kernel.for_cols(cols);
+                    let height = mr.min(m - first);
+                    let panel = a.data[first * a.k + k0 * mr..].as_ptr();
                     let (b, offs) = (src[j0..].as_ptr(), offsets[k0 - ks.start..].as_ptr());
                     if cols == width && height == mr {
-                        // SAFETY: as in `run`; the tile's rows `p·mr ..` are below
+                        // SAFETY: as in `run`; the tile's rows `first ..` are below
                         // `m` and its columns `j0 .. j0 + width` within `n ≤ ldy`.
                         unsafe {
                             kernel(
@@ -402,7 +499,7 @@ impl<T: Real> Plan<T> {
                                 panel,
                                 b,
                                 offs,
-                                y[p * mr * ldy + j0..].as_mut_ptr(),
+                                y[first * ldy + j0..].as_mut_ptr(),
                                 ldy,
                                 add,
                             )
@@ -413,7 +510,7 @@ impl<T: Real> Plan<T> {
                     // ≤ MAX_TILE`, checked when the kernel was made), pitch `width`.
                     unsafe { kernel(kb, panel, b, offs, edge.as_mut_ptr(), width, false) };
                     for r in 0..height {
-                        let dst = &mut y[(p * mr + r) * ldy + j0..][..cols];
+                        let dst = &mut y[(first + r) * ldy + j0..][..cols];
                         for (d, &v) in dst.iter_mut().zip(&edge[r * width..][..cols]) {
                             *d = if add { *d + v } else { v };
                         }
@@ -588,7 +685,9 @@ mod x86 {
     /// ports, so no slack) at 1.08 the time per row — measured on a Zen 3 EPYC, one
     /// thread, best of 60: `convT2d_dl_8x64x28_k4s2` by the phases (32 rows) 5.8
     /// against 6.2 ms; `conv2d_s2_8x64x56_k3` (128 rows, the split skipped) 12.5 –
-    /// 12.8 against 11.5 – 12.1 ms.
+    /// 12.8 against 11.5 – 12.1 ms. As the tail of 6-row panels (32 rows as four
+    /// of 6 and two of 4): `convT2d_dl` 5.67 against 5.92 ms, `conv2d_s2` (20 × 6
+    /// and 2 × 4) 12.9 – 13.0 against 13.3 ms (best of 40, same machine).
     pub(super) const F32_AVX2: &[Tiles<f32>] = &[
         (
             6,
@@ -645,16 +744,36 @@ kernel_for!(kernel_f64, f64, F64_AVX512, F64_AVX2);
 mod tests {
     use super::*;
 
-    /// Every kernel of every level the machine has, named by level and rows.
+    /// Every kernel of every level the machine has, alone and as the tail of one and
+    /// of two panels after another kernel's, named by level and panels.
     fn every_kernel<T: Real>() -> Vec<(String, Plan<T>)> {
-        SimdLevel::available()
-            .into_iter()
-            .flat_map(|level| {
-                Plan::<T>::kernels_at(level)
-                    .into_iter()
-                    .map(move |p| (format!("{level} {}-row", p.kernel.mr), p))
-            })
-            .collect()
+        let mut plans = Vec::new();
+        for level in SimdLevel::available() {
+            let kernels = Plan::<T>::kernels_at(level);
+            for main in &kernels {
+                plans.push((format!("{level} {}-row", main.kernel.mr), *main));
+                for tail in kernels.iter().filter(|t| t.kernel.mr < main.kernel.mr) {
+                    for tail_panels in [1, 2] {
+                        let plan = Plan {
+                            tail: tail.kernel,
+                            tail_panels,
+                            ..*main
+                        };
+                        let name = format!(
+                            "{level} {}-row, then {tail_panels} of {}",
+                            main.kernel.mr, tail.kernel.mr
+                        );
+                        plans.push((name, plan));
+                    }
+                }
+            }
+        }
+        plans
+    }
+
+    /// The panels' heights of `m` rows, in order.
+    fn heights<T: Real>(plan: &Plan<T>, m: usize) -> Vec<usize> {
+        plan.row_panels(m).map(|(_, k)| k.mr).collect()
     }
 
     /// Every level the machine has computes the definition, on integer data exactly.
@@ -695,23 +814,36 @@ mod tests {
     }
 
     #[test]
-    fn the_rows_choose_the_kernel_whose_panels_cost_least() {
+    fn the_rows_choose_the_panels_that_cost_least() {
         for level in SimdLevel::available() {
             for m in [1, 4, 6, 8, 13, 16, 32, 64, 100, 128] {
                 let chosen = Plan::<f32>::for_rows_at(level, m);
-                let cost = |p: &Plan<f32>| p.padded_rows(m) as f64 * p.kernel.row_cost;
+                assert!(chosen.padded_rows(m) >= m, "{level} m{m}");
+                // against every kernel alone and every mix of up to 40 tail panels
                 for other in Plan::<f32>::kernels_at(level) {
-                    assert!(cost(&chosen) <= cost(&other), "{level} m{m}");
+                    assert!(chosen.cost(m) <= other.cost(m), "{level} m{m}");
+                    for tail in Plan::<f32>::kernels_at(level) {
+                        for tail_panels in 1..40 {
+                            let mix = Plan {
+                                tail: tail.kernel,
+                                tail_panels,
+                                ..other
+                            };
+                            assert!(chosen.cost(m) <= mix.cost(m), "{level} m{m}");
+                        }
+                    }
                 }
             }
         }
-        // at AVX2: 32 rows in 8 panels of 4 (not 6 of 6, 36 rows); 128 in 22 of 6
+        // at AVX2 in f32: 32 rows as four panels of 6 and two of 4 (not 8 of 4, at
+        // 1.08 the cost per row, nor 6 of 6, 36 rows); 128 as 20 of 6 and 2 of 4; 4
+        // as one of 4
         if SimdLevel::available().contains(&SimdLevel::Avx2) {
-            assert_eq!(
-                Plan::<f32>::for_rows_at(SimdLevel::Avx2, 32).padded_rows(32),
-                32
-            );
-            assert_eq!(Plan::<f32>::for_rows_at(SimdLevel::Avx2, 128).kernel.mr, 6);
+            let at = |m| heights(&Plan::<f32>::for_rows_at(SimdLevel::Avx2, m), m);
+            assert_eq!(at(32), [6, 6, 6, 6, 4, 4]);
+            assert_eq!(at(128), [vec![6; 20], vec![4; 2]].concat());
+            assert_eq!(at(4), [4]);
+            assert_eq!(at(6), [6]);
         }
     }
 
