@@ -11,7 +11,12 @@
 //! the phase's taps, never copied out),
 //! `x[i] = b + Σ_o Σ_{t ∈ T_ρ} w_{o,c,t}·y_o[j − (t·δ − ρ)/s]` (`i = j·s + ρ − p`):
 //! no multiplication by inserted zeros (zero insertion), no read-modify-write
-//! scatter-add (col2im, scatter), no patch matrix. With at most
+//! scatter-add (col2im, scatter), no patch matrix. A padded row's zeros after `y`
+//! are the next row's zeros before it where there are enough of those (`k = 4, s
+//! = 2, p = 1` on 28 columns: a pitch of 29, not 30, so 29 columns computed per 28
+//! outputs). At stride 2 along the last dimension, two phases whose outputs
+//! alternate along it are multiplied one after the other and their product tiles
+//! written out together, interleaved by whole vectors (no read of `x`). With at most
 //! [`DIRECT_MAX_CHANNELS_PER_GROUP`](super::DIRECT_MAX_CHANNELS_PER_GROUP) channels of
 //! `y` per group the sum reads `y` and the weights directly instead.
 //!
@@ -44,7 +49,7 @@
 //! the forward keeps a group's input planes (a block of them, pre-shifted) padded and
 //! split, the transposed a group's planes of `y` padded (none with few channels of
 //! `y`); both, unless the GEMM writes in place, a product tile of about 2¹⁷ elements
-//! (whole column tiles, at least one per row panel).
+//! (whole column tiles, at least one per row panel; two where phases run in pairs).
 
 use super::row_split::RowSplit;
 use super::shifted_gemm::Plan;
@@ -633,6 +638,7 @@ pub fn conv<T: Real>(
                             bases: &bases,
                             tile: j0..j0 + n,
                             prod,
+                            odd: None,
                             pitch: c.tile,
                             step: 1,
                             bias: None,
@@ -831,12 +837,15 @@ fn strided_put<T: Real>(dst: &mut [T], step: usize, src: &[T], add: T) {
 /// Copies a product tile (rows of `pitch`, one per output channel) to its outputs
 /// in the channels' planes (`plane` elements each; an output row's first output at
 /// `bases[row]`, the next ones `step` apart: 1 forward, the stride between one
-/// phase's outputs transposed), adding the bias; compiled per level.
+/// phase's outputs transposed), adding the bias; compiled per level. With a
+/// second tile (`odd`, a phase whose outputs are each right after one of the
+/// first's, `step` 2), both at once, interleaved.
 struct TileOut<'a, T> {
     rows: &'a PitchedRows,
     bases: &'a [usize],
     tile: std::ops::Range<usize>,
     prod: &'a [T],
+    odd: Option<&'a [T]>,
     pitch: usize,
     step: usize,
     bias: Option<&'a [T]>,
@@ -853,6 +862,7 @@ impl<T: Real> Vectorised for TileOut<'_, T> {
             bases,
             tile,
             prod,
+            odd,
             pitch,
             step,
             bias,
@@ -862,9 +872,13 @@ impl<T: Real> Vectorised for TileOut<'_, T> {
         for (c, x_plane) in x.chunks_exact_mut(plane.max(1)).enumerate() {
             let bv = bias.map_or(T::zero(), |b| b[c]);
             let src_row = &prod[c * pitch..][..pitch];
+            let odd_row = odd.map(|o| &o[c * pitch..][..pitch]);
             rows.in_tile(tile.clone(), |row, first, cols| {
                 let dst = &mut x_plane[bases[row] + first * step..];
-                strided_put(dst, step, &src_row[cols], bv);
+                match odd_row {
+                    Some(o) => super::row_split::zip2(dst, &src_row[cols.clone()], &o[cols], bv),
+                    None => strided_put(dst, step, &src_row[cols], bv),
+                }
             });
         }
     }
@@ -882,6 +896,11 @@ struct Shifts {
     /// its outputs' rows in the padded pitch, and each row's first output in a plane
     /// of `x`.
     phases: Vec<(Vec<usize>, PitchedRows, Vec<usize>)>,
+    /// The phases in the order they run: alone, or in pairs `(even, Some(odd))`
+    /// whose outputs alternate along the last dimension (stride 2, the same rows,
+    /// each of `odd`'s outputs right after one of `even`'s): those are written
+    /// together, interleaved.
+    jobs: Vec<(usize, Option<usize>)>,
     /// The padded source's elements (the planes and the last tile's reach).
     source: usize,
 }
@@ -903,6 +922,9 @@ impl Shifts {
                     .unwrap_or(0)
             })
             .collect();
+        // the last dimension's zeros after `y` are the next row's zeros before it
+        // where there are as many of those (every row starts with them; after the
+        // last plane the source's tail is zero): fewer columns between output rows
         let dims: Vec<usize> = (0..r)
             .map(|d| {
                 let reach = phases
@@ -910,7 +932,11 @@ impl Shifts {
                     .map(|ph| ph.first[d] + ph.count[d])
                     .max()
                     .unwrap_or(0);
-                before[d] + out[d].max(reach)
+                let after = reach.saturating_sub(out[d]);
+                match d == r - 1 && after <= before[d] {
+                    true => before[d] + out[d],
+                    false => before[d] + out[d] + after,
+                }
             })
             .collect();
         let numel = dims.iter().product();
@@ -953,13 +979,42 @@ impl Shifts {
             .max()
             .unwrap_or(0)
             .max(cout_g * numel);
+        // consecutive phases differ in the last dimension's phase first
+        let alternate =
+            |(_, a, ea): &(Vec<usize>, PitchedRows, Vec<usize>),
+             (_, b, eb): &(Vec<usize>, PitchedRows, Vec<usize>)| {
+                (&a.starts, a.width, a.span) == (&b.starts, b.width, b.span)
+                    && ea.iter().zip(eb).all(|(x, y)| x + 1 == *y)
+            };
+        let step = g.stride()[r - 1];
+        let mut jobs = Vec::with_capacity(per_phase.len());
+        let mut i = 0;
+        while i < per_phase.len() {
+            let next = per_phase.get(i + 1).filter(|_| step == 2 && i % 2 == 0);
+            match next {
+                Some(b) if alternate(&per_phase[i], b) => jobs.push((i, Some(i + 1))),
+                Some(b) if alternate(b, &per_phase[i]) => jobs.push((i + 1, Some(i))),
+                _ => {
+                    jobs.push((i, None));
+                    i += 1;
+                    continue;
+                }
+            }
+            i += 2;
+        }
         Shifts {
             dims,
             numel,
             before,
             phases: per_phase,
+            jobs,
             source,
         }
+    }
+
+    /// Product tiles a thread keeps: two where phases run in pairs.
+    fn tiles(&self) -> usize {
+        1 + usize::from(self.jobs.iter().any(|j| j.1.is_some()))
     }
 
     /// The widest product tile any phase uses.
@@ -1011,7 +1066,7 @@ pub fn transpose_workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, 
     let rows = g.in_channels_per_group();
     let plan = Plan::<T>::for_rows(rows);
     let sh = Shifts::of(g, &phases(g), &plan);
-    Ok(sh.source + plan.padded_rows(rows) * sh.tile(&plan, rows))
+    Ok(sh.source + sh.tiles() * plan.padded_rows(rows) * sh.tile(&plan, rows))
 }
 
 /// [`conv_transpose`] by the shifted GEMM: per phase, `X_ρ = W_ρᵀ · B_ρ` where the
@@ -1052,23 +1107,30 @@ fn conv_transpose_by_shifts<T: Real>(
             || {
                 (
                     vec![T::zero(); sh.source],
-                    vec![T::zero(); plan.padded_rows(cin_g) * tile],
+                    vec![T::zero(); sh.tiles() * plan.padded_rows(cin_g) * tile],
                 )
             },
-            |(ypad, prod), (task, xg)| {
+            |(ypad, prods), (task, xg)| {
                 let (item, grp) = (task / groups, task % groups);
                 let ys = &y[item * g.rows() + grp * cout_g * out_numel..][..cout_g * out_numel];
                 sh.fill(g.output_size(), ys, ypad);
-                for (pi, (offsets, rows, bases)) in sh.phases.iter().enumerate() {
+                let (prod, odd_prod) = prods.split_at_mut(plan.padded_rows(cin_g) * tile);
+                for &(pi, odd) in &sh.jobs {
+                    let (offsets, rows, bases) = &sh.phases[pi];
                     let a = &packed[grp * phases.len() + pi];
                     for j0 in (0..rows.span).step_by(tile.max(1)) {
                         let n = tile.min(rows.span - j0);
                         plan.run(a, &ypad[j0..], offsets, n, prod, tile);
+                        if let Some(o) = odd {
+                            let a = &packed[grp * phases.len() + o];
+                            plan.run(a, &ypad[j0..], &sh.phases[o].0, n, odd_prod, tile);
+                        }
                         vectorise_kernel(TileOut {
                             rows,
                             bases,
                             tile: j0..j0 + n,
                             prod,
+                            odd: odd.map(|_| &*odd_prod),
                             pitch: tile,
                             step,
                             bias: bias.map(|b| &b[grp * cin_g..][..cin_g]),

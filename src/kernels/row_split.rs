@@ -218,6 +218,63 @@ pub(crate) fn put2<T: Real>(dst: &mut [T], src: &[T], add: T) {
     unsafe { put2_at(simd_level(), dst, src, add) }
 }
 
+/// `dst[2e] = even[e] + add` and `dst[2e + 1] = odd[e] + add` for every `e` of
+/// each whose place lies in `dst` (two phases of a transposed convolution into
+/// alternate outputs, without reading `dst`), at the current [`simd_level`].
+#[inline(always)]
+pub(crate) fn zip2<T: Real>(dst: &mut [T], even: &[T], odd: &[T], add: T) {
+    // SAFETY: `simd_level` gives only levels the processor has.
+    unsafe { zip2_at(simd_level(), dst, even, odd, add) }
+}
+
+/// [`zip2`] at `level`.
+///
+/// # Safety
+/// The processor must have `level`.
+#[inline(always)]
+unsafe fn zip2_at<T: Real>(level: SimdLevel, dst: &mut [T], even: &[T], odd: &[T], add: T) {
+    // whole vectors of both whose places lie inside `dst` at AVX2 and above
+    let lanes = (32 / std::mem::size_of::<T>()).max(1);
+    let whole = even.len().min(odd.len()).min(dst.len() / 2) / lanes * lanes;
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the processor has AVX2 (the contract); `T` is f32 or f64 by its size
+    // (the only `Real`s); the loop reads `even[..whole]`, `odd[..whole]` and writes
+    // `dst[..2·whole]`, all inside.
+    let done = match (level >= SimdLevel::Avx2, std::mem::size_of::<T>()) {
+        (true, 4) => unsafe {
+            let (d, e, o) = (
+                dst.as_mut_ptr().cast(),
+                even.as_ptr().cast(),
+                odd.as_ptr().cast(),
+            );
+            x86::zip2_f32(d, e, o, add.as_f64() as f32, whole);
+            whole
+        },
+        (true, 8) => unsafe {
+            let (d, e, o) = (
+                dst.as_mut_ptr().cast(),
+                even.as_ptr().cast(),
+                odd.as_ptr().cast(),
+            );
+            x86::zip2_f64(d, e, o, add.as_f64(), whole);
+            whole
+        },
+        _ => 0,
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = {
+        let _ = (level, whole);
+        0
+    };
+    let (even_room, odd_room) = (dst.len().div_ceil(2), dst.len() / 2);
+    for e in done..even.len().min(even_room) {
+        dst[2 * e] = even[e] + add;
+    }
+    for e in done..odd.len().min(odd_room) {
+        dst[2 * e + 1] = odd[e] + add;
+    }
+}
+
 /// [`put2`] at `level`.
 ///
 /// # Safety
@@ -424,9 +481,19 @@ mod x86 {
         evens64
     );
 
+    /// The lanes of `u` and `v` alternating, as two vectors: the unpacks interleave
+    /// within each 128-bit half, the permutes put the halves in order.
+    macro_rules! pairs {
+        ($lo:ident, $hi:ident, $cross:ident, $u:expr, $v:expr) => {{
+            let (lo, hi) = ($lo($u, $v), $hi($u, $v));
+            ($cross::<0x20>(lo, hi), $cross::<0x31>(lo, hi))
+        }};
+    }
+
     macro_rules! put2 {
-        ($name:ident, $t:ty, $lanes:literal, $load:ident, $store:ident, $set1:ident,
-         $add:ident, $lo:ident, $hi:ident, $cross:ident, $blend:ident, $evens:literal) => {
+        ($name:ident, $zip:ident, $t:ty, $lanes:literal, $load:ident, $store:ident,
+         $set1:ident, $add:ident, $lo:ident, $hi:ident, $cross:ident, $blend:ident,
+         $evens:literal) => {
             /// [`super::put2`] over the first `whole` values (a multiple of the
             /// lanes): each vector's values in pairs, blended over `dst`'s even
             /// lanes.
@@ -442,12 +509,38 @@ mod x86 {
                     // of `dst` (the contract).
                     unsafe {
                         let v = $add($load(src.add(e)), add);
-                        // v0 v0 v1 v1 … then the two halves in order
-                        let (lo, hi) = ($lo(v, v), $hi(v, v));
-                        let (a, b) = ($cross::<0x20>(lo, hi), $cross::<0x31>(lo, hi));
+                        // v0 v0 v1 v1 …
+                        let (a, b) = pairs!($lo, $hi, $cross, v, v);
                         let d = dst.add(2 * e);
                         $store(d, $blend::<$evens>($load(d), a));
                         $store(d.add($lanes), $blend::<$evens>($load(d.add($lanes)), b));
+                    }
+                }
+            }
+
+            /// [`super::zip2`] over the first `whole` values of each (a multiple
+            /// of the lanes): a vector of each, interleaved, stored as two.
+            ///
+            /// # Safety
+            /// The processor must have AVX2; `even` and `odd` must hold `whole`
+            /// values and `dst` `2·whole`.
+            #[target_feature(enable = "avx2,fma")]
+            pub(super) unsafe fn $zip(
+                dst: *mut $t,
+                even: *const $t,
+                odd: *const $t,
+                add: $t,
+                whole: usize,
+            ) {
+                let add = $set1(add);
+                for e in (0..whole).step_by($lanes) {
+                    // SAFETY: as in the function above, for both sources.
+                    unsafe {
+                        let (u, v) = ($add($load(even.add(e)), add), $add($load(odd.add(e)), add));
+                        // u0 v0 u1 v1 …
+                        let (a, b) = pairs!($lo, $hi, $cross, u, v);
+                        $store(dst.add(2 * e), a);
+                        $store(dst.add(2 * e + $lanes), b);
                     }
                 }
             }
@@ -456,6 +549,7 @@ mod x86 {
 
     put2!(
         put2_f32,
+        zip2_f32,
         f32,
         8,
         _mm256_loadu_ps,
@@ -470,6 +564,7 @@ mod x86 {
     );
     put2!(
         put2_f64,
+        zip2_f64,
         f64,
         4,
         _mm256_loadu_pd,
@@ -567,6 +662,41 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `zip2` at every level writes `dst[2e] = even[e] + add` and `dst[2e + 1] =
+    /// odd[e] + add` where those lie in `dst`, and nothing else.
+    fn check_zip2<T: Real>() {
+        for level in SimdLevel::available() {
+            for (n_even, n_odd) in [(0, 0), (1, 0), (1, 1), (8, 8), (9, 8), (17, 17), (28, 28)] {
+                for room in [0, 1, 2 * n_odd, 2 * n_even, 2 * n_even + 5, 15, 16, 17] {
+                    let even: Vec<T> = (0..n_even).map(|i| T::from_f64(i as f64 + 1.0)).collect();
+                    let odd: Vec<T> = (0..n_odd).map(|i| T::from_f64(-(i as f64) - 1.0)).collect();
+                    let mut dst = vec![T::from_f64(0.25); room];
+                    let add = T::from_f64(0.5);
+                    // SAFETY: `available` gives the levels the processor has.
+                    unsafe { zip2_at(level, &mut dst, &even, &odd, add) };
+                    for (i, &got) in dst.iter().enumerate() {
+                        let from = match i % 2 {
+                            0 => &even,
+                            _ => &odd,
+                        };
+                        let want = from.get(i / 2).map_or(0.25, |&v| (v + add).as_f64());
+                        assert_eq!(
+                            got.as_f64(),
+                            want,
+                            "{level} {n_even}/{n_odd} room {room} at {i}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_level_interleaves_two_phases_and_writes_nothing_past_them() {
+        check_zip2::<f32>();
+        check_zip2::<f64>();
     }
 
     #[test]
