@@ -264,12 +264,12 @@ impl<T: Real> Plan<T> {
     }
 
     /// The row panels of `m` rows: first row and kernel, in order.
-    fn row_panels(&self, m: usize) -> impl Iterator<Item = (usize, Kernel<T>)> + '_ {
+    fn row_panels(&self, m: usize) -> impl Iterator<Item = (usize, &Kernel<T>)> + '_ {
         let (_, main) = self.panels().split(m);
         let main_rows = main * self.kernel.mr;
         (0..main)
-            .map(|p| (p * self.kernel.mr, self.kernel))
-            .chain((0..self.tail_panels).map(move |p| (main_rows + p * self.tail.mr, self.tail)))
+            .map(|p| (p * self.kernel.mr, &self.kernel))
+            .chain((0..self.tail_panels).map(move |p| (main_rows + p * self.tail.mr, &self.tail)))
     }
 
     /// `m` rounded up to whole row panels: the rows [`Plan::run`] writes.
@@ -472,9 +472,16 @@ impl<T: Real> Plan<T> {
             "shifted GEMM: a run reads past the source"
         );
         let kc = self.k_block();
-        // the panels holding rows of `A` (a tail planned for more rows may hold none)
-        let panels = || self.row_panels(m).take_while(|&(first, _)| first < m);
-        let tiles = ks.len().div_ceil(kc) * n.div_ceil(nr) * panels().count();
+        // the panels holding rows of `A` (a tail planned for more rows may hold
+        // none), each with its kernel and the columns it computes for a full and
+        // the last column tile
+        let last = n - (n - 1) / nr * nr;
+        let panels: Vec<_> = self
+            .row_panels(m)
+            .take_while(|&(first, _)| first < m)
+            .map(|(first, k)| (first, k.mr, [k.for_cols(nr), k.for_cols(last)]))
+            .collect();
+        let tiles = ks.len().div_ceil(kc) * n.div_ceil(nr) * panels.len();
         let mut tile = 0;
         let mut edge = [T::zero(); MAX_TILE];
         for k0 in ks.clone().step_by(kc) {
@@ -482,11 +489,10 @@ impl<T: Real> Plan<T> {
             let add = accumulate || k0 > ks.start;
             for j0 in (0..n).step_by(nr) {
                 let cols = nr.min(n - j0);
-                for (first, panel_kernel) in panels() {
+                for &(first, mr, by_cols) in &panels {
                     between(tile, tiles);
                     tile += 1;
-                    let mr = panel_kernel.mr;
-                    let (kernel, width) = panel_kernel.for_cols(cols);
+                    let (kernel, width) = by_cols[usize::from(cols < nr)];
                     let height = mr.min(m - first);
                     let panel = a.data[first * a.k + k0 * mr..].as_ptr();
                     let (b, offs) = (src[j0..].as_ptr(), offsets[k0 - ks.start..].as_ptr());
