@@ -19,7 +19,9 @@
 //! every other output), is a scalar store per value in a plain loop; at AVX2 and
 //! above it duplicates a vector's values into pairs, blends them over the
 //! destination's and stores whole vectors (the other lanes written back as they
-//! were: the destination is the caller's alone).
+//! were: the destination is the caller's alone). Where both phases of a row are at
+//! hand, [`zip2`] interleaves a vector of each into two and stores them, without
+//! reading the destination.
 
 use crate::simd::{simd_level, SimdLevel};
 use crate::Real;
