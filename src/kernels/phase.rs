@@ -1090,16 +1090,25 @@ fn conv_transpose_by_shifts<T: Real>(
     let sh = Shifts::of(g, phases, &plan);
     let tile = sh.tile(&plan, cin_g);
     // W_ρᵀ per group and phase: cin_g × (cout_g·|T_ρ|), column (o, tap)
-    let packed: Vec<_> = (0..groups * phases.len())
-        .map(|gp| {
-            let (grp, ph) = (gp / phases.len(), &phases[gp % phases.len()]);
-            let kt = ph.taps.len();
-            plan.pack(cin_g, cout_g * kt, |c, k| {
-                let (o, tap) = (k / kt, ph.taps[k % kt].0);
-                w[((grp * cout_g + o) * cin_g + c) * kn + tap]
-            })
-        })
+    // in the weights' order: each (o, c)'s taps are adjacent, shared out among the
+    // phases (packing each phase's matrix in its own order read a cache line of
+    // `w` per entry)
+    let mut packed: Vec<_> = (0..groups * phases.len())
+        .map(|gp| plan.packed_zeros(cin_g, cout_g * phases[gp % phases.len()].taps.len()))
         .collect();
+    for (gp, a) in packed.iter_mut().enumerate() {
+        let (grp, ph) = (gp / phases.len(), &phases[gp % phases.len()]);
+        let kt = ph.taps.len();
+        for c in 0..cin_g {
+            let (row, step) = a.row_mut(c);
+            for o in 0..cout_g {
+                let taps = &w[((grp * cout_g + o) * cin_g + c) * kn..][..kn];
+                for (i, &(tap, _)) in ph.taps.iter().enumerate() {
+                    row[(o * kt + i) * step] = taps[tap];
+                }
+            }
+        }
+    }
     let step = g.stride()[g.rank() - 1];
     x.par_chunks_mut(cin_g * in_numel)
         .enumerate()

@@ -173,8 +173,20 @@ impl<T> Packed<T> {
             r < self.m && kk < self.k,
             "packed: entry outside the matrix"
         );
+        let (row, step) = self.row_mut(r);
+        row[kk * step] = v;
+    }
+
+    /// Row `r` (`< m`) of the matrix where it is packed: entry `kk` at `row[kk ·
+    /// step]` (empty when `k` is 0).
+    #[inline]
+    pub(crate) fn row_mut(&mut self, r: usize) -> (&mut [T], usize) {
         let (first, height) = self.panels.of_row(self.m, r);
-        self.data[first * self.k + kk * height + r - first] = v;
+        let at = match self.k {
+            0 => 0,
+            k => first * k + r - first,
+        };
+        (&mut self.data[at..], height)
     }
 }
 
