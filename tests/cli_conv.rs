@@ -206,5 +206,12 @@ fn auto_picks_by_channels_per_group_and_says_which() {
         ),
         "scatter"
     );
-    assert_eq!(method("conv-transpose", &y8, &w), "col2im"); // 8 input channels
+    // 8 input channels: the phases' implicit GEMM, whose rows here are exactly the
+    // output's (a pitch of 4: each row's two zeros after y are the next row's two
+    // before it), so no column is wasted
+    assert_eq!(method("conv-transpose", &y8, &w), "phase");
+    // a 1×1 kernel: col2im, whose patch matrix is the input itself
+    let w1 = at(&dir, "w8_1x1.npy");
+    write_npy(&w1, &array(&[8, 1, 1, 1], ramp(8))).unwrap();
+    assert_eq!(method("conv-transpose", &y8, &w1), "col2im");
 }
