@@ -5,6 +5,8 @@
 mod common;
 
 use common::{array, at, conv_args, conv_workdir, f64_tensor, fails, ok, ramp, s};
+use convmat::functional::ConvTransposeMethod;
+use convmat::geometry::ConvTransposeGeometry;
 use convmat::io::{read_tensor, write_npy, Tensor};
 use ndarray::ArrayD;
 use std::path::Path;
@@ -206,10 +208,20 @@ fn auto_picks_by_channels_per_group_and_says_which() {
         ),
         "scatter"
     );
-    // 8 input channels: the phases' implicit GEMM, whose rows here are exactly the
-    // output's (a pitch of 4: each row's two zeros after y are the next row's two
-    // before it), so no column is wasted
-    assert_eq!(method("conv-transpose", &y8, &w), "phase");
+    // 8 input channels: the phases' implicit GEMM where its columns waste little
+    // (here a pitch of 4, the output's width: each row's two zeros after y are the
+    // next row's two before it; the column tiles, 8 to 48 wide by SIMD level,
+    // decide the rest), else col2im — whatever the library resolves, said
+    let t = ConvTransposeGeometry::builder(&[2, 2], &[3, 3])
+        .channels(8, 1)
+        .build()
+        .unwrap();
+    let resolved = ConvTransposeMethod::Auto.resolve(t.conv());
+    assert!(matches!(
+        resolved,
+        ConvTransposeMethod::Phase | ConvTransposeMethod::Col2im
+    ));
+    assert_eq!(method("conv-transpose", &y8, &w), resolved.name());
     // a 1×1 kernel: col2im, whose patch matrix is the input itself
     let w1 = at(&dir, "w8_1x1.npy");
     write_npy(&w1, &array(&[8, 1, 1, 1], ramp(8))).unwrap();

@@ -1050,8 +1050,9 @@ impl Shifts {
 }
 
 /// Elements of work space one thread of [`conv_transpose`] uses for the forward
-/// geometry `g`: a padded copy of a group's planes of `y` and a product tile (none
-/// where the phases read `y` directly, im2col's where the padding folds).
+/// geometry `g`: a padded copy of a group's planes of `y` and a product tile, two
+/// where phases run in pairs (none where the phases read `y` directly, im2col's
+/// where the padding folds).
 ///
 /// # Errors
 /// As [`check`] (unless the padding folds).

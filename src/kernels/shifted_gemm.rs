@@ -121,7 +121,8 @@ const BLOCK_BYTES: usize = 32 << 10;
 const BLOCK_BYTES_AVX2: usize = 4 << 10;
 
 /// How the rows of `A` (and `Y`) fall into row panels: panels of the main kernel's
-/// `main` rows, then `tail_panels` panels of `tail` rows (none where `tail` is 0).
+/// `main` rows, then `tail_panels` panels of `tail` rows (none where `tail_panels`
+/// is 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Panels {
     main: usize,
@@ -181,6 +182,7 @@ impl<T> Packed<T> {
     /// step]` (empty when `k` is 0).
     #[inline]
     pub(crate) fn row_mut(&mut self, r: usize) -> (&mut [T], usize) {
+        debug_assert!(r < self.m, "packed: row outside the matrix");
         let (first, height) = self.panels.of_row(self.m, r);
         let at = match self.k {
             0 => 0,
@@ -220,10 +222,13 @@ impl<T: Real> Plan<T> {
                 best = *main;
             }
             for tail in &kernels {
-                // a tail of fewer rows whose column tiles and blocks of `K` are
-                // the main kernel's
+                // a tail of fewer rows whose column tiles (and their narrower
+                // kernels) and blocks of `K` are the main kernel's
                 let (a, b) = (&main.kernel, &tail.kernel);
-                let mixes = match b.mr < a.mr && (b.nr, b.block_bytes) == (a.nr, a.block_bytes) {
+                let narrow = |k: &Kernel<T>| k.narrow.map(|n| n.is_some());
+                let same = (b.nr, b.lanes, b.block_bytes, narrow(b))
+                    == (a.nr, a.lanes, a.block_bytes, narrow(a));
+                let mixes = match b.mr < a.mr && same {
                     true => m.div_ceil(tail.kernel.mr),
                     false => 0,
                 };
