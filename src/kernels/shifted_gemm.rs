@@ -16,8 +16,9 @@
 //! smaller kernel's extra cost per row: 32 rows as 4 × 6 + 2 × 4), walks `K` in
 //! blocks whose `KC × NR` slice of `B` stays in the level-1 cache while every row
 //! panel of `A` passes over it, and fuses its multiply-adds at the vector levels
-//! (the scalar level multiplies and adds). Each element of `Y` is summed in `k` order by one thread, so a result does
-//! not depend on the thread count; the levels differ by rounding only.
+//! (the scalar level multiplies and adds). Each element of `Y` is summed in `k`
+//! order by one thread, so a result does not depend on the thread count; the
+//! levels differ by rounding only.
 //!
 //! [`Plan::run`] writes whole tiles into a product buffer; [`Plan::run_exact`]
 //! writes exactly the product's rows and columns, into the caller's output itself
