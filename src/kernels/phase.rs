@@ -441,6 +441,17 @@ pub fn column_waste(g: &ConvGeometry) -> f64 {
 }
 
 /// [`column_waste`] for [`conv_transpose`]'s implicit GEMMs (over all phases).
+///
+/// ```
+/// use convmat::geometry::ConvTransposeGeometry;
+/// use convmat::kernels::phase;
+/// // k = 4, s = 2, p = 1 from 28 × 28: four phases of 28 × 28 outputs whose padded
+/// // rows share their zeros (pitch 29, not 30): 27·29 + 28 = 811 columns each,
+/// // 816 in whole column tiles of 8, 16 or 48 (with a pitch of 30: 838, at least 840)
+/// let t = ConvTransposeGeometry::builder(&[28, 28], &[4, 4])
+///     .channels(64, 32).stride(&[2]).padding(1).build().unwrap();
+/// assert_eq!(phase::transpose_column_waste(t.conv()), 4.0 * 816.0 / 3136.0);
+/// ```
 pub fn transpose_column_waste(g: &ConvGeometry) -> f64 {
     if check(g).is_err() {
         return f64::INFINITY;
