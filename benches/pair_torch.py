@@ -4,6 +4,7 @@ minutes apart.
 
     pip install ./python && RAYON_NUM_THREADS=1 python benches/pair_torch.py
     RAYON_NUM_THREADS=2 python benches/pair_torch.py     # two threads each
+    python benches/pair_torch.py conv2d_s2 convT2d_dl     # only the cases named so
 
 As many threads on each side as RAYON_NUM_THREADS (default one); randn data; 40
 pairs per case and method after 3 warm-up calls; prints each side's median and the
@@ -15,6 +16,7 @@ take the core convmat's second thread needs right after it.
 
 import os
 import statistics
+import sys
 import time
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -38,7 +40,11 @@ CASES = {
     "convT2d_1ch_128_k4s2": ("convT", (1, 1, 128, 128), (1, 1, 4, 4), dict(stride=2, padding=1), "zeros", ["phase"]),
 }
 
+# arguments: parts of case names; only the cases containing one of them run
+wanted = sys.argv[1:]
 for name, (direction, xs, ws, kw, mode, methods) in CASES.items():
+    if wanted and not any(part in name for part in wanted):
+        continue
     x = rng.standard_normal(xs).astype(np.float32)
     w = rng.standard_normal(ws).astype(np.float32) * 0.1
     xt, wt = torch.from_numpy(x), torch.from_numpy(w)
