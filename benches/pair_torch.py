@@ -4,7 +4,7 @@ minutes apart.
 
     pip install ./python && RAYON_NUM_THREADS=1 python benches/pair_torch.py
     RAYON_NUM_THREADS=2 python benches/pair_torch.py     # two threads each
-    python benches/pair_torch.py conv2d_s2 convT2d_dl     # only the cases named so
+    python benches/pair_torch.py conv2d_s2 convT2d_dl     # only cases whose names contain one
 
 As many threads on each side as RAYON_NUM_THREADS (default one); randn data; 40
 pairs per case and method after 3 warm-up calls; prints each side's median and the
