@@ -6,7 +6,8 @@
 //! each tile column `φ` go back to every 4th place. Plain loops over such strides
 //! stay scalar; at AVX-512 (f32) each 16 tiles take a few loads (masked where
 //! they reach past the row: the zero padding) and two-source permutes instead,
-//! and the last vector of a row a masked store. The values are moved (and,
+//! and the last vector of a row a masked store; at AVX2 (f32) each 8 tiles take
+//! a 4 × 8 transpose by unpacks, in-lane shuffles and lane swaps. The values are moved (and,
 //! joining, one bias added), never otherwise computed, so every level gives the
 //! same bits.
 
@@ -15,6 +16,9 @@ use crate::Real;
 
 /// Tiles per call of the AVX-512 kernels: the lanes of one f32 vector.
 const LANES: usize = 16;
+
+/// Tiles per call of the AVX2 kernels: the lanes of one 256-bit f32 vector.
+const AVX2_LANES: usize = 8;
 
 /// The six columns of consecutive tiles of a row read through a window:
 /// `dst[j][m] = row[start + 4m + j]` for `j < 6` and `m` below `dst[0].len()`
@@ -51,6 +55,26 @@ unsafe fn split6_at<T: Real>(level: SimdLevel, row: &[T], start: isize, dst: [&m
         // each step writes `dst[j][m .. m + 16]` within `n` (checked above).
         unsafe {
             x86::split6(
+                row.as_ptr().cast(),
+                row.len() as isize,
+                start,
+                dst.map(|d| d.as_mut_ptr().cast()),
+                n,
+            )
+        };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if level == SimdLevel::Avx2
+        && std::mem::size_of::<T>() == 4
+        && n.is_multiple_of(AVX2_LANES)
+        && dst.iter().all(|d| d.len() >= n)
+    {
+        // SAFETY: the level is the processor's (the contract); `T` is f32; the
+        // masked loads read only lanes inside `row`, each step writes
+        // `dst[j][m .. m + 8]` within `n` (checked above).
+        unsafe {
+            x86::split6_avx2(
                 row.as_ptr().cast(),
                 row.len() as isize,
                 start,
@@ -110,6 +134,20 @@ unsafe fn join4_at<T: Real>(level: SimdLevel, src: [&[T]; 4], bias: T, dst: &mut
         };
         return;
     }
+    #[cfg(target_arch = "x86_64")]
+    if level == SimdLevel::Avx2 && std::mem::size_of::<T>() == 4 {
+        // SAFETY: as above; each step reads `src[φ][m .. m + 8]` within `whole`
+        // and stores only the places below `dst.len()`.
+        unsafe {
+            x86::join4_avx2(
+                src.map(|s| s.as_ptr().cast()),
+                *(&bias as *const T).cast::<f32>(),
+                dst.as_mut_ptr().cast(),
+                dst.len(),
+            )
+        };
+        return;
+    }
     for (i, d) in dst.iter_mut().enumerate() {
         *d = src[i % 4][i / 4] + bias;
     }
@@ -117,8 +155,144 @@ unsafe fn join4_at<T: Real>(level: SimdLevel, src: [&[T]; 4], bias: T, dst: &mut
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::LANES;
+    use super::{AVX2_LANES, LANES};
     use std::arch::x86_64::*;
+
+    /// Per 128-bit half, the 4 × 4 transpose of the rows `x0 … x3`: lane `i` of
+    /// result `j` is lane `j` of `x_i` (within each half).
+    #[inline(always)]
+    unsafe fn transpose_halves(x: [__m256; 4]) -> [__m256; 4] {
+        // SAFETY: register operations only; the caller enabled AVX.
+        unsafe {
+            let (t0, t1) = (
+                _mm256_unpacklo_ps(x[0], x[1]),
+                _mm256_unpackhi_ps(x[0], x[1]),
+            );
+            let (t2, t3) = (
+                _mm256_unpacklo_ps(x[2], x[3]),
+                _mm256_unpackhi_ps(x[2], x[3]),
+            );
+            [
+                _mm256_shuffle_ps::<0x44>(t0, t2),
+                _mm256_shuffle_ps::<0xEE>(t0, t2),
+                _mm256_shuffle_ps::<0x44>(t1, t3),
+                _mm256_shuffle_ps::<0xEE>(t1, t3),
+            ]
+        }
+    }
+
+    /// 8 values from row index `p`, zero outside the row (`len` values): the
+    /// masked-off lanes are never read.
+    ///
+    /// # Safety
+    /// AVX2 (inlined into the AVX2 kernel); `row` readable for `len` values.
+    #[inline(always)]
+    unsafe fn load8(row: *const f32, len: isize, p: isize) -> __m256 {
+        let (lo, hi) = ((-p).clamp(0, 8), (len - p).clamp(0, 8));
+        // SAFETY: the caller's contract; only lanes inside the row are read.
+        unsafe {
+            if lo == 0 && hi == 8 {
+                _mm256_loadu_ps(row.wrapping_offset(p))
+            } else if lo >= hi {
+                _mm256_setzero_ps()
+            } else {
+                let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+                let mask = _mm256_and_si256(
+                    _mm256_cmpgt_epi32(_mm256_set1_epi32(hi as i32), lanes),
+                    _mm256_cmpgt_epi32(lanes, _mm256_set1_epi32(lo as i32 - 1)),
+                );
+                _mm256_maskload_ps(row.wrapping_offset(p), mask)
+            }
+        }
+    }
+
+    /// The four tile columns of the 8 tiles from row index `p`: tiles 0 | 4,
+    /// 1 | 5, 2 | 6 and 3 | 7 by halves, then each half transposed.
+    ///
+    /// # Safety
+    /// As [`load8`].
+    #[inline(always)]
+    unsafe fn columns8(row: *const f32, len: isize, p: isize) -> [__m256; 4] {
+        // SAFETY: the caller's contract.
+        unsafe {
+            let (a, b) = (load8(row, len, p), load8(row, len, p + 8));
+            let (c, d) = (load8(row, len, p + 16), load8(row, len, p + 24));
+            transpose_halves([
+                _mm256_permute2f128_ps::<0x20>(a, c),
+                _mm256_permute2f128_ps::<0x31>(a, c),
+                _mm256_permute2f128_ps::<0x20>(b, d),
+                _mm256_permute2f128_ps::<0x31>(b, d),
+            ])
+        }
+    }
+
+    /// # Safety
+    /// AVX2; `row` readable for `len` values (only those are read), each
+    /// `dst[j]` writable for `n`, `n` a multiple of 8.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn split6_avx2(
+        row: *const f32,
+        len: isize,
+        start: isize,
+        dst: [*mut f32; 6],
+        n: usize,
+    ) {
+        // SAFETY: the caller's contract.
+        unsafe {
+            for m in (0..n).step_by(AVX2_LANES) {
+                let p = start + 4 * m as isize;
+                let [c0, c1, c2, c3] = columns8(row, len, p);
+                _mm256_storeu_ps(dst[0].add(m), c0);
+                _mm256_storeu_ps(dst[1].add(m), c1);
+                _mm256_storeu_ps(dst[2].add(m), c2);
+                _mm256_storeu_ps(dst[3].add(m), c3);
+                // columns 4 and 5 are columns 0 and 1 one tile on
+                let [c4, c5, _, _] = columns8(row, len, p + 4);
+                _mm256_storeu_ps(dst[4].add(m), c4);
+                _mm256_storeu_ps(dst[5].add(m), c5);
+            }
+        }
+    }
+
+    /// # Safety
+    /// AVX2; each `src[φ]` readable for `⌈len/4⌉` rounded up to 8 values, `dst`
+    /// writable for `len`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn join4_avx2(src: [*const f32; 4], bias: f32, dst: *mut f32, len: usize) {
+        let b = _mm256_set1_ps(bias);
+        // SAFETY: the caller's contract.
+        unsafe {
+            for m in (0..len.div_ceil(4)).step_by(AVX2_LANES) {
+                // per half, tiles m … m + 3 | m + 4 … m + 7 as rows of 4 columns
+                let [u0, u1, u2, u3] = transpose_halves([
+                    _mm256_add_ps(_mm256_loadu_ps(src[0].add(m)), b),
+                    _mm256_add_ps(_mm256_loadu_ps(src[1].add(m)), b),
+                    _mm256_add_ps(_mm256_loadu_ps(src[2].add(m)), b),
+                    _mm256_add_ps(_mm256_loadu_ps(src[3].add(m)), b),
+                ]);
+                let out = [
+                    _mm256_permute2f128_ps::<0x20>(u0, u1),
+                    _mm256_permute2f128_ps::<0x20>(u2, u3),
+                    _mm256_permute2f128_ps::<0x31>(u0, u1),
+                    _mm256_permute2f128_ps::<0x31>(u2, u3),
+                ];
+                for (k, v) in out.into_iter().enumerate() {
+                    let at = 4 * m + k * AVX2_LANES;
+                    if at >= len {
+                        break;
+                    }
+                    match len - at {
+                        r if r >= AVX2_LANES => _mm256_storeu_ps(dst.add(at), v),
+                        r => {
+                            let mut part = [0.0f32; AVX2_LANES];
+                            _mm256_storeu_ps(part.as_mut_ptr(), v);
+                            std::ptr::copy_nonoverlapping(part.as_ptr(), dst.add(at), r);
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// `[0, 2, …, 30]`: the even lanes of two vectors; `[1, 3, …, 31]` the odd.
     #[inline(always)]

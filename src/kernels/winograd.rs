@@ -22,7 +22,7 @@
 //! product, across tile rows),
 //! vectorised across the tiles in whole vectors, compiled for the SIMD level; the
 //! tiles' columns, every 4th value of a row, are gathered and scattered by
-//! permutes at AVX-512 (`kernels::quads`).
+//! permutes at AVX-512 and by 4 × 8 transposes at AVX2 (`kernels::quads`).
 //!
 //! # Accuracy
 //!
