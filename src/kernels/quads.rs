@@ -45,44 +45,22 @@ pub(crate) fn split6<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 6]) {
 unsafe fn split6_at<T: Real>(level: SimdLevel, row: &[T], start: isize, dst: [&mut [T]; 6]) {
     let n = dst[0].len();
     #[cfg(target_arch = "x86_64")]
-    if level == SimdLevel::Avx512
-        && std::mem::size_of::<T>() == 4
-        && n.is_multiple_of(LANES)
-        && dst.iter().all(|d| d.len() >= n)
-    {
-        // SAFETY: the level is the processor's (the contract); `T` is f32 (the
-        // only 4-byte `Real`); the loads read only lanes inside `row` (masked),
-        // each step writes `dst[j][m .. m + 16]` within `n` (checked above).
-        unsafe {
-            x86::split6(
-                row.as_ptr().cast(),
-                row.len() as isize,
-                start,
-                dst.map(|d| d.as_mut_ptr().cast()),
-                n,
-            )
-        };
-        return;
-    }
-    #[cfg(target_arch = "x86_64")]
-    if level == SimdLevel::Avx2
-        && std::mem::size_of::<T>() == 4
-        && n.is_multiple_of(AVX2_LANES)
-        && dst.iter().all(|d| d.len() >= n)
-    {
-        // SAFETY: the level is the processor's (the contract); `T` is f32; the
-        // masked loads read only lanes inside `row`, each step writes
-        // `dst[j][m .. m + 8]` within `n` (checked above).
-        unsafe {
-            x86::split6_avx2(
-                row.as_ptr().cast(),
-                row.len() as isize,
-                start,
-                dst.map(|d| d.as_mut_ptr().cast()),
-                n,
-            )
-        };
-        return;
+    if let Some(k) = x86::kernels(level).filter(|_| std::mem::size_of::<T>() == 4) {
+        if n.is_multiple_of(k.lanes) && dst.iter().all(|d| d.len() >= n) {
+            // SAFETY: the level is the processor's (the contract); `T` is f32 (the
+            // only 4-byte `Real`); the loads read only lanes inside `row` (masked),
+            // each step writes `dst[j][m .. m + lanes]` within `n` (checked above).
+            unsafe {
+                (k.split6)(
+                    row.as_ptr().cast(),
+                    row.len() as isize,
+                    start,
+                    dst.map(|d| d.as_mut_ptr().cast()),
+                    n,
+                )
+            };
+            return;
+        }
     }
     let at = |i: isize| match usize::try_from(i) {
         Ok(i) if i < row.len() => row[i],
@@ -121,25 +99,12 @@ unsafe fn join4_at<T: Real>(level: SimdLevel, src: [&[T]; 4], bias: T, dst: &mut
         "quads: tile columns shorter than the row"
     );
     #[cfg(target_arch = "x86_64")]
-    if level == SimdLevel::Avx512 && std::mem::size_of::<T>() == 4 {
-        // SAFETY: as in `split6`; each step reads `src[φ][m .. m + 16]` within
-        // `whole` (checked above) and stores only the lanes below `dst.len()`.
+    if let Some(k) = x86::kernels(level).filter(|_| std::mem::size_of::<T>() == 4) {
+        // SAFETY: as in `split6`; each step reads `src[φ][m .. m + lanes]` within
+        // `whole` (checked above; `lanes` divides 16) and stores only the places
+        // below `dst.len()`.
         unsafe {
-            x86::join4(
-                src.map(|s| s.as_ptr().cast()),
-                *(&bias as *const T).cast::<f32>(),
-                dst.as_mut_ptr().cast(),
-                dst.len(),
-            )
-        };
-        return;
-    }
-    #[cfg(target_arch = "x86_64")]
-    if level == SimdLevel::Avx2 && std::mem::size_of::<T>() == 4 {
-        // SAFETY: as above; each step reads `src[φ][m .. m + 8]` within `whole`
-        // and stores only the places below `dst.len()`.
-        unsafe {
-            x86::join4_avx2(
+            (k.join4)(
                 src.map(|s| s.as_ptr().cast()),
                 *(&bias as *const T).cast::<f32>(),
                 dst.as_mut_ptr().cast(),
@@ -156,7 +121,32 @@ unsafe fn join4_at<T: Real>(level: SimdLevel, src: [&[T]; 4], bias: T, dst: &mut
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::{AVX2_LANES, LANES};
+    use crate::simd::SimdLevel;
     use std::arch::x86_64::*;
+
+    /// A level's f32 kernels: tiles per step, [`split6`]'s and [`join4`]'s.
+    pub(super) struct Kernels {
+        pub(super) lanes: usize,
+        pub(super) split6: unsafe fn(*const f32, isize, isize, [*mut f32; 6], usize),
+        pub(super) join4: unsafe fn([*const f32; 4], f32, *mut f32, usize),
+    }
+
+    /// The f32 kernels at `level`; `None` at the scalar level (the plain loops).
+    pub(super) fn kernels(level: SimdLevel) -> Option<Kernels> {
+        match level {
+            SimdLevel::Avx512 => Some(Kernels {
+                lanes: LANES,
+                split6,
+                join4,
+            }),
+            SimdLevel::Avx2 => Some(Kernels {
+                lanes: AVX2_LANES,
+                split6: split6_avx2,
+                join4: join4_avx2,
+            }),
+            SimdLevel::Scalar => None,
+        }
+    }
 
     /// Per 128-bit half, the 4 × 4 transpose of the rows `x0 … x3`: lane `i` of
     /// result `j` is lane `j` of `x_i` (within each half).
