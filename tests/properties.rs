@@ -211,7 +211,8 @@ fn unfold_and_fold_are_adjoint_exactly<T: Real>(s: &Spec) {
     let x = pseudo_random_ints::<T>(s.batch * g.cols(), s.seed ^ 7);
     let per_item = g.in_channels() * g.kernel_numel() * g.output_numel();
     let c = pseudo_random_ints::<T>(s.batch * per_item, s.seed ^ 8);
-    let mut ux = vec![T::zero(); s.batch * per_item];
+    // NaN first: unfold writes every entry (zero where a tap reads the padding)
+    let mut ux = vec![T::nan(); s.batch * per_item];
     unfold::unfold(&g, &x, &mut ux).unwrap();
     let mut fc = vec![T::zero(); s.batch * g.cols()];
     unfold::fold(&g, &c, &mut fc).unwrap();

@@ -45,9 +45,38 @@ fn tile_lines(g: &ConvGeometry, tile: &Range<usize>) -> Vec<(usize, usize, usize
     lines
 }
 
+/// The columns of each tap's row of a tile's patch block that no line of
+/// [`tile_lines`] writes (they read the zero padding), as `(k, col, len)`.
+fn tile_gaps(
+    lines: &[(usize, usize, usize, usize)],
+    taps: usize,
+    lt: usize,
+) -> Vec<(usize, usize, usize)> {
+    let mut runs: Vec<Vec<(usize, usize)>> = vec![Vec::new(); taps];
+    for &(k, col, _, len) in lines {
+        runs[k].push((col, col + len));
+    }
+    let mut gaps = Vec::new();
+    for (k, runs) in runs.iter_mut().enumerate() {
+        runs.sort_unstable();
+        let mut at = 0;
+        for &(start, end) in runs.iter() {
+            if start > at {
+                gaps.push((k, at, start - at));
+            }
+            at = at.max(end);
+        }
+        if at < lt {
+            gaps.push((k, at, lt - at));
+        }
+    }
+    gaps
+}
+
 /// Writes the patch-matrix block for input `channels` (of one item `x`) and output
 /// positions `tile` into `cols`, row-major `(channels.len()·∏k) × tile.len()`: row
-/// by row, each a run of copies from an input line.
+/// by row, each a run of copies from an input line, and zeros where a tap reads the
+/// padding (only there: every entry is written, none twice).
 pub(crate) fn im2col_tile<T: Real>(
     g: &ConvGeometry,
     x: &[T],
@@ -69,11 +98,14 @@ fn im2col_tile_body<T: Real>(
     let (k_numel, in_numel, lt) = (g.kernel_numel(), g.input_numel(), tile.len());
     let s_last = g.stride()[g.rank() - 1];
     let cols = &mut cols[..channels.len() * k_numel * lt];
-    cols.fill(T::zero());
     let lines = tile_lines(g, &tile);
+    let gaps = tile_gaps(&lines, k_numel, lt);
     for (c_rel, c) in channels.enumerate() {
         let plane = &x[c * in_numel..][..in_numel];
         let block = &mut cols[c_rel * k_numel * lt..][..k_numel * lt];
+        for &(k, col, len) in &gaps {
+            block[k * lt + col..][..len].fill(T::zero());
+        }
         for &(k, col, x0, len) in &lines {
             let dst = &mut block[k * lt + col..][..len];
             if s_last == 1 {
@@ -176,4 +208,45 @@ pub fn fold<T: Real>(g: &ConvGeometry, cols: &[T], x: &mut [T]) -> Result<(), Ge
             col2im_tile(g, cs, 0..g.in_channels(), 0..g.output_numel(), xs);
         });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tile of the patch matrix written over a buffer of garbage is the same
+    /// columns of the whole patch matrix: padding as zeros, every entry written —
+    /// tiles cut anywhere in a row, strides 1 and 2, padding on every side.
+    #[test]
+    fn a_tile_writes_every_entry_of_its_block() {
+        for (stride, pad) in [(1, 1), (2, 1), (2, 2), (1, 0)] {
+            let g = ConvGeometry::builder(&[5, 6], &[3, 3])
+                .channels(2, 1)
+                .stride(&[stride])
+                .padding(pad)
+                .build()
+                .unwrap();
+            let x: Vec<f64> = (0..g.cols()).map(|v| v as f64 + 1.0).collect();
+            let (rows, l) = (patch_rows(&g), g.output_numel());
+            let mut whole = vec![f64::NAN; rows * l];
+            unfold(&g, &x, &mut whole).unwrap();
+            assert!(
+                whole.iter().all(|v| !v.is_nan()),
+                "stride {stride} pad {pad}"
+            );
+            for start in 0..l {
+                for end in start + 1..=l {
+                    let mut block = vec![f64::NAN; rows * (end - start)];
+                    im2col_tile(&g, &x, 0..2, start..end, &mut block);
+                    for r in 0..rows {
+                        assert_eq!(
+                            block[r * (end - start)..][..end - start],
+                            whole[r * l + start..r * l + end],
+                            "stride {stride} pad {pad} tile {start}..{end} row {r}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
