@@ -327,3 +327,37 @@ fn every_level_the_processor_has_can_be_chosen_and_none_above() {
         names.join(", ")
     );
 }
+
+/// The strided forward by the phases splits the input channels into blocks, one
+/// pass over the output each (as many channels a block as the GEMM's blocks of `K`
+/// allow, spread evenly): channel counts that divide into blocks evenly and
+/// unevenly, with and without the bias (one more row of the last block's `K`), in
+/// f32, equal the direct loops exactly on integer data at every level.
+#[test]
+fn the_strided_forwards_blocks_of_channels_sum_every_channel() {
+    for cin in [1, 7, 9, 17, 64, 70] {
+        for bias in [false, true] {
+            let g = ConvGeometry::builder(&[9, 10], &[3, 3])
+                .channels(cin, 5)
+                .stride(&[2, 2])
+                .padding(1)
+                .build()
+                .unwrap();
+            let to32 = |v: Vec<f64>| v.into_iter().map(|v| v as f32).collect::<Vec<f32>>();
+            let x = to32(pseudo_random_ints(2 * g.cols(), 11));
+            let w = to32(pseudo_random_ints(g.weight_shape().iter().product(), 12));
+            let b = to32(pseudo_random_ints(5, 13));
+            let b = bias.then_some(&b[..]);
+            let mut want = vec![0.0f32; 2 * g.rows()];
+            direct::conv(&g, &x, &w, b, &mut want).unwrap();
+            let runs = at_every_level(|| {
+                let mut got = vec![f32::NAN; 2 * g.rows()];
+                phase::conv(&g, &x, &w, b, &mut got).unwrap();
+                got
+            });
+            for (level, got) in runs {
+                assert_eq!(got, want, "{level}: {cin} channels, bias {bias}");
+            }
+        }
+    }
+}

@@ -39,9 +39,14 @@
 //! are no columns to throw away, and the GEMM writes `y` in place, a block of input
 //! channels (one `K`-block of the GEMM) at a time: the block is split, multiplied
 //! while the next block's input is fetched into the cache, and the next block
-//! reuses the same component buffer (for `conv2d_s2_8x64x56_k3` in f32 at AVX-512,
-//! 18 of 64 channels: components, weights and output stay in the level-2 cache
-//! together; at AVX2, whose blocks of `K` are smaller, 7). The bias is one more row of the product, a run of ones.
+//! reuses the same component buffer. Each block is one pass over `y`, so the
+//! channels are spread evenly over as few blocks as the GEMM's blocks of `K` allow,
+//! a block's `K` a little longer than the GEMM's where the channels do not divide
+//! it: for `conv2d_s2_8x64x56_k3` in f32 at AVX-512, 4 blocks of 16 of the 64
+//! channels (components, weights and output stay in the level-2 cache together);
+//! at AVX2, whose blocks of `K` are smaller, 8 of 8 (`K` = 72 against the plan's
+//! 64) instead of 9 of 7 and a tenth of one — 1.6 % faster on a Zen 3 EPYC. The
+//! bias is one more row of the product, a run of ones.
 //!
 //! Both orders of summation differ from the direct loops', so on non-integer data the
 //! results agree to rounding; on integer data whose sums are exact they are equal.
@@ -527,12 +532,22 @@ impl<T: Real> ConvPlan<T> {
         let preshift =
             g.rank() <= 2 && k[k.len() - 1] <= PRESHIFT_MAX_TAPS && g.stride()[g.rank() - 1] > 1;
         let f = Forward::of::<T>(g, preshift);
-        let plan = Plan::<T>::for_rows(g.out_channels_per_group());
+        let mut plan = Plan::<T>::for_rows(g.out_channels_per_group());
         let rows = PitchedRows::of(g.output_size(), &strides(&f.comp));
         let dense = rows.dense(g.output_numel());
         let (cin_g, taps) = (g.in_channels_per_group(), g.kernel_numel());
         let block = match dense {
-            true => (plan.k_block() / taps).clamp(1, cin_g.max(1)),
+            true => {
+                // as few passes over `y` as the plan's blocks of `K` allow, the
+                // channels spread evenly over them; a block's `K` (with the bias's
+                // row) is then one block of the GEMM, a little longer than the
+                // plan's where the channels do not divide it (64 channels of 3 × 3
+                // at AVX2: 8 passes of 8 channels, `K` = 72, not 9 of 7 and one of 1)
+                let passes = (cin_g * taps).div_ceil(plan.k_block()).max(1);
+                let block = cin_g.div_ceil(passes).max(1);
+                plan = plan.with_k_block(block * taps + usize::from(bias));
+                block
+            }
             false => cin_g,
         };
         let per_channel = f.phases * f.comp_numel;

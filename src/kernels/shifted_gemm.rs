@@ -420,6 +420,21 @@ impl<T: Real> Plan<T> {
             }
     }
 
+    /// The same plan with blocks of `K` of `rows` rows (at least the 16
+    /// [`Plan::k_block`] keeps): for a caller whose natural block is close to the
+    /// level's (see [`BLOCK_BYTES_AVX2`]).
+    pub(crate) fn with_k_block(self, rows: usize) -> Self {
+        let bytes = |k: Kernel<T>| Kernel {
+            block_bytes: rows * k.nr * std::mem::size_of::<T>(),
+            ..k
+        };
+        Plan {
+            kernel: bytes(self.kernel),
+            tail: bytes(self.tail),
+            ..self
+        }
+    }
+
     /// Rows of `A` (columns of `B`) per block of `K`: a block's `KC × NR` slice of
     /// `B` stays in the level-1 cache while the row panels pass over it
     /// ([`BLOCK_BYTES`], [`BLOCK_BYTES_AVX2`]).
