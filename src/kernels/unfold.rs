@@ -76,7 +76,7 @@ fn tile_gaps(
 /// Writes the patch-matrix block for input `channels` (of one item `x`) and output
 /// positions `tile` into `cols`, row-major `(channels.len()·∏k) × tile.len()`: row
 /// by row, each a run of copies from an input line, and zeros where a tap reads the
-/// padding (only there: every entry is written, none twice).
+/// padding and only there (no clearing of the whole block first).
 pub(crate) fn im2col_tile<T: Real>(
     g: &ConvGeometry,
     x: &[T],
