@@ -107,7 +107,7 @@
 //! the planes it feeds (`auto` checks the data and runs the loops then: see
 //! [`crate::functional::conv_method`]).
 
-use super::{check_call, Direction};
+use super::{check_call, pool, Direction};
 use crate::error::GeometryError;
 use crate::geometry::{batch, check_bias, ConvGeometry, PaddingMode};
 use crate::simd::vectorise;
@@ -116,8 +116,6 @@ use crate::{FftReal, Real};
 use rayon::prelude::*;
 use realfft::{ComplexToReal, RealToComplex};
 use rustfft::Fft;
-use std::any::Any;
-use std::cell::RefCell;
 use std::sync::Arc;
 
 /// The transform length chosen for at least `min` points (even when `even`, as
@@ -527,78 +525,14 @@ impl<T: FftReal> Transform<T> {
     }
 }
 
-thread_local! {
-    /// Spectrum-sized buffers kept for the next call on this thread: a call needs
-    /// a few, each as large as the grid, and fresh ones of that size come from the
-    /// operating system zeroed page by page (a third of a call's time, measured on
-    /// `fftconv_512_k31`). Each entry: its size in bytes, the buffer.
-    static POOL: RefCell<Vec<(usize, Box<dyn Any>)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Bytes of buffers kept per thread at most (the oldest are freed first): enough
-/// for the three 1.3 MB spectra of a 512×512 image, and a bound on what a thread
-/// holds once the calls are over.
-const POOL_MAX_BYTES: usize = 16 << 20;
-
-/// A buffer of `len` complex values from this thread's pool, or a new one; back to
-/// the pool of the thread that drops it. Its contents are arbitrary: callers
-/// overwrite it.
+/// A spectrum-sized buffer from this thread's pool ([`super::pool`]): a call
+/// needs a few, each as large as the grid.
 fn take<T: FftReal>(len: usize) -> Pooled<T> {
-    let found = POOL.with(|p| {
-        let mut p = p.borrow_mut();
-        let i = p.iter().position(|(_, b)| {
-            b.downcast_ref::<Vec<Complex<T>>>()
-                .is_some_and(|v| v.capacity() >= len)
-        })?;
-        Some(p.remove(i).1)
-    });
-    Pooled(
-        match found.and_then(|b| b.downcast::<Vec<Complex<T>>>().ok()) {
-            Some(mut v) => {
-                v.resize(len, Complex::default());
-                v.truncate(len);
-                *v
-            }
-            None => vec![Complex::default(); len],
-        },
-    )
+    pool::take::<Complex<T>>(len)
 }
 
-/// A buffer that goes back to its thread's pool when dropped (unless it alone is
-/// larger than the pool may hold).
-struct Pooled<T: FftReal>(Vec<Complex<T>>);
-
-impl<T: FftReal> Drop for Pooled<T> {
-    fn drop(&mut self) {
-        let v = std::mem::take(&mut self.0);
-        let bytes = v.capacity() * std::mem::size_of::<Complex<T>>();
-        if bytes == 0 || bytes > POOL_MAX_BYTES {
-            return;
-        }
-        // a thread being torn down has no pool any more: the buffer is freed
-        let _ = POOL.try_with(|p| {
-            let mut p = p.borrow_mut();
-            let mut held: usize = p.iter().map(|e| e.0).sum();
-            while held + bytes > POOL_MAX_BYTES {
-                held -= p.remove(0).0;
-            }
-            p.push((bytes, Box::new(v)));
-        });
-    }
-}
-
-impl<T: FftReal> std::ops::Deref for Pooled<T> {
-    type Target = [Complex<T>];
-    fn deref(&self) -> &[Complex<T>] {
-        &self.0
-    }
-}
-
-impl<T: FftReal> std::ops::DerefMut for Pooled<T> {
-    fn deref_mut(&mut self) -> &mut [Complex<T>] {
-        &mut self.0
-    }
-}
+/// A pooled buffer of complex values.
+type Pooled<T> = pool::Pooled<Complex<T>>;
 
 /// Rows of the grid grouped by the grid row they land on: `(grid row, sources)`,
 /// sorted by grid row.

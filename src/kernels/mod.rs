@@ -31,6 +31,7 @@ pub mod maxunpool;
 mod method;
 pub mod pad;
 pub mod phase;
+mod pool;
 mod quads;
 pub mod resize;
 mod row_split;

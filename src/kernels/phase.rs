@@ -58,7 +58,7 @@
 
 use super::row_split::RowSplit;
 use super::shifted_gemm::Plan;
-use super::{check_call, im2col, Direction};
+use super::{check_call, im2col, pool, Direction};
 use crate::error::GeometryError;
 use crate::geometry::{row_major_strides as strides, ConvGeometry};
 use crate::simd::{vectorise, vectorise_kernel, Vectorised};
@@ -644,11 +644,13 @@ pub fn conv<T: Real>(
     y.par_chunks_mut(run * cout_g * l_total)
         .enumerate()
         .for_each(|(r, ys)| {
-            let mut comp = vec![T::zero(); c.source];
+            let mut comp = pool::take::<T>(c.source);
+            comp.fill(T::zero());
             if let Some(ones) = comp.get_mut(c.ones..) {
                 ones.fill(T::one());
             }
-            let mut prod = vec![T::zero(); c.plan.padded_rows(cout_g) * c.tile];
+            let mut prod = pool::take::<T>(c.plan.padded_rows(cout_g) * c.tile);
+            prod.fill(T::zero());
             let (comp, prod) = (&mut comp, &mut prod);
             for (t, yg) in ys.chunks_mut(cout_g * l_total).enumerate() {
                 let task = r * run + t;

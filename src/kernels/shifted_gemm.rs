@@ -25,6 +25,7 @@
 //! (a tile cut by the edge through the stack; the last column tile by a kernel of
 //! fewer vectors where that covers it), over a range of `K`, adding or writing.
 
+use super::pool::{self, Pooled};
 use crate::simd::{simd_level, SimdLevel};
 use crate::Real;
 
@@ -159,15 +160,17 @@ impl Panels {
 
 /// `A` packed for the micro-kernels: row panels, each `K × height` with the
 /// panel's rows adjacent, the panel from row `r₀` at `r₀·K`; rows past `m` are zero.
-pub(crate) struct Packed<T> {
-    data: Vec<T>,
+pub(crate) struct Packed<T: 'static> {
+    /// From the thread's pool: packed afresh on every call, as large as the
+    /// weights.
+    data: Pooled<T>,
     m: usize,
     k: usize,
     /// The panels it was packed for.
     panels: Panels,
 }
 
-impl<T> Packed<T> {
+impl<T: 'static> Packed<T> {
     /// Sets entry `(r, kk)` (`r < m`, `kk < k`).
     #[inline]
     pub(crate) fn set(&mut self, r: usize, kk: usize, v: T) {
@@ -321,8 +324,10 @@ impl<T: Real> Plan<T> {
     /// An `m × k` matrix of zeros packed for this plan, to be filled by
     /// [`Packed::set`] in any order.
     pub(crate) fn packed_zeros(&self, m: usize, k: usize) -> Packed<T> {
+        let mut data = pool::take::<T>(self.padded_rows(m) * k);
+        data.fill(T::zero());
         Packed {
-            data: vec![T::zero(); self.padded_rows(m) * k],
+            data,
             m,
             k,
             panels: self.panels(),
@@ -899,7 +904,7 @@ mod tests {
                         set.set(r, kk, at(r, kk));
                     }
                 }
-                assert_eq!(packed.data, set.data, "{level} {m}×{k}");
+                assert_eq!(packed.data[..], set.data[..], "{level} {m}×{k}");
             }
         }
     }
