@@ -306,16 +306,15 @@ impl<T: Real> Plan<T> {
 
     /// Packs the `m × k` matrix whose entry `(r, k)` is `at(r, k)`.
     pub(crate) fn pack(&self, m: usize, k: usize, at: impl Fn(usize, usize) -> T) -> Packed<T> {
-        // panel by panel, writing in order (as `Packed::set` places an entry)
+        // row by row: a row of `A` is usually a row of the caller's weights, so
+        // reading them in order (writing each panel's rows interleaved) —
+        // reading down the columns of a panel's rows missed the cache on nearly
+        // every entry
         let mut a = self.packed_zeros(m, k);
-        for (first, kernel) in self.row_panels(m) {
-            let panel = &mut a.data[first * k..][..kernel.mr * k];
-            for (kk, step) in panel.chunks_exact_mut(kernel.mr).enumerate() {
-                for (i, v) in step.iter_mut().enumerate() {
-                    if first + i < m {
-                        *v = at(first + i, kk);
-                    }
-                }
+        for r in 0..m {
+            let (row, step) = a.row_mut(r);
+            for (kk, v) in row.iter_mut().step_by(step).take(k).enumerate() {
+                *v = at(r, kk);
             }
         }
         a
