@@ -225,22 +225,14 @@ impl Forward {
         }
     }
 
-    /// Component rows per channel: one per phase of the leading dimensions and row
-    /// of a component.
-    fn rows_per_channel(&self) -> usize {
-        self.row_bases.len() * self.row_bases.first().map_or(0, Vec::len)
-    }
-
     /// Splits the channel planes `x` (consecutive, `plane` elements each) into
     /// their padded polyphase components: `dst[c][component][m…]`.
     fn decompose<T: Real>(&self, x: &[T], plane: usize, dst: &mut [T]) {
-        let rows = x.len() / plane.max(1) * self.rows_per_channel();
         vectorise_kernel(Decompose {
             f: self,
             x,
             plane,
             dst,
-            rows: 0..rows,
         });
     }
 }
@@ -258,47 +250,37 @@ fn prefetch<T>(v: &T) {
     let _ = v;
 }
 
-/// The component rows `rows` of [`Forward::decompose`] (counted over the channels,
-/// the leading phases and the rows of a component, row-major), compiled per level.
+/// [`Forward::decompose`], compiled per level: channel by channel, each
+/// component row from one input row (or zero).
 struct Decompose<'a, T> {
     f: &'a Forward,
     x: &'a [T],
     plane: usize,
     dst: &'a mut [T],
-    rows: std::ops::Range<usize>,
 }
 
 impl<T: Real> Vectorised for Decompose<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        let Decompose {
-            f,
-            x,
-            plane,
-            dst,
-            rows,
-        } = self;
+        let Decompose { f, x, plane, dst } = self;
         let width = f.comp[f.comp.len() - 1];
-        let lines = f.fixups.len();
-        let per_lead = f.row_bases.first().map_or(0, Vec::len);
+        let per_lead = f.fixups.len() * f.comp_numel;
         let per_channel = f.phases * f.comp_numel;
-        for i in rows {
-            let (c, lead, row) = (
-                i / (f.row_bases.len() * per_lead),
-                i / per_lead % f.row_bases.len(),
-                i % per_lead,
-            );
-            let at = &mut dst[c * per_channel + lead * lines * f.comp_numel + row * width..];
-            let Some(b) = f.row_bases[lead][row] else {
-                f.split.zero(at, f.comp_numel);
-                continue;
-            };
-            let src = &x[c * plane + b..][..f.split.row_len()];
-            f.split.fill(src, at, f.comp_numel);
-            for (q, fix) in f.fixups.iter().enumerate() {
-                for &(m, i) in fix {
-                    at[q * f.comp_numel + m] = src[i];
+        for (xc, dc) in x
+            .chunks_exact(plane.max(1))
+            .zip(dst.chunks_mut(per_channel))
+        {
+            for (bases, dl) in f.row_bases.iter().zip(dc.chunks_mut(per_lead)) {
+                f.split.fill_rows(xc, bases, dl, (width, f.comp_numel));
+                // where the padding mode reads other values than zero padding
+                for (row, &base) in bases.iter().enumerate() {
+                    let Some(b) = base else { continue };
+                    for (q, fix) in f.fixups.iter().enumerate() {
+                        for &(m, i) in fix {
+                            dl[q * f.comp_numel + row * width + m] = xc[b + i];
+                        }
+                    }
                 }
             }
         }
@@ -686,8 +668,7 @@ pub fn conv<T: Real>(
                         None => &[],
                     };
                     let per_line = (64 / std::mem::size_of::<T>()).max(1);
-                    let count = next.len().div_ceil(per_line);
-                    let mut lines = next.chunks(per_line).map(|l| &l[0]);
+                    let (count, mut line) = (next.len().div_ceil(per_line), 0);
                     let (offsets, ks) = match block.end == cin_g {
                         true => (&last_offsets[..], block.start * taps..k_all),
                         false => (&c.offsets[..], block.start * taps..block.end * taps),
@@ -700,10 +681,11 @@ pub fn conv<T: Real>(
                         l_total,
                         (&mut *yg, l_total, bi > 0),
                         &mut |_, tiles| {
-                            lines
-                                .by_ref()
-                                .take(count.div_ceil(tiles))
-                                .for_each(prefetch)
+                            let end = (line + count.div_ceil(tiles)).min(count);
+                            for l in line..end {
+                                prefetch(&next[l * per_line]);
+                            }
+                            line = end;
                         },
                     );
                 }
