@@ -21,16 +21,21 @@ thread_local! {
 /// holds once the calls are over.
 const POOL_MAX_BYTES: usize = 16 << 20;
 
-/// A buffer of `len` values from this thread's pool, or a new one; back to the
+/// A buffer of `len` values from this thread's pool (the smallest there that
+/// holds them), or a new one; back to the
 /// pool of the thread that drops it. Its contents are arbitrary: callers
 /// overwrite it.
 pub(crate) fn take<E: Clone + Default + 'static>(len: usize) -> Pooled<E> {
     let found = POOL.with(|p| {
         let mut p = p.borrow_mut();
-        let i = p.iter().position(|(_, b)| {
-            b.downcast_ref::<Vec<E>>()
-                .is_some_and(|v| v.capacity() >= len)
-        })?;
+        // the smallest that holds `len`, so a small request leaves the large
+        // buffers to the large ones
+        let (i, _) = p
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, b))| Some((i, b.downcast_ref::<Vec<E>>()?.capacity())))
+            .filter(|&(_, cap)| cap >= len)
+            .min_by_key(|&(_, cap)| cap)?;
         Some(p.remove(i).1)
     });
     Pooled(match found.and_then(|b| b.downcast::<Vec<E>>().ok()) {
