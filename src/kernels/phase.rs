@@ -1125,11 +1125,10 @@ fn conv_transpose_by_shifts<T: Real>(
         .enumerate()
         .for_each_init(
             || {
-                let mut ypad = pool::take::<T>(sh.source);
-                let mut prods = pool::take::<T>(sh.tiles() * plan.padded_rows(cin_g) * tile);
-                ypad.fill(T::zero());
-                prods.fill(T::zero());
-                (ypad, prods)
+                (
+                    vec![T::zero(); sh.source],
+                    vec![T::zero(); sh.tiles() * plan.padded_rows(cin_g) * tile],
+                )
             },
             |(ypad, prods), (task, xg)| {
                 let (item, grp) = (task / groups, task % groups);

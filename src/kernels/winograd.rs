@@ -48,7 +48,6 @@
 //! transforms amplify the worst case by 48²/9 = 256. Measured errors are far below
 //! either bound; `convmat report` lists them beside im2col's.
 
-use super::pool::{self, Pooled};
 use super::quads::{join4, split6};
 use super::shifted_gemm;
 use super::{check_call, Direction};
@@ -337,13 +336,13 @@ impl Plan {
 /// `V[ξ][c][t]`, the products `M[ξ][o][t]`, and one output channel's tiles
 /// transformed along (`H`) and down (`Y`). Rows the per-tile loops write are
 /// [`VECTOR`]s longer than the block (see [`whole`]).
-struct Scratch<T: 'static> {
-    e: Pooled<T>,
-    q: Pooled<T>,
-    v: Pooled<T>,
-    m: Pooled<T>,
-    h: Pooled<T>,
-    y: Pooled<T>,
+struct Scratch<T> {
+    e: Vec<T>,
+    q: Vec<T>,
+    v: Vec<T>,
+    m: Vec<T>,
+    h: Vec<T>,
+    y: Vec<T>,
 }
 
 impl<T: Real> Scratch<T> {
@@ -362,11 +361,7 @@ impl<T: Real> Scratch<T> {
     }
 
     fn new(p: &Plan, gemm: &shifted_gemm::Plan<T>) -> Self {
-        let [e, q, v, m, h, y] = Self::lengths(p, gemm).map(|n| {
-            let mut b = pool::take(n);
-            b.fill(T::zero());
-            b
-        });
+        let [e, q, v, m, h, y] = Self::lengths(p, gemm).map(|n| vec![T::zero(); n]);
         Scratch { e, q, v, m, h, y }
     }
 }
@@ -532,7 +527,7 @@ fn segments(
 /// padding mode's border values patched in), so that `E[i][j][·]` runs across the
 /// block's tiles; then, over the whole block in whole vectors, `Bᵀ` down the
 /// columns and `B` along the rows. Compiled per SIMD level.
-struct InputTransform<'a, T: 'static> {
+struct InputTransform<'a, T> {
     p: &'a Plan,
     g: &'a ConvGeometry,
     /// The batch item's input.
@@ -618,7 +613,7 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
 /// `Y = Aᵀ M A` for every output channel of the group, plus its bias, written to
 /// the outputs the block's tiles cover (the last tiles' overhang dropped).
 /// Compiled per SIMD level.
-struct OutputTransform<'a, T: 'static> {
+struct OutputTransform<'a, T> {
     p: &'a Plan,
     g: &'a ConvGeometry,
     /// The group's bias.
