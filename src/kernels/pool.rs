@@ -22,9 +22,8 @@ thread_local! {
 const POOL_MAX_BYTES: usize = 16 << 20;
 
 /// A buffer of `len` values from this thread's pool (the smallest there that
-/// holds them), or a new one; back to the
-/// pool of the thread that drops it. Its contents are arbitrary: callers
-/// overwrite it.
+/// holds them), or a new one; back to the pool of the thread that drops it. Its
+/// contents are arbitrary: callers overwrite it.
 pub(crate) fn take<E: Clone + Default + 'static>(len: usize) -> Pooled<E> {
     let found = POOL.with(|p| {
         let mut p = p.borrow_mut();
@@ -96,12 +95,14 @@ mod tests {
         a[999] = 5;
         let at = a.as_ptr();
         drop(a);
-        // the same allocation, shortened; another type never gets it
+        // the same allocation, shortened
         let b = take::<u16>(10);
         assert_eq!((b.len(), b.as_ptr()), (10, at));
+        drop(b);
+        // another type never gets it (it stays in the pool, so a new allocation
+        // cannot be at its address either)
         let c = take::<i16>(10);
         assert_ne!(c.as_ptr().cast::<u16>(), at);
-        drop(b);
         // longer again: the same allocation, the values past the length it was
         // last handed out at the default (the 5 is gone)
         let d = take::<u16>(1000);
