@@ -274,11 +274,13 @@ impl<T: Real> Vectorised for Decompose<'_, T> {
             for (bases, dl) in f.row_bases.iter().zip(dc.chunks_mut(per_lead)) {
                 f.split.fill_rows(xc, bases, dl, (width, f.comp_numel));
                 // where the padding mode reads other values than zero padding
-                for (row, &base) in bases.iter().enumerate() {
-                    let Some(b) = base else { continue };
-                    for (q, fix) in f.fixups.iter().enumerate() {
-                        for &(m, i) in fix {
-                            dl[q * f.comp_numel + row * width + m] = xc[b + i];
+                // (none for zeros: no pass over the rows then)
+                for (q, fix) in f.fixups.iter().enumerate() {
+                    for &(m, i) in fix {
+                        for (row, &base) in bases.iter().enumerate() {
+                            if let Some(b) = base {
+                                dl[q * f.comp_numel + row * width + m] = xc[b + i];
+                            }
                         }
                     }
                 }
@@ -626,13 +628,11 @@ pub fn conv<T: Real>(
     y.par_chunks_mut(run * cout_g * l_total)
         .enumerate()
         .for_each(|(r, ys)| {
-            let mut comp = pool::take::<T>(c.source);
-            comp.fill(T::zero());
+            let mut comp = pool::filled(c.source, T::zero());
             if let Some(ones) = comp.get_mut(c.ones..) {
                 ones.fill(T::one());
             }
-            let mut prod = pool::take::<T>(c.plan.padded_rows(cout_g) * c.tile);
-            prod.fill(T::zero());
+            let mut prod = pool::filled(c.plan.padded_rows(cout_g) * c.tile, T::zero());
             let (comp, prod) = (&mut comp, &mut prod);
             for (t, yg) in ys.chunks_mut(cout_g * l_total).enumerate() {
                 let task = r * run + t;

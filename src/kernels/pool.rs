@@ -21,14 +21,11 @@ thread_local! {
 /// holds once the calls are over.
 const POOL_MAX_BYTES: usize = 16 << 20;
 
-/// A buffer of `len` values from this thread's pool (the smallest there that
-/// holds them), or a new one; back to the pool of the thread that drops it. Its
-/// contents are arbitrary: callers overwrite it.
-pub(crate) fn take<E: Clone + Default + 'static>(len: usize) -> Pooled<E> {
+/// The smallest buffer of `E`s in this thread's pool that holds `len` (so a
+/// small request leaves the large buffers to the large ones), taken out of it.
+fn reuse<E: 'static>(len: usize) -> Option<Vec<E>> {
     let found = POOL.with(|p| {
         let mut p = p.borrow_mut();
-        // the smallest that holds `len`, so a small request leaves the large
-        // buffers to the large ones
         let (i, _) = p
             .iter()
             .enumerate()
@@ -37,13 +34,32 @@ pub(crate) fn take<E: Clone + Default + 'static>(len: usize) -> Pooled<E> {
             .min_by_key(|&(_, cap)| cap)?;
         Some(p.remove(i).1)
     });
-    Pooled(match found.and_then(|b| b.downcast::<Vec<E>>().ok()) {
+    found.and_then(|b| b.downcast::<Vec<E>>().ok()).map(|v| *v)
+}
+
+/// A buffer of `len` values from this thread's pool (the smallest there that
+/// holds them), or a new one; back to the pool of the thread that drops it. Its
+/// contents are arbitrary: callers overwrite it.
+pub(crate) fn take<E: Clone + Default + 'static>(len: usize) -> Pooled<E> {
+    Pooled(match reuse::<E>(len) {
         Some(mut v) => {
             v.resize(len, E::default());
             v.truncate(len);
-            *v
+            v
         }
         None => vec![E::default(); len],
+    })
+}
+
+/// [`take`] with every value `v`, each written once.
+pub(crate) fn filled<E: Clone + 'static>(len: usize, v: E) -> Pooled<E> {
+    Pooled(match reuse::<E>(len) {
+        Some(mut b) => {
+            b.clear();
+            b.resize(len, v);
+            b
+        }
+        None => vec![v; len],
     })
 }
 
@@ -107,5 +123,10 @@ mod tests {
         // last handed out at the default (the 5 is gone)
         let d = take::<u16>(1000);
         assert_eq!((d.len(), d.as_ptr(), d[999]), (1000, at, 0));
+        drop(d);
+        // filled: the same allocation again, every value the one asked for
+        let e = filled::<u16>(1000, 7);
+        assert_eq!(e.as_ptr(), at);
+        assert!(e.len() == 1000 && e.iter().all(|&v| v == 7));
     }
 }

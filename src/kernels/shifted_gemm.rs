@@ -323,10 +323,8 @@ impl<T: Real> Plan<T> {
     /// An `m × k` matrix of zeros packed for this plan, to be filled by
     /// [`Packed::set`] in any order.
     pub(crate) fn packed_zeros(&self, m: usize, k: usize) -> Packed<T> {
-        let mut data = pool::take::<T>(self.padded_rows(m) * k);
-        data.fill(T::zero());
         Packed {
-            data,
+            data: pool::filled(self.padded_rows(m) * k, T::zero()),
             m,
             k,
             panels: self.panels(),
