@@ -237,19 +237,6 @@ impl Forward {
     }
 }
 
-/// Asks the cache to fetch the line holding `v` (a hint: no effect on results).
-#[inline(always)]
-fn prefetch<T>(v: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch neither reads into the program nor faults; `v` is live.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
-        _mm_prefetch::<_MM_HINT_T1>((v as *const T).cast())
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = v;
-}
-
 /// [`Forward::decompose`], compiled per level: channel by channel, each
 /// component row from one input row (or zero).
 struct Decompose<'a, T> {
@@ -683,7 +670,7 @@ pub fn conv<T: Real>(
                         &mut |_, tiles| {
                             let end = (line + count.div_ceil(tiles)).min(count);
                             for l in line..end {
-                                prefetch(&next[l * per_line]);
+                                super::prefetch(&next[l * per_line]);
                             }
                             line = end;
                         },

@@ -2,8 +2,9 @@
 //! Winograd's F(4×4, 3×3) ([`super::winograd`]).
 //!
 //! Consecutive 4×4 tiles along a row start every 4 columns, so the values each
-//! tile needs at its column `j` are every 4th value of the row, and the outputs of
-//! each tile column `φ` go back to every 4th place. Plain loops over such strides
+//! tile needs at its column `j` are every 4th value of the row — column `j` of
+//! tile `m` is line `j mod 4` of the row's split at `m + ⌊j/4⌋` — and the outputs
+//! of each tile column `φ` go back to every 4th place. Plain loops over such strides
 //! stay scalar; at AVX-512 (f32) each 16 tiles take a few loads (masked where
 //! they reach past the row: the zero padding) and two-source permutes instead,
 //! and the last vector of a row a masked store; at AVX2 (f32) each 8 tiles take
@@ -20,29 +21,28 @@ const LANES: usize = 16;
 /// Tiles per call of the AVX2 kernels: the lanes of one 256-bit f32 vector.
 const AVX2_LANES: usize = 8;
 
-/// The six columns of consecutive tiles of a row read through a window:
-/// `dst[j][m] = row[start + 4m + j]` for `j < 6` and `m` below `dst[0].len()`
-/// (every `dst` row at least that long), zero where that index falls outside the
-/// row — the zero padding of a row whose tiles start at `start` (negative inside
-/// the padding before it).
+/// A row read through a window, split by index modulo 4: `dst[φ][m] = row[start +
+/// 4m + φ]` for `m` below `dst[0].len()` (every `dst` row at least that long),
+/// zero where that index falls outside the row — the zero padding of a row whose
+/// tiles start at `start` (negative inside the padding before it).
 ///
 /// ```text
 /// row:    0 1 2 3 4 5 6 7 8 9 …   (start 0)
-/// dst[0]: 0 4 8 …   dst[4]: 4 8 12 …
-/// dst[1]: 1 5 9 …   dst[5]: 5 9 13 …
+/// dst[0]: 0 4 8 …   dst[2]: 2 6 10 …
+/// dst[1]: 1 5 9 …   dst[3]: 3 7 11 …
 /// ```
 #[inline(always)]
-pub(crate) fn split6<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 6]) {
+pub(crate) fn split4<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 4]) {
     // SAFETY: `simd_level` gives only levels the processor has.
-    unsafe { split6_at(simd_level(), row, start, dst) }
+    unsafe { split4_at(simd_level(), row, start, dst) }
 }
 
-/// [`split6`] at `level`.
+/// [`split4`] at `level`.
 ///
 /// # Safety
 /// The processor must have `level`.
 #[inline(always)]
-unsafe fn split6_at<T: Real>(level: SimdLevel, row: &[T], start: isize, dst: [&mut [T]; 6]) {
+unsafe fn split4_at<T: Real>(level: SimdLevel, row: &[T], start: isize, dst: [&mut [T]; 4]) {
     let n = dst[0].len();
     #[cfg(target_arch = "x86_64")]
     if let Some(k) = x86::kernels(level).filter(|_| std::mem::size_of::<T>() == 4) {
@@ -51,7 +51,7 @@ unsafe fn split6_at<T: Real>(level: SimdLevel, row: &[T], start: isize, dst: [&m
             // only 4-byte `Real`); the loads read only lanes inside `row` (masked),
             // each step writes `dst[j][m .. m + lanes]` within `n` (checked above).
             unsafe {
-                (k.split6)(
+                (k.split4)(
                     row.as_ptr().cast(),
                     row.len() as isize,
                     start,
@@ -66,11 +66,10 @@ unsafe fn split6_at<T: Real>(level: SimdLevel, row: &[T], start: isize, dst: [&m
         Ok(i) if i < row.len() => row[i],
         _ => T::zero(),
     };
-    let [d0, d1, d2, d3, d4, d5] = dst;
+    let [d0, d1, d2, d3] = dst;
     for m in 0..n {
         let i = start + 4 * m as isize;
-        (d0[m], d1[m], d2[m]) = (at(i), at(i + 1), at(i + 2));
-        (d3[m], d4[m], d5[m]) = (at(i + 3), at(i + 4), at(i + 5));
+        (d0[m], d1[m], d2[m], d3[m]) = (at(i), at(i + 1), at(i + 2), at(i + 3));
     }
 }
 
@@ -100,7 +99,7 @@ unsafe fn join4_at<T: Real>(level: SimdLevel, src: [&[T]; 4], bias: T, dst: &mut
     );
     #[cfg(target_arch = "x86_64")]
     if let Some(k) = x86::kernels(level).filter(|_| std::mem::size_of::<T>() == 4) {
-        // SAFETY: as in `split6`; each step reads `src[φ][m .. m + lanes]` within
+        // SAFETY: as in `split4`; each step reads `src[φ][m .. m + lanes]` within
         // `whole` (checked above; `lanes` divides 16) and stores only the places
         // below `dst.len()`.
         unsafe {
@@ -124,10 +123,10 @@ mod x86 {
     use crate::simd::SimdLevel;
     use std::arch::x86_64::*;
 
-    /// A level's f32 kernels: tiles per step, [`split6`]'s and [`join4`]'s.
+    /// A level's f32 kernels: tiles per step, [`split4`]'s and [`join4`]'s.
     pub(super) struct Kernels {
         pub(super) lanes: usize,
-        pub(super) split6: unsafe fn(*const f32, isize, isize, [*mut f32; 6], usize),
+        pub(super) split4: unsafe fn(*const f32, isize, isize, [*mut f32; 4], usize),
         pub(super) join4: unsafe fn([*const f32; 4], f32, *mut f32, usize),
     }
 
@@ -136,12 +135,12 @@ mod x86 {
         match level {
             SimdLevel::Avx512 => Some(Kernels {
                 lanes: LANES,
-                split6,
+                split4,
                 join4,
             }),
             SimdLevel::Avx2 => Some(Kernels {
                 lanes: AVX2_LANES,
-                split6: split6_avx2,
+                split4: split4_avx2,
                 join4: join4_avx2,
             }),
             SimdLevel::Scalar => None,
@@ -220,26 +219,20 @@ mod x86 {
     /// AVX2; `row` readable for `len` values (only those are read), each
     /// `dst[j]` writable for `n`, `n` a multiple of 8.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn split6_avx2(
+    pub(super) unsafe fn split4_avx2(
         row: *const f32,
         len: isize,
         start: isize,
-        dst: [*mut f32; 6],
+        dst: [*mut f32; 4],
         n: usize,
     ) {
         // SAFETY: the caller's contract.
         unsafe {
             for m in (0..n).step_by(AVX2_LANES) {
-                let p = start + 4 * m as isize;
-                let [c0, c1, c2, c3] = columns8(row, len, p);
-                _mm256_storeu_ps(dst[0].add(m), c0);
-                _mm256_storeu_ps(dst[1].add(m), c1);
-                _mm256_storeu_ps(dst[2].add(m), c2);
-                _mm256_storeu_ps(dst[3].add(m), c3);
-                // columns 4 and 5 are columns 0 and 1 one tile on
-                let [c4, c5, _, _] = columns8(row, len, p + 4);
-                _mm256_storeu_ps(dst[4].add(m), c4);
-                _mm256_storeu_ps(dst[5].add(m), c5);
+                let c = columns8(row, len, start + 4 * m as isize);
+                for (d, v) in dst.iter().zip(c) {
+                    _mm256_storeu_ps(d.add(m), v);
+                }
             }
         }
     }
@@ -307,11 +300,11 @@ mod x86 {
     /// AVX-512 F; `row` readable for `len` values (only those are read), each
     /// `dst[j]` writable for `n`, `n` a multiple of 16.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn split6(
+    pub(super) unsafe fn split4(
         row: *const f32,
         len: isize,
         start: isize,
-        dst: [*mut f32; 6],
+        dst: [*mut f32; 4],
         n: usize,
     ) {
         let (even, odd) = even_odd();
@@ -339,16 +332,11 @@ mod x86 {
                 (ab_e, cd_e, ab_o, cd_o)
             };
             for m in (0..n).step_by(LANES) {
-                let p = start + 4 * m as isize;
-                let (ab_e, cd_e, ab_o, cd_o) = quarters(p);
+                let (ab_e, cd_e, ab_o, cd_o) = quarters(start + 4 * m as isize);
                 _mm512_storeu_ps(dst[0].add(m), _mm512_permutex2var_ps(ab_e, even, cd_e));
                 _mm512_storeu_ps(dst[2].add(m), _mm512_permutex2var_ps(ab_e, odd, cd_e));
                 _mm512_storeu_ps(dst[1].add(m), _mm512_permutex2var_ps(ab_o, even, cd_o));
                 _mm512_storeu_ps(dst[3].add(m), _mm512_permutex2var_ps(ab_o, odd, cd_o));
-                // columns 4 and 5 are columns 0 and 1 one tile on
-                let (ab_e, cd_e, ab_o, cd_o) = quarters(p + 4);
-                _mm512_storeu_ps(dst[4].add(m), _mm512_permutex2var_ps(ab_e, even, cd_e));
-                _mm512_storeu_ps(dst[5].add(m), _mm512_permutex2var_ps(ab_o, even, cd_o));
             }
         }
     }
@@ -414,10 +402,9 @@ mod tests {
                     (9, 3),
                 ] {
                     let row: Vec<f32> = (0..len).map(|i| i as f32 + 1.0).collect();
-                    let mut cols: [Vec<f32>; 6] = std::array::from_fn(|_| vec![-1.0; whole]);
-                    let [c0, c1, c2, c3, c4, c5] = cols.each_mut().map(|c| &mut c[..]);
+                    let mut cols: [Vec<f32>; 4] = std::array::from_fn(|_| vec![-1.0; whole]);
                     // SAFETY: `available` gives the levels the processor has.
-                    unsafe { split6_at(level, &row, start, [c0, c1, c2, c3, c4, c5]) };
+                    unsafe { split4_at(level, &row, start, cols.each_mut().map(|c| &mut c[..])) };
                     for (j, col) in cols.iter().enumerate() {
                         for (m, &v) in col.iter().enumerate() {
                             let i = start + (4 * m + j) as isize;
@@ -431,10 +418,9 @@ mod tests {
                     }
                 }
                 let row: Vec<f32> = (0..4 * whole + 4).map(|i| i as f32).collect();
-                let mut cols: [Vec<f32>; 6] = std::array::from_fn(|_| vec![-1.0; whole]);
-                let [c0, c1, c2, c3, c4, c5] = cols.each_mut().map(|c| &mut c[..]);
+                let mut cols: [Vec<f32>; 4] = std::array::from_fn(|_| vec![-1.0; whole]);
                 // SAFETY: as above.
-                unsafe { split6_at(level, &row, 0, [c0, c1, c2, c3, c4, c5]) };
+                unsafe { split4_at(level, &row, 0, cols.each_mut().map(|c| &mut c[..])) };
                 for len in [4 * n - 3, 4 * n - 1, 4 * n] {
                     let mut out = vec![f32::NAN; len + 20];
                     let src = [&cols[0][..], &cols[1][..], &cols[2][..], &cols[3][..]];
@@ -451,13 +437,12 @@ mod tests {
             }
             // f64 goes by the plain loops at every level
             let row: Vec<f64> = (0..70).map(f64::from).collect();
-            let mut cols: [Vec<f64>; 6] = std::array::from_fn(|_| vec![0.0; 16]);
-            let [c0, c1, c2, c3, c4, c5] = cols.each_mut().map(|c| &mut c[..]);
+            let mut cols: [Vec<f64>; 4] = std::array::from_fn(|_| vec![0.0; 17]);
             // SAFETY: as above.
-            unsafe { split6_at(level, &row, -1, [c0, c1, c2, c3, c4, c5]) };
-            assert_eq!((cols[0][0], cols[5][15]), (0.0, 64.0));
+            unsafe { split4_at(level, &row, -1, cols.each_mut().map(|c| &mut c[..])) };
+            assert_eq!((cols[0][0], cols[1][0], cols[3][15]), (0.0, 0.0, 62.0));
             let mut out = vec![0.0f64; 62];
-            let src = [&cols[1][..], &cols[2][..], &cols[3][..], &cols[4][..]];
+            let src = [&cols[1][..], &cols[2][..], &cols[3][..], &cols[0][1..]];
             // SAFETY: as above.
             unsafe { join4_at(level, src, 1.0, &mut out) };
             assert!(out.iter().enumerate().all(|(i, &v)| v == i as f64 + 1.0));

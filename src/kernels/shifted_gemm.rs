@@ -172,7 +172,7 @@ pub(crate) struct Packed<T: 'static> {
 
 impl<T: 'static> Packed<T> {
     /// Sets entry `(r, kk)` (`r < m`, `kk < k`).
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn set(&mut self, r: usize, kk: usize, v: T) {
         debug_assert!(
             r < self.m && kk < self.k,

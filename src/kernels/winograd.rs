@@ -48,7 +48,7 @@
 //! transforms amplify the worst case by 48²/9 = 256. Measured errors are far below
 //! either bound; `convmat report` lists them beside im2col's.
 
-use super::quads::{join4, split6};
+use super::quads::{join4, split4};
 use super::shifted_gemm;
 use super::{check_call, Direction};
 use crate::error::GeometryError;
@@ -214,7 +214,10 @@ pub fn conv<T: Real>(
     let packed = pack_kernels(g, w, &gemm);
     // row c of V_ξ starts at (ξ·C_in/g + c)·block: the product reads V where the
     // input transform wrote it
-    let offsets: Vec<usize> = (0..POINTS * cin_g).map(|r| r * b).collect();
+    let vs = plan.v_step();
+    let offsets: Vec<usize> = (0..POINTS)
+        .flat_map(|xi| (0..cin_g).map(move |c| xi * vs + c * b))
+        .collect();
     let plane_out = g.output_numel();
     let per_task = (cout_g * plane_out).max(1);
     let tasks = y.len() / per_task;
@@ -275,13 +278,12 @@ struct Plan {
     tiles_x: usize,
     /// Tiles per block.
     block: usize,
-    /// Per axis, the input index read at padded coordinate `p` of the tile grid
-    /// (tile `t` reads `4t .. 4t + 6`); `None` for zero padding and for the last
-    /// tile's overhang.
+    /// The input row read at padded row `p` of the tile grid (tile row `t` reads
+    /// `4t .. 4t + 6`); `None` for zero padding and for the last tiles' overhang.
     rows: Vec<Option<usize>>,
-    cols: Vec<Option<usize>>,
-    /// The padded columns that read input column `x − padding_before` itself.
-    inside: std::ops::Range<usize>,
+    /// The padded columns whose value the padding mode reads from the input where
+    /// zero padding reads nothing, and the input column each reads.
+    border: Vec<(usize, usize)>,
 }
 
 impl Plan {
@@ -296,11 +298,15 @@ impl Plan {
                 .map(|p| g.padded_source(d, p))
                 .collect()
         };
-        let (rows, cols) = (axis(0, tiles_y), axis(1, tiles_x));
-        let pb = g.padding_before()[1];
-        let inside = pb.min(cols.len())..(pb + g.input_size()[1]).min(cols.len());
+        let (pb, n) = (g.padding_before()[1], g.input_size()[1]);
+        let border = axis(1, tiles_x)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(x, col)| col.filter(|_| !(pb..pb + n).contains(&x)).map(|c| (x, c)))
+            .collect();
         let cin_g = g.in_channels_per_group();
-        let per_tile = POINTS * (cin_g + g.out_channels_per_group() + 2) * std::mem::size_of::<T>();
+        // per tile: its transformed inputs and products
+        let per_tile = POINTS * (cin_g + g.out_channels_per_group()) * std::mem::size_of::<T>();
         // whole vectors of tiles (16) and whole column tiles of the product (f32 at
         // AVX-512: 48), at least one: a block's last column tile by a narrower
         // micro-kernel would waste the FMA units' latency
@@ -314,9 +320,8 @@ impl Plan {
             tiles_y,
             tiles_x,
             block,
-            rows,
-            cols,
-            inside,
+            rows: axis(0, tiles_y),
+            border,
         }
     }
 
@@ -329,16 +334,41 @@ impl Plan {
     fn tiles(&self) -> usize {
         self.tiles_y * self.tiles_x
     }
+
+    /// Length of a line of a padded row split by column modulo 4: a value for
+    /// every tile and one more (column 4 and 5 of a tile are columns 0 and 1 of
+    /// the next), in whole vectors.
+    fn quad(&self) -> usize {
+        whole(self.tiles_x + 1)
+    }
+
+    /// The padded rows the tile rows of `tiles` read.
+    fn band(&self, tiles: &std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let (first, last) = (
+            tiles.start / self.tiles_x,
+            (tiles.end.max(1) - 1) / self.tiles_x,
+        );
+        first * TILE..(last + 1) * TILE + 2
+    }
+
+    /// Distance between the transformed inputs of consecutive points `ξ`: a
+    /// block's for every channel, and a vector to spare (a run of tiles is
+    /// written in whole vectors, reaching past the block's last).
+    fn v_step(&self) -> usize {
+        self.cin_g * self.block + VECTOR
+    }
 }
 
-/// Work space of one thread: the block's 6×6 input tiles of one channel
-/// `E[i][j][t]` and their transform down the columns (`Q`), the transformed inputs
-/// `V[ξ][c][t]`, the products `M[ξ][o][t]`, and one output channel's tiles
-/// transformed along (`H`) and down (`Y`). Rows the per-tile loops write are
-/// [`VECTOR`]s longer than the block (see [`whole`]).
+/// Work space of one thread: the last six padded input rows split by column
+/// modulo 4 (`quads`, a ring of six times four lines, and a vector to spare for
+/// the reads of a last vector of tiles), one vector of tiles transformed along
+/// its six rows (`along`), the transformed inputs `V[ξ][c][t]`, the products
+/// `M[ξ][o][t]`, and one output channel's tiles transformed along (`H`) and down
+/// (`Y`). Rows the per-tile loops write are [`VECTOR`]s longer than the block (see
+/// [`whole`]).
 struct Scratch<T> {
-    e: Vec<T>,
-    q: Vec<T>,
+    quads: Vec<T>,
+    along: Box<Along<T>>,
     v: Vec<T>,
     m: Vec<T>,
     h: Vec<T>,
@@ -346,14 +376,13 @@ struct Scratch<T> {
 }
 
 impl<T: Real> Scratch<T> {
-    /// The lengths of `e`, `q`, `v`, `m`, `h` and `y`.
-    fn lengths(p: &Plan, gemm: &shifted_gemm::Plan<T>) -> [usize; 6] {
+    /// The lengths of `quads`, `v`, `m`, `h` and `y`.
+    fn lengths(p: &Plan, gemm: &shifted_gemm::Plan<T>) -> [usize; 5] {
         let (b, pitch) = (p.block, p.pitch());
         [
-            POINTS * pitch,
-            POINTS * pitch,
+            ALPHA * 4 * p.quad() + VECTOR,
             // the product reads whole column tiles past each row's start
-            POINTS * p.cin_g * b + gemm.padded_cols(b),
+            POINTS * p.v_step() + gemm.padded_cols(b),
             POINTS * p.cout_g * b,
             ALPHA * TILE * pitch,
             TILE * TILE * pitch,
@@ -361,8 +390,16 @@ impl<T: Real> Scratch<T> {
     }
 
     fn new(p: &Plan, gemm: &shifted_gemm::Plan<T>) -> Self {
-        let [e, q, v, m, h, y] = Self::lengths(p, gemm).map(|n| vec![T::zero(); n]);
-        Scratch { e, q, v, m, h, y }
+        let [quads, v, m, h, y] = Self::lengths(p, gemm).map(|n| vec![T::zero(); n]);
+        let along = Box::new([[[T::zero(); VECTOR]; ALPHA]; ALPHA]);
+        Scratch {
+            quads,
+            along,
+            v,
+            m,
+            h,
+            y,
+        }
     }
 }
 
@@ -381,22 +418,43 @@ fn pack_kernels<T: Real>(
     let mut u: Vec<_> = (0..groups * POINTS)
         .map(|_| gemm.packed_zeros(cout_g, cin_g))
         .collect();
+    // one output channel at a time, across its input channels at once: its taps
+    // `[tap][c]`, then G·w `[r][b][c]`, then (G·w)·Gᵀ `[ξ][c]`
+    let mut taps = vec![0.0f64; 9 * cin_g];
+    let mut gw = vec![0.0f64; ALPHA * 3 * cin_g];
+    let mut uo = vec![0.0f64; POINTS * cin_g];
     for grp in 0..groups {
         for o in 0..cout_g {
-            for c in 0..cin_g {
-                let k = &w[((grp * cout_g + o) * cin_g + c) * 9..][..9];
-                // G·w (6×3), then (G·w)·Gᵀ (6×6)
-                let mut gw = [[0.0f64; 3]; ALPHA];
-                for (r, row) in gw.iter_mut().enumerate() {
-                    for (b, v) in row.iter_mut().enumerate() {
-                        *v = (0..3).map(|a| G[r][a] * k[a * 3 + b].as_f64()).sum();
+            let ws = &w[(grp * cout_g + o) * cin_g * 9..][..cin_g * 9];
+            for (c, k) in ws.chunks_exact(9).enumerate() {
+                for (t, &v) in k.iter().enumerate() {
+                    taps[t * cin_g + c] = v.as_f64();
+                }
+            }
+            let tap = |t: usize| &taps[t * cin_g..][..cin_g];
+            for (r, gr) in G.iter().enumerate() {
+                for b in 0..3 {
+                    let (t0, t1, t2) = (tap(b), tap(3 + b), tap(6 + b));
+                    let out = &mut gw[(r * 3 + b) * cin_g..][..cin_g];
+                    for c in 0..cin_g {
+                        out[c] = gr[0] * t0[c] + gr[1] * t1[c] + gr[2] * t2[c];
                     }
                 }
-                for (r, gw_r) in gw.iter().enumerate() {
-                    for (s, g_s) in G.iter().enumerate() {
-                        let v: f64 = (0..3).map(|b| gw_r[b] * g_s[b]).sum();
-                        u[grp * POINTS + r * ALPHA + s].set(o, c, T::from_f64(v));
+            }
+            for r in 0..ALPHA {
+                let row = |b: usize| &gw[(r * 3 + b) * cin_g..][..cin_g];
+                let (g0, g1, g2) = (row(0), row(1), row(2));
+                for (si, gs) in G.iter().enumerate() {
+                    let out = &mut uo[(r * ALPHA + si) * cin_g..][..cin_g];
+                    for c in 0..cin_g {
+                        out[c] = g0[c] * gs[0] + g1[c] * gs[1] + g2[c] * gs[2];
                     }
+                }
+            }
+            for (xi, ux) in uo.chunks_exact(cin_g).enumerate() {
+                let (row, step) = u[grp * POINTS + xi].row_mut(o);
+                for (c, &v) in ux.iter().enumerate() {
+                    row[c * step] = T::from_f64(v);
                 }
             }
         }
@@ -404,52 +462,27 @@ fn pack_kernels<T: Real>(
     u
 }
 
-/// Six source rows mapped by `Bᵀ` into six rows of `dst` (`base + k·stride`, `n`
-/// values each).
-#[inline(always)]
-fn input_rows<T: Real>(src: [&[T]; ALPHA], dst: &mut [T], d: (usize, usize), n: usize) {
-    let mut rows = dst[d.0..].chunks_mut(d.1);
-    let mut next = || &mut rows.next().expect("six destination rows")[..n];
-    let (o0, o1, o2, o3, o4, o5) = (next(), next(), next(), next(), next(), next());
-    input_kernel(src.map(|r| &r[..n]), [o0, o1, o2, o3, o4, o5]);
-}
-
-/// `Bᵀ` applied across six rows: separate `&mut` rows, so the compiler knows they
-/// do not overlap and vectorises along them.
-#[inline(always)]
-fn input_kernel<T: Real>(src: [&[T]; ALPHA], dst: [&mut [T]; ALPHA]) {
-    let [d0, d1, d2, d3, d4, d5] = src;
-    let [o0, o1, o2, o3, o4, o5] = dst;
-    rows_b(d0, d1, d2, d3, d4, d5, o0, o1, o2, o3, o4, o5);
-}
-
+/// `Bᵀ` across six rows of one vector of tiles: separate `&mut` arrays of a fixed
+/// length, so that the compiler knows they do not overlap and emits straight-line
+/// vector code at every level.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn rows_b<T: Real>(
-    d0: &[T],
-    d1: &[T],
-    d2: &[T],
-    d3: &[T],
-    d4: &[T],
-    d5: &[T],
-    o0: &mut [T],
-    o1: &mut [T],
-    o2: &mut [T],
-    o3: &mut [T],
-    o4: &mut [T],
-    o5: &mut [T],
+fn vector_b<T: Real>(
+    d0: &[T; VECTOR],
+    d1: &[T; VECTOR],
+    d2: &[T; VECTOR],
+    d3: &[T; VECTOR],
+    d4: &[T; VECTOR],
+    d5: &[T; VECTOR],
+    o0: &mut [T; VECTOR],
+    o1: &mut [T; VECTOR],
+    o2: &mut [T; VECTOR],
+    o3: &mut [T; VECTOR],
+    o4: &mut [T; VECTOR],
+    o5: &mut [T; VECTOR],
 ) {
     let (two, four, five) = (T::from_f64(2.0), T::from_f64(4.0), T::from_f64(5.0));
-    let n = o0.len();
-    let (d0, d1, d2, d3, d4, d5) = (&d0[..n], &d1[..n], &d2[..n], &d3[..n], &d4[..n], &d5[..n]);
-    let (o1, o2, o3, o4, o5) = (
-        &mut o1[..n],
-        &mut o2[..n],
-        &mut o3[..n],
-        &mut o4[..n],
-        &mut o5[..n],
-    );
-    for t in 0..n {
+    for t in 0..VECTOR {
         let (a0, a1, a2, a3, a4, a5) = (d0[t], d1[t], d2[t], d3[t], d4[t], d5[t]);
         o0[t] = four * a0 - five * a2 + a4;
         o1[t] = -four * (a1 + a2) + (a3 + a4);
@@ -461,35 +494,36 @@ fn rows_b<T: Real>(
 }
 
 /// Six source rows mapped by `Aᵀ` into four rows of `dst` (`base + k·stride`, `n`
-/// values each).
+/// values each, a whole number of [`VECTOR`]s).
 #[inline(always)]
 fn output_rows<T: Real>(src: [&[T]; ALPHA], dst: &mut [T], d: (usize, usize), n: usize) {
     let mut rows = dst[d.0..].chunks_mut(d.1);
     let mut next = || &mut rows.next().expect("four destination rows")[..n];
-    let (o0, o1, o2, o3) = (next(), next(), next(), next());
-    let [m0, m1, m2, m3, m4, m5] = src.map(|r| &r[..n]);
-    rows_a(m0, m1, m2, m3, m4, m5, o0, o1, o2, o3);
+    let mut out = [next(), next(), next(), next()];
+    for v in (0..n).step_by(VECTOR) {
+        let [m0, m1, m2, m3, m4, m5] = src.map(|r| lanes(r, v));
+        let [o0, o1, o2, o3] = out.each_mut().map(|r| lanes_mut(r, v));
+        vector_a(m0, m1, m2, m3, m4, m5, o0, o1, o2, o3);
+    }
 }
 
+/// `Aᵀ` across six rows of one vector of tiles, as [`vector_b`].
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn rows_a<T: Real>(
-    m0: &[T],
-    m1: &[T],
-    m2: &[T],
-    m3: &[T],
-    m4: &[T],
-    m5: &[T],
-    o0: &mut [T],
-    o1: &mut [T],
-    o2: &mut [T],
-    o3: &mut [T],
+fn vector_a<T: Real>(
+    m0: &[T; VECTOR],
+    m1: &[T; VECTOR],
+    m2: &[T; VECTOR],
+    m3: &[T; VECTOR],
+    m4: &[T; VECTOR],
+    m5: &[T; VECTOR],
+    o0: &mut [T; VECTOR],
+    o1: &mut [T; VECTOR],
+    o2: &mut [T; VECTOR],
+    o3: &mut [T; VECTOR],
 ) {
     let (two, four, eight) = (T::from_f64(2.0), T::from_f64(4.0), T::from_f64(8.0));
-    let n = o0.len();
-    let (m0, m1, m2, m3, m4, m5) = (&m0[..n], &m1[..n], &m2[..n], &m3[..n], &m4[..n], &m5[..n]);
-    let (o1, o2, o3) = (&mut o1[..n], &mut o2[..n], &mut o3[..n]);
-    for t in 0..n {
+    for t in 0..VECTOR {
         let (a0, a5) = (m0[t], m5[t]);
         let (p12, m12) = (m1[t] + m2[t], m1[t] - m2[t]);
         let (p34, m34) = (m3[t] + m4[t], m3[t] - m4[t]);
@@ -498,6 +532,18 @@ fn rows_a<T: Real>(
         o2[t] = p12 + four * p34;
         o3[t] = m12 + eight * m34 + a5;
     }
+}
+
+/// The [`VECTOR`] values of `row` from `v`.
+#[inline(always)]
+fn lanes<T>(row: &[T], v: usize) -> &[T; VECTOR] {
+    row[v..v + VECTOR].try_into().expect("whole vectors")
+}
+
+/// The [`VECTOR`] values of `row` from `v`, to write.
+#[inline(always)]
+fn lanes_mut<T>(row: &mut [T], v: usize) -> &mut [T; VECTOR] {
+    (&mut row[v..v + VECTOR]).try_into().expect("whole vectors")
 }
 
 /// The block `tiles` as runs along tile rows: `(ty, tx0, n, tt0)`, tiles
@@ -521,12 +567,16 @@ fn segments(
 }
 
 /// Transforms the block's tiles of every input channel of group `grp`:
-/// `V[ξ][c][t] = (Bᵀ d_c B)[ξ]`. Per channel, per run of tiles along a tile row:
-/// from each of the six input rows the tiles' six columns (every 4th value, read
-/// straight from the row through a window that is zero outside it, then the
-/// padding mode's border values patched in), so that `E[i][j][·]` runs across the
-/// block's tiles; then, over the whole block in whole vectors, `Bᵀ` down the
-/// columns and `B` along the rows. Compiled per SIMD level.
+/// `V[ξ][c][t] = (Bᵀ d_c B)[ξ]`. Per channel, each padded row the block's tiles
+/// read is split once by column modulo 4 (straight from the input row, zero
+/// outside it, then the padding mode's border values patched in; tile rows share
+/// two rows): column `j` of tile `m` is then line `j mod 4` at `m + ⌊j/4⌋`, so
+/// for a vector of tiles `B` along a row is a sum of shifted lines, and `Bᵀ`
+/// down the six rows follows in place ([`transform_vector`]), written straight
+/// into `V`. Before, the tiles' six columns were gathered from each of their six
+/// rows (a row split once per tile row that reads it) into one buffer, then
+/// transformed down and along in two more passes over the block. Compiled per
+/// SIMD level.
 struct InputTransform<'a, T> {
     p: &'a Plan,
     g: &'a ConvGeometry,
@@ -550,63 +600,91 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
             tiles,
             s,
         } = self;
-        let (b, width, in_numel, ep) = (p.block, g.input_size()[1], g.input_numel(), p.pitch());
-        let pb = g.padding_before()[1];
-        let nb = whole(tiles.len());
+        let (width, in_numel, vs) = (g.input_size()[1], g.input_numel(), p.v_step());
+        let quad = p.quad();
+        let segs: Vec<_> = segments(p, tiles.clone()).collect();
+        let start = -(g.padding_before()[1] as isize);
+        // the padded rows the block's tile rows read, and the input rows behind them
+        let band = p.band(&tiles);
+        let (lo, hi) = p.rows[band.clone()]
+            .iter()
+            .flatten()
+            .fold((usize::MAX, 0), |(lo, hi), &r| (lo.min(r), hi.max(r + 1)));
+        let plane = |c: usize| &xs[(grp * p.cin_g + c) * in_numel..][..in_numel];
         for c in 0..p.cin_g {
-            let plane = &xs[(grp * p.cin_g + c) * in_numel..][..in_numel];
-            // E[i][j][t]: column j of row i of each tile, tile by tile along the block
-            for (ty, tx0, n, tt0) in segments(p, tiles.clone()) {
-                let (x0, span) = (tx0 * TILE, n * TILE + 2);
-                for i in 0..ALPHA {
-                    let mut cols = s.e[i * ALPHA * ep + tt0..].chunks_mut(ep);
-                    let mut next = || &mut cols.next().expect("six tile columns")[..whole(n)];
-                    let mut dst = [next(), next(), next(), next(), next(), next()];
-                    let Some(row) = p.rows[ty * TILE + i] else {
-                        dst.iter_mut().for_each(|d| d.fill(T::zero()));
-                        continue;
-                    };
-                    // inside the input straight from its row (zero outside it), then
-                    // the padding mode's border values where it reads the input
-                    let line = &plane[row * width..][..width];
-                    split6(
-                        line,
-                        x0 as isize - pb as isize,
-                        dst.each_mut().map(|d| &mut **d),
-                    );
-                    let (lo, hi) = (p.inside.start.max(x0), p.inside.end.min(x0 + span));
-                    for x in (x0..lo.min(x0 + span)).chain(hi.max(x0)..x0 + span) {
-                        let Some(col) = p.cols[x] else { continue };
-                        // column j of tile m, and columns 4 and 5 of the tile before
-                        // (the last two columns of the run belong to its last tile)
-                        let (m, j) = ((x - x0) / TILE, (x - x0) % TILE);
-                        if m < n {
-                            dst[j][m] = line[col];
-                        }
-                        if j < ALPHA - TILE && m > 0 {
-                            dst[j + TILE][m - 1] = line[col];
+            // the next channel's rows asked of the cache while this one's are split
+            if let Some(rows) =
+                (c + 1 < p.cin_g && lo < hi).then(|| &plane(c + 1)[lo * width..hi * width])
+            {
+                let per_line = (64 / std::mem::size_of::<T>()).max(1);
+                rows.iter().step_by(per_line).for_each(super::prefetch_l1);
+            }
+            let xc = plane(c);
+            // each padded row split once (tile rows share two), into the ring of
+            // the last six; then each run of tiles transformed from its six rows
+            let mut split = band.start;
+            for &(ty, tx0, n, tt0) in &segs {
+                for pr in split.max(ty * TILE)..ty * TILE + ALPHA {
+                    let ring = &mut s.quads[pr % ALPHA * 4 * quad..][..4 * quad];
+                    match p.rows[pr] {
+                        None => ring.fill(T::zero()),
+                        Some(r) => {
+                            let row = &xc[r * width..][..width];
+                            let mut quads = ring.chunks_mut(quad);
+                            let mut next = || quads.next().expect("four lines");
+                            split4(row, start, [next(), next(), next(), next()]);
+                            for &(x, col) in &p.border {
+                                ring[x % 4 * quad + x / 4] = row[col];
+                            }
                         }
                     }
                 }
-            }
-            // Bᵀ down the columns: Q[r][j] = Σ_i Bᵀ[r][i]·E[i][j]
-            for j in 0..ALPHA {
-                let e = |i: usize| &s.e[(i * ALPHA + j) * ep..][..nb];
-                let src = [e(0), e(1), e(2), e(3), e(4), e(5)];
-                input_rows(src, &mut s.q, (j * ep, ALPHA * ep), nb);
-            }
-            // B along the rows: V[r·6 + k][c] = Σ_j Q[r][j]·B[j][k]
-            for r in 0..ALPHA {
-                let q = |j: usize| &s.q[(r * ALPHA + j) * ep..][..nb];
-                let src = [q(0), q(1), q(2), q(3), q(4), q(5)];
-                input_rows(
-                    src,
-                    &mut s.v,
-                    ((r * ALPHA * p.cin_g + c) * b, p.cin_g * b),
-                    nb,
-                );
+                split = ty * TILE + ALPHA;
+                let rows = std::array::from_fn(|i| (ty * TILE + i) % ALPHA * 4 * quad);
+                // (tiles past the run's last, in its last vector, read on and are
+                // written over by the next run's or never read)
+                for v in (0..n).step_by(VECTOR) {
+                    let at = c * p.block + tt0 + v;
+                    transform_vector(
+                        &s.quads,
+                        (rows, quad, tx0 + v),
+                        &mut s.along,
+                        &mut s.v,
+                        (at, vs),
+                    );
+                }
             }
         }
+    }
+}
+
+/// One vector of tiles' six rows transformed along, `[row][k]`.
+type Along<T> = [[[T; VECTOR]; ALPHA]; ALPHA];
+
+/// `Bᵀ d B` for one vector of tiles: `d` the six padded rows split by column
+/// modulo 4 in `q` (row `i` at `rows[i]`, four lines of `quad`), the tiles from
+/// `m`; `V[ξ]` written at `at + ξ·vs`.
+#[inline(always)]
+fn transform_vector<T: Real>(
+    q: &[T],
+    (rows, quad, m): ([usize; ALPHA], usize, usize),
+    p: &mut Along<T>,
+    v: &mut [T],
+    (at, vs): (usize, usize),
+) {
+    // along each row: column j of tile m is line j mod 4 at m + ⌊j/4⌋
+    for (pi, &row) in p.iter_mut().zip(&rows) {
+        let d = |j: usize| lanes(q, row + j % 4 * quad + m + j / 4);
+        let [o0, o1, o2, o3, o4, o5] = pi.each_mut();
+        vector_b(d(0), d(1), d(2), d(3), d(4), d(5), o0, o1, o2, o3, o4, o5);
+    }
+    // down the rows, into V[r·6 + k]
+    for k in 0..ALPHA {
+        let mut out = v[at + k * vs..].chunks_mut(ALPHA * vs);
+        let mut next = || lanes_mut(out.next().expect("six rows of V"), 0);
+        let (o0, o1, o2, o3, o4, o5) = (next(), next(), next(), next(), next(), next());
+        let d = |i: usize| &p[i][k];
+        vector_b(d(0), d(1), d(2), d(3), d(4), d(5), o0, o1, o2, o3, o4, o5);
     }
 }
 
