@@ -20,9 +20,10 @@
 //! straight into the packed `U`; input and output transforms run over a block of
 //! tiles at a time (about 1 MiB of `V` and `M` in whole column tiles of the
 //! product, across tile rows),
-//! vectorised across the tiles in whole vectors, compiled for the SIMD level; the
-//! tiles' columns, every 4th value of a row, are gathered and scattered by
-//! permutes at AVX-512 and by 4 × 8 transposes at AVX2 (`kernels::quads`).
+//! vectorised across the tiles in whole vectors, compiled for the SIMD level. A
+//! tile's columns are every 4th value of a row: each padded input row is split
+//! once by column modulo 4, and the output tiles' columns joined back into rows,
+//! by permutes at AVX-512 and by 4 × 8 transposes at AVX2 (`kernels::quads`).
 //!
 //! # Accuracy
 //!
