@@ -148,28 +148,19 @@ fn window_rows(
     }
 }
 
-/// Asks the cache to fetch the line holding `v` into its level 2 (a hint: no
-/// effect on results).
+/// Asks the cache to fetch the line holding `v`: into its level 1 where `L1`,
+/// else its level 2 (a hint: no effect on results).
 #[inline(always)]
-fn prefetch<T>(v: &T) {
+fn prefetch<const L1: bool, T>(v: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch neither reads into the program nor faults; `v` is live.
     unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
-        _mm_prefetch::<_MM_HINT_T1>((v as *const T).cast())
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = v;
-}
-
-/// [`prefetch`] into the level-1 cache.
-#[inline(always)]
-fn prefetch_l1<T>(v: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: as `prefetch`.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((v as *const T).cast())
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0, _MM_HINT_T1};
+        let p = (v as *const T).cast();
+        match L1 {
+            true => _mm_prefetch::<_MM_HINT_T0>(p),
+            false => _mm_prefetch::<_MM_HINT_T1>(p),
+        }
     };
     #[cfg(not(target_arch = "x86_64"))]
     let _ = v;

@@ -670,7 +670,7 @@ pub fn conv<T: Real>(
                         &mut |_, tiles| {
                             let end = (line + count.div_ceil(tiles)).min(count);
                             for l in line..end {
-                                super::prefetch(&next[l * per_line]);
+                                super::prefetch::<false, _>(&next[l * per_line]);
                             }
                             line = end;
                         },

@@ -618,7 +618,9 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
                 (c + 1 < p.cin_g && lo < hi).then(|| &plane(c + 1)[lo * width..hi * width])
             {
                 let per_line = (64 / std::mem::size_of::<T>()).max(1);
-                rows.iter().step_by(per_line).for_each(super::prefetch_l1);
+                rows.iter()
+                    .step_by(per_line)
+                    .for_each(super::prefetch::<true, T>);
             }
             let xc = plane(c);
             // each padded row split once (tile rows share two), into the ring of
