@@ -179,7 +179,8 @@ pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryEr
     let p = Plan::of(g, &gemm);
     // the transformed kernels, packed in whole row panels, and one work space
     Ok(POINTS * g.groups() * gemm.padded_rows(p.cout_g) * p.cin_g
-        + Scratch::<T>::lengths(&p, &gemm).iter().sum::<usize>())
+        + Scratch::<T>::lengths(&p, &gemm).iter().sum::<usize>()
+        + POINTS * VECTOR)
 }
 
 /// Forward convolution by F(4×4, 3×3); same contract as [`super::direct::conv`].
@@ -213,7 +214,7 @@ pub fn conv<T: Real>(
     let (cin_g, cout_g, groups, b) = (plan.cin_g, plan.cout_g, g.groups(), plan.block);
     // U_ξ of each group, packed for the micro-kernel: [grp][ξ]
     let packed = pack_kernels(g, w, &gemm);
-    // row c of V_ξ starts at (ξ·C_in/g + c)·block: the product reads V where the
+    // row c of V_ξ starts at ξ·v_step + c·block: the product reads V where the
     // input transform wrote it
     let vs = plan.v_step();
     let offsets: Vec<usize> = (0..POINTS)
