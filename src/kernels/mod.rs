@@ -148,6 +148,17 @@ fn window_rows(
     }
 }
 
+/// Values of `T` per 64-byte cache line: how far apart the values a prefetch of
+/// every line asks for lie.
+const fn per_cache_line<T>() -> usize {
+    let n = 64 / std::mem::size_of::<T>();
+    if n == 0 {
+        1
+    } else {
+        n
+    }
+}
+
 /// Asks the cache to fetch the line holding `v`: into its level 1 where `L1`,
 /// else its level 2 (a hint: no effect on results).
 #[inline(always)]

@@ -654,7 +654,7 @@ pub fn conv<T: Real>(
                         None if task + 1 < tasks => input(task + 1, blocks[0].clone()),
                         None => &[],
                     };
-                    let per_line = (64 / std::mem::size_of::<T>()).max(1);
+                    let per_line = super::per_cache_line::<T>();
                     let (count, mut line) = (next.len().div_ceil(per_line), 0);
                     let (offsets, ks) = match block.end == cin_g {
                         true => (&last_offsets[..], block.start * taps..k_all),

@@ -618,7 +618,7 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
             if let Some(rows) =
                 (c + 1 < p.cin_g && lo < hi).then(|| &plane(c + 1)[lo * width..hi * width])
             {
-                let per_line = (64 / std::mem::size_of::<T>()).max(1);
+                let per_line = super::per_cache_line::<T>();
                 rows.iter()
                     .step_by(per_line)
                     .for_each(super::prefetch::<true, T>);
