@@ -1,5 +1,6 @@
-//! Rows taken apart and put together by index modulo 4: the tile columns of
-//! Winograd's F(4×4, 3×3) ([`super::winograd`]).
+//! Rows taken apart and put together by index modulo 4 (and apart by index modulo
+//! 8): the tile columns of Winograd's F(4×4, 3×3) and of its stride-2 form
+//! ([`super::winograd`]).
 //!
 //! Consecutive 4×4 tiles along a row start every 4 columns, so the values each
 //! tile needs at its column `j` are every 4th value of the row — column `j` of
@@ -73,6 +74,49 @@ unsafe fn split4_at<T: Real>(level: SimdLevel, row: &[T], start: isize, dst: [&m
     }
 }
 
+/// A row read through a window, split by index modulo 8: `dst[φ][m] = row[start +
+/// 8m + φ]` for `m` below `dst[0].len()`, zero outside the row — the columns of
+/// tiles that start every 8 columns (Winograd at stride 2, [`super::winograd`]).
+#[inline(always)]
+pub(crate) fn split8<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 8]) {
+    // SAFETY: `simd_level` gives only levels the processor has.
+    unsafe { split8_at(simd_level(), row, start, dst) }
+}
+
+/// [`split8`] at `level`.
+///
+/// # Safety
+/// The processor must have `level`.
+#[inline(always)]
+unsafe fn split8_at<T: Real>(level: SimdLevel, row: &[T], start: isize, dst: [&mut [T]; 8]) {
+    let n = dst[0].len();
+    #[cfg(target_arch = "x86_64")]
+    if let Some(k) = x86::kernels(level).filter(|_| std::mem::size_of::<T>() == 4) {
+        if n.is_multiple_of(k.lanes) && dst.iter().all(|d| d.len() >= n) {
+            // SAFETY: as in `split4_at`.
+            unsafe {
+                (k.split8)(
+                    row.as_ptr().cast(),
+                    row.len() as isize,
+                    start,
+                    dst.map(|d| d.as_mut_ptr().cast()),
+                    n,
+                )
+            };
+            return;
+        }
+    }
+    let at = |i: isize| match usize::try_from(i) {
+        Ok(i) if i < row.len() => row[i],
+        _ => T::zero(),
+    };
+    for (j, d) in dst.into_iter().enumerate() {
+        for (m, v) in d[..n].iter_mut().enumerate() {
+            *v = at(start + (8 * m + j) as isize);
+        }
+    }
+}
+
 /// Four tile columns joined into a row, plus `bias`: `dst[4m + φ] = src[φ][m] +
 /// bias` for every place of `dst`.
 ///
@@ -123,10 +167,12 @@ mod x86 {
     use crate::simd::SimdLevel;
     use std::arch::x86_64::*;
 
-    /// A level's f32 kernels: tiles per step, [`split4`]'s and [`join4`]'s.
+    /// A level's f32 kernels: tiles per step, [`split4`]'s, [`split8`]'s and
+    /// [`join4`]'s.
     pub(super) struct Kernels {
         pub(super) lanes: usize,
         pub(super) split4: unsafe fn(*const f32, isize, isize, [*mut f32; 4], usize),
+        pub(super) split8: unsafe fn(*const f32, isize, isize, [*mut f32; 8], usize),
         pub(super) join4: unsafe fn([*const f32; 4], f32, *mut f32, usize),
     }
 
@@ -136,11 +182,13 @@ mod x86 {
             SimdLevel::Avx512 => Some(Kernels {
                 lanes: LANES,
                 split4,
+                split8,
                 join4,
             }),
             SimdLevel::Avx2 => Some(Kernels {
                 lanes: AVX2_LANES,
                 split4: split4_avx2,
+                split8: split8_avx2,
                 join4: join4_avx2,
             }),
             SimdLevel::Scalar => None,
@@ -232,6 +280,37 @@ mod x86 {
                 let c = columns8(row, len, start + 4 * m as isize);
                 for (d, v) in dst.iter().zip(c) {
                     _mm256_storeu_ps(d.add(m), v);
+                }
+            }
+        }
+    }
+
+    /// # Safety
+    /// AVX2; `row` readable for `len` values (only those are read), each
+    /// `dst[j]` writable for `n`, `n` a multiple of 8.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn split8_avx2(
+        row: *const f32,
+        len: isize,
+        start: isize,
+        dst: [*mut f32; 8],
+        n: usize,
+    ) {
+        // SAFETY: the caller's contract.
+        unsafe {
+            for m in (0..n).step_by(AVX2_LANES) {
+                // tile i's eight columns, then the 8 × 8 transpose: per half by
+                // `transpose_halves`, the halves put together by lane swaps
+                let p = start + 8 * m as isize;
+                let r: [__m256; 8] = std::array::from_fn(|i| load8(row, len, p + 8 * i as isize));
+                let u = transpose_halves([r[0], r[1], r[2], r[3]]);
+                let w = transpose_halves([r[4], r[5], r[6], r[7]]);
+                for j in 0..4 {
+                    _mm256_storeu_ps(dst[j].add(m), _mm256_permute2f128_ps::<0x20>(u[j], w[j]));
+                    _mm256_storeu_ps(
+                        dst[j + 4].add(m),
+                        _mm256_permute2f128_ps::<0x31>(u[j], w[j]),
+                    );
                 }
             }
         }
@@ -342,6 +421,47 @@ mod x86 {
     }
 
     /// # Safety
+    /// AVX-512 F; `row` readable for `len` values (only those are read), each
+    /// `dst[j]` writable for `n`, `n` a multiple of 16.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn split8(
+        row: *const f32,
+        len: isize,
+        start: isize,
+        dst: [*mut f32; 8],
+        n: usize,
+    ) {
+        let (even, odd) = even_odd();
+        // SAFETY: the caller's contract.
+        unsafe {
+            let load = |p: isize| match window(p, len) {
+                u16::MAX => _mm512_loadu_ps(row.wrapping_offset(p)),
+                0 => _mm512_setzero_ps(),
+                mask => _mm512_maskz_loadu_ps(mask, row.wrapping_offset(p)),
+            };
+            // the even and odd lanes of each pair of vectors: three times, from
+            // 128 values to their residues modulo 2, 4, then 8
+            let halve = |v: [__m512; 8]| -> [__m512; 8] {
+                std::array::from_fn(|i| {
+                    let (a, b) = (v[i % 4 * 2], v[i % 4 * 2 + 1]);
+                    _mm512_permutex2var_ps(a, if i < 4 { even } else { odd }, b)
+                })
+            };
+            for m in (0..n).step_by(LANES) {
+                let p = start + 8 * m as isize;
+                let v: [__m512; 8] = std::array::from_fn(|i| load(p + 16 * i as isize));
+                // (after two halvings vector i holds residue i / 2 modulo 4 of the
+                // first or, i odd, the second 64 values; after three, residue i
+                // modulo 8)
+                let r = halve(halve(halve(v)));
+                for (d, x) in dst.iter().zip(r) {
+                    _mm512_storeu_ps(d.add(m), x);
+                }
+            }
+        }
+    }
+
+    /// # Safety
     /// AVX-512 F; each `src[φ]` readable for `⌈len/4⌉` rounded up to 16 values,
     /// `dst` writable for `len`.
     #[target_feature(enable = "avx512f")]
@@ -387,6 +507,48 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `split8` at every level the processor has, as `split4` below: f32 by the
+    /// level's kernel, f64 by the plain loops.
+    #[test]
+    fn split8_takes_every_eighth_value_at_every_level() {
+        fn check<T: Real>(level: SimdLevel) {
+            for n in [1usize, 8, 15, 16, 17, 32, 48] {
+                let whole = n.div_ceil(16) * 16;
+                for (len, start) in [
+                    (8 * whole + 8, 0isize),
+                    (8 * n + 1, -1),
+                    (8 * n, -3),
+                    (9, 3),
+                ] {
+                    let row: Vec<T> = (0..len).map(|i| T::from_f64(i as f64 + 1.0)).collect();
+                    let mut lines: [Vec<T>; 8] =
+                        std::array::from_fn(|_| vec![T::from_f64(-1.0); whole]);
+                    // SAFETY: `available` gives the levels the processor has.
+                    unsafe { split8_at(level, &row, start, lines.each_mut().map(|c| &mut c[..])) };
+                    for (j, line) in lines.iter().enumerate() {
+                        for (m, &v) in line.iter().enumerate() {
+                            let i = start + (8 * m + j) as isize;
+                            let want = if (0..len as isize).contains(&i) {
+                                i as f64 + 1.0
+                            } else {
+                                0.0
+                            };
+                            assert_eq!(
+                                v.as_f64(),
+                                want,
+                                "{level} n {n} start {start} line {j} tile {m}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        for level in SimdLevel::available() {
+            check::<f32>(level);
+            check::<f64>(level);
+        }
+    }
 
     /// Every level the processor has, for tile counts around whole vectors and
     /// windows that start before the row and end past it.
