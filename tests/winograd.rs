@@ -1,8 +1,9 @@
-//! The Winograd formulation F(4×4, 3×3) against the direct loops, over 500 random
-//! 2-D geometries (3×3 kernels; channels, groups, batch, bias, every padding mode,
-//! input sizes that leave partial tiles), in f32 and f64: every output within the
-//! derived bound `winograd::error_bound` of the f64 direct result, and the refusals
-//! of every geometry it cannot compute.
+//! The Winograd formulation — F(4×4, 3×3) at stride 1, F(4, 2) on the even
+//! columns beside the odd ones at stride 2 — against the direct loops, over 500
+//! random 2-D geometries (3×3 kernels; stride 1 or 2, channels, groups, batch,
+//! bias, every padding mode, input sizes that leave partial tiles), in f32 and
+//! f64: every output within the derived bound `winograd::error_bound` of the f64
+//! direct result, and the refusals of every geometry it cannot compute.
 
 use convmat::geometry::{ConvGeometry, PaddingMode};
 use convmat::kernels::{direct, winograd};
@@ -15,6 +16,7 @@ use common::{pseudo_random, pseudo_random_ints};
 #[derive(Debug, Clone)]
 struct Spec {
     input: [usize; 2],
+    stride: usize,
     padding: [usize; 2],
     mode: PaddingMode,
     groups: usize,
@@ -27,7 +29,7 @@ struct Spec {
 
 fn spec() -> impl Strategy<Value = Spec> {
     (
-        (1usize..=13, 1usize..=13),
+        (1usize..=13, 1usize..=13, 1usize..=2),
         (0usize..=3, 0usize..=3),
         prop::sample::select(PaddingMode::ALL.to_vec()),
         1usize..=3,
@@ -38,7 +40,7 @@ fn spec() -> impl Strategy<Value = Spec> {
         any::<u64>(),
     )
         .prop_map(
-            |((h, w), (ph, pw), mode, groups, cin_g, cout_g, batch, bias, seed)| {
+            |((h, w, stride), (ph, pw), mode, groups, cin_g, cout_g, batch, bias, seed)| {
                 // the padded input must hold the kernel; reflect wants padding below
                 // the size, circular and symmetric at most the size, zeros and
                 // replicate any
@@ -53,6 +55,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                 let ((h, ph), (w, pw)) = (fit(h, ph), fit(w, pw));
                 Spec {
                     input: [h, w],
+                    stride,
                     padding: [ph, pw],
                     mode,
                     groups,
@@ -69,6 +72,7 @@ fn spec() -> impl Strategy<Value = Spec> {
 impl Spec {
     fn geometry(&self) -> ConvGeometry {
         ConvGeometry::builder(&self.input, &[3, 3])
+            .stride(&[self.stride])
             .channels(self.groups * self.cin_g, self.groups * self.cout_g)
             .groups(self.groups)
             .padding(self.padding.to_vec())
@@ -154,17 +158,24 @@ fn blocks_of_tiles_that_cut_tile_rows_stay_within_the_bound() {
     // tiles): blocks then start inside tile rows, rows of more than one vector of
     // tiles (80 wide: 20 tiles) and of fewer (26 wide: 7) are cut, and the last
     // block is partial; the random geometries above fit in one block
-    for (input, padding, mode, cin_g, cout_g, groups) in [
-        ([30, 80], [1, 1], PaddingMode::Zeros, 96, 40, 1),
-        ([37, 26], [2, 1], PaddingMode::Reflect, 64, 64, 2),
-        ([21, 67], [1, 0], PaddingMode::Circular, 160, 24, 1),
+    for (input, stride, padding, mode, cin_g, cout_g, groups) in [
+        ([30, 80], 1, [1, 1], PaddingMode::Zeros, 96, 40, 1),
+        ([37, 26], 1, [2, 1], PaddingMode::Reflect, 64, 64, 2),
+        ([21, 67], 1, [1, 0], PaddingMode::Circular, 160, 24, 1),
         // rows of exactly one vector of tiles (64 wide: 16) whose right border the
         // padding mode reads
-        ([20, 64], [1, 1], PaddingMode::Reflect, 8, 8, 1),
-        ([9, 32], [1, 1], PaddingMode::Replicate, 3, 5, 1),
+        ([20, 64], 1, [1, 1], PaddingMode::Reflect, 8, 8, 1),
+        ([9, 32], 1, [1, 1], PaddingMode::Replicate, 3, 5, 1),
+        // stride 2: 81 points per tile make blocks of fewer tiles; rows of 20
+        // tiles (160 wide), of 7 (56 wide: the benchmark's), of exactly 16 (128)
+        ([40, 160], 2, [1, 1], PaddingMode::Zeros, 64, 48, 1),
+        ([33, 56], 2, [1, 1], PaddingMode::Reflect, 64, 32, 2),
+        ([17, 128], 2, [0, 1], PaddingMode::Circular, 24, 40, 1),
+        ([21, 63], 2, [2, 2], PaddingMode::Replicate, 80, 16, 1),
     ] {
         let s = Spec {
             input,
+            stride,
             padding,
             mode,
             groups,
@@ -182,50 +193,65 @@ fn blocks_of_tiles_that_cut_tile_rows_stay_within_the_bound() {
 #[test]
 fn the_bound_is_tight_enough_to_fail_a_wrong_transform() {
     // a perturbed weight by one part in 10⁴ must break the f64 bound: the check
-    // above can fail
-    let g = ConvGeometry::builder(&[12, 12], &[3, 3])
-        .channels(4, 4)
-        .padding(1)
-        .build()
-        .unwrap();
-    let x: Vec<f64> = pseudo_random(g.cols(), 7);
-    let w: Vec<f64> = pseudo_random(g.weight_shape().iter().product(), 8);
-    let mut bent = w.clone();
-    bent[4] *= 1.0 + 1e-4;
-    let (mut a, mut b) = (vec![0.0; g.rows()], vec![0.0; g.rows()]);
-    winograd::conv(&g, &x, &bent, None, &mut a).unwrap();
-    direct::conv(&g, &x, &w, None, &mut b).unwrap();
-    let err = a
-        .iter()
-        .zip(&b)
-        .fold(0.0f64, |m, (p, q)| m.max((p - q).abs()));
-    assert!(err > winograd::error_bound::<f64>(&g, 4.0));
+    // above can fail, at either stride and through the middle tap (the odd
+    // columns' own path at stride 2) as through a corner one
+    for (stride, tap) in [(1, 4), (2, 4), (2, 0)] {
+        let g = ConvGeometry::builder(&[12, 12], &[3, 3])
+            .stride(&[stride])
+            .channels(4, 4)
+            .padding(1)
+            .build()
+            .unwrap();
+        let x: Vec<f64> = pseudo_random(g.cols(), 7);
+        let w: Vec<f64> = pseudo_random(g.weight_shape().iter().product(), 8);
+        let mut bent = w.clone();
+        bent[tap] *= 1.0 + 1e-4;
+        let (mut a, mut b) = (vec![0.0; g.rows()], vec![0.0; g.rows()]);
+        winograd::conv(&g, &x, &bent, None, &mut a).unwrap();
+        direct::conv(&g, &x, &w, None, &mut b).unwrap();
+        let err = a
+            .iter()
+            .zip(&b)
+            .fold(0.0f64, |m, (p, q)| m.max((p - q).abs()));
+        assert!(
+            err > winograd::error_bound::<f64>(&g, 4.0),
+            "stride {stride}, tap {tap}"
+        );
+    }
 }
 
 #[test]
 fn f32_errors_are_far_inside_the_bound_for_a_64_channel_layer() {
-    let g = ConvGeometry::builder(&[20, 20], &[3, 3])
-        .channels(64, 8)
-        .padding(1)
-        .build()
-        .unwrap();
-    let x: Vec<f32> = pseudo_random(g.cols(), 3);
-    let w: Vec<f32> = pseudo_random(g.weight_shape().iter().product(), 4);
-    let mut y = vec![0.0f32; g.rows()];
-    winograd::conv(&g, &x, &w, None, &mut y).unwrap();
-    let (x64, w64): (Vec<f64>, Vec<f64>) = (
-        x.iter().map(|&v| v.into()).collect(),
-        w.iter().map(|&v| v.into()).collect(),
-    );
-    let mut want = vec![0.0; g.rows()];
-    direct::conv(&g, &x64, &w64, None, &mut want).unwrap();
-    let err = y
-        .iter()
-        .zip(&want)
-        .fold(0.0f64, |m, (&p, q)| m.max((p as f64 - q).abs()));
-    // relative to the largest output, F(4, 3) in f32 stays near 1e-6 here
-    let top = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    assert!(err / top < 2e-5, "relative error {:e}", err / top);
+    for stride in [1, 2] {
+        let g = ConvGeometry::builder(&[20, 20], &[3, 3])
+            .stride(&[stride])
+            .channels(64, 8)
+            .padding(1)
+            .build()
+            .unwrap();
+        let x: Vec<f32> = pseudo_random(g.cols(), 3);
+        let w: Vec<f32> = pseudo_random(g.weight_shape().iter().product(), 4);
+        let mut y = vec![0.0f32; g.rows()];
+        winograd::conv(&g, &x, &w, None, &mut y).unwrap();
+        let (x64, w64): (Vec<f64>, Vec<f64>) = (
+            x.iter().map(|&v| v.into()).collect(),
+            w.iter().map(|&v| v.into()).collect(),
+        );
+        let mut want = vec![0.0; g.rows()];
+        direct::conv(&g, &x64, &w64, None, &mut want).unwrap();
+        let err = y
+            .iter()
+            .zip(&want)
+            .fold(0.0f64, |m, (&p, q)| m.max((p as f64 - q).abs()));
+        // relative to the largest output, F(4, 3) in f32 stays near 1e-6 here
+        // (and the stride-2 scheme, with smaller transforms, no further)
+        let top = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(
+            err / top < 2e-5,
+            "stride {stride}: relative error {:e}",
+            err / top
+        );
+    }
 }
 
 #[test]
@@ -258,10 +284,17 @@ fn winograd_refuses_what_it_cannot_compute() {
     );
     refuse(
         ConvGeometry::builder(&[8, 8], &[3, 3])
-            .stride(&[2])
+            .stride(&[3])
             .build()
             .unwrap(),
-        "stride [2, 2]",
+        "stride [3, 3]",
+    );
+    refuse(
+        ConvGeometry::builder(&[8, 8], &[3, 3])
+            .stride(&[1, 2])
+            .build()
+            .unwrap(),
+        "stride [1, 2]",
     );
     refuse(
         ConvGeometry::builder(&[8, 8], &[3, 3])

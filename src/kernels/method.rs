@@ -69,9 +69,10 @@ pub enum ConvMethod {
     /// [`crate::kernels::fft`]). Not exact on integer data.
     Fft,
     /// Winograd's F(4×4, 3×3): 36 multiplications per 4×4 output tile and channel
-    /// pair instead of 144, for 2-D 3×3 kernels with stride and dilation 1 (see
-    /// [`crate::kernels::winograd`], with its error bound). Not exact on integer
-    /// data.
+    /// pair instead of 144, for 2-D 3×3 kernels with dilation 1 and stride 1; at
+    /// stride 2, F(4, 2) on the even columns beside the odd ones, 81 instead of 144
+    /// (see [`crate::kernels::winograd`], with its error bound). Not exact on
+    /// integer data.
     Winograd,
     /// The polyphase components of the padded input, so that every tap is a
     /// stride-1 read, then one implicit GEMM over them (see [`crate::kernels::phase`]).
@@ -172,10 +173,17 @@ pub const WINOGRAD_MIN_OUT_CHANNELS: usize = 16;
 /// phase formulation `Auto` takes there was not measured against it.
 pub const WINOGRAD_MIN_TILES: usize = 128;
 
-/// Whether `Auto` takes Winograd for `g` (see [`WINOGRAD_MIN_CHANNELS`]).
+/// Whether `Auto` takes Winograd for `g` (see [`WINOGRAD_MIN_CHANNELS`]): at
+/// stride 1 only. At stride 2 it was measured against `phase` (one thread, f32,
+/// AMD EPYC Zen 5 with AVX-512): 6.2 against 4.3 ms on `conv2d_s2_8x64x56_k3`
+/// (seven tiles per row leave its vectors of 16 tiles half empty and its products
+/// 49 columns wide), ahead only on larger images (112 × 112, 128 → 256: 8.4
+/// against 9.0 ms; 64 → 128 at AVX2: 8.5 against 8.2), too thin a margin to
+/// choose by.
 fn winograd_pays(g: &ConvGeometry) -> bool {
     let tiles: usize = g.output_size().iter().map(|o| o.div_ceil(4)).product();
-    crate::kernels::winograd::check(g).is_ok()
+    g.stride() == [1, 1]
+        && crate::kernels::winograd::check(g).is_ok()
         && g.in_channels_per_group() >= WINOGRAD_MIN_CHANNELS
         && g.out_channels_per_group() >= WINOGRAD_MIN_OUT_CHANNELS
         && tiles >= WINOGRAD_MIN_TILES
