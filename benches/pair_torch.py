@@ -33,7 +33,7 @@ rng = np.random.default_rng(0)
 # criterion group: (direction, input shape, weight shape, keyword arguments, padding
 # mode, convmat methods); the shapes as in benches/formulations.rs
 CASES = {
-    "conv2d_s2_8x64x56_k3": ("conv", (8, 64, 56, 56), (128, 64, 3, 3), dict(stride=2, padding=1), "zeros", ["phase", "im2col"]),
+    "conv2d_s2_8x64x56_k3": ("conv", (8, 64, 56, 56), (128, 64, 3, 3), dict(stride=2, padding=1), "zeros", ["phase", "im2col", "winograd"]),
     "conv2d_dl_8x64x56_k3": ("conv", (8, 64, 56, 56), (64, 64, 3, 3), dict(stride=1, padding=1), "zeros", ["phase", "winograd"]),
     "conv2d_reflect_8x64x56_k3": ("conv", (8, 64, 56, 56), (64, 64, 3, 3), dict(padding=1), "reflect", ["phase", "winograd"]),
     "convT2d_dl_8x64x28_k4s2": ("convT", (8, 64, 28, 28), (64, 32, 4, 4), dict(stride=2, padding=1), "zeros", ["phase", "col2im"]),
