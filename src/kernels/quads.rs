@@ -35,71 +35,38 @@ const AVX2_LANES: usize = 8;
 #[inline(always)]
 pub(crate) fn split4<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 4]) {
     // SAFETY: `simd_level` gives only levels the processor has.
-    unsafe { split4_at(simd_level(), row, start, dst) }
+    unsafe { split_at(simd_level(), row, start, dst) }
 }
 
-/// [`split4`] at `level`.
+/// [`split4`] and [`split8`] at `level`: `dst[φ][m] = row[start + N·m + φ]`.
 ///
 /// # Safety
 /// The processor must have `level`.
 #[inline(always)]
-unsafe fn split4_at<T: Real>(level: SimdLevel, row: &[T], start: isize, dst: [&mut [T]; 4]) {
+unsafe fn split_at<T: Real, const N: usize>(
+    level: SimdLevel,
+    row: &[T],
+    start: isize,
+    dst: [&mut [T]; N],
+) {
     let n = dst[0].len();
     #[cfg(target_arch = "x86_64")]
-    if let Some(k) = x86::kernels(level).filter(|_| std::mem::size_of::<T>() == 4) {
-        if n.is_multiple_of(k.lanes) && dst.iter().all(|d| d.len() >= n) {
+    if let Some((lanes, split)) = x86::kernels(level)
+        .filter(|_| std::mem::size_of::<T>() == 4)
+        .and_then(|k| k.split(N))
+    {
+        if n.is_multiple_of(lanes) && dst.iter().all(|d| d.len() >= n) {
+            let lines = dst.map(|d| d.as_mut_ptr().cast::<f32>());
             // SAFETY: the level is the processor's (the contract); `T` is f32 (the
-            // only 4-byte `Real`); the loads read only lanes inside `row` (masked),
-            // each step writes `dst[j][m .. m + lanes]` within `n` (checked above).
+            // only 4-byte `Real`); `lines` holds the `N` pointers the kernel for
+            // `N` reads; the loads read only lanes inside `row` (masked), each step
+            // writes `dst[j][m .. m + lanes]` within `n` (checked above).
             unsafe {
-                (k.split4)(
+                split(
                     row.as_ptr().cast(),
                     row.len() as isize,
                     start,
-                    dst.map(|d| d.as_mut_ptr().cast()),
-                    n,
-                )
-            };
-            return;
-        }
-    }
-    let at = |i: isize| match usize::try_from(i) {
-        Ok(i) if i < row.len() => row[i],
-        _ => T::zero(),
-    };
-    let [d0, d1, d2, d3] = dst;
-    for m in 0..n {
-        let i = start + 4 * m as isize;
-        (d0[m], d1[m], d2[m], d3[m]) = (at(i), at(i + 1), at(i + 2), at(i + 3));
-    }
-}
-
-/// A row read through a window, split by index modulo 8: `dst[φ][m] = row[start +
-/// 8m + φ]` for `m` below `dst[0].len()`, zero outside the row — the columns of
-/// tiles that start every 8 columns (Winograd at stride 2, [`super::winograd`]).
-#[inline(always)]
-pub(crate) fn split8<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 8]) {
-    // SAFETY: `simd_level` gives only levels the processor has.
-    unsafe { split8_at(simd_level(), row, start, dst) }
-}
-
-/// [`split8`] at `level`.
-///
-/// # Safety
-/// The processor must have `level`.
-#[inline(always)]
-unsafe fn split8_at<T: Real>(level: SimdLevel, row: &[T], start: isize, dst: [&mut [T]; 8]) {
-    let n = dst[0].len();
-    #[cfg(target_arch = "x86_64")]
-    if let Some(k) = x86::kernels(level).filter(|_| std::mem::size_of::<T>() == 4) {
-        if n.is_multiple_of(k.lanes) && dst.iter().all(|d| d.len() >= n) {
-            // SAFETY: as in `split4_at`.
-            unsafe {
-                (k.split8)(
-                    row.as_ptr().cast(),
-                    row.len() as isize,
-                    start,
-                    dst.map(|d| d.as_mut_ptr().cast()),
+                    lines.as_ptr(),
                     n,
                 )
             };
@@ -112,9 +79,18 @@ unsafe fn split8_at<T: Real>(level: SimdLevel, row: &[T], start: isize, dst: [&m
     };
     for (j, d) in dst.into_iter().enumerate() {
         for (m, v) in d[..n].iter_mut().enumerate() {
-            *v = at(start + (8 * m + j) as isize);
+            *v = at(start + (N * m + j) as isize);
         }
     }
+}
+
+/// A row read through a window, split by index modulo 8: `dst[φ][m] = row[start +
+/// 8m + φ]` for `m` below `dst[0].len()`, zero outside the row — the columns of
+/// tiles that start every 8 columns (Winograd at stride 2, [`super::winograd`]).
+#[inline(always)]
+pub(crate) fn split8<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 8]) {
+    // SAFETY: `simd_level` gives only levels the processor has.
+    unsafe { split_at(simd_level(), row, start, dst) }
 }
 
 /// Four tile columns joined into a row, plus `bias`: `dst[4m + φ] = src[φ][m] +
@@ -171,9 +147,24 @@ mod x86 {
     /// [`join4`]'s.
     pub(super) struct Kernels {
         pub(super) lanes: usize,
-        pub(super) split4: unsafe fn(*const f32, isize, isize, [*mut f32; 4], usize),
-        pub(super) split8: unsafe fn(*const f32, isize, isize, [*mut f32; 8], usize),
+        pub(super) split4: Split,
+        pub(super) split8: Split,
         pub(super) join4: unsafe fn([*const f32; 4], f32, *mut f32, usize),
+    }
+
+    /// A split kernel: `row`, its length, `start`, the pointer to its lines'
+    /// pointers (4 or 8 of them), the tiles.
+    pub(super) type Split = unsafe fn(*const f32, isize, isize, *const *mut f32, usize);
+
+    impl Kernels {
+        /// Tiles per step and the kernel that splits by `n`, if there is one.
+        pub(super) fn split(&self, n: usize) -> Option<(usize, Split)> {
+            match n {
+                4 => Some((self.lanes, self.split4)),
+                8 => Some((self.lanes, self.split8)),
+                _ => None,
+            }
+        }
     }
 
     /// The f32 kernels at `level`; `None` at the scalar level (the plain loops).
@@ -264,16 +255,18 @@ mod x86 {
     }
 
     /// # Safety
-    /// AVX2; `row` readable for `len` values (only those are read), each
-    /// `dst[j]` writable for `n`, `n` a multiple of 8.
+    /// AVX2; `row` readable for `len` values (only those are read), `lines`
+    /// pointing to the split's lines' pointers, each writable for `n`, `n` a multiple of 8.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn split4_avx2(
         row: *const f32,
         len: isize,
         start: isize,
-        dst: [*mut f32; 4],
+        lines: *const *mut f32,
         n: usize,
     ) {
+        // SAFETY: the caller's contract: `lines` points to 4 pointers
+        let dst = unsafe { *lines.cast::<[*mut f32; 4]>() };
         // SAFETY: the caller's contract.
         unsafe {
             for m in (0..n).step_by(AVX2_LANES) {
@@ -286,16 +279,18 @@ mod x86 {
     }
 
     /// # Safety
-    /// AVX2; `row` readable for `len` values (only those are read), each
-    /// `dst[j]` writable for `n`, `n` a multiple of 8.
+    /// AVX2; `row` readable for `len` values (only those are read), `lines`
+    /// pointing to the split's lines' pointers, each writable for `n`, `n` a multiple of 8.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn split8_avx2(
         row: *const f32,
         len: isize,
         start: isize,
-        dst: [*mut f32; 8],
+        lines: *const *mut f32,
         n: usize,
     ) {
+        // SAFETY: the caller's contract: `lines` points to 8 pointers
+        let dst = unsafe { *lines.cast::<[*mut f32; 8]>() };
         // SAFETY: the caller's contract.
         unsafe {
             for m in (0..n).step_by(AVX2_LANES) {
@@ -375,27 +370,41 @@ mod x86 {
         (((1u32 << hi) - 1) & !((1u32 << lo) - 1)) as u16
     }
 
+    /// 16 values from row index `p`, zero outside the row (`len` values): the
+    /// masked-off lanes are never touched.
+    ///
     /// # Safety
-    /// AVX-512 F; `row` readable for `len` values (only those are read), each
-    /// `dst[j]` writable for `n`, `n` a multiple of 16.
+    /// AVX-512 F (inlined into the AVX-512 kernels); `row` readable for `len`
+    /// values.
+    #[inline(always)]
+    unsafe fn load16(row: *const f32, len: isize, p: isize) -> __m512 {
+        // SAFETY: the caller's contract; only lanes inside the row are read.
+        unsafe {
+            match window(p, len) {
+                u16::MAX => _mm512_loadu_ps(row.wrapping_offset(p)),
+                0 => _mm512_setzero_ps(),
+                mask => _mm512_maskz_loadu_ps(mask, row.wrapping_offset(p)),
+            }
+        }
+    }
+
+    /// # Safety
+    /// AVX-512 F; `row` readable for `len` values (only those are read), `lines`
+    /// pointing to the split's lines' pointers, each writable for `n`, `n` a multiple of 16.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn split4(
         row: *const f32,
         len: isize,
         start: isize,
-        dst: [*mut f32; 4],
+        lines: *const *mut f32,
         n: usize,
     ) {
+        // SAFETY: the caller's contract: `lines` points to 4 pointers
+        let dst = unsafe { *lines.cast::<[*mut f32; 4]>() };
         let (even, odd) = even_odd();
         // SAFETY: the caller's contract.
         unsafe {
-            // 16 values from row index `p`, zero outside the row: the masked-off
-            // lanes are never touched
-            let load = |p: isize| match window(p, len) {
-                u16::MAX => _mm512_loadu_ps(row.wrapping_offset(p)),
-                0 => _mm512_setzero_ps(),
-                mask => _mm512_maskz_loadu_ps(mask, row.wrapping_offset(p)),
-            };
+            let load = |p: isize| load16(row, len, p);
             // lanes ≡ 0 and ≡ 2 (mod 4) of 64 values from `p`, then ≡ 1 and ≡ 3
             let quarters = |p: isize| {
                 let (a, b) = (load(p), load(p + 16));
@@ -421,24 +430,22 @@ mod x86 {
     }
 
     /// # Safety
-    /// AVX-512 F; `row` readable for `len` values (only those are read), each
-    /// `dst[j]` writable for `n`, `n` a multiple of 16.
+    /// AVX-512 F; `row` readable for `len` values (only those are read), `lines`
+    /// pointing to the split's lines' pointers, each writable for `n`, `n` a multiple of 16.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn split8(
         row: *const f32,
         len: isize,
         start: isize,
-        dst: [*mut f32; 8],
+        lines: *const *mut f32,
         n: usize,
     ) {
+        // SAFETY: the caller's contract: `lines` points to 8 pointers
+        let dst = unsafe { *lines.cast::<[*mut f32; 8]>() };
         let (even, odd) = even_odd();
         // SAFETY: the caller's contract.
         unsafe {
-            let load = |p: isize| match window(p, len) {
-                u16::MAX => _mm512_loadu_ps(row.wrapping_offset(p)),
-                0 => _mm512_setzero_ps(),
-                mask => _mm512_maskz_loadu_ps(mask, row.wrapping_offset(p)),
-            };
+            let load = |p: isize| load16(row, len, p);
             // the even and odd lanes of each pair of vectors: three times, from
             // 128 values to their residues modulo 2, 4, then 8
             let halve = |v: [__m512; 8]| -> [__m512; 8] {
@@ -525,7 +532,7 @@ mod tests {
                     let mut lines: [Vec<T>; 8] =
                         std::array::from_fn(|_| vec![T::from_f64(-1.0); whole]);
                     // SAFETY: `available` gives the levels the processor has.
-                    unsafe { split8_at(level, &row, start, lines.each_mut().map(|c| &mut c[..])) };
+                    unsafe { split_at(level, &row, start, lines.each_mut().map(|c| &mut c[..])) };
                     for (j, line) in lines.iter().enumerate() {
                         for (m, &v) in line.iter().enumerate() {
                             let i = start + (8 * m + j) as isize;
@@ -566,7 +573,7 @@ mod tests {
                     let row: Vec<f32> = (0..len).map(|i| i as f32 + 1.0).collect();
                     let mut cols: [Vec<f32>; 4] = std::array::from_fn(|_| vec![-1.0; whole]);
                     // SAFETY: `available` gives the levels the processor has.
-                    unsafe { split4_at(level, &row, start, cols.each_mut().map(|c| &mut c[..])) };
+                    unsafe { split_at(level, &row, start, cols.each_mut().map(|c| &mut c[..])) };
                     for (j, col) in cols.iter().enumerate() {
                         for (m, &v) in col.iter().enumerate() {
                             let i = start + (4 * m + j) as isize;
@@ -582,7 +589,7 @@ mod tests {
                 let row: Vec<f32> = (0..4 * whole + 4).map(|i| i as f32).collect();
                 let mut cols: [Vec<f32>; 4] = std::array::from_fn(|_| vec![-1.0; whole]);
                 // SAFETY: as above.
-                unsafe { split4_at(level, &row, 0, cols.each_mut().map(|c| &mut c[..])) };
+                unsafe { split_at(level, &row, 0, cols.each_mut().map(|c| &mut c[..])) };
                 for len in [4 * n - 3, 4 * n - 1, 4 * n] {
                     let mut out = vec![f32::NAN; len + 20];
                     let src = [&cols[0][..], &cols[1][..], &cols[2][..], &cols[3][..]];
@@ -601,7 +608,7 @@ mod tests {
             let row: Vec<f64> = (0..70).map(f64::from).collect();
             let mut cols: [Vec<f64>; 4] = std::array::from_fn(|_| vec![0.0; 17]);
             // SAFETY: as above.
-            unsafe { split4_at(level, &row, -1, cols.each_mut().map(|c| &mut c[..])) };
+            unsafe { split_at(level, &row, -1, cols.each_mut().map(|c| &mut c[..])) };
             assert_eq!((cols[0][0], cols[1][0], cols[3][15]), (0.0, 0.0, 62.0));
             let mut out = vec![0.0f64; 62];
             let src = [&cols[1][..], &cols[2][..], &cols[3][..], &cols[0][1..]];

@@ -1,7 +1,7 @@
 //! Winograd's minimal filtering F(4×4, 3×3): a 3×3, stride-1, dilation-1 2-D
 //! convolution with 36 multiplications per 4×4 block of outputs and channel pair
 //! instead of 144 (Lavin & Gray, "Fast Algorithms for Convolutional Neural
-//! Networks", CVPR 2016).
+//! Networks", CVPR 2016); and a stride-2 form with 81 ([below](#stride-2)).
 //!
 //! Each 4×4 output tile `Y` of output channel `o` is
 //!
@@ -41,9 +41,10 @@
 //! and in two dimensions 81 multiplications per tile and channel pair instead of
 //! 144. The odd points of a dimension share one row of `G`, so the 81 points take
 //! only 36 distinct transformed kernels. Rows are split by column modulo 8. Every
-//! other step is the stride-1 one's with 9 in place of 6. `Auto` does not take it
-//! (see [`super::method`]'s `winograd_pays` for the measurements): its margin over
-//! `phase` was thin or negative.
+//! other step is the stride-1 one's with 9 in place of 6. `Auto` does not take it:
+//! measured against `phase` (one thread, f32, Zen 5 EPYC at AVX-512), it was
+//! slower on `conv2d_s2_8x64x56_k3` (6.2 against 4.3 ms; 7 tiles per row half
+//! fill its vectors of 16) and ahead by under 10 % on larger images.
 //!
 //! # Accuracy
 //!
@@ -202,7 +203,8 @@ impl Scheme {
 
 /// Spare rounding steps in the error bound beyond the GEMM's `C_in/g`-term sums
 /// (kernel transform 8 with its rounded constants, input transform 8, product 1,
-/// output transform 12, and 3 to spare). A bias adds one rounding of its own
+/// output transform 12, and 3 to spare; the stride-2 scheme's sums are shorter:
+/// 2-term kernel, 4-term input and 6-term output transforms). A bias adds one rounding of its own
 /// size, `|b|·u`, which [`error_bound`] leaves to the caller.
 const EXTRA_STEPS: usize = 32;
 
@@ -307,7 +309,8 @@ pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryEr
         + ALPHA2 * ALPHA2 * VECTOR)
 }
 
-/// Forward convolution by F(4×4, 3×3); same contract as [`super::direct::conv`].
+/// Forward convolution by F(4×4, 3×3) (at stride 2 by the stride-2 scheme of the
+/// module docs); same contract as [`super::direct::conv`].
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
