@@ -657,10 +657,21 @@ fn output_rows<T: Real, const N: usize>(
     }
 }
 
-/// F(4, 3)'s `Aᵀ` for [`output_rows`].
+/// F(4, 3)'s `Aᵀ` across six rows of one vector of tiles, for [`output_rows`]
+/// (fixed-length arrays, as [`vector_b`], so that it compiles to straight-line
+/// vector code).
 #[inline(always)]
 fn a6<T: Real>(m: [&[T; VECTOR]; ALPHA], [o0, o1, o2, o3]: [&mut [T; VECTOR]; 4]) {
-    vector_a(m[0], m[1], m[2], m[3], m[4], m[5], o0, o1, o2, o3);
+    let (two, four, eight) = (T::from_f64(2.0), T::from_f64(4.0), T::from_f64(8.0));
+    for t in 0..VECTOR {
+        let (a0, a5) = (m[0][t], m[5][t]);
+        let (p12, m12) = (m[1][t] + m[2][t], m[1][t] - m[2][t]);
+        let (p34, m34) = (m[3][t] + m[4][t], m[3][t] - m[4][t]);
+        o0[t] = a0 + p12 + p34;
+        o1[t] = m12 + two * m34;
+        o2[t] = p12 + four * p34;
+        o3[t] = m12 + eight * m34 + a5;
+    }
 }
 
 /// The stride-2 scheme's `Aᵀ` for [`output_rows`]: F(4, 2)'s on points 0 – 4,
@@ -674,33 +685,6 @@ fn a9<T: Real>(m: [&[T; VECTOR]; ALPHA2], [o0, o1, o2, o3]: [&mut [T; VECTOR]; 4
         o1[t] = m12 + two * m3 + m[6][t];
         o2[t] = p12 + four * m3 + m[7][t];
         o3[t] = m12 + eight * m3 + m[4][t] + m[8][t];
-    }
-}
-
-/// `Aᵀ` across six rows of one vector of tiles, as [`vector_b`].
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn vector_a<T: Real>(
-    m0: &[T; VECTOR],
-    m1: &[T; VECTOR],
-    m2: &[T; VECTOR],
-    m3: &[T; VECTOR],
-    m4: &[T; VECTOR],
-    m5: &[T; VECTOR],
-    o0: &mut [T; VECTOR],
-    o1: &mut [T; VECTOR],
-    o2: &mut [T; VECTOR],
-    o3: &mut [T; VECTOR],
-) {
-    let (two, four, eight) = (T::from_f64(2.0), T::from_f64(4.0), T::from_f64(8.0));
-    for t in 0..VECTOR {
-        let (a0, a5) = (m0[t], m5[t]);
-        let (p12, m12) = (m1[t] + m2[t], m1[t] - m2[t]);
-        let (p34, m34) = (m3[t] + m4[t], m3[t] - m4[t]);
-        o0[t] = a0 + p12 + p34;
-        o1[t] = m12 + two * m34;
-        o2[t] = p12 + four * p34;
-        o3[t] = m12 + eight * m34 + a5;
     }
 }
 
