@@ -95,30 +95,39 @@ fn every_formulation_is_independent_of_the_thread_count() {
 
 #[test]
 fn winograd_is_independent_of_the_thread_count() {
-    // stride 1, groups, a reflected border, partial tiles (13×11)
-    let x = random(&[3, 4, 13, 11], 6);
-    let w = random(&[6, 2, 3, 3], 7);
-    let b = random(&[6], 8);
-    let opts = ConvOptions {
-        padding: 1.into(),
-        groups: 2,
-        padding_mode: convmat::geometry::PaddingMode::Reflect,
-        ..Default::default()
-    };
-    let build = BuildOptions::default();
-    let run = || {
-        conv(
-            x.view(),
-            w.view(),
-            Some(b.view()),
-            &opts,
-            ConvMethod::Winograd,
-            &build,
-        )
-        .unwrap()
-    };
-    let one = on_threads(1, run);
-    for n in [2, 3] {
-        assert_eq!(on_threads(n, run), one, "winograd on {n} threads");
+    // stride 1, a reflected border, partial tiles; with groups each task its own
+    // tiles, with one group a thread's batch items numbered as one run of tiles
+    // (5 × 99 of them on one thread: a block of 480 that spans items and ends
+    // inside a tile row, cut elsewhere on each thread count)
+    for (groups, batch, [rows, cols]) in [(2, 3, [13, 11]), (1, 5, [36, 43])] {
+        let x = random(&[batch, 4, rows, cols], 6);
+        let w = random(&[6, 4 / groups, 3, 3], 7);
+        let b = random(&[6], 8);
+        let opts = ConvOptions {
+            padding: 1.into(),
+            groups,
+            padding_mode: convmat::geometry::PaddingMode::Reflect,
+            ..Default::default()
+        };
+        let build = BuildOptions::default();
+        let run = || {
+            conv(
+                x.view(),
+                w.view(),
+                Some(b.view()),
+                &opts,
+                ConvMethod::Winograd,
+                &build,
+            )
+            .unwrap()
+        };
+        let one = on_threads(1, run);
+        for n in [2, 3] {
+            assert_eq!(
+                on_threads(n, run),
+                one,
+                "winograd on {n} threads, {groups} groups"
+            );
+        }
     }
 }

@@ -154,10 +154,12 @@ proptest! {
 
 #[test]
 fn blocks_of_tiles_that_cut_tile_rows_stay_within_the_bound() {
-    // wide layers make blocks of a few dozen tiles (about 1 MiB of transformed
-    // tiles): blocks then start inside tile rows, rows of more than one vector of
-    // tiles (80 wide: 20 tiles) and of fewer (26 wide: 7) are cut, and the last
-    // block is partial; the random geometries above fit in one block
+    // wide layers make blocks of a few dozen tiles (about 512 KiB of transformed
+    // inputs): blocks then start inside tile rows, rows of more than one vector
+    // of tiles (80 wide: 20 tiles) and of fewer (26 wide: 7) are cut, blocks
+    // span the two batch items where there is one group, and the last block is
+    // partial; the random geometries above fit in one block. Their products come
+    // in chunks of output channels (40 channels as two of 20, 48 as three of 16)
     for (input, stride, padding, mode, cin_g, cout_g, groups) in [
         ([30, 80], 1, [1, 1], PaddingMode::Zeros, 96, 40, 1),
         ([37, 26], 1, [2, 1], PaddingMode::Reflect, 64, 64, 2),

@@ -17,13 +17,18 @@
 //! block of tiles, by the micro-kernels of [`super::shifted_gemm`], which read the
 //! rows of `V_ξ` where the input transform wrote them (no packing) with `U_ξ`
 //! packed once per call. The kernel transform is done once per call in f64,
-//! straight into the packed `U`; input and output transforms run over a block of
-//! tiles at a time (about 1 MiB of `V` and `M` in whole column tiles of the
-//! product, across tile rows),
-//! vectorised across the tiles in whole vectors, compiled for the SIMD level. A
-//! tile's columns are every 4th value of a row: each padded input row is split
-//! once by column modulo 4, and the output tiles' columns joined back into rows,
-//! by permutes at AVX-512 and by 4 × 8 transposes at AVX2 (`kernels::quads`).
+//! straight into the packed `U`. The tiles are numbered across tile rows and
+//! across the batch items a thread takes (with one group), and taken a block at a
+//! time: about 512 KiB of `V`, in whole column tiles of the product, so that the
+//! last block of an image is not a narrow one. The block's inputs are first laid
+//! out one line per entry of the input tile, the tiles along it (a tile's columns
+//! are every 4th value of a row: each padded row is split by column modulo 4 by
+//! permutes at AVX-512 and by 4 × 8 transposes at AVX2, `kernels::quads`); then
+//! each vector of 16 consecutive tiles is transformed in registers, whatever tile
+//! rows and images its tiles come from, straight into `V`. The products are made
+//! for a chunk of output channels at a time (about 256 KiB of `M`) and
+//! transformed back, a vector of tiles at a time, while they are in the cache;
+//! the output tiles' columns are joined back into rows. Compiled per SIMD level.
 //!
 //! # Stride 2
 //!
@@ -72,6 +77,7 @@
 //! and 49 times the direct loops' worst case. Measured errors are far below
 //! either bound; `convmat report` lists them beside im2col's.
 
+use super::pool::{self, Pooled};
 use super::quads::{join4, split4, split8};
 use super::shifted_gemm;
 use super::{check_call, Direction};
@@ -208,9 +214,17 @@ impl Scheme {
 /// size, `|b|·u`, which [`error_bound`] leaves to the caller.
 const EXTRA_STEPS: usize = 32;
 
-/// Bytes of transformed inputs and products a block of tiles may hold (about half
-/// of a 2 MiB L2).
-const BLOCK_BYTES: usize = 1024 << 10;
+/// Bytes of transformed inputs a block of tiles may hold (at least one whole
+/// column tile of the product: for 64 channels, 48 tiles at either stride).
+const BLOCK_BYTES: usize = 512 << 10;
+
+/// Bytes of products a chunk of output channels may hold: made, then transformed
+/// back while in the level-2 cache. Measured (one thread, f32, Zen 5 EPYC at
+/// AVX-512, `conv2d_s2_8x64x56_k3`): 4.7 ms with a chunk of 128 KiB, 4.3 at 256
+/// and 512, 4.6 with one chunk of all 128 channels (2 MiB); at AVX2 6.7 – 6.9
+/// at 128 and 256 KiB, 7.1 at 512, 7.5 with one chunk. Smaller chunks make the
+/// GEMM's calls shorter, larger ones leave `M` to the level-3 cache.
+const CHUNK_BYTES: usize = 256 << 10;
 
 /// Tiles per vector that the per-tile loops round up to: the lanes of the widest
 /// vector of `f32` (AVX-512). A loop over whole vectors has no scalar tail; the
@@ -286,8 +300,9 @@ pub fn error_bound<T: Real>(g: &ConvGeometry, scale: f64) -> f64 {
 
 /// Elements of work space of one call for geometry `g`: the transformed kernels
 /// (`36·C_out·C_in/g`, packed for the GEMM), and per thread a block's transformed
-/// inputs and products (`36·(C_in/g + C_out/g)` per tile at stride 1, `81·(…)` at
-/// stride 2, blocks of about 1 MiB) and one channel's tiles on their way.
+/// inputs (`36·C_in/g` per tile at stride 1, `81·C_in/g` at stride 2, about 512
+/// KiB), a chunk of output channels' products (about 256 KiB) and one channel's
+/// tiles on their way in and out.
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
@@ -301,12 +316,14 @@ pub fn error_bound<T: Real>(g: &ConvGeometry, scale: f64) -> f64 {
 /// [`GeometryError::FormulationNeeds`] unless [`check`] passes.
 pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryError> {
     check(g)?;
-    let gemm = shifted_gemm::Plan::<T>::for_rows(g.out_channels_per_group());
-    let p = Plan::of(g, &gemm);
+    let p = Plan::<T>::of(g);
     // the transformed kernels, packed in whole row panels, and one work space
-    Ok(MATRICES * g.groups() * gemm.padded_rows(p.cout_g) * p.cin_g
-        + Scratch::<T>::lengths(&p, &gemm).iter().sum::<usize>()
-        + ALPHA2 * ALPHA2 * VECTOR)
+    let packed: usize = p
+        .chunks
+        .iter()
+        .map(|(os, gemm)| gemm.padded_rows(os.len()))
+        .sum();
+    Ok(MATRICES * g.groups() * packed * p.cin_g + Scratch::<T>::lengths(&p).iter().sum::<usize>())
 }
 
 /// Forward convolution by F(4×4, 3×3) (at stride 2 by the stride-2 scheme of the
@@ -336,79 +353,104 @@ pub fn conv<T: Real>(
 ) -> Result<(), GeometryError> {
     check(g)?;
     check_call(g, Direction::Forward, w, bias, x.len(), y.len())?;
-    let gemm = shifted_gemm::Plan::<T>::for_rows(g.out_channels_per_group());
-    let plan = Plan::of(g, &gemm);
+    let plan = Plan::<T>::of(g);
     let (cin_g, cout_g, groups, b) = (plan.cin_g, plan.cout_g, g.groups(), plan.block);
-    let (scheme, points) = (plan.scheme, plan.scheme.points());
-    // the distinct U_ξ of each group, packed for the micro-kernel: [grp][matrix]
-    let packed = pack_kernels(g, w, &gemm, scheme);
+    let (scheme, points, chunks) = (plan.scheme, plan.scheme.points(), plan.chunks.len());
+    // the distinct U_ξ of each group, packed for the micro-kernel per chunk of
+    // output channels: [grp][chunk][matrix]
+    let packed = pack_kernels(g, w, &plan.chunks, scheme);
+    let matrices: Vec<usize> = (0..points).map(|xi| scheme.matrix(xi)).collect();
     // row c of V_ξ starts at ξ·v_step + c·block: the product reads V where the
     // input transform wrote it
     let vs = plan.v_step();
     let offsets: Vec<usize> = (0..points)
         .flat_map(|xi| (0..cin_g).map(move |c| xi * vs + c * b))
         .collect();
-    let plane_out = g.output_numel();
-    let per_task = (cout_g * plane_out).max(1);
+    let per_task = (cout_g * g.output_numel()).max(1);
     let tasks = y.len() / per_task;
     // as many runs of consecutive tasks as threads, each making its work space once
     let run = tasks.div_ceil(rayon::current_num_threads()).max(1);
+    // the tiles of a span of tasks of one group (all of a run where there is one
+    // group) are numbered across its batch items, so that blocks are whole
+    let span = if groups == 1 { run } else { 1 };
     y.par_chunks_mut(run * per_task)
         .enumerate()
         .for_each(|(r, ys)| {
-            let mut s = Scratch::new(&plan, &gemm);
-            for (t, yg) in ys.chunks_mut(per_task).enumerate() {
-                let task = r * run + t;
-                let (item, grp) = (task / groups, task % groups);
-                let xs = &x[item * g.cols()..][..g.cols()];
+            let mut s = Scratch::new(&plan);
+            for (si, ys) in ys.chunks_mut(span * per_task).enumerate() {
+                let task = r * run + si * span;
+                let (item0, grp) = (task / groups, task % groups);
                 let bg = bias.map(|b| &b[grp * cout_g..][..cout_g]);
-                for t0 in (0..plan.tiles()).step_by(b) {
-                    let nt = b.min(plan.tiles() - t0);
-                    let tiles = t0..t0 + nt;
+                let tiles = ys.len() / per_task * plan.tiles();
+                for t0 in (0..tiles).step_by(b) {
+                    let nt = b.min(tiles - t0);
+                    s.segments.clear();
+                    s.segments.extend(plan.segments(t0..t0 + nt));
                     vectorise_kernel(InputTransform {
                         p: &plan,
                         g,
-                        xs,
+                        x,
+                        item0,
                         grp,
-                        tiles: tiles.clone(),
+                        nt,
                         s: &mut s,
                     });
-                    // M_ξ = U_ξ · V_ξ: the sum over the group's input channels
-                    for xi in 0..points {
-                        gemm.run_exact(
-                            &packed[grp * MATRICES + scheme.matrix(xi)],
-                            0..cin_g,
-                            &s.v,
-                            &offsets[xi * cin_g..][..cin_g],
+                    // per chunk of output channels, M_ξ = U_ξ · V_ξ (the sum over the
+                    // group's input channels), then its outputs
+                    for (ch, (os, gemm)) in plan.chunks.iter().enumerate() {
+                        let u = &packed[(grp * chunks + ch) * MATRICES..][..MATRICES];
+                        for (xi, &mat) in matrices.iter().enumerate() {
+                            gemm.run_exact(
+                                &u[mat],
+                                0..cin_g,
+                                &s.v,
+                                &offsets[xi * cin_g..][..cin_g],
+                                nt,
+                                (&mut s.m[xi * os.len() * b..], b, false),
+                                &mut |_, _| {},
+                            );
+                        }
+                        vectorise_kernel(OutputTransform {
+                            p: &plan,
+                            g,
+                            bias: bg,
+                            couts: os.clone(),
                             nt,
-                            (&mut s.m[xi * cout_g * b..], b, false),
-                            &mut |_, _| {},
-                        );
+                            s: &mut s,
+                            ys: &mut *ys,
+                        });
                     }
-                    vectorise_kernel(OutputTransform {
-                        p: &plan,
-                        g,
-                        bias: bg,
-                        tiles,
-                        s: &mut s,
-                        yg: &mut *yg,
-                    });
                 }
             }
         });
     Ok(())
 }
 
-/// Sizes of one call: tiles, the block of tiles transformed together, and the
-/// padded-coordinate maps of both axes.
-struct Plan {
+/// A run of a block's tiles along one tile row: tiles `tx0 .. tx0 + n` of tile
+/// row `ty` of the span's batch item `item`, at column `tt0` of the block.
+#[derive(Clone, Copy, Debug)]
+struct Segment {
+    item: usize,
+    ty: usize,
+    tx0: usize,
+    n: usize,
+    tt0: usize,
+}
+
+/// Sizes of one call: tiles, the block of tiles transformed together, the chunks
+/// of output channels, and the padded-coordinate maps of both axes.
+struct Plan<T> {
     scheme: Scheme,
     cin_g: usize,
     cout_g: usize,
     tiles_y: usize,
     tiles_x: usize,
-    /// Tiles per block.
+    /// Tiles per block (a whole number of [`VECTOR`]s).
     block: usize,
+    /// The chunks of the group's output channels whose products are made and
+    /// transformed together (about [`CHUNK_BYTES`] of `M`), each with the GEMM's
+    /// plan for its rows.
+    chunks: Vec<(std::ops::Range<usize>, shifted_gemm::Plan<T>)>,
     /// The input row read at padded row `p` of the tile grid (tile row `t` reads
     /// `4t .. 4t + 6` at stride 1, `8t .. 8t + 9` at stride 2); `None` for zero
     /// padding and for the last tiles' overhang.
@@ -418,8 +460,8 @@ struct Plan {
     border: Vec<(usize, usize)>,
 }
 
-impl Plan {
-    fn of<T: Real>(g: &ConvGeometry, gemm: &shifted_gemm::Plan<T>) -> Plan {
+impl<T: Real> Plan<T> {
+    fn of(g: &ConvGeometry) -> Plan<T> {
         let scheme = Scheme::of(g);
         let out = g.output_size();
         let tiles_y = out[0].div_ceil(TILE);
@@ -438,21 +480,34 @@ impl Plan {
             .enumerate()
             .filter_map(|(x, col)| col.filter(|_| !(pb..pb + n).contains(&x)).map(|c| (x, c)))
             .collect();
-        let cin_g = g.in_channels_per_group();
-        // per tile: its transformed inputs and products
-        let per_tile =
-            scheme.points() * (cin_g + g.out_channels_per_group()) * std::mem::size_of::<T>();
+        let (cin_g, cout_g) = (g.in_channels_per_group(), g.out_channels_per_group());
+        let size = std::mem::size_of::<T>();
         // whole vectors of tiles (16) and whole column tiles of the product (f32 at
         // AVX-512: 48), at least one: a block's last column tile by a narrower
         // micro-kernel would waste the FMA units' latency
-        let nr = gemm.padded_cols(1);
+        let nr = shifted_gemm::Plan::<T>::for_rows(cout_g).padded_cols(1);
         let unit = VECTOR / gcd(VECTOR, nr) * nr;
+        let per_tile = scheme.points() * cin_g * size;
         let block = (BLOCK_BYTES / per_tile).clamp(unit, 512) / unit * unit;
-        let block = block.min(whole(tiles_y * tiles_x));
+        // as few chunks of output channels as keep a chunk's products within
+        // CHUNK_BYTES, their rows spread evenly
+        let count = (cout_g * scheme.points() * block * size)
+            .div_ceil(CHUNK_BYTES)
+            .max(1);
+        let rows = cout_g.div_ceil(count).max(1);
+        let chunks = (0..cout_g)
+            .step_by(rows)
+            .map(|o| {
+                let os = o..(o + rows).min(cout_g);
+                let gemm = shifted_gemm::Plan::for_rows(os.len());
+                (os, gemm)
+            })
+            .collect();
         Plan {
             scheme,
             cin_g,
-            cout_g: g.out_channels_per_group(),
+            cout_g,
+            chunks,
             tiles_y,
             tiles_x,
             block,
@@ -461,94 +516,154 @@ impl Plan {
         }
     }
 
-    /// Pitch of the rows of tiles a block's per-tile loops write: whole vectors
-    /// past any run of tiles that ends within the block, and one tile more.
-    fn pitch(&self) -> usize {
-        self.block + 2 * VECTOR
-    }
-
+    /// Tiles per batch item.
     fn tiles(&self) -> usize {
         self.tiles_y * self.tiles_x
     }
 
+    /// The tiles `tiles` of a span (numbered across its batch items) as runs
+    /// along tile rows.
+    fn segments(&self, tiles: std::ops::Range<usize>) -> impl Iterator<Item = Segment> + '_ {
+        let mut t = tiles.start;
+        std::iter::from_fn(move || {
+            if t >= tiles.end {
+                return None;
+            }
+            let (item, at) = (t / self.tiles(), t % self.tiles());
+            let (ty, tx0) = (at / self.tiles_x, at % self.tiles_x);
+            let n = (self.tiles_x - tx0).min(tiles.end - t);
+            let seg = Segment {
+                item,
+                ty,
+                tx0,
+                n,
+                tt0: t - tiles.start,
+            };
+            t += n;
+            Some(seg)
+        })
+    }
+
     /// Length of a line of a padded row split by column modulo the step: a value
-    /// for every tile and one more (at stride 1 column 4 and 5 of a tile are
-    /// columns 0 and 1 of the next, at stride 2 column 8 is the next's 0), in
-    /// whole vectors.
+    /// for every tile and one more, in whole vectors.
     fn quad(&self) -> usize {
         whole(self.tiles_x + 1)
     }
 
-    /// The padded rows the tile rows of `tiles` read.
-    fn band(&self, tiles: &std::ops::Range<usize>) -> std::ops::Range<usize> {
-        let (first, last) = (
-            tiles.start / self.tiles_x,
-            (tiles.end.max(1) - 1) / self.tiles_x,
-        );
-        let (step, alpha) = (self.scheme.step(), self.scheme.alpha());
-        first * step..(last + 1) * step + alpha - step
+    /// Where a block's tile 0 sits in a line of the tiles' inputs: after room for
+    /// a tile row that starts before the block.
+    fn front(&self) -> usize {
+        self.tiles_x
+    }
+
+    /// Pitch of the lines of the tiles' inputs: the room before the block, the
+    /// block, and a split row reaching past it.
+    fn q_pitch(&self) -> usize {
+        self.front() + self.block + self.quad() + VECTOR
+    }
+
+    /// Pitch of the rows of tiles the output transform writes: whole vectors
+    /// past a run of tiles that ends within the block.
+    fn y_pitch(&self) -> usize {
+        self.block + VECTOR
     }
 
     /// Distance between the transformed inputs of consecutive points `ξ`: a
-    /// block's for every channel, and a vector to spare (a run of tiles is
-    /// written in whole vectors, reaching past the block's last).
+    /// block's for every channel, and a vector to spare.
     fn v_step(&self) -> usize {
         self.cin_g * self.block + VECTOR
     }
 }
 
-/// Work space of one thread: the last α padded input rows split by column
-/// modulo the step (`quads`, a ring of α times step lines — six times four at
-/// stride 1, nine times eight at stride 2 — and a vector to spare for the reads
-/// of a last vector of tiles), one vector of tiles transformed along its α rows
-/// (`along`), the transformed inputs `V[ξ][c][t]`, the products `M[ξ][o][t]`,
-/// and one output channel's tiles transformed along (`H`) and down (`Y`). Rows
-/// the per-tile loops write are [`VECTOR`]s longer than the block (see
-/// [`whole`]).
-struct Scratch<T> {
-    quads: Vec<T>,
-    along: Box<Along<T>>,
-    v: Vec<T>,
-    m: Vec<T>,
-    h: Vec<T>,
-    y: Vec<T>,
+/// Work space of one thread: one channel's block of tiles' inputs `d[i][j]`
+/// (`q`, a line per entry of the α × α input tile, each `[tile]`), the
+/// transformed inputs `V[ξ][c][t]`, a chunk's products `M[ξ][o][t]`, one output
+/// channel's block of output tiles `Y[p][q][t]`, and the block's runs of tiles
+/// along tile rows.
+struct Scratch<T: 'static> {
+    q: Pooled<T>,
+    v: Pooled<T>,
+    m: Pooled<T>,
+    y: Pooled<T>,
+    segments: Vec<Segment>,
 }
 
 impl<T: Real> Scratch<T> {
-    /// The lengths of `quads`, `v`, `m`, `h` and `y`.
-    fn lengths(p: &Plan, gemm: &shifted_gemm::Plan<T>) -> [usize; 5] {
-        let (b, pitch) = (p.block, p.pitch());
-        let (alpha, points) = (p.scheme.alpha(), p.scheme.points());
+    /// The lengths of `q`, `v`, `m` and `y`.
+    fn lengths(p: &Plan<T>) -> [usize; 4] {
+        let rows = p.chunks.iter().map(|(os, _)| os.len()).max().unwrap_or(0);
+        let cols = p
+            .chunks
+            .first()
+            .map_or(0, |(_, gemm)| gemm.padded_cols(p.block));
+        let points = p.scheme.points();
         [
-            alpha * p.scheme.step() * p.quad() + VECTOR,
+            points * p.q_pitch(),
             // the product reads whole column tiles past each row's start
-            points * p.v_step() + gemm.padded_cols(b),
-            points * p.cout_g * b,
-            alpha * TILE * pitch,
-            TILE * TILE * pitch,
+            points * p.v_step() + cols,
+            points * rows * p.block,
+            TILE * TILE * p.y_pitch(),
         ]
     }
 
-    fn new(p: &Plan, gemm: &shifted_gemm::Plan<T>) -> Self {
-        let [quads, v, m, h, y] = Self::lengths(p, gemm).map(|n| vec![T::zero(); n]);
-        let along = Box::new([[[T::zero(); VECTOR]; ALPHA2]; ALPHA2]);
+    fn new(p: &Plan<T>) -> Self {
+        // from the thread's pool, as they were left: every value read is written
+        // first, but for lanes past a block's tiles, whose results are never read
+        let [q, v, m, y] = Self::lengths(p).map(pool::take);
         Scratch {
-            quads,
-            along,
+            q,
             v,
             m,
-            h,
             y,
+            segments: Vec::new(),
         }
     }
 }
 
 /// `U[grp][matrix]`, the distinct `C_out/g × C_in/g` matrices `(G w_{o,c} Gᵀ)[ξ]`
 /// of the scheme (computed in f64 and rounded once), packed for the shifted GEMM.
+/// Compiled per SIMD level (its sums run across the input channels).
 fn pack_kernels<T: Real>(
     g: &ConvGeometry,
     w: &[T],
-    gemm: &shifted_gemm::Plan<T>,
+    chunks: &[(std::ops::Range<usize>, shifted_gemm::Plan<T>)],
+    scheme: Scheme,
+) -> Vec<shifted_gemm::Packed<T>> {
+    vectorise_kernel(PackKernels {
+        g,
+        w,
+        chunks,
+        scheme,
+    })
+}
+
+/// [`pack_kernels`]' arguments.
+struct PackKernels<'a, T: 'static> {
+    g: &'a ConvGeometry,
+    w: &'a [T],
+    chunks: &'a [(std::ops::Range<usize>, shifted_gemm::Plan<T>)],
+    scheme: Scheme,
+}
+
+impl<T: Real> Vectorised for PackKernels<'_, T> {
+    type Output = Vec<shifted_gemm::Packed<T>>;
+    #[inline(always)]
+    fn run(self) -> Self::Output {
+        let PackKernels {
+            g,
+            w,
+            chunks,
+            scheme,
+        } = self;
+        pack_kernels_at(g, w, chunks, scheme)
+    }
+}
+
+#[inline(always)]
+fn pack_kernels_at<T: Real>(
+    g: &ConvGeometry,
+    w: &[T],
+    chunks: &[(std::ops::Range<usize>, shifted_gemm::Plan<T>)],
     scheme: Scheme,
 ) -> Vec<shifted_gemm::Packed<T>> {
     let (cin_g, cout_g, groups) = (
@@ -556,9 +671,12 @@ fn pack_kernels<T: Real>(
         g.out_channels_per_group(),
         g.groups(),
     );
-    let mut u: Vec<_> = (0..groups * MATRICES)
-        .map(|_| gemm.packed_zeros(cout_g, cin_g))
+    let mut u: Vec<_> = (0..groups)
+        .flat_map(|_| chunks)
+        .flat_map(|(os, gemm)| (0..MATRICES).map(|_| gemm.packed_zeros(os.len(), cin_g)))
         .collect();
+    // output channel o's chunk and row in it
+    let rows = chunks.first().map_or(1, |(os, _)| os.len());
     let (gm, alpha) = (scheme.g(), scheme.alpha());
     // each matrix from the first point that takes it
     let firsts: Vec<usize> = (0..scheme.points())
@@ -573,9 +691,9 @@ fn pack_kernels<T: Real>(
     for grp in 0..groups {
         for o in 0..cout_g {
             let ws = &w[(grp * cout_g + o) * cin_g * 9..][..cin_g * 9];
-            for (c, k) in ws.chunks_exact(9).enumerate() {
-                for (t, &v) in k.iter().enumerate() {
-                    taps[t * cin_g + c] = v.as_f64();
+            for (t, tap) in taps.chunks_exact_mut(cin_g).enumerate() {
+                for (d, k) in tap.iter_mut().zip(ws.chunks_exact(9)) {
+                    *d = k[t].as_f64();
                 }
             }
             let tap = |t: usize| &taps[t * cin_g..][..cin_g];
@@ -595,9 +713,10 @@ fn pack_kernels<T: Real>(
                 for c in 0..cin_g {
                     uo[c] = g0[c] * gs[0] + g1[c] * gs[1] + g2[c] * gs[2];
                 }
-                let (row, step) = u[grp * MATRICES + scheme.matrix(xi)].row_mut(o);
-                for (c, &v) in uo.iter().enumerate() {
-                    row[c * step] = T::from_f64(v);
+                let at = (grp * chunks.len() + o / rows) * MATRICES + scheme.matrix(xi);
+                let (row, step) = u[at].row_mut(o % rows);
+                for (d, &v) in row.iter_mut().step_by(step).zip(&uo) {
+                    *d = T::from_f64(v);
                 }
             }
         }
@@ -636,30 +755,8 @@ fn vector_b<T: Real>(
     }
 }
 
-/// `N` source rows mapped by the scheme's `Aᵀ` (`a`, per vector) into four rows
-/// of `dst` (`base + k·stride`, `n` values each, a whole number of [`VECTOR`]s).
-#[inline(always)]
-fn output_rows<T: Real, const N: usize>(
-    src: [&[T]; N],
-    dst: &mut [T],
-    d: (usize, usize),
-    n: usize,
-    a: impl Fn([&[T; VECTOR]; N], [&mut [T; VECTOR]; 4]),
-) {
-    let mut rows = dst[d.0..].chunks_mut(d.1);
-    let mut next = || &mut rows.next().expect("four destination rows")[..n];
-    let mut out = [next(), next(), next(), next()];
-    for v in (0..n).step_by(VECTOR) {
-        a(
-            src.map(|r| lanes(r, v)),
-            out.each_mut().map(|r| lanes_mut(r, v)),
-        );
-    }
-}
-
-/// F(4, 3)'s `Aᵀ` across six rows of one vector of tiles, for [`output_rows`]
-/// (fixed-length arrays, as [`vector_b`], so that it compiles to straight-line
-/// vector code).
+/// F(4, 3)'s `Aᵀ` across six rows of one vector of tiles (fixed-length arrays,
+/// as [`vector_b`], so that it compiles to straight-line vector code).
 #[inline(always)]
 fn a6<T: Real>(m: [&[T; VECTOR]; ALPHA], [o0, o1, o2, o3]: [&mut [T; VECTOR]; 4]) {
     let (two, four, eight) = (T::from_f64(2.0), T::from_f64(4.0), T::from_f64(8.0));
@@ -674,8 +771,8 @@ fn a6<T: Real>(m: [&[T; VECTOR]; ALPHA], [o0, o1, o2, o3]: [&mut [T; VECTOR]; 4]
     }
 }
 
-/// The stride-2 scheme's `Aᵀ` for [`output_rows`]: F(4, 2)'s on points 0 – 4,
-/// plus point `5 + p` into output `p`.
+/// The stride-2 scheme's `Aᵀ`: F(4, 2)'s on points 0 – 4, plus point `5 + p`
+/// into output `p`.
 #[inline(always)]
 fn a9<T: Real>(m: [&[T; VECTOR]; ALPHA2], [o0, o1, o2, o3]: [&mut [T; VECTOR]; 4]) {
     let (two, four, eight) = (T::from_f64(2.0), T::from_f64(4.0), T::from_f64(8.0));
@@ -688,57 +785,227 @@ fn a9<T: Real>(m: [&[T; VECTOR]; ALPHA2], [o0, o1, o2, o3]: [&mut [T; VECTOR]; 4
     }
 }
 
-/// The [`VECTOR`] values of `row` from `v`.
-#[inline(always)]
-fn lanes<T>(row: &[T], v: usize) -> &[T; VECTOR] {
-    row[v..v + VECTOR].try_into().expect("whole vectors")
+/// Vectors `stride` apart in a buffer from a base, its bounds checked once for
+/// all of them: the per-vector transforms reach 16 to 81 vectors each, and a
+/// check per vector cost more than the arithmetic.
+#[derive(Clone, Copy)]
+struct Strided<T> {
+    p: *mut T,
+    stride: usize,
 }
 
-/// The [`VECTOR`] values of `row` from `v`, to write.
-#[inline(always)]
-fn lanes_mut<T>(row: &mut [T], v: usize) -> &mut [T; VECTOR] {
-    (&mut row[v..v + VECTOR]).try_into().expect("whole vectors")
-}
-
-/// The block `tiles` as runs along tile rows: `(ty, tx0, n, tt0)`, tiles
-/// `tx0 .. tx0 + n` of tile row `ty`, at column `tt0` of the block.
-#[inline(always)]
-fn segments(
-    p: &Plan,
-    tiles: std::ops::Range<usize>,
-) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
-    let mut t = tiles.start;
-    std::iter::from_fn(move || {
-        if t >= tiles.end {
-            return None;
+impl<T> Strided<T> {
+    /// `count` vectors from `base` of `buf`, `stride` apart, to read.
+    ///
+    /// # Panics
+    /// Unless they lie inside `buf` (a caller bug).
+    #[inline(always)]
+    fn of(buf: &[T], base: usize, stride: usize, count: usize) -> Self {
+        Self::check(buf.len(), base, stride, count);
+        Strided {
+            p: buf.as_ptr().wrapping_add(base).cast_mut(),
+            stride,
         }
-        let (ty, tx0) = (t / p.tiles_x, t % p.tiles_x);
-        let n = (p.tiles_x - tx0).min(tiles.end - t);
-        let seg = (ty, tx0, n, t - tiles.start);
-        t += n;
-        Some(seg)
-    })
+    }
+
+    /// The same, to write: they must not overlap (`stride ≥ VECTOR`).
+    #[inline(always)]
+    fn of_mut(buf: &mut [T], base: usize, stride: usize, count: usize) -> Self {
+        assert!(
+            stride >= VECTOR || count <= 1,
+            "winograd: overlapping vectors"
+        );
+        Self::check(buf.len(), base, stride, count);
+        Strided {
+            p: buf.as_mut_ptr().wrapping_add(base),
+            stride,
+        }
+    }
+
+    #[inline(always)]
+    fn check(len: usize, base: usize, stride: usize, count: usize) {
+        let end = count
+            .checked_sub(1)
+            .and_then(|last| last.checked_mul(stride))
+            .and_then(|at| at.checked_add(base))
+            .and_then(|at| at.checked_add(VECTOR));
+        assert!(
+            end.is_some_and(|e| e <= len),
+            "winograd: vectors past their buffer"
+        );
+    }
+
+    /// Vector `i`.
+    ///
+    /// # Safety
+    /// `i` below the count checked, the buffer alive and not written while the
+    /// reference lives.
+    #[inline(always)]
+    unsafe fn get<'a>(self, i: usize) -> &'a [T; VECTOR] {
+        &*self.p.add(i * self.stride).cast::<[T; VECTOR]>()
+    }
+
+    /// Vector `i`, to write.
+    ///
+    /// # Safety
+    /// As [`Strided::get`], from [`Strided::of_mut`], and no other reference to
+    /// vector `i` alive while this one lives.
+    #[allow(clippy::mut_from_ref)]
+    #[inline(always)]
+    unsafe fn get_mut<'a>(self, i: usize) -> &'a mut [T; VECTOR] {
+        &mut *self.p.add(i * self.stride).cast::<[T; VECTOR]>()
+    }
+}
+
+/// `Bᵀ d B` for one vector of tiles: `d[i][j]` at vector `6i + j` of `q`, `V[ξ]`
+/// written to vector `ξ` of `v`.
+///
+/// # Safety
+/// `q` checked for 36 vectors, `v` for 36 from [`Strided::of_mut`], in distinct
+/// buffers.
+// (columns of a row-major array: the loops run down them)
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+unsafe fn input_vector6<T: Real>(q: Strided<T>, v: Strided<T>) {
+    let d = |i: usize, j: usize| q.get(i * ALPHA + j);
+    let o = |xi: usize| v.get_mut(xi);
+    // along each row, then down each column into V[r·6 + k]
+    let mut t = [[[T::zero(); VECTOR]; ALPHA]; ALPHA];
+    for (i, ti) in t.iter_mut().enumerate() {
+        let [o0, o1, o2, o3, o4, o5] = ti.each_mut();
+        vector_b(
+            d(i, 0),
+            d(i, 1),
+            d(i, 2),
+            d(i, 3),
+            d(i, 4),
+            d(i, 5),
+            o0,
+            o1,
+            o2,
+            o3,
+            o4,
+            o5,
+        );
+    }
+    for k in 0..ALPHA {
+        let s = |i: usize| &t[i][k];
+        let r = |i: usize| o(i * ALPHA + k);
+        vector_b(
+            s(0),
+            s(1),
+            s(2),
+            s(3),
+            s(4),
+            s(5),
+            r(0),
+            r(1),
+            r(2),
+            r(3),
+            r(4),
+            r(5),
+        );
+    }
+}
+
+/// `B₉ᵀ d B₉` at stride 2 for one vector of tiles, as [`input_vector6`] (`d[i][j]`
+/// at vector `9i + j`, 81 vectors each). Per dimension the even columns `0, 2, …,
+/// 8` go through F(4, 2)'s `B₅ᵀ` into points 0 – 4 and the odd columns `1, 3, 5,
+/// 7` are points 5 – 8 as they are.
+///
+/// # Safety
+/// As [`input_vector6`], for 81 vectors.
+// (columns of a row-major array: the loops run down them)
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+unsafe fn input_vector9<T: Real>(q: Strided<T>, v: Strided<T>) {
+    let d = |i: usize, j: usize| q.get(i * ALPHA2 + j);
+    let o = |xi: usize| v.get_mut(xi);
+    // along each row: the even columns by B₅ᵀ
+    let mut t = [[[T::zero(); VECTOR]; 5]; ALPHA2];
+    for (i, ti) in t.iter_mut().enumerate() {
+        let [o0, o1, o2, o3, o4] = ti.each_mut();
+        vector_b5(
+            d(i, 0),
+            d(i, 2),
+            d(i, 4),
+            d(i, 6),
+            d(i, 8),
+            o0,
+            o1,
+            o2,
+            o3,
+            o4,
+        );
+    }
+    // down each column point k, into V[r·9 + k]: rows 0, 2, … 8 by B₅ᵀ, the odd
+    // rows copied (the odd column points straight from d)
+    for k in 0..ALPHA2 {
+        let s = |i: usize| match k {
+            0..5 => &t[i][k],
+            _ => d(i, 2 * (k - 5) + 1),
+        };
+        let r = |i: usize| o(i * ALPHA2 + k);
+        vector_b5(s(0), s(2), s(4), s(6), s(8), r(0), r(1), r(2), r(3), r(4));
+        for j in 0..4 {
+            *r(5 + j) = *s(2 * j + 1);
+        }
+    }
+}
+
+/// `Y = Aᵀ M A` for one vector of tiles: `M[ξ]` at vector `ξ` of `m` (`N²` of
+/// them), `Y[p][q]` written to vector `4p + q` of `y`; `a` the scheme's `Aᵀ`.
+///
+/// # Safety
+/// `m` checked for `N²` vectors, `y` for 16 from [`Strided::of_mut`], in
+/// distinct buffers.
+// (columns of a row-major array: the loops run down them)
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+unsafe fn output_vector<T: Real, const N: usize>(
+    m: Strided<T>,
+    y: Strided<T>,
+    a: fn([&[T; VECTOR]; N], [&mut [T; VECTOR]; 4]),
+) {
+    // along the rows, H[r][q] = Σ_k M[r][k]·A[k][q]; then down the columns
+    let mut h = [[[T::zero(); VECTOR]; TILE]; N];
+    for (r, hr) in h.iter_mut().enumerate() {
+        let mut src = [m.get(r * N); N];
+        for (k, s) in src.iter_mut().enumerate().skip(1) {
+            *s = m.get(r * N + k);
+        }
+        a(src, hr.each_mut());
+    }
+    for q in 0..TILE {
+        let mut src = [&h[0][q]; N];
+        for (k, s) in src.iter_mut().enumerate().skip(1) {
+            *s = &h[k][q];
+        }
+        let o = |p: usize| y.get_mut(p * TILE + q);
+        a(src, [o(0), o(1), o(2), o(3)]);
+    }
 }
 
 /// Transforms the block's tiles of every input channel of group `grp`:
-/// `V[ξ][c][t] = (Bᵀ d_c B)[ξ]`. Per channel, each padded row the block's tiles
-/// read is split once by column modulo 4 (straight from the input row, zero
-/// outside it, then the padding mode's border values patched in; tile rows share
-/// two rows): column `j` of tile `m` is then line `j mod 4` at `m + ⌊j/4⌋`, so
-/// for a vector of tiles `B` along a row is a sum of shifted lines, and `Bᵀ`
-/// down the six rows follows in place ([`transform_vector`]), written straight
-/// into `V`. Before, the tiles' six columns were gathered from each of their six
-/// rows (a row split once per tile row that reads it) into one buffer, then
-/// transformed down and along in two more passes over the block. Compiled per
-/// SIMD level.
-struct InputTransform<'a, T> {
-    p: &'a Plan,
+/// `V[ξ][c][t] = (Bᵀ d_c B)[ξ]`. Per channel, the inputs of the block's tiles are
+/// laid out first as one line per entry `(i, j)` of the α × α input tile, the
+/// tiles along it (`q`): each padded row a tile row reads is split by column
+/// modulo the step straight into the lines of its `i` (zero outside the row,
+/// then the padding mode's border values patched in), and the columns past the
+/// step are the first ones' lines shifted by a tile. Then every vector of the
+/// block's tiles is transformed, its tiles consecutive whatever tile rows and
+/// batch items they come from ([`input_vector6`], [`input_vector9`]), written
+/// straight into `V`. Compiled per SIMD level.
+struct InputTransform<'a, T: 'static> {
+    p: &'a Plan<T>,
     g: &'a ConvGeometry,
-    /// The batch item's input.
-    xs: &'a [T],
+    /// The whole input.
+    x: &'a [T],
+    /// The span's first batch item, and its group.
+    item0: usize,
     grp: usize,
-    /// The block's tiles (row-major over the item's tile grid).
-    tiles: std::ops::Range<usize>,
+    /// Tiles in the block.
+    nt: usize,
     s: &'a mut Scratch<T>,
 }
 
@@ -749,153 +1016,76 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
         let InputTransform {
             p,
             g,
-            xs,
+            x,
+            item0,
             grp,
-            tiles,
+            nt,
             s,
         } = self;
-        let (width, in_numel, vs) = (g.input_size()[1], g.input_numel(), p.v_step());
-        let (quad, step, alpha) = (p.quad(), p.scheme.step(), p.scheme.alpha());
-        let segs: Vec<_> = segments(p, tiles.clone()).collect();
+        let Scratch { q, v, segments, .. } = s;
+        let (width, in_numel, vs, b) = (g.input_size()[1], g.input_numel(), p.v_step(), p.block);
+        let (quad, step, alpha, qp) = (p.quad(), p.scheme.step(), p.scheme.alpha(), p.q_pitch());
+        let points = p.scheme.points();
         let start = -(g.padding_before()[1] as isize);
-        // the padded rows the block's tile rows read, and the input rows behind them
-        let band = p.band(&tiles);
-        let (lo, hi) = p.rows[band.clone()]
-            .iter()
-            .flatten()
-            .fold((usize::MAX, 0), |(lo, hi), &r| (lo.min(r), hi.max(r + 1)));
-        let plane = |c: usize| &xs[(grp * p.cin_g + c) * in_numel..][..in_numel];
+        let plane = |item: usize, c: usize| {
+            &x[(item0 + item) * g.cols() + (grp * p.cin_g + c) * in_numel..][..in_numel]
+        };
         for c in 0..p.cin_g {
-            // the next channel's rows asked of the cache while this one's are split
-            if let Some(rows) =
-                (c + 1 < p.cin_g && lo < hi).then(|| &plane(c + 1)[lo * width..hi * width])
-            {
-                let per_line = super::per_cache_line::<T>();
-                rows.iter()
-                    .step_by(per_line)
-                    .for_each(super::prefetch::<true, T>);
-            }
-            let xc = plane(c);
-            // each padded row split once (tile rows share α − step), into the
-            // ring of the last α; then each run of tiles transformed from its α
-            // rows
-            let mut split = band.start;
-            for &(ty, tx0, n, tt0) in &segs {
-                for pr in split.max(ty * step)..ty * step + alpha {
-                    let ring = &mut s.quads[pr % alpha * step * quad..][..step * quad];
-                    match p.rows[pr] {
-                        None => ring.fill(T::zero()),
-                        Some(r) => {
-                            let row = &xc[r * width..][..width];
-                            let mut lines = ring.chunks_mut(quad);
-                            let mut next = || lines.next().expect("a line per column class");
-                            match p.scheme {
-                                Scheme::Unit => {
-                                    split4(row, start, [next(), next(), next(), next()])
-                                }
-                                Scheme::Strided => split8(
-                                    row,
-                                    start,
-                                    [
-                                        next(),
-                                        next(),
-                                        next(),
-                                        next(),
-                                        next(),
-                                        next(),
-                                        next(),
-                                        next(),
-                                    ],
-                                ),
-                            }
-                            for &(x, col) in &p.border {
-                                ring[x % step * quad + x / step] = row[col];
-                            }
+            for seg in segments.iter() {
+                let xc = plane(seg.item, c);
+                // the row's tile 0 in the lines
+                let pos = p.front() + seg.tt0 - seg.tx0;
+                for i in 0..alpha {
+                    let lines = &mut q[i * alpha * qp + pos..];
+                    let Some(r) = p.rows[seg.ty * step + i] else {
+                        for j in 0..alpha {
+                            lines[j * qp..][..quad].fill(T::zero());
+                        }
+                        continue;
+                    };
+                    let row = &xc[r * width..][..width];
+                    {
+                        let mut split = lines.chunks_mut(qp);
+                        let mut next = || &mut split.next().expect("a line per class")[..quad];
+                        match p.scheme {
+                            Scheme::Unit => split4(row, start, [next(), next(), next(), next()]),
+                            Scheme::Strided => split8(
+                                row,
+                                start,
+                                [
+                                    next(),
+                                    next(),
+                                    next(),
+                                    next(),
+                                    next(),
+                                    next(),
+                                    next(),
+                                    next(),
+                                ],
+                            ),
                         }
                     }
-                }
-                split = ty * step + alpha;
-                let rows = std::array::from_fn(|i| (ty * step + i) % alpha * step * quad);
-                // (tiles past the run's last, in its last vector, read on and are
-                // written over by the next run's or never read)
-                for v in (0..n).step_by(VECTOR) {
-                    let at = c * p.block + tt0 + v;
-                    let (q, tiles, along, out) =
-                        (&s.quads, (rows, quad, tx0 + v), &mut s.along, &mut s.v);
-                    match p.scheme {
-                        Scheme::Unit => transform_vector(q, tiles, along, out, (at, vs)),
-                        Scheme::Strided => transform_vector2(q, tiles, along, out, (at, vs)),
+                    for &(col, from) in &p.border {
+                        lines[col % step * qp + col / step] = row[from];
+                    }
+                    // column j ≥ step of tile m is column j − step of tile m + 1
+                    for j in step..alpha {
+                        let from = (j - step) * qp + 1;
+                        lines.copy_within(from..from + p.tiles_x, j * qp);
                     }
                 }
             }
-        }
-    }
-}
-
-/// One vector of tiles' rows transformed along, `[row][k]` (six by six at
-/// stride 1, up to nine by nine at stride 2).
-type Along<T> = [[[T; VECTOR]; ALPHA2]; ALPHA2];
-
-/// `Bᵀ d B` for one vector of tiles: `d` the six padded rows split by column
-/// modulo 4 in `q` (row `i` at `rows[i]`, four lines of `quad`), the tiles from
-/// `m`; `V[ξ]` written at `at + ξ·vs`.
-#[inline(always)]
-fn transform_vector<T: Real>(
-    q: &[T],
-    (rows, quad, m): ([usize; ALPHA2], usize, usize),
-    p: &mut Along<T>,
-    v: &mut [T],
-    (at, vs): (usize, usize),
-) {
-    // along each row: column j of tile m is line j mod 4 at m + ⌊j/4⌋
-    for (pi, &row) in p.iter_mut().zip(&rows[..ALPHA]) {
-        let d = |j: usize| lanes(q, row + j % 4 * quad + m + j / 4);
-        let [o0, o1, o2, o3, o4, o5, ..] = pi.each_mut();
-        vector_b(d(0), d(1), d(2), d(3), d(4), d(5), o0, o1, o2, o3, o4, o5);
-    }
-    // down the rows, into V[r·6 + k]
-    for k in 0..ALPHA {
-        let mut out = v[at + k * vs..].chunks_mut(ALPHA * vs);
-        let mut next = || lanes_mut(out.next().expect("six rows of V"), 0);
-        let (o0, o1, o2, o3, o4, o5) = (next(), next(), next(), next(), next(), next());
-        let d = |i: usize| &p[i][k];
-        vector_b(d(0), d(1), d(2), d(3), d(4), d(5), o0, o1, o2, o3, o4, o5);
-    }
-}
-
-/// `B₉ᵀ d B₉` at stride 2 for one vector of tiles: `d` the nine padded rows split
-/// by column modulo 8 in `q` (row `i` at `rows[i]`, eight lines of `quad`), the
-/// tiles from `m`; `V[ξ]` written at `at + ξ·vs`. Per dimension the even columns
-/// `0, 2, …, 8` go through F(4, 2)'s `B₅ᵀ` into points 0 – 4 and the odd columns
-/// `1, 3, 5, 7` are points 5 – 8 as they are, so the odd columns are read from
-/// `q` itself and only the even ones transformed along.
-#[inline(always)]
-fn transform_vector2<T: Real>(
-    q: &[T],
-    (rows, quad, m): ([usize; ALPHA2], usize, usize),
-    p: &mut Along<T>,
-    v: &mut [T],
-    (at, vs): (usize, usize),
-) {
-    // along each row: column j of tile m is line j mod 8 at m + ⌊j/8⌋
-    for (pi, &row) in p.iter_mut().zip(&rows) {
-        let d = |j: usize| lanes(q, row + j % 8 * quad + m + j / 8);
-        let [o0, o1, o2, o3, o4, ..] = pi.each_mut();
-        vector_b5(d(0), d(2), d(4), d(6), d(8), o0, o1, o2, o3, o4);
-    }
-    // down each column point k, into V[r·9 + k]: rows 0, 2, … 8 by B₅ᵀ, the odd
-    // rows copied
-    for k in 0..ALPHA2 {
-        let mut out = v[at + k * vs..].chunks_mut(ALPHA2 * vs);
-        let mut next = || lanes_mut(out.next().expect("nine rows of V"), 0);
-        let (o0, o1, o2, o3, o4) = (next(), next(), next(), next(), next());
-        let d = |i: usize| match k {
-            0..5 => &p[i][k],
-            _ => lanes(q, rows[i] + (2 * (k - 5) + 1) * quad + m),
-        };
-        vector_b5(d(0), d(2), d(4), d(6), d(8), o0, o1, o2, o3, o4);
-        for i in [1, 3, 5, 7] {
-            *next() = *d(i);
+            for t in (0..nt).step_by(VECTOR) {
+                let d = Strided::of(&q[..], p.front() + t, qp, points);
+                let out = Strided::of_mut(&mut v[..], c * b + t, vs, points);
+                // SAFETY: both checked just now, in two buffers
+                unsafe {
+                    match p.scheme {
+                        Scheme::Unit => input_vector6(d, out),
+                        Scheme::Strided => input_vector9(d, out),
+                    }
+                }
+            }
         }
     }
 }
@@ -927,18 +1117,23 @@ fn vector_b5<T: Real>(
     }
 }
 
-/// `Y = Aᵀ M A` for every output channel of the group, plus its bias, written to
-/// the outputs the block's tiles cover (the last tiles' overhang dropped).
-/// Compiled per SIMD level.
-struct OutputTransform<'a, T> {
-    p: &'a Plan,
+/// `Y = Aᵀ M A` for a chunk of the group's output channels, plus their bias,
+/// written to the outputs the block's tiles cover (the last tiles' overhang
+/// dropped): per channel every vector of the block's tiles at once
+/// ([`output_vector`]), then each run of tiles along a tile row joined into its
+/// output rows. Compiled per SIMD level.
+struct OutputTransform<'a, T: 'static> {
+    p: &'a Plan<T>,
     g: &'a ConvGeometry,
     /// The group's bias.
     bias: Option<&'a [T]>,
-    tiles: std::ops::Range<usize>,
+    /// The chunk of the group's output channels whose products `M` holds.
+    couts: std::ops::Range<usize>,
+    /// Tiles in the block.
+    nt: usize,
     s: &'a mut Scratch<T>,
-    /// The item's output planes of the group.
-    yg: &'a mut [T],
+    /// The span's output planes of the group, batch item after batch item.
+    ys: &'a mut [T],
 }
 
 impl<T: Real> Vectorised for OutputTransform<'_, T> {
@@ -949,53 +1144,37 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
             p,
             g,
             bias,
-            tiles,
+            couts,
+            nt,
             s,
-            yg,
+            ys,
         } = self;
-        let (b, cout_g, ep) = (p.block, p.cout_g, p.pitch());
+        let Scratch { m, y, segments, .. } = s;
+        let (b, yp, points) = (p.block, p.y_pitch(), p.scheme.points());
+        let ms = couts.len() * b;
         let (oh, ow) = (g.output_size()[0], g.output_size()[1]);
-        let (nb, alpha) = (whole(tiles.len()), p.scheme.alpha());
-        for o in 0..cout_g {
-            // Aᵀ along the rows: H[r][q] = Σ_k M[r][k]·A[k][q]
-            for r in 0..alpha {
-                let m = |k: usize| &s.m[((r * alpha + k) * cout_g + o) * b..][..nb];
-                let d = (r * TILE * ep, ep);
-                // (the sources listed: arrays built by `from_fn` were not inlined)
-                match p.scheme {
-                    Scheme::Unit => {
-                        let src = [m(0), m(1), m(2), m(3), m(4), m(5)];
-                        output_rows(src, &mut s.h, d, nb, a6)
-                    }
-                    Scheme::Strided => {
-                        let src = [m(0), m(1), m(2), m(3), m(4), m(5), m(6), m(7), m(8)];
-                        output_rows(src, &mut s.h, d, nb, a9)
-                    }
-                }
-            }
-            // Aᵀ down the columns: Y[pr][q] = Σ_k Aᵀ[pr][k]·H[k][q]
-            for q in 0..TILE {
-                let h = |k: usize| &s.h[(k * TILE + q) * ep..][..nb];
-                let d = (q * ep, TILE * ep);
-                match p.scheme {
-                    Scheme::Unit => {
-                        let src = [h(0), h(1), h(2), h(3), h(4), h(5)];
-                        output_rows(src, &mut s.y, d, nb, a6)
-                    }
-                    Scheme::Strided => {
-                        let src = [h(0), h(1), h(2), h(3), h(4), h(5), h(6), h(7), h(8)];
-                        output_rows(src, &mut s.y, d, nb, a9)
+        let per_item = p.cout_g * oh * ow;
+        for o in couts.clone() {
+            for t in (0..nt).step_by(VECTOR) {
+                let src = Strided::of(&m[..], (o - couts.start) * b + t, ms, points);
+                let dst = Strided::of_mut(&mut y[..], t, yp, TILE * TILE);
+                // SAFETY: both checked just now, in two buffers
+                unsafe {
+                    match p.scheme {
+                        Scheme::Unit => output_vector(src, dst, a6),
+                        Scheme::Strided => output_vector(src, dst, a9),
                     }
                 }
             }
             let bv = bias.map_or(T::zero(), |bb| bb[o]);
-            let plane = &mut yg[o * oh * ow..][..oh * ow];
-            for (ty, tx0, n, tt0) in segments(p, tiles.clone()) {
-                let (rows, cols) = (TILE.min(oh - ty * TILE), (n * TILE).min(ow - tx0 * TILE));
+            for seg in segments.iter() {
+                let plane = &mut ys[seg.item * per_item + o * oh * ow..][..oh * ow];
+                let rows = TILE.min(oh - seg.ty * TILE);
+                let cols = (seg.n * TILE).min(ow - seg.tx0 * TILE);
                 for pr in 0..rows {
-                    let y = |q: usize| &s.y[(pr * TILE + q) * ep + tt0..][..whole(n)];
-                    let line = &mut plane[(ty * TILE + pr) * ow + tx0 * TILE..][..cols];
-                    join4([y(0), y(1), y(2), y(3)], bv, line);
+                    let line = |q: usize| &y[(pr * TILE + q) * yp + seg.tt0..][..whole(seg.n)];
+                    let out = &mut plane[(seg.ty * TILE + pr) * ow + seg.tx0 * TILE..][..cols];
+                    join4([line(0), line(1), line(2), line(3)], bv, out);
                 }
             }
         }
