@@ -3,11 +3,13 @@
 //! arrays uninitialised then sets their length, the unchecked products over stored
 //! columns (usize and u32 indices), the direct loops and scatter, the separable
 //! passes, max-pooling, average pooling (its matrix, built unchecked) and resizing, the FFT's spectrum products (their SIMD variants run where the processor has
-//! the features; under Miri the portable ones), each checked against a plain
+//! the features; under Miri the portable ones), Winograd's per-vector transforms
+//! (their buffers' bounds checked once per group of vectors) with the shifted GEMM
+//! and the row splits behind them and the phases, each checked against a plain
 //! reference so that a wrong index would show as a wrong number as well.
 
 use convmat::geometry::{ConvGeometry, PoolGeometry, ResizeGeometry, ResizeMode};
-use convmat::kernels::{direct, fft, max_pool, resize, separable::Separable};
+use convmat::kernels::{direct, fft, max_pool, phase, resize, separable::Separable, winograd};
 use convmat::sparse::{ConvMatrix, Csr};
 
 fn reference_conv(g: &ConvGeometry, x: &[f64], w: &[f64]) -> Vec<f64> {
@@ -150,6 +152,45 @@ fn average_pooling_its_unchecked_matrix_and_its_avx2_runs() {
         a.mul_transpose(&y, &mut atb).unwrap();
         for (u, v) in back.iter().zip(&atb) {
             assert!((u - v).abs() < 1e-12, "{u} vs {v}");
+        }
+    }
+}
+
+#[test]
+fn winograd_transforms_the_shifted_gemm_and_the_phases() {
+    // both strides, a reflected border, two batch items whose tiles share a
+    // block (one group) and two groups whose tiles do not; integer data, exact
+    // for the phases and within the bound for Winograd
+    for (stride, groups) in [(1, 1), (2, 1), (1, 2), (2, 2)] {
+        let g = ConvGeometry::builder(&[7, 9], &[3, 3])
+            .channels(2, 4)
+            .groups(groups)
+            .stride(&[stride])
+            .padding(1)
+            .padding_mode(convmat::geometry::PaddingMode::Reflect)
+            .build()
+            .unwrap();
+        let w: Vec<f64> = (0..g.weight_shape().iter().product::<usize>())
+            .map(|i| ((i * 5) % 7) as f64 - 3.0)
+            .collect();
+        let x: Vec<f64> = (0..2 * g.cols())
+            .map(|i| ((i * 3) % 11) as f64 - 5.0)
+            .collect();
+        let mut want = vec![0.0; 2 * g.rows()];
+        for (xs, ys) in x.chunks(g.cols()).zip(want.chunks_mut(g.rows())) {
+            direct::conv(&g, xs, &w, None, ys).unwrap();
+        }
+        let (mut a, mut b) = (vec![0.0; 2 * g.rows()], vec![0.0; 2 * g.rows()]);
+        phase::conv(&g, &x, &w, None, &mut a).unwrap();
+        winograd::conv(&g, &x, &w, None, &mut b).unwrap();
+        assert_eq!(a, want, "phase, stride {stride}, {groups} groups");
+        let scale = (2 / groups) as f64 * 3.0 * 5.0;
+        let bound = winograd::error_bound::<f64>(&g, scale);
+        for (p, q) in b.iter().zip(&want) {
+            assert!(
+                (p - q).abs() <= bound,
+                "winograd, stride {stride}: {p} vs {q}"
+            );
         }
     }
 }

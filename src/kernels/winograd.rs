@@ -1031,11 +1031,31 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
             &x[(item0 + item) * g.cols() + (grp * p.cin_g + c) * in_numel..][..in_numel]
         };
         for c in 0..p.cin_g {
+            // the previous run's batch item, tile row and place in the lines
+            let mut previous = None;
             for seg in segments.iter() {
                 let xc = plane(seg.item, c);
                 // the row's tile 0 in the lines
                 let pos = p.front() + seg.tt0 - seg.tx0;
-                for i in 0..alpha {
+                // the rows this tile row shares with the one just laid out (the
+                // last α − step of that one), copied from it instead of split again
+                let (shared, from) = match previous {
+                    Some((item, ty, at)) if item == seg.item && ty + 1 == seg.ty => {
+                        (alpha - step, at)
+                    }
+                    _ => (0, 0),
+                };
+                previous = Some((seg.item, seg.ty, pos));
+                for i in 0..shared {
+                    let (to, src) = q.split_at_mut((i + step) * alpha * qp);
+                    let (to, src) = (&mut to[i * alpha * qp + pos..], &src[from..]);
+                    for j in 0..alpha {
+                        for v in (j * qp..j * qp + quad).step_by(VECTOR) {
+                            to[v..v + VECTOR].copy_from_slice(&src[v..v + VECTOR]);
+                        }
+                    }
+                }
+                for i in shared..alpha {
                     let lines = &mut q[i * alpha * qp + pos..];
                     let Some(r) = p.rows[seg.ty * step + i] else {
                         for j in 0..alpha {
@@ -1069,9 +1089,15 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
                         lines[col % step * qp + col / step] = row[from];
                     }
                     // column j ≥ step of tile m is column j − step of tile m + 1
+                    // (copied in whole vectors, as the split writes: a copy of
+                    // the tiles alone was a call to memmove, 5 % of a stride-1
+                    // profile)
                     for j in step..alpha {
-                        let from = (j - step) * qp + 1;
-                        lines.copy_within(from..from + p.tiles_x, j * qp);
+                        let (from, to) = lines.split_at_mut(j * qp);
+                        let from = &from[(j - step) * qp + 1..];
+                        for v in (0..quad).step_by(VECTOR) {
+                            to[v..v + VECTOR].copy_from_slice(&from[v..v + VECTOR]);
+                        }
                     }
                 }
             }
