@@ -175,11 +175,18 @@ pub const WINOGRAD_MIN_TILES: usize = 128;
 
 /// Whether `Auto` takes Winograd for `g` (see [`WINOGRAD_MIN_CHANNELS`]): at
 /// stride 1 only. At stride 2 it was measured against `phase` (one thread, f32,
-/// AMD EPYC Zen 5 with AVX-512): 6.2 against 4.3 ms on `conv2d_s2_8x64x56_k3`
-/// (seven tiles per row leave its vectors of 16 tiles half empty and its products
-/// 49 columns wide), ahead only on larger images (112 × 112, 128 → 256: 8.4
-/// against 9.0 ms; 64 → 128 at AVX2: 8.5 against 8.2), too thin a margin to
-/// choose by.
+/// AMD EPYC Zen 5, medians of 15 calls alternating in one process, ms):
+///
+/// | layer | AVX-512: phase / winograd | AVX2: phase / winograd |
+/// |---|---|---|
+/// | `conv2d_s2_8x64x56_k3` | 3.9 / 4.3 | 7.2 / 6.8 |
+/// | 112 × 112, 128 → 256, one image | 7.7 / 7.4 | 14.1 / 11.8 |
+/// | 112 × 112, 64 → 128, two images | 3.9 / 4.0 | 7.3 / 6.3 |
+/// | 56 × 56, 64 → 128, one image | 0.54 / 1.09 | 0.94 / 1.31 |
+///
+/// Ahead at AVX2 (measured with AVX-512 turned off, not on a processor without
+/// it), level at AVX-512, and behind on single images, whose calls it does not
+/// see: `Auto` keeps `phase`.
 fn winograd_pays(g: &ConvGeometry) -> bool {
     let tiles: usize = g.output_size().iter().map(|o| o.div_ceil(4)).product();
     g.stride() == [1, 1]

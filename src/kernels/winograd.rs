@@ -46,10 +46,14 @@
 //! and in two dimensions 81 multiplications per tile and channel pair instead of
 //! 144. The odd points of a dimension share one row of `G`, so the 81 points take
 //! only 36 distinct transformed kernels. Rows are split by column modulo 8. Every
-//! other step is the stride-1 one's with 9 in place of 6. `Auto` does not take it:
-//! measured against `phase` (one thread, f32, Zen 5 EPYC at AVX-512), it was
-//! slower on `conv2d_s2_8x64x56_k3` (6.2 against 4.3 ms; 7 tiles per row half
-//! fill its vectors of 16) and ahead by under 10 % on larger images.
+//! other step is the stride-1 one's with 9 in place of 6. `Auto` does not take it
+//! (see `winograd_pays` in `kernels::method`): against `phase` (one thread, f32,
+//! Zen 5 EPYC) it is ahead at AVX2 but level or behind at AVX-512, and far behind
+//! on one image, where packing its 36 kernels is a large part of a call. Its 81
+//! products per tile and channel pair are 56 % of the direct loops' 144, but its
+//! transformed tiles are 81 values per 64 inputs and 81 per 16 outputs, written
+//! and read once each: on `conv2d_s2_8x64x56_k3` the GEMMs took 2.4 of 4.3 ms and
+//! the transforms most of the rest.
 //!
 //! # Accuracy
 //!
