@@ -624,47 +624,10 @@ impl<T: Real> Scratch<T> {
     }
 }
 
-/// `U[grp][matrix]`, the distinct `C_out/g × C_in/g` matrices `(G w_{o,c} Gᵀ)[ξ]`
-/// of the scheme (computed in f64 and rounded once), packed for the shifted GEMM.
-/// Compiled per SIMD level (its sums run across the input channels).
+/// `U[grp][chunk][matrix]`, the distinct matrices `(G w_{o,c} Gᵀ)[ξ]` of the
+/// scheme for each chunk of output channels (`rows × C_in/g`, computed in f64 and
+/// rounded once), packed for the shifted GEMM with the chunk's plan.
 fn pack_kernels<T: Real>(
-    g: &ConvGeometry,
-    w: &[T],
-    chunks: &[(std::ops::Range<usize>, shifted_gemm::Plan<T>)],
-    scheme: Scheme,
-) -> Vec<shifted_gemm::Packed<T>> {
-    vectorise_kernel(PackKernels {
-        g,
-        w,
-        chunks,
-        scheme,
-    })
-}
-
-/// [`pack_kernels`]' arguments.
-struct PackKernels<'a, T: 'static> {
-    g: &'a ConvGeometry,
-    w: &'a [T],
-    chunks: &'a [(std::ops::Range<usize>, shifted_gemm::Plan<T>)],
-    scheme: Scheme,
-}
-
-impl<T: Real> Vectorised for PackKernels<'_, T> {
-    type Output = Vec<shifted_gemm::Packed<T>>;
-    #[inline(always)]
-    fn run(self) -> Self::Output {
-        let PackKernels {
-            g,
-            w,
-            chunks,
-            scheme,
-        } = self;
-        pack_kernels_at(g, w, chunks, scheme)
-    }
-}
-
-#[inline(always)]
-fn pack_kernels_at<T: Real>(
     g: &ConvGeometry,
     w: &[T],
     chunks: &[(std::ops::Range<usize>, shifted_gemm::Plan<T>)],
