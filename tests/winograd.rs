@@ -1,5 +1,5 @@
-//! The Winograd formulation — F(4×4, 3×3) at stride 1, F(4, 2) on the even
-//! columns beside the odd ones at stride 2 — against the direct loops, over 500
+//! The Winograd formulation — F(4×4, 3×3) at stride 1, F(4, 2) along rows on the
+//! even columns beside the odd ones at stride 2 — against the direct loops, over 500
 //! random 2-D geometries (3×3 kernels; stride 1 or 2, channels, groups, batch,
 //! bias, every padding mode, input sizes that leave partial tiles), in f32 and
 //! f64: every output within the derived bound `winograd::error_bound` of the f64
@@ -168,8 +168,9 @@ fn blocks_of_tiles_that_cut_tile_rows_stay_within_the_bound() {
         // padding mode reads
         ([20, 64], 1, [1, 1], PaddingMode::Reflect, 8, 8, 1),
         ([9, 32], 1, [1, 1], PaddingMode::Replicate, 3, 5, 1),
-        // stride 2: 81 points per tile make blocks of fewer tiles; rows of 20
-        // tiles (160 wide), of 7 (56 wide: the benchmark's), of exactly 16 (128)
+        // stride 2: tiles of one row, each block reading the tile row past it
+        // (across images too); rows of 20 tiles (160 wide), of 7 (56 wide: the
+        // benchmark's), of exactly 16 (128)
         ([40, 160], 2, [1, 1], PaddingMode::Zeros, 64, 48, 1),
         ([33, 56], 2, [1, 1], PaddingMode::Reflect, 64, 32, 2),
         ([17, 128], 2, [0, 1], PaddingMode::Circular, 24, 40, 1),

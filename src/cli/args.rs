@@ -445,8 +445,8 @@ pub enum ConvMethodArg {
     Direct,
     /// Real-to-complex FFTs (large kernels); not exact on integer data.
     Fft,
-    /// Winograd F(4×4, 3×3): 2-D 3×3 kernels, dilation 1, stride 1 (stride 2: F(4, 2) on
-    /// the even columns beside the odd); not exact on integer data.
+    /// Winograd F(4×4, 3×3): 2-D 3×3 kernels, dilation 1, stride 1 (stride 2: F(4, 2)
+    /// along rows on the even columns beside the odd); not exact on integer data.
     Winograd,
     /// Polyphase components of the padded input: every tap a stride-1 read, one implicit
     /// GEMM.

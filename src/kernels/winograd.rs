@@ -1,7 +1,8 @@
 //! Winograd's minimal filtering F(4×4, 3×3): a 3×3, stride-1, dilation-1 2-D
 //! convolution with 36 multiplications per 4×4 block of outputs and channel pair
 //! instead of 144 (Lavin & Gray, "Fast Algorithms for Convolutional Neural
-//! Networks", CVPR 2016); and a stride-2 form with 81 ([below](#stride-2)).
+//! Networks", CVPR 2016); and a stride-2 form along rows with 27 per 4 outputs
+//! of a row instead of 36 ([below](#stride-2)).
 //!
 //! Each 4×4 output tile `Y` of output channel `o` is
 //!
@@ -34,26 +35,38 @@
 //!
 //! Output `p` of a stride-2 row reads padded columns `2p, 2p + 1, 2p + 2`: the
 //! even taps 0 and 2 meet the even columns as a stride-1 2-tap correlation, the
-//! middle tap meets the odd columns alone. So per dimension a 4-output tile reads
-//! 9 padded columns (tiles every 8) and has 9 points: F(4, 2) (points 0, 1, −1,
-//! 2, ∞; integer `B₅ᵀ`, `G₂` with ½ and ⅙) on the 5 even columns, and the 4 odd
+//! middle tap meets the odd columns alone. So along a row a 4-output tile reads 9
+//! padded columns (tiles every 8) and has 9 points: F(4, 2) (points 0, 1, −1, 2,
+//! ∞; integer `B₅ᵀ`, `G₂` with ½ and ⅙) on the 5 even columns, and the 4 odd
 //! columns as they are,
 //!
 //! ```text
 //! Bᵀ = B₅ᵀ (even columns) ⊕ I₄ (odd),   G = G₂ (taps 0, 2) ⊕ 1 (tap 1),   Aᵀ = [A₅ᵀ | I₄]
 //! ```
 //!
-//! and in two dimensions 81 multiplications per tile and channel pair instead of
-//! 144. The odd points of a dimension share one row of `G`, so the 81 points take
-//! only 36 distinct transformed kernels. Rows are split by column modulo 8. Every
-//! other step is the stride-1 one's with 9 in place of 6. `Auto` does not take it
-//! (see `winograd_pays` in `kernels::method`): against `phase` (one thread, f32,
-//! Zen 5 EPYC) it is ahead at AVX2 but level or behind at AVX-512, and far behind
-//! on one image, where packing its 36 kernels is a large part of a call. Its 81
-//! products per tile and channel pair are 56 % of the direct loops' 144, but its
-//! transformed tiles are 81 values per 64 inputs and 81 per 16 outputs, written
-//! and read once each: on `conv2d_s2_8x64x56_k3` the GEMMs took 2.4 of 4.3 ms and
-//! the transforms most of the rest.
+//! Down the columns nothing is transformed: a tile is 4 outputs of one row, and
+//! the three rows of taps are three terms per input channel of the GEMM's sum
+//! (`K = 3·C_in/g`). Output row `m` reads padded rows `2m`, `2m + 1` and `2m +
+//! 2`: even row `m`, odd row `m` and even row `m + 1`. `V` keeps the even and the
+//! odd rows' transformed tiles apart, numbered as the output tiles are, so each
+//! row of taps reads them at a fixed shift (0, 0 and a tile row); one tile row
+//! more per image, whose outputs are dropped, keeps the shift the same across
+//! images. That is 27 multiplications per tile and channel pair instead of 36
+//! (75 %), 6 distinct transformed kernels, and light transforms: 9 values per 8
+//! inputs in, 9 products per 4 outputs out. Rows are split by column modulo 8.
+//!
+//! A 2-D form came first (F(4, 2) down the columns too: 81 multiplications per 4
+//! × 4 tile instead of 144, 56 %) and was dropped: its transformed tiles (81
+//! values per 64 inputs, 81 products per 16 outputs) cost more than the
+//! multiplications it saved. Timed against it (one thread, f32, Intel Xeon model
+//! 207 at AVX-512, medians of 21 calls alternating in one process, time over
+//! `phase`'s): `conv2d_s2_8x64x56_k3` 1.17 against 1.23; 112 × 112, 128 → 256,
+//! one image 0.90 against 1.17; 224 × 224, 64 → 128, one image 0.76 against 0.78;
+//! 56 × 56, 64 → 128, one image 1.33 against 2.24; at AVX2 1.02, 0.78, 0.69 and
+//! 1.10 against 1.08, 0.86, 0.75 and 1.46. Narrow outputs (28 columns: 7 tiles a
+//! row) leave it behind `phase`, wide ones ahead; `Auto` takes it from
+//! [`WINOGRAD_STRIDE2_MIN_WIDTH`](super::method::WINOGRAD_STRIDE2_MIN_WIDTH)
+//! output columns (see `winograd_pays` in `kernels::method`).
 //!
 //! # Accuracy
 //!
@@ -76,10 +89,12 @@
 //! ```
 //!
 //! where the direct loops' is `γ_{9·C_in/g} · 9 · Σ_c max|w_c| · max|d_c|`: the
-//! transforms amplify the worst case by 48²/9 = 256. At stride 2 the factor per
-//! dimension is 21 (F(4, 2)'s 20 and the middle tap's 1), so 21² in place of 48²
-//! and 49 times the direct loops' worst case. Measured errors are far below
-//! either bound; `convmat report` lists them beside im2col's.
+//! transforms amplify the worst case by 48²/9 = 256. At stride 2 the factor is 21
+//! along rows (F(4, 2)'s 20 and the middle tap's 1) and 3 down the columns (the
+//! rows of taps as they are), so 63 in place of 48², 7 times the direct loops'
+//! worst case, with `n = 3·C_in/g + 32` (the GEMM sums three terms per channel).
+//! Measured errors are far below either bound; `convmat report` lists them
+//! beside im2col's.
 
 use super::pool::{self, Pooled};
 use super::quads::{join4, split4, split8};
@@ -96,9 +111,9 @@ use rayon::prelude::*;
 pub const TILE: usize = 4;
 /// Input tile side `m + 3 − 1` at stride 1.
 const ALPHA: usize = TILE + 2;
-/// Input tile side at stride 2, `2m + 1`: also its points per dimension.
+/// Padded columns a stride-2 tile reads, `2m + 1`: also its points.
 const ALPHA2: usize = 2 * TILE + 1;
-/// Distinct transformed kernels per group (both schemes).
+/// Distinct transformed kernels per group at stride 1.
 const MATRICES: usize = ALPHA * ALPHA;
 
 /// The kernel transform `G` of F(4, 3) (points 0, −1, 1, −2, 2, ∞ in Lavin's order).
@@ -141,81 +156,150 @@ const G9: [[f64; 3]; ALPHA2] = [
 /// direct loops' reach 3.
 pub const AMPLIFICATION_1D: f64 = 48.0;
 
-/// The same factor for the stride-2 scheme: F(4, 2)'s 20, and 1 for the middle
-/// tap.
+/// The same factor along the rows of the stride-2 scheme: F(4, 2)'s 20, and 1
+/// for the middle tap (down the columns its taps are summed as they are: 3).
 pub const AMPLIFICATION_1D_STRIDE2: f64 = 21.0;
 
-/// The two tilings. Both compute 4 × 4 output tiles through 36 distinct
-/// transformed kernels per group and channel pair.
+/// The two tilings: 4 × 4 output tiles at stride 1, 4 outputs of one row at
+/// stride 2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Scheme {
     /// Stride 1: F(4×4, 3×3), tiles every 4 padded columns, 6 × 6 points.
     Unit,
-    /// Stride 2: per dimension F(4, 2) on the even columns (taps 0 and 2) beside
-    /// the odd columns times tap 1, tiles every 8 padded columns, 9 × 9 points.
-    Strided,
+    /// Stride 2: along rows F(4, 2) on the even columns (taps 0 and 2) beside the
+    /// odd columns times tap 1, tiles every 8 padded columns, 9 points; the three
+    /// rows of taps summed by the GEMM.
+    Rows,
 }
 
 impl Scheme {
     fn of(g: &ConvGeometry) -> Scheme {
         if g.stride() == [2, 2] {
-            Scheme::Strided
+            Scheme::Rows
         } else {
             Scheme::Unit
         }
     }
 
-    /// Points per dimension, also the input tile's side.
+    /// Points per dimension along a row, also the input tile's width.
     fn alpha(self) -> usize {
         match self {
             Scheme::Unit => ALPHA,
-            Scheme::Strided => ALPHA2,
+            Scheme::Rows => ALPHA2,
         }
     }
 
+    /// Output rows per tile.
+    fn tile_rows(self) -> usize {
+        match self {
+            Scheme::Unit => TILE,
+            Scheme::Rows => 1,
+        }
+    }
+
+    /// Points per tile: `V_ξ` and `M_ξ` per channel.
     fn points(self) -> usize {
-        self.alpha() * self.alpha()
+        match self {
+            Scheme::Unit => ALPHA * ALPHA,
+            Scheme::Rows => ALPHA2,
+        }
     }
 
     /// Padded columns from one tile to the next: the stride times [`TILE`].
     fn step(self) -> usize {
         match self {
             Scheme::Unit => TILE,
-            Scheme::Strided => 2 * TILE,
+            Scheme::Rows => 2 * TILE,
         }
     }
 
-    /// The kernel transform, a row per point.
+    /// Lines of a block's tile inputs per channel: one per entry of the α × α
+    /// input tile, or (along rows) per column of the tile's two padded rows,
+    /// even and odd.
+    fn lines(self) -> usize {
+        match self {
+            Scheme::Unit => ALPHA * ALPHA,
+            Scheme::Rows => 2 * ALPHA2,
+        }
+    }
+
+    /// Terms of the GEMM's sum per input channel: the rows of taps (3) where the
+    /// GEMM sums them, else 1.
+    fn taps(self) -> usize {
+        match self {
+            Scheme::Unit => 1,
+            Scheme::Rows => 3,
+        }
+    }
+
+    /// Padded rows a tile row reads: the input tile's height, or (along rows)
+    /// the even and the odd one.
+    fn in_rows(self) -> usize {
+        match self {
+            Scheme::Unit => ALPHA,
+            Scheme::Rows => 2,
+        }
+    }
+
+    /// Padded rows from one tile row to the next.
+    fn row_step(self) -> usize {
+        match self {
+            Scheme::Unit => TILE,
+            Scheme::Rows => 2,
+        }
+    }
+
+    /// Lines of `V_ξ` per input channel: the even and the odd padded rows' along
+    /// rows, else one.
+    fn parities(self) -> usize {
+        match self {
+            Scheme::Unit => 1,
+            Scheme::Rows => 2,
+        }
+    }
+
+    /// Distinct transformed kernels per group, chunk of output channels.
+    fn matrices(self) -> usize {
+        match self {
+            Scheme::Unit => MATRICES,
+            Scheme::Rows => 6,
+        }
+    }
+
+    /// The kernel transform, a row per point of a dimension.
     fn g(self) -> &'static [[f64; 3]] {
         match self {
             Scheme::Unit => &G,
-            Scheme::Strided => &G9,
+            Scheme::Rows => &G9,
         }
     }
 
+    /// The factor by which the absolute transforms reach in both dimensions,
+    /// where the direct loops' reach 9: 48² at stride 1, 21 · 3 at stride 2
+    /// (along rows only; the rows of taps summed as they are).
     fn amplification(self) -> f64 {
         match self {
-            Scheme::Unit => AMPLIFICATION_1D,
-            Scheme::Strided => AMPLIFICATION_1D_STRIDE2,
+            Scheme::Unit => AMPLIFICATION_1D * AMPLIFICATION_1D,
+            Scheme::Rows => AMPLIFICATION_1D_STRIDE2 * 3.0,
         }
     }
 
     /// The transformed kernel that point `ξ` multiplies by: at stride 2 the four
-    /// odd points of a dimension share one row of `G` (tap 1), so the 81 points
-    /// take 36 matrices (`6 × 6`, class 5 for odd).
+    /// odd points share one row of `G` (tap 1), so the 9 points take 6 matrices.
     fn matrix(self, xi: usize) -> usize {
         match self {
             Scheme::Unit => xi,
-            Scheme::Strided => (xi / ALPHA2).min(5) * ALPHA + (xi % ALPHA2).min(5),
+            Scheme::Rows => xi.min(5),
         }
     }
 }
 
-/// Spare rounding steps in the error bound beyond the GEMM's `C_in/g`-term sums
-/// (kernel transform 8 with its rounded constants, input transform 8, product 1,
-/// output transform 12, and 3 to spare; the stride-2 scheme's sums are shorter:
-/// 2-term kernel, 4-term input and 6-term output transforms). A bias adds one rounding of its own
-/// size, `|b|·u`, which [`error_bound`] leaves to the caller.
+/// Spare rounding steps in the error bound beyond the GEMM's sums of `C_in/g`
+/// terms (`3·C_in/g` at stride 2): kernel transform 8 with its rounded constants,
+/// input transform 8, product 1, output transform 12, and 3 to spare (the
+/// stride-2 scheme's sums are shorter: 2-term kernel, 4-term input and 5-term
+/// output transforms). A bias adds one rounding of its own size, `|b|·u`, which
+/// [`error_bound`] leaves to the caller.
 const EXTRA_STEPS: usize = 32;
 
 /// Bytes of transformed inputs a block of tiles may hold (at least one whole
@@ -279,9 +363,10 @@ pub fn check(g: &ConvGeometry) -> Result<(), GeometryError> {
 }
 
 /// The bound on `|ŷ − y|` for one output of channel `o` (see the module docs): `n`
-/// the rounding steps `C_in/g + 32`, `u` the unit roundoff of `T`, `scale`
-/// `Σ_c max|w_{o,c}| · max|d_c|` over the group's input channels, times the
-/// scheme's amplification squared (48² at stride 1, 21² at stride 2).
+/// the rounding steps `C_in/g + 32` (`3·C_in/g + 32` at stride 2), `u` the unit
+/// roundoff of `T`, `scale` `Σ_c max|w_{o,c}| · max|d_c|` over the group's input
+/// channels, times the scheme's amplification (48² at stride 1, 21 · 3 at stride
+/// 2).
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
@@ -295,18 +380,18 @@ pub fn check(g: &ConvGeometry) -> Result<(), GeometryError> {
 /// assert!(error_bound::<f64>(&g, 6.4) < 2e-10);
 /// ```
 pub fn error_bound<T: Real>(g: &ConvGeometry, scale: f64) -> f64 {
-    let n = (g.in_channels_per_group() + EXTRA_STEPS) as f64;
+    let n = (Scheme::of(g).taps() * g.in_channels_per_group() + EXTRA_STEPS) as f64;
     let u = T::epsilon().as_f64() / 2.0;
     let gamma = n * u / (1.0 - n * u);
-    let a = Scheme::of(g).amplification();
-    gamma * a * a * scale
+    gamma * Scheme::of(g).amplification() * scale
 }
 
 /// Elements of work space of one call for geometry `g`: the transformed kernels
-/// (`36·C_out·C_in/g`, packed for the GEMM), and per thread a block's transformed
-/// inputs (`36·C_in/g` per tile at stride 1, `81·C_in/g` at stride 2, about 512
-/// KiB), a chunk of output channels' products (about 256 KiB) and one channel's
-/// tiles on their way in and out.
+/// (`36·C_out·C_in/g` at stride 1, `18·C_out·C_in/g` at stride 2, packed for the
+/// GEMM), and per thread a block's transformed inputs (`36·C_in/g` per tile at
+/// stride 1, `18·C_in/g` at stride 2, about 512 KiB), a chunk of output
+/// channels' products (about 256 KiB) and one channel's tiles on their way in
+/// and out.
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
@@ -327,11 +412,12 @@ pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryEr
         .iter()
         .map(|(os, gemm)| gemm.padded_rows(os.len()))
         .sum();
-    Ok(MATRICES * g.groups() * packed * p.cin_g + Scratch::<T>::lengths(&p).iter().sum::<usize>())
+    let per_group = p.scheme.matrices() * packed * p.scheme.taps() * p.cin_g;
+    Ok(per_group * g.groups() + Scratch::<T>::lengths(&p).iter().sum::<usize>())
 }
 
-/// Forward convolution by F(4×4, 3×3) (at stride 2 by the stride-2 scheme of the
-/// module docs); same contract as [`super::direct::conv`].
+/// Forward convolution by F(4×4, 3×3) (at stride 2 by F(4, 2) along rows, the
+/// stride-2 scheme of the module docs); same contract as [`super::direct::conv`].
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
@@ -360,15 +446,26 @@ pub fn conv<T: Real>(
     let plan = Plan::<T>::of(g);
     let (cin_g, cout_g, groups, b) = (plan.cin_g, plan.cout_g, g.groups(), plan.block);
     let (scheme, points, chunks) = (plan.scheme, plan.scheme.points(), plan.chunks.len());
+    let (per_chunk, k) = (scheme.matrices(), scheme.taps() * cin_g);
     // the distinct U_ξ of each group, packed for the micro-kernel per chunk of
     // output channels: [grp][chunk][matrix]
     let packed = pack_kernels(g, w, &plan.chunks, scheme);
     let matrices: Vec<usize> = (0..points).map(|xi| scheme.matrix(xi)).collect();
-    // row c of V_ξ starts at ξ·v_step + c·block: the product reads V where the
-    // input transform wrote it
-    let vs = plan.v_step();
+    // the product reads V where the input transform wrote it: row c of V_ξ at
+    // ξ·v_step + c·block in the 2-D schemes; along rows, row (c, tap row r) at
+    // ξ·v_step + c·2·line + (r mod 2)·line + ⌊r/2⌋·tiles_x (the padded row 2m + r
+    // of output row m is row m + ⌊r/2⌋ of the rows of its parity)
+    let (vs, line) = (plan.v_step(), plan.v_line());
     let offsets: Vec<usize> = (0..points)
-        .flat_map(|xi| (0..cin_g).map(move |c| xi * vs + c * b))
+        .flat_map(|xi| {
+            (0..k).map(move |kk| match scheme {
+                Scheme::Unit => xi * vs + kk * b,
+                Scheme::Rows => {
+                    let (c, r) = (kk / 3, kk % 3);
+                    xi * vs + c * 2 * line + r % 2 * line + r / 2 * plan.tiles_x
+                }
+            })
+        })
         .collect();
     let per_task = (cout_g * g.output_numel()).max(1);
     let tasks = y.len() / per_task;
@@ -388,27 +485,32 @@ pub fn conv<T: Real>(
                 let tiles = ys.len() / per_task * plan.tiles();
                 for t0 in (0..tiles).step_by(b) {
                     let nt = b.min(tiles - t0);
+                    // the tiles whose inputs the block's products read: along
+                    // rows, also the next tile row's (its even padded row)
+                    let reach = (nt + plan.input_overlap()).min(tiles - t0);
                     s.segments.clear();
                     s.segments.extend(plan.segments(t0..t0 + nt));
+                    s.inputs.clear();
+                    s.inputs.extend(plan.segments(t0..t0 + reach));
                     vectorise_kernel(InputTransform {
                         p: &plan,
                         g,
                         x,
                         item0,
                         grp,
-                        nt,
+                        nt: reach,
                         s: &mut s,
                     });
                     // per chunk of output channels, M_ξ = U_ξ · V_ξ (the sum over the
                     // group's input channels), then its outputs
                     for (ch, (os, gemm)) in plan.chunks.iter().enumerate() {
-                        let u = &packed[(grp * chunks + ch) * MATRICES..][..MATRICES];
+                        let u = &packed[(grp * chunks + ch) * per_chunk..][..per_chunk];
                         for (xi, &mat) in matrices.iter().enumerate() {
                             gemm.run_exact(
                                 &u[mat],
-                                0..cin_g,
+                                0..k,
                                 &s.v,
-                                &offsets[xi * cin_g..][..cin_g],
+                                &offsets[xi * k..][..k],
                                 nt,
                                 (&mut s.m[xi * os.len() * b..], b, false),
                                 &mut |_, _| {},
@@ -468,7 +570,13 @@ impl<T: Real> Plan<T> {
     fn of(g: &ConvGeometry) -> Plan<T> {
         let scheme = Scheme::of(g);
         let out = g.output_size();
-        let tiles_y = out[0].div_ceil(TILE);
+        // along rows, one more tile row per batch item: its products are thrown
+        // away, but its even padded row is the last real tile row's third row of
+        // taps, so that tile row m + 1 is always m's
+        let tiles_y = match scheme {
+            Scheme::Rows => out[0] + 1,
+            _ => out[0].div_ceil(TILE),
+        };
         let tiles_x = out[1].div_ceil(TILE);
         // tile t's padded positions are t·step .. t·step + α (the last tiles'
         // overhang past the padded input reads zero)
@@ -477,6 +585,11 @@ impl<T: Real> Plan<T> {
             (0..tiles * step + alpha - step)
                 .map(|p| g.padded_source(d, p))
                 .collect()
+        };
+        // along rows, tile row m reads padded rows 2m and 2m + 1
+        let rows = match scheme {
+            Scheme::Rows => (0..2 * tiles_y).map(|p| g.padded_source(0, p)).collect(),
+            _ => axis(0, tiles_y),
         };
         let (pb, n) = (g.padding_before()[1], g.input_size()[1]);
         let border = axis(1, tiles_x)
@@ -491,18 +604,18 @@ impl<T: Real> Plan<T> {
         // micro-kernel would waste the FMA units' latency
         let nr = shifted_gemm::Plan::<T>::for_rows(cout_g).padded_cols(1);
         let unit = VECTOR / gcd(VECTOR, nr) * nr;
-        let per_tile = scheme.points() * cin_g * size;
+        let per_tile = scheme.points() * scheme.parities() * cin_g * size;
         let block = (BLOCK_BYTES / per_tile).clamp(unit, 512) / unit * unit;
         // as few chunks of output channels as keep a chunk's products within
         // CHUNK_BYTES, their rows spread evenly
         let count = (cout_g * scheme.points() * block * size)
             .div_ceil(CHUNK_BYTES)
             .max(1);
-        let rows = cout_g.div_ceil(count).max(1);
+        let per_chunk = cout_g.div_ceil(count).max(1);
         let chunks = (0..cout_g)
-            .step_by(rows)
+            .step_by(per_chunk)
             .map(|o| {
-                let os = o..(o + rows).min(cout_g);
+                let os = o..(o + per_chunk).min(cout_g);
                 let gemm = shifted_gemm::Plan::for_rows(os.len());
                 (os, gemm)
             })
@@ -515,7 +628,7 @@ impl<T: Real> Plan<T> {
             tiles_y,
             tiles_x,
             block,
-            rows: axis(0, tiles_y),
+            rows,
             border,
         }
     }
@@ -560,10 +673,19 @@ impl<T: Real> Plan<T> {
         self.tiles_x
     }
 
+    /// Tiles past a block whose inputs its products read: along rows, a tile
+    /// row (the third row of taps of the block's last tile row), else none.
+    fn input_overlap(&self) -> usize {
+        match self.scheme {
+            Scheme::Rows => self.tiles_x,
+            _ => 0,
+        }
+    }
+
     /// Pitch of the lines of the tiles' inputs: the room before the block, the
-    /// block, and a split row reaching past it.
+    /// block and its overlap, and a split row reaching past them.
     fn q_pitch(&self) -> usize {
-        self.front() + self.block + self.quad() + VECTOR
+        self.front() + self.block + self.input_overlap() + self.quad() + VECTOR
     }
 
     /// Pitch of the rows of tiles the output transform writes: whole vectors
@@ -572,10 +694,16 @@ impl<T: Real> Plan<T> {
         self.block + VECTOR
     }
 
-    /// Distance between the transformed inputs of consecutive points `ξ`: a
-    /// block's for every channel, and a vector to spare.
+    /// Length of a line of `V_ξ`: a block's tiles and their overlap, in whole
+    /// vectors.
+    fn v_line(&self) -> usize {
+        whole(self.block + self.input_overlap())
+    }
+
+    /// Distance between the transformed inputs of consecutive points `ξ`: the
+    /// lines of every channel, and a vector to spare.
     fn v_step(&self) -> usize {
-        self.cin_g * self.block + VECTOR
+        self.cin_g * self.scheme.parities() * self.v_line() + VECTOR
     }
 }
 
@@ -589,7 +717,9 @@ struct Scratch<T: 'static> {
     v: Pooled<T>,
     m: Pooled<T>,
     y: Pooled<T>,
+    /// The block's tiles, and those whose inputs its products read.
     segments: Vec<Segment>,
+    inputs: Vec<Segment>,
 }
 
 impl<T: Real> Scratch<T> {
@@ -602,7 +732,7 @@ impl<T: Real> Scratch<T> {
             .map_or(0, |(_, gemm)| gemm.padded_cols(p.block));
         let points = p.scheme.points();
         [
-            points * p.q_pitch(),
+            p.scheme.lines() * p.q_pitch(),
             // the product reads whole column tiles past each row's start
             points * p.v_step() + cols,
             points * rows * p.block,
@@ -620,6 +750,7 @@ impl<T: Real> Scratch<T> {
             m,
             y,
             segments: Vec::new(),
+            inputs: Vec::new(),
         }
     }
 }
@@ -638,12 +769,30 @@ fn pack_kernels<T: Real>(
         g.out_channels_per_group(),
         g.groups(),
     );
+    let (per_chunk, k) = (scheme.matrices(), scheme.taps() * cin_g);
     let mut u: Vec<_> = (0..groups)
         .flat_map(|_| chunks)
-        .flat_map(|(os, gemm)| (0..MATRICES).map(|_| gemm.packed_zeros(os.len(), cin_g)))
+        .flat_map(|(os, gemm)| (0..per_chunk).map(|_| gemm.packed_zeros(os.len(), k)))
         .collect();
     // output channel o's chunk and row in it
     let rows = chunks.first().map_or(1, |(os, _)| os.len());
+    if scheme == Scheme::Rows {
+        // U_ξ[o][(c, r)] = Σ_b G[ξ][b]·w[o][c][r][b]: a row of taps at a time
+        for grp in 0..groups {
+            for o in 0..cout_g {
+                let ws = &w[(grp * cout_g + o) * cin_g * 9..][..cin_g * 9];
+                for (mat, gr) in G9[..per_chunk].iter().enumerate() {
+                    let at = (grp * chunks.len() + o / rows) * per_chunk + mat;
+                    let (row, step) = u[at].row_mut(o % rows);
+                    for (d, taps) in row.iter_mut().step_by(step).zip(ws.chunks_exact(3)) {
+                        let sum = (0..3).map(|b| gr[b] * taps[b].as_f64()).sum::<f64>();
+                        *d = T::from_f64(sum);
+                    }
+                }
+            }
+        }
+        return u;
+    }
     let (gm, alpha) = (scheme.g(), scheme.alpha());
     // each matrix from the first point that takes it
     let firsts: Vec<usize> = (0..scheme.points())
@@ -680,7 +829,7 @@ fn pack_kernels<T: Real>(
                 for c in 0..cin_g {
                     uo[c] = g0[c] * gs[0] + g1[c] * gs[1] + g2[c] * gs[2];
                 }
-                let at = (grp * chunks.len() + o / rows) * MATRICES + scheme.matrix(xi);
+                let at = (grp * chunks.len() + o / rows) * per_chunk + scheme.matrix(xi);
                 let (row, step) = u[at].row_mut(o % rows);
                 for (d, &v) in row.iter_mut().step_by(step).zip(&uo) {
                     *d = T::from_f64(v);
@@ -875,48 +1024,20 @@ unsafe fn input_vector6<T: Real>(q: Strided<T>, v: Strided<T>) {
     }
 }
 
-/// `B₉ᵀ d B₉` at stride 2 for one vector of tiles, as [`input_vector6`] (`d[i][j]`
-/// at vector `9i + j`, 81 vectors each). Per dimension the even columns `0, 2, …,
-/// 8` go through F(4, 2)'s `B₅ᵀ` into points 0 – 4 and the odd columns `1, 3, 5,
-/// 7` are points 5 – 8 as they are.
+/// `B₉ᵀ d` along rows for one vector of tiles: `d[j]` (the tile's padded column
+/// `j` of one row) at vector `j` of `q`, point `ξ` written to vector `ξ` of `v`:
+/// the even columns through `B₅ᵀ` into points 0 – 4, the odd ones as they are.
 ///
 /// # Safety
-/// As [`input_vector6`], for 81 vectors.
-// (columns of a row-major array: the loops run down them)
-#[allow(clippy::needless_range_loop)]
+/// `q` checked for 9 vectors, `v` for 9 from [`Strided::of_mut`], in distinct
+/// buffers.
 #[inline(always)]
-unsafe fn input_vector9<T: Real>(q: Strided<T>, v: Strided<T>) {
-    let d = |i: usize, j: usize| q.get(i * ALPHA2 + j);
+unsafe fn input_row9<T: Real>(q: Strided<T>, v: Strided<T>) {
+    let d = |j: usize| q.get(j);
     let o = |xi: usize| v.get_mut(xi);
-    // along each row: the even columns by B₅ᵀ
-    let mut t = [[[T::zero(); VECTOR]; 5]; ALPHA2];
-    for (i, ti) in t.iter_mut().enumerate() {
-        let [o0, o1, o2, o3, o4] = ti.each_mut();
-        vector_b5(
-            d(i, 0),
-            d(i, 2),
-            d(i, 4),
-            d(i, 6),
-            d(i, 8),
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-        );
-    }
-    // down each column point k, into V[r·9 + k]: rows 0, 2, … 8 by B₅ᵀ, the odd
-    // rows copied (the odd column points straight from d)
-    for k in 0..ALPHA2 {
-        let s = |i: usize| match k {
-            0..5 => &t[i][k],
-            _ => d(i, 2 * (k - 5) + 1),
-        };
-        let r = |i: usize| o(i * ALPHA2 + k);
-        vector_b5(s(0), s(2), s(4), s(6), s(8), r(0), r(1), r(2), r(3), r(4));
-        for j in 0..4 {
-            *r(5 + j) = *s(2 * j + 1);
-        }
+    vector_b5(d(0), d(2), d(4), d(6), d(8), o(0), o(1), o(2), o(3), o(4));
+    for j in 0..4 {
+        *o(5 + j) = *d(2 * j + 1);
     }
 }
 
@@ -953,16 +1074,32 @@ unsafe fn output_vector<T: Real, const N: usize>(
     }
 }
 
+/// `y = Aᵀ m` along rows for one vector of tiles: `M[ξ]` at vector `ξ` of `m`
+/// (9), output `q` of the tile written to vector `q` of `y`.
+///
+/// # Safety
+/// `m` checked for 9 vectors, `y` for 4 from [`Strided::of_mut`], in distinct
+/// buffers.
+#[inline(always)]
+unsafe fn output_row<T: Real>(m: Strided<T>, y: Strided<T>) {
+    let src = std::array::from_fn(|k| m.get(k));
+    a9(
+        src,
+        [y.get_mut(0), y.get_mut(1), y.get_mut(2), y.get_mut(3)],
+    );
+}
+
 /// Transforms the block's tiles of every input channel of group `grp`:
-/// `V[ξ][c][t] = (Bᵀ d_c B)[ξ]`. Per channel, the inputs of the block's tiles are
-/// laid out first as one line per entry `(i, j)` of the α × α input tile, the
-/// tiles along it (`q`): each padded row a tile row reads is split by column
-/// modulo the step straight into the lines of its `i` (zero outside the row,
-/// then the padding mode's border values patched in), and the columns past the
-/// step are the first ones' lines shifted by a tile. Then every vector of the
-/// block's tiles is transformed, its tiles consecutive whatever tile rows and
-/// batch items they come from ([`input_vector6`], [`input_vector9`]), written
-/// straight into `V`. Compiled per SIMD level.
+/// `V[ξ][c][t] = (Bᵀ d_c B)[ξ]` (at stride 2 `(Bᵀ d)[ξ]` of the tile's even and
+/// odd padded rows, apart). Per channel, the inputs of the block's tiles are laid
+/// out first as one line per entry `(i, j)` of the α × α input tile (at stride 2
+/// of the 2 × 9), the tiles along it (`q`): each padded row a tile row reads is
+/// split by column modulo the step straight into the lines of its `i` (zero
+/// outside the row, then the padding mode's border values patched in), and the
+/// columns past the step are the first ones' lines shifted by a tile. Then every
+/// vector of the block's tiles is transformed, its tiles consecutive whatever
+/// tile rows and batch items they come from ([`input_vector6`], [`input_row9`]),
+/// written straight into `V`. Compiled per SIMD level.
 struct InputTransform<'a, T: 'static> {
     p: &'a Plan<T>,
     g: &'a ConvGeometry,
@@ -989,10 +1126,11 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
             nt,
             s,
         } = self;
-        let Scratch { q, v, segments, .. } = s;
-        let (width, in_numel, vs, b) = (g.input_size()[1], g.input_numel(), p.v_step(), p.block);
+        let Scratch { q, v, inputs, .. } = s;
+        let (width, in_numel, vs) = (g.input_size()[1], g.input_numel(), p.v_step());
         let (quad, step, alpha, qp) = (p.quad(), p.scheme.step(), p.scheme.alpha(), p.q_pitch());
-        let points = p.scheme.points();
+        let (in_rows, row_step) = (p.scheme.in_rows(), p.scheme.row_step());
+        let (points, line) = (p.scheme.points(), p.v_line());
         let start = -(g.padding_before()[1] as isize);
         let plane = |item: usize, c: usize| {
             &x[(item0 + item) * g.cols() + (grp * p.cin_g + c) * in_numel..][..in_numel]
@@ -1000,7 +1138,7 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
         for c in 0..p.cin_g {
             // the previous run's batch item, tile row and place in the lines
             let mut previous = None;
-            for seg in segments.iter() {
+            for seg in inputs.iter() {
                 let xc = plane(seg.item, c);
                 // the row's tile 0 in the lines
                 let pos = p.front() + seg.tt0 - seg.tx0;
@@ -1008,13 +1146,13 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
                 // last α − step of that one), copied from it instead of split again
                 let (shared, from) = match previous {
                     Some((item, ty, at)) if item == seg.item && ty + 1 == seg.ty => {
-                        (alpha - step, at)
+                        (in_rows - row_step, at)
                     }
                     _ => (0, 0),
                 };
                 previous = Some((seg.item, seg.ty, pos));
                 for i in 0..shared {
-                    let (to, src) = q.split_at_mut((i + step) * alpha * qp);
+                    let (to, src) = q.split_at_mut((i + row_step) * alpha * qp);
                     let (to, src) = (&mut to[i * alpha * qp + pos..], &src[from..]);
                     for j in 0..alpha {
                         for v in (j * qp..j * qp + quad).step_by(VECTOR) {
@@ -1022,9 +1160,9 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
                         }
                     }
                 }
-                for i in shared..alpha {
+                for i in shared..in_rows {
                     let lines = &mut q[i * alpha * qp + pos..];
-                    let Some(r) = p.rows[seg.ty * step + i] else {
+                    let Some(r) = p.rows[seg.ty * row_step + i] else {
                         for j in 0..alpha {
                             lines[j * qp..][..quad].fill(T::zero());
                         }
@@ -1036,7 +1174,7 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
                         let mut next = || &mut split.next().expect("a line per class")[..quad];
                         match p.scheme {
                             Scheme::Unit => split4(row, start, [next(), next(), next(), next()]),
-                            Scheme::Strided => split8(
+                            Scheme::Rows => split8(
                                 row,
                                 start,
                                 [
@@ -1068,14 +1206,19 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
                     }
                 }
             }
+            let lines = p.scheme.lines() / p.scheme.parities();
             for t in (0..nt).step_by(VECTOR) {
-                let d = Strided::of(&q[..], p.front() + t, qp, points);
-                let out = Strided::of_mut(&mut v[..], c * b + t, vs, points);
-                // SAFETY: both checked just now, in two buffers
-                unsafe {
-                    match p.scheme {
-                        Scheme::Unit => input_vector6(d, out),
-                        Scheme::Strided => input_vector9(d, out),
+                for parity in 0..p.scheme.parities() {
+                    let at = parity * lines * qp + p.front() + t;
+                    let d = Strided::of(&q[..], at, qp, lines);
+                    let at = (c * p.scheme.parities() + parity) * line + t;
+                    let out = Strided::of_mut(&mut v[..], at, vs, points);
+                    // SAFETY: both checked just now, in two buffers
+                    unsafe {
+                        match p.scheme {
+                            Scheme::Unit => input_vector6(d, out),
+                            Scheme::Rows => input_row9(d, out),
+                        }
                     }
                 }
             }
@@ -1112,9 +1255,10 @@ fn vector_b5<T: Real>(
 
 /// `Y = Aᵀ M A` for a chunk of the group's output channels, plus their bias,
 /// written to the outputs the block's tiles cover (the last tiles' overhang
-/// dropped): per channel every vector of the block's tiles at once
-/// ([`output_vector`]), then each run of tiles along a tile row joined into its
-/// output rows. Compiled per SIMD level.
+/// dropped, and along rows each image's extra tile row): per channel every vector
+/// of the block's tiles at once ([`output_vector`], [`output_row`]), then each
+/// run of tiles along a tile row joined into its output rows. Compiled per SIMD
+/// level.
 struct OutputTransform<'a, T: 'static> {
     p: &'a Plan<T>,
     g: &'a ConvGeometry,
@@ -1155,19 +1299,25 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
                 unsafe {
                     match p.scheme {
                         Scheme::Unit => output_vector(src, dst, a6),
-                        Scheme::Strided => output_vector(src, dst, a9),
+                        Scheme::Rows => output_row(src, dst),
                     }
                 }
             }
             let bv = bias.map_or(T::zero(), |bb| bb[o]);
+            let tile_rows = p.scheme.tile_rows();
             for seg in segments.iter() {
                 let plane = &mut ys[seg.item * per_item + o * oh * ow..][..oh * ow];
-                let rows = TILE.min(oh - seg.ty * TILE);
+                // (none in the tile row past the last along rows)
+                let rows = tile_rows.min(oh.saturating_sub(seg.ty * tile_rows));
                 let cols = (seg.n * TILE).min(ow - seg.tx0 * TILE);
                 for pr in 0..rows {
                     let line = |q: usize| &y[(pr * TILE + q) * yp + seg.tt0..][..whole(seg.n)];
-                    let out = &mut plane[(seg.ty * TILE + pr) * ow + seg.tx0 * TILE..][..cols];
-                    join4([line(0), line(1), line(2), line(3)], bv, out);
+                    let first = (seg.ty * tile_rows + pr) * ow + seg.tx0 * TILE;
+                    join4(
+                        [line(0), line(1), line(2), line(3)],
+                        bv,
+                        &mut plane[first..][..cols],
+                    );
                 }
             }
         }
