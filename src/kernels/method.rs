@@ -186,7 +186,7 @@ pub const WINOGRAD_STRIDE2_WIDE_CHANNELS: usize = 128;
 /// Whether `Auto` takes Winograd for `g` (see [`WINOGRAD_MIN_CHANNELS`]). At
 /// stride 2 its tiles are 4 outputs of a row, and narrow rows (7 tiles at 28
 /// columns) spend its time starting and ending them; measured against `phase`
-/// (one thread, f32, Intel Xeon model 207, medians of 15 – 21 calls alternating in
+/// (one thread, f32, Intel Xeon model 207, medians of 11 – 41 calls alternating in
 /// one process, time over `phase`'s):
 ///
 /// | layer (input, channels, images) | AVX-512 | AVX2 |

@@ -467,7 +467,7 @@ pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryEr
 }
 
 /// Most taps in the last dimension for which [`conv`] pre-shifts them
-/// ([`Forward`]) — in one or two dimensions, with a stride above 1 along the
+/// (`Forward`) — in one or two dimensions, with a stride above 1 along the
 /// last: each is a copy of the input's columns. (At stride 1 the copies
 /// cost more than the columns they save: `conv2d_dl_8x64x56_k3` measured 3 %
 /// slower pre-shifted, so stride 1 keeps one component.)

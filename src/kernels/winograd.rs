@@ -15,7 +15,7 @@
 //! `Aᵀ` (4×6) of F(4, 3) with interpolation points 0, ±1, ±2, ∞. The sum over
 //! channels, at each of the 36 points ξ of the transformed tile, is a matrix
 //! product `M_ξ = U_ξ · V_ξ` (`C_out/g × C_in/g` by `C_in/g × tiles`): 36 GEMMs per
-//! block of tiles, by the micro-kernels of [`super::shifted_gemm`], which read the
+//! block of tiles, by the micro-kernels of `super::shifted_gemm`, which read the
 //! rows of `V_ξ` where the input transform wrote them (no packing) with `U_ξ`
 //! packed once per call. The kernel transform is done once per call in f64,
 //! straight into the packed `U`. The tiles are numbered across tile rows and
@@ -59,13 +59,13 @@
 //! × 4 tile instead of 144, 56 %) and was dropped: its transformed tiles (81
 //! values per 64 inputs, 81 products per 16 outputs) cost more than the
 //! multiplications it saved. Timed against it (one thread, f32, Intel Xeon model
-//! 207 at AVX-512, medians of 21 calls alternating in one process, time over
+//! 207 at AVX-512, medians of 11 – 41 calls alternating in one process, time over
 //! `phase`'s): `conv2d_s2_8x64x56_k3` 1.17 against 1.23; 112 × 112, 128 → 256,
 //! one image 0.90 against 1.17; 224 × 224, 64 → 128, one image 0.76 against 0.78;
 //! 56 × 56, 64 → 128, one image 1.33 against 2.24; at AVX2 1.02, 0.78, 0.69 and
 //! 1.10 against 1.08, 0.86, 0.75 and 1.46. Narrow outputs (28 columns: 7 tiles a
 //! row) leave it behind `phase`, wide ones ahead; `Auto` takes it from
-//! [`WINOGRAD_STRIDE2_MIN_WIDTH`](super::method::WINOGRAD_STRIDE2_MIN_WIDTH)
+//! [`WINOGRAD_STRIDE2_MIN_WIDTH`](super::WINOGRAD_STRIDE2_MIN_WIDTH)
 //! output columns (see `winograd_pays` in `kernels::method`).
 //!
 //! # Accuracy
