@@ -452,7 +452,7 @@ pub fn conv<T: Real>(
     let packed = pack_kernels(g, w, &plan.chunks, scheme);
     let matrices: Vec<usize> = (0..points).map(|xi| scheme.matrix(xi)).collect();
     // the product reads V where the input transform wrote it: row c of V_ξ at
-    // ξ·v_step + c·block in the 2-D schemes; along rows, row (c, tap row r) at
+    // ξ·v_step + c·block at stride 1; at stride 2, row (c, tap row r) at
     // ξ·v_step + c·2·line + (r mod 2)·line + ⌊r/2⌋·tiles_x (the padded row 2m + r
     // of output row m is row m + ⌊r/2⌋ of the rows of its parity)
     let (vs, line) = (plan.v_step(), plan.v_line());
@@ -575,7 +575,7 @@ impl<T: Real> Plan<T> {
         // taps, so that tile row m + 1 is always m's
         let tiles_y = match scheme {
             Scheme::Rows => out[0] + 1,
-            _ => out[0].div_ceil(TILE),
+            Scheme::Unit => out[0].div_ceil(TILE),
         };
         let tiles_x = out[1].div_ceil(TILE);
         // tile t's padded positions are t·step .. t·step + α (the last tiles'
@@ -589,7 +589,7 @@ impl<T: Real> Plan<T> {
         // along rows, tile row m reads padded rows 2m and 2m + 1
         let rows = match scheme {
             Scheme::Rows => (0..2 * tiles_y).map(|p| g.padded_source(0, p)).collect(),
-            _ => axis(0, tiles_y),
+            Scheme::Unit => axis(0, tiles_y),
         };
         let (pb, n) = (g.padding_before()[1], g.input_size()[1]);
         let border = axis(1, tiles_x)
@@ -678,7 +678,7 @@ impl<T: Real> Plan<T> {
     fn input_overlap(&self) -> usize {
         match self.scheme {
             Scheme::Rows => self.tiles_x,
-            _ => 0,
+            Scheme::Unit => 0,
         }
     }
 
@@ -756,8 +756,9 @@ impl<T: Real> Scratch<T> {
 }
 
 /// `U[grp][chunk][matrix]`, the distinct matrices `(G w_{o,c} Gᵀ)[ξ]` of the
-/// scheme for each chunk of output channels (`rows × C_in/g`, computed in f64 and
-/// rounded once), packed for the shifted GEMM with the chunk's plan.
+/// scheme for each chunk of output channels (`rows × C_in/g`; at stride 2 `(w_{o,c}
+/// Gᵀ)[r][ξ]` for each row of taps `r`, `rows × 3·C_in/g`), computed in f64 and
+/// rounded once, packed for the shifted GEMM with the chunk's plan.
 fn pack_kernels<T: Real>(
     g: &ConvGeometry,
     w: &[T],
