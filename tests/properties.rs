@@ -446,3 +446,51 @@ fn several_blocks_at_this_level() {
         }
     }
 }
+
+#[test]
+fn phases_write_outputs_too_large_for_the_cache_a_band_of_rows_at_a_time() {
+    // a group's output planes above 512 KiB (64 channels of 50 × 45 in f32, 576
+    // KiB; twice that in f64) are written a band of output rows at a time, each
+    // band's components split for every input channel: bands of 45 and 5 rows in
+    // f32, 22, 22 and 6 in f64; a stride of 1 down the columns reaches two rows
+    // past a band (four with dilation 2); the reflected border read per band.
+    // Every level the machine has, integer data: exact.
+    use convmat::geometry::PaddingMode;
+    let before = simd_level();
+    for level in SimdLevel::available() {
+        set_simd_level(level).unwrap();
+        for (input, stride, dilation, mode) in [
+            ([100, 90], [2, 2], [1, 1], PaddingMode::Zeros),
+            ([50, 90], [1, 2], [1, 1], PaddingMode::Reflect),
+            ([54, 90], [1, 2], [2, 1], PaddingMode::Replicate),
+        ] {
+            let g = ConvGeometry::builder(&input, &[3, 3])
+                .channels(12, 128)
+                .groups(2)
+                .stride(&stride)
+                .dilation(&dilation)
+                .padding(1)
+                .padding_mode(mode)
+                .build()
+                .unwrap();
+            assert_eq!(g.output_size()[1], 45, "{g:?}");
+            let x = pseudo_random_ints::<f32>(g.cols(), 31);
+            let w = pseudo_random_ints::<f32>(g.weight_shape().iter().product(), 32);
+            let bias: Vec<f32> = (0..128).map(|v| (v % 7) as f32 - 3.0).collect();
+            for b in [None, Some(&bias[..])] {
+                let (mut want, mut got) = (vec![0.0; g.rows()], vec![0.0; g.rows()]);
+                direct::conv(&g, &x, &w, b, &mut want).unwrap();
+                phase::conv(&g, &x, &w, b, &mut got).unwrap();
+                assert_eq!(want, got, "{g:?} bias {}", b.is_some());
+                let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+                let w64: Vec<f64> = w.iter().map(|&v| v as f64).collect();
+                let b64: Option<Vec<f64>> = b.map(|b| b.iter().map(|&v| v as f64).collect());
+                let (mut want, mut got) = (vec![0.0; g.rows()], vec![0.0; g.rows()]);
+                direct::conv(&g, &x64, &w64, b64.as_deref(), &mut want).unwrap();
+                phase::conv(&g, &x64, &w64, b64.as_deref(), &mut got).unwrap();
+                assert_eq!(want, got, "f64 {g:?} bias {}", b.is_some());
+            }
+        }
+    }
+    set_simd_level(before).unwrap();
+}

@@ -173,56 +173,33 @@ pub const WINOGRAD_MIN_OUT_CHANNELS: usize = 16;
 /// phase formulation `Auto` takes there was not measured against it.
 pub const WINOGRAD_MIN_TILES: usize = 128;
 
-/// Output columns from which `Auto` takes Winograd at stride 2 (with
-/// [`WINOGRAD_MIN_CHANNELS`] and [`WINOGRAD_MIN_OUT_CHANNELS`]); from half as many
-/// with [`WINOGRAD_STRIDE2_WIDE_CHANNELS`] input and output channels per group.
-/// See `winograd_pays` for the measurements.
-pub const WINOGRAD_STRIDE2_MIN_WIDTH: usize = 112;
-
-/// Input and output channels per group from which `Auto` takes Winograd at stride
-/// 2 for outputs half [`WINOGRAD_STRIDE2_MIN_WIDTH`] wide.
-pub const WINOGRAD_STRIDE2_WIDE_CHANNELS: usize = 128;
-
-/// Whether `Auto` takes Winograd for `g` (see [`WINOGRAD_MIN_CHANNELS`]). At
-/// stride 2 its tiles are 4 outputs of a row, and narrow rows (7 tiles at 28
-/// columns) spend its time starting and ending them; measured against `phase`
-/// (one thread, f32, Intel Xeon model 207, medians of 11 – 41 calls alternating in
-/// one process, time over `phase`'s):
+/// Whether `Auto` takes Winograd for `g` (see [`WINOGRAD_MIN_CHANNELS`]): at
+/// stride 1 only. At stride 2 its tiles are 4 outputs of a row, and narrow rows (7
+/// tiles at 28 columns) spend its time starting and ending them; on wide ones it
+/// is ahead of `phase`, but not by enough to choose by. Measured (one thread, f32,
+/// Intel Xeon model 207, medians of 7 – 41 calls alternating in one process, its
+/// time over `phase`'s, `phase` writing large outputs a band of rows at a time):
 ///
 /// | layer (input, channels, images) | AVX-512 | AVX2 |
 /// |---|---|---|
-/// | 224 × 224, 32 → 64, 1 (112 output columns) | 0.78 | 0.72 |
-/// | 224 × 224, 64 → 64, 1 | 0.78 | 0.70 |
-/// | 224 × 224, 64 → 128, 1 | 0.76 | 0.69 |
-/// | 112 × 112, 128 → 128, 1 (56 columns) | 0.90 | 0.82 |
-/// | 112 × 112, 256 → 256, 1 | 0.88 | 0.86 |
-/// | 112 × 112, 128 → 256, 1 | 0.90 | 0.78 |
-/// | 112 × 112, 128 → 64, 1 | 1.02 | 0.98 |
-/// | 112 × 112, 64 → 64, 1 | 1.04 | 0.96 |
-/// | 160 × 160, 64 → 64, 1 (80 columns) | 0.97 | 0.85 |
-/// | 84 × 84, 64 → 128, 2 (42 columns) | 1.07 | 0.96 |
-/// | `conv2d_s2_8x64x56_k3` (28 columns) | 1.17 | 1.02 |
-/// | 56 × 56, 64 → 128, 1 | 1.33 | 1.10 |
+/// | 224 × 224, 64 → 128, 1 (112 output columns) | 0.90 – 0.94 | 0.83 – 0.85 |
+/// | 224 × 224, 32 → 64, 1 | 0.96 – 1.01 | 0.82 – 0.90 |
+/// | 224 × 224, 64 → 64, 1 | 0.96 | 1.02 |
+/// | 112 × 112, 128 → 128, 1 (56 columns) | 0.94 – 0.96 | 0.88 – 0.89 |
+/// | 112 × 112, 256 → 256, 1 | 0.91 | 0.97 |
+/// | 112 × 112, 128 → 256, 1 | 0.87 – 0.96 | 0.84 |
+/// | `conv2d_s2_8x64x56_k3` (28 columns) | 1.20 | 1.01 |
 ///
-/// So at stride 2 `Auto` takes it from [`WINOGRAD_STRIDE2_MIN_WIDTH`] output
-/// columns, or from half as many with [`WINOGRAD_STRIDE2_WIDE_CHANNELS`] channels
-/// on both sides, where it was ahead at both levels by 10 % or more.
+/// Before the bands (`phase` passing over a whole output plane per block of
+/// input channels), the 224 × 224 layers gave 0.76 – 0.79 at AVX-512: the bands
+/// took 17 – 23 % off `phase`'s time there, and left Winograd's margin too thin.
 fn winograd_pays(g: &ConvGeometry) -> bool {
-    if crate::kernels::winograd::check(g).is_err()
-        || g.in_channels_per_group() < WINOGRAD_MIN_CHANNELS
-        || g.out_channels_per_group() < WINOGRAD_MIN_OUT_CHANNELS
-    {
-        return false;
-    }
-    let out = g.output_size();
-    if g.stride() == [2, 2] {
-        let wide = g.in_channels_per_group().min(g.out_channels_per_group())
-            >= WINOGRAD_STRIDE2_WIDE_CHANNELS;
-        return out[1] >= WINOGRAD_STRIDE2_MIN_WIDTH
-            || (wide && out[1] >= WINOGRAD_STRIDE2_MIN_WIDTH / 2);
-    }
-    let tiles: usize = out.iter().map(|o| o.div_ceil(4)).product();
-    tiles >= WINOGRAD_MIN_TILES
+    let tiles: usize = g.output_size().iter().map(|o| o.div_ceil(4)).product();
+    g.stride() == [1, 1]
+        && crate::kernels::winograd::check(g).is_ok()
+        && g.in_channels_per_group() >= WINOGRAD_MIN_CHANNELS
+        && g.out_channels_per_group() >= WINOGRAD_MIN_OUT_CHANNELS
+        && tiles >= WINOGRAD_MIN_TILES
 }
 
 /// How a transposed convolution is computed.
@@ -298,12 +275,10 @@ impl ConvMethod {
 
     /// `Auto` made concrete for `g`: `fft` where it is estimated faster by the
     /// margin [`FFT_MARGIN`] (large kernels; see the module docs for the estimate and
-    /// its measurements), else `winograd` for a 2-D 3×3 layer with at least
+    /// its measurements), else `winograd` for a 2-D 3×3 stride-1 layer with at least
     /// [`WINOGRAD_MIN_CHANNELS`] input and [`WINOGRAD_MIN_OUT_CHANNELS`] output
-    /// channels per group and, at stride 1, [`WINOGRAD_MIN_TILES`] output tiles, at
-    /// stride 2 [`WINOGRAD_STRIDE2_MIN_WIDTH`] output columns (half as many with
-    /// [`WINOGRAD_STRIDE2_WIDE_CHANNELS`] channels per group on both sides), else
-    /// `direct` when each output channel's group has at most
+    /// channels per group and [`WINOGRAD_MIN_TILES`] output tiles, else `direct`
+    /// when each output channel's group has at most
     /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels, else `phase` where its
     /// implicit GEMM computes at most [`PHASE_MAX_COLUMN_WASTE`] columns per output
     /// (it reads the padded, phase-split input in place of a patch matrix:
@@ -327,7 +302,7 @@ impl ConvMethod {
     /// let strided = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 128).stride(&[2]).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&strided), ConvMethod::Phase);
     /// let wide = ConvGeometry::builder(&[224, 224], &[3, 3]).channels(64, 128).stride(&[2]).padding(1).build().unwrap();
-    /// assert_eq!(ConvMethod::Auto.resolve(&wide), ConvMethod::Winograd);
+    /// assert_eq!(ConvMethod::Auto.resolve(&wide), ConvMethod::Phase);
     /// let layer = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 64).padding(1).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&layer), ConvMethod::Winograd);
     /// let large = ConvGeometry::builder(&[512, 512], &[31, 31]).padding(Padding::Same).build().unwrap();

@@ -63,10 +63,11 @@
 //! `phase`'s): `conv2d_s2_8x64x56_k3` 1.17 against 1.23; 112 × 112, 128 → 256,
 //! one image 0.90 against 1.17; 224 × 224, 64 → 128, one image 0.76 against 0.78;
 //! 56 × 56, 64 → 128, one image 1.33 against 2.24; at AVX2 1.02, 0.78, 0.69 and
-//! 1.10 against 1.08, 0.86, 0.75 and 1.46. Narrow outputs (28 columns: 7 tiles a
-//! row) leave it behind `phase`, wide ones ahead; `Auto` takes it from
-//! [`WINOGRAD_STRIDE2_MIN_WIDTH`](super::WINOGRAD_STRIDE2_MIN_WIDTH)
-//! output columns (see `winograd_pays` in `kernels::method`).
+//! 1.10 against 1.08, 0.86, 0.75 and 1.46 (`phase` then passing over whole output
+//! planes). Narrow outputs (28 columns: 7 tiles a row) leave it behind `phase`,
+//! wide ones a little ahead of `phase` as it now is (writing large outputs a band
+//! of rows at a time), not by enough for `Auto` to take it (see `winograd_pays`
+//! in `kernels::method`).
 //!
 //! # Accuracy
 //!
