@@ -428,22 +428,33 @@ fn several_blocks_at_this_level() {
             .padding(1)
             .build()
             .unwrap();
-        let x = pseudo_random_ints::<f32>(3 * g.cols(), 21);
-        let w = pseudo_random_ints::<f32>(g.weight_shape().iter().product(), 22);
         let bias: Vec<f32> = (0..6).map(|v| v as f32 - 2.0).collect();
-        for b in [None, Some(&bias[..])] {
-            let (mut want, mut got) = (vec![0.0; 3 * g.rows()], vec![0.0; 3 * g.rows()]);
-            direct::conv(&g, &x, &w, b, &mut want).unwrap();
-            phase::conv(&g, &x, &w, b, &mut got).unwrap();
-            assert_eq!(want, got, "{g:?} bias {}", b.is_some());
-            let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
-            let w64: Vec<f64> = w.iter().map(|&v| v as f64).collect();
-            let b64: Option<Vec<f64>> = b.map(|b| b.iter().map(|&v| v as f64).collect());
-            let (mut want, mut got) = (vec![0.0; 3 * g.rows()], vec![0.0; 3 * g.rows()]);
-            direct::conv(&g, &x64, &w64, b64.as_deref(), &mut want).unwrap();
-            phase::conv(&g, &x64, &w64, b64.as_deref(), &mut got).unwrap();
-            assert_eq!(want, got, "f64 {g:?} bias {}", b.is_some());
-        }
+        phases_equal_the_direct_loops_in_f32_and_f64(&g, 3, &bias, (21, 22));
+    }
+}
+
+/// `phase::conv` equals `direct::conv` exactly on integer data of `batch` items
+/// (seeds for the input and the weights), in f32 and f64, without and with `bias`.
+fn phases_equal_the_direct_loops_in_f32_and_f64(
+    g: &ConvGeometry,
+    batch: usize,
+    bias: &[f32],
+    (seed_x, seed_w): (u64, u64),
+) {
+    let x = pseudo_random_ints::<f32>(batch * g.cols(), seed_x);
+    let w = pseudo_random_ints::<f32>(g.weight_shape().iter().product(), seed_w);
+    for b in [None, Some(bias)] {
+        let (mut want, mut got) = (vec![0.0; batch * g.rows()], vec![0.0; batch * g.rows()]);
+        direct::conv(g, &x, &w, b, &mut want).unwrap();
+        phase::conv(g, &x, &w, b, &mut got).unwrap();
+        assert_eq!(want, got, "{g:?} bias {}", b.is_some());
+        let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+        let w64: Vec<f64> = w.iter().map(|&v| v as f64).collect();
+        let b64: Option<Vec<f64>> = b.map(|b| b.iter().map(|&v| v as f64).collect());
+        let (mut want, mut got) = (vec![0.0; batch * g.rows()], vec![0.0; batch * g.rows()]);
+        direct::conv(g, &x64, &w64, b64.as_deref(), &mut want).unwrap();
+        phase::conv(g, &x64, &w64, b64.as_deref(), &mut got).unwrap();
+        assert_eq!(want, got, "f64 {g:?} bias {}", b.is_some());
     }
 }
 
@@ -474,22 +485,8 @@ fn phases_write_outputs_too_large_for_the_cache_a_band_of_rows_at_a_time() {
                 .build()
                 .unwrap();
             assert_eq!(g.output_size()[1], 45, "{g:?}");
-            let x = pseudo_random_ints::<f32>(g.cols(), 31);
-            let w = pseudo_random_ints::<f32>(g.weight_shape().iter().product(), 32);
             let bias: Vec<f32> = (0..128).map(|v| (v % 7) as f32 - 3.0).collect();
-            for b in [None, Some(&bias[..])] {
-                let (mut want, mut got) = (vec![0.0; g.rows()], vec![0.0; g.rows()]);
-                direct::conv(&g, &x, &w, b, &mut want).unwrap();
-                phase::conv(&g, &x, &w, b, &mut got).unwrap();
-                assert_eq!(want, got, "{g:?} bias {}", b.is_some());
-                let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
-                let w64: Vec<f64> = w.iter().map(|&v| v as f64).collect();
-                let b64: Option<Vec<f64>> = b.map(|b| b.iter().map(|&v| v as f64).collect());
-                let (mut want, mut got) = (vec![0.0; g.rows()], vec![0.0; g.rows()]);
-                direct::conv(&g, &x64, &w64, b64.as_deref(), &mut want).unwrap();
-                phase::conv(&g, &x64, &w64, b64.as_deref(), &mut got).unwrap();
-                assert_eq!(want, got, "f64 {g:?} bias {}", b.is_some());
-            }
+            phases_equal_the_direct_loops_in_f32_and_f64(&g, 1, &bias, (31, 32));
         }
     }
     set_simd_level(before).unwrap();

@@ -60,10 +60,11 @@
 //! Both orders of summation differ from the direct loops', so on non-integer data the
 //! results agree to rounding; on integer data whose sums are exact they are equal.
 //! Extra memory per thread ([`workspace_elements`], [`transpose_workspace_elements`]):
-//! the forward keeps a group's input planes (a block of them, or a band of rows
-//! of all of them, pre-shifted) padded and split, the transposed a group's planes of `y` padded (none with few channels of
-//! `y`); both, unless the GEMM writes in place, a product tile of about 2¹⁷ elements
-//! (whole column tiles, at least one per row panel; two where phases run in pairs).
+//! the forward keeps a group's input planes (a block of them, or a band of rows of
+//! all of them, pre-shifted) padded and split, the transposed a group's planes of
+//! `y` padded (none with few channels of `y`); both, unless the GEMM writes in
+//! place, a product tile of about 2¹⁷ elements (whole column tiles, at least one
+//! per row panel; two where phases run in pairs).
 
 use super::row_split::RowSplit;
 use super::shifted_gemm::Plan;
@@ -134,8 +135,8 @@ struct Forward {
 
 impl Forward {
     /// The components of `g`, the last dimension's classes pre-shifted or not;
-    /// with `band`, laid out for that many component rows of the first dimension
-    /// at a time (a band of output rows and the rows its taps reach past it).
+    /// with `band`, laid out for a band of that many output rows of the first
+    /// dimension at a time (and the component rows its taps reach past it).
     fn of<T: Real>(g: &ConvGeometry, preshift: bool, band: Option<usize>) -> Forward {
         let r = g.rank();
         let (s, dil, k, out) = (g.stride(), g.dilation(), g.kernel_size(), g.output_size());
@@ -151,10 +152,11 @@ impl Forward {
                 false => out[d] + (k[d] - 1) * dil[d] / s[d],
             })
             .collect();
-        // the layout: the whole components, or a band of rows of the first
+        // the layout: the whole components, or a band of rows of the first (its
+        // output rows and the rows past them its taps reach)
         let mut layout = comp.clone();
         if let Some(rows) = band {
-            layout[0] = rows.min(comp[0]);
+            layout[0] = (rows + comp[0] - out[0]).min(comp[0]);
         }
         let comp_numel = layout.iter().product();
         let phases = s[..last].iter().product::<usize>() * classes.len();
@@ -556,9 +558,7 @@ impl<T: Real> ConvPlan<T> {
             let row = g.out_channels_per_group() * out[1] * size;
             (BAND_BYTES / row.max(1)).clamp(1, out[0])
         });
-        // a band's component rows: its output rows and the rows its taps reach
-        let reach = (g.kernel_size()[0] - 1) * g.dilation()[0] / g.stride()[0];
-        let f = Forward::of::<T>(g, preshift, band.map(|b| b + reach));
+        let f = Forward::of::<T>(g, preshift, band);
         let mut plan = Plan::<T>::for_rows(g.out_channels_per_group());
         let rows = PitchedRows::of(g.output_size(), &strides(&f.comp));
         let dense = rows.dense(g.output_numel());

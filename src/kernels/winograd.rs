@@ -214,16 +214,6 @@ impl Scheme {
         }
     }
 
-    /// Lines of a block's tile inputs per channel: one per entry of the α × α
-    /// input tile, or (along rows) per column of the tile's two padded rows,
-    /// even and odd.
-    fn lines(self) -> usize {
-        match self {
-            Scheme::Unit => ALPHA * ALPHA,
-            Scheme::Rows => 2 * ALPHA2,
-        }
-    }
-
     /// Terms of the GEMM's sum per input channel: the rows of taps (3) where the
     /// GEMM sums them, else 1.
     fn taps(self) -> usize {
@@ -234,7 +224,8 @@ impl Scheme {
     }
 
     /// Padded rows a tile row reads: the input tile's height, or (along rows)
-    /// the even and the odd one.
+    /// the even and the odd one. Each is `α` lines of a block's tile inputs, one
+    /// per column of the input tile.
     fn in_rows(self) -> usize {
         match self {
             Scheme::Unit => ALPHA,
@@ -264,14 +255,6 @@ impl Scheme {
         match self {
             Scheme::Unit => MATRICES,
             Scheme::Rows => 6,
-        }
-    }
-
-    /// The kernel transform, a row per point of a dimension.
-    fn g(self) -> &'static [[f64; 3]] {
-        match self {
-            Scheme::Unit => &G,
-            Scheme::Rows => &G9,
         }
     }
 
@@ -733,7 +716,7 @@ impl<T: Real> Scratch<T> {
             .map_or(0, |(_, gemm)| gemm.padded_cols(p.block));
         let points = p.scheme.points();
         [
-            p.scheme.lines() * p.q_pitch(),
+            p.scheme.in_rows() * p.scheme.alpha() * p.q_pitch(),
             // the product reads whole column tiles past each row's start
             points * p.v_step() + cols,
             points * rows * p.block,
@@ -795,7 +778,8 @@ fn pack_kernels<T: Real>(
         }
         return u;
     }
-    let (gm, alpha) = (scheme.g(), scheme.alpha());
+    // (at stride 1: the stride-2 matrices were made above)
+    let (gm, alpha) = (&G, ALPHA);
     // each matrix from the first point that takes it
     let firsts: Vec<usize> = (0..scheme.points())
         .filter(|&xi| (0..xi).all(|e| scheme.matrix(e) != scheme.matrix(xi)))
@@ -1043,20 +1027,18 @@ unsafe fn input_row9<T: Real>(q: Strided<T>, v: Strided<T>) {
     }
 }
 
-/// `Y = Aᵀ M A` for one vector of tiles: `M[ξ]` at vector `ξ` of `m` (`N²` of
-/// them), `Y[p][q]` written to vector `4p + q` of `y`; `a` the scheme's `Aᵀ`.
+/// `Y = Aᵀ M A` for one vector of tiles at stride 1: `M[ξ]` at vector `ξ` of `m`
+/// (36 of them), `Y[p][q]` written to vector `4p + q` of `y`.
 ///
 /// # Safety
-/// `m` checked for `N²` vectors, `y` for 16 from [`Strided::of_mut`], in
-/// distinct buffers.
+/// `m` checked for 36 vectors, `y` for 16 from [`Strided::of_mut`], in distinct
+/// buffers.
 // (columns of a row-major array: the loops run down them)
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
-unsafe fn output_vector<T: Real, const N: usize>(
-    m: Strided<T>,
-    y: Strided<T>,
-    a: fn([&[T; VECTOR]; N], [&mut [T; VECTOR]; 4]),
-) {
+unsafe fn output_vector<T: Real>(m: Strided<T>, y: Strided<T>) {
+    const N: usize = ALPHA;
+    let a = a6::<T>;
     // along the rows, H[r][q] = Σ_k M[r][k]·A[k][q]; then down the columns
     let mut h = [[[T::zero(); VECTOR]; TILE]; N];
     for (r, hr) in h.iter_mut().enumerate() {
@@ -1208,7 +1190,7 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
                     }
                 }
             }
-            let lines = p.scheme.lines() / p.scheme.parities();
+            let lines = p.scheme.in_rows() * alpha / p.scheme.parities();
             for t in (0..nt).step_by(VECTOR) {
                 for parity in 0..p.scheme.parities() {
                     let at = parity * lines * qp + p.front() + t;
@@ -1300,7 +1282,7 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
                 // SAFETY: both checked just now, in two buffers
                 unsafe {
                     match p.scheme {
-                        Scheme::Unit => output_vector(src, dst, a6),
+                        Scheme::Unit => output_vector(src, dst),
                         Scheme::Rows => output_row(src, dst),
                     }
                 }
