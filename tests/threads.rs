@@ -131,3 +131,48 @@ fn winograd_is_independent_of_the_thread_count() {
         }
     }
 }
+
+#[test]
+fn phase_cuts_a_single_image_into_pieces_of_output_channels_per_thread() {
+    // fewer images than threads: each image's output channels in pieces of at
+    // least 16, one per thread (64 channels: 2 pieces on 2 and 3 threads, 4 on
+    // 4; two images on 4 threads: 2 each). Each piece splits the input itself and
+    // sums every output as one thread does: the same bits. The second layer's
+    // output planes (64 × 45 × 46 in f32, 518 KiB, above the 512 KiB of a band)
+    // are written a band of rows at a time.
+    for (batch, [rows, cols], mode) in [
+        (1, [28, 28], convmat::geometry::PaddingMode::Zeros),
+        (1, [90, 92], convmat::geometry::PaddingMode::Zeros),
+        (2, [30, 26], convmat::geometry::PaddingMode::Reflect),
+    ] {
+        let x = random(&[batch, 8, rows, cols], 9);
+        let w = random(&[64, 8, 3, 3], 10);
+        let b = random(&[64], 11);
+        let opts = ConvOptions {
+            stride: vec![2, 2],
+            padding: 1.into(),
+            padding_mode: mode,
+            ..Default::default()
+        };
+        let build = BuildOptions::default();
+        let run = || {
+            conv(
+                x.view(),
+                w.view(),
+                Some(b.view()),
+                &opts,
+                ConvMethod::Phase,
+                &build,
+            )
+            .unwrap()
+        };
+        let one = on_threads(1, run);
+        for n in [2, 3, 4] {
+            assert_eq!(
+                on_threads(n, run),
+                one,
+                "phase on {n} threads, batch {batch}, {rows} × {cols}"
+            );
+        }
+    }
+}

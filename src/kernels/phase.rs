@@ -448,7 +448,7 @@ pub fn column_waste(g: &ConvGeometry) -> f64 {
     if check(g).is_err() {
         return f64::INFINITY;
     }
-    let c = ConvPlan::<f32>::new(g, false);
+    let c = ConvPlan::<f32>::new(g, false, g.out_channels_per_group());
     let cols = match c.dense {
         true => c.plan.exact_cols(c.rows.span),
         false => c.plan.padded_cols(c.rows.span),
@@ -502,7 +502,7 @@ pub fn transpose_column_waste(g: &ConvGeometry) -> f64 {
 /// As [`check`].
 pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryError> {
     check(g)?;
-    let c = ConvPlan::<T>::new(g, true);
+    let c = ConvPlan::<T>::new(g, true, g.out_channels_per_group());
     Ok(c.source + c.plan.padded_rows(g.out_channels_per_group()) * c.tile)
 }
 
@@ -512,6 +512,27 @@ pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryEr
 /// cost more than the columns they save: `conv2d_dl_8x64x56_k3` measured 3 %
 /// slower pre-shifted, so stride 1 keeps one component.)
 pub const PRESHIFT_MAX_TAPS: usize = 3;
+
+/// Fewest output channels in a piece of a task's (see [`pieces`]).
+const PIECE_MIN_CHANNELS: usize = 16;
+
+/// Pieces to cut each task's `cout_g` output channels into, for `tasks` (batch
+/// items × groups) on `threads`: one where there are at least as many tasks as
+/// threads, else as many as the threads each task has (fewer where the channels
+/// do not divide evenly into pieces of at least [`PIECE_MIN_CHANNELS`]). A layer
+/// run on one image then keeps every thread busy, each piece splitting the
+/// input itself (the split, under a tenth of the time, done once per piece).
+///
+/// ```text
+/// pieces(128, 1, 2) = 2    pieces(128, 8, 2) = 1    pieces(24, 1, 2) = 1
+/// ```
+fn pieces(cout_g: usize, tasks: usize, threads: usize) -> usize {
+    let mut p = threads / tasks.max(1);
+    while p > 1 && (!cout_g.is_multiple_of(p) || cout_g / p < PIECE_MIN_CHANNELS) {
+        p -= 1;
+    }
+    p.max(1)
+}
 
 /// How [`conv`] computes one geometry.
 struct ConvPlan<T> {
@@ -548,7 +569,9 @@ struct ConvPlan<T> {
 const BAND_BYTES: usize = 512 << 10;
 
 impl<T: Real> ConvPlan<T> {
-    fn new(g: &ConvGeometry, bias: bool) -> ConvPlan<T> {
+    /// The plan for `g` whose GEMM makes `rows_of_a` output channels at a time (a
+    /// group's, or a piece of them: see [`pieces`]).
+    fn new(g: &ConvGeometry, bias: bool, rows_of_a: usize) -> ConvPlan<T> {
         let k = g.kernel_size();
         let preshift =
             g.rank() <= 2 && k[k.len() - 1] <= PRESHIFT_MAX_TAPS && g.stride()[g.rank() - 1] > 1;
@@ -559,7 +582,7 @@ impl<T: Real> ConvPlan<T> {
             (BAND_BYTES / row.max(1)).clamp(1, out[0])
         });
         let f = Forward::of::<T>(g, preshift, band);
-        let mut plan = Plan::<T>::for_rows(g.out_channels_per_group());
+        let mut plan = Plan::<T>::for_rows(rows_of_a);
         let rows = PitchedRows::of(g.output_size(), &strides(&f.comp));
         let dense = rows.dense(g.output_numel());
         let (cin_g, taps) = (g.in_channels_per_group(), g.kernel_numel());
@@ -587,7 +610,7 @@ impl<T: Real> ConvPlan<T> {
         let source = reach.max(ones + if bias { cols } else { 0 });
         let tile = match dense {
             true => 0,
-            false => product_tile(&plan, g.out_channels_per_group(), rows.span),
+            false => product_tile(&plan, rows_of_a, rows.span),
         };
         ConvPlan {
             f,
@@ -631,22 +654,33 @@ pub fn conv<T: Real>(
 ) -> Result<(), GeometryError> {
     check_call(g, Direction::Forward, w, bias, x.len(), y.len())?;
     check(g)?;
-    let c = ConvPlan::<T>::new(g, bias.is_some());
     let (cin_g, cout_g, groups) = (
         g.in_channels_per_group(),
         g.out_channels_per_group(),
         g.groups(),
     );
     let (l_total, taps, in_numel) = (g.output_numel(), g.kernel_numel(), g.input_numel());
+    let tasks = y.len() / (cout_g * l_total).max(1);
+    // fewer tasks than threads: each task's output channels in pieces (where
+    // the GEMM writes `y` in place), each piece splitting the input itself
+    let mut c = ConvPlan::<T>::new(g, bias.is_some(), cout_g);
+    let mut pieces = pieces(cout_g, tasks, rayon::current_num_threads());
+    if pieces > 1 && c.dense {
+        c = ConvPlan::<T>::new(g, bias.is_some(), cout_g / pieces);
+    } else {
+        pieces = 1;
+    }
+    let rows_of_a = cout_g / pieces;
     let k_rows = cin_g * taps;
     let k_all = k_rows + usize::from(bias.is_some());
-    // A: the weights, then the bias as the column the run of ones multiplies
-    let packed: Vec<_> = (0..groups)
-        .map(|grp| {
-            c.plan.pack(cout_g, k_all, |o, k| match (k < k_rows, bias) {
-                (true, _) => w[(grp * cout_g + o) * k_rows + k],
-                (false, Some(b)) => b[grp * cout_g + o],
-                (false, None) => T::zero(),
+    // A per group and piece: the weights, then the bias as the column the run
+    // of ones multiplies
+    let packed: Vec<_> = (0..groups * pieces)
+        .map(|gp| {
+            c.plan.pack(rows_of_a, k_all, |o| {
+                let o = gp * rows_of_a + o;
+                let b = bias.map(|b| b[o]);
+                w[o * k_rows..][..k_rows].iter().copied().chain(b)
             })
         })
         .collect();
@@ -655,7 +689,6 @@ pub fn conv<T: Real>(
     let last_block = cin_g - (cin_g.max(1) - 1) / c.block * c.block;
     let mut last_offsets = c.offsets[..last_block * taps].to_vec();
     last_offsets.extend(bias.map(|_| c.ones));
-    let tasks = y.len() / (cout_g * l_total).max(1);
     // output row r starts at r·width in a plane of y
     let bases: Vec<usize> = (0..c.rows.starts.len()).map(|r| r * c.rows.width).collect();
     // input channels `range` of task `task`'s group
@@ -667,9 +700,11 @@ pub fn conv<T: Real>(
         .step_by(c.block)
         .map(|c0| c0..(c0 + c.block).min(cin_g))
         .collect();
-    // as many runs of consecutive tasks as threads, each making its work space once
-    let run = tasks.div_ceil(rayon::current_num_threads()).max(1);
-    y.par_chunks_mut(run * cout_g * l_total)
+    // as many runs of consecutive units (a task's piece of its output channels)
+    // as threads, each making its work space once
+    let units = tasks * pieces;
+    let run = units.div_ceil(rayon::current_num_threads()).max(1);
+    y.par_chunks_mut(run * rows_of_a * l_total)
         .enumerate()
         .for_each(|(r, ys)| {
             let mut comp = pool::filled(c.source, T::zero());
@@ -678,9 +713,11 @@ pub fn conv<T: Real>(
             }
             let mut prod = pool::filled(c.plan.padded_rows(cout_g) * c.tile, T::zero());
             let (comp, prod) = (&mut comp, &mut prod);
-            for (t, yg) in ys.chunks_mut(cout_g * l_total).enumerate() {
-                let task = r * run + t;
-                let grp = task % groups;
+            for (t, yg) in ys.chunks_mut(rows_of_a * l_total).enumerate() {
+                let unit = r * run + t;
+                let task = unit / pieces;
+                // the weights of the task's group and the unit's piece of it
+                let a = &packed[task % groups * pieces + unit % pieces];
                 if let Some(band) = c.band {
                     // every channel's components a band of rows at a time, and
                     // the band's outputs in one GEMM over all of K
@@ -690,7 +727,7 @@ pub fn conv<T: Real>(
                         let (x, comp_rows) = (input(task, 0..cin_g), r0..r0 + rows + reach);
                         c.f.decompose(x, in_numel, comp_rows, comp);
                         c.plan.run_exact(
-                            &packed[grp],
+                            a,
                             0..k_all,
                             comp,
                             &last_offsets,
@@ -705,8 +742,7 @@ pub fn conv<T: Real>(
                     c.f.decompose(input(task, 0..cin_g), in_numel, 0..c.f.rows(), comp);
                     for j0 in (0..c.rows.span).step_by(c.tile.max(1)) {
                         let n = c.tile.min(c.rows.span - j0);
-                        c.plan
-                            .run(&packed[grp], &comp[j0..], &last_offsets, n, prod, c.tile);
+                        c.plan.run(a, &comp[j0..], &last_offsets, n, prod, c.tile);
                         vectorise_kernel(TileOut {
                             rows: &c.rows,
                             bases: &bases,
@@ -728,7 +764,7 @@ pub fn conv<T: Real>(
                     // the cache a few lines per tile while this block is multiplied
                     let next = match blocks.get(bi + 1) {
                         Some(b) => input(task, b.clone()),
-                        None if task + 1 < tasks => input(task + 1, blocks[0].clone()),
+                        None if unit + 1 < units => input((unit + 1) / pieces, blocks[0].clone()),
                         None => &[],
                     };
                     let per_line = super::per_cache_line::<T>();
@@ -738,7 +774,7 @@ pub fn conv<T: Real>(
                         false => (&c.offsets[..], block.start * taps..block.end * taps),
                     };
                     c.plan.run_exact(
-                        &packed[grp],
+                        a,
                         ks,
                         comp,
                         offsets,

@@ -304,17 +304,23 @@ impl<T: Real> Plan<T> {
         n.div_ceil(self.kernel.nr) * self.kernel.nr
     }
 
-    /// Packs the `m × k` matrix whose entry `(r, k)` is `at(r, k)`.
-    pub(crate) fn pack(&self, m: usize, k: usize, at: impl Fn(usize, usize) -> T) -> Packed<T> {
+    /// Packs the `m × k` matrix whose row `r` is what `row(r)` yields: its first
+    /// `k` values, zeros past its end.
+    pub(crate) fn pack<I: IntoIterator<Item = T>>(
+        &self,
+        m: usize,
+        k: usize,
+        row: impl Fn(usize) -> I,
+    ) -> Packed<T> {
         // row by row: a row of `A` is usually a row of the caller's weights, so
         // reading them in order (writing each panel's rows interleaved) —
         // reading down the columns of a panel's rows missed the cache on nearly
         // every entry
         let mut a = self.packed_zeros(m, k);
         for r in 0..m {
-            let (row, step) = a.row_mut(r);
-            for (kk, v) in row.iter_mut().step_by(step).take(k).enumerate() {
-                *v = at(r, kk);
+            let (dst, step) = a.row_mut(r);
+            for (d, v) in dst.iter_mut().step_by(step).take(k).zip(row(r)) {
+                *d = v;
             }
         }
         a
@@ -829,7 +835,7 @@ mod tests {
                 (3, 1100, 10),
             ] {
                 let at = |r: usize, kk: usize| T::from_f64(((r * 7 + kk * 3) % 11) as f64 - 5.0);
-                let a = plan.pack(m, k, at);
+                let a = plan.pack(m, k, |r| (0..k).map(move |kk| at(r, kk)));
                 let offsets: Vec<usize> = (0..k).map(|kk| (kk * 13) % 29).collect();
                 let cols = plan.padded_cols(n);
                 let src: Vec<T> = (0..29 + cols)
@@ -893,7 +899,7 @@ mod tests {
         for (level, plan) in every_kernel::<f64>() {
             for &(m, k) in &[(1, 1), (13, 7), (8, 3), (17, 0)] {
                 let at = |r: usize, kk: usize| (r * 100 + kk) as f64;
-                let packed = plan.pack(m, k, at);
+                let packed = plan.pack(m, k, |r| (0..k).map(move |kk| at(r, kk)));
                 let mut set = plan.packed_zeros(m, k);
                 // in reverse, so the order of the writes cannot matter
                 for r in (0..m).rev() {
@@ -930,7 +936,7 @@ mod tests {
                 (24, 5, 64),
             ] {
                 let at = |r: usize, kk: usize| T::from_f64(((r * 5 + kk * 3) % 13) as f64 / 7.0);
-                let a = plan.pack(m, k, at);
+                let a = plan.pack(m, k, |r| (0..k).map(move |kk| at(r, kk)));
                 let offsets: Vec<usize> = (0..k).map(|kk| (kk * 11) % 31).collect();
                 let cols = plan.padded_cols(n);
                 let src: Vec<T> = (0..31 + cols)
