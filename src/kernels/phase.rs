@@ -57,6 +57,11 @@
 //! which did not change: 1.31 – 1.32 before and 1.08 – 1.09 after for 64 → 128
 //! channels, 1.27 – 1.30 and 0.99 for 32 → 64).
 //!
+//! A call with fewer tasks (batch items × groups) than threads cuts each task's
+//! output channels into pieces, one per thread (`pieces`), each splitting the
+//! input itself: a one-image layer on two threads (224 × 224, 64 → 128, stride
+//! 2) went from 24.9 to 14.0 ms (Intel Xeon model 207, AVX-512).
+//!
 //! Both orders of summation differ from the direct loops', so on non-integer data the
 //! results agree to rounding; on integer data whose sums are exact they are equal.
 //! Extra memory per thread ([`workspace_elements`], [`transpose_workspace_elements`]):
@@ -522,10 +527,6 @@ const PIECE_MIN_CHANNELS: usize = 16;
 /// do not divide evenly into pieces of at least [`PIECE_MIN_CHANNELS`]). A layer
 /// run on one image then keeps every thread busy, each piece splitting the
 /// input itself (the split, under a tenth of the time, done once per piece).
-///
-/// ```text
-/// pieces(128, 1, 2) = 2    pieces(128, 8, 2) = 1    pieces(24, 1, 2) = 1
-/// ```
 fn pieces(cout_g: usize, tasks: usize, threads: usize) -> usize {
     let mut p = threads / tasks.max(1);
     while p > 1 && (!cout_g.is_multiple_of(p) || cout_g / p < PIECE_MIN_CHANNELS) {
@@ -1360,4 +1361,22 @@ fn shifted_span(
         base
     };
     Some((start, lo..hi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pieces;
+
+    #[test]
+    fn a_piece_per_thread_a_task_has_of_at_least_sixteen_channels_dividing_evenly() {
+        assert_eq!(pieces(128, 1, 2), 2);
+        assert_eq!(pieces(128, 2, 4), 2);
+        assert_eq!(pieces(64, 1, 4), 4);
+        // 3 pieces would not divide 64 evenly
+        assert_eq!(pieces(64, 1, 3), 2);
+        // at least as many tasks as threads, or too few channels to cut
+        assert_eq!(pieces(128, 8, 2), 1);
+        assert_eq!(pieces(24, 1, 2), 1);
+        assert_eq!(pieces(128, 0, 2), 2);
+    }
 }
