@@ -23,6 +23,28 @@ fn on_threads<R: Send>(n: usize, f: impl FnOnce() -> R + Send) -> R {
         .install(f)
 }
 
+/// `conv` by `method` gives on each of `threads` worker threads what it gives on
+/// one.
+fn conv_on_threads_as_on_one(
+    (x, w, b): (&ArrayD<f32>, &ArrayD<f32>, &ArrayD<f32>),
+    opts: &ConvOptions,
+    method: ConvMethod,
+    threads: &[usize],
+    what: &str,
+) {
+    let build = BuildOptions::default();
+    let run = || conv(x.view(), w.view(), Some(b.view()), opts, method, &build).unwrap();
+    let one = on_threads(1, run);
+    for &n in threads {
+        assert_eq!(
+            on_threads(n, run),
+            one,
+            "{} on {n} threads, {what}",
+            method.name()
+        );
+    }
+}
+
 #[test]
 fn every_formulation_is_independent_of_the_thread_count() {
     let x = random(&[3, 4, 13, 11], 1);
@@ -47,17 +69,8 @@ fn every_formulation_is_independent_of_the_thread_count() {
             ConvMethod::Fft,
             ConvMethod::Phase,
         ] {
-            let run = || conv(x.view(), w.view(), Some(b.view()), opts, m, &build).unwrap();
-            let one = on_threads(1, run);
-            for n in [2, 3] {
-                let mode = opts.padding_mode;
-                assert_eq!(
-                    on_threads(n, run),
-                    one,
-                    "conv {} ({mode}) on {n} threads",
-                    m.name()
-                );
-            }
+            let what = format!("conv ({})", opts.padding_mode);
+            conv_on_threads_as_on_one((&x, &w, &b), opts, m, &[2, 3], &what);
         }
     }
     let y = random(&[3, 6, 7, 11], 4);
@@ -109,26 +122,8 @@ fn winograd_is_independent_of_the_thread_count() {
             padding_mode: convmat::geometry::PaddingMode::Reflect,
             ..Default::default()
         };
-        let build = BuildOptions::default();
-        let run = || {
-            conv(
-                x.view(),
-                w.view(),
-                Some(b.view()),
-                &opts,
-                ConvMethod::Winograd,
-                &build,
-            )
-            .unwrap()
-        };
-        let one = on_threads(1, run);
-        for n in [2, 3] {
-            assert_eq!(
-                on_threads(n, run),
-                one,
-                "winograd on {n} threads, {groups} groups"
-            );
-        }
+        let what = format!("{groups} groups");
+        conv_on_threads_as_on_one((&x, &w, &b), &opts, ConvMethod::Winograd, &[2, 3], &what);
     }
 }
 
@@ -154,25 +149,7 @@ fn phase_cuts_a_single_image_into_pieces_of_output_channels_per_thread() {
             padding_mode: mode,
             ..Default::default()
         };
-        let build = BuildOptions::default();
-        let run = || {
-            conv(
-                x.view(),
-                w.view(),
-                Some(b.view()),
-                &opts,
-                ConvMethod::Phase,
-                &build,
-            )
-            .unwrap()
-        };
-        let one = on_threads(1, run);
-        for n in [2, 3, 4] {
-            assert_eq!(
-                on_threads(n, run),
-                one,
-                "phase on {n} threads, batch {batch}, {rows} × {cols}"
-            );
-        }
+        let what = format!("batch {batch}, {rows} × {cols}");
+        conv_on_threads_as_on_one((&x, &w, &b), &opts, ConvMethod::Phase, &[2, 3, 4], &what);
     }
 }
