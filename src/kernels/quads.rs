@@ -22,44 +22,49 @@ const LANES: usize = 16;
 /// Tiles per call of the AVX2 kernels: the lanes of one 256-bit f32 vector.
 const AVX2_LANES: usize = 8;
 
-/// A row read through a window, split by index modulo 4: `dst[φ][m] = row[start +
-/// 4m + φ]` for `m` below `dst[0].len()` (every `dst` row at least that long),
-/// zero where that index falls outside the row — the zero padding of a row whose
-/// tiles start at `start` (negative inside the padding before it).
+/// A row read through a window, split by index modulo 4 into the six columns of
+/// F(4, 3)'s input tiles: `dst[j][m] = row[start + 4m + j]` for `m` below
+/// `dst[0].len()` (every `dst` row at least that long), zero where that index
+/// falls outside the row — the zero padding of a row whose tiles start at `start`
+/// (negative inside the padding before it). Lines 4 and 5 are lines 0 and 1 a
+/// tile on, made from the same registers (copied from them after the split, the
+/// copies' loads waited on the split's stores: 15 % of a stride-2 Winograd
+/// profile).
 ///
 /// ```text
 /// row:    0 1 2 3 4 5 6 7 8 9 …   (start 0)
-/// dst[0]: 0 4 8 …   dst[2]: 2 6 10 …
-/// dst[1]: 1 5 9 …   dst[3]: 3 7 11 …
+/// dst[0]: 0 4 8 …   dst[2]: 2 6 10 …   dst[4]: 4 8 12 …
+/// dst[1]: 1 5 9 …   dst[3]: 3 7 11 …   dst[5]: 5 9 13 …
 /// ```
 #[inline(always)]
-pub(crate) fn split4<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 4]) {
+pub(crate) fn split4<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 6]) {
     // SAFETY: `simd_level` gives only levels the processor has.
-    unsafe { split_at(simd_level(), row, start, dst) }
+    unsafe { split_at::<_, 4, 6>(simd_level(), row, start, dst) }
 }
 
-/// [`split4`] and [`split8`] at `level`: `dst[φ][m] = row[start + N·m + φ]`.
+/// [`split4`] and [`split8`] at `level`: `dst[j][m] = row[start + N·m + j]` for
+/// the `L` lines `j` (those from `N` on the first ones a tile on).
 ///
 /// # Safety
 /// The processor must have `level`.
 #[inline(always)]
-unsafe fn split_at<T: Real, const N: usize>(
+unsafe fn split_at<T: Real, const N: usize, const L: usize>(
     level: SimdLevel,
     row: &[T],
     start: isize,
-    dst: [&mut [T]; N],
+    dst: [&mut [T]; L],
 ) {
     let n = dst[0].len();
     #[cfg(target_arch = "x86_64")]
     if let Some((lanes, split)) = x86::kernels(level)
         .filter(|_| std::mem::size_of::<T>() == 4)
-        .and_then(|k| k.split(N))
+        .and_then(|k| k.split(N, L))
     {
         if n.is_multiple_of(lanes) && dst.iter().all(|d| d.len() >= n) {
             let lines = dst.map(|d| d.as_mut_ptr().cast::<f32>());
             // SAFETY: the level is the processor's (the contract); `T` is f32 (the
-            // only 4-byte `Real`); `lines` holds the `N` pointers the kernel for
-            // `N` reads; the loads read only lanes inside `row` (masked), each step
+            // only 4-byte `Real`); `lines` holds the `L` pointers the kernel for
+            // `N` reads (`split` pairs 4 with 6 and 8 with 9); the loads read only lanes inside `row` (masked), each step
             // writes `dst[j][m .. m + lanes]` within `n` (checked above).
             unsafe {
                 split(
@@ -84,13 +89,14 @@ unsafe fn split_at<T: Real, const N: usize>(
     }
 }
 
-/// A row read through a window, split by index modulo 8: `dst[φ][m] = row[start +
-/// 8m + φ]` for `m` below `dst[0].len()`, zero outside the row — the columns of
-/// tiles that start every 8 columns (Winograd at stride 2, [`super::winograd`]).
+/// A row read through a window, split by index modulo 8 into the nine columns of
+/// tiles that start every 8 columns (Winograd at stride 2, [`super::winograd`]):
+/// `dst[j][m] = row[start + 8m + j]` for `m` below `dst[0].len()`, zero outside
+/// the row; line 8 is line 0 a tile on, as in [`split4`].
 #[inline(always)]
-pub(crate) fn split8<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 8]) {
+pub(crate) fn split8<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 9]) {
     // SAFETY: `simd_level` gives only levels the processor has.
-    unsafe { split_at(simd_level(), row, start, dst) }
+    unsafe { split_at::<_, 8, 9>(simd_level(), row, start, dst) }
 }
 
 /// Four tile columns joined into a row, plus `bias`: `dst[4m + φ] = src[φ][m] +
@@ -153,17 +159,32 @@ mod x86 {
     }
 
     /// A split kernel: `row`, its length, `start`, the pointer to its lines'
-    /// pointers (4 or 8 of them), the tiles.
+    /// pointers (6 for a split by 4, 9 by 8), the tiles.
     pub(super) type Split = unsafe fn(*const f32, isize, isize, *const *mut f32, usize);
 
     impl Kernels {
-        /// Tiles per step and the kernel that splits by `n`, if there is one.
-        pub(super) fn split(&self, n: usize) -> Option<(usize, Split)> {
-            match n {
-                4 => Some((self.lanes, self.split4)),
-                8 => Some((self.lanes, self.split8)),
+        /// Tiles per step and the kernel that splits by `n` into `lines`, if
+        /// there is one.
+        pub(super) fn split(&self, n: usize, lines: usize) -> Option<(usize, Split)> {
+            match (n, lines) {
+                (4, 6) => Some((self.lanes, self.split4)),
+                (8, 9) => Some((self.lanes, self.split8)),
                 _ => None,
             }
+        }
+    }
+
+    /// `row[p]`, zero outside the row (`len` values).
+    ///
+    /// # Safety
+    /// `row` readable for `len` values.
+    #[inline(always)]
+    unsafe fn at(row: *const f32, len: isize, p: isize) -> f32 {
+        if (0..len).contains(&p) {
+            // SAFETY: inside the row (the caller's contract).
+            unsafe { *row.offset(p) }
+        } else {
+            0.0
         }
     }
 
@@ -234,6 +255,19 @@ mod x86 {
         }
     }
 
+    /// Lanes 1 … 7 of `v`, then `next`: a line one tile on.
+    ///
+    /// # Safety
+    /// AVX2 (inlined into the AVX2 kernels).
+    #[inline(always)]
+    unsafe fn shift8(v: __m256, next: f32) -> __m256 {
+        // SAFETY: register operations only; the caller enabled AVX2.
+        unsafe {
+            let rotated = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 0));
+            _mm256_blend_ps::<0x80>(rotated, _mm256_set1_ps(next))
+        }
+    }
+
     /// The four tile columns of the 8 tiles from row index `p`: tiles 0 | 4,
     /// 1 | 5, 2 | 6 and 3 | 7 by halves, then each half transposed.
     ///
@@ -265,14 +299,19 @@ mod x86 {
         lines: *const *mut f32,
         n: usize,
     ) {
-        // SAFETY: the caller's contract: `lines` points to 4 pointers
-        let dst = unsafe { *lines.cast::<[*mut f32; 4]>() };
+        // SAFETY: the caller's contract: `lines` points to 6 pointers
+        let dst = unsafe { *lines.cast::<[*mut f32; 6]>() };
         // SAFETY: the caller's contract.
         unsafe {
             for m in (0..n).step_by(AVX2_LANES) {
-                let c = columns8(row, len, start + 4 * m as isize);
-                for (d, v) in dst.iter().zip(c) {
+                let p = start + 4 * m as isize;
+                let c = columns8(row, len, p);
+                for (d, &v) in dst.iter().zip(&c) {
                     _mm256_storeu_ps(d.add(m), v);
+                }
+                for j in 0..2 {
+                    let next = at(row, len, p + 4 * AVX2_LANES as isize + j as isize);
+                    _mm256_storeu_ps(dst[4 + j].add(m), shift8(c[j], next));
                 }
             }
         }
@@ -289,8 +328,8 @@ mod x86 {
         lines: *const *mut f32,
         n: usize,
     ) {
-        // SAFETY: the caller's contract: `lines` points to 8 pointers
-        let dst = unsafe { *lines.cast::<[*mut f32; 8]>() };
+        // SAFETY: the caller's contract: `lines` points to 9 pointers
+        let dst = unsafe { *lines.cast::<[*mut f32; 9]>() };
         // SAFETY: the caller's contract.
         unsafe {
             for m in (0..n).step_by(AVX2_LANES) {
@@ -307,6 +346,9 @@ mod x86 {
                         _mm256_permute2f128_ps::<0x31>(u[j], w[j]),
                     );
                 }
+                let first = _mm256_permute2f128_ps::<0x20>(u[0], w[0]);
+                let next = at(row, len, p + 8 * AVX2_LANES as isize);
+                _mm256_storeu_ps(dst[8].add(m), shift8(first, next));
             }
         }
     }
@@ -348,6 +390,22 @@ mod x86 {
                     }
                 }
             }
+        }
+    }
+
+    /// Lanes 1 … 15 of `v`, then `next`: a line one tile on.
+    ///
+    /// # Safety
+    /// AVX-512 F (inlined into the AVX-512 kernels).
+    #[inline(always)]
+    unsafe fn shift16(v: __m512, next: f32) -> __m512 {
+        // SAFETY: register operations only; the caller enabled AVX-512 F.
+        unsafe {
+            let (v, next) = (
+                _mm512_castps_si512(v),
+                _mm512_castps_si512(_mm512_set1_ps(next)),
+            );
+            _mm512_castsi512_ps(_mm512_alignr_epi32::<1>(next, v))
         }
     }
 
@@ -399,8 +457,8 @@ mod x86 {
         lines: *const *mut f32,
         n: usize,
     ) {
-        // SAFETY: the caller's contract: `lines` points to 4 pointers
-        let dst = unsafe { *lines.cast::<[*mut f32; 4]>() };
+        // SAFETY: the caller's contract: `lines` points to 6 pointers
+        let dst = unsafe { *lines.cast::<[*mut f32; 6]>() };
         let (even, odd) = even_odd();
         // SAFETY: the caller's contract.
         unsafe {
@@ -420,11 +478,19 @@ mod x86 {
                 (ab_e, cd_e, ab_o, cd_o)
             };
             for m in (0..n).step_by(LANES) {
-                let (ab_e, cd_e, ab_o, cd_o) = quarters(start + 4 * m as isize);
-                _mm512_storeu_ps(dst[0].add(m), _mm512_permutex2var_ps(ab_e, even, cd_e));
+                let p = start + 4 * m as isize;
+                let (ab_e, cd_e, ab_o, cd_o) = quarters(p);
+                let (c0, c1) = (
+                    _mm512_permutex2var_ps(ab_e, even, cd_e),
+                    _mm512_permutex2var_ps(ab_o, even, cd_o),
+                );
+                _mm512_storeu_ps(dst[0].add(m), c0);
                 _mm512_storeu_ps(dst[2].add(m), _mm512_permutex2var_ps(ab_e, odd, cd_e));
-                _mm512_storeu_ps(dst[1].add(m), _mm512_permutex2var_ps(ab_o, even, cd_o));
+                _mm512_storeu_ps(dst[1].add(m), c1);
                 _mm512_storeu_ps(dst[3].add(m), _mm512_permutex2var_ps(ab_o, odd, cd_o));
+                let next = |j: isize| at(row, len, p + 4 * LANES as isize + j);
+                _mm512_storeu_ps(dst[4].add(m), shift16(c0, next(0)));
+                _mm512_storeu_ps(dst[5].add(m), shift16(c1, next(1)));
             }
         }
     }
@@ -440,8 +506,8 @@ mod x86 {
         lines: *const *mut f32,
         n: usize,
     ) {
-        // SAFETY: the caller's contract: `lines` points to 8 pointers
-        let dst = unsafe { *lines.cast::<[*mut f32; 8]>() };
+        // SAFETY: the caller's contract: `lines` points to 9 pointers
+        let dst = unsafe { *lines.cast::<[*mut f32; 9]>() };
         let (even, odd) = even_odd();
         // SAFETY: the caller's contract.
         unsafe {
@@ -461,9 +527,11 @@ mod x86 {
                 // first or, i odd, the second 64 values; after three, residue i
                 // modulo 8)
                 let r = halve(halve(halve(v)));
-                for (d, x) in dst.iter().zip(r) {
+                for (d, &x) in dst.iter().zip(&r) {
                     _mm512_storeu_ps(d.add(m), x);
                 }
+                let next = at(row, len, p + 8 * LANES as isize);
+                _mm512_storeu_ps(dst[8].add(m), shift16(r[0], next));
             }
         }
     }
@@ -516,7 +584,8 @@ mod tests {
     use super::*;
 
     /// `split8` at every level the processor has, as `split4` below: f32 by the
-    /// level's kernel, f64 by the plain loops.
+    /// level's kernel, f64 by the plain loops; line 8 the next tile's column 0,
+    /// zero past the row.
     #[test]
     fn split8_takes_every_eighth_value_at_every_level() {
         fn check<T: Real>(level: SimdLevel) {
@@ -529,10 +598,17 @@ mod tests {
                     (9, 3),
                 ] {
                     let row: Vec<T> = (0..len).map(|i| T::from_f64(i as f64 + 1.0)).collect();
-                    let mut lines: [Vec<T>; 8] =
+                    let mut lines: [Vec<T>; 9] =
                         std::array::from_fn(|_| vec![T::from_f64(-1.0); whole]);
                     // SAFETY: `available` gives the levels the processor has.
-                    unsafe { split_at(level, &row, start, lines.each_mut().map(|c| &mut c[..])) };
+                    unsafe {
+                        split_at::<_, 8, 9>(
+                            level,
+                            &row,
+                            start,
+                            lines.each_mut().map(|c| &mut c[..]),
+                        )
+                    };
                     for (j, line) in lines.iter().enumerate() {
                         for (m, &v) in line.iter().enumerate() {
                             let i = start + (8 * m + j) as isize;
@@ -571,9 +647,11 @@ mod tests {
                     (9, 3),
                 ] {
                     let row: Vec<f32> = (0..len).map(|i| i as f32 + 1.0).collect();
-                    let mut cols: [Vec<f32>; 4] = std::array::from_fn(|_| vec![-1.0; whole]);
+                    let mut cols: [Vec<f32>; 6] = std::array::from_fn(|_| vec![-1.0; whole]);
                     // SAFETY: `available` gives the levels the processor has.
-                    unsafe { split_at(level, &row, start, cols.each_mut().map(|c| &mut c[..])) };
+                    unsafe {
+                        split_at::<_, 4, 6>(level, &row, start, cols.each_mut().map(|c| &mut c[..]))
+                    };
                     for (j, col) in cols.iter().enumerate() {
                         for (m, &v) in col.iter().enumerate() {
                             let i = start + (4 * m + j) as isize;
@@ -587,9 +665,9 @@ mod tests {
                     }
                 }
                 let row: Vec<f32> = (0..4 * whole + 4).map(|i| i as f32).collect();
-                let mut cols: [Vec<f32>; 4] = std::array::from_fn(|_| vec![-1.0; whole]);
+                let mut cols: [Vec<f32>; 6] = std::array::from_fn(|_| vec![-1.0; whole]);
                 // SAFETY: as above.
-                unsafe { split_at(level, &row, 0, cols.each_mut().map(|c| &mut c[..])) };
+                unsafe { split_at::<_, 4, 6>(level, &row, 0, cols.each_mut().map(|c| &mut c[..])) };
                 for len in [4 * n - 3, 4 * n - 1, 4 * n] {
                     let mut out = vec![f32::NAN; len + 20];
                     let src = [&cols[0][..], &cols[1][..], &cols[2][..], &cols[3][..]];
@@ -606,10 +684,11 @@ mod tests {
             }
             // f64 goes by the plain loops at every level
             let row: Vec<f64> = (0..70).map(f64::from).collect();
-            let mut cols: [Vec<f64>; 4] = std::array::from_fn(|_| vec![0.0; 17]);
+            let mut cols: [Vec<f64>; 6] = std::array::from_fn(|_| vec![0.0; 17]);
             // SAFETY: as above.
-            unsafe { split_at(level, &row, -1, cols.each_mut().map(|c| &mut c[..])) };
+            unsafe { split_at::<_, 4, 6>(level, &row, -1, cols.each_mut().map(|c| &mut c[..])) };
             assert_eq!((cols[0][0], cols[1][0], cols[3][15]), (0.0, 0.0, 62.0));
+            assert_eq!((cols[4][0], cols[5][15], cols[5][16]), (3.0, 64.0, 68.0));
             let mut out = vec![0.0f64; 62];
             let src = [&cols[1][..], &cols[2][..], &cols[3][..], &cols[0][1..]];
             // SAFETY: as above.

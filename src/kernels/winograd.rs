@@ -1066,11 +1066,14 @@ unsafe fn output_vector<T: Real>(m: Strided<T>, y: Strided<T>) {
 /// buffers.
 #[inline(always)]
 unsafe fn output_row<T: Real>(m: Strided<T>, y: Strided<T>) {
-    let src = std::array::from_fn(|k| m.get(k));
-    a9(
-        src,
-        [y.get_mut(0), y.get_mut(1), y.get_mut(2), y.get_mut(3)],
-    );
+    // through local copies: written straight through `y`'s references, the
+    // loop compiled to scalar code (one tile at a time)
+    let src: [[T; VECTOR]; ALPHA2] = std::array::from_fn(|k| *m.get(k));
+    let mut out = [[T::zero(); VECTOR]; TILE];
+    a9(src.each_ref(), out.each_mut());
+    for (q, o) in out.iter().enumerate() {
+        *y.get_mut(q) = *o;
+    }
 }
 
 /// Transforms the block's tiles of every input channel of group `grp`:
@@ -1157,7 +1160,9 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
                         let mut split = lines.chunks_mut(qp);
                         let mut next = || &mut split.next().expect("a line per class")[..quad];
                         match p.scheme {
-                            Scheme::Unit => split4(row, start, [next(), next(), next(), next()]),
+                            Scheme::Unit => {
+                                split4(row, start, [next(), next(), next(), next(), next(), next()])
+                            }
                             Scheme::Rows => split8(
                                 row,
                                 start,
@@ -1170,22 +1175,18 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
                                     next(),
                                     next(),
                                     next(),
+                                    next(),
                                 ],
                             ),
                         }
                     }
+                    // a border column is column j of tile m and, where the tile
+                    // has a column j + step, that column of tile m − 1
                     for &(col, from) in &p.border {
-                        lines[col % step * qp + col / step] = row[from];
-                    }
-                    // column j ≥ step of tile m is column j − step of tile m + 1
-                    // (copied in whole vectors, as the split writes: a copy of
-                    // the tiles alone was a call to memmove, 5 % of a stride-1
-                    // profile)
-                    for j in step..alpha {
-                        let (from, to) = lines.split_at_mut(j * qp);
-                        let from = &from[(j - step) * qp + 1..];
-                        for v in (0..quad).step_by(VECTOR) {
-                            to[v..v + VECTOR].copy_from_slice(&from[v..v + VECTOR]);
+                        let (j, m) = (col % step, col / step);
+                        lines[j * qp + m] = row[from];
+                        if j + step < alpha && m > 0 {
+                            lines[(j + step) * qp + m - 1] = row[from];
                         }
                     }
                 }
