@@ -1290,11 +1290,31 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
             }
             let bv = bias.map_or(T::zero(), |bb| bb[o]);
             let tile_rows = p.scheme.tile_rows();
-            for seg in segments.iter() {
+            // along rows, with tiles covering the output's columns exactly, an
+            // image's tile rows follow each other in its planes: one join for
+            // each run of them (a join per row of 7 tiles spent its time
+            // starting and ending)
+            let joined = matches!(p.scheme, Scheme::Rows) && ow == p.tiles_x * TILE;
+            let mut i = 0;
+            while let Some(&first) = segments.get(i) {
+                let mut seg = first;
+                i += 1;
+                while let Some(next) = segments.get(i).filter(|next| {
+                    joined
+                        && next.item == seg.item
+                        && next.ty < oh
+                        && next.ty * p.tiles_x + next.tx0 == seg.ty * p.tiles_x + seg.tx0 + seg.n
+                }) {
+                    seg.n += next.n;
+                    i += 1;
+                }
                 let plane = &mut ys[seg.item * per_item + o * oh * ow..][..oh * ow];
                 // (none in the tile row past the last along rows)
                 let rows = tile_rows.min(oh.saturating_sub(seg.ty * tile_rows));
-                let cols = (seg.n * TILE).min(ow - seg.tx0 * TILE);
+                let cols = match joined {
+                    true => seg.n * TILE,
+                    false => (seg.n * TILE).min(ow - seg.tx0 * TILE),
+                };
                 for pr in 0..rows {
                     let line = |q: usize| &y[(pr * TILE + q) * yp + seg.tt0..][..whole(seg.n)];
                     let first = (seg.ty * tile_rows + pr) * ow + seg.tx0 * TILE;
