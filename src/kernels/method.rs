@@ -193,6 +193,10 @@ pub const WINOGRAD_MIN_TILES: usize = 128;
 /// Before the bands (`phase` passing over a whole output plane per block of
 /// input channels), the 224 × 224 layers gave 0.76 – 0.79 at AVX-512: the bands
 /// took 17 – 23 % off `phase`'s time there, and left Winograd's margin too thin.
+/// A faster split and output transform (see `kernels::winograd`) since made the
+/// first row 0.86 and `conv2d_s2` 1.06 – 1.09 at AVX-512; still one image per
+/// thread, so on two threads a one-image layer is `phase`'s (pieces of output
+/// channels per thread) by far.
 fn winograd_pays(g: &ConvGeometry) -> bool {
     let tiles: usize = g.output_size().iter().map(|o| o.div_ceil(4)).product();
     g.stride() == [1, 1]

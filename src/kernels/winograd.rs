@@ -69,6 +69,22 @@
 //! of rows at a time), not by enough for `Auto` to take it (see `winograd_pays`
 //! in `kernels::method`).
 //!
+//! Since then the split makes its lines a tile on from its registers (they were
+//! copied after it, and the copies' loads waited on its stores), the output
+//! transform along rows is vector code (written through `y`'s references it had
+//! compiled to a scalar loop) and an image's tile rows are joined in one run where
+//! the tiles cover the output's columns: `conv2d_s2_8x64x56_k3` went from 1.13 –
+//! 1.17 to 1.06 – 1.09 of `phase`'s time, 224 × 224, 64 → 128, one image from
+//! 0.88 – 0.92 to 0.86 (one thread, Intel Xeon model 207 at AVX-512, the lower
+//! eighth of 20 – 30 calls, four alternating runs). Taking each part out in turn
+//! (a temporary switch, results wrong; fastest of five runs of `conv2d_s2`): the
+//! whole call 7.36 ms, without splitting the rows 6.02, without the output
+//! transform 6.60, without the per-vector input transform 7.30. What is left is
+//! the split's reads of the input and the output's passes, not arithmetic:
+//! asking the cache for the next block's input during the products (as `phase`
+//! does) made it 4 – 7 % slower here, the transformed inputs, products and
+//! packed kernels already filling the level-2 cache.
+//!
 //! # Accuracy
 //!
 //! Not exact on integer data (`G` holds 1/6, 1/12, 1/24). Rounding analysis in the
@@ -1081,9 +1097,10 @@ unsafe fn output_row<T: Real>(m: Strided<T>, y: Strided<T>) {
 /// odd padded rows, apart). Per channel, the inputs of the block's tiles are laid
 /// out first as one line per entry `(i, j)` of the α × α input tile (at stride 2
 /// of the 2 × 9), the tiles along it (`q`): each padded row a tile row reads is
-/// split by column modulo the step straight into the lines of its `i` (zero
-/// outside the row, then the padding mode's border values patched in), and the
-/// columns past the step are the first ones' lines shifted by a tile. Then every
+/// split by column modulo the step straight into the lines of its `i`, the
+/// columns past the step as the first ones a tile on (zero outside the row, then
+/// the padding mode's border values patched in, in both lines a border column
+/// falls in). Then every
 /// vector of the block's tiles is transformed, its tiles consecutive whatever
 /// tile rows and batch items they come from ([`input_vector6`], [`input_row9`]),
 /// written straight into `V`. Compiled per SIMD level.
