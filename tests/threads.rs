@@ -128,6 +128,33 @@ fn winograd_is_independent_of_the_thread_count() {
 }
 
 #[test]
+fn winograd_cuts_a_single_image_into_pieces_of_output_channels_per_thread() {
+    // fewer images than threads: each image's chunks of output channels (at
+    // least 16 each) in pieces, one per thread (64 channels: 2 pieces on 2 and 3
+    // threads, 4 on 4; two images on 4 threads: 2 each), each piece transforming
+    // the input itself; every output summed as on one thread: the same bits. At
+    // stride 1 and 2, the second with tiles that cover the output's columns
+    // exactly (an image's tile rows joined in one run)
+    for (batch, stride, [rows, cols], mode) in [
+        (1, 1, [30, 29], convmat::geometry::PaddingMode::Zeros),
+        (1, 2, [30, 32], convmat::geometry::PaddingMode::Reflect),
+        (2, 2, [27, 29], convmat::geometry::PaddingMode::Zeros),
+    ] {
+        let x = random(&[batch, 8, rows, cols], 11);
+        let w = random(&[64, 8, 3, 3], 12);
+        let b = random(&[64], 13);
+        let opts = ConvOptions {
+            stride: vec![stride],
+            padding: 1.into(),
+            padding_mode: mode,
+            ..Default::default()
+        };
+        let what = format!("{batch} images, stride {stride}, {rows} x {cols}");
+        conv_on_threads_as_on_one((&x, &w, &b), &opts, ConvMethod::Winograd, &[2, 3, 4], &what);
+    }
+}
+
+#[test]
 fn phase_cuts_a_single_image_into_pieces_of_output_channels_per_thread() {
     // fewer images than threads: each image's output channels in pieces of at
     // least 16, one per thread (64 channels: 2 pieces on 2 and 3 threads, 4 on

@@ -30,6 +30,10 @@
 //! for a chunk of output channels at a time (about 256 KiB of `M`) and
 //! transformed back, a vector of tiles at a time, while they are in the cache;
 //! the output tiles' columns are joined back into rows. Compiled per SIMD level.
+//! A call with fewer tasks (batch items × groups) than threads cuts each task's
+//! chunks of output channels into pieces, one per thread (chunks of at least 16
+//! channels, `PIECE_MIN_CHANNELS`), each piece transforming the input itself:
+//! the same sums in the same order, so the same bits as on one thread.
 //!
 //! # Stride 2
 //!
@@ -314,6 +318,10 @@ const BLOCK_BYTES: usize = 512 << 10;
 /// GEMM's calls shorter, larger ones leave `M` to the level-3 cache.
 const CHUNK_BYTES: usize = 256 << 10;
 
+/// The fewest output channels of a chunk cut out to give a thread its piece of
+/// an image (a shorter GEMM leaves the micro-kernel's rows idle).
+const PIECE_MIN_CHANNELS: usize = 16;
+
 /// Tiles per vector that the per-tile loops round up to: the lanes of the widest
 /// vector of `f32` (AVX-512). A loop over whole vectors has no scalar tail; the
 /// lanes past the tiles compute on what the buffers hold and are never read.
@@ -405,7 +413,7 @@ pub fn error_bound<T: Real>(g: &ConvGeometry, scale: f64) -> f64 {
 /// [`GeometryError::FormulationNeeds`] unless [`check`] passes.
 pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryError> {
     check(g)?;
-    let p = Plan::<T>::of(g);
+    let p = Plan::<T>::of(g, 1);
     // the transformed kernels, packed in whole row panels, and one work space
     let packed: usize = p
         .chunks
@@ -443,7 +451,16 @@ pub fn conv<T: Real>(
 ) -> Result<(), GeometryError> {
     check(g)?;
     check_call(g, Direction::Forward, w, bias, x.len(), y.len())?;
-    let plan = Plan::<T>::of(g);
+    let per_task = (g.out_channels_per_group() * g.output_numel()).max(1);
+    let tasks = y.len() / per_task;
+    let threads = rayon::current_num_threads();
+    // fewer tasks than threads: each task's output channels in pieces of whole
+    // chunks, one per thread, each transforming the input itself
+    let wanted = match tasks {
+        t if t > 0 && t < threads => threads / t,
+        _ => 1,
+    };
+    let plan = Plan::<T>::of(g, wanted);
     let (cin_g, cout_g, groups, b) = (plan.cin_g, plan.cout_g, g.groups(), plan.block);
     let (scheme, points, chunks) = (plan.scheme, plan.scheme.points(), plan.chunks.len());
     let (per_chunk, k) = (scheme.matrices(), scheme.taps() * cin_g);
@@ -467,10 +484,85 @@ pub fn conv<T: Real>(
             })
         })
         .collect();
-    let per_task = (cout_g * g.output_numel()).max(1);
-    let tasks = y.len() / per_task;
+    // the tiles of `span` consecutive tasks of one group (`item0`, `grp`),
+    // block by block: the inputs transformed, then per chunk of output channels
+    // in `chs` the products and their outputs, into `ys` (the tasks' planes of
+    // the chunks' channels, from output channel `first`)
+    let work = |s: &mut Scratch<T>,
+                (item0, grp, span): (usize, usize, usize),
+                chs: std::ops::Range<usize>,
+                ys: &mut [T]| {
+        let first = plan.chunks[chs.start].0.start;
+        let bg = bias.map(|b| &b[grp * cout_g..][..cout_g]);
+        let tiles = span * plan.tiles();
+        for t0 in (0..tiles).step_by(b) {
+            let nt = b.min(tiles - t0);
+            // the tiles whose inputs the block's products read: along rows,
+            // also the next tile row's (its even padded row)
+            let reach = (nt + plan.input_overlap()).min(tiles - t0);
+            s.segments.clear();
+            s.segments.extend(plan.segments(t0..t0 + nt));
+            s.inputs.clear();
+            s.inputs.extend(plan.segments(t0..t0 + reach));
+            vectorise_kernel(InputTransform {
+                p: &plan,
+                g,
+                x,
+                item0,
+                grp,
+                nt: reach,
+                s: &mut *s,
+            });
+            // per chunk of output channels, M_ξ = U_ξ · V_ξ (the sum over the
+            // group's input channels), then its outputs
+            for ch in chs.clone() {
+                let (os, gemm) = &plan.chunks[ch];
+                let u = &packed[(grp * chunks + ch) * per_chunk..][..per_chunk];
+                for (xi, &mat) in matrices.iter().enumerate() {
+                    gemm.run_exact(
+                        &u[mat],
+                        0..k,
+                        &s.v,
+                        &offsets[xi * k..][..k],
+                        nt,
+                        (&mut s.m[xi * os.len() * b..], b, false),
+                        &mut |_, _| {},
+                    );
+                }
+                vectorise_kernel(OutputTransform {
+                    p: &plan,
+                    g,
+                    bias: bg,
+                    couts: os.clone(),
+                    first,
+                    nt,
+                    s: &mut *s,
+                    ys: &mut *ys,
+                });
+            }
+        }
+    };
+    let pieces = wanted.min(chunks);
+    if pieces > 1 {
+        let per_channel = g.output_numel();
+        let mut units = Vec::with_capacity(tasks * pieces);
+        for (task, mut rest) in y.chunks_mut(per_task).enumerate() {
+            for piece in 0..pieces {
+                let chs = piece * chunks / pieces..(piece + 1) * chunks / pieces;
+                let channels = plan.chunks[chs.end - 1].0.end - plan.chunks[chs.start].0.start;
+                let (ys, tail) = rest.split_at_mut(channels * per_channel);
+                rest = tail;
+                units.push((task, chs, ys));
+            }
+        }
+        units.into_par_iter().for_each(|(task, chs, ys)| {
+            let mut s = Scratch::new(&plan);
+            work(&mut s, (task / groups, task % groups, 1), chs, ys);
+        });
+        return Ok(());
+    }
     // as many runs of consecutive tasks as threads, each making its work space once
-    let run = tasks.div_ceil(rayon::current_num_threads()).max(1);
+    let run = tasks.div_ceil(threads).max(1);
     // the tiles of a span of tasks of one group (all of a run where there is one
     // group) are numbered across its batch items, so that blocks are whole
     let span = if groups == 1 { run } else { 1 };
@@ -480,53 +572,8 @@ pub fn conv<T: Real>(
             let mut s = Scratch::new(&plan);
             for (si, ys) in ys.chunks_mut(span * per_task).enumerate() {
                 let task = r * run + si * span;
-                let (item0, grp) = (task / groups, task % groups);
-                let bg = bias.map(|b| &b[grp * cout_g..][..cout_g]);
-                let tiles = ys.len() / per_task * plan.tiles();
-                for t0 in (0..tiles).step_by(b) {
-                    let nt = b.min(tiles - t0);
-                    // the tiles whose inputs the block's products read: along
-                    // rows, also the next tile row's (its even padded row)
-                    let reach = (nt + plan.input_overlap()).min(tiles - t0);
-                    s.segments.clear();
-                    s.segments.extend(plan.segments(t0..t0 + nt));
-                    s.inputs.clear();
-                    s.inputs.extend(plan.segments(t0..t0 + reach));
-                    vectorise_kernel(InputTransform {
-                        p: &plan,
-                        g,
-                        x,
-                        item0,
-                        grp,
-                        nt: reach,
-                        s: &mut s,
-                    });
-                    // per chunk of output channels, M_ξ = U_ξ · V_ξ (the sum over the
-                    // group's input channels), then its outputs
-                    for (ch, (os, gemm)) in plan.chunks.iter().enumerate() {
-                        let u = &packed[(grp * chunks + ch) * per_chunk..][..per_chunk];
-                        for (xi, &mat) in matrices.iter().enumerate() {
-                            gemm.run_exact(
-                                &u[mat],
-                                0..k,
-                                &s.v,
-                                &offsets[xi * k..][..k],
-                                nt,
-                                (&mut s.m[xi * os.len() * b..], b, false),
-                                &mut |_, _| {},
-                            );
-                        }
-                        vectorise_kernel(OutputTransform {
-                            p: &plan,
-                            g,
-                            bias: bg,
-                            couts: os.clone(),
-                            nt,
-                            s: &mut s,
-                            ys: &mut *ys,
-                        });
-                    }
-                }
+                let span = ys.len() / per_task;
+                work(&mut s, (task / groups, task % groups, span), 0..chunks, ys);
             }
         });
     Ok(())
@@ -567,7 +614,9 @@ struct Plan<T> {
 }
 
 impl<T: Real> Plan<T> {
-    fn of(g: &ConvGeometry) -> Plan<T> {
+    /// The plan for `g`, its output channels in at least `pieces` chunks where
+    /// each keeps [`PIECE_MIN_CHANNELS`].
+    fn of(g: &ConvGeometry, pieces: usize) -> Plan<T> {
         let scheme = Scheme::of(g);
         let out = g.output_size();
         // along rows, one more tile row per batch item: its products are thrown
@@ -610,6 +659,7 @@ impl<T: Real> Plan<T> {
         // CHUNK_BYTES, their rows spread evenly
         let count = (cout_g * scheme.points() * block * size)
             .div_ceil(CHUNK_BYTES)
+            .max(pieces.min(cout_g / PIECE_MIN_CHANNELS))
             .max(1);
         let per_chunk = cout_g.div_ceil(count).max(1);
         let chunks = (0..cout_g)
@@ -1268,10 +1318,14 @@ struct OutputTransform<'a, T: 'static> {
     bias: Option<&'a [T]>,
     /// The chunk of the group's output channels whose products `M` holds.
     couts: std::ops::Range<usize>,
+    /// The group's output channel that `ys` starts with.
+    first: usize,
     /// Tiles in the block.
     nt: usize,
     s: &'a mut Scratch<T>,
-    /// The span's output planes of the group, batch item after batch item.
+    /// The span's output planes of the group from channel `first` on, batch item
+    /// after batch item (a piece of one item's channels where the item's chunks
+    /// are cut into pieces).
     ys: &'a mut [T],
 }
 
@@ -1284,6 +1338,7 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
             g,
             bias,
             couts,
+            first,
             nt,
             s,
             ys,
@@ -1292,6 +1347,7 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
         let (b, yp, points) = (p.block, p.y_pitch(), p.scheme.points());
         let ms = couts.len() * b;
         let (oh, ow) = (g.output_size()[0], g.output_size()[1]);
+        // (a piece of an item's channels is its only item)
         let per_item = p.cout_g * oh * ow;
         for o in couts.clone() {
             for t in (0..nt).step_by(VECTOR) {
@@ -1313,8 +1369,8 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
             // starting and ending)
             let joined = matches!(p.scheme, Scheme::Rows) && ow == p.tiles_x * TILE;
             let mut i = 0;
-            while let Some(&first) = segments.get(i) {
-                let mut seg = first;
+            while let Some(&head) = segments.get(i) {
+                let mut seg = head;
                 i += 1;
                 while let Some(next) = segments.get(i).filter(|next| {
                     joined
@@ -1325,7 +1381,7 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
                     seg.n += next.n;
                     i += 1;
                 }
-                let plane = &mut ys[seg.item * per_item + o * oh * ow..][..oh * ow];
+                let plane = &mut ys[seg.item * per_item + (o - first) * oh * ow..][..oh * ow];
                 // (none in the tile row past the last along rows)
                 let rows = tile_rows.min(oh.saturating_sub(seg.ty * tile_rows));
                 let cols = match joined {
@@ -1334,11 +1390,11 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
                 };
                 for pr in 0..rows {
                     let line = |q: usize| &y[(pr * TILE + q) * yp + seg.tt0..][..whole(seg.n)];
-                    let first = (seg.ty * tile_rows + pr) * ow + seg.tx0 * TILE;
+                    let at = (seg.ty * tile_rows + pr) * ow + seg.tx0 * TILE;
                     join4(
                         [line(0), line(1), line(2), line(3)],
                         bv,
-                        &mut plane[first..][..cols],
+                        &mut plane[at..][..cols],
                     );
                 }
             }
