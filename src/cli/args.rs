@@ -432,9 +432,8 @@ pub struct MatrixArgs {
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvMethodArg {
     /// Chosen by shape: fft where estimated faster (large kernels); winograd for 2-D 3×3
-    /// layers at stride 1 (at stride 2 with at least 56 output columns) with at least 32
-    /// input and 16 output channels per group and a 45×45 output (not for data holding
-    /// NaN or ±∞); else direct for at most 4 output channels
+    /// stride-1 layers with at least 32 input and 16 output channels per group and a 45×45
+    /// output (not for data holding NaN or ±∞); else direct for at most 4 output channels
     /// per group, else phase where its implicit GEMM computes at most 1.15 columns per
     /// output (larger images), else im2col.
     Auto,

@@ -173,41 +173,33 @@ pub const WINOGRAD_MIN_OUT_CHANNELS: usize = 16;
 /// phase formulation `Auto` takes there was not measured against it.
 pub const WINOGRAD_MIN_TILES: usize = 128;
 
-/// Output columns from which `Auto` takes Winograd at stride 2 (14 tiles a row;
-/// see `winograd_pays`).
-pub const WINOGRAD_MIN_STRIDE2_COLUMNS: usize = 56;
-
 /// Whether `Auto` takes Winograd for `g` (see [`WINOGRAD_MIN_CHANNELS`]): at
-/// stride 1, and at stride 2 for outputs of at least
-/// [`WINOGRAD_MIN_STRIDE2_COLUMNS`] columns. At stride 2 its tiles are 4 outputs
-/// of a row, and narrow rows (7 tiles at 28 columns) spend its time starting and
-/// ending them. Measured (one thread, f32, Intel Xeon model 207, the lower eighth
-/// of 15 calls alternating in one process, three runs, its time over `phase`'s,
-/// after the seventeenth session's faster split and output transform):
+/// stride 1 only. At stride 2 its tiles are 4 outputs of a row, and narrow rows (7
+/// tiles at 28 columns) spend its time starting and ending them; on wide ones it
+/// is ahead of `phase`, but not by enough to choose by. Measured (one thread, f32,
+/// Intel Xeon model 207, medians of 7 – 41 calls alternating in one process, its
+/// time over `phase`'s, `phase` writing large outputs a band of rows at a time):
 ///
 /// | layer (input, channels, images) | AVX-512 | AVX2 |
 /// |---|---|---|
-/// | 224 × 224, 64 → 128, 1 (112 output columns) | 0.87 – 0.89 | 0.78 – 0.81 |
-/// | 224 × 224, 32 → 64, 1 | 0.88 | 0.87 – 0.98 |
-/// | 224 × 224, 64 → 64, 1 | 0.88 – 0.91 | 0.82 – 0.86 |
-/// | 112 × 112, 128 → 128, 1 (56 columns) | 0.87 – 0.90 | 0.87 – 0.88 |
-/// | 112 × 112, 256 → 256, 1 | 0.82 – 0.91 | 0.91 – 0.94 |
-/// | 112 × 112, 128 → 256, 1 | 0.89 – 0.92 | 0.86 – 0.87 |
-/// | `conv2d_s2_8x64x56_k3` (28 columns) | 1.05 – 1.09 | 0.95 – 0.97 |
-/// | 56 × 56, 128 → 128, 1 (28 columns) | 1.19 – 1.27 | 1.06 |
+/// | 224 × 224, 64 → 128, 1 (112 output columns) | 0.90 – 0.94 | 0.83 – 0.85 |
+/// | 224 × 224, 32 → 64, 1 | 0.96 – 1.01 | 0.82 – 0.90 |
+/// | 224 × 224, 64 → 64, 1 | 0.96 | 1.02 |
+/// | 112 × 112, 128 → 128, 1 (56 columns) | 0.94 – 0.96 | 0.88 – 0.89 |
+/// | 112 × 112, 256 → 256, 1 | 0.91 | 0.97 |
+/// | 112 × 112, 128 → 256, 1 | 0.87 – 0.96 | 0.84 |
+/// | `conv2d_s2_8x64x56_k3` (28 columns) | 1.20 | 1.01 |
 ///
-/// On two threads, one image (cut into pieces of output channels per thread by
-/// both): the first row 0.89 – 0.93 at AVX-512. Before the bands (`phase`
-/// passing over a whole output plane per block of input channels) the 224 × 224
-/// layers gave 0.76 – 0.79; the bands left Winograd 0.90 – 1.02 of `phase`, too
-/// thin a margin to choose by, until the faster split and output transform.
+/// Before the bands (`phase` passing over a whole output plane per block of
+/// input channels), the 224 × 224 layers gave 0.76 – 0.79 at AVX-512: the bands
+/// took 17 – 23 % off `phase`'s time there, and left Winograd's margin too thin.
+/// A faster split and output transform (see `kernels::winograd`) since made the
+/// first row 0.86 and `conv2d_s2` 1.06 – 1.09 at AVX-512; still one image per
+/// thread, so on two threads a one-image layer is `phase`'s (pieces of output
+/// channels per thread) by far.
 fn winograd_pays(g: &ConvGeometry) -> bool {
     let tiles: usize = g.output_size().iter().map(|o| o.div_ceil(4)).product();
-    let wide = g
-        .output_size()
-        .last()
-        .is_some_and(|&c| c >= WINOGRAD_MIN_STRIDE2_COLUMNS);
-    (g.stride() == [1, 1] || wide)
+    g.stride() == [1, 1]
         && crate::kernels::winograd::check(g).is_ok()
         && g.in_channels_per_group() >= WINOGRAD_MIN_CHANNELS
         && g.out_channels_per_group() >= WINOGRAD_MIN_OUT_CHANNELS
@@ -287,10 +279,9 @@ impl ConvMethod {
 
     /// `Auto` made concrete for `g`: `fft` where it is estimated faster by the
     /// margin [`FFT_MARGIN`] (large kernels; see the module docs for the estimate and
-    /// its measurements), else `winograd` for a 2-D 3×3 layer at stride 1 (or at
-    /// stride 2 with at least [`WINOGRAD_MIN_STRIDE2_COLUMNS`] output columns) with
-    /// at least [`WINOGRAD_MIN_CHANNELS`] input and [`WINOGRAD_MIN_OUT_CHANNELS`]
-    /// output channels per group and [`WINOGRAD_MIN_TILES`] output tiles, else `direct`
+    /// its measurements), else `winograd` for a 2-D 3×3 stride-1 layer with at least
+    /// [`WINOGRAD_MIN_CHANNELS`] input and [`WINOGRAD_MIN_OUT_CHANNELS`] output
+    /// channels per group and [`WINOGRAD_MIN_TILES`] output tiles, else `direct`
     /// when each output channel's group has at most
     /// [`DIRECT_MAX_CHANNELS_PER_GROUP`] output channels, else `phase` where its
     /// implicit GEMM computes at most [`PHASE_MAX_COLUMN_WASTE`] columns per output
@@ -315,7 +306,7 @@ impl ConvMethod {
     /// let strided = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 128).stride(&[2]).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&strided), ConvMethod::Phase);
     /// let wide = ConvGeometry::builder(&[224, 224], &[3, 3]).channels(64, 128).stride(&[2]).padding(1).build().unwrap();
-    /// assert_eq!(ConvMethod::Auto.resolve(&wide), ConvMethod::Winograd);
+    /// assert_eq!(ConvMethod::Auto.resolve(&wide), ConvMethod::Phase);
     /// let layer = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 64).padding(1).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&layer), ConvMethod::Winograd);
     /// let large = ConvGeometry::builder(&[512, 512], &[31, 31]).padding(Padding::Same).build().unwrap();

@@ -69,10 +69,9 @@
 //! 56 × 56, 64 → 128, one image 1.33 against 2.24; at AVX2 1.02, 0.78, 0.69 and
 //! 1.10 against 1.08, 0.86, 0.75 and 1.46 (`phase` then passing over whole output
 //! planes). Narrow outputs (28 columns: 7 tiles a row) leave it behind `phase`,
-//! wide ones a little ahead of `phase` as it then was (writing large outputs a
-//! band of rows at a time), not by enough for `Auto` to take it (see
-//! `winograd_pays` in `kernels::method`, which now takes it from 56 output
-//! columns).
+//! wide ones a little ahead of `phase` as it now is (writing large outputs a band
+//! of rows at a time), not by enough for `Auto` to take it (see `winograd_pays`
+//! in `kernels::method`).
 //!
 //! Since then the split makes its lines a tile on from its registers (they were
 //! copied after it, and the copies' loads waited on its stores), the output
