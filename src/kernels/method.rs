@@ -177,26 +177,28 @@ pub const WINOGRAD_MIN_TILES: usize = 128;
 /// stride 1 only. At stride 2 its tiles are 4 outputs of a row, and narrow rows (7
 /// tiles at 28 columns) spend its time starting and ending them; on wide ones it
 /// is ahead of `phase`, but not by enough to choose by. Measured (one thread, f32,
-/// Intel Xeon model 207, medians of 7 – 41 calls alternating in one process, its
-/// time over `phase`'s, `phase` writing large outputs a band of rows at a time):
+/// Intel Xeon model 207, the lower eighth of 15 calls alternating in one process,
+/// three runs, its time over `phase`'s, after the seventeenth session's faster
+/// split and output transform):
 ///
 /// | layer (input, channels, images) | AVX-512 | AVX2 |
 /// |---|---|---|
-/// | 224 × 224, 64 → 128, 1 (112 output columns) | 0.90 – 0.94 | 0.83 – 0.85 |
-/// | 224 × 224, 32 → 64, 1 | 0.96 – 1.01 | 0.82 – 0.90 |
-/// | 224 × 224, 64 → 64, 1 | 0.96 | 1.02 |
-/// | 112 × 112, 128 → 128, 1 (56 columns) | 0.94 – 0.96 | 0.88 – 0.89 |
-/// | 112 × 112, 256 → 256, 1 | 0.91 | 0.97 |
-/// | 112 × 112, 128 → 256, 1 | 0.87 – 0.96 | 0.84 |
-/// | `conv2d_s2_8x64x56_k3` (28 columns) | 1.20 | 1.01 |
+/// | 224 × 224, 64 → 128, 1 (112 output columns) | 0.87 – 0.89 | 0.78 – 0.81 |
+/// | 224 × 224, 32 → 64, 1 | 0.88 | 0.87 – 0.98 |
+/// | 224 × 224, 64 → 64, 1 | 0.88 – 0.91 | 0.82 – 0.86 |
+/// | 112 × 112, 128 → 128, 1 (56 columns) | 0.87 – 0.90 | 0.87 – 0.88 |
+/// | 112 × 112, 256 → 256, 1 | 0.82 – 0.91 | 0.91 – 0.94 |
+/// | 112 × 112, 128 → 256, 1 | 0.89 – 0.92 | 0.86 – 0.87 |
+/// | `conv2d_s2_8x64x56_k3` (28 columns) | 1.05 – 1.09 | 0.95 – 0.97 |
+/// | 56 × 56, 128 → 128, 1 (28 columns) | 1.19 – 1.27 | 1.06 |
 ///
-/// Before the bands (`phase` passing over a whole output plane per block of
-/// input channels), the 224 × 224 layers gave 0.76 – 0.79 at AVX-512: the bands
-/// took 17 – 23 % off `phase`'s time there, and left Winograd's margin too thin.
-/// A faster split and output transform (see `kernels::winograd`) since made the
-/// first row 0.86 and `conv2d_s2` 1.06 – 1.09 at AVX-512; still one image per
-/// thread, so on two threads a one-image layer is `phase`'s (pieces of output
-/// channels per thread) by far.
+/// That margin is the kernels' alone: a call through [`crate::functional::conv`]
+/// (and Python) under `Auto` also scans the data for NaN and ±∞ before taking
+/// Winograd (1.2 – 2.0 ms of the first row's 13 – 16 ms on one thread), and with
+/// the scan `Auto` taking Winograd from 56 output columns measured within −4 to
+/// +6 % of `phase` on the first and fourth rows, one and two threads. Before the
+/// bands (`phase` passing over a whole output plane per block of input channels)
+/// the 224 × 224 layers gave 0.76 – 0.79 at AVX-512.
 fn winograd_pays(g: &ConvGeometry) -> bool {
     let tiles: usize = g.output_size().iter().map(|o| o.div_ceil(4)).product();
     g.stride() == [1, 1]
