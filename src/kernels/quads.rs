@@ -64,8 +64,9 @@ unsafe fn split_at<T: Real, const N: usize, const L: usize>(
             let lines = dst.map(|d| d.as_mut_ptr().cast::<f32>());
             // SAFETY: the level is the processor's (the contract); `T` is f32 (the
             // only 4-byte `Real`); `lines` holds the `L` pointers the kernel for
-            // `N` reads (`split` pairs 4 with 6 and 8 with 9); the loads read only lanes inside `row` (masked), each step
-            // writes `dst[j][m .. m + lanes]` within `n` (checked above).
+            // `N` reads (`split` pairs 4 with 6 and 8 with 9); the loads read
+            // only lanes inside `row` (masked), each step writes `dst[j][m .. m +
+            // lanes]` within `n` (checked above).
             unsafe {
                 split(
                     row.as_ptr().cast(),
