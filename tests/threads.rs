@@ -129,12 +129,12 @@ fn winograd_is_independent_of_the_thread_count() {
 
 #[test]
 fn winograd_cuts_a_single_image_into_pieces_of_output_channels_per_thread() {
-    // fewer images than threads: each image's chunks of output channels (at
-    // least 16 each) in pieces, one per thread (64 channels: 2 pieces on 2 and 3
-    // threads, 4 on 4; two images on 4 threads: 2 each), each piece transforming
-    // the input itself; every output summed as on one thread: the same bits. At
-    // stride 1 and 2, the second with tiles that cover the output's columns
-    // exactly (an image's tile rows joined in one run)
+    // fewer images than threads: each image's chunks of output channels in
+    // pieces, one per thread (one image: 2, 3 and 4 pieces; two images on 3 and
+    // 4 threads: 1 and 2 each), each piece transforming the input itself; every
+    // output summed as on one thread: the same bits. At stride 1 and 2, the
+    // second with tiles that cover the output's columns exactly (an image's tile
+    // rows joined in one run)
     for (batch, stride, [rows, cols], mode) in [
         (1, 1, [30, 29], convmat::geometry::PaddingMode::Zeros),
         (1, 2, [30, 32], convmat::geometry::PaddingMode::Reflect),

@@ -31,9 +31,10 @@
 //! transformed back, a vector of tiles at a time, while they are in the cache;
 //! the output tiles' columns are joined back into rows. Compiled per SIMD level.
 //! A call with fewer tasks (batch items × groups) than threads cuts each task's
-//! chunks of output channels into pieces, one per thread (chunks of at least 16
-//! channels, `PIECE_MIN_CHANNELS`), each piece transforming the input itself:
-//! the same sums in the same order, so the same bits as on one thread.
+//! chunks of output channels into pieces, one per thread, each piece
+//! transforming the input itself (the chunks cut finer where there are fewer
+//! than the pieces, down to 16 channels, `PIECE_MIN_CHANNELS`): the same sums in
+//! the same order, so the same bits as on one thread.
 //!
 //! # Stride 2
 //!
@@ -615,7 +616,7 @@ struct Plan<T> {
 
 impl<T: Real> Plan<T> {
     /// The plan for `g`, its output channels in at least `pieces` chunks where
-    /// each keeps [`PIECE_MIN_CHANNELS`].
+    /// that leaves [`PIECE_MIN_CHANNELS`] to each.
     fn of(g: &ConvGeometry, pieces: usize) -> Plan<T> {
         let scheme = Scheme::of(g);
         let out = g.output_size();
