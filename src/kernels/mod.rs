@@ -148,6 +148,18 @@ fn window_rows(
     }
 }
 
+/// Fewest output channels in a thread's piece of one task (a batch item of a
+/// group): where a call has fewer tasks than threads, [`phase`] and [`winograd`]
+/// cut each task's output channels into pieces, one per thread, and a shorter
+/// GEMM would leave the micro-kernel's rows idle.
+const PIECE_MIN_CHANNELS: usize = 16;
+
+/// Threads each of `tasks` (batch items × groups) has on `threads`: more than
+/// one only where a call has fewer tasks than threads.
+fn threads_per_task(tasks: usize, threads: usize) -> usize {
+    (threads / tasks.max(1)).max(1)
+}
+
 /// Values of `T` per 64-byte cache line: how far apart the values a prefetch of
 /// every line asks for lie.
 const fn per_cache_line<T>() -> usize {

@@ -518,18 +518,16 @@ pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryEr
 /// slower pre-shifted, so stride 1 keeps one component.)
 pub const PRESHIFT_MAX_TAPS: usize = 3;
 
-/// Fewest output channels in a piece of a task's (see [`pieces`]).
-const PIECE_MIN_CHANNELS: usize = 16;
-
 /// Pieces to cut each task's `cout_g` output channels into, for `tasks` (batch
 /// items × groups) on `threads`: one where there are at least as many tasks as
 /// threads, else as many as the threads each task has (fewer where the channels
-/// do not divide evenly into pieces of at least [`PIECE_MIN_CHANNELS`]). A layer
+/// do not divide evenly into pieces of at least
+/// [`PIECE_MIN_CHANNELS`](super::PIECE_MIN_CHANNELS)). A layer
 /// run on one image then keeps every thread busy, each piece splitting the
 /// input itself (the split, under a tenth of the time, done once per piece).
 fn pieces(cout_g: usize, tasks: usize, threads: usize) -> usize {
-    let mut p = threads / tasks.max(1);
-    while p > 1 && (!cout_g.is_multiple_of(p) || cout_g / p < PIECE_MIN_CHANNELS) {
+    let mut p = super::threads_per_task(tasks, threads);
+    while p > 1 && (!cout_g.is_multiple_of(p) || cout_g / p < super::PIECE_MIN_CHANNELS) {
         p -= 1;
     }
     p.max(1)

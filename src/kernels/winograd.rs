@@ -319,10 +319,6 @@ const BLOCK_BYTES: usize = 512 << 10;
 /// GEMM's calls shorter, larger ones leave `M` to the level-3 cache.
 const CHUNK_BYTES: usize = 256 << 10;
 
-/// The fewest output channels of a chunk cut out to give a thread its piece of
-/// an image (a shorter GEMM leaves the micro-kernel's rows idle).
-const PIECE_MIN_CHANNELS: usize = 16;
-
 /// Tiles per vector that the per-tile loops round up to: the lanes of the widest
 /// vector of `f32` (AVX-512). A loop over whole vectors has no scalar tail; the
 /// lanes past the tiles compute on what the buffers hold and are never read.
@@ -457,10 +453,7 @@ pub fn conv<T: Real>(
     let threads = rayon::current_num_threads();
     // fewer tasks than threads: each task's output channels in pieces of whole
     // chunks, one per thread, each transforming the input itself
-    let wanted = match tasks {
-        t if t > 0 && t < threads => threads / t,
-        _ => 1,
-    };
+    let wanted = super::threads_per_task(tasks, threads);
     let plan = Plan::<T>::of(g, wanted);
     let (cin_g, cout_g, groups, b) = (plan.cin_g, plan.cout_g, g.groups(), plan.block);
     let (scheme, points, chunks) = (plan.scheme, plan.scheme.points(), plan.chunks.len());
@@ -616,7 +609,7 @@ struct Plan<T> {
 
 impl<T: Real> Plan<T> {
     /// The plan for `g`, its output channels in at least `pieces` chunks where
-    /// that leaves [`PIECE_MIN_CHANNELS`] to each.
+    /// that leaves [`PIECE_MIN_CHANNELS`](super::PIECE_MIN_CHANNELS) to each.
     fn of(g: &ConvGeometry, pieces: usize) -> Plan<T> {
         let scheme = Scheme::of(g);
         let out = g.output_size();
@@ -660,7 +653,7 @@ impl<T: Real> Plan<T> {
         // CHUNK_BYTES, their rows spread evenly
         let count = (cout_g * scheme.points() * block * size)
             .div_ceil(CHUNK_BYTES)
-            .max(pieces.min(cout_g / PIECE_MIN_CHANNELS))
+            .max(pieces.min(cout_g / super::PIECE_MIN_CHANNELS))
             .max(1);
         let per_chunk = cout_g.div_ceil(count).max(1);
         let chunks = (0..cout_g)
