@@ -1343,6 +1343,12 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
         let (oh, ow) = (g.output_size()[0], g.output_size()[1]);
         // (a piece of an item's channels is its only item)
         let per_item = p.cout_g * oh * ow;
+        let tile_rows = p.scheme.tile_rows();
+        // along rows, with tiles covering the output's columns exactly, an
+        // image's tile rows follow each other in its planes: one join for each
+        // run of them (a join per row of 7 tiles spent its time starting and
+        // ending)
+        let joined = matches!(p.scheme, Scheme::Rows) && ow == p.tiles_x * TILE;
         for o in couts.clone() {
             for t in (0..nt).step_by(VECTOR) {
                 let src = Strided::of(&m[..], (o - couts.start) * b + t, ms, points);
@@ -1356,12 +1362,6 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
                 }
             }
             let bv = bias.map_or(T::zero(), |bb| bb[o]);
-            let tile_rows = p.scheme.tile_rows();
-            // along rows, with tiles covering the output's columns exactly, an
-            // image's tile rows follow each other in its planes: one join for
-            // each run of them (a join per row of 7 tiles spent its time
-            // starting and ending)
-            let joined = matches!(p.scheme, Scheme::Rows) && ow == p.tiles_x * TILE;
             let mut i = 0;
             while let Some(&head) = segments.get(i) {
                 let mut seg = head;
