@@ -402,3 +402,83 @@ fn auto_takes_winograd_for_a_wide_3x3_layer_but_not_for_data_holding_nan() {
         ConvMethod::Phase
     );
 }
+
+/// Under `Auto`, Winograd's outputs are checked as they are made instead of the
+/// data scanned beforehand: finite data keep Winograd; a NaN or ±∞ that reaches
+/// an output sends the call to the loops, and their result (non-finite only in
+/// the windows that read it, as PyTorch's) comes back with their name. At stride
+/// 1 and in the wide stride-2 form `Auto` now takes, on one and two threads (one
+/// image on two threads: Winograd cuts its 32 output channels into two pieces,
+/// each checked; a NaN weight of the last channel reaches the second alone).
+#[test]
+fn auto_checks_winograds_outputs_and_runs_the_loops_where_one_is_not_finite() {
+    use convmat::functional::{conv_with_method, ConvMethod};
+    use convmat::geometry::ConvOptions;
+    use convmat::sparse::BuildOptions;
+    use ndarray::{ArrayD, IxDyn};
+    let build = BuildOptions::default();
+    let non_finite = |y: &ArrayD<f32>| y.iter().filter(|v| !v.is_finite()).count();
+    for (size, stride, cin, cout) in [(48, 1, 32, 32), (112, 2, 32, 32)] {
+        let opts = ConvOptions {
+            stride: vec![stride],
+            padding: 1.into(),
+            ..Default::default()
+        };
+        let (xs, ws) = ([1, cin, size, size], [cout, cin, 3, 3]);
+        // small integers: the loops' sums are exact, so theirs equal direct's
+        let tensor = |shape: &[usize], seed| {
+            let n = shape.iter().product();
+            ArrayD::from_shape_vec(IxDyn(shape), pseudo_random_ints::<f32>(n, seed)).unwrap()
+        };
+        let (x, w) = (tensor(&xs, 1), tensor(&ws, 2));
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let run = |x: &ArrayD<f32>, m| {
+                    conv_with_method(x.view(), w.view(), None, &opts, m, &build).unwrap()
+                };
+                let case = format!("stride {stride}, {threads} thread(s)");
+                let (y, method) = run(&x, ConvMethod::Auto);
+                assert_eq!(method, ConvMethod::Winograd, "{case}");
+                let (direct, _) = run(&x, ConvMethod::Direct);
+                let worst = y
+                    .iter()
+                    .zip(&direct)
+                    .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+                assert!(worst <= 1e-2, "{case}: Winograd off by {worst}");
+                for bad in [f32::NAN, f32::INFINITY] {
+                    let mut x = x.clone();
+                    x[[0, 5, 20, 21]] = bad;
+                    let (y, method) = run(&x, ConvMethod::Auto);
+                    assert_eq!(method, ConvMethod::Phase, "{case}, {bad}");
+                    let (direct, _) = run(&x, ConvMethod::Direct);
+                    let same = |a: &f32, b: &f32| a == b || (a.is_nan() && b.is_nan());
+                    assert!(
+                        y.iter().zip(&direct).all(|(a, b)| same(a, b)),
+                        "{case}, {bad}"
+                    );
+                    assert!(non_finite(&direct) > 0, "{case}, {bad}");
+                    // asked for by name, Winograd spreads it over whole tiles
+                    let (spread, method) = run(&x, ConvMethod::Winograd);
+                    assert_eq!(method, ConvMethod::Winograd, "{case}, {bad}");
+                    assert!(
+                        non_finite(&spread) > non_finite(&direct),
+                        "{case}, {bad}: {} against {}",
+                        non_finite(&spread),
+                        non_finite(&direct)
+                    );
+                }
+                let mut w = w.clone();
+                w[[cout - 1, 3, 1, 2]] = f32::NAN;
+                let (y, method) =
+                    conv_with_method(x.view(), w.view(), None, &opts, ConvMethod::Auto, &build)
+                        .unwrap();
+                assert_eq!(method, ConvMethod::Phase, "{case}, a NaN weight");
+                assert_eq!(non_finite(&y), y.len() / cout, "{case}, a NaN weight");
+            });
+        }
+    }
+}

@@ -16,14 +16,13 @@ use std::path::Path;
 /// An operation on (input, weight, bias) in any element type.
 trait Job {
     const NAME: &'static str;
-    /// The method that runs on these tensors (`auto` resolved).
-    fn method<T: Real>(&self, x: ArrayViewD<'_, T>, w: ArrayViewD<'_, T>) -> &'static str;
+    /// The result, and the method that made it (`auto` resolved).
     fn run<T: Real>(
         &self,
         x: ArrayViewD<'_, T>,
         w: ArrayViewD<'_, T>,
         b: Option<ArrayViewD<'_, T>>,
-    ) -> Result<ArrayD<T>, Error>;
+    ) -> Result<(ArrayD<T>, &'static str), Error>;
 }
 
 struct Conv {
@@ -34,18 +33,14 @@ struct Conv {
 
 impl Job for Conv {
     const NAME: &'static str = "conv";
-    fn method<T: Real>(&self, x: ArrayViewD<'_, T>, w: ArrayViewD<'_, T>) -> &'static str {
-        functional::conv_method(x, w, &self.opts, self.method)
-            .unwrap_or(self.method)
-            .name()
-    }
     fn run<T: Real>(
         &self,
         x: ArrayViewD<'_, T>,
         w: ArrayViewD<'_, T>,
         b: Option<ArrayViewD<'_, T>>,
-    ) -> Result<ArrayD<T>, Error> {
-        functional::conv(x, w, b, &self.opts, self.method, &self.build)
+    ) -> Result<(ArrayD<T>, &'static str), Error> {
+        functional::conv_with_method(x, w, b, &self.opts, self.method, &self.build)
+            .map(|(y, m)| (y, m.name()))
     }
 }
 
@@ -57,18 +52,19 @@ struct ConvTranspose {
 
 impl Job for ConvTranspose {
     const NAME: &'static str = "conv-transpose";
-    fn method<T: Real>(&self, x: ArrayViewD<'_, T>, w: ArrayViewD<'_, T>) -> &'static str {
-        functional::conv_transpose_method(x, w, &self.opts, self.method)
-            .unwrap_or(self.method)
-            .name()
-    }
     fn run<T: Real>(
         &self,
         x: ArrayViewD<'_, T>,
         w: ArrayViewD<'_, T>,
         b: Option<ArrayViewD<'_, T>>,
-    ) -> Result<ArrayD<T>, Error> {
+    ) -> Result<(ArrayD<T>, &'static str), Error> {
+        // (found before it runs: the FFT, the only formulation `Auto` may set
+        // aside, is set aside by a scan of the data beforehand)
+        let method = functional::conv_transpose_method(x.view(), w.view(), &self.opts, self.method)
+            .unwrap_or(self.method)
+            .name();
         functional::conv_transpose(x, w, b, &self.opts, self.method, &self.build)
+            .map(|y| (y, method))
     }
 }
 
@@ -77,9 +73,8 @@ fn compute<T: Real, J: Job>(
     t: &[ArrayD<T>],
     out: &Path,
 ) -> Result<(Vec<usize>, Vec<usize>, &'static str), Error> {
-    let result = job.run(t[0].view(), t[1].view(), t.get(2).map(|b| b.view()))?;
+    let (result, method) = job.run(t[0].view(), t[1].view(), t.get(2).map(|b| b.view()))?;
     write_npy(out, &result)?;
-    let method = job.method(t[0].view(), t[1].view());
     Ok((t[0].shape().to_vec(), result.shape().to_vec(), method))
 }
 

@@ -173,13 +173,18 @@ pub const WINOGRAD_MIN_OUT_CHANNELS: usize = 16;
 /// phase formulation `Auto` takes there was not measured against it.
 pub const WINOGRAD_MIN_TILES: usize = 128;
 
+/// Output columns from which `Auto` takes Winograd at stride 2 (see
+/// `winograd_pays`): 14 tiles of 4 a row.
+pub const WINOGRAD_MIN_COLUMNS_STRIDE2: usize = 56;
+
 /// Whether `Auto` takes Winograd for `g` (see [`WINOGRAD_MIN_CHANNELS`]): at
-/// stride 1 only. At stride 2 its tiles are 4 outputs of a row, and narrow rows (7
-/// tiles at 28 columns) spend its time starting and ending them; on wide ones it
-/// is ahead of `phase`, but not by enough to choose by. Measured (one thread, f32,
-/// Intel Xeon model 207, the lower eighth of 15 calls alternating in one process,
-/// three runs, its time over `phase`'s, after the seventeenth session's faster
-/// split and output transform):
+/// stride 1, and at stride 2 (along both dimensions) for outputs of at least
+/// [`WINOGRAD_MIN_COLUMNS_STRIDE2`] columns. At stride 2 its tiles are 4
+/// outputs of a row, and narrow rows (7 tiles at 28 columns) spend its time
+/// starting and ending them; wide ones put it ahead of `phase`. Measured (one
+/// thread, f32, Intel Xeon model 207, the lower eighth of 15 calls alternating in
+/// one process, three runs, its time over `phase`'s, after the seventeenth
+/// session's faster split and output transform):
 ///
 /// | layer (input, channels, images) | AVX-512 | AVX2 |
 /// |---|---|---|
@@ -192,16 +197,18 @@ pub const WINOGRAD_MIN_TILES: usize = 128;
 /// | `conv2d_s2_8x64x56_k3` (28 columns) | 1.05 – 1.09 | 0.95 – 0.97 |
 /// | 56 × 56, 128 → 128, 1 (28 columns) | 1.19 – 1.27 | 1.06 |
 ///
-/// That margin is the kernels' alone: a call through [`crate::functional::conv`]
-/// (and Python) under `Auto` also scans the data for NaN and ±∞ before taking
-/// Winograd (1.2 – 2.0 ms of the first row's 13 – 16 ms on one thread), and with
-/// the scan `Auto` taking Winograd from 56 output columns measured within −4 to
-/// +6 % of `phase` on the first and fourth rows, one and two threads. Before the
-/// bands (`phase` passing over a whole output plane per block of input channels)
-/// the 224 × 224 layers gave 0.76 – 0.79 at AVX-512.
+/// Through [`crate::functional::conv`] (and Python) that margin was spent while
+/// `Auto` scanned the data for NaN and ±∞ before taking Winograd (1.2 – 2.0 ms
+/// of the first row's 13 – 16 ms on one thread; with the scan, Winograd from 56
+/// columns measured within −4 to +6 % of `phase`). Winograd now checks its
+/// outputs as it makes them instead, and `Auto` takes it from 56 columns.
 fn winograd_pays(g: &ConvGeometry) -> bool {
     let tiles: usize = g.output_size().iter().map(|o| o.div_ceil(4)).product();
-    g.stride() == [1, 1]
+    let wide = g
+        .output_size()
+        .last()
+        .is_some_and(|&w| w >= WINOGRAD_MIN_COLUMNS_STRIDE2);
+    (g.stride() == [1, 1] || (g.stride() == [2, 2] && wide))
         && crate::kernels::winograd::check(g).is_ok()
         && g.in_channels_per_group() >= WINOGRAD_MIN_CHANNELS
         && g.out_channels_per_group() >= WINOGRAD_MIN_OUT_CHANNELS
@@ -281,7 +288,8 @@ impl ConvMethod {
 
     /// `Auto` made concrete for `g`: `fft` where it is estimated faster by the
     /// margin [`FFT_MARGIN`] (large kernels; see the module docs for the estimate and
-    /// its measurements), else `winograd` for a 2-D 3×3 stride-1 layer with at least
+    /// its measurements), else `winograd` for a 2-D 3×3 layer of stride 1 (or of
+    /// stride 2 with at least [`WINOGRAD_MIN_COLUMNS_STRIDE2`] output columns) with at least
     /// [`WINOGRAD_MIN_CHANNELS`] input and [`WINOGRAD_MIN_OUT_CHANNELS`] output
     /// channels per group and [`WINOGRAD_MIN_TILES`] output tiles, else `direct`
     /// when each output channel's group has at most
@@ -308,7 +316,7 @@ impl ConvMethod {
     /// let strided = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 128).stride(&[2]).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&strided), ConvMethod::Phase);
     /// let wide = ConvGeometry::builder(&[224, 224], &[3, 3]).channels(64, 128).stride(&[2]).padding(1).build().unwrap();
-    /// assert_eq!(ConvMethod::Auto.resolve(&wide), ConvMethod::Phase);
+    /// assert_eq!(ConvMethod::Auto.resolve(&wide), ConvMethod::Winograd);
     /// let layer = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 64).padding(1).build().unwrap();
     /// assert_eq!(ConvMethod::Auto.resolve(&layer), ConvMethod::Winograd);
     /// let large = ConvGeometry::builder(&[512, 512], &[31, 31]).padding(Padding::Same).build().unwrap();

@@ -36,6 +36,16 @@
 //! than the pieces, down to 16 channels, `PIECE_MIN_CHANNELS`): the same sums in
 //! the same order, so the same bits as on one thread.
 //!
+//! Under `Auto` ([`crate::functional::conv_with_method`]) the output transform
+//! also checks that every output is finite, in registers (`0·v` summed lane by
+//! lane: NaN once a NaN or ±∞ passes), and the call runs again by the loops
+//! where one is not. That replaced a scan of the data before the call, which
+//! cost 1.2 – 2.0 ms of a 13 – 16 ms call on a 12.8 MB input (one thread): with
+//! it gone, `Auto` takes Winograd for wide stride-2 layers too (see
+//! `winograd_pays` in `kernels::method`). Joined output rows read back for the
+//! check had cost 2 – 3 % of `conv2d_dl_8x64x56_k3` (the reads waited on the
+//! joins' stores); in registers the time with and without it was the same.
+//!
 //! # Stride 2
 //!
 //! Output `p` of a stride-2 row reads padded columns `2p, 2p + 1, 2p + 2`: the
@@ -71,8 +81,8 @@
 //! 1.10 against 1.08, 0.86, 0.75 and 1.46 (`phase` then passing over whole output
 //! planes). Narrow outputs (28 columns: 7 tiles a row) leave it behind `phase`,
 //! wide ones a little ahead of `phase` as it now is (writing large outputs a band
-//! of rows at a time), not by enough for `Auto` to take it (see `winograd_pays`
-//! in `kernels::method`).
+//! of rows at a time): `Auto` takes it from 56 output columns since the scan of
+//! the data before it is gone (see `winograd_pays` in `kernels::method`).
 //!
 //! Since then the split makes its lines a tile on from its registers (they were
 //! copied after it, and the copies' loads waited on its stores), the output
@@ -446,6 +456,35 @@ pub fn conv<T: Real>(
     bias: Option<&[T]>,
     y: &mut [T],
 ) -> Result<(), GeometryError> {
+    convolve(g, x, w, bias, y, false).map(|_| ())
+}
+
+/// [`conv`], telling whether every output it wrote is finite, checked in
+/// registers as the output transform makes them (a multiplication by zero and
+/// an addition per vector of outputs; no measurable time). Where one is not, a
+/// NaN or ±∞ of the data may have reached the whole of a tile (the direct loops
+/// keep it to the windows that read it), or a transform overflowed: `Auto`
+/// then computes the call again by the loops ([`crate::functional::conv`]),
+/// instead of scanning the data beforehand.
+pub(crate) fn conv_checked<T: Real>(
+    g: &ConvGeometry,
+    x: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    y: &mut [T],
+) -> Result<bool, GeometryError> {
+    convolve(g, x, w, bias, y, true)
+}
+
+/// [`conv`]; with `finite`, [`conv_checked`] (else `true`).
+fn convolve<T: Real>(
+    g: &ConvGeometry,
+    x: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    y: &mut [T],
+    finite: bool,
+) -> Result<bool, GeometryError> {
     check(g)?;
     check_call(g, Direction::Forward, w, bias, x.len(), y.len())?;
     let per_task = (g.out_channels_per_group() * g.output_numel()).max(1);
@@ -526,6 +565,7 @@ pub fn conv<T: Real>(
                 vectorise_kernel(OutputTransform {
                     p: &plan,
                     g,
+                    check: finite,
                     bias: bg,
                     couts: os.clone(),
                     first,
@@ -549,28 +589,48 @@ pub fn conv<T: Real>(
                 units.push((task, chs, ys));
             }
         }
-        units.into_par_iter().for_each(|(task, chs, ys)| {
-            let mut s = Scratch::new(&plan);
-            work(&mut s, (task / groups, task % groups, 1), chs, ys);
-        });
-        return Ok(());
+        let finite = units
+            .into_par_iter()
+            .map(|(task, chs, ys)| {
+                let mut s = Scratch::new(&plan);
+                work(&mut s, (task / groups, task % groups, 1), chs, ys);
+                s.finite
+            })
+            .reduce(|| true, |a, b| a & b);
+        return Ok(finite);
     }
     // as many runs of consecutive tasks as threads, each making its work space once
     let run = tasks.div_ceil(threads).max(1);
     // the tiles of a span of tasks of one group (all of a run where there is one
     // group) are numbered across its batch items, so that blocks are whole
     let span = if groups == 1 { run } else { 1 };
-    y.par_chunks_mut(run * per_task)
+    let finite = y
+        .par_chunks_mut(run * per_task)
         .enumerate()
-        .for_each(|(r, ys)| {
+        .map(|(r, ys)| {
             let mut s = Scratch::new(&plan);
             for (si, ys) in ys.chunks_mut(span * per_task).enumerate() {
                 let task = r * run + si * span;
                 let span = ys.len() / per_task;
                 work(&mut s, (task / groups, task % groups, span), 0..chunks, ys);
             }
-        });
-    Ok(())
+            s.finite
+        })
+        .reduce(|| true, |a, b| a & b);
+    Ok(finite)
+}
+
+/// Adds `0·v` to `sum` lane by lane for the vectors `v`: ±0 for a finite value,
+/// NaN for a NaN or ±∞, so `sum` stays 0 while every value is finite (a
+/// multiplication and an addition per vector, no branch).
+#[inline(always)]
+fn add_finite<T: Real>(sum: &mut [T; VECTOR], v: &[[T; VECTOR]]) {
+    let zero = T::zero();
+    for v in v {
+        for (s, &x) in sum.iter_mut().zip(v) {
+            *s += x * zero;
+        }
+    }
 }
 
 /// A run of a block's tiles along one tile row: tiles `tx0 .. tx0 + n` of tile
@@ -764,6 +824,8 @@ struct Scratch<T: 'static> {
     /// The block's tiles, and those whose inputs its products read.
     segments: Vec<Segment>,
     inputs: Vec<Segment>,
+    /// Whether every output written so far is finite.
+    finite: bool,
 }
 
 impl<T: Real> Scratch<T> {
@@ -795,6 +857,7 @@ impl<T: Real> Scratch<T> {
             y,
             segments: Vec::new(),
             inputs: Vec::new(),
+            finite: true,
         }
     }
 }
@@ -1096,10 +1159,11 @@ unsafe fn input_row9<T: Real>(q: Strided<T>, v: Strided<T>) {
 // (columns of a row-major array: the loops run down them)
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
-unsafe fn output_vector<T: Real>(m: Strided<T>, y: Strided<T>) {
+unsafe fn output_vector<T: Real, const CHECK: bool>(m: Strided<T>, y: Strided<T>) -> [T; VECTOR] {
     const N: usize = ALPHA;
     let a = a6::<T>;
     // along the rows, H[r][q] = Σ_k M[r][k]·A[k][q]; then down the columns
+    let mut sum = [T::zero(); VECTOR];
     let mut h = [[[T::zero(); VECTOR]; TILE]; N];
     for (r, hr) in h.iter_mut().enumerate() {
         let mut src = [m.get(r * N); N];
@@ -1113,9 +1177,17 @@ unsafe fn output_vector<T: Real>(m: Strided<T>, y: Strided<T>) {
         for (k, s) in src.iter_mut().enumerate().skip(1) {
             *s = &h[k][q];
         }
-        let o = |p: usize| y.get_mut(p * TILE + q);
-        a(src, [o(0), o(1), o(2), o(3)]);
+        // through a local copy, as in `output_row`
+        let mut out = [[T::zero(); VECTOR]; TILE];
+        a(src, out.each_mut());
+        for (p, o) in out.iter().enumerate() {
+            *y.get_mut(p * TILE + q) = *o;
+        }
+        if CHECK {
+            add_finite(&mut sum, &out);
+        }
     }
+    sum
 }
 
 /// `y = Aᵀ m` along rows for one vector of tiles: `M[ξ]` at vector `ξ` of `m`
@@ -1125,7 +1197,7 @@ unsafe fn output_vector<T: Real>(m: Strided<T>, y: Strided<T>) {
 /// `m` checked for 9 vectors, `y` for 4 from [`Strided::of_mut`], in distinct
 /// buffers.
 #[inline(always)]
-unsafe fn output_row<T: Real>(m: Strided<T>, y: Strided<T>) {
+unsafe fn output_row<T: Real, const CHECK: bool>(m: Strided<T>, y: Strided<T>) -> [T; VECTOR] {
     // through local copies: written straight through `y`'s references, the
     // loop compiled to scalar code (one tile at a time)
     let src: [[T; VECTOR]; ALPHA2] = std::array::from_fn(|k| *m.get(k));
@@ -1134,6 +1206,11 @@ unsafe fn output_row<T: Real>(m: Strided<T>, y: Strided<T>) {
     for (q, o) in out.iter().enumerate() {
         *y.get_mut(q) = *o;
     }
+    let mut sum = [T::zero(); VECTOR];
+    if CHECK {
+        add_finite(&mut sum, &out);
+    }
+    sum
 }
 
 /// Transforms the block's tiles of every input channel of group `grp`:
@@ -1308,6 +1385,8 @@ fn vector_b5<T: Real>(
 struct OutputTransform<'a, T: 'static> {
     p: &'a Plan<T>,
     g: &'a ConvGeometry,
+    /// Whether to check that the outputs are finite (into `s.finite`).
+    check: bool,
     /// The group's bias.
     bias: Option<&'a [T]>,
     /// The chunk of the group's output channels whose products `M` holds.
@@ -1330,6 +1409,7 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
         let OutputTransform {
             p,
             g,
+            check,
             bias,
             couts,
             first,
@@ -1337,7 +1417,13 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
             s,
             ys,
         } = self;
-        let Scratch { m, y, segments, .. } = s;
+        let Scratch {
+            m,
+            y,
+            segments,
+            finite,
+            ..
+        } = s;
         let (b, yp, points) = (p.block, p.y_pitch(), p.scheme.points());
         let ms = couts.len() * b;
         let (oh, ow) = (g.output_size()[0], g.output_size()[1]);
@@ -1349,16 +1435,25 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
         // run of them (a join per row of 7 tiles spent its time starting and
         // ending)
         let joined = matches!(p.scheme, Scheme::Rows) && ow == p.tiles_x * TILE;
+        // per lane, Σ 0·v over the outputs of the block's tiles (see
+        // `add_finite`); a vector's lanes past the block's tiles hold what the
+        // work space held, left out
+        let mut sum = [T::zero(); VECTOR];
         for o in couts.clone() {
             for t in (0..nt).step_by(VECTOR) {
                 let src = Strided::of(&m[..], (o - couts.start) * b + t, ms, points);
                 let dst = Strided::of_mut(&mut y[..], t, yp, TILE * TILE);
                 // SAFETY: both checked just now, in two buffers
-                unsafe {
-                    match p.scheme {
-                        Scheme::Unit => output_vector(src, dst),
-                        Scheme::Rows => output_row(src, dst),
+                let tiles = unsafe {
+                    match (p.scheme, check) {
+                        (Scheme::Unit, false) => output_vector::<_, false>(src, dst),
+                        (Scheme::Rows, false) => output_row::<_, false>(src, dst),
+                        (Scheme::Unit, true) => output_vector::<_, true>(src, dst),
+                        (Scheme::Rows, true) => output_row::<_, true>(src, dst),
                     }
+                };
+                for (s, &v) in sum.iter_mut().zip(&tiles).take(nt - t) {
+                    *s += v;
                 }
             }
             let bv = bias.map_or(T::zero(), |bb| bb[o]);
@@ -1385,13 +1480,11 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
                 for pr in 0..rows {
                     let line = |q: usize| &y[(pr * TILE + q) * yp + seg.tt0..][..whole(seg.n)];
                     let at = (seg.ty * tile_rows + pr) * ow + seg.tx0 * TILE;
-                    join4(
-                        [line(0), line(1), line(2), line(3)],
-                        bv,
-                        &mut plane[at..][..cols],
-                    );
+                    let out = &mut plane[at..][..cols];
+                    join4([line(0), line(1), line(2), line(3)], bv, out);
                 }
             }
         }
+        *finite &= sum.iter().all(|&s| s == T::zero());
     }
 }
