@@ -65,9 +65,13 @@ fn zeroed_output<T: Real>(shape: &[usize], build: &BuildOptions) -> Result<Vec<T
     // the zeros written on the threads, each a part in place: on one thread
     // the 3.2 MB output of `conv2d_s2_8x64x56_k3` took 0.1 ms, 3 – 4 % of the
     // call on two threads (`conv` by `phase` over the kernel alone, two
-    // threads, six alternating runs: 1.033 – 1.061 before, 1.004 – 1.054 after)
+    // threads, six alternating runs: 1.033 – 1.061 before, 1.004 – 1.054 after);
+    // small outputs on this thread (not worth a split across threads)
     use rayon::prelude::*;
-    v.par_extend(rayon::iter::repeat_n(T::zero(), elements as usize));
+    match elements < 1 << 16 {
+        true => v.resize(elements as usize, T::zero()),
+        false => v.par_extend(rayon::iter::repeat_n(T::zero(), elements as usize)),
+    }
     Ok(v)
 }
 
