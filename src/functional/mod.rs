@@ -175,63 +175,68 @@ pub fn conv_with_method<T: Real>(
     let mut y = zeroed_output::<T>(&batched_shape(batch, &g.output_shape()), build)?;
     let b = bias.as_deref();
     // Winograd under `Auto` checks its result; the FFT's data are scanned
-    let mut chosen = match method.resolve(&g) {
+    let chosen = match method.resolve(&g) {
         ConvMethod::Winograd => ConvMethod::Winograd,
         _ => resolve_for_data(method, &g, &[&x, &w]),
     };
-    let finite = match chosen {
-        ConvMethod::Auto => unreachable!("resolved above"),
-        ConvMethod::Direct => direct::conv(&g, &x, &w, b, &mut y).map(|_| true)?,
-        ConvMethod::Im2col => im2col::conv(&g, &x, &w, b, &mut y).map(|_| true)?,
-        ConvMethod::Fft => {
-            check_fft_budget::<T>(&g, build)?;
-            fft::conv(&g, &x, &w, b, &mut y).map(|_| true)?
-        }
-        ConvMethod::Winograd => {
-            let elements = winograd::workspace_elements::<T>(&g)? as u128;
-            let shape = format!("({elements} values: transformed kernels and a block of tiles)");
-            check_work_space::<T>("Winograd work space", elements, shape, build)?;
-            match method {
-                ConvMethod::Auto => winograd::conv_checked(&g, &x, &w, b, &mut y)?,
-                _ => winograd::conv(&g, &x, &w, b, &mut y).map(|_| true)?,
-            }
-        }
-        ConvMethod::Phase => conv_phase(&g, &x, &w, b, &mut y, build).map(|_| true)?,
-        ConvMethod::Sparse => {
-            if fits_u32(&g) {
-                ConvMatrix::<T, u32>::build_with_options(&g, &w, build)?.mul_vec(&x, &mut y)?;
-            } else {
-                ConvMatrix::<T>::build_with_options(&g, &w, build)?.mul_vec(&x, &mut y)?;
-            }
-            add_channel_bias(&mut y, b, g.output_numel());
-            true
+    let run = |m: ConvMethod, y: &mut [T]| {
+        conv_by(m, method == ConvMethod::Auto, &g, &x, &w, b, y, build)
+    };
+    let chosen = match run(chosen, &mut y)? {
+        true => chosen,
+        false => {
+            let loops = ConvMethod::loops(&g);
+            y.fill(T::zero());
+            run(loops, &mut y)?;
+            loops
         }
     };
-    if !finite {
-        chosen = ConvMethod::loops(&g);
-        y.fill(T::zero());
-        match chosen {
-            ConvMethod::Direct => direct::conv(&g, &x, &w, b, &mut y)?,
-            ConvMethod::Phase => conv_phase(&g, &x, &w, b, &mut y, build)?,
-            _ => im2col::conv(&g, &x, &w, b, &mut y)?,
-        }
-    }
     Ok((output_array(batched, batch, &g.output_shape(), y), chosen))
 }
 
-/// [`phase::conv`] within `build`'s budget for its work space.
-fn conv_phase<T: Real>(
+/// `y = conv(x)` by the concrete method `m` within `build`'s budget; whether
+/// every output is finite where `check` asks Winograd to tell (else `true`).
+#[allow(clippy::too_many_arguments)]
+fn conv_by<T: Real>(
+    m: ConvMethod,
+    check: bool,
     g: &ConvGeometry,
     x: &[T],
     w: &[T],
     b: Option<&[T]>,
     y: &mut [T],
     build: &BuildOptions,
-) -> Result<(), Error> {
-    let elements = phase::workspace_elements::<T>(g)? as u128;
-    let shape = format!("({elements} values: a group's padded input split by phase)");
-    check_work_space::<T>("phase work space", elements, shape, build)?;
-    Ok(phase::conv(g, x, w, b, y)?)
+) -> Result<bool, Error> {
+    match m {
+        ConvMethod::Auto => unreachable!("resolved by the caller"),
+        ConvMethod::Direct => direct::conv(g, x, w, b, y)?,
+        ConvMethod::Im2col => im2col::conv(g, x, w, b, y)?,
+        ConvMethod::Fft => {
+            check_fft_budget::<T>(g, build)?;
+            fft::conv(g, x, w, b, y)?
+        }
+        ConvMethod::Winograd => {
+            let elements = winograd::workspace_elements::<T>(g)? as u128;
+            let shape = format!("({elements} values: transformed kernels and a block of tiles)");
+            check_work_space::<T>("Winograd work space", elements, shape, build)?;
+            return Ok(winograd::conv_checked(g, x, w, b, y, check)?);
+        }
+        ConvMethod::Phase => {
+            let elements = phase::workspace_elements::<T>(g)? as u128;
+            let shape = format!("({elements} values: a group's padded input split by phase)");
+            check_work_space::<T>("phase work space", elements, shape, build)?;
+            phase::conv(g, x, w, b, y)?
+        }
+        ConvMethod::Sparse => {
+            if fits_u32(g) {
+                ConvMatrix::<T, u32>::build_with_options(g, w, build)?.mul_vec(x, y)?;
+            } else {
+                ConvMatrix::<T>::build_with_options(g, w, build)?.mul_vec(x, y)?;
+            }
+            add_channel_bias(y, b, g.output_numel());
+        }
+    }
+    Ok(true)
 }
 
 /// `F.conv_transpose*d(input, weight, bias, stride, padding, output_padding, groups,

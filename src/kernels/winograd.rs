@@ -456,28 +456,17 @@ pub fn conv<T: Real>(
     bias: Option<&[T]>,
     y: &mut [T],
 ) -> Result<(), GeometryError> {
-    convolve(g, x, w, bias, y, false).map(|_| ())
+    conv_checked(g, x, w, bias, y, false).map(|_| ())
 }
 
-/// [`conv`], telling whether every output it wrote is finite, checked in
-/// registers as the output transform makes them (a multiplication by zero and
-/// an addition per vector of outputs; no measurable time). Where one is not, a
-/// NaN or ±∞ of the data may have reached the whole of a tile (the direct loops
-/// keep it to the windows that read it), or a transform overflowed: `Auto`
-/// then computes the call again by the loops ([`crate::functional::conv`]),
-/// instead of scanning the data beforehand.
+/// [`conv`]; with `finite`, telling whether every output it wrote is finite
+/// (else `true`), checked in registers as the output transform makes them (a
+/// multiplication by zero and an addition per vector of outputs; no measurable
+/// time). Where one is not, a NaN or ±∞ of the data may have reached the whole
+/// of a tile (the direct loops keep it to the windows that read it), or a
+/// transform overflowed: `Auto` then computes the call again by the loops
+/// ([`crate::functional::conv`]), instead of scanning the data beforehand.
 pub(crate) fn conv_checked<T: Real>(
-    g: &ConvGeometry,
-    x: &[T],
-    w: &[T],
-    bias: Option<&[T]>,
-    y: &mut [T],
-) -> Result<bool, GeometryError> {
-    convolve(g, x, w, bias, y, true)
-}
-
-/// [`conv`]; with `finite`, [`conv_checked`] (else `true`).
-fn convolve<T: Real>(
     g: &ConvGeometry,
     x: &[T],
     w: &[T],
@@ -589,7 +578,7 @@ fn convolve<T: Real>(
                 units.push((task, chs, ys));
             }
         }
-        let finite = units
+        let all_finite = units
             .into_par_iter()
             .map(|(task, chs, ys)| {
                 let mut s = Scratch::new(&plan);
@@ -597,14 +586,14 @@ fn convolve<T: Real>(
                 s.finite
             })
             .reduce(|| true, |a, b| a & b);
-        return Ok(finite);
+        return Ok(all_finite);
     }
     // as many runs of consecutive tasks as threads, each making its work space once
     let run = tasks.div_ceil(threads).max(1);
     // the tiles of a span of tasks of one group (all of a run where there is one
     // group) are numbered across its batch items, so that blocks are whole
     let span = if groups == 1 { run } else { 1 };
-    let finite = y
+    let all_finite = y
         .par_chunks_mut(run * per_task)
         .enumerate()
         .map(|(r, ys)| {
@@ -617,7 +606,7 @@ fn convolve<T: Real>(
             s.finite
         })
         .reduce(|| true, |a, b| a & b);
-    Ok(finite)
+    Ok(all_finite)
 }
 
 /// Adds `0·v` to `sum` lane by lane for the vectors `v`: ±0 for a finite value,
@@ -1452,8 +1441,10 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
                         (Scheme::Rows, true) => output_row::<_, true>(src, dst),
                     }
                 };
-                for (s, &v) in sum.iter_mut().zip(&tiles).take(nt - t) {
-                    *s += v;
+                if check {
+                    for (s, &v) in sum.iter_mut().zip(&tiles).take(nt - t) {
+                        *s += v;
+                    }
                 }
             }
             let bv = bias.map_or(T::zero(), |bb| bb[o]);
