@@ -58,13 +58,8 @@ impl Job for ConvTranspose {
         w: ArrayViewD<'_, T>,
         b: Option<ArrayViewD<'_, T>>,
     ) -> Result<(ArrayD<T>, &'static str), Error> {
-        // (found before it runs: the FFT, the only formulation `Auto` may set
-        // aside, is set aside by a scan of the data beforehand)
-        let method = functional::conv_transpose_method(x.view(), w.view(), &self.opts, self.method)
-            .unwrap_or(self.method)
-            .name();
-        functional::conv_transpose(x, w, b, &self.opts, self.method, &self.build)
-            .map(|y| (y, method))
+        functional::conv_transpose_with_method(x, w, b, &self.opts, self.method, &self.build)
+            .map(|(y, m)| (y, m.name()))
     }
 }
 

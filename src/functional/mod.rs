@@ -269,6 +269,37 @@ pub fn conv_transpose<T: Real>(
     method: ConvTransposeMethod,
     build: &BuildOptions,
 ) -> Result<ArrayD<T>, Error> {
+    conv_transpose_with_method(input, weight, bias, opts, method, build).map(|(x, _)| x)
+}
+
+/// [`conv_transpose`], and the formulation whose result it is (`Auto` as
+/// [`conv_transpose_method`] says: the data are scanned before the FFT).
+///
+/// ```
+/// use convmat::geometry::ConvOptions;
+/// use convmat::functional::{conv_transpose_method, conv_transpose_with_method, ConvTransposeMethod};
+/// use convmat::sparse::BuildOptions;
+/// use ndarray::{ArrayD, IxDyn};
+/// let y = ArrayD::from_elem(IxDyn(&[1, 2, 2]), 1.0f32);
+/// let w = ArrayD::from_elem(IxDyn(&[1, 1, 3, 3]), 1.0f32);
+/// let opts = ConvOptions { stride: vec![2], ..Default::default() };
+/// let auto = ConvTransposeMethod::Auto;
+/// let (x, m) = conv_transpose_with_method(y.view(), w.view(), None, &opts, auto, &BuildOptions::default()).unwrap();
+/// assert_eq!(x.shape(), &[1, 5, 5]);
+/// assert_eq!(m, conv_transpose_method(y.view(), w.view(), &opts, auto).unwrap());
+/// assert_ne!(m, auto);
+/// ```
+///
+/// # Errors
+/// As [`conv_transpose`].
+pub fn conv_transpose_with_method<T: Real>(
+    input: ArrayViewD<'_, T>,
+    weight: ArrayViewD<'_, T>,
+    bias: Option<ArrayViewD<'_, T>>,
+    opts: &ConvOptions,
+    method: ConvTransposeMethod,
+    build: &BuildOptions,
+) -> Result<(ArrayD<T>, ConvTransposeMethod), Error> {
     let t = ConvTransposeGeometry::for_tensors(input.shape(), weight.shape(), opts)?;
     let g = t.conv();
     let batched = input.ndim() == t.rank() + 2;
@@ -276,7 +307,8 @@ pub fn conv_transpose<T: Real>(
     let bias = check_bias_of(bias.as_ref(), t.out_channels())?;
     let (y, w) = (contiguous(&input), contiguous(&weight));
     let mut x = zeroed_output::<T>(&batched_shape(batch, &t.output_shape()), build)?;
-    match resolve_transpose_for_data(method, g, &[&y, &w]) {
+    let chosen = resolve_transpose_for_data(method, g, &[&y, &w]);
+    match chosen {
         ConvTransposeMethod::Auto => unreachable!("resolved above"),
         ConvTransposeMethod::Scatter => direct::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
         ConvTransposeMethod::Col2im => im2col::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
@@ -303,7 +335,7 @@ pub fn conv_transpose<T: Real>(
             add_channel_bias(&mut x, bias.as_deref(), g.input_numel());
         }
     }
-    Ok(output_array(batched, batch, &t.output_shape(), x))
+    Ok((output_array(batched, batch, &t.output_shape(), x), chosen))
 }
 
 /// Errors unless the FFT's spectra for `g` ([`fft::workspace_elements`]) fit the
