@@ -197,6 +197,14 @@ pub const WINOGRAD_MIN_COLUMNS_STRIDE2: usize = 56;
 /// | `conv2d_s2_8x64x56_k3` (28 columns) | 1.05 – 1.09 | 0.95 – 0.97 |
 /// | 56 × 56, 128 → 128, 1 (28 columns) | 1.19 – 1.27 | 1.06 |
 ///
+/// With the rows split two to a vector and the products' blocks of `K` even
+/// (nineteenth session; medians of 15 calls, two runs) the 28-column rows are
+/// 0.95 – 0.96 (AVX-512) and 0.95 (AVX2) for `conv2d_s2_8x64x56_k3` but 1.09
+/// and 1.07 for the one-image 56 × 56, 128 → 128 (its last block of tiles
+/// nearly empty), 1.22 – 1.24 and 1.19 – 1.20 for 28 × 28, 64 → 128, 8 images
+/// (14 columns); 112 × 112, 128 → 128, one image 0.84 – 0.86 and 0.89. So the
+/// threshold stays.
+///
 /// Through [`crate::functional::conv`] (and Python) that margin was spent while
 /// `Auto` scanned the data for NaN and ±∞ before taking Winograd (1.2 – 2.0 ms
 /// of the first row's 13 – 16 ms on one thread; with the scan, Winograd from 56
