@@ -455,7 +455,10 @@ impl<T: Real> Plan<T> {
     /// for loading and storing the tiles of `Y` over few steps: Winograd's
     /// stride-2 products (`K` = 192) took 3 – 4 % less time as 96 + 96 than as
     /// 170 + 22, and 2 % less than as one block of 192 (one thread, Intel Xeon
-    /// model 207, AVX-512).
+    /// model 207, AVX-512); the transposed phases of `convT2d_dl_8x64x28_k4s2`
+    /// (`K` = 256: 128 + 128 instead of 170 + 86) did not change (eight
+    /// alternating runs of the two builds, medians 0.92 – 1.30 of the old,
+    /// most within 0.97 – 1.06).
     fn even_k_block(&self, k: usize) -> usize {
         k.div_ceil(k.div_ceil(self.k_block()).max(1)).max(1)
     }
