@@ -42,8 +42,9 @@ pub(crate) fn split4<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 6]) {
     unsafe { split_at::<_, 4, 6>(simd_level(), row, start, dst) }
 }
 
-/// [`split4`] at `level`, and the split by 8 of [`split8_rows`]: `dst[j][m] = row[start + N·m + j]` for
-/// the `L` lines `j` (those from `N` on the first ones a tile on).
+/// [`split4`] at `level`, and the split by 8 of [`split8_rows`]: `dst[j][m] =
+/// row[start + N·m + j]` for the `L` lines `j` (those from `N` on the first ones
+/// a tile on).
 ///
 /// # Safety
 /// The processor must have `level`.
@@ -113,8 +114,8 @@ pub(crate) struct RowJob {
 /// outputs of at most 28 columns) go two to a vector, the first row's tiles in
 /// lanes 0 – 7, the second's in lanes 8 – 15: one split's 8 loads and 24 permutes
 /// for two rows, where a row alone left half of them zeros; the loads' masks are
-/// made once per call. Other rows go one by one (at AVX-512 16 tiles, at AVX2 8
-/// per step).
+/// made once per call. Other rows go one by one (f32 at AVX-512 16 tiles a
+/// step, at AVX2 8; f64 by plain loops).
 ///
 /// # Panics
 /// When a job's row reaches past `x` or its lines past `lines` (caller bug).
@@ -643,9 +644,9 @@ mod x86 {
     /// [`super::split8_rows`] two rows to a vector: the first row's 64 values from
     /// `start` in vectors 0 – 3, the second's in 4 – 7, so after [`split8`]'s
     /// three halvings lanes 0 – 7 hold the first row's tiles and 8 – 15 the
-    /// second's (line 8 from line 0's lanes a tile on: a row's tile 8 is in its
-    /// 64 values where it has at most 7 tiles); each row's tiles stored under a
-    /// mask.
+    /// second's. Line 8 is line 0's lanes a tile on: the last tile's column 8,
+    /// value `8·tiles` of the row, is among its 64 where it has at most 7 tiles.
+    /// Each row's tiles are stored under a mask.
     ///
     /// # Safety
     /// AVX-512 F; `tiles ≤ 7`; for each job with a row, the lanes `masks[i]`

@@ -1421,7 +1421,7 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
         for c in 0..p.cin_g {
             if p.scheme == Scheme::Rows {
                 let xc = &x[c * in_numel..];
-                for (i, jobs) in jobs.chunks(inputs.len()).enumerate() {
+                for (i, jobs) in jobs.chunks(inputs.len().max(1)).enumerate() {
                     let lines = &mut q[i * alpha * qp..];
                     split8_rows(xc, width, start, p.tiles_x, jobs, lines, qp);
                     for (job, r) in jobs.iter().filter_map(|j| j.row.map(|r| (j, r))) {
@@ -1430,7 +1430,8 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
                     }
                 }
             }
-            // the previous run's batch item, tile row and place in the lines
+            // at stride 1 a row at a time (the rows were split above at stride
+            // 2); the previous run's batch item, tile row and place in the lines
             let mut previous = None;
             for seg in inputs.iter().filter(|_| p.scheme == Scheme::Unit) {
                 let xc = plane(seg.item, c);
