@@ -10,8 +10,9 @@
 //! they reach past the row: the zero padding) and two-source permutes instead,
 //! and the last vector of a row a masked store; at AVX2 (f32) each 8 tiles take
 //! a 4 × 8 transpose by unpacks, in-lane shuffles and lane swaps. The values are moved (and,
-//! joining, one bias added), never otherwise computed, so every level gives the
-//! same bits.
+//! joining, one bias added; splitting by 8, each tile's nine columns put through
+//! the caller's [`Nine`] map on their way out), every level doing the same
+//! operations in the same order, so every level gives the same bits.
 
 use crate::simd::{simd_level, SimdLevel};
 use crate::Real;
@@ -21,6 +22,35 @@ const LANES: usize = 16;
 
 /// Tiles per call of the AVX2 kernels: the lanes of one 256-bit f32 vector.
 const AVX2_LANES: usize = 8;
+
+/// Arithmetic lane by lane: on one value (the plain loops) or on a vector of
+/// tiles (the SIMD kernels), what a [`Nine`] map is written in.
+pub(crate) trait Lanes: Copy {
+    /// `self + other` in every lane.
+    fn add(self, other: Self) -> Self;
+    /// `self − other` in every lane.
+    fn sub(self, other: Self) -> Self;
+}
+
+impl<T: Real> Lanes for T {
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        self + other
+    }
+    #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        self - other
+    }
+}
+
+/// What [`split8_rows`] makes of each tile's nine columns before it stores them:
+/// `map(v)[j]` goes to line `j`, `v[j]` being the tile's column `j` (every tile
+/// of a vector at once, lane by lane). Written once, generically, so that every
+/// level computes the same operations in the same order.
+pub(crate) trait Nine {
+    /// The nine lines' values from the nine columns.
+    fn map<V: Lanes>(v: [V; 9]) -> [V; 9];
+}
 
 /// A row read through a window, split by index modulo 4 into the six columns of
 /// F(4, 3)'s input tiles: `dst[j][m] = row[start + 4m + j]` for `m` below
@@ -42,9 +72,8 @@ pub(crate) fn split4<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 6]) {
     unsafe { split_at::<_, 4, 6>(simd_level(), row, start, dst) }
 }
 
-/// [`split4`] at `level`, and the split by 8 of [`split8_rows`]: `dst[j][m] =
-/// row[start + N·m + j]` for the `L` lines `j` (those from `N` on the first ones
-/// a tile on).
+/// [`split4`] at `level`: `dst[j][m] = row[start + N·m + j]` for the `L` lines
+/// `j` (those from `N` on the first ones a tile on).
 ///
 /// # Safety
 /// The processor must have `level`.
@@ -65,7 +94,7 @@ unsafe fn split_at<T: Real, const N: usize, const L: usize>(
             let lines = dst.map(|d| d.as_mut_ptr().cast::<f32>());
             // SAFETY: the level is the processor's (the contract); `T` is f32 (the
             // only 4-byte `Real`); `lines` holds the `L` pointers the kernel for
-            // `N` reads (`split` pairs 4 with 6 and 8 with 9); the loads read
+            // `N` reads (`split` pairs 4 with 6); the loads read
             // only lanes inside `row` (masked), each step writes `dst[j][m .. m +
             // lanes]` within `n` (checked above).
             unsafe {
@@ -101,11 +130,15 @@ pub(crate) struct RowJob {
 
 /// Rows read through a window, each split by index modulo 8 into the nine
 /// columns of tiles that start every 8 columns (Winograd at stride 2,
-/// [`super::winograd`]; line 8 is line 0 a tile on, as in [`split4`]), many rows
-/// in one call: for each job, the `len` values of `x` from `job.row` (zeros
-/// where that is `None`) into the lines `lines[j·pitch ..]` from `job.pos`:
-/// `lines[j·pitch + pos + m] = row[start + 8m + j]` for the row's `tiles` tiles
-/// `m`, zero outside the row.
+/// [`super::winograd`]; column 8 is column 0 a tile on), put through `F`'s map
+/// and stored, many rows in one call: for each job, the `len` values of `x`
+/// from `job.row` (zeros where that is `None`) into the lines `lines[j·pitch
+/// ..]` from `job.pos`: `lines[j·pitch + pos + m] = F::map(v)[j]` with `v[i] =
+/// row[start + 8m + i]` (zero outside the row) for the row's `tiles` tiles `m`.
+/// Splitting and mapping in one pass, Winograd's stride-2 input transform reads
+/// the input once and writes its transformed tiles once (split into lines and
+/// transformed from them after, the lines' stores, their loads and the second
+/// pass made `conv2d_s2_8x64x56_k3` about 6 % slower: see [`super::winograd`]).
 /// A job may also write past its tiles, to `tiles + 1` values rounded up to
 /// whole vectors of 16 from `pos`; the jobs are written in order, so a later
 /// job's values stand there.
@@ -120,7 +153,7 @@ pub(crate) struct RowJob {
 /// # Panics
 /// When a job's row reaches past `x` or its lines past `lines` (caller bug).
 #[inline(always)]
-pub(crate) fn split8_rows<T: Real>(
+pub(crate) fn split8_rows<T: Real, F: Nine>(
     x: &[T],
     len: usize,
     start: isize,
@@ -130,7 +163,7 @@ pub(crate) fn split8_rows<T: Real>(
     pitch: usize,
 ) {
     // SAFETY: `simd_level` gives only levels the processor has.
-    unsafe { split8_rows_at(simd_level(), x, len, start, tiles, jobs, lines, pitch) }
+    unsafe { split8_rows_at::<T, F>(simd_level(), x, len, start, tiles, jobs, lines, pitch) }
 }
 
 /// [`split8_rows`] at `level`.
@@ -138,7 +171,7 @@ pub(crate) fn split8_rows<T: Real>(
 /// # Safety
 /// The processor must have `level`.
 #[allow(clippy::too_many_arguments)]
-unsafe fn split8_rows_at<T: Real>(
+unsafe fn split8_rows_at<T: Real, F: Nine>(
     level: SimdLevel,
     x: &[T],
     len: usize,
@@ -157,48 +190,55 @@ unsafe fn split8_rows_at<T: Real>(
         );
     }
     #[cfg(target_arch = "x86_64")]
-    if level == SimdLevel::Avx512 && std::mem::size_of::<T>() == 4 && tiles <= 7 {
-        let masks: [u16; 4] =
-            std::array::from_fn(|i| x86::window(start + (LANES * i) as isize, len as isize));
-        // SAFETY: the level is the processor's (the contract); `T` is f32 (the only 4-byte
-        // `Real`); each load reads only the lanes its mask selects, those of
-        // `start .. start + 64` inside the row's `len` values, inside `x` (checked
-        // above); each job's stores write `lines[j·pitch + pos + m]` for `m <
-        // tiles ≤ 7`, inside `lines` (checked above).
-        unsafe {
-            x86::split8_pairs(
-                x.as_ptr().cast(),
-                jobs,
-                masks,
-                start,
-                tiles,
-                lines.as_mut_ptr().cast(),
-                pitch,
-            )
-        };
-        return;
+    if std::mem::size_of::<T>() == 4 {
+        let (x, lines) = (x.as_ptr().cast::<f32>(), lines.as_mut_ptr().cast::<f32>());
+        match level {
+            SimdLevel::Avx512 if tiles <= 7 => {
+                let masks: [u16; 4] = std::array::from_fn(|i| {
+                    x86::window(start + (LANES * i) as isize, len as isize)
+                });
+                // SAFETY: the level is the processor's (the contract); `T` is f32
+                // (the only 4-byte `Real`); each load reads only the lanes its
+                // mask selects, those of `start .. start + 64` inside the row's
+                // `len` values, inside `x` (checked above); each job's stores
+                // write `lines[j·pitch + pos + m]` for `m < tiles ≤ 7`, inside
+                // `lines` (checked above).
+                unsafe { x86::split8_pairs::<F>(x, jobs, masks, start, tiles, lines, pitch) };
+                return;
+            }
+            SimdLevel::Avx512 | SimdLevel::Avx2 => {
+                for job in jobs {
+                    let to = lines.wrapping_add(job.pos);
+                    let row = job.row.map(|r| x.wrapping_add(r));
+                    // SAFETY: the level is the processor's (the contract), `T` is
+                    // f32; the loads read only the row's `len` values, inside `x`,
+                    // and the stores `lines[j·pitch + pos .. + quad]`, inside
+                    // `lines` (both checked above); `quad` is a multiple of 16,
+                    // so of either level's step.
+                    unsafe {
+                        match level {
+                            SimdLevel::Avx512 => {
+                                x86::split8::<F>(row, len as isize, start, to, pitch, quad)
+                            }
+                            _ => x86::split8_avx2::<F>(row, len as isize, start, to, pitch, quad),
+                        }
+                    }
+                }
+                return;
+            }
+            SimdLevel::Scalar => {}
+        }
     }
     for job in jobs {
-        let mut split = lines[job.pos..].chunks_mut(pitch);
-        let mut next = || &mut split.next().expect("nine lines")[..quad];
-        let dst = [
-            next(),
-            next(),
-            next(),
-            next(),
-            next(),
-            next(),
-            next(),
-            next(),
-            next(),
-        ];
-        match job.row {
-            // SAFETY: the level is the processor's (the contract).
-            Some(r) => unsafe { split_at::<_, 8, 9>(level, &x[r..][..len], start, dst) },
-            None => {
-                for d in dst {
-                    d.fill(T::zero());
-                }
+        let row = job.row.map(|r| &x[r..][..len]);
+        let at = |i: isize| match (row, usize::try_from(i)) {
+            (Some(row), Ok(i)) if i < len => row[i],
+            _ => T::zero(),
+        };
+        for m in 0..quad {
+            let v = F::map(std::array::from_fn(|j| at(start + (8 * m + j) as isize)));
+            for (j, v) in v.into_iter().enumerate() {
+                lines[j * pitch + job.pos + m] = v;
             }
         }
     }
@@ -254,17 +294,17 @@ mod x86 {
     use crate::simd::SimdLevel;
     use std::arch::x86_64::*;
 
-    /// A level's f32 kernels: tiles per step, [`split4`]'s, [`split8`]'s and
-    /// [`join4`]'s.
+    /// A level's f32 kernels: tiles per step, [`split4`]'s and [`join4`]'s (the
+    /// splits by 8 are generic over their map, called by level in
+    /// [`super::split8_rows_at`]).
     pub(super) struct Kernels {
         pub(super) lanes: usize,
         pub(super) split4: Split,
-        pub(super) split8: Split,
         pub(super) join4: unsafe fn([*const f32; 4], f32, *mut f32, usize),
     }
 
     /// A split kernel: `row`, its length, `start`, the pointer to its lines'
-    /// pointers (6 for a split by 4, 9 by 8), the tiles.
+    /// pointers (6 for a split by 4), the tiles.
     pub(super) type Split = unsafe fn(*const f32, isize, isize, *const *mut f32, usize);
 
     impl Kernels {
@@ -273,9 +313,43 @@ mod x86 {
         pub(super) fn split(&self, n: usize, lines: usize) -> Option<(usize, Split)> {
             match (n, lines) {
                 (4, 6) => Some((self.lanes, self.split4)),
-                (8, 9) => Some((self.lanes, self.split8)),
                 _ => None,
             }
+        }
+    }
+
+    /// An AVX-512 vector of tiles for a [`super::Nine`] map: made only inside the
+    /// AVX-512 kernels, so its arithmetic runs where the processor has AVX-512.
+    #[derive(Clone, Copy)]
+    struct Zmm(__m512);
+
+    impl super::Lanes for Zmm {
+        #[inline(always)]
+        fn add(self, other: Self) -> Self {
+            // SAFETY: a `Zmm` exists only inside the AVX-512 kernels.
+            Zmm(unsafe { _mm512_add_ps(self.0, other.0) })
+        }
+        #[inline(always)]
+        fn sub(self, other: Self) -> Self {
+            // SAFETY: as in `add`.
+            Zmm(unsafe { _mm512_sub_ps(self.0, other.0) })
+        }
+    }
+
+    /// An AVX2 vector of tiles for a [`super::Nine`] map, as [`Zmm`].
+    #[derive(Clone, Copy)]
+    struct Ymm(__m256);
+
+    impl super::Lanes for Ymm {
+        #[inline(always)]
+        fn add(self, other: Self) -> Self {
+            // SAFETY: a `Ymm` exists only inside the AVX2 kernels.
+            Ymm(unsafe { _mm256_add_ps(self.0, other.0) })
+        }
+        #[inline(always)]
+        fn sub(self, other: Self) -> Self {
+            // SAFETY: as in `add`.
+            Ymm(unsafe { _mm256_sub_ps(self.0, other.0) })
         }
     }
 
@@ -299,13 +373,11 @@ mod x86 {
             SimdLevel::Avx512 => Some(Kernels {
                 lanes: LANES,
                 split4,
-                split8,
                 join4,
             }),
             SimdLevel::Avx2 => Some(Kernels {
                 lanes: AVX2_LANES,
                 split4: split4_avx2,
-                split8: split8_avx2,
                 join4: join4_avx2,
             }),
             SimdLevel::Scalar => None,
@@ -422,38 +494,49 @@ mod x86 {
         }
     }
 
+    /// [`super::split8_rows`]'s split of one row at AVX2, 8 tiles a step: the
+    /// nine columns of tiles `m .. m + n` (`None`: a row of zeros) through `F`'s
+    /// map to `lines + j·pitch + m`.
+    ///
     /// # Safety
-    /// AVX2; `row` readable for `len` values (only those are read), `lines`
-    /// pointing to the split's lines' pointers, each writable for `n`, `n` a multiple of 8.
+    /// AVX2; `row` readable for `len` values (only those are read), `lines +
+    /// j·pitch` writable for `n` values (`j < 9`), `n` a multiple of 8.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn split8_avx2(
-        row: *const f32,
+    pub(super) unsafe fn split8_avx2<F: super::Nine>(
+        row: Option<*const f32>,
         len: isize,
         start: isize,
-        lines: *const *mut f32,
+        lines: *mut f32,
+        pitch: usize,
         n: usize,
     ) {
-        // SAFETY: the caller's contract: `lines` points to 9 pointers
-        let dst = unsafe { *lines.cast::<[*mut f32; 9]>() };
         // SAFETY: the caller's contract.
         unsafe {
+            let zero = _mm256_setzero_ps();
             for m in (0..n).step_by(AVX2_LANES) {
                 // tile i's eight columns, then the 8 × 8 transpose: per half by
                 // `transpose_halves`, the halves put together by lane swaps
                 let p = start + 8 * m as isize;
-                let r: [__m256; 8] = std::array::from_fn(|i| load8(row, len, p + 8 * i as isize));
-                let u = transpose_halves([r[0], r[1], r[2], r[3]]);
-                let w = transpose_halves([r[4], r[5], r[6], r[7]]);
-                for j in 0..4 {
-                    _mm256_storeu_ps(dst[j].add(m), _mm256_permute2f128_ps::<0x20>(u[j], w[j]));
-                    _mm256_storeu_ps(
-                        dst[j + 4].add(m),
-                        _mm256_permute2f128_ps::<0x31>(u[j], w[j]),
-                    );
+                let columns: [__m256; 9] = match row {
+                    None => [zero; 9],
+                    Some(row) => {
+                        let r: [__m256; 8] =
+                            std::array::from_fn(|i| load8(row, len, p + 8 * i as isize));
+                        let u = transpose_halves([r[0], r[1], r[2], r[3]]);
+                        let w = transpose_halves([r[4], r[5], r[6], r[7]]);
+                        let first = _mm256_permute2f128_ps::<0x20>(u[0], w[0]);
+                        let next = at(row, len, p + 8 * AVX2_LANES as isize);
+                        std::array::from_fn(|j| match j {
+                            0..4 => _mm256_permute2f128_ps::<0x20>(u[j], w[j]),
+                            4..8 => _mm256_permute2f128_ps::<0x31>(u[j - 4], w[j - 4]),
+                            _ => shift8(first, next),
+                        })
+                    }
+                };
+                let out = F::map(columns.map(Ymm));
+                for (j, v) in out.into_iter().enumerate() {
+                    _mm256_storeu_ps(lines.add(j * pitch + m), v.0);
                 }
-                let first = _mm256_permute2f128_ps::<0x20>(u[0], w[0]);
-                let next = at(row, len, p + 8 * AVX2_LANES as isize);
-                _mm256_storeu_ps(dst[8].add(m), shift8(first, next));
             }
         }
     }
@@ -600,43 +683,60 @@ mod x86 {
         }
     }
 
-    /// # Safety
-    /// AVX-512 F; `row` readable for `len` values (only those are read), `lines`
-    /// pointing to the split's lines' pointers, each writable for `n`, `n` a multiple of 16.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn split8(
-        row: *const f32,
-        len: isize,
-        start: isize,
-        lines: *const *mut f32,
-        n: usize,
-    ) {
-        // SAFETY: the caller's contract: `lines` points to 9 pointers
-        let dst = unsafe { *lines.cast::<[*mut f32; 9]>() };
-        let (even, odd) = even_odd();
-        // SAFETY: the caller's contract.
+    /// The even and odd lanes of each pair of vectors, three times: from 128
+    /// values to their residues modulo 2, 4, then 8 (after two halvings vector
+    /// `i` holds residue `i / 2` modulo 4 of the first or, `i` odd, the second
+    /// 64 values; after three, residue `i` modulo 8).
+    #[inline(always)]
+    unsafe fn eighths(v: [__m512; 8]) -> [__m512; 8] {
+        // SAFETY: register operations only; the caller enabled AVX-512 F.
         unsafe {
-            let load = |p: isize| load16(row, len, p);
-            // the even and odd lanes of each pair of vectors: three times, from
-            // 128 values to their residues modulo 2, 4, then 8
+            let (even, odd) = even_odd();
             let halve = |v: [__m512; 8]| -> [__m512; 8] {
                 std::array::from_fn(|i| {
                     let (a, b) = (v[i % 4 * 2], v[i % 4 * 2 + 1]);
                     _mm512_permutex2var_ps(a, if i < 4 { even } else { odd }, b)
                 })
             };
+            halve(halve(halve(v)))
+        }
+    }
+
+    /// [`super::split8_rows`]'s split of one row at AVX-512, 16 tiles a step:
+    /// the nine columns of tiles `m .. m + n` (`None`: a row of zeros) through
+    /// `F`'s map to `lines + j·pitch + m`.
+    ///
+    /// # Safety
+    /// AVX-512 F; `row` readable for `len` values (only those are read), `lines +
+    /// j·pitch` writable for `n` values (`j < 9`), `n` a multiple of 16.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn split8<F: super::Nine>(
+        row: Option<*const f32>,
+        len: isize,
+        start: isize,
+        lines: *mut f32,
+        pitch: usize,
+        n: usize,
+    ) {
+        // SAFETY: the caller's contract.
+        unsafe {
+            let zero = _mm512_setzero_ps();
             for m in (0..n).step_by(LANES) {
                 let p = start + 8 * m as isize;
-                let v: [__m512; 8] = std::array::from_fn(|i| load(p + 16 * i as isize));
-                // (after two halvings vector i holds residue i / 2 modulo 4 of the
-                // first or, i odd, the second 64 values; after three, residue i
-                // modulo 8)
-                let r = halve(halve(halve(v)));
-                for (d, &x) in dst.iter().zip(&r) {
-                    _mm512_storeu_ps(d.add(m), x);
+                let columns: [__m512; 9] = match row {
+                    None => [zero; 9],
+                    Some(row) => {
+                        let r = eighths(std::array::from_fn(|i| {
+                            load16(row, len, p + 16 * i as isize)
+                        }));
+                        let next = at(row, len, p + 8 * LANES as isize);
+                        std::array::from_fn(|j| if j < 8 { r[j] } else { shift16(r[0], next) })
+                    }
+                };
+                let out = F::map(columns.map(Zmm));
+                for (j, v) in out.into_iter().enumerate() {
+                    _mm512_storeu_ps(lines.add(j * pitch + m), v.0);
                 }
-                let next = at(row, len, p + 8 * LANES as isize);
-                _mm512_storeu_ps(dst[8].add(m), shift16(r[0], next));
             }
         }
     }
@@ -644,7 +744,7 @@ mod x86 {
     /// [`super::split8_rows`] two rows to a vector: the first row's 64 values from
     /// `start` in vectors 0 – 3, the second's in 4 – 7, so after [`split8`]'s
     /// three halvings lanes 0 – 7 hold the first row's tiles and 8 – 15 the
-    /// second's. Line 8 is line 0's lanes a tile on: the last tile's column 8,
+    /// second's. Column 8 is column 0's lanes a tile on: the last tile's column 8,
     /// value `8·tiles` of the row, is among its 64 where it has at most 7 tiles.
     /// Each row's tiles are stored under a mask.
     ///
@@ -653,7 +753,7 @@ mod x86 {
     /// selects of `x + row + start + 16i` (`i < 4`) readable, and `lines + j·pitch
     /// + pos + m` writable for `j < 9`, `m < tiles`.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn split8_pairs(
+    pub(super) unsafe fn split8_pairs<F: super::Nine>(
         x: *const f32,
         jobs: &[super::RowJob],
         masks: [u16; 4],
@@ -662,7 +762,6 @@ mod x86 {
         lines: *mut f32,
         pitch: usize,
     ) {
-        let (even, odd) = even_odd();
         let first = ((1u32 << tiles) - 1) as u16;
         let second = first << 8;
         // SAFETY: the caller's contract.
@@ -677,25 +776,22 @@ mod x86 {
                     }),
                 }
             };
-            let halve = |v: [__m512; 8]| -> [__m512; 8] {
-                std::array::from_fn(|i| {
-                    let (a, b) = (v[i % 4 * 2], v[i % 4 * 2 + 1]);
-                    _mm512_permutex2var_ps(a, if i < 4 { even } else { odd }, b)
-                })
-            };
             for pair in jobs.chunks(2) {
                 let a = load(&pair[0]);
                 let b = pair.get(1).map_or([zero; 4], load);
-                let r = halve(halve(halve([
-                    a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3],
-                ])));
-                let line8 = shift16(r[0], 0.0);
-                for (j, &v) in r.iter().chain([&line8]).enumerate() {
+                let r = eighths([a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]]);
+                let columns: [__m512; 9] =
+                    std::array::from_fn(|j| if j < 8 { r[j] } else { shift16(r[0], 0.0) });
+                for (j, v) in F::map(columns.map(Zmm)).into_iter().enumerate() {
                     let line = lines.wrapping_add(j * pitch);
-                    _mm512_mask_storeu_ps(line.wrapping_add(pair[0].pos), first, v);
+                    _mm512_mask_storeu_ps(line.wrapping_add(pair[0].pos), first, v.0);
                     if let Some(b) = pair.get(1) {
                         // lanes 8 .. 8 + tiles to `pos ..`
-                        _mm512_mask_storeu_ps(line.wrapping_add(b.pos).wrapping_sub(8), second, v);
+                        _mm512_mask_storeu_ps(
+                            line.wrapping_add(b.pos).wrapping_sub(8),
+                            second,
+                            v.0,
+                        );
                     }
                 }
             }
@@ -749,70 +845,44 @@ mod x86 {
 mod tests {
     use super::*;
 
-    /// `split8` at every level the processor has, as `split4` below: f32 by the
-    /// level's kernel, f64 by the plain loops; line 8 the next tile's column 0,
-    /// zero past the row.
-    #[test]
-    fn split8_takes_every_eighth_value_at_every_level() {
-        fn check<T: Real>(level: SimdLevel) {
-            for n in [1usize, 8, 15, 16, 17, 32, 48] {
-                let whole = n.div_ceil(16) * 16;
-                for (len, start) in [
-                    (8 * whole + 8, 0isize),
-                    (8 * n + 1, -1),
-                    (8 * n, -3),
-                    (9, 3),
-                ] {
-                    let row: Vec<T> = (0..len).map(|i| T::from_f64(i as f64 + 1.0)).collect();
-                    let mut lines: [Vec<T>; 9] =
-                        std::array::from_fn(|_| vec![T::from_f64(-1.0); whole]);
-                    // SAFETY: `available` gives the levels the processor has.
-                    unsafe {
-                        split_at::<_, 8, 9>(
-                            level,
-                            &row,
-                            start,
-                            lines.each_mut().map(|c| &mut c[..]),
-                        )
-                    };
-                    for (j, line) in lines.iter().enumerate() {
-                        for (m, &v) in line.iter().enumerate() {
-                            let i = start + (8 * m + j) as isize;
-                            let want = if (0..len as isize).contains(&i) {
-                                i as f64 + 1.0
-                            } else {
-                                0.0
-                            };
-                            assert_eq!(
-                                v.as_f64(),
-                                want,
-                                "{level} n {n} start {start} line {j} tile {m}"
-                            );
-                        }
-                    }
-                }
-            }
+    /// The split alone.
+    struct Columns;
+
+    impl Nine for Columns {
+        fn map<V: Lanes>(v: [V; 9]) -> [V; 9] {
+            v
         }
-        for level in SimdLevel::available() {
-            check::<f32>(level);
-            check::<f64>(level);
+    }
+
+    /// Each line from two columns by both operations, `2·v[j] − v[j + 1]` (`v[0]`
+    /// after `v[8]`): a map given the wrong columns, or stored to the wrong line,
+    /// shows.
+    struct Differences;
+
+    impl Nine for Differences {
+        fn map<V: Lanes>(v: [V; 9]) -> [V; 9] {
+            std::array::from_fn(|j| v[j].add(v[j]).sub(v[(j + 1) % 9]))
         }
     }
 
     /// `split8_rows` at every level the processor has: rows of 1 – 9 tiles (two
-    /// to a vector up to 7 at AVX-512), an odd and an even number of them, rows
-    /// of zeros among them, their lines one after the other (as Winograd lays
-    /// them out) and apart; every tile of every row as `split8` makes it, none
+    /// to a vector up to 7 at AVX-512) and around whole vectors of them (16 a
+    /// step at AVX-512, 8 at AVX2), an odd and an even number of rows, rows of
+    /// zeros among them, their lines one after the other (as Winograd lays them
+    /// out) and apart, windows that start before the row and end past it;
+    /// every tile of every row as its nine columns (column 8 the next tile's
+    /// column 0, zero outside the row) through the map make it, none
     /// overwritten by the next row's.
     #[test]
     fn split8_rows_splits_each_row_into_its_own_tiles_at_every_level() {
-        fn check<T: Real>(level: SimdLevel) {
-            for tiles in 1..=9 {
+        fn check<T: Real, F: Nine>(level: SimdLevel) {
+            for tiles in (1..=9).chain([15, 16, 17, 32, 48]) {
                 for (count, gap) in [(1, 0), (4, 0), (5, 0), (5, 3)] {
                     for (len, start) in [
                         (8 * tiles + 1, 0isize),
                         (8 * tiles - 2, -1),
                         (8 * tiles + 3, -3),
+                        (9, 3),
                     ] {
                         let x: Vec<T> = (0..count * len + 5)
                             .map(|i| T::from_f64(i as f64 + 1.0))
@@ -823,22 +893,27 @@ mod tests {
                                 pos: 3 + k * (tiles + gap),
                             })
                             .collect();
-                        let pitch = 3 + count * (tiles + gap) + 16 + 7;
+                        let pitch = 3 + count * (tiles + gap) + (tiles + 1).div_ceil(16) * 16 + 7;
                         let mut lines = vec![T::from_f64(-1.0); 9 * pitch];
                         // SAFETY: `available` gives the levels the processor has.
                         unsafe {
-                            split8_rows_at(level, &x, len, start, tiles, &jobs, &mut lines, pitch)
+                            split8_rows_at::<T, F>(
+                                level, &x, len, start, tiles, &jobs, &mut lines, pitch,
+                            )
                         };
                         for job in &jobs {
-                            for j in 0..9 {
-                                for m in 0..tiles {
+                            for m in 0..tiles {
+                                let column = |j: usize| {
                                     let i = start + (8 * m + j) as isize;
-                                    let want = match job.row {
+                                    match job.row {
                                         Some(r) if (0..len as isize).contains(&i) => {
                                             (r as isize + i) as f64 + 1.0
                                         }
                                         _ => 0.0,
-                                    };
+                                    }
+                                };
+                                let want = F::map(std::array::from_fn(column));
+                                for (j, want) in want.into_iter().enumerate() {
                                     assert_eq!(
                                         lines[j * pitch + job.pos + m].as_f64(),
                                         want,
@@ -854,8 +929,10 @@ mod tests {
             }
         }
         for level in SimdLevel::available() {
-            check::<f32>(level);
-            check::<f64>(level);
+            check::<f32, Columns>(level);
+            check::<f64, Columns>(level);
+            check::<f32, Differences>(level);
+            check::<f64, Differences>(level);
         }
     }
 
