@@ -857,7 +857,7 @@ impl<T: Real> Plan<T> {
     }
 
     /// The most runs along tile rows in a block's tiles and their overlap: the
-    /// rows of one parity that a block splits.
+    /// rows of each parity that a block splits.
     fn runs(&self) -> usize {
         (self.block + self.input_overlap()).div_ceil(self.tiles_x) + 1
     }
@@ -914,11 +914,11 @@ impl<T: Real> Scratch<T> {
             .first()
             .map_or(0, |(_, gemm)| gemm.padded_cols(p.block));
         let points = p.scheme.points();
-        // along rows, a parity's padded rows where the padding mode reads the
+        // along rows, the block's padded rows where the padding mode reads the
         // input (zero padding reads none of them: the split's loads are masked)
         let q = match p.scheme {
             Scheme::Rows if p.border.is_empty() => 0,
-            Scheme::Rows => p.runs() * p.padded_row(),
+            Scheme::Rows => p.scheme.in_rows() * p.runs() * p.padded_row(),
             Scheme::Unit => p.scheme.in_rows() * p.scheme.alpha() * p.q_pitch(),
         };
         [
@@ -1461,49 +1461,43 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
         };
         if p.scheme == Scheme::Rows {
             // the rows of the block's tile rows (relative to channel 0 of the
-            // group), parity by parity, split channel by channel straight into
-            // V (through B₉ᵀ), each row's tile 0 where its tile row's would be
+            // group), in the order they lie in the input, split channel by
+            // channel straight into V (through B₉ᵀ), each row's tile 0 where its
+            // tile row's would be in the lines of its parity
             jobs.clear();
-            for i in 0..in_rows {
-                jobs.extend(inputs.iter().map(|seg| RowJob {
+            for seg in inputs.iter() {
+                jobs.extend((0..in_rows).map(|i| RowJob {
                     row: p.rows[seg.ty * row_step + i].map(|r| {
                         (item0 + seg.item) * g.cols() + grp * p.cin_g * in_numel + r * width
                     }),
-                    pos: p.v_front() + seg.tt0 - seg.tx0,
+                    pos: i * line + p.v_front() + seg.tt0 - seg.tx0,
                 }));
             }
-            let per_parity = inputs.len().max(1);
-            // where the padding mode reads the input, the rows padded first, a
-            // parity's at a time (the jobs then read those)
+            // where the padding mode reads the input, the rows padded first (the
+            // jobs then read those)
             let padded_row = p.padded_row();
             padded.clear();
             if !p.border.is_empty() {
                 padded.extend(jobs.iter().enumerate().map(|(k, job)| RowJob {
-                    row: job.row.map(|_| k % per_parity * padded_row),
+                    row: job.row.map(|_| k * padded_row),
                     pos: job.pos,
                 }));
             }
             let before = g.padding_before()[1];
             for c in 0..p.cin_g {
                 let xc = &x[c * in_numel..];
-                for (i, rows) in jobs.chunks(per_parity).enumerate() {
-                    let lines = &mut v[(c * p.scheme.parities() + i) * line..];
-                    if padded.is_empty() {
-                        split8_rows::<_, RowPoints>(xc, width, start, p.tiles_x, rows, lines, vs);
-                        continue;
-                    }
-                    for (k, r) in rows.iter().enumerate() {
-                        if let Some(r) = r.row {
-                            p.pad_row(
-                                &xc[r..][..width],
-                                before,
-                                &mut q[k * padded_row..][..padded_row],
-                            );
-                        }
-                    }
-                    let rows = &padded[i * per_parity..][..rows.len()];
-                    split8_rows::<_, RowPoints>(q, padded_row, 0, p.tiles_x, rows, lines, vs);
+                let lines = &mut v[c * p.scheme.parities() * line..];
+                if padded.is_empty() {
+                    split8_rows::<_, RowPoints>(xc, width, start, p.tiles_x, jobs, lines, vs);
+                    continue;
                 }
+                for (k, r) in jobs.iter().enumerate() {
+                    if let Some(r) = r.row {
+                        let out = &mut q[k * padded_row..][..padded_row];
+                        p.pad_row(&xc[r..][..width], before, out);
+                    }
+                }
+                split8_rows::<_, RowPoints>(q, padded_row, 0, p.tiles_x, padded, lines, vs);
             }
             return;
         }
