@@ -403,6 +403,40 @@ fn auto_takes_winograd_for_a_wide_3x3_layer_but_not_for_data_holding_nan() {
     );
 }
 
+/// At stride 2 on outputs of 28 – 55 columns `Auto` takes Winograd only where
+/// every thread gets at least four images of one group (one image leaves its
+/// last block of tiles nearly empty): `conv2d_s2_8x64x56_k3`'s layer.
+#[test]
+fn auto_takes_winograd_for_28_column_stride_2_outputs_only_with_four_images_a_thread() {
+    use convmat::functional::{conv_method, ConvMethod};
+    use convmat::geometry::ConvOptions;
+    use ndarray::{ArrayD, IxDyn};
+    let threads = rayon::current_num_threads();
+    let opts = |groups: usize| ConvOptions {
+        stride: vec![2],
+        padding: 1.into(),
+        groups,
+        ..Default::default()
+    };
+    let auto = |batch: usize, groups: usize| {
+        let x = ArrayD::<f32>::zeros(IxDyn(&[batch, 64, 56, 56]));
+        let w = ArrayD::<f32>::zeros(IxDyn(&[128, 64 / groups, 3, 3]));
+        conv_method(x.view(), w.view(), &opts(groups), ConvMethod::Auto).unwrap()
+    };
+    assert_eq!(auto(4 * threads, 1), ConvMethod::Winograd);
+    assert_eq!(auto(4 * threads - 1, 1), ConvMethod::Phase);
+    assert_eq!(auto(1, 1), ConvMethod::Phase);
+    // two groups: each image's tiles are blocked on their own
+    assert_eq!(auto(4 * threads, 2), ConvMethod::Phase);
+    // 14 columns stay with the loops however many images
+    let x = ArrayD::<f32>::zeros(IxDyn(&[4 * threads, 64, 28, 28]));
+    let w = ArrayD::<f32>::zeros(IxDyn(&[128, 64, 3, 3]));
+    assert_eq!(
+        conv_method(x.view(), w.view(), &opts(1), ConvMethod::Auto).unwrap(),
+        ConvMethod::Phase
+    );
+}
+
 /// Under `Auto`, Winograd's outputs are checked as they are made instead of the
 /// data scanned beforehand: finite data keep Winograd; a NaN or ±∞ that reaches
 /// an output sends the call to the loops, and their result (non-finite only in

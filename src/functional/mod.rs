@@ -185,9 +185,9 @@ pub fn conv_with_method<T: Real>(
     let mut y = zeroed_output::<T>(&batched_shape(batch, &g.output_shape()), build)?;
     let b = bias.as_deref();
     // Winograd under `Auto` checks its result; the FFT's data are scanned
-    let chosen = match method.resolve(&g) {
+    let chosen = match method.resolve_for_batch(&g, batch) {
         ConvMethod::Winograd => ConvMethod::Winograd,
-        _ => resolve_for_data(method, &g, &[&x, &w]),
+        _ => resolve_for_data(method, &g, batch, &[&x, &w]),
     };
     let run = |m: ConvMethod, y: &mut [T]| {
         conv_by(m, method == ConvMethod::Auto, &g, &x, &w, b, y, build)
@@ -395,12 +395,17 @@ fn all_finite<T: Real>(buffers: &[&[T]]) -> bool {
     })
 }
 
-/// `method` resolved for `g` and these data: where `Auto` would take the FFT or
-/// Winograd but a value is NaN or ±∞, the loops instead (the FFT would spread it
-/// over whole output planes, Winograd over whole tiles; PyTorch's loops keep it to
-/// the windows that read it).
-fn resolve_for_data<T: Real>(method: ConvMethod, g: &ConvGeometry, data: &[&[T]]) -> ConvMethod {
-    match method.resolve(g) {
+/// `method` resolved for `g`, `batch` images and these data: where `Auto` would
+/// take the FFT or Winograd but a value is NaN or ±∞, the loops instead (the FFT
+/// would spread it over whole output planes, Winograd over whole tiles;
+/// PyTorch's loops keep it to the windows that read it).
+fn resolve_for_data<T: Real>(
+    method: ConvMethod,
+    g: &ConvGeometry,
+    batch: usize,
+    data: &[&[T]],
+) -> ConvMethod {
+    match method.resolve_for_batch(g, batch) {
         ConvMethod::Fft | ConvMethod::Winograd
             if method == ConvMethod::Auto && !all_finite(data) =>
         {
@@ -425,7 +430,8 @@ fn resolve_transpose_for_data<T: Real>(
 }
 
 /// The formulation [`conv`] runs for these tensors, found without running it:
-/// `method` resolved for their geometry ([`ConvMethod::resolve`]), except that
+/// `method` resolved for their geometry and batch
+/// ([`ConvMethod::resolve_for_batch`]), except that
 /// `Auto` takes neither the FFT nor Winograd for data holding a NaN or ±∞ (they
 /// would spread it over whole output planes, or whole tiles). [`conv`] scans for
 /// the FFT only and checks Winograd's outputs instead ([`conv_with_method`]), so
@@ -454,9 +460,11 @@ pub fn conv_method<T: Real>(
     method: ConvMethod,
 ) -> Result<ConvMethod, Error> {
     let g = ConvGeometry::for_tensors(input.shape(), weight.shape(), opts)?;
+    let batch = g.check_input("input", input.shape())?;
     Ok(resolve_for_data(
         method,
         &g,
+        batch,
         &[&contiguous(&input), &contiguous(&weight)],
     ))
 }

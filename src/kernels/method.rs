@@ -177,6 +177,15 @@ pub const WINOGRAD_MIN_TILES: usize = 128;
 /// `winograd_pays`): 14 tiles of 4 a row.
 pub const WINOGRAD_MIN_COLUMNS_STRIDE2: usize = 56;
 
+/// Output columns from which `Auto` takes Winograd at stride 2 where every
+/// thread has at least [`WINOGRAD_MIN_IMAGES_PER_THREAD`] images of one group
+/// (see `winograd_pays`): 7 tiles of 4 a row.
+pub const WINOGRAD_MIN_COLUMNS_STRIDE2_BATCHED: usize = 28;
+
+/// Images per thread from which `Auto` takes Winograd for stride-2 outputs of
+/// [`WINOGRAD_MIN_COLUMNS_STRIDE2_BATCHED`] columns on (see `winograd_pays`).
+pub const WINOGRAD_MIN_IMAGES_PER_THREAD: usize = 4;
+
 /// Whether `Auto` takes Winograd for `g` (see [`WINOGRAD_MIN_CHANNELS`]): at
 /// stride 1, and at stride 2 (along both dimensions) for outputs of at least
 /// [`WINOGRAD_MIN_COLUMNS_STRIDE2`] columns. At stride 2 its tiles are 4
@@ -205,18 +214,39 @@ pub const WINOGRAD_MIN_COLUMNS_STRIDE2: usize = 56;
 /// (14 columns); 112 × 112, 128 → 128, one image 0.84 – 0.86 and 0.89. So the
 /// threshold stays.
 ///
+/// A thread's images of one group are one run of tiles, cut into blocks
+/// across them, so with several images a thread only its last block is
+/// partial. With the split transforming as it splits (twentieth session;
+/// medians of 20 calls, two runs each, AVX-512) the 28-column layers were 0.92
+/// – 0.94 for `conv2d_s2_8x64x56_k3` (0.90 at AVX2; 0.94 – 0.95 on two
+/// threads, four images each), 0.84 – 0.95 for its four-image form, 0.94 –
+/// 0.97 for 56 × 56, 128 → 128, four images, 0.95 for 56 × 56, 32 → 64, eight
+/// images; but 0.99 – 1.00 for two images and 1.02 – 1.13 for one (56 × 56,
+/// 128 → 128), 1.09 – 1.15 for 14 columns (28 × 28, 64 → 128, eight images).
+/// So from [`WINOGRAD_MIN_IMAGES_PER_THREAD`] images a thread `Auto` takes it
+/// from 28 columns (`ConvMethod::resolve_for_batch`).
+///
 /// Through [`crate::functional::conv`] (and Python) that margin was spent while
 /// `Auto` scanned the data for NaN and ±∞ before taking Winograd (1.2 – 2.0 ms
 /// of the first row's 13 – 16 ms on one thread; with the scan, Winograd from 56
 /// columns measured within −4 to +6 % of `phase`). Winograd now checks its
 /// outputs as it makes them instead, and `Auto` takes it from 56 columns.
-fn winograd_pays(g: &ConvGeometry) -> bool {
+fn winograd_pays(g: &ConvGeometry, batch: usize) -> bool {
     let tiles: usize = g.output_size().iter().map(|o| o.div_ceil(4)).product();
-    let wide = g
-        .output_size()
-        .last()
-        .is_some_and(|&w| w >= WINOGRAD_MIN_COLUMNS_STRIDE2);
-    (g.stride() == [1, 1] || (g.stride() == [2, 2] && wide))
+    let columns = g.output_size().last().copied().unwrap_or(0);
+    let images = match g.groups() {
+        1 => batch / rayon::current_num_threads(),
+        _ => 1,
+    };
+    // at stride 2 a thread's images count together, as its blocks run across them
+    let batched =
+        images >= WINOGRAD_MIN_IMAGES_PER_THREAD && columns >= WINOGRAD_MIN_COLUMNS_STRIDE2_BATCHED;
+    let (stride1, stride2) = (g.stride() == [1, 1], g.stride() == [2, 2]);
+    let tiles = match stride2 && batched {
+        true => tiles * images,
+        false => tiles,
+    };
+    (stride1 || (stride2 && (columns >= WINOGRAD_MIN_COLUMNS_STRIDE2 || batched)))
         && crate::kernels::winograd::check(g).is_ok()
         && g.in_channels_per_group() >= WINOGRAD_MIN_CHANNELS
         && g.out_channels_per_group() >= WINOGRAD_MIN_OUT_CHANNELS
@@ -331,12 +361,32 @@ impl ConvMethod {
     /// assert_eq!(ConvMethod::Auto.resolve(&large), ConvMethod::Fft);
     /// ```
     pub fn resolve(self, g: &ConvGeometry) -> ConvMethod {
+        self.resolve_for_batch(g, 1)
+    }
+
+    /// [`ConvMethod::resolve`] for a call on `batch` images: `Auto` also takes
+    /// `winograd` at stride 2 for outputs of at least
+    /// [`WINOGRAD_MIN_COLUMNS_STRIDE2_BATCHED`] columns where the layer has one
+    /// group and each of the pool's threads gets at least
+    /// [`WINOGRAD_MIN_IMAGES_PER_THREAD`] images (its tiles are cut into blocks
+    /// across a thread's images, so only the last block is partial), their
+    /// tiles together counted against [`WINOGRAD_MIN_TILES`].
+    ///
+    /// ```
+    /// use convmat::geometry::ConvGeometry;
+    /// use convmat::kernels::ConvMethod;
+    /// let g = ConvGeometry::builder(&[56, 56], &[3, 3]).channels(64, 128).stride(&[2]).padding(1).build().unwrap();
+    /// assert_eq!(ConvMethod::Auto.resolve_for_batch(&g, 1), ConvMethod::Phase);
+    /// let batch = 4 * rayon::current_num_threads();
+    /// assert_eq!(ConvMethod::Auto.resolve_for_batch(&g, batch), ConvMethod::Winograd);
+    /// ```
+    pub fn resolve_for_batch(self, g: &ConvGeometry, batch: usize) -> ConvMethod {
         match self {
             ConvMethod::Auto => {
                 let loops = ConvMethod::loops(g);
                 if fft_pays(g, loops != ConvMethod::Direct) {
                     ConvMethod::Fft
-                } else if winograd_pays(g) {
+                } else if winograd_pays(g, batch) {
                     ConvMethod::Winograd
                 } else {
                     loops

@@ -49,6 +49,7 @@ pub use maxunpool::{check_indices, max_unpool, max_unpool_adjoint};
 pub use method::{
     ConvMethod, ConvTransposeMethod, DIRECT_MAX_CHANNELS_PER_GROUP, FFT_AUTO_MAX_BYTES, FFT_MARGIN,
     PHASE_MAX_COLUMN_WASTE, WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_COLUMNS_STRIDE2,
+    WINOGRAD_MIN_COLUMNS_STRIDE2_BATCHED, WINOGRAD_MIN_IMAGES_PER_THREAD,
     WINOGRAD_MIN_OUT_CHANNELS, WINOGRAD_MIN_TILES,
 };
 pub use pad::{pad, pad_adjoint};
