@@ -33,7 +33,7 @@ rng = np.random.default_rng(0)
 # criterion group: (direction, input shape, weight shape, keyword arguments, padding
 # mode, convmat methods); the shapes as in benches/formulations.rs
 CASES = {
-    "conv2d_s2_8x64x56_k3": ("conv", (8, 64, 56, 56), (128, 64, 3, 3), dict(stride=2, padding=1), "zeros", ["phase", "im2col", "winograd"]),
+    "conv2d_s2_8x64x56_k3": ("conv", (8, 64, 56, 56), (128, 64, 3, 3), dict(stride=2, padding=1), "zeros", ["phase", "im2col", "winograd", "auto"]),
     # a wide stride-2 layer (112 output columns): phase writes its output in bands of rows
     "conv2d_s2_1x64x224_k3": ("conv", (1, 64, 224, 224), (128, 64, 3, 3), dict(stride=2, padding=1), "zeros", ["phase", "winograd", "auto"]),
     "conv2d_dl_8x64x56_k3": ("conv", (8, 64, 56, 56), (64, 64, 3, 3), dict(stride=1, padding=1), "zeros", ["phase", "winograd", "auto"]),
