@@ -180,3 +180,23 @@ fn phase_cuts_a_single_image_into_pieces_of_output_channels_per_thread() {
         conv_on_threads_as_on_one((&x, &w, &b), &opts, ConvMethod::Phase, &[2, 3, 4], &what);
     }
 }
+
+#[test]
+fn winograd_packs_large_kernels_on_the_pool_as_on_one_thread() {
+    // kernels of more than 2^15 packed entries are made a row panel at a time on
+    // the pool's threads (44 output channels: a last panel of fewer rows than its
+    // height at every level); at stride 1 and 2, one and two groups
+    for (stride, groups) in [(1, 1), (2, 1), (1, 2), (2, 2)] {
+        let x = random(&[2, 96, 9, 10], 14);
+        let w = random(&[44, 96 / groups, 3, 3], 15);
+        let b = random(&[44], 16);
+        let opts = ConvOptions {
+            stride: vec![stride],
+            padding: 1.into(),
+            groups,
+            ..Default::default()
+        };
+        let what = format!("stride {stride}, {groups} groups");
+        conv_on_threads_as_on_one((&x, &w, &b), &opts, ConvMethod::Winograd, &[2, 3], &what);
+    }
+}

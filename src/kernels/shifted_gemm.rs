@@ -194,6 +194,42 @@ impl<T: 'static> Packed<T> {
         };
         (&mut self.data[at..], height)
     }
+
+    /// The row panels, apart (so that they can be filled on different threads),
+    /// in order: each panel's first row, its rows of the matrix (fewer than its
+    /// height in a last panel padded with zero rows), and its entries, row `first
+    /// + i`'s entry `kk` at `kk · height + i` (`height` = the entries' length / `k`).
+    pub(crate) fn panels_mut(&mut self) -> Vec<PanelMut<'_, T>> {
+        let (m, k, panels) = (self.m, self.k, self.panels);
+        let mut rest: &mut [T] = &mut self.data;
+        let mut out = Vec::new();
+        let mut first = 0;
+        while first < m {
+            let height = panels.of_row(m, first).1;
+            let (entries, tail) = std::mem::take(&mut rest).split_at_mut(height * k);
+            rest = tail;
+            out.push(PanelMut {
+                first,
+                rows: height.min(m - first),
+                height,
+                entries,
+            });
+            first += height;
+        }
+        out
+    }
+}
+
+/// One row panel of a [`Packed`] matrix, to be filled ([`Packed::panels_mut`]).
+pub(crate) struct PanelMut<'a, T> {
+    /// The matrix's row at the panel's top.
+    pub(crate) first: usize,
+    /// The matrix's rows in the panel (at most `height`).
+    pub(crate) rows: usize,
+    /// The panel's rows, counting the zero rows past the matrix.
+    pub(crate) height: usize,
+    /// `K × height`: row `first + i`'s entry `kk` at `kk · height + i`.
+    pub(crate) entries: &'a mut [T],
 }
 
 /// The shifted GEMM at one SIMD level and element type: a kernel for the row
@@ -921,6 +957,31 @@ mod tests {
                     }
                 }
                 assert_eq!(packed.data[..], set.data[..], "{level} {m}×{k}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_panels_apart_place_each_entry_where_pack_does() {
+        for (name, plan) in every_kernel::<f32>() {
+            for &(m, k) in &[(1, 1), (13, 7), (8, 3), (32, 5), (17, 0)] {
+                let at = |r: usize, kk: usize| (r * 100 + kk) as f32;
+                let packed = plan.pack(m, k, |r| (0..k).map(move |kk| at(r, kk)));
+                let mut apart = plan.packed_zeros(m, k);
+                let mut covered = 0;
+                for p in apart.panels_mut() {
+                    assert_eq!(p.first, covered, "{name} {m}×{k}: panels in order");
+                    assert!(p.rows >= 1 && p.rows <= p.height, "{name} {m}×{k}");
+                    assert_eq!(p.entries.len(), p.height * k, "{name} {m}×{k}");
+                    for i in 0..p.rows {
+                        for kk in 0..k {
+                            p.entries[kk * p.height + i] = at(p.first + i, kk);
+                        }
+                    }
+                    covered += p.rows;
+                }
+                assert_eq!(covered, m, "{name} {m}×{k}: every row in a panel");
+                assert_eq!(packed.data[..], apart.data[..], "{name} {m}×{k}");
             }
         }
     }

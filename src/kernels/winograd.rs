@@ -18,7 +18,8 @@
 //! block of tiles, by the micro-kernels of `super::shifted_gemm`, which read the
 //! rows of `V_ξ` where the input transform wrote them (no packing) with `U_ξ`
 //! packed once per call. The kernel transform is done once per call in f64,
-//! straight into the packed `U`. The tiles are numbered across tile rows and
+//! straight into the packed `U` (a row panel at a time, on the pool's
+//! threads). The tiles are numbered across tile rows and
 //! across the batch items a thread takes (with one group), and taken a block at a
 //! time: about 512 KiB of `V`, in whole column tiles of the product, so that the
 //! last block of an image is not a narrow one. The block's inputs are first laid
@@ -964,65 +965,43 @@ impl<T: Real> Scratch<T> {
 /// Xeon model 207, AVX-512, medians of 30 calls, the builds alternating).
 struct PackRows<'a, T: 'static> {
     w: &'a [T],
-    chunks: &'a [(std::ops::Range<usize>, shifted_gemm::Plan<T>)],
-    /// `[grp][chunk][matrix]`, zeroed.
-    u: &'a mut [shifted_gemm::Packed<T>],
     cin_g: usize,
-    cout_g: usize,
-    groups: usize,
+    job: PanelJob<'a, T>,
 }
 
 impl<T: Real> Vectorised for PackRows<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        let PackRows {
-            w,
-            chunks,
-            u,
-            cin_g,
-            cout_g,
-            groups,
-        } = self;
-        let (mats, k) = (Scheme::Rows.matrices(), 3 * cin_g);
-        let mut taps = Vec::new();
-        for grp in 0..groups {
-            for (chunk, (os, _)) in chunks.iter().enumerate() {
-                let at = (grp * chunks.len() + chunk) * mats;
-                let packed = &mut u[at..at + mats];
-                let mut o = 0;
-                while o < os.len() {
-                    let height = packed[0].row_mut(o).1;
-                    let n = height.min(os.len() - o);
-                    let ws = &w[(grp * cout_g + os.start + o) * cin_g * 9..][..n * cin_g * 9];
-                    taps.clear();
-                    taps.resize(3 * n, 0.0f64);
-                    let mut panels: Vec<&mut [T]> =
-                        packed.iter_mut().map(|m| m.row_mut(o).0).collect();
-                    for kk in 0..k {
-                        for (h, wo) in ws.chunks_exact(cin_g * 9).enumerate() {
-                            for b in 0..3 {
-                                taps[b * n + h] = wo[kk * 3 + b].as_f64();
-                            }
-                        }
-                        let (t0, rest) = taps.split_at(n);
-                        let (t1, t2) = rest.split_at(n);
-                        for (panel, gr) in panels.iter_mut().zip(&G9) {
-                            let dst = &mut panel[kk * height..][..n];
-                            // the even points' rows read taps 0 and 2, the odd
-                            // points' tap 1 alone (its weight as it is)
-                            if gr[1] == 0.0 {
-                                for (d, (a, c)) in dst.iter_mut().zip(t0.iter().zip(t2)) {
-                                    *d = T::from_f64(gr[0] * a + gr[2] * c);
-                                }
-                            } else {
-                                for (d, b) in dst.iter_mut().zip(t1) {
-                                    *d = T::from_f64(gr[1] * b);
-                                }
-                            }
-                        }
+        let PackRows { w, cin_g, job } = self;
+        let PanelJob {
+            o0,
+            rows: n,
+            height,
+            mut panels,
+        } = job;
+        let ws = &w[o0 * cin_g * 9..][..n * cin_g * 9];
+        let mut taps = vec![0.0f64; 3 * n];
+        for kk in 0..3 * cin_g {
+            for (h, wo) in ws.chunks_exact(cin_g * 9).enumerate() {
+                for b in 0..3 {
+                    taps[b * n + h] = wo[kk * 3 + b].as_f64();
+                }
+            }
+            let (t0, rest) = taps.split_at(n);
+            let (t1, t2) = rest.split_at(n);
+            for (panel, gr) in panels.iter_mut().zip(&G9) {
+                let dst = &mut panel[kk * height..][..n];
+                // the even points' rows read taps 0 and 2, the odd points' tap 1
+                // alone (its weight as it is)
+                if gr[1] == 0.0 {
+                    for (d, (a, c)) in dst.iter_mut().zip(t0.iter().zip(t2)) {
+                        *d = T::from_f64(gr[0] * a + gr[2] * c);
                     }
-                    o += height;
+                } else {
+                    for (d, b) in dst.iter_mut().zip(t1) {
+                        *d = T::from_f64(gr[1] * b);
+                    }
                 }
             }
         }
@@ -1040,31 +1019,21 @@ impl<T: Real> Vectorised for PackRows<'_, T> {
 /// images did not change measurably).
 struct PackUnit<'a, T: 'static> {
     w: &'a [T],
-    /// Rows of a chunk of output channels (the last one's may be fewer), and
-    /// the chunks per group.
-    rows: usize,
-    chunks: usize,
-    /// `[grp][chunk][matrix]`, zeroed.
-    u: &'a mut [shifted_gemm::Packed<T>],
     cin_g: usize,
-    cout_g: usize,
-    groups: usize,
+    job: PanelJob<'a, T>,
 }
 
 impl<T: Real> Vectorised for PackUnit<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        let PackUnit {
-            w,
+        let PackUnit { w, cin_g, job } = self;
+        let PanelJob {
+            o0,
             rows,
-            chunks,
-            u,
-            cin_g,
-            cout_g,
-            groups,
-        } = self;
-        let per_chunk = Scheme::Unit.matrices();
+            height,
+            mut panels,
+        } = job;
         let (gm, alpha, scheme) = (&G, ALPHA, Scheme::Unit);
         // each matrix from the first point that takes it
         let firsts: Vec<usize> = (0..scheme.points())
@@ -1076,47 +1045,65 @@ impl<T: Real> Vectorised for PackUnit<'_, T> {
         let mut taps = vec![0.0f64; 9 * cin_g];
         let mut gw = vec![0.0f64; alpha * 3 * cin_g];
         let mut uo = vec![0.0f64; cin_g];
-        for grp in 0..groups {
-            for o in 0..cout_g {
-                let ws = &w[(grp * cout_g + o) * cin_g * 9..][..cin_g * 9];
-                for (t, tap) in taps.chunks_exact_mut(cin_g).enumerate() {
-                    for (d, k) in tap.iter_mut().zip(ws.chunks_exact(9)) {
-                        *d = k[t].as_f64();
-                    }
+        for i in 0..rows {
+            let ws = &w[(o0 + i) * cin_g * 9..][..cin_g * 9];
+            for (t, tap) in taps.chunks_exact_mut(cin_g).enumerate() {
+                for (d, k) in tap.iter_mut().zip(ws.chunks_exact(9)) {
+                    *d = k[t].as_f64();
                 }
-                let tap = |t: usize| &taps[t * cin_g..][..cin_g];
-                for (r, gr) in gm.iter().enumerate() {
-                    for b in 0..3 {
-                        let (t0, t1, t2) = (tap(b), tap(3 + b), tap(6 + b));
-                        let out = &mut gw[(r * 3 + b) * cin_g..][..cin_g];
-                        for c in 0..cin_g {
-                            out[c] = gr[0] * t0[c] + gr[1] * t1[c] + gr[2] * t2[c];
-                        }
-                    }
-                }
-                for &xi in &firsts {
-                    let (r, gs) = (xi / alpha, gm[xi % alpha]);
-                    let row = |b: usize| &gw[(r * 3 + b) * cin_g..][..cin_g];
-                    let (g0, g1, g2) = (row(0), row(1), row(2));
+            }
+            let tap = |t: usize| &taps[t * cin_g..][..cin_g];
+            for (r, gr) in gm.iter().enumerate() {
+                for b in 0..3 {
+                    let (t0, t1, t2) = (tap(b), tap(3 + b), tap(6 + b));
+                    let out = &mut gw[(r * 3 + b) * cin_g..][..cin_g];
                     for c in 0..cin_g {
-                        uo[c] = g0[c] * gs[0] + g1[c] * gs[1] + g2[c] * gs[2];
+                        out[c] = gr[0] * t0[c] + gr[1] * t1[c] + gr[2] * t2[c];
                     }
-                    let at = (grp * chunks + o / rows) * per_chunk + scheme.matrix(xi);
-                    let (row, step) = u[at].row_mut(o % rows);
-                    // (a `step_by` iterator here cost more than the stores)
-                    for (c, &v) in uo.iter().enumerate() {
-                        row[c * step] = T::from_f64(v);
-                    }
+                }
+            }
+            for &xi in &firsts {
+                let (r, gs) = (xi / alpha, gm[xi % alpha]);
+                let row = |b: usize| &gw[(r * 3 + b) * cin_g..][..cin_g];
+                let (g0, g1, g2) = (row(0), row(1), row(2));
+                for c in 0..cin_g {
+                    uo[c] = g0[c] * gs[0] + g1[c] * gs[1] + g2[c] * gs[2];
+                }
+                // (a `step_by` iterator here cost more than the stores)
+                let panel = &mut panels[scheme.matrix(xi)][i..];
+                for (c, &v) in uo.iter().enumerate() {
+                    panel[c * height] = T::from_f64(v);
                 }
             }
         }
     }
 }
 
+/// One row panel of each of a chunk's packed matrices, for [`PackRows`] or
+/// [`PackUnit`] to fill: output channels `o0 .. o0 + rows` (counted across the
+/// groups), row `o0 + i`'s entry `kk` at `kk · height + i` of each matrix's
+/// panel (`panels[matrix]`).
+struct PanelJob<'a, T> {
+    o0: usize,
+    rows: usize,
+    height: usize,
+    panels: Vec<&'a mut [T]>,
+}
+
+/// Entries of packed kernels from which [`pack_kernels`] fills its row panels on
+/// the pool's threads (where it has several): fewer are filled on the caller's.
+const PACK_PARALLEL_MIN_ENTRIES: usize = 1 << 15;
+
 /// `U[grp][chunk][matrix]`, the distinct matrices `(G w_{o,c} Gᵀ)[ξ]` of the
 /// scheme for each chunk of output channels (`rows × C_in/g`; at stride 2 `(w_{o,c}
 /// Gᵀ)[r][ξ]` for each row of taps `r`, `rows × 3·C_in/g`), computed in f64 and
-/// rounded once, packed for the shifted GEMM with the chunk's plan.
+/// rounded once, packed for the shifted GEMM with the chunk's plan: a row panel
+/// of a chunk's matrices at a time, the panels on the pool's threads where it
+/// has several. Made on the caller's thread while the pool waited,
+/// `conv2d_s2_8x64x56_k3`'s (147 456 entries, 0.15 ms) was 5 % of a two-thread
+/// call, which took 1.006 – 1.023 (median 1.013) of the time it takes with the
+/// panels shared (two threads, Intel Xeon model 207 at AVX-512, medians of 40
+/// calls alternating in one process, six runs).
 fn pack_kernels<T: Real>(
     g: &ConvGeometry,
     w: &[T],
@@ -1133,27 +1120,37 @@ fn pack_kernels<T: Real>(
         .flat_map(|_| chunks)
         .flat_map(|(os, gemm)| (0..per_chunk).map(|_| gemm.packed_zeros(os.len(), k)))
         .collect();
-    if scheme == Scheme::Rows {
-        vectorise_kernel(PackRows {
-            w,
-            chunks,
-            u: &mut u,
-            cin_g,
-            cout_g,
-            groups,
-        });
-        return u;
+    // a job per group, chunk and row panel: that panel of each of the chunk's
+    // matrices, filled on the pool's threads where there are several (the
+    // call's other work waits for them)
+    let mut jobs = Vec::new();
+    for (at, mats) in u.chunks_mut(per_chunk).enumerate() {
+        let (grp, (os, _)) = (at / chunks.len(), &chunks[at % chunks.len()]);
+        let mut panels: Vec<_> = mats
+            .iter_mut()
+            .map(|m| m.panels_mut().into_iter())
+            .collect();
+        loop {
+            let ps: Vec<_> = panels.iter_mut().filter_map(Iterator::next).collect();
+            let Some(p) = ps.first() else { break };
+            jobs.push(PanelJob {
+                o0: grp * cout_g + os.start + p.first,
+                rows: p.rows,
+                height: p.height,
+                panels: ps.into_iter().map(|p| p.entries).collect(),
+            });
+        }
     }
-    // (at stride 1: the stride-2 matrices were made above)
-    vectorise_kernel(PackUnit {
-        w,
-        rows: chunks.first().map_or(1, |(os, _)| os.len()),
-        chunks: chunks.len(),
-        u: &mut u,
-        cin_g,
-        cout_g,
-        groups,
-    });
+    let fill = |job| match scheme {
+        Scheme::Rows => vectorise_kernel(PackRows { w, cin_g, job }),
+        Scheme::Unit => vectorise_kernel(PackUnit { w, cin_g, job }),
+    };
+    let entries = groups * cout_g * k * per_chunk;
+    if rayon::current_num_threads() > 1 && entries >= PACK_PARALLEL_MIN_ENTRIES {
+        jobs.into_par_iter().for_each(fill);
+    } else {
+        jobs.into_iter().for_each(fill);
+    }
     u
 }
 
