@@ -1152,26 +1152,36 @@ impl Shifts {
             .unwrap_or(0)
     }
 
-    /// Copies the planes `ys` of `y` (`out` each) inside the padded planes of `dst`,
-    /// whose padding stays zero.
+    /// Writes the padded source `dst` (`source` values, arbitrary before): the
+    /// planes `ys` of `y` (`out` each) inside zeros, and zeros after the planes;
+    /// every value once, a padded row at a time.
     fn fill<T: Real>(&self, out: &[usize], ys: &[T], dst: &mut [T]) {
         let r = out.len();
-        let pitch = strides(&self.dims);
-        let rows: usize = out[..r - 1].iter().product();
-        let width = out[r - 1];
+        let (width, pitch) = (out[r - 1], self.dims[r - 1]);
+        let before = self.before[r - 1];
+        let out_numel = out.iter().product::<usize>();
         let mut idx = vec![0; r - 1];
-        let out_numel = rows * width;
-        for (o, plane) in ys.chunks_exact(out_numel.max(1)).enumerate() {
-            for row in 0..rows {
-                unravel(&out[..r - 1], row, &mut idx);
-                let at: usize = o * self.numel
-                    + (0..r - 1)
-                        .map(|d| (idx[d] + self.before[d]) * pitch[d])
-                        .sum::<usize>()
-                    + self.before[r - 1];
-                dst[at..at + width].copy_from_slice(&plane[row * width..][..width]);
+        let (planes, tail) = dst.split_at_mut(ys.len() / out_numel.max(1) * self.numel);
+        for (plane, ys) in planes
+            .chunks_exact_mut(self.numel.max(1))
+            .zip(ys.chunks_exact(out_numel.max(1)))
+        {
+            for (row, dst) in plane.chunks_exact_mut(pitch.max(1)).enumerate() {
+                unravel(&self.dims[..r - 1], row, &mut idx);
+                // the row of y this padded row holds, if any
+                let inside = (0..r - 1).all(|d| idx[d].wrapping_sub(self.before[d]) < out[d]);
+                match inside {
+                    true => {
+                        let at = (0..r - 1).fold(0, |at, d| at * out[d] + idx[d] - self.before[d]);
+                        dst[..before].fill(T::zero());
+                        dst[before..before + width].copy_from_slice(&ys[at * width..][..width]);
+                        dst[before + width..].fill(T::zero());
+                    }
+                    false => dst.fill(T::zero()),
+                }
             }
         }
+        tail.fill(T::zero());
     }
 }
 
@@ -1240,10 +1250,12 @@ fn conv_transpose_by_shifts<T: Real>(
     x.par_chunks_mut(cin_g * in_numel)
         .enumerate()
         .for_each_init(
+            // from the thread's pool, as they were left: `fill` writes every
+            // value of the source, the products every value they are read at
             || {
                 (
-                    vec![T::zero(); sh.source],
-                    vec![T::zero(); sh.tiles() * plan.padded_rows(cin_g) * tile],
+                    pool::take::<T>(sh.source),
+                    pool::take::<T>(sh.tiles() * plan.padded_rows(cin_g) * tile),
                 )
             },
             |(ypad, prods), (task, xg)| {
@@ -1412,7 +1424,56 @@ fn shifted_span(
 
 #[cfg(test)]
 mod tests {
-    use super::pieces;
+    use super::{conv_transpose, pieces, pool};
+    use crate::geometry::ConvGeometry;
+
+    #[test]
+    fn the_transposed_phases_never_read_a_stale_value_of_their_work_space() {
+        // the padded planes of y and the product tiles come from the thread's
+        // pool as the last call left them: the pool's buffers all NaN, the result
+        // is the one made with fresh buffers (a 1-D, a 2-D and a 3-D geometry,
+        // stride 2 and 3, padding that leaves rows of zeros above and below)
+        let geometries = [
+            ConvGeometry::builder(&[12, 19], &[4, 4])
+                .channels(20, 24)
+                .stride(&[2])
+                .padding(1)
+                .build(),
+            ConvGeometry::builder(&[30], &[5])
+                .channels(18, 20)
+                .stride(&[3])
+                .padding(2)
+                .build(),
+            ConvGeometry::builder(&[6, 7, 8], &[3, 2, 4])
+                .channels(17, 19)
+                .stride(&[2])
+                .padding(vec![1, 0, 2])
+                .build(),
+        ];
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        for g in geometries {
+            let g = g.unwrap();
+            let y: Vec<f32> = (0..2 * g.rows()).map(|i| (i % 7) as f32 - 3.0).collect();
+            let w: Vec<f32> = (0..g.kernel_numel() * g.in_channels() * g.out_channels())
+                .map(|i| (i % 5) as f32 - 2.0)
+                .collect();
+            let run = || {
+                let mut x = vec![0.0f32; 2 * g.cols()];
+                conv_transpose(&g, &y, &w, None, &mut x).unwrap();
+                x
+            };
+            let (fresh, stale) = one.install(|| {
+                let fresh = run();
+                pool::poison(f32::NAN);
+                (fresh, run())
+            });
+            assert!(fresh.iter().all(|v| v.is_finite()), "{g:?}");
+            assert_eq!(fresh, stale, "{g:?}");
+        }
+    }
 
     #[test]
     fn a_piece_per_thread_a_task_has_of_at_least_sixteen_channels_dividing_evenly() {

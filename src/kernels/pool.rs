@@ -63,6 +63,20 @@ pub(crate) fn filled<E: Clone + 'static>(len: usize, v: E) -> Pooled<E> {
     })
 }
 
+/// Every value of this thread's pooled buffers of `E`, up to their capacity,
+/// set to `v`: the stale values a kernel taking them must never read.
+#[cfg(test)]
+pub(crate) fn poison<E: Clone + 'static>(v: E) {
+    POOL.with(|p| {
+        for (_, b) in p.borrow_mut().iter_mut() {
+            if let Some(b) = b.downcast_mut::<Vec<E>>() {
+                b.clear();
+                b.resize(b.capacity(), v.clone());
+            }
+        }
+    });
+}
+
 /// A buffer that goes back to its thread's pool when dropped (unless it alone is
 /// larger than the pool may hold).
 pub(crate) struct Pooled<E: 'static>(Vec<E>);
