@@ -7,8 +7,10 @@ minutes apart.
     python benches/pair_torch.py conv2d_s2 convT2d_dl     # only cases whose names contain one
 
 As many threads on each side as RAYON_NUM_THREADS (default one); randn data; 40
-pairs per case and method after 3 warm-up calls; prints each side's median and the
-median (and quartiles) of the per-pair ratios convmat / PyTorch. convmat's side
+pairs per case and method after 3 warm-up calls; prints a line naming the processor
+and each side's SIMD level (CONVMAT_SIMD and ONEDNN_MAX_CPU_ISA lower them), then
+each side's median and the median (and quartiles) of the per-pair ratios convmat /
+PyTorch. convmat's side
 includes allocating its output array. OpenMP's threads are told to sleep between
 calls (OMP_WAIT_POLICY=PASSIVE, unless set): spinning, PyTorch's second thread would
 take the core convmat's second thread needs right after it.
@@ -29,6 +31,25 @@ import convmat  # noqa: E402
 
 torch.set_num_threads(int(os.environ.get("RAYON_NUM_THREADS", "1")))
 rng = np.random.default_rng(0)
+
+
+def cpu_model():
+    """The processor's model name as /proc/cpuinfo gives it."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown processor"
+
+
+# what every ratio below is to be quoted with: the processor and each side's level
+onednn = os.environ.get("ONEDNN_MAX_CPU_ISA", "its widest")
+print(f"# {cpu_model()}; convmat at {convmat.simd_level()}; PyTorch {torch.__version__}, "
+      f"ATen at {torch.backends.cpu.get_cpu_capability()}, oneDNN at {onednn}; "
+      f"{torch.get_num_threads()} thread(s) each")
 
 # criterion group: (direction, input shape, weight shape, keyword arguments, padding
 # mode, convmat methods); the shapes as in benches/formulations.rs

@@ -50,6 +50,7 @@ __all__ = [
     "analyze",
     "upsample_operator",
     "max_unpool_operator",
+    "simd_level",
 ]
 
 
@@ -296,6 +297,19 @@ def analyze(weight, input_size, stride=1, padding=0, dilation=1, groups=1,
                                        padding_mode=padding_mode,
                                        svd_max_elements=svd_max_elements,
                                        power_iterations=power_iterations))
+
+
+def simd_level():
+    """The SIMD level convmat's kernels run at in this process: ``"avx512"``,
+    ``"avx2"`` or ``"scalar"`` — the environment variable ``CONVMAT_SIMD`` where
+    it names a level this processor has (read once, at the first call that needs
+    it), else the widest the processor has. Name it beside every timing.
+
+    >>> import convmat
+    >>> convmat.simd_level() in ("avx512", "avx2", "scalar")
+    True
+    """
+    return _native.simd_level()
 
 
 def _kernel(size, rank):

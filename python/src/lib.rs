@@ -57,6 +57,13 @@ pub(crate) fn py_error(e: convmat::Error) -> PyErr {
     }
 }
 
+/// The SIMD level convmat's kernels run at in this process: `CONVMAT_SIMD` where
+/// it names a level the processor has, else the widest the processor has.
+#[pyfunction]
+fn simd_level() -> &'static str {
+    convmat::simd::simd_level().name()
+}
+
 /// The native half of the `convmat` package.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -79,5 +86,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(upsample_operator, m)?)?;
     m.add_function(wrap_pyfunction!(max_unpool_operator, m)?)?;
+    m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     Ok(())
 }
