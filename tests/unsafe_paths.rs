@@ -5,7 +5,8 @@
 //! passes, max-pooling, average pooling (its matrix, built unchecked) and resizing, the FFT's spectrum products (their SIMD variants run where the processor has
 //! the features; under Miri the portable ones), Winograd's per-vector transforms
 //! (their buffers' bounds checked once per group of vectors) with the shifted GEMM
-//! and the row splits behind them and the phases, each checked against a plain
+//! and the row splits behind them, the layer's output it writes from capacity not
+//! yet initialised, and the phases, each checked against a plain
 //! reference so that a wrong index would show as a wrong number as well.
 
 use convmat::geometry::{ConvGeometry, PoolGeometry, ResizeGeometry, ResizeMode};
@@ -192,5 +193,24 @@ fn winograd_transforms_the_shifted_gemm_and_the_phases() {
                 "winograd, stride {stride}: {p} vs {q}"
             );
         }
+        // the layer: Winograd writes its output into the array's capacity, not
+        // yet initialised (each thread's part zeroed, then its outputs)
+        let opts = convmat::geometry::ConvOptions {
+            stride: vec![stride],
+            padding: 1.into(),
+            groups,
+            padding_mode: convmat::geometry::PaddingMode::Reflect,
+            ..Default::default()
+        };
+        let xa = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[2, 2, 7, 9]), x).unwrap();
+        let wa = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&g.weight_shape()), w).unwrap();
+        let method = convmat::functional::ConvMethod::Winograd;
+        let build = convmat::sparse::BuildOptions::default();
+        let y = convmat::functional::conv(xa.view(), wa.view(), None, &opts, method, &build);
+        assert_eq!(
+            y.unwrap().as_slice().unwrap(),
+            &b[..],
+            "the layer, stride {stride}"
+        );
     }
 }

@@ -47,6 +47,17 @@ fn check_bias_of<T: Real>(
 /// A zeroed buffer for a result of `shape`, refused before allocating when it would
 /// exceed the memory budget.
 fn zeroed_output<T: Real>(shape: &[usize], build: &BuildOptions) -> Result<Vec<T>, Error> {
+    let (mut v, elements) = output_capacity::<T>(shape, build)?;
+    fill_zeros(&mut v, elements);
+    Ok(v)
+}
+
+/// An empty buffer with room for a result of `shape` (refused before allocating
+/// when it would exceed the memory budget), and the result's elements.
+fn output_capacity<T: Real>(
+    shape: &[usize],
+    build: &BuildOptions,
+) -> Result<(Vec<T>, usize), Error> {
     let elements: u128 = shape.iter().map(|&d| d as u128).product();
     let bytes = elements * std::mem::size_of::<T>() as u128;
     let budget = build.budget();
@@ -62,6 +73,12 @@ fn zeroed_output<T: Real>(shape: &[usize], build: &BuildOptions) -> Result<Vec<T
     let mut v = Vec::new();
     v.try_reserve_exact(elements as usize)
         .map_err(|_| refuse())?;
+    Ok((v, elements as usize))
+}
+
+/// `v` (empty, with room for `elements`) made `elements` zeros.
+fn fill_zeros<T: Real>(v: &mut Vec<T>, elements: usize) {
+    debug_assert!(v.is_empty(), "fill_zeros: a buffer already holding values");
     // the zeros written on the threads, a part each: on one thread the 3.2 MB
     // output of `conv2d_s2_8x64x56_k3` took 0.1 ms, 3 – 4 % of the call on two
     // threads (`conv` by `phase` over the kernel alone, two threads, six
@@ -70,19 +87,19 @@ fn zeroed_output<T: Real>(shape: &[usize], build: &BuildOptions) -> Result<Vec<T
     // element at a time, as `par_extend` wrote them) the zeros had made
     // `conv` by `winograd` 8 – 11 % slower than the kernel alone on one
     // thread, written here 1 – 3 % (three alternating runs each)
-    let elements = elements as usize;
     let threads = rayon::current_num_threads();
     if elements < 1 << 16 || threads == 1 {
         v.resize(elements, T::zero());
-        return Ok(v);
+        return;
     }
     use rayon::prelude::*;
     v.spare_capacity_mut()[..elements]
         .par_chunks_mut(elements.div_ceil(threads))
         .for_each(|part| part.fill(std::mem::MaybeUninit::new(T::zero())));
-    // SAFETY: the capacity holds `elements` (reserved above), each written just now
+    // SAFETY: every value below `elements` is initialised: `v`'s own (none:
+    // it is empty) and the first `elements` of its spare capacity (there,
+    // as the slicing checked), written just now
     unsafe { v.set_len(elements) };
-    Ok(v)
 }
 
 /// Output array shape: batched iff the input was.
@@ -182,17 +199,33 @@ pub fn conv_with_method<T: Real>(
     let batch = g.check_input("input", input.shape())?;
     let bias = check_bias_of(bias.as_ref(), g.out_channels())?;
     let (x, w) = (contiguous(&input), contiguous(&weight));
-    let mut y = zeroed_output::<T>(&batched_shape(batch, &g.output_shape()), build)?;
+    let (mut y, elements) = output_capacity::<T>(&batched_shape(batch, &g.output_shape()), build)?;
     let b = bias.as_deref();
     // Winograd under `Auto` checks its result; the FFT's data are scanned
     let chosen = match method.resolve_for_batch(&g, batch) {
         ConvMethod::Winograd => ConvMethod::Winograd,
         _ => resolve_for_data(method, &g, batch, &[&x, &w]),
     };
-    let run = |m: ConvMethod, y: &mut [T]| {
-        conv_by(m, method == ConvMethod::Auto, &g, &x, &w, b, y, build)
+    let check = method == ConvMethod::Auto;
+    let run = |m: ConvMethod, y: &mut [T]| conv_by(m, check, &g, &x, &w, b, y, build);
+    let finite = match chosen {
+        // Winograd writes each thread's part of the zeros itself, right before
+        // its outputs
+        ConvMethod::Winograd => {
+            check_winograd_space::<T>(&g, build)?;
+            let out = &mut y.spare_capacity_mut()[..elements];
+            let finite = winograd::conv_checked_uninit(&g, &x, &w, b, out, check)?;
+            // SAFETY: the capacity holds `elements`, every one of them written
+            // (`conv_checked_uninit` returned `Ok`)
+            unsafe { y.set_len(elements) };
+            finite
+        }
+        m => {
+            fill_zeros(&mut y, elements);
+            run(m, &mut y)?
+        }
     };
-    let chosen = match run(chosen, &mut y)? {
+    let chosen = match finite {
         true => chosen,
         false => {
             let loops = ConvMethod::loops(&g);
@@ -226,9 +259,7 @@ fn conv_by<T: Real>(
             fft::conv(g, x, w, b, y)?
         }
         ConvMethod::Winograd => {
-            let elements = winograd::workspace_elements::<T>(g)? as u128;
-            let shape = format!("({elements} values: transformed kernels and a block of tiles)");
-            check_work_space::<T>("Winograd work space", elements, shape, build)?;
+            check_winograd_space::<T>(g, build)?;
             return Ok(winograd::conv_checked(g, x, w, b, y, check)?);
         }
         ConvMethod::Phase => {
@@ -346,6 +377,14 @@ pub fn conv_transpose_with_method<T: Real>(
         }
     }
     Ok((output_array(batched, batch, &t.output_shape(), x), chosen))
+}
+
+/// Errors unless Winograd's work space for `g` ([`winograd::workspace_elements`])
+/// fits the memory budget.
+fn check_winograd_space<T: Real>(g: &ConvGeometry, build: &BuildOptions) -> Result<(), Error> {
+    let elements = winograd::workspace_elements::<T>(g)? as u128;
+    let shape = format!("({elements} values: transformed kernels and a block of tiles)");
+    check_work_space::<T>("Winograd work space", elements, shape, build)
 }
 
 /// Errors unless the FFT's spectra for `g` ([`fft::workspace_elements`]) fit the
