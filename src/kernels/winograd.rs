@@ -1011,16 +1011,19 @@ impl<T: Real> Scratch<T> {
 }
 
 /// The stride-2 scheme's packed kernels, `U_ξ[o][(c, r)] = Σ_b G[ξ][b]·w[o][c][r][b]`
-/// ([`pack_kernels`]), a row panel of output channels at a time: the packed
-/// matrices hold a panel's rows of one `(c, r)` together, so the panel's taps of
-/// a row of taps are gathered once (`[b][row]`, in f64) and each matrix's
-/// entries made a panel row at a time, in vectors, from the taps its row of `G`
-/// reads (the even points' taps 0 and 2, the odd points' tap 1 alone). Compiled
-/// per SIMD level. An output channel and a matrix at a time (each entry's three
-/// taps read and converted six times, the entries stored a panel's height
-/// apart, compiled for the baseline processor) the one-image 56 × 56, 128 → 128
-/// layer took 1.89 – 1.91 ms by Winograd, now 1.79 – 1.84 (one thread, Intel
-/// Xeon model 207, AVX-512, medians of 30 calls, the builds alternating).
+/// ([`pack_kernels`]), a row panel of output channels at a time: each output
+/// channel's weights read once, in order, a row of taps at a time (its three
+/// taps in f64), its six entries (the even points' from taps 0 and 2, the odd
+/// points' tap 1 as it is) stored a panel's height apart in the six matrices.
+/// Compiled per SIMD level. An output channel and a matrix at a time (each
+/// entry's three taps read and converted six times, for the baseline
+/// processor) the one-image 56 × 56, 128 → 128 layer took 1.89 – 1.91 ms by
+/// Winograd, then 1.79 – 1.84 with a panel's taps of a row of taps gathered
+/// (`[b][row]`) and each matrix's entries made a panel row at a time in vectors
+/// (one thread, Intel Xeon model 207, AVX-512, medians of 30 calls, the builds
+/// alternating). That gather of scalars cost more than the vectors saved:
+/// `conv2d_s2_8x64x56_k3`'s (147 456 entries) took 0.15 ms at AVX-512 and 0.21
+/// at AVX2, now 0.12 and 0.11 (medians of 40 calls, three runs each).
 struct PackRows<'a, T: 'static> {
     w: &'a [T],
     cin_g: usize,
@@ -1039,28 +1042,24 @@ impl<T: Real> Vectorised for PackRows<'_, T> {
             mut panels,
         } = job;
         let ws = &w[o0 * cin_g * 9..][..n * cin_g * 9];
-        let mut taps = vec![0.0f64; 3 * n];
-        for kk in 0..3 * cin_g {
-            for (h, wo) in ws.chunks_exact(cin_g * 9).enumerate() {
-                for b in 0..3 {
-                    taps[b * n + h] = wo[kk * 3 + b].as_f64();
-                }
-            }
-            let (t0, rest) = taps.split_at(n);
-            let (t1, t2) = rest.split_at(n);
-            for (panel, gr) in panels.iter_mut().zip(&G9) {
-                let dst = &mut panel[kk * height..][..n];
-                // the even points' rows read taps 0 and 2, the odd points' tap 1
-                // alone (its weight as it is)
-                if gr[1] == 0.0 {
-                    for (d, (a, c)) in dst.iter_mut().zip(t0.iter().zip(t2)) {
-                        *d = T::from_f64(gr[0] * a + gr[2] * c);
-                    }
-                } else {
-                    for (d, b) in dst.iter_mut().zip(t1) {
-                        *d = T::from_f64(gr[1] * b);
-                    }
-                }
+        let k = 3 * cin_g;
+        let [p0, p1, p2, p3, p4, p5]: &mut [&mut [T]; 6] = (&mut panels[..])
+            .try_into()
+            .expect("stride-2 Winograd: six matrices");
+        let [g0, g1, g2, g3, g4] = [0, 1, 2, 3, 4].map(|m| [G9[m][0], G9[m][2]]);
+        // the even points' rows read taps 0 and 2, the odd points' tap 1 alone
+        // (its weight as it is)
+        debug_assert!(G9[5] == [0.0, 1.0, 0.0]);
+        for (h, wo) in ws.chunks_exact(cin_g * 9).enumerate() {
+            for (kk, t) in wo.chunks_exact(3).enumerate().take(k) {
+                let (a, b, c) = (t[0].as_f64(), t[1], t[2].as_f64());
+                let at = kk * height + h;
+                p0[at] = T::from_f64(g0[0] * a + g0[1] * c);
+                p1[at] = T::from_f64(g1[0] * a + g1[1] * c);
+                p2[at] = T::from_f64(g2[0] * a + g2[1] * c);
+                p3[at] = T::from_f64(g3[0] * a + g3[1] * c);
+                p4[at] = T::from_f64(g4[0] * a + g4[1] * c);
+                p5[at] = b;
             }
         }
     }
