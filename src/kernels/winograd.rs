@@ -1042,7 +1042,6 @@ impl<T: Real> Vectorised for PackRows<'_, T> {
             mut panels,
         } = job;
         let ws = &w[o0 * cin_g * 9..][..n * cin_g * 9];
-        let k = 3 * cin_g;
         let [p0, p1, p2, p3, p4, p5]: &mut [&mut [T]; 6] = (&mut panels[..])
             .try_into()
             .expect("stride-2 Winograd: six matrices");
@@ -1051,7 +1050,7 @@ impl<T: Real> Vectorised for PackRows<'_, T> {
         // (its weight as it is)
         debug_assert!(G9[5] == [0.0, 1.0, 0.0]);
         for (h, wo) in ws.chunks_exact(cin_g * 9).enumerate() {
-            for (kk, t) in wo.chunks_exact(3).enumerate().take(k) {
+            for (kk, t) in wo.chunks_exact(3).enumerate() {
                 let (a, b, c) = (t[0].as_f64(), t[1], t[2].as_f64());
                 let at = kk * height + h;
                 p0[at] = T::from_f64(g0[0] * a + g0[1] * c);
