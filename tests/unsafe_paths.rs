@@ -5,8 +5,9 @@
 //! passes, max-pooling, average pooling (its matrix, built unchecked) and resizing, the FFT's spectrum products (their SIMD variants run where the processor has
 //! the features; under Miri the portable ones), Winograd's per-vector transforms
 //! (their buffers' bounds checked once per group of vectors) with the shifted GEMM
-//! and the row splits behind them, the layer's output it writes from capacity not
-//! yet initialised, and the phases, each checked against a plain
+//! and the row splits behind them, and the phases, forward and transposed (the
+//! transposed layer's output they write into capacity not yet initialised
+//! included), each checked against a plain
 //! reference so that a wrong index would show as a wrong number as well.
 
 use convmat::geometry::{ConvGeometry, PoolGeometry, ResizeGeometry, ResizeMode};
@@ -193,8 +194,7 @@ fn winograd_transforms_the_shifted_gemm_and_the_phases() {
                 "winograd, stride {stride}: {p} vs {q}"
             );
         }
-        // the layer: Winograd writes its output into the array's capacity, not
-        // yet initialised (each thread's part zeroed, then its outputs)
+        // the layer: the kernel's bits
         let opts = convmat::geometry::ConvOptions {
             stride: vec![stride],
             padding: 1.into(),
@@ -211,6 +211,60 @@ fn winograd_transforms_the_shifted_gemm_and_the_phases() {
             y.unwrap().as_slice().unwrap(),
             &b[..],
             "the layer, stride {stride}"
+        );
+    }
+}
+
+#[test]
+fn the_transposed_phases_and_the_layer_writing_into_capacity() {
+    // the shifted GEMM (five channels of y), the phases reading y directly (two),
+    // and a reflected border (folded back: col2im); integer data, so every sum is
+    // exact; through the layer (zero padding), the phases write its output into
+    // the array's capacity, not yet initialised (each task's part zeroed, then
+    // its outputs)
+    for (cout, mode) in [
+        (5, convmat::geometry::PaddingMode::Zeros),
+        (2, convmat::geometry::PaddingMode::Zeros),
+        (5, convmat::geometry::PaddingMode::Reflect),
+    ] {
+        let g = ConvGeometry::builder(&[6, 8], &[4, 4])
+            .channels(2, cout)
+            .stride(&[2])
+            .padding(1)
+            .padding_mode(mode)
+            .build()
+            .unwrap();
+        let w: Vec<f64> = (0..g.weight_shape().iter().product::<usize>())
+            .map(|i| ((i * 5) % 7) as f64 - 3.0)
+            .collect();
+        let y: Vec<f64> = (0..2 * g.rows())
+            .map(|i| ((i * 3) % 11) as f64 - 5.0)
+            .collect();
+        let (mut a, mut b) = (vec![0.0; 2 * g.cols()], vec![0.0; 2 * g.cols()]);
+        phase::conv_transpose(&g, &y, &w, None, &mut a).unwrap();
+        for (ys, xs) in y.chunks(g.rows()).zip(b.chunks_mut(g.cols())) {
+            direct::conv_transpose(&g, ys, &w, None, xs).unwrap();
+        }
+        assert_eq!(a, b, "{cout} channels of y, {mode}");
+        if mode != convmat::geometry::PaddingMode::Zeros {
+            // (the layer is PyTorch's, zero padding only)
+            continue;
+        }
+        let opts = convmat::geometry::ConvOptions {
+            stride: vec![2],
+            padding: 1.into(),
+            ..Default::default()
+        };
+        let ya = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[2, cout, 3, 4]), y).unwrap();
+        let wa = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&g.weight_shape()), w).unwrap();
+        let method = convmat::functional::ConvTransposeMethod::Phase;
+        let build = convmat::sparse::BuildOptions::default();
+        let x =
+            convmat::functional::conv_transpose(ya.view(), wa.view(), None, &opts, method, &build);
+        assert_eq!(
+            x.unwrap().as_slice().unwrap(),
+            &a[..],
+            "the layer, {cout}, {mode}"
         );
     }
 }

@@ -199,33 +199,17 @@ pub fn conv_with_method<T: Real>(
     let batch = g.check_input("input", input.shape())?;
     let bias = check_bias_of(bias.as_ref(), g.out_channels())?;
     let (x, w) = (contiguous(&input), contiguous(&weight));
-    let (mut y, elements) = output_capacity::<T>(&batched_shape(batch, &g.output_shape()), build)?;
+    let mut y = zeroed_output::<T>(&batched_shape(batch, &g.output_shape()), build)?;
     let b = bias.as_deref();
     // Winograd under `Auto` checks its result; the FFT's data are scanned
     let chosen = match method.resolve_for_batch(&g, batch) {
         ConvMethod::Winograd => ConvMethod::Winograd,
         _ => resolve_for_data(method, &g, batch, &[&x, &w]),
     };
-    let check = method == ConvMethod::Auto;
-    let run = |m: ConvMethod, y: &mut [T]| conv_by(m, check, &g, &x, &w, b, y, build);
-    let finite = match chosen {
-        // Winograd writes each thread's part of the zeros itself, right before
-        // its outputs
-        ConvMethod::Winograd => {
-            check_winograd_space::<T>(&g, build)?;
-            let out = &mut y.spare_capacity_mut()[..elements];
-            let finite = winograd::conv_checked_uninit(&g, &x, &w, b, out, check)?;
-            // SAFETY: the capacity holds `elements`, every one of them written
-            // (`conv_checked_uninit` returned `Ok`)
-            unsafe { y.set_len(elements) };
-            finite
-        }
-        m => {
-            fill_zeros(&mut y, elements);
-            run(m, &mut y)?
-        }
+    let run = |m: ConvMethod, y: &mut [T]| {
+        conv_by(m, method == ConvMethod::Auto, &g, &x, &w, b, y, build)
     };
-    let chosen = match finite {
+    let chosen = match run(chosen, &mut y)? {
         true => chosen,
         false => {
             let loops = ConvMethod::loops(&g);
@@ -259,7 +243,9 @@ fn conv_by<T: Real>(
             fft::conv(g, x, w, b, y)?
         }
         ConvMethod::Winograd => {
-            check_winograd_space::<T>(g, build)?;
+            let elements = winograd::workspace_elements::<T>(g)? as u128;
+            let shape = format!("({elements} values: transformed kernels and a block of tiles)");
+            check_work_space::<T>("Winograd work space", elements, shape, build)?;
             return Ok(winograd::conv_checked(g, x, w, b, y, check)?);
         }
         ConvMethod::Phase => {
@@ -347,8 +333,13 @@ pub fn conv_transpose_with_method<T: Real>(
     let batch = g.check_output("input", input.shape())?;
     let bias = check_bias_of(bias.as_ref(), t.out_channels())?;
     let (y, w) = (contiguous(&input), contiguous(&weight));
-    let mut x = zeroed_output::<T>(&batched_shape(batch, &t.output_shape()), build)?;
+    let (mut x, outputs) = output_capacity::<T>(&batched_shape(batch, &t.output_shape()), build)?;
     let chosen = resolve_transpose_for_data(method, g, &[&y, &w]);
+    // the phases write each task's part of the zeros themselves, right before
+    // its outputs
+    if chosen != ConvTransposeMethod::Phase {
+        fill_zeros(&mut x, outputs);
+    }
     match chosen {
         ConvTransposeMethod::Auto => unreachable!("resolved above"),
         ConvTransposeMethod::Scatter => direct::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?,
@@ -364,7 +355,11 @@ pub fn conv_transpose_with_method<T: Real>(
             let elements = phase::transpose_workspace_elements::<T>(g)? as u128;
             let shape = format!("({elements} values: a group's planes of y, padded)");
             check_work_space::<T>("phase work space", elements, shape, build)?;
-            phase::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?
+            let out = &mut x.spare_capacity_mut()[..outputs];
+            phase::conv_transpose_uninit(g, &y, &w, bias.as_deref(), out)?;
+            // SAFETY: the capacity holds `outputs`, every one of them written
+            // (`conv_transpose_uninit` returned `Ok`)
+            unsafe { x.set_len(outputs) };
         }
         ConvTransposeMethod::Sparse => {
             if fits_u32(g) {
@@ -377,14 +372,6 @@ pub fn conv_transpose_with_method<T: Real>(
         }
     }
     Ok((output_array(batched, batch, &t.output_shape(), x), chosen))
-}
-
-/// Errors unless Winograd's work space for `g` ([`winograd::workspace_elements`])
-/// fits the memory budget.
-fn check_winograd_space<T: Real>(g: &ConvGeometry, build: &BuildOptions) -> Result<(), Error> {
-    let elements = winograd::workspace_elements::<T>(g)? as u128;
-    let shape = format!("({elements} values: transformed kernels and a block of tiles)");
-    check_work_space::<T>("Winograd work space", elements, shape, build)
 }
 
 /// Errors unless the FFT's spectra for `g` ([`fft::workspace_elements`]) fit the

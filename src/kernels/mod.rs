@@ -90,6 +90,34 @@ pub(crate) fn check_call<T>(
     batch(input_len, per_input, output_len, per_output)
 }
 
+/// `y` as capacity a kernel writes values into (its `zero` argument false:
+/// [`values`] then takes its parts as they are).
+///
+/// # Safety
+/// Only initialised values may be written through the result.
+pub(crate) unsafe fn as_uninit<T>(y: &mut [T]) -> &mut [std::mem::MaybeUninit<T>] {
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout; the caller writes only values
+    unsafe { std::slice::from_raw_parts_mut(y.as_mut_ptr().cast(), y.len()) }
+}
+
+/// A part of a kernel's output as values: zeros written over it first where
+/// `zero` (its values not yet written: each task of a kernel that takes an
+/// output's capacity writes its own part's zeros, right before its outputs, so
+/// they are in its cache when the outputs come).
+///
+/// # Safety
+/// Without `zero`, every value of `part` must be initialised.
+pub(crate) unsafe fn values<T: crate::Real>(
+    part: &mut [std::mem::MaybeUninit<T>],
+    zero: bool,
+) -> &mut [T] {
+    if zero {
+        part.fill(std::mem::MaybeUninit::new(T::zero()));
+    }
+    // SAFETY: every value is initialised: just now, or before (the contract)
+    unsafe { std::slice::from_raw_parts_mut(part.as_mut_ptr().cast(), part.len()) }
+}
+
 /// Errors unless the indices have as many elements as the values they go with.
 fn expect_same_len(indices: usize, values: usize) -> Result<(), GeometryError> {
     if indices != values {

@@ -505,60 +505,6 @@ pub(crate) fn conv_checked<T: Real>(
     y: &mut [T],
     finite: bool,
 ) -> Result<bool, GeometryError> {
-    let len = y.len();
-    // SAFETY: the values are initialised (they come from `&mut [T]`), and only
-    // values are written into them
-    let y = unsafe { std::slice::from_raw_parts_mut(y.as_mut_ptr().cast(), len) };
-    // SAFETY: every value of `y` is initialised (above)
-    unsafe { conv_into(g, x, w, bias, y, false, finite) }
-}
-
-/// [`conv_checked`] into values not yet written (an output's capacity): each
-/// thread writes zeros over its part of `y` and then its outputs, so the zeros
-/// are in its cache when the outputs come. `functional::conv` by Winograd on
-/// `conv2d_s2_8x64x56_k3` took 0.98 – 1.00 (median 0.99) of the time it took
-/// with the zeros written on all threads first (one and two threads, Intel Xeon
-/// model 207 at AVX-512, medians of 40 calls alternating in one process, five
-/// runs each). Every value of `y` is initialised once it returns `Ok` (none is
-/// written before an error).
-pub(crate) fn conv_checked_uninit<T: Real>(
-    g: &ConvGeometry,
-    x: &[T],
-    w: &[T],
-    bias: Option<&[T]>,
-    y: &mut [std::mem::MaybeUninit<T>],
-    finite: bool,
-) -> Result<bool, GeometryError> {
-    // SAFETY: with `zero`, no value need be initialised
-    unsafe { conv_into(g, x, w, bias, y, true, finite) }
-}
-
-/// `y`'s part `part` as values: zeros written over it first where `zero`.
-///
-/// # Safety
-/// Without `zero`, every value of `part` must be initialised.
-unsafe fn values<T: Real>(part: &mut [std::mem::MaybeUninit<T>], zero: bool) -> &mut [T] {
-    if zero {
-        part.fill(std::mem::MaybeUninit::new(T::zero()));
-    }
-    // SAFETY: every value is initialised: just now, or before (the contract)
-    unsafe { std::slice::from_raw_parts_mut(part.as_mut_ptr().cast(), part.len()) }
-}
-
-/// [`conv_checked`] and [`conv_checked_uninit`]: zeros over each part of `y`
-/// before its outputs where `zero`.
-///
-/// # Safety
-/// Without `zero`, every value of `y` must be initialised.
-unsafe fn conv_into<T: Real>(
-    g: &ConvGeometry,
-    x: &[T],
-    w: &[T],
-    bias: Option<&[T]>,
-    y: &mut [std::mem::MaybeUninit<T>],
-    zero: bool,
-    finite: bool,
-) -> Result<bool, GeometryError> {
     check(g)?;
     check_call(g, Direction::Forward, w, bias, x.len(), y.len())?;
     let per_task = (g.out_channels_per_group() * g.output_numel()).max(1);
@@ -666,8 +612,6 @@ unsafe fn conv_into<T: Real>(
         let all_finite = units
             .into_par_iter()
             .map(|(task, chs, ys)| {
-                // SAFETY: without `zero`, `y`'s values are initialised (the contract)
-                let ys = unsafe { values(ys, zero) };
                 let mut s = Scratch::new(&plan);
                 work(&mut s, (task / groups, task % groups, 1), chs, ys);
                 s.finite
@@ -684,8 +628,6 @@ unsafe fn conv_into<T: Real>(
         .par_chunks_mut(run * per_task)
         .enumerate()
         .map(|(r, ys)| {
-            // SAFETY: without `zero`, `y`'s values are initialised (the contract)
-            let ys = unsafe { values(ys, zero) };
             let mut s = Scratch::new(&plan);
             for (si, ys) in ys.chunks_mut(span * per_task).enumerate() {
                 let task = r * run + si * span;
