@@ -28,22 +28,10 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import convmat  # noqa: E402
+from machine import cpu_model  # noqa: E402
 
 torch.set_num_threads(int(os.environ.get("RAYON_NUM_THREADS", "1")))
 rng = np.random.default_rng(0)
-
-
-def cpu_model():
-    """The processor's model name as /proc/cpuinfo gives it."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown processor"
-
 
 # what every ratio below is to be quoted with: the processor and each side's level
 onednn = os.environ.get("ONEDNN_MAX_CPU_ISA", "its widest")

@@ -25,6 +25,8 @@ import timeit
 
 import numpy as np
 
+from machine import cpu_model
+
 
 def values(n, salt):
     """benches/common/mod.rs `values::<f64>(n, salt)`."""
@@ -50,12 +52,7 @@ def measure(repeat=7):
 
 
 def describe():
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = cpu_model()
     blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("lapack", {})
     return f"numpy {np.__version__} ({blas.get('name', '?')} {blas.get('version', '')}), {cpu}, one thread"
 
