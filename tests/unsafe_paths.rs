@@ -158,6 +158,16 @@ fn average_pooling_its_unchecked_matrix_and_its_avx2_runs() {
     }
 }
 
+/// Small integers for `g`'s weight (in −3 ..= 3) and for `n` values of data
+/// (in −5 ..= 5): every sum of their products is exact.
+fn integer_data(g: &ConvGeometry, n: usize) -> (Vec<f64>, Vec<f64>) {
+    let w = (0..g.weight_shape().iter().product::<usize>())
+        .map(|i| ((i * 5) % 7) as f64 - 3.0)
+        .collect();
+    let data = (0..n).map(|i| ((i * 3) % 11) as f64 - 5.0).collect();
+    (w, data)
+}
+
 #[test]
 fn winograd_transforms_the_shifted_gemm_and_the_phases() {
     // both strides, a reflected border, two batch items whose tiles share a
@@ -172,12 +182,7 @@ fn winograd_transforms_the_shifted_gemm_and_the_phases() {
             .padding_mode(convmat::geometry::PaddingMode::Reflect)
             .build()
             .unwrap();
-        let w: Vec<f64> = (0..g.weight_shape().iter().product::<usize>())
-            .map(|i| ((i * 5) % 7) as f64 - 3.0)
-            .collect();
-        let x: Vec<f64> = (0..2 * g.cols())
-            .map(|i| ((i * 3) % 11) as f64 - 5.0)
-            .collect();
+        let (w, x) = integer_data(&g, 2 * g.cols());
         let mut want = vec![0.0; 2 * g.rows()];
         for (xs, ys) in x.chunks(g.cols()).zip(want.chunks_mut(g.rows())) {
             direct::conv(&g, xs, &w, None, ys).unwrap();
@@ -234,12 +239,7 @@ fn the_transposed_phases_and_the_layer_writing_into_capacity() {
             .padding_mode(mode)
             .build()
             .unwrap();
-        let w: Vec<f64> = (0..g.weight_shape().iter().product::<usize>())
-            .map(|i| ((i * 5) % 7) as f64 - 3.0)
-            .collect();
-        let y: Vec<f64> = (0..2 * g.rows())
-            .map(|i| ((i * 3) % 11) as f64 - 5.0)
-            .collect();
+        let (w, y) = integer_data(&g, 2 * g.rows());
         let (mut a, mut b) = (vec![0.0; 2 * g.cols()], vec![0.0; 2 * g.cols()]);
         phase::conv_transpose(&g, &y, &w, None, &mut a).unwrap();
         for (ys, xs) in y.chunks(g.rows()).zip(b.chunks_mut(g.cols())) {
