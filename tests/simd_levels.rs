@@ -361,3 +361,80 @@ fn the_strided_forwards_blocks_of_channels_sum_every_channel() {
         }
     }
 }
+
+/// Winograd's work space (the split rows' lines, the transformed inputs, the
+/// products) comes from the thread's pool as the last call left it, and each
+/// split row writes only its own tiles, in whole steps of the level (8 tiles at
+/// AVX2, 16 at AVX-512, one by one in scalar code and f64). So no value a call
+/// reads may be one it did not write: after a call on NaN data (NaN then in
+/// every buffer it took), each level gives the same bits as after a call on
+/// finite data — for rows of tiles just under, at and just over whole steps, at
+/// stride 1 and 2, with the zero padding read through the window and the
+/// reflected one laid out first, in f32 and f64, on one thread.
+#[test]
+fn winograd_reads_no_value_of_its_work_space_that_it_did_not_write() {
+    fn check<T: convmat::Real>(g: &ConvGeometry, one: &rayon::ThreadPool) {
+        let to = |v: Vec<f64>| v.into_iter().map(T::from_f64).collect::<Vec<T>>();
+        let x = to(values(2 * g.cols(), 21));
+        let w = to(values(g.weight_shape().iter().product(), 22));
+        let nan = vec![T::from_f64(f64::NAN); x.len()];
+        let run = |x: &[T]| {
+            let mut y = vec![T::zero(); 2 * g.rows()];
+            winograd::conv(g, x, &w, None, &mut y).unwrap();
+            y
+        };
+        let runs = at_every_level(|| {
+            one.install(|| {
+                run(&x.iter().map(|&v| v + v).collect::<Vec<T>>());
+                let fresh = run(&x);
+                run(&nan);
+                (fresh, run(&x))
+            })
+        });
+        // and every tile's inputs written at all: within Winograd's error bound
+        // of the direct loops in f64
+        let (x64, w64): (Vec<f64>, Vec<f64>) = (
+            x.iter().map(|v| v.as_f64()).collect(),
+            w.iter().map(|v| v.as_f64()).collect(),
+        );
+        let mut want = vec![0.0; 2 * g.rows()];
+        direct::conv(g, &x64, &w64, None, &mut want).unwrap();
+        let most = |v: &[f64]| v.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let bound = winograd::error_bound::<T>(g, g.in_channels() as f64 * most(&w64) * most(&x64));
+        for (level, (fresh, stale)) in runs {
+            assert!(fresh.iter().all(|v| v.is_finite()), "{level}: {g:?}");
+            assert!(fresh == stale, "{level}: a stale value read, {g:?}");
+            let worst = fresh
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a.as_f64() - b).abs())
+                .fold(0.0, f64::max);
+            assert!(
+                worst <= bound,
+                "{level}: off by {worst} (bound {bound}), {g:?}"
+            );
+        }
+    }
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    for (stride, widths) in [
+        (1, [28, 29, 33, 60, 64, 68]),
+        (2, [56, 64, 66, 120, 128, 136]),
+    ] {
+        for width in widths {
+            for mode in [PaddingMode::Zeros, PaddingMode::Reflect] {
+                let g = ConvGeometry::builder(&[7, width], &[3, 3])
+                    .channels(3, 5)
+                    .stride(&[stride, stride])
+                    .padding(1)
+                    .padding_mode(mode)
+                    .build()
+                    .unwrap();
+                check::<f32>(&g, &one);
+                check::<f64>(&g, &one);
+            }
+        }
+    }
+}

@@ -54,7 +54,9 @@ pub(crate) trait Nine {
 
 /// A row read through a window, split by index modulo 4 into the six columns of
 /// F(4, 3)'s input tiles: `dst[j][m] = row[start + 4m + j]` for `m` below
-/// `dst[0].len()` (every `dst` row at least that long), zero where that index
+/// `count` (at most `dst[0].len()`, every `dst` row at least that long; the
+/// vector kernels go on to the end of their last step, within `dst[0].len()`
+/// when that is a whole number of steps), zero where that index
 /// falls outside the row — the zero padding of a row whose tiles start at `start`
 /// (negative inside the padding before it). Lines 4 and 5 are lines 0 and 1 a
 /// tile on, made from the same registers (copied from them after the split, the
@@ -67,13 +69,16 @@ pub(crate) trait Nine {
 /// dst[1]: 1 5 9 …   dst[3]: 3 7 11 …   dst[5]: 5 9 13 …
 /// ```
 #[inline(always)]
-pub(crate) fn split4<T: Real>(row: &[T], start: isize, dst: [&mut [T]; 6]) {
+pub(crate) fn split4<T: Real>(row: &[T], start: isize, count: usize, dst: [&mut [T]; 6]) {
     // SAFETY: `simd_level` gives only levels the processor has.
-    unsafe { split_at::<_, 4, 6>(simd_level(), row, start, dst) }
+    unsafe { split_at::<_, 4, 6>(simd_level(), row, start, count, dst) }
 }
 
 /// [`split4`] at `level`: `dst[j][m] = row[start + N·m + j]` for the `L` lines
-/// `j` (those from `N` on the first ones a tile on).
+/// `j` (those from `N` on the first ones a tile on) and `m` below `count`.
+///
+/// # Panics
+/// When `count` exceeds the lines' length (caller bug).
 ///
 /// # Safety
 /// The processor must have `level`.
@@ -82,9 +87,11 @@ unsafe fn split_at<T: Real, const N: usize, const L: usize>(
     level: SimdLevel,
     row: &[T],
     start: isize,
+    count: usize,
     dst: [&mut [T]; L],
 ) {
     let n = dst[0].len();
+    assert!(count <= n, "quads: {count} tiles in lines of {n}");
     #[cfg(target_arch = "x86_64")]
     if let Some((lanes, split)) = x86::kernels(level)
         .filter(|_| std::mem::size_of::<T>() == 4)
@@ -96,14 +103,15 @@ unsafe fn split_at<T: Real, const N: usize, const L: usize>(
             // only 4-byte `Real`); `lines` holds the `L` pointers the kernel for
             // `N` reads (`split` pairs 4 with 6); the loads read
             // only lanes inside `row` (masked), each step writes `dst[j][m .. m +
-            // lanes]` within `n` (checked above).
+            // lanes]` within `n` (checked above: `count` ≤ `n`, a whole number
+            // of steps, so `count` rounded up to whole steps is too).
             unsafe {
                 split(
                     row.as_ptr().cast(),
                     row.len() as isize,
                     start,
                     lines.as_ptr(),
-                    n,
+                    count.div_ceil(lanes) * lanes,
                 )
             };
             return;
@@ -114,7 +122,7 @@ unsafe fn split_at<T: Real, const N: usize, const L: usize>(
         _ => T::zero(),
     };
     for (j, d) in dst.into_iter().enumerate() {
-        for (m, v) in d[..n].iter_mut().enumerate() {
+        for (m, v) in d[..count].iter_mut().enumerate() {
             *v = at(start + (N * m + j) as isize);
         }
     }
@@ -139,9 +147,13 @@ pub(crate) struct RowJob {
 /// the input once and writes its transformed tiles once (split into lines and
 /// transformed from them after, the lines' stores, their loads and the second
 /// pass made `conv2d_s2_8x64x56_k3` about 6 % slower: see [`super::winograd`]).
-/// A job may also write past its tiles, to `tiles + 1` values rounded up to
-/// whole vectors of 16 from `pos`; the jobs are written in order, so a later
-/// job's values stand there.
+/// A job may also write past its tiles, to the end of its level's last step
+/// (`tiles` rounded up to 16 at AVX-512, to 8 at AVX2; none in scalar code and
+/// f64); the jobs are written in order, so a later job's values stand there.
+/// At AVX2 a row of at most 8 tiles is one step: it had been split as far as the
+/// lines' 16 (`tiles + 1` in whole vectors of 16), half of the work on zeros
+/// for the 7 tiles of a 28-column output (`conv2d_s2_8x64x56_k3` at AVX2 took
+/// 0.96 – 0.97 of the time with it gone; Intel Xeon model 207, one thread).
 ///
 /// At AVX-512 (f32) rows of at most 7 tiles (Winograd's stride-2 tiles on
 /// outputs of at most 28 columns) go two to a vector, the first row's tiles in
@@ -207,20 +219,29 @@ unsafe fn split8_rows_at<T: Real, F: Nine>(
                 return;
             }
             SimdLevel::Avx512 | SimdLevel::Avx2 => {
+                // the row's tiles in whole steps of the level: at AVX2 a row of
+                // at most 8 tiles is one step, not the two of `quad`
+                let step = if level == SimdLevel::Avx512 {
+                    LANES
+                } else {
+                    AVX2_LANES
+                };
+                let n = tiles.div_ceil(step) * step;
                 for job in jobs {
                     let to = lines.wrapping_add(job.pos);
                     let row = job.row.map(|r| x.wrapping_add(r));
                     // SAFETY: the level is the processor's (the contract), `T` is
                     // f32; the loads read only the row's `len` values, inside `x`,
-                    // and the stores `lines[j·pitch + pos .. + quad]`, inside
-                    // `lines` (both checked above); `quad` is a multiple of 16,
-                    // so of either level's step.
+                    // and the stores `lines[j·pitch + pos .. + n]`, inside `lines`
+                    // (both checked above: `n ≤ quad`, `quad` being `tiles + 1`
+                    // in whole vectors of 16, a multiple of either step); `n` is a
+                    // multiple of the level's step.
                     unsafe {
                         match level {
                             SimdLevel::Avx512 => {
-                                x86::split8::<F>(row, len as isize, start, to, pitch, quad)
+                                x86::split8::<F>(row, len as isize, start, to, pitch, n)
                             }
-                            _ => x86::split8_avx2::<F>(row, len as isize, start, to, pitch, quad),
+                            _ => x86::split8_avx2::<F>(row, len as isize, start, to, pitch, n),
                         }
                     }
                 }
@@ -235,7 +256,7 @@ unsafe fn split8_rows_at<T: Real, F: Nine>(
             (Some(row), Ok(i)) if i < len => row[i],
             _ => T::zero(),
         };
-        for m in 0..quad {
+        for m in 0..tiles {
             let v = F::map(std::array::from_fn(|j| at(start + (8 * m + j) as isize)));
             for (j, v) in v.into_iter().enumerate() {
                 lines[j * pitch + job.pos + m] = v;
@@ -924,6 +945,23 @@ mod tests {
                                 }
                             }
                         }
+                        // nothing past the last row's last step (of 16 tiles at
+                        // AVX-512, 8 at AVX2, one in scalar code and f64)
+                        #[cfg(target_arch = "x86_64")]
+                        let step = x86::kernels(level)
+                            .filter(|_| std::mem::size_of::<T>() == 4)
+                            .map_or(1, |k| k.lanes);
+                        #[cfg(not(target_arch = "x86_64"))]
+                        let step = 1;
+                        let end = jobs[count - 1].pos + tiles.div_ceil(step) * step;
+                        for j in 0..9 {
+                            assert!(
+                                lines[j * pitch + end..(j + 1) * pitch]
+                                    .iter()
+                                    .all(|v| v.as_f64() == -1.0),
+                                "{level} tiles {tiles}: line {j} written past {end}"
+                            );
+                        }
                     }
                 }
             }
@@ -933,6 +971,41 @@ mod tests {
             check::<f64, Columns>(level);
             check::<f32, Differences>(level);
             check::<f64, Differences>(level);
+        }
+    }
+
+    /// Asked for fewer tiles than the lines hold, each level splits those, in
+    /// whole steps of its own (16 tiles at AVX-512, 8 at AVX2, one by one in
+    /// scalar code and f64), and writes nothing past its last step: a row of
+    /// 7 tiles costs AVX2 one step, not the two of a 16-tile line.
+    #[test]
+    fn split4_splits_the_tiles_asked_for_in_whole_steps_of_the_level() {
+        for level in SimdLevel::available() {
+            #[cfg(target_arch = "x86_64")]
+            let step = x86::kernels(level).map_or(1, |k| k.lanes);
+            #[cfg(not(target_arch = "x86_64"))]
+            let step = 1;
+            for count in [1usize, 7, 8, 9, 15, 16, 17] {
+                let row: Vec<f32> = (0..4 * count + 6).map(|i| i as f32 + 1.0).collect();
+                let mut cols: [Vec<f32>; 6] = std::array::from_fn(|_| vec![-1.0; 32]);
+                // SAFETY: `available` gives the levels the processor has.
+                unsafe {
+                    split_at::<_, 4, 6>(level, &row, -1, count, cols.each_mut().map(|c| &mut c[..]))
+                };
+                let written = count.div_ceil(step) * step;
+                for (j, col) in cols.iter().enumerate() {
+                    for (m, &v) in col.iter().enumerate() {
+                        let i = (4 * m + j) as isize - 1;
+                        let want = if (0..row.len() as isize).contains(&i) {
+                            i as f32 + 1.0
+                        } else {
+                            0.0
+                        };
+                        let want = if m < written { want } else { -1.0 };
+                        assert_eq!(v, want, "{level}: {count} tiles, column {j} tile {m}");
+                    }
+                }
+            }
         }
     }
 
@@ -953,7 +1026,13 @@ mod tests {
                     let mut cols: [Vec<f32>; 6] = std::array::from_fn(|_| vec![-1.0; whole]);
                     // SAFETY: `available` gives the levels the processor has.
                     unsafe {
-                        split_at::<_, 4, 6>(level, &row, start, cols.each_mut().map(|c| &mut c[..]))
+                        split_at::<_, 4, 6>(
+                            level,
+                            &row,
+                            start,
+                            whole,
+                            cols.each_mut().map(|c| &mut c[..]),
+                        )
                     };
                     for (j, col) in cols.iter().enumerate() {
                         for (m, &v) in col.iter().enumerate() {
@@ -970,7 +1049,9 @@ mod tests {
                 let row: Vec<f32> = (0..4 * whole + 4).map(|i| i as f32).collect();
                 let mut cols: [Vec<f32>; 6] = std::array::from_fn(|_| vec![-1.0; whole]);
                 // SAFETY: as above.
-                unsafe { split_at::<_, 4, 6>(level, &row, 0, cols.each_mut().map(|c| &mut c[..])) };
+                unsafe {
+                    split_at::<_, 4, 6>(level, &row, 0, whole, cols.each_mut().map(|c| &mut c[..]))
+                };
                 for len in [4 * n - 3, 4 * n - 1, 4 * n] {
                     let mut out = vec![f32::NAN; len + 20];
                     let src = [&cols[0][..], &cols[1][..], &cols[2][..], &cols[3][..]];
@@ -989,7 +1070,9 @@ mod tests {
             let row: Vec<f64> = (0..70).map(f64::from).collect();
             let mut cols: [Vec<f64>; 6] = std::array::from_fn(|_| vec![0.0; 17]);
             // SAFETY: as above.
-            unsafe { split_at::<_, 4, 6>(level, &row, -1, cols.each_mut().map(|c| &mut c[..])) };
+            unsafe {
+                split_at::<_, 4, 6>(level, &row, -1, 17, cols.each_mut().map(|c| &mut c[..]))
+            };
             assert_eq!((cols[0][0], cols[1][0], cols[3][15]), (0.0, 0.0, 62.0));
             assert_eq!((cols[4][0], cols[5][15], cols[5][16]), (3.0, 64.0, 68.0));
             let mut out = vec![0.0f64; 62];
