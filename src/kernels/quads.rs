@@ -159,13 +159,14 @@ pub(crate) struct RowJob {
 /// outputs of at most 28 columns) go two to a vector, the first row's tiles in
 /// lanes 0 – 7, the second's in lanes 8 – 15: one split's 8 loads and 24 permutes
 /// for two rows, where a row alone left half of them zeros; the loads' masks are
-/// made once per call. At AVX2 rows of at most 8 tiles are one step each, also
-/// with the masks made once per call (made for each load from its bounds, two
-/// clamps and a branch, the same for every row: `conv2d_s2_8x64x56_k3` at AVX2
-/// took 0.972 – 0.976 of the time without that, in process, and the split's
-/// share of a profile went from 10.1 % to 8.2 %; Intel Xeon model 207, one
-/// thread). Other rows go one by one (f32 at AVX-512 16 tiles a step, at AVX2
-/// 8; f64 by plain loops).
+/// made once per call. At AVX2 rows of at most 64 tiles (8 steps of 8) also
+/// have their loads' masks made once per call (made for each load from its
+/// bounds, two clamps and a branch, the same for every row:
+/// `conv2d_s2_8x64x56_k3`, one step a row, took 0.972 – 0.976 of the time
+/// without that, in process, the split's share of a profile 10.1 % → 8.2 %;
+/// the one-image 224 × 224, 64 → 128 layer, four steps, 0.977 – 0.995 in
+/// alternating processes; Intel Xeon model 207, one thread). Other rows go one
+/// by one (f32 at AVX-512 16 tiles a step, at AVX2 8; f64 by plain loops).
 ///
 /// # Panics
 /// When a job's row reaches past `x` or its lines past `lines` (caller bug).
@@ -209,6 +210,14 @@ unsafe fn split8_rows_at<T: Real, F: Nine>(
     #[cfg(target_arch = "x86_64")]
     if std::mem::size_of::<T>() == 4 {
         let (x, lines) = (x.as_ptr().cast::<f32>(), lines.as_mut_ptr().cast::<f32>());
+        // the row's tiles in whole steps of the level: at AVX2 a row of at
+        // most 8 tiles is one step, not the two of `quad`
+        let step = if level == SimdLevel::Avx512 {
+            LANES
+        } else {
+            AVX2_LANES
+        };
+        let n = tiles.div_ceil(step) * step;
         match level {
             SimdLevel::Avx512 if tiles <= 7 => {
                 let masks: [u16; 4] = std::array::from_fn(|i| {
@@ -224,28 +233,24 @@ unsafe fn split8_rows_at<T: Real, F: Nine>(
                 return;
             }
             SimdLevel::Avx2
-                if tiles <= AVX2_LANES
+                if n / step <= x86::MASKED_STEPS
                     && i32::try_from(len).is_ok()
                     && i32::try_from(start).is_ok()
-                    && i32::try_from(start + 64).is_ok() =>
+                    && i32::try_from(start + 8 * n as isize).is_ok() =>
             {
+                let steps = n / step;
                 // SAFETY: the level is the processor's (the contract); `T` is f32;
-                // each load reads only the lanes of `start .. start + 64` inside
-                // the row's `len` values, and the value after them only where it
-                // is inside too, all inside `x`; each job's stores write
-                // `lines[j·pitch + pos .. + 8]`, within its `quad` (checked above).
-                unsafe { x86::split8_rows_avx2::<F>(x, jobs, len as isize, start, lines, pitch) };
+                // each load reads only the lanes of `start .. start + 8n` inside
+                // the row's `len` values, and each step's value after them only
+                // where it is inside too, all inside `x`; each job's stores write
+                // `lines[j·pitch + pos .. + n]`, inside `lines` (both checked
+                // above: `n ≤ quad`); `steps` is at most `MASKED_STEPS`.
+                unsafe {
+                    x86::split8_rows_avx2::<F>(x, jobs, len as isize, start, steps, lines, pitch)
+                };
                 return;
             }
             SimdLevel::Avx512 | SimdLevel::Avx2 => {
-                // the row's tiles in whole steps of the level: at AVX2 a row of
-                // at most 8 tiles is one step, not the two of `quad`
-                let step = if level == SimdLevel::Avx512 {
-                    LANES
-                } else {
-                    AVX2_LANES
-                };
-                let n = tiles.div_ceil(step) * step;
                 for job in jobs {
                     let to = lines.wrapping_add(job.pos);
                     let row = job.row.map(|r| x.wrapping_add(r));
@@ -601,56 +606,75 @@ mod x86 {
         }
     }
 
-    /// [`super::split8_rows`] at AVX2 for rows of at most 8 tiles, one step
-    /// each: the window's masks (its 64 values from `start`) and whether the
-    /// value after them is inside the row made once per call, not per row.
+    /// Steps a row may take in [`split8_rows_avx2`] (its masks made once per
+    /// call, up to 64 tiles; wider rows go by [`split8_avx2`]). The same at
+    /// AVX-512 for rows of more than 7 tiles took the split from 18 % to 14 % of
+    /// the profile of the 224 × 224, 64 → 128 layer but not its time (1.005 –
+    /// 1.023 of it in alternating processes: the split waits on its loads), so
+    /// it was not kept.
+    pub(super) const MASKED_STEPS: usize = 8;
+
+    /// [`super::split8_rows`] at AVX2, `steps` steps of 8 tiles a row (at most
+    /// [`MASKED_STEPS`]): the window's masks (the `64·steps` values from
+    /// `start`) and each step's place of the value after it made once per
+    /// call, not for every load of every row.
     ///
     /// # Safety
-    /// AVX2; for each job with a row, `x + row + start + i` readable for the
-    /// `i < 64` with `start + i` inside `0 .. len`, and `x + row + start + 64`
-    /// where that is; `lines + j·pitch + pos` writable for 8 values (`j < 9`).
+    /// AVX2; `steps ≤ MASKED_STEPS`; `start`, `start + 64·steps` and `len` fit
+    /// in `i32`; for each job with a row, `x + row + start + i` readable for the
+    /// `i < 64·steps` with `start + i` inside `0 .. len` (and only those are
+    /// read); `lines + j·pitch + pos` writable for `8·steps` values (`j < 9`).
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn split8_rows_avx2<F: super::Nine>(
         x: *const f32,
         jobs: &[super::RowJob],
         len: isize,
         start: isize,
+        steps: usize,
         lines: *mut f32,
         pitch: usize,
     ) {
         // SAFETY: the caller's contract.
         unsafe {
             let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-            // lane l of load i reads row index start + 8i + l: inside when
-            // 0 ≤ that < len (the window's start and length fit in i32: a row's
-            // length and its padding are far below 2³¹)
-            let masks: [__m256i; 8] = std::array::from_fn(|i| {
-                let p = _mm256_add_epi32(lanes, _mm256_set1_epi32((start + 8 * i as isize) as i32));
-                _mm256_andnot_si256(
-                    _mm256_cmpgt_epi32(_mm256_setzero_si256(), p),
-                    _mm256_cmpgt_epi32(_mm256_set1_epi32(len as i32), p),
-                )
+            // lane l of load i of step s reads row index p + l, p = start +
+            // 64s + 8i: inside when 0 ≤ p + l < len (all of it in i32: the
+            // contract)
+            let masks: [[__m256i; 8]; MASKED_STEPS] = std::array::from_fn(|s| {
+                std::array::from_fn(|i| {
+                    let p = (start + (64 * s + 8 * i) as isize) as i32;
+                    let p = _mm256_add_epi32(lanes, _mm256_set1_epi32(p));
+                    _mm256_andnot_si256(
+                        _mm256_cmpgt_epi32(_mm256_setzero_si256(), p),
+                        _mm256_cmpgt_epi32(_mm256_set1_epi32(len as i32), p),
+                    )
+                })
             });
-            let next = start + 64;
-            let next_inside = (0..len).contains(&next);
+            let next: [Option<isize>; MASKED_STEPS] = std::array::from_fn(|s| {
+                let p = start + 64 * (s as isize + 1);
+                (0..len).contains(&p).then_some(p)
+            });
             let zero = _mm256_setzero_ps();
             for job in jobs {
-                let columns: [__m256; 9] = match job.row {
-                    None => [zero; 9],
-                    Some(r) => {
-                        let row = x.wrapping_add(r);
-                        nine_columns(
-                            std::array::from_fn(|i| {
-                                let at = row.wrapping_offset(start + 8 * i as isize);
-                                _mm256_maskload_ps(at, masks[i])
-                            }),
-                            if next_inside { *row.offset(next) } else { 0.0 },
-                        )
+                for s in 0..steps {
+                    let p = start + 64 * s as isize;
+                    let columns: [__m256; 9] = match job.row {
+                        None => [zero; 9],
+                        Some(r) => {
+                            let row = x.wrapping_add(r);
+                            nine_columns(
+                                std::array::from_fn(|i| {
+                                    let at = row.wrapping_offset(p + 8 * i as isize);
+                                    _mm256_maskload_ps(at, masks[s][i])
+                                }),
+                                next[s].map_or(0.0, |q| *row.offset(q)),
+                            )
+                        }
+                    };
+                    let to = lines.wrapping_add(job.pos + 8 * s);
+                    for (j, v) in F::map(columns.map(Ymm)).into_iter().enumerate() {
+                        _mm256_storeu_ps(to.add(j * pitch), v.0);
                     }
-                };
-                let to = lines.wrapping_add(job.pos);
-                for (j, v) in F::map(columns.map(Ymm)).into_iter().enumerate() {
-                    _mm256_storeu_ps(to.add(j * pitch), v.0);
                 }
             }
         }
@@ -991,7 +1015,7 @@ mod tests {
     #[test]
     fn split8_rows_splits_each_row_into_its_own_tiles_at_every_level() {
         fn check<T: Real, F: Nine>(level: SimdLevel) {
-            for tiles in (1..=9).chain([15, 16, 17, 32, 48]) {
+            for tiles in (1..=9).chain([15, 16, 17, 32, 48, 64, 65, 128, 129]) {
                 for (count, gap) in [(1, 0), (4, 0), (5, 0), (5, 3)] {
                     for (len, start) in [
                         (8 * tiles + 1, 0isize),
