@@ -639,13 +639,18 @@ mod x86 {
             let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
             // lane l of load i of step s reads row index p + l, p = start +
             // 64s + 8i: inside when 0 ≤ p + l < len (all of it in i32: the
-            // contract)
+            // contract); only the row's steps' masks are made (a row of one
+            // step, as on outputs of up to 32 columns, needs 8 of the 64)
+            let none = _mm256_setzero_si256();
             let masks: [[__m256i; 8]; MASKED_STEPS] = std::array::from_fn(|s| {
                 std::array::from_fn(|i| {
+                    if s >= steps {
+                        return none;
+                    }
                     let p = (start + (64 * s + 8 * i) as isize) as i32;
                     let p = _mm256_add_epi32(lanes, _mm256_set1_epi32(p));
                     _mm256_andnot_si256(
-                        _mm256_cmpgt_epi32(_mm256_setzero_si256(), p),
+                        _mm256_cmpgt_epi32(none, p),
                         _mm256_cmpgt_epi32(_mm256_set1_epi32(len as i32), p),
                     )
                 })
