@@ -389,6 +389,57 @@ fn a_huge_kernel_over_few_outputs_is_refused_at_once() {
 }
 
 #[test]
+fn a_dilation_far_past_the_input_is_computed_not_laid_out() {
+    // found by the formulations fuzzer: with `same` padding a dilation of 2³¹
+    // keeps 62 outputs, each reading the input at its centre tap only, and the
+    // phase formulation (which `auto` weighed first) laid out the 4·10⁹ padded
+    // columns' maps: an allocation of 73 GB, and an abort
+    let d = tempfile::tempdir().unwrap();
+    let (x, w) = (at(&d, "x.npy"), at(&d, "w.npy"));
+    write_npy(&x, &array(&[1, 6, 62], (0..372).map(f64::from).collect())).unwrap();
+    write_npy(&w, &array(&[12, 6, 3], vec![1.0f64; 216])).unwrap();
+    fn conv<'a>(x: &'a Path, w: &'a Path, method: &'a str, out: &'a Path) -> Vec<&'a str> {
+        let (x, w, out) = (s(x), s(w), s(out));
+        vec![
+            "conv",
+            "--input",
+            x,
+            "--weight",
+            w,
+            "--dilation",
+            "2147483648",
+            "--padding",
+            "same",
+            "--method",
+            method,
+            "--output",
+            out,
+        ]
+    }
+    let y = at(&d, "y.npy");
+    ok(&conv(&x, &w, "auto", &y));
+    let Tensor::F64(y) = read_tensor(&y).unwrap() else {
+        panic!("float64 in, float64 out")
+    };
+    assert_eq!(y.shape(), &[1, 12, 62]);
+    // every output channel: the sum over the input channels at the same position
+    for (i, v) in y.iter().enumerate() {
+        let p = (i % 62) as f64;
+        assert_eq!(
+            *v,
+            (0..6).map(|c| (c * 62) as f64 + p).sum::<f64>(),
+            "output {i}"
+        );
+    }
+    let refused = at(&d, "phase.npy");
+    fails(
+        &conv(&x, &w, "phase", &refused),
+        "padded planes",
+        Some(&refused),
+    );
+}
+
+#[test]
 fn up_sampling_propagates_non_finite_values_as_pytorch_does() {
     use convmat::geometry::{ResizeGeometry, ResizeMode};
     // a 3×3 plane with NaN at the centre, up-sampled ×2: PyTorch's bilinear kernel

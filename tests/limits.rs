@@ -188,6 +188,35 @@ fn every_limit_in_the_readme_is_enforced_with_its_message() {
 }
 
 #[test]
+fn the_phase_limits_quote_the_table() {
+    let d = tempfile::tempdir().unwrap();
+    let (w, x, out) = (at(&d, "w.npy"), at(&d, "x.npy"), at(&d, "out.npy"));
+    write_npy(&w, &array(&[1, 1, 3, 3], vec![1.0f64; 9])).unwrap();
+    write_npy(&x, &array(&[1, 1, 300, 300], vec![1.0f64; 90_000])).unwrap();
+    let conv = |extra: &str| {
+        let mut args = vec![
+            "conv",
+            "--input",
+            s(&x),
+            "--weight",
+            s(&w),
+            "--output",
+            s(&out),
+        ];
+        args.extend(extra.split(' '));
+        refusal(&args)
+    };
+    let m = conv("--method phase --stride 100");
+    quoted_by_the_table("the phase formulation needs at most 4096 stride phases", &m);
+    let m = conv("--method phase --dilation 2147483648 --padding same");
+    quoted_by_the_table(
+        "needs padded planes of at most 16 times the input and output planes together",
+        &m,
+    );
+    assert!(!out.exists());
+}
+
+#[test]
 fn the_simd_level_limit_quotes_the_table() {
     let out = common::convmat()
         .env("CONVMAT_SIMD", "sse9")

@@ -421,33 +421,100 @@ fn product_tile<T: Real>(plan: &Plan<T>, rows: usize, span: usize) -> usize {
 /// with stride 10⁴ has 10⁸) is refused rather than allocated.
 pub const MAX_PHASES: usize = 4096;
 
-/// Whether the phase formulation computes `g`: at most [`MAX_PHASES`] stride phases.
+/// The phase formulation's padded planes, per channel, hold at most this many
+/// times the values of the input and output planes together (plus
+/// [`PADDED_SLACK`]): it lays out the input's padded components (transposed:
+/// `y` padded by the kernel's reach), and keeps a map of each dimension's
+/// padded positions, so a kernel's reach far beyond the input and output (a
+/// dilation of 2³¹ with `same` padding keeps 62 outputs of 62 inputs) is
+/// refused rather than laid out; such taps read only padding, and the direct
+/// loops or im2col compute them. (A padding that large makes as many outputs:
+/// their planes grow with it.)
+pub const PADDED_MAX_RATIO: usize = 16;
+
+/// Values per channel the phase formulation's padded planes may hold beyond
+/// [`PADDED_MAX_RATIO`] times the input and output (tiny planes with their
+/// padding).
+pub const PADDED_SLACK: usize = 1 << 16;
+
+/// Whether the phase formulation computes `g`: at most [`MAX_PHASES`] stride
+/// phases, and padded planes within [`PADDED_MAX_RATIO`] of the input and
+/// output: `∏ (s·(m + 1) + n + 2·(k − 1)·d)` over the dimensions, for input
+/// `n`, output `m`, kernel `k`, dilation `d` and stride `s` (more than either
+/// direction lays out: the forward one's padded input, which its components
+/// split, and the transposed one's `y` padded by the kernel's reach before and
+/// the input's after).
 ///
 /// ```
-/// use convmat::geometry::ConvGeometry;
+/// use convmat::geometry::{ConvGeometry, Padding};
 /// use convmat::kernels::phase;
 /// let ok = ConvGeometry::builder(&[8, 8], &[3, 3]).stride(&[2]).build().unwrap();
 /// assert!(phase::check(&ok).is_ok());
 /// let far = ConvGeometry::builder(&[300, 300], &[3, 3]).stride(&[100]).build().unwrap();
 /// assert!(phase::check(&far).unwrap_err().to_string().contains("at most 4096 stride phases"));
+/// // a dilation far past the input, `same` padding: 62 outputs, 2·10⁹ padded columns
+/// let wide = ConvGeometry::builder(&[62], &[3])
+///     .dilation(&[1_000_000_000])
+///     .padding(Padding::Same)
+///     .build()
+///     .unwrap();
+/// assert_eq!(wide.output_size(), &[62]);
+/// assert!(phase::check(&wide).unwrap_err().to_string().contains("padded planes"));
 /// ```
 ///
 /// # Errors
-/// [`GeometryError::FormulationNeeds`] past [`MAX_PHASES`].
+/// [`GeometryError::FormulationNeeds`] past [`MAX_PHASES`] or past the padded
+/// planes' bound.
 pub fn check(g: &ConvGeometry) -> Result<(), GeometryError> {
     let phases = g
         .stride()
         .iter()
         .try_fold(1usize, |acc, &s| acc.checked_mul(s))
         .filter(|&p| p <= MAX_PHASES);
-    match phases {
-        Some(_) => Ok(()),
-        None => Err(GeometryError::FormulationNeeds {
+    if phases.is_none() {
+        return Err(GeometryError::FormulationNeeds {
             method: "phase",
             needs: "at most 4096 stride phases (the product of the strides)",
             got: format!("stride {}", crate::error::shape_str(g.stride())),
+        });
+    }
+    let padded = padded_bound(g);
+    let most = (g.input_numel().saturating_add(g.output_numel()))
+        .saturating_mul(PADDED_MAX_RATIO)
+        .saturating_add(PADDED_SLACK);
+    match padded {
+        Some(p) if p <= most => Ok(()),
+        _ => Err(GeometryError::FormulationNeeds {
+            method: "phase",
+            needs: "padded planes of at most 16 times the input and output planes together \
+                    (plus 65536 values): the kernel's reach far past the input reads only padding",
+            got: format!(
+                "input {}, output {}, kernel {} with dilation {}: padded planes of {} values a channel",
+                crate::error::shape_str(g.input_size()),
+                crate::error::shape_str(g.output_size()),
+                crate::error::shape_str(g.kernel_size()),
+                crate::error::shape_str(g.dilation()),
+                padded.map_or_else(|| "more than 2⁶⁴".to_string(), |p| p.to_string()),
+            ),
         }),
     }
+}
+
+/// `∏ (s·(m + 1) + n + 2·(k − 1)·d)` over the dimensions (see [`check`]), or
+/// `None` past `usize`.
+fn padded_bound(g: &ConvGeometry) -> Option<usize> {
+    let (n, m, k, d, s) = (
+        g.input_size(),
+        g.output_size(),
+        g.kernel_size(),
+        g.dilation(),
+        g.stride(),
+    );
+    (0..g.rank()).try_fold(1usize, |acc, i| {
+        let reach = (k[i] - 1).checked_mul(d[i])?.checked_mul(2)?;
+        let extent = s[i].checked_mul(m[i].checked_add(1)?)?.checked_add(n[i])?;
+        acc.checked_mul(extent.checked_add(reach)?)
+    })
 }
 
 /// Columns [`conv`]'s implicit GEMM computes per output it needs, for geometry `g`
@@ -1111,6 +1178,7 @@ impl Shifts {
             })
             .collect();
         let numel = dims.iter().product();
+        debug_assert!(padded_bound(g).is_some_and(|b| numel <= b));
         let pitch = strides(&dims);
         let cout_g = g.out_channels_per_group();
         let (before_, pitch_) = (&before, &pitch);
