@@ -10,13 +10,18 @@ As many threads on each side as RAYON_NUM_THREADS (default one); randn data; 40
 pairs per case and method after 3 warm-up calls; prints a line naming the processor
 and each side's SIMD level (CONVMAT_SIMD and ONEDNN_MAX_CPU_ISA lower them), then
 each side's median and the median (and quartiles) of the per-pair ratios convmat /
-PyTorch. convmat's side
-includes allocating its output array. OpenMP's threads are told to sleep between
+PyTorch, and each side's page faults per call. convmat's side
+includes allocating its output array: where PyTorch's call before it has freed
+its own buffers, glibc may have handed the memory back to the kernel, and
+convmat's output then costs a fault per 4 KiB page (`convT2d_dl_8x64x28_k4s2`:
+about 750 a call, 3.2 MB, PyTorch about 2000); criterion's benches reuse their
+output buffer. OpenMP's threads are told to sleep between
 calls (OMP_WAIT_POLICY=PASSIVE, unless set): spinning, PyTorch's second thread would
 take the core convmat's second thread needs right after it.
 """
 
 import os
+import resource
 import statistics
 import sys
 import time
@@ -31,6 +36,13 @@ import convmat  # noqa: E402
 from machine import cpu_model  # noqa: E402
 
 torch.set_num_threads(int(os.environ.get("RAYON_NUM_THREADS", "1")))
+
+
+def minor_faults():
+    """The process's page faults so far that needed no disk (every thread's)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 rng = np.random.default_rng(0)
 
 # what every ratio below is to be quoted with: the processor and each side's level
@@ -78,12 +90,17 @@ for name, (direction, xs, ws, kw, mode, methods) in CASES.items():
                 ours_call(m)
                 theirs_call()
             ours, theirs, ratios = [], [], []
+            faults = [0, 0]
             for _ in range(40):
+                f0 = minor_faults()
                 t0 = time.perf_counter()
                 ours_call(m)
                 t1 = time.perf_counter()
+                f1 = minor_faults()
                 theirs_call()
                 t2 = time.perf_counter()
+                faults[0] += f1 - f0
+                faults[1] += minor_faults() - f1
                 ours.append(t1 - t0)
                 theirs.append(t2 - t1)
                 ratios.append((t1 - t0) / (t2 - t1))
@@ -91,5 +108,6 @@ for name, (direction, xs, ws, kw, mode, methods) in CASES.items():
             print(
                 f"{name} {m}: convmat median {statistics.median(ours) * 1e3:.3f} ms, "
                 f"torch {statistics.median(theirs) * 1e3:.3f} ms, paired ratio median "
-                f"{statistics.median(ratios):.3f} (quartiles {q1:.3f} - {q3:.3f})"
+                f"{statistics.median(ratios):.3f} (quartiles {q1:.3f} - {q3:.3f}); page faults "
+                f"a call: convmat {faults[0] / 40:.0f}, torch {faults[1] / 40:.0f}"
             )
