@@ -440,6 +440,62 @@ fn a_dilation_far_past_the_input_is_computed_not_laid_out() {
 }
 
 #[test]
+fn zero_insertion_past_the_budget_is_refused_before_allocating() {
+    // found by the formulations fuzzer: a padding and dilation of 2³² leave 508
+    // outputs of one input, whose zero-inserted, padded copy (8.6·10⁹ values)
+    // zero insertion allocated without asking the budget, and aborted
+    let d = tempfile::tempdir().unwrap();
+    let (y, w) = (at(&d, "y.npy"), at(&d, "w.npy"));
+    write_npy(&y, &array(&[1, 1, 1], vec![1.0f64])).unwrap();
+    write_npy(&w, &array(&[1, 1, 3], vec![1.0, 2.0, 3.0])).unwrap();
+    fn conv_transpose<'a>(
+        y: &'a Path,
+        w: &'a Path,
+        method: &'a str,
+        out: &'a Path,
+    ) -> Vec<&'a str> {
+        let (y, w, out) = (s(y), s(w), s(out));
+        vec![
+            "conv-transpose",
+            "--input",
+            y,
+            "--weight",
+            w,
+            "--stride",
+            "2",
+            "--padding",
+            "4294967042",
+            "--dilation",
+            "4294967295",
+            "--output-padding",
+            "1",
+            "--max-memory",
+            "4G",
+            "--method",
+            method,
+            "--output",
+            out,
+        ]
+    }
+    let refused = at(&d, "zero-insert.npy");
+    fails(
+        &conv_transpose(&y, &w, "zero-insert", &refused),
+        "the zero-inserted input of shape [1, 8589935098] would need",
+        Some(&refused),
+    );
+    // the other formulations compute it: the middle tap lands at 0·2 − p + d
+    let x = at(&d, "x.npy");
+    ok(&conv_transpose(&y, &w, "auto", &x));
+    let Tensor::F64(x) = read_tensor(&x).unwrap() else {
+        panic!("float64 in, float64 out")
+    };
+    assert_eq!(x.shape(), &[1, 1, 508]);
+    for (i, v) in x.iter().enumerate() {
+        assert_eq!(*v, if i == 253 { 2.0 } else { 0.0 }, "output {i}");
+    }
+}
+
+#[test]
 fn up_sampling_propagates_non_finite_values_as_pytorch_does() {
     use convmat::geometry::{ResizeGeometry, ResizeMode};
     // a 3×3 plane with NaN at the centre, up-sampled ×2: PyTorch's bilinear kernel
