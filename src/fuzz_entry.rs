@@ -3,12 +3,19 @@
 //! must return without panicking, aborting or allocating past the memory budget
 //! (errors are fine). Not a stable API.
 
+use crate::error::GeometryError;
+use crate::functional::{self, ConvMethod, ConvTransposeMethod};
+use crate::geometry::ConvOptions;
 use crate::geometry::{
     AvgPoolGeometry, ConvGeometry, ConvTransposeGeometry, Padding, PaddingMode, PoolGeometry,
     ResizeGeometry, ResizeMode, UnpoolGeometry,
 };
-use crate::kernels::direct;
+use crate::kernels::{direct, winograd};
+use crate::simd::{set_simd_level, SimdLevel};
+use crate::sparse::BuildOptions;
 use crate::sparse::ConvMatrix;
+use crate::Real;
+use ndarray::{ArrayD, IxDyn};
 use std::path::Path;
 
 /// Predicted stored entries up to which a fuzzed geometry also builds and applies C.
@@ -184,6 +191,346 @@ pub fn geometry(data: &[u8]) {
                 }
             }
         }
+    }
+}
+
+/// Every convolution formulation, forward and transposed, on a small geometry
+/// from arbitrary integers, at one of the SIMD levels the processor has, in f32
+/// or f64, on integer data (and an integer bias now and then): each either
+/// refuses with an error or agrees with the direct loops (in f64, exact) —
+/// exactly where its sums are exact (the matrix, im2col/col2im, the phases, zero
+/// insertion: integers, every sum below 2²⁴), Winograd within
+/// [`winograd::error_bound`], the FFT within a loose sanity bound (`1e-3` of the
+/// largest sum of magnitudes in f32, `1e-11` in f64; its derived bound is
+/// `tests/fft.rs`'s property; asked only on grids of up to [`FFT_GRID_POINTS`]).
+/// Sizes stay small (rank 1 up to 80, rank 2 up to 40, rank 3 up to 12 per
+/// dimension; up to 12 channels a group, 3 groups, 2 items; now and then a
+/// number past 2²⁴ from the large-number marker, for the refusals) but cross
+/// every vector step and path limit of the kernels: this is where their unsafe
+/// SIMD code meets arbitrary shapes under the sanitizer.
+///
+/// # Panics
+/// When a formulation disagrees with the direct loops: that is a bug.
+pub fn formulations(data: &[u8]) {
+    let mut n = Numbers { data: data.iter() };
+    let rank = 1 + n.pick(3);
+    let most = [80, 40, 12][rank - 1];
+    let input = n.list(rank, most + 1);
+    // 3 × 3 (× 3) half the time: Winograd's and the stride-2 paths' shape
+    let kernel = if n.pick(2) == 0 {
+        vec![3; rank]
+    } else {
+        n.list(rank, 6)
+    };
+    let stride = n.list(rank, 4);
+    let dilation = n.list(rank, 3);
+    let padding = match n.pick(3) {
+        0 => Padding::Same,
+        1 => Padding::Valid,
+        _ => Padding::Explicit(n.list(rank, 4)),
+    };
+    let groups = 1 + n.pick(3);
+    let (cin, cout) = (groups * (1 + n.pick(12)), groups * (1 + n.pick(12)));
+    let batch = 1 + n.pick(2);
+    let boundary = PaddingMode::ALL[n.pick(PaddingMode::ALL.len())];
+    let output_padding = n.list(rank, 3);
+    let levels = SimdLevel::available();
+    let level = levels[n.pick(levels.len())];
+    let (double, bias, seed) = (n.pick(2) == 1, n.pick(2) == 1, n.next(256) as u64);
+    let forward = ConvOptions {
+        stride: stride.clone(),
+        padding: padding.clone(),
+        dilation: dilation.clone(),
+        groups,
+        output_padding: vec![0; rank],
+        padding_mode: boundary,
+    };
+    let transposed = ConvOptions {
+        padding: Padding::Explicit(match &padding {
+            Padding::Explicit(p) => p.clone(),
+            _ => vec![0; rank],
+        }),
+        output_padding,
+        padding_mode: PaddingMode::Zeros,
+        ..forward.clone()
+    };
+    let shapes = Shapes {
+        batch,
+        cin,
+        cout,
+        input,
+        kernel,
+        seed,
+        bias,
+    };
+    // the level is the process's: one call at a time switches it
+    static LEVEL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LEVEL.lock().unwrap_or_else(|e| e.into_inner());
+    let Ok(before) = set_simd_level(level) else {
+        return;
+    };
+    if double {
+        shapes.conv::<f64>(&forward);
+        shapes.conv_transpose::<f64>(&transposed);
+    } else {
+        shapes.conv::<f32>(&forward);
+        shapes.conv_transpose::<f32>(&transposed);
+    }
+    let _ = set_simd_level(before);
+}
+
+/// The tensors' shapes and data of [`formulations`].
+struct Shapes {
+    batch: usize,
+    cin: usize,
+    cout: usize,
+    input: Vec<usize>,
+    kernel: Vec<usize>,
+    seed: u64,
+    bias: bool,
+}
+
+/// Products a fuzzed call may make at most (each formulation, and the reference).
+const FORMULATION_WORK: usize = 1 << 21;
+
+impl Shapes {
+    /// Integers in −3 ..= 3 (a xorshift of the seed and `salt`), as `T`.
+    fn ints<T: Real>(&self, len: usize, salt: u64) -> ArrayD<T> {
+        let mut s = ((self.seed << 8 | salt).wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1;
+        let v = (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                T::from_f64((s % 7) as f64 - 3.0)
+            })
+            .collect();
+        ArrayD::from_shape_vec(IxDyn(&[len]), v).expect("one dimension")
+    }
+
+    /// `[batch, channels, sizes…]`, filled by [`Shapes::ints`].
+    fn tensor<T: Real>(&self, channels: usize, sizes: &[usize], salt: u64) -> ArrayD<T> {
+        let shape: Vec<usize> = [self.batch, channels]
+            .iter()
+            .chain(sizes)
+            .copied()
+            .collect();
+        self.ints(shape.iter().product(), salt)
+            .into_shape_with_order(IxDyn(&shape))
+            .expect("the shape's product")
+    }
+
+    /// The weight `[a, b, kernel…]` and the bias (`channels` values) if any.
+    fn weights<T: Real>(
+        &self,
+        a: usize,
+        b: usize,
+        channels: usize,
+    ) -> (ArrayD<T>, Option<ArrayD<T>>) {
+        let shape: Vec<usize> = [a, b].iter().chain(&self.kernel).copied().collect();
+        let w = self
+            .ints(shape.iter().product(), 2)
+            .into_shape_with_order(IxDyn(&shape))
+            .expect("the shape's product");
+        (w, self.bias.then(|| self.ints(channels, 3)))
+    }
+
+    fn conv<T: Real>(&self, opts: &ConvOptions) {
+        let Ok(g) = ConvGeometry::for_tensors(
+            &[[self.cin].as_slice(), &self.input].concat(),
+            &[[self.cout, self.cin / opts.groups].as_slice(), &self.kernel].concat(),
+            opts,
+        ) else {
+            return;
+        };
+        if !self.small(&g) {
+            return;
+        }
+        let x = self.tensor::<T>(self.cin, &self.input, 1);
+        let (w, b) = self.weights::<T>(self.cout, self.cin / opts.groups, self.cout);
+        let build = BuildOptions::default();
+        let run = |m| {
+            functional::conv_with_method(
+                x.view(),
+                w.view(),
+                b.as_ref().map(|b| b.view()),
+                opts,
+                m,
+                &build,
+            )
+        };
+        let want = self.exact(
+            |x, w, b, out| direct::conv(&g, x, w, b, out),
+            &x,
+            &w,
+            b.as_ref(),
+            g.rows(),
+        );
+        use ConvMethod as M;
+        for m in [
+            M::Direct,
+            M::Sparse,
+            M::Im2col,
+            M::Fft,
+            M::Winograd,
+            M::Phase,
+            M::Auto,
+        ] {
+            if m == M::Fft && !small_grid(&g) {
+                continue;
+            }
+            if let Ok((got, chosen)) = run(m) {
+                let tol = match chosen {
+                    M::Direct | M::Sparse | M::Im2col | M::Phase => 0.0,
+                    M::Winograd => {
+                        winograd::error_bound::<T>(&g, self.scale(&g)) + 3.0 * T::epsilon().as_f64()
+                    }
+                    M::Fft => self.fft_tolerance::<T>(&g),
+                    M::Auto => unreachable!("resolved"),
+                };
+                agree(
+                    &format!("conv by {} ({chosen:?})", m.name()),
+                    &got,
+                    &want,
+                    tol,
+                    &g,
+                );
+            }
+        }
+    }
+
+    fn conv_transpose<T: Real>(&self, opts: &ConvOptions) {
+        // the transposed layer's input has `cin` channels and its output `cout`
+        let Ok(t) = crate::geometry::ConvTransposeGeometry::for_tensors(
+            &[[self.cin].as_slice(), &self.input].concat(),
+            &[[self.cin, self.cout / opts.groups].as_slice(), &self.kernel].concat(),
+            opts,
+        ) else {
+            return;
+        };
+        let g = t.conv();
+        if !self.small(g) {
+            return;
+        }
+        let y = self.tensor::<T>(self.cin, &self.input, 1);
+        let (w, b) = self.weights::<T>(self.cin, self.cout / opts.groups, self.cout);
+        let build = BuildOptions::default();
+        let run = |m| {
+            functional::conv_transpose_with_method(
+                y.view(),
+                w.view(),
+                b.as_ref().map(|b| b.view()),
+                opts,
+                m,
+                &build,
+            )
+        };
+        let want = self.exact(
+            |y, w, b, out| direct::conv_transpose(g, y, w, b, out),
+            &y,
+            &w,
+            b.as_ref(),
+            g.cols(),
+        );
+        use ConvTransposeMethod as M;
+        for m in [
+            M::Scatter,
+            M::Sparse,
+            M::Col2im,
+            M::ZeroInsert,
+            M::Fft,
+            M::Phase,
+            M::Auto,
+        ] {
+            if m == M::Fft && !small_grid(g) {
+                continue;
+            }
+            if let Ok((got, chosen)) = run(m) {
+                let tol = match chosen {
+                    M::Scatter | M::Sparse | M::Col2im | M::ZeroInsert | M::Phase => 0.0,
+                    M::Fft => self.fft_tolerance::<T>(g),
+                    M::Auto => unreachable!("resolved"),
+                };
+                agree(
+                    &format!("conv_transpose by {} ({chosen:?})", m.name()),
+                    &got,
+                    &want,
+                    tol,
+                    g,
+                );
+            }
+        }
+    }
+
+    /// Within [`FORMULATION_WORK`] products.
+    fn small(&self, g: &ConvGeometry) -> bool {
+        let products = [
+            self.batch,
+            g.rows(),
+            g.in_channels_per_group(),
+            g.kernel_numel(),
+        ]
+        .iter()
+        .try_fold(1usize, |p, &d| p.checked_mul(d));
+        products.is_some_and(|p| p <= FORMULATION_WORK) && self.batch * g.cols() <= FORMULATION_WORK
+    }
+
+    /// The reference: `direct` (a batch's worth of calls) in f64, exact on integers.
+    fn exact<T: Real>(
+        &self,
+        direct: impl Fn(&[f64], &[f64], Option<&[f64]>, &mut [f64]) -> Result<(), GeometryError>,
+        input: &ArrayD<T>,
+        w: &ArrayD<T>,
+        b: Option<&ArrayD<T>>,
+        per_item: usize,
+    ) -> Vec<f64> {
+        let f = |a: &ArrayD<T>| a.iter().map(|v| v.as_f64()).collect::<Vec<f64>>();
+        let (input, w, b) = (f(input), f(w), b.map(f));
+        let mut out = vec![0.0; self.batch * per_item];
+        direct(&input, &w, b.as_deref(), &mut out).expect("the geometry was built");
+        out
+    }
+
+    /// `Σ_c max|w|·max|x|` over a group's input channels (Winograd's scale): at
+    /// most 9 per channel.
+    fn scale(&self, g: &ConvGeometry) -> f64 {
+        9.0 * g.in_channels_per_group() as f64
+    }
+
+    /// The FFT's sanity bound: a fraction of the largest sum of magnitudes an
+    /// output can have, forward or transposed (`9` per channel and tap, and the bias).
+    fn fft_tolerance<T: Real>(&self, g: &ConvGeometry) -> f64 {
+        let fraction = if T::epsilon().as_f64() > 1e-10 {
+            1e-3
+        } else {
+            1e-11
+        };
+        let channels = g.in_channels_per_group().max(g.out_channels_per_group());
+        fraction * (9.0 * (channels * g.kernel_numel()) as f64 + 3.0)
+    }
+}
+
+/// Points of the FFT's grid up to which [`formulations`] asks for the FFT: its
+/// grid spans the kernel's reach, and a dilation of 10⁷ (with `same` padding,
+/// still a few outputs) makes a transform of 10⁸ points, within the memory
+/// budget and correct, but minutes under the sanitizer.
+const FFT_GRID_POINTS: usize = 1 << 20;
+
+/// Whether the FFT's grid for `g` has at most [`FFT_GRID_POINTS`] points.
+fn small_grid(g: &ConvGeometry) -> bool {
+    crate::kernels::fft::fft_size(g).is_ok_and(|n| {
+        n.iter()
+            .try_fold(1usize, |p, &d| p.checked_mul(d))
+            .is_some_and(|p| p <= FFT_GRID_POINTS)
+    })
+}
+
+/// `got` equals `want` within `tol` everywhere.
+fn agree<T: Real>(what: &str, got: &ArrayD<T>, want: &[f64], tol: f64, g: &ConvGeometry) {
+    assert_eq!(got.len(), want.len(), "{what}: {g:?}");
+    for (i, (a, &b)) in got.iter().zip(want).enumerate() {
+        let e = (a.as_f64() - b).abs();
+        assert!(e <= tol, "{what}: element {i} is {a}, the direct loops {b} (|error| {e:e} > {tol:e}) at {}: {g:?}", crate::simd::simd_level());
     }
 }
 

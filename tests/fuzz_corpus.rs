@@ -26,13 +26,14 @@ fn replay(dir: &str, target: &str, entry: Entry) -> usize {
 /// A fuzzer's entry point.
 type Entry = fn(&[u8]);
 
-const TARGETS: [(&str, Entry); 6] = [
+const TARGETS: [(&str, Entry); 7] = [
     ("npy", convmat::fuzz_entry::npy),
     ("matrix_market", convmat::fuzz_entry::matrix_market),
     ("png", convmat::fuzz_entry::png),
     ("geometry", convmat::fuzz_entry::geometry),
     ("cli_args", convmat::fuzz_entry::cli_args),
     ("stack", convmat::fuzz_entry::stack),
+    ("formulations", convmat::fuzz_entry::formulations),
 ];
 
 #[test]
