@@ -472,7 +472,9 @@ impl Shapes {
         ]
         .iter()
         .try_fold(1usize, |p, &d| p.checked_mul(d));
-        products.is_some_and(|p| p <= FORMULATION_WORK) && self.batch * g.cols() <= FORMULATION_WORK
+        let inputs = g.cols().checked_mul(self.batch);
+        products.is_some_and(|p| p <= FORMULATION_WORK)
+            && inputs.is_some_and(|n| n <= FORMULATION_WORK)
     }
 
     /// The reference: `direct` (a batch's worth of calls) in f64, exact on integers.
