@@ -480,7 +480,7 @@ fn zero_insertion_past_the_budget_is_refused_before_allocating() {
     let refused = at(&d, "zero-insert.npy");
     fails(
         &conv_transpose(&y, &w, "zero-insert", &refused),
-        "the zero-inserted input of shape [1, 8589935098] would need",
+        "the zero-insertion work space of shape (8589936625 values: one item's zero-inserted, padded y) would need",
         Some(&refused),
     );
     // the other formulations compute it: the middle tap lands at 0·2 − p + d

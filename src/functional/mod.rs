@@ -349,12 +349,9 @@ pub fn conv_transpose_with_method<T: Real>(
             fft::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?
         }
         ConvTransposeMethod::ZeroInsert => {
-            // one item's zero-inserted, padded input: past the budget where the
-            // padding or dilation reaches far beyond `y` (a 206 GB allocation and
-            // an abort, found by the formulations fuzzer)
-            let z = zero_insert::inner_geometry(g)?;
-            let shape = crate::error::shape_str(&[z.in_channels(), z.input_numel()]);
-            check_work_space::<T>("zero-inserted input", z.cols() as u128, shape, build)?;
+            let elements = zero_insert::workspace_elements(g)? as u128;
+            let shape = format!("({elements} values: one item's zero-inserted, padded y)");
+            check_work_space::<T>("zero-insertion work space", elements, shape, build)?;
             zero_insert::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?
         }
         ConvTransposeMethod::Phase => {

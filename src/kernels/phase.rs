@@ -459,7 +459,9 @@ pub const PADDED_SLACK: usize = 1 << 16;
 ///     .build()
 ///     .unwrap();
 /// assert_eq!(wide.output_size(), &[62]);
-/// assert!(phase::check(&wide).unwrap_err().to_string().contains("padded planes"));
+/// let message = phase::check(&wide).unwrap_err().to_string();
+/// assert!(message.contains(&format!("padded planes of at most {} times", phase::PADDED_MAX_RATIO)));
+/// assert!(message.contains(&format!("plus {} values", phase::PADDED_SLACK)));
 /// ```
 ///
 /// # Errors

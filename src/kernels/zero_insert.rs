@@ -50,6 +50,35 @@ fn landing(g: &ConvGeometry, z: &ConvGeometry, d: usize, j: usize) -> Option<usi
     (pos >= 0 && (pos as usize) < z.input_size()[d]).then_some(pos as usize)
 }
 
+/// Elements of work space [`conv_transpose`] uses for geometry `g`: one item's
+/// zero-inserted, padded input, the flipped weight, and im2col's work space for
+/// the inner convolution. A padding or dilation far past `y` makes the first
+/// of them far larger than `y` and the result (a padding and dilation of 2³²
+/// around one input: 8.6·10⁹ values for 508 outputs), so callers ask a budget
+/// first.
+///
+/// ```
+/// use convmat::geometry::ConvTransposeGeometry;
+/// use convmat::kernels::zero_insert;
+/// // 2×2 → 5×5 with stride 2: the inner input is 7×7
+/// let t = ConvTransposeGeometry::builder(&[2, 2], &[3, 3]).stride(&[2]).build().unwrap();
+/// let n = zero_insert::workspace_elements(t.conv()).unwrap();
+/// assert!(n >= 7 * 7 + 9);
+/// ```
+///
+/// # Errors
+/// As [`inner_geometry`].
+pub fn workspace_elements(g: &ConvGeometry) -> Result<usize, GeometryError> {
+    let z = inner_geometry(g)?;
+    let weight: usize = g.weight_shape().iter().product();
+    [z.cols(), weight, im2col::workspace_elements(&z)]
+        .iter()
+        .try_fold(0usize, |a, &b| a.checked_add(b))
+        .ok_or(GeometryError::Overflow {
+            what: "zero insertion's work space",
+        })
+}
+
 /// The zero-inserted, padded input of one item `y` (`g.rows()` elements), laid out
 /// for [`inner_geometry`].
 pub fn zero_inserted<T: Real>(g: &ConvGeometry, z: &ConvGeometry, y: &[T]) -> Vec<T> {
