@@ -10,7 +10,7 @@
 
 use convmat::geometry::Padding;
 use convmat::geometry::{ConvGeometry, ConvTransposeGeometry, PaddingMode};
-use convmat::kernels::{direct, fft, im2col, phase, winograd, zero_insert};
+use convmat::kernels::{direct, fft, im2col, phase, winograd, winograd_transpose, zero_insert};
 use convmat::sparse::{check_budget, predicted_bytes, BuildOptions, ConvMatrix};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
@@ -79,6 +79,13 @@ fn conv_transpose_case(c: &mut Criterion, name: &str, batch: usize, t: ConvTrans
     group.bench_function("zero-insert", |b| {
         b.iter(|| zero_insert::conv_transpose(g, black_box(&y), &w, None, &mut x).unwrap())
     });
+    if winograd_transpose::check(g).is_ok() {
+        group.bench_function("winograd", |b| {
+            b.iter(|| {
+                winograd_transpose::conv_transpose(g, black_box(&y), &w, None, &mut x).unwrap()
+            })
+        });
+    }
     if fits(g) {
         let m = ConvMatrix::<f32, u32>::build(g, &w).unwrap();
         group.bench_function("sparse", |b| {

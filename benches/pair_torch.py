@@ -59,7 +59,7 @@ CASES = {
     "conv2d_s2_1x64x224_k3": ("conv", (1, 64, 224, 224), (128, 64, 3, 3), dict(stride=2, padding=1), "zeros", ["phase", "winograd", "auto"]),
     "conv2d_dl_8x64x56_k3": ("conv", (8, 64, 56, 56), (64, 64, 3, 3), dict(stride=1, padding=1), "zeros", ["phase", "winograd", "auto"]),
     "conv2d_reflect_8x64x56_k3": ("conv", (8, 64, 56, 56), (64, 64, 3, 3), dict(padding=1), "reflect", ["phase", "winograd"]),
-    "convT2d_dl_8x64x28_k4s2": ("convT", (8, 64, 28, 28), (64, 32, 4, 4), dict(stride=2, padding=1), "zeros", ["phase", "col2im"]),
+    "convT2d_dl_8x64x28_k4s2": ("convT", (8, 64, 28, 28), (64, 32, 4, 4), dict(stride=2, padding=1), "zeros", ["phase", "winograd", "col2im", "auto"]),
     "convT2d_1ch_128_k4s2": ("convT", (1, 1, 128, 128), (1, 1, 4, 4), dict(stride=2, padding=1), "zeros", ["phase"]),
 }
 

@@ -39,7 +39,7 @@ SCIPY_PAIRS = [
 ]
 
 CONV = ["im2col", "winograd", "phase", "direct", "sparse", "sparse_build"]
-CONVT = ["col2im", "scatter", "phase", "zero-insert", "sparse", "sparse_build"]
+CONVT = ["col2im", "scatter", "phase", "winograd", "zero-insert", "sparse", "sparse_build"]
 TORCH_GROUPS = {
     "conv2d_dl_8x64x56_k3": CONV,
     "conv2d_reflect_8x64x56_k3": CONV,

@@ -10,7 +10,7 @@ use crate::geometry::{
     AvgPoolGeometry, ConvGeometry, ConvTransposeGeometry, Padding, PaddingMode, PoolGeometry,
     ResizeGeometry, ResizeMode, UnpoolGeometry,
 };
-use crate::kernels::{direct, winograd};
+use crate::kernels::{direct, winograd, winograd_transpose};
 use crate::simd::{set_simd_level, SimdLevel};
 use crate::sparse::BuildOptions;
 use crate::sparse::ConvMatrix;
@@ -440,6 +440,7 @@ impl Shapes {
             M::ZeroInsert,
             M::Fft,
             M::Phase,
+            M::Winograd,
             M::Auto,
         ] {
             if m == M::Fft && !small_grid(g) {
@@ -448,6 +449,11 @@ impl Shapes {
             if let Ok((got, chosen)) = run(m) {
                 let tol = match chosen {
                     M::Scatter | M::Sparse | M::Col2im | M::ZeroInsert | M::Phase => 0.0,
+                    M::Winograd => {
+                        // Σ_o max|w|·max|y| over a group's channels of y
+                        let scale = 9.0 * g.out_channels_per_group() as f64;
+                        winograd_transpose::error_bound::<T>(g, scale) + 3.0 * T::epsilon().as_f64()
+                    }
                     M::Fft => self.fft_tolerance::<T>(g),
                     M::Auto => unreachable!("resolved"),
                 };

@@ -45,6 +45,45 @@ fn winograd_is_refused_where_it_does_not_apply_with_what_would_work() {
 }
 
 #[test]
+fn conv_transpose_by_winograd_computes_the_decoder_layer_and_refuses_the_rest() {
+    let dir = conv_workdir();
+    // y (1, 3, 5, 6), w (3, 2, 4, 4): ConvTranspose2d(3, 2, 4, stride 2, padding 1)
+    let (y, w) = (at(&dir, "y_k4.npy"), at(&dir, "w_k4.npy"));
+    write_npy(&y, &array(&[1, 3, 5, 6], ramp(90))).unwrap();
+    write_npy(&w, &array(&[3, 2, 4, 4], ramp(96))).unwrap();
+    let extra = |m: &'static str| ["--stride", "2", "--padding", "1", "--method", m];
+    let (xs, xw) = (at(&dir, "x_k4_scatter.npy"), at(&dir, "x_k4_winograd.npy"));
+    ok(&conv_args("conv-transpose", &y, &w, &xs, &extra("scatter")));
+    ok(&conv_args(
+        "conv-transpose",
+        &y,
+        &w,
+        &xw,
+        &extra("winograd"),
+    ));
+    let (exact, got) = (f64_tensor(&xs), f64_tensor(&xw));
+    assert_eq!(got.shape(), &[1, 2, 10, 12]);
+    let scale = exact.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert!(exact
+        .iter()
+        .zip(&got)
+        .all(|(a, b)| (a - b).abs() <= 1e-12 * scale));
+    // a 3×3 kernel: refused, with what would work in this direction
+    let x = at(&dir, "x_k3_winograd.npy");
+    fails(
+        &conv_args(
+            "conv-transpose",
+            &at(&dir, "ones22.npy"),
+            &at(&dir, "ones33.npy"),
+            &x,
+            &extra("winograd"),
+        ),
+        "the winograd formulation needs a transposed 2-D 4×4 kernel with stride 2, dilation 1 and zero padding; got a 2-D kernel [3, 3], stride [2, 2], dilation [1, 1], zeros padding. Use col2im, scatter or auto",
+        Some(&x),
+    );
+}
+
+#[test]
 fn conv_keeps_float32_and_unbatched_shapes() {
     let dir = conv_workdir();
     let y = at(&dir, "y32.npy");

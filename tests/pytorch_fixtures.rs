@@ -9,9 +9,9 @@ mod common;
 
 use common::{assert_close, fixtures};
 use convmat::functional::{conv, conv_transpose, ConvMethod, ConvTransposeMethod};
-use convmat::geometry::{ConvGeometry, ConvOptions, Padding};
+use convmat::geometry::{ConvGeometry, ConvOptions, ConvTransposeGeometry, Padding};
 use convmat::io::{mtx, read_npy, read_tensor, Tensor};
-use convmat::kernels::winograd;
+use convmat::kernels::{winograd, winograd_transpose};
 use convmat::sparse::{BuildOptions, ConvMatrix};
 use convmat::Real;
 use ndarray::ArrayD;
@@ -104,13 +104,17 @@ fn check_case<T: Real>(case: &Case) {
         })
         .collect()
     } else {
+        let winograd = ConvTransposeGeometry::for_tensors(x.shape(), w.shape(), &opts)
+            .is_ok_and(|t| winograd_transpose::check(t.conv()).is_ok());
         [
             ("scatter", ConvTransposeMethod::Scatter),
             ("sparse", ConvTransposeMethod::Sparse),
             ("fft", ConvTransposeMethod::Fft),
             ("phase", ConvTransposeMethod::Phase),
+            ("winograd", ConvTransposeMethod::Winograd),
         ]
         .into_iter()
+        .filter(|&(n, _)| n != "winograd" || winograd)
         .map(|(n, m)| {
             (
                 n,
@@ -149,6 +153,23 @@ fn conv_and_conv_transpose_match_pytorch_in_every_formulation() {
         }
         let rank = read_tensor(&case.file("w")).unwrap().shape().len() - 2;
         seen.insert((case.op.clone(), rank, case.dtype.clone()));
+        let (x, w) = (
+            read_tensor(&case.file("x")).unwrap(),
+            read_tensor(&case.file("w")).unwrap(),
+        );
+        if case.op == "conv_transpose"
+            && ConvTransposeGeometry::for_tensors(x.shape(), w.shape(), &case.options())
+                .is_ok_and(|t| winograd_transpose::check(t.conv()).is_ok())
+        {
+            seen.insert(("winograd_transpose".into(), rank, case.dtype.clone()));
+        }
+    }
+    // the transposed Winograd met PyTorch in both dtypes
+    for dtype in ["float32", "float64"] {
+        assert!(
+            seen.contains(&("winograd_transpose".into(), 2, dtype.into())),
+            "{dtype}"
+        );
     }
     // coverage: both ops, ranks 1–3, both dtypes
     for op in ["conv", "conv_transpose"] {

@@ -123,6 +123,12 @@ fn a_tiny_report_has_every_file_well_formed() {
     ] {
         assert!(rows.iter().any(|r| r["formulation"] == f), "no {f} row");
     }
+    // the transposed Winograd on the report's 4×4, stride-2 layer
+    assert!(
+        rows.iter()
+            .any(|r| r["section"] == "conv_transpose" && r["formulation"] == "winograd"),
+        "no transposed winograd row"
+    );
     // Winograd's measured f32 error sits inside its derived bound, stated in the note
     for r in rows.iter().filter(|r| r["formulation"] == "winograd") {
         let note = r["note"].as_str().unwrap();

@@ -14,13 +14,13 @@ mod common;
 use common::{pseudo_random_ints, values};
 
 use convmat::geometry::{
-    AvgPoolGeometry, ConvGeometry, PaddingMode, PoolGeometry, ResizeGeometry, ResizeMode,
-    ShuffleGeometry,
+    AvgPoolGeometry, ConvGeometry, ConvTransposeGeometry, PaddingMode, PoolGeometry,
+    ResizeGeometry, ResizeMode, ShuffleGeometry,
 };
 use convmat::kernels::ConvMethod;
 use convmat::kernels::{
     avg_pool, direct, fft, im2col, max_pool, phase, pixel_shuffle, resize, separable::Separable,
-    winograd, zero_insert,
+    winograd, winograd_transpose, zero_insert,
 };
 use convmat::operator::ConvOperator;
 use convmat::simd::{set_simd_level, simd_level, SimdLevel};
@@ -110,6 +110,16 @@ fn geometries() -> Vec<ConvGeometry> {
             .stride(&[1, 2, 1])
             .build()
             .unwrap(),
+        // the decoders' 4 × 4, stride-2 up-sampling: the transposed Winograd
+        // (rows of 5 and 6 tiles, a split of whole vectors and a partial one)
+        ConvTransposeGeometry::builder(&[9, 22], &[4, 4])
+            .channels(12, 7)
+            .stride(&[2])
+            .padding(1)
+            .build()
+            .unwrap()
+            .conv()
+            .clone(),
     ]
 }
 
@@ -146,6 +156,10 @@ fn convolutions_by_every_formulation() {
                 out.push(("col2im", adj.clone()));
                 phase::conv_transpose(&g, &y, &w, None, &mut adj).unwrap();
                 out.push(("phase (transposed)", adj.clone()));
+                if winograd_transpose::check(&g).is_ok() {
+                    winograd_transpose::conv_transpose(&g, &y, &w, None, &mut adj).unwrap();
+                    out.push(("winograd (transposed)", adj.clone()));
+                }
                 if g.padding_mode() == PaddingMode::Zeros {
                     zero_insert::conv_transpose(&g, &y, &w, None, &mut adj).unwrap();
                     out.push(("zero-insert", adj.clone()));
@@ -173,8 +187,9 @@ fn convolutions_by_every_formulation() {
                 // phases and Winograd run the GEMM too, Winograd on non-integers
                 // (its transforms hold 1/6, 1/12, 1/24) even from integer data
                 let fused = name.starts_with("phase")
-                    || matches!(*name, "im2col" | "col2im" | "zero-insert" | "winograd");
-                if (integer && *name != "winograd") || !fused {
+                    || name.starts_with("winograd")
+                    || matches!(*name, "im2col" | "col2im" | "zero-insert");
+                if (integer && !name.starts_with("winograd")) || !fused {
                     same_bits(&format!("{name} on {g:?}"), &one);
                 } else {
                     // sums of up to C_in·∏k products, each level its own order

@@ -200,3 +200,33 @@ fn winograd_packs_large_kernels_on_the_pool_as_on_one_thread() {
         conv_on_threads_as_on_one((&x, &w, &b), &opts, ConvMethod::Winograd, &[2, 3], &what);
     }
 }
+
+#[test]
+fn the_transposed_winograd_is_independent_of_the_thread_count() {
+    // one task per image and group, each output summed in one order by one
+    // thread: the same bits on any number of threads, with fewer tasks than
+    // threads too
+    for (batch, groups) in [(3, 2), (1, 1)] {
+        let y = random(&[batch, 8, 9, 13], 14);
+        let w = random(&[8, 6 / groups, 4, 4], 15);
+        let b = random(&[6], 16);
+        let opts = ConvOptions {
+            stride: vec![2],
+            padding: 1.into(),
+            output_padding: vec![1, 0],
+            groups,
+            ..Default::default()
+        };
+        let build = BuildOptions::default();
+        let m = ConvTransposeMethod::Winograd;
+        let run = || conv_transpose(y.view(), w.view(), Some(b.view()), &opts, m, &build).unwrap();
+        let one = on_threads(1, run);
+        for n in [2, 3] {
+            assert_eq!(
+                on_threads(n, run),
+                one,
+                "{batch} images, {groups} groups, {n} threads"
+            );
+        }
+    }
+}

@@ -80,7 +80,8 @@ def conv_transpose(input, weight, bias=None, stride=1, padding=0, output_padding
                    groups=1, dilation=1, method="auto"):
     """``F.conv_transpose1d/2d/3d``: the adjoint of ``conv`` (plus a bias), weight
     ``(C_in, C_out/groups, *k)``. ``method``: ``auto``, ``scatter``, ``col2im``,
-    ``phase``, ``zero-insert``, ``fft`` or ``sparse``.
+    ``phase``, ``winograd`` (2-D 4×4 kernels with stride 2: F(4, 2) along rows,
+    not exact on integers), ``zero-insert``, ``fft`` or ``sparse``.
 
     >>> import numpy as np, convmat
     >>> y = np.ones((1, 1, 2, 2))

@@ -84,11 +84,12 @@ pub(crate) const CONV_METHODS: [ConvMethod; 7] = [
     ConvMethod::Sparse,
 ];
 
-pub(crate) const CONV_TRANSPOSE_METHODS: [ConvTransposeMethod; 7] = [
+pub(crate) const CONV_TRANSPOSE_METHODS: [ConvTransposeMethod; 8] = [
     ConvTransposeMethod::Auto,
     ConvTransposeMethod::Scatter,
     ConvTransposeMethod::Col2im,
     ConvTransposeMethod::Phase,
+    ConvTransposeMethod::Winograd,
     ConvTransposeMethod::ZeroInsert,
     ConvTransposeMethod::Fft,
     ConvTransposeMethod::Sparse,

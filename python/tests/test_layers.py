@@ -47,6 +47,19 @@ def test_winograd_on_a_3x3_layer_is_within_float32_rounding(rng):
     np.testing.assert_allclose(got, exact, rtol=1e-3, atol=1e-4)
 
 
+@pytest.mark.parametrize("case", [c for c in cases("conv_transpose") if "k4s2" in c["name"]],
+                         ids=lambda c: c["name"])
+def test_the_transposed_winograd_equals_pytorch_on_the_decoder_layers(case):
+    name = case["name"]
+    y, w, want = load(name, "x"), load(name, "w"), load(name, "y")
+    b = load(name, "b") if has(name, "b") else None
+    got = convmat.conv_transpose(y, w, b, stride=tuple(case["stride"]), padding=padding_of(case),
+                                 output_padding=tuple(case["output_padding"]),
+                                 groups=case["groups"], method="winograd")
+    assert got.dtype == y.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, **tolerance(y.dtype))
+
+
 def test_every_padding_mode_is_its_matrix_and_the_operators_adjoint_its_transpose(rng):
     x = rng.standard_normal((1, 2, 6, 7))
     w = rng.standard_normal((3, 2, 3, 3))

@@ -455,7 +455,9 @@ pub enum ConvMethodArg {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConvTransposeMethodArg {
-    /// Chosen by shape: fft where estimated faster (large kernels); for at most 4 input
+    /// Chosen by shape: fft where estimated faster (large kernels); below AVX-512 winograd
+    /// for 2-D 4×4 stride-2 layers with at least 32 input and 16 output channels per
+    /// group and 128 tiles a phase (not for data holding NaN or ±∞); for at most 4 input
     /// channels per group phase when strided, else scatter; with more, phase where its
     /// implicit GEMM computes at most 1.15 columns per output (larger images), else col2im.
     Auto,
@@ -472,6 +474,9 @@ pub enum ConvTransposeMethodArg {
     /// One stride-1 convolution per output phase with its sub-kernel, interleaved: each
     /// output computed once, no scatter-add.
     Phase,
+    /// The phases by Winograd F(4, 2) along rows: 2-D 4×4 kernels, stride 2, dilation 1;
+    /// not exact on integer data.
+    Winograd,
 }
 
 #[derive(Args, Debug)]

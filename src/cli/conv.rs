@@ -139,6 +139,7 @@ pub fn run_conv_transpose(a: &ConvTransposeArgs) -> Result<(), Error> {
         ConvTransposeMethodArg::ZeroInsert => ConvTransposeMethod::ZeroInsert,
         ConvTransposeMethodArg::Fft => ConvTransposeMethod::Fft,
         ConvTransposeMethodArg::Phase => ConvTransposeMethod::Phase,
+        ConvTransposeMethodArg::Winograd => ConvTransposeMethod::Winograd,
         ConvTransposeMethodArg::Auto => ConvTransposeMethod::Auto,
     };
     let job = ConvTranspose {

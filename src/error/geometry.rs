@@ -636,8 +636,8 @@ pub enum GeometryError {
     /// A formulation asked for by name that cannot compute this geometry (Winograd
     /// needs a 2-D 3×3 kernel with stride and dilation 1).
     #[error(
-        "the {method} formulation needs {needs}; got {got}. Use im2col, direct or auto, \
-         which compute every geometry"
+        "the {method} formulation needs {needs}; got {got}. Use {instead}, which compute \
+         every geometry"
     )]
     FormulationNeeds {
         /// The formulation's name (`winograd`).
@@ -646,6 +646,9 @@ pub enum GeometryError {
         needs: &'static str,
         /// What the geometry has.
         got: String,
+        /// The formulations to use instead, in the direction asked for (`im2col,
+        /// direct or auto` forward, `col2im, scatter or auto` transposed).
+        instead: &'static str,
     },
     /// A size computation overflowed the machine word.
     #[error("size overflow computing {what}")]

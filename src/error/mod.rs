@@ -10,6 +10,16 @@ mod geometry;
 mod solve;
 
 pub use geometry::GeometryError;
+
+/// What [`GeometryError::FormulationNeeds`] offers instead of a forward
+/// formulation that cannot compute a geometry.
+pub const FORWARD_INSTEAD: &str = "im2col, direct or auto";
+
+/// What it offers instead of a transposed formulation.
+pub const TRANSPOSED_INSTEAD: &str = "col2im, scatter or auto";
+
+/// What it offers instead of a formulation of both directions (the phases).
+pub const EITHER_INSTEAD: &str = "auto, im2col or direct (transposed: col2im or scatter)";
 pub use solve::{SolveError, SparseFormatError, SparseFormatErrorKind};
 
 /// Formats a list of sizes the way PyTorch prints shapes: `[2, 3, 4]`.

@@ -6,7 +6,9 @@ use crate::error::{Error, GeometryError};
 use crate::geometry::{
     batched_shape, check_bias, ConvGeometry, ConvOptions, ConvTransposeGeometry,
 };
-use crate::kernels::{direct, fft, im2col, phase, unfold as patches, winograd, zero_insert};
+use crate::kernels::{
+    direct, fft, im2col, phase, unfold as patches, winograd, winograd_transpose, zero_insert,
+};
 use crate::sparse::{BuildOptions, ConvMatrix};
 use crate::Real;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
@@ -331,13 +333,17 @@ pub fn conv_transpose_with_method<T: Real>(
     let g = t.conv();
     let batched = input.ndim() == t.rank() + 2;
     let batch = g.check_output("input", input.shape())?;
+    let bias_in = bias.clone();
     let bias = check_bias_of(bias.as_ref(), t.out_channels())?;
     let (y, w) = (contiguous(&input), contiguous(&weight));
     let (mut x, outputs) = output_capacity::<T>(&batched_shape(batch, &t.output_shape()), build)?;
     let chosen = resolve_transpose_for_data(method, g, &[&y, &w]);
     // the phases write each task's part of the zeros themselves, right before
     // its outputs
-    if chosen != ConvTransposeMethod::Phase {
+    if !matches!(
+        chosen,
+        ConvTransposeMethod::Phase | ConvTransposeMethod::Winograd
+    ) {
         fill_zeros(&mut x, outputs);
     }
     match chosen {
@@ -353,6 +359,25 @@ pub fn conv_transpose_with_method<T: Real>(
             let shape = format!("({elements} values: one item's zero-inserted, padded y)");
             check_work_space::<T>("zero-insertion work space", elements, shape, build)?;
             zero_insert::conv_transpose(g, &y, &w, bias.as_deref(), &mut x)?
+        }
+        ConvTransposeMethod::Winograd => {
+            let elements = winograd_transpose::workspace_elements::<T>(g)? as u128;
+            let shape = format!("({elements} values: the transformed kernels and planes of y)");
+            check_work_space::<T>("Winograd work space", elements, shape, build)?;
+            let out = &mut x.spare_capacity_mut()[..outputs];
+            let check = method == ConvTransposeMethod::Auto;
+            let finite =
+                winograd_transpose::conv_transpose_uninit(g, &y, &w, bias.as_deref(), out, check)?;
+            // SAFETY: the capacity holds `outputs`, every one of them written
+            // (`conv_transpose_uninit` returned `Ok`)
+            unsafe { x.set_len(outputs) };
+            if !finite {
+                // a NaN or ±∞ of the data reached whole tiles, or a transform
+                // overflowed: the loops, as `Auto` takes them for such data
+                drop(x);
+                let loops = ConvTransposeMethod::loops(g);
+                return conv_transpose_with_method(input, weight, bias_in, opts, loops, build);
+            }
         }
         ConvTransposeMethod::Phase => {
             let elements = phase::transpose_workspace_elements::<T>(g)? as u128;

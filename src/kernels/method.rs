@@ -253,6 +253,38 @@ fn winograd_pays(g: &ConvGeometry, batch: usize) -> bool {
         && tiles >= WINOGRAD_MIN_TILES
 }
 
+/// Tiles of 4 outputs per product (a row phase's outputs of one item, [`crate::kernels::winograd_transpose::tiles`])
+/// from which `Auto` takes the transposed Winograd, below AVX-512. Measured (one
+/// thread, f32, Intel Xeon model 167, medians of 30 calls alternating with `phase`
+/// in one process, its time over `phase`'s; `y` size, channels of `y` → `x`,
+/// images):
+///
+/// | layer | tiles | scalar | AVX2 | AVX-512 |
+/// |---|---|---|---|---|
+/// | 28 × 28, 64 → 32, 8 (`convT2d_dl_8x64x28_k4s2`) | 196 | 0.72 | 0.83 – 0.85 | 0.96 – 0.97 |
+/// | 28 × 28, 64 → 32, 8, padding 0 | 232 | | 0.91 | 1.04 |
+/// | 64 × 64, 32 → 32, 1 | 1024 | 0.74 | 0.84 | 1.01 |
+/// | 32 × 32, 128 → 64, 4 | 256 | | 0.83 | |
+/// | 14 × 14, 256 → 128, 8 | 56 | | 0.89 | 1.05 |
+/// | 16 × 16, 512 → 256, 1 | 64 | | 1.40 | 1.69 |
+///
+/// At AVX-512 the phases' GEMM is as fast for these layers, and `Auto` keeps
+/// them; below it, products of fewer tiles spend the transformed kernels (2.5
+/// times the weights) on too few columns (the 16 × 16 layer), so `Auto` asks for
+/// 128.
+pub const WINOGRAD_TRANSPOSE_MIN_TILES: usize = 128;
+
+/// Whether `Auto` takes the transposed Winograd for `g` (see
+/// [`WINOGRAD_TRANSPOSE_MIN_TILES`]).
+fn winograd_transpose_pays(g: &ConvGeometry) -> bool {
+    use crate::kernels::winograd_transpose;
+    crate::simd::simd_level() < crate::simd::SimdLevel::Avx512
+        && winograd_transpose::check(g).is_ok()
+        && g.out_channels_per_group() >= WINOGRAD_MIN_CHANNELS
+        && g.in_channels_per_group() >= WINOGRAD_MIN_OUT_CHANNELS
+        && winograd_transpose::tiles(g) >= WINOGRAD_TRANSPOSE_MIN_TILES
+}
+
 /// How a transposed convolution is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConvTransposeMethod {
@@ -270,6 +302,12 @@ pub enum ConvTransposeMethod {
     /// One stride-1 convolution per output phase with its sub-kernel, the phases
     /// interleaved (see [`crate::kernels::phase`]).
     Phase,
+    /// The phases by Winograd's F(4, 2) along rows, for 2-D 4×4 kernels with
+    /// stride 2 and dilation 1 (`ConvTranspose2d(k=4, s=2)`): 40 multiplications
+    /// per 16 outputs and channel pair instead of the phases' 64 (see
+    /// [`crate::kernels::winograd_transpose`], with its error bound). Not exact on
+    /// integer data.
+    Winograd,
     /// Chosen by shape, see [`ConvTransposeMethod::resolve`].
     Auto,
 }
@@ -407,6 +445,7 @@ impl ConvTransposeMethod {
             ConvTransposeMethod::ZeroInsert => "zero-insert",
             ConvTransposeMethod::Fft => "fft",
             ConvTransposeMethod::Phase => "phase",
+            ConvTransposeMethod::Winograd => "winograd",
             ConvTransposeMethod::Auto => "auto",
         }
     }
@@ -447,6 +486,26 @@ impl ConvTransposeMethod {
     /// (`convT2d_dl_8x64x28_k4s2` 4.2 – 4.4 against col2im's 5.2 – 5.5 ms; Intel Xeon,
     /// AVX-512, one thread) — no multiplication by inserted zeros, no scatter-add.
     /// Zero insertion multiplies by the inserted zeros, so it is never the fastest.
+    /// Below AVX-512 (see [`WINOGRAD_TRANSPOSE_MIN_TILES`]) it takes `winograd`
+    /// for a `ConvTranspose2d(k=4, s=2)` layer with at least
+    /// [`WINOGRAD_MIN_CHANNELS`] channels of `y` and [`WINOGRAD_MIN_OUT_CHANNELS`]
+    /// of `x` per group and products of at least [`WINOGRAD_TRANSPOSE_MIN_TILES`]
+    /// tiles.
+    ///
+    /// ```
+    /// use convmat::geometry::ConvTransposeGeometry;
+    /// use convmat::kernels::ConvTransposeMethod;
+    /// use convmat::simd::{simd_level, SimdLevel};
+    /// let up = ConvTransposeGeometry::builder(&[28, 28], &[4, 4]).channels(64, 32).stride(&[2]).padding(1).build().unwrap();
+    /// let expected = match simd_level() {
+    ///     SimdLevel::Avx512 => ConvTransposeMethod::Phase,
+    ///     _ => ConvTransposeMethod::Winograd,
+    /// };
+    /// assert_eq!(ConvTransposeMethod::Auto.resolve(up.conv()), expected);
+    /// // 14 × 14: products of 56 tiles, not Winograd at any level
+    /// let small = ConvTransposeGeometry::builder(&[14, 14], &[4, 4]).channels(64, 32).stride(&[2]).padding(1).build().unwrap();
+    /// assert_ne!(ConvTransposeMethod::Auto.resolve(small.conv()), ConvTransposeMethod::Winograd);
+    /// ```
     pub fn resolve(self, g: &ConvGeometry) -> ConvTransposeMethod {
         match self {
             ConvTransposeMethod::Auto => {
@@ -454,6 +513,8 @@ impl ConvTransposeMethod {
                 let gemm = g.out_channels_per_group() > DIRECT_MAX_CHANNELS_PER_GROUP;
                 if fft_pays(g, gemm) {
                     ConvTransposeMethod::Fft
+                } else if winograd_transpose_pays(g) {
+                    ConvTransposeMethod::Winograd
                 } else {
                     loops
                 }

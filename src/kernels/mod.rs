@@ -40,6 +40,7 @@ pub(crate) mod shifted_gemm;
 pub mod shuffle;
 pub mod unfold;
 pub mod winograd;
+pub mod winograd_transpose;
 pub mod zero_insert;
 
 pub(crate) use avg_pool::Plan as AvgPoolPlan;
@@ -50,7 +51,7 @@ pub use method::{
     ConvMethod, ConvTransposeMethod, DIRECT_MAX_CHANNELS_PER_GROUP, FFT_AUTO_MAX_BYTES, FFT_MARGIN,
     PHASE_MAX_COLUMN_WASTE, WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_COLUMNS_STRIDE2,
     WINOGRAD_MIN_COLUMNS_STRIDE2_BATCHED, WINOGRAD_MIN_IMAGES_PER_THREAD,
-    WINOGRAD_MIN_OUT_CHANNELS, WINOGRAD_MIN_TILES,
+    WINOGRAD_MIN_OUT_CHANNELS, WINOGRAD_MIN_TILES, WINOGRAD_TRANSPOSE_MIN_TILES,
 };
 pub use pad::{pad, pad_adjoint};
 pub use resize::{resize, resize_adjoint};

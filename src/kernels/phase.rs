@@ -478,6 +478,7 @@ pub fn check(g: &ConvGeometry) -> Result<(), GeometryError> {
             method: "phase",
             needs: "at most 4096 stride phases (the product of the strides)",
             got: format!("stride {}", crate::error::shape_str(g.stride())),
+            instead: crate::error::EITHER_INSTEAD,
         });
     }
     let padded = padded_bound(g);
@@ -498,6 +499,7 @@ pub fn check(g: &ConvGeometry) -> Result<(), GeometryError> {
                 crate::error::shape_str(g.dilation()),
                 padded.map_or_else(|| "more than 2⁶⁴".to_string(), |p| p.to_string()),
             ),
+            instead: crate::error::EITHER_INSTEAD,
         }),
     }
 }

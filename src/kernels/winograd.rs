@@ -192,7 +192,7 @@ const G: [[f64; 3]; ALPHA] = [
 /// The transforms at stride 2, per dimension: F(4, 2) (points 0, 1, −1, 2, ∞) on
 /// the tile's even columns with the even taps, the odd columns as they are with
 /// the middle tap. `G₂` of F(4, 2), its rows the points.
-const G2: [[f64; 2]; 5] = [
+pub(super) const G2: [[f64; 2]; 5] = [
     [1.0 / 2.0, 0.0],
     [-1.0 / 2.0, -1.0 / 2.0],
     [-1.0 / 6.0, 1.0 / 6.0],
@@ -405,6 +405,7 @@ pub fn check(g: &ConvGeometry) -> Result<(), GeometryError> {
             crate::error::shape_str(g.stride()),
             crate::error::shape_str(g.dilation()),
         ),
+        instead: crate::error::FORWARD_INSTEAD,
     })
 }
 
@@ -1199,17 +1200,31 @@ fn a6<T: Real>(m: [&[T; VECTOR]; ALPHA], [o0, o1, o2, o3]: [&mut [T; VECTOR]; 4]
     }
 }
 
-/// The stride-2 scheme's `Aᵀ`: F(4, 2)'s on points 0 – 4, plus point `5 + p`
-/// into output `p`.
+/// F(4, 2)'s `Aᵀ` (points 0, 1, −1, 2, ∞): the four outputs of a tile from its
+/// five products, shared by the stride-2 scheme ([`a9`]) and the transposed
+/// F(4, 2) of [`super::winograd_transpose`].
+#[inline(always)]
+pub(super) fn a5<T: Real>(m: [T; 5]) -> [T; 4] {
+    let (two, four, eight) = (T::from_f64(2.0), T::from_f64(4.0), T::from_f64(8.0));
+    let (p12, m12, m3) = (m[1] + m[2], m[1] - m[2], m[3]);
+    [
+        m[0] + p12 + m3,
+        m12 + two * m3,
+        p12 + four * m3,
+        m12 + eight * m3 + m[4],
+    ]
+}
+
+/// The stride-2 scheme's `Aᵀ`: F(4, 2)'s on points 0 – 4 ([`a5`]), plus point
+/// `5 + p` into output `p`.
 #[inline(always)]
 fn a9<T: Real>(m: [&[T; VECTOR]; ALPHA2], [o0, o1, o2, o3]: [&mut [T; VECTOR]; 4]) {
-    let (two, four, eight) = (T::from_f64(2.0), T::from_f64(4.0), T::from_f64(8.0));
     for t in 0..VECTOR {
-        let (p12, m12, m3) = (m[1][t] + m[2][t], m[1][t] - m[2][t], m[3][t]);
-        o0[t] = m[0][t] + p12 + m3 + m[5][t];
-        o1[t] = m12 + two * m3 + m[6][t];
-        o2[t] = p12 + four * m3 + m[7][t];
-        o3[t] = m12 + eight * m3 + m[4][t] + m[8][t];
+        let [e0, e1, e2, e3] = a5([m[0][t], m[1][t], m[2][t], m[3][t], m[4][t]]);
+        o0[t] = e0 + m[5][t];
+        o1[t] = e1 + m[6][t];
+        o2[t] = e2 + m[7][t];
+        o3[t] = e3 + m[8][t];
     }
 }
 
@@ -1567,21 +1582,26 @@ struct RowPoints;
 impl Nine for RowPoints {
     #[inline(always)]
     fn map<V: Lanes>(d: [V; 9]) -> [V; 9] {
-        let (a0, a1, a2, a3, a4) = (d[0], d[2], d[4], d[6], d[8]);
-        // (2·v exactly, as v + v)
-        let twice = |v: V| v.add(v);
-        [
-            twice(a0.sub(a2)).add(a3.sub(a1)),
-            a3.sub(a2).sub(twice(a1)),
-            twice(a1.sub(a2)).add(a3.sub(a2)),
-            a3.sub(a1),
-            twice(a1.sub(a3)).add(a4.sub(a2)),
-            d[1],
-            d[3],
-            d[5],
-            d[7],
-        ]
+        let [p0, p1, p2, p3, p4] = b5([d[0], d[2], d[4], d[6], d[8]]);
+        [p0, p1, p2, p3, p4, d[1], d[3], d[5], d[7]]
     }
+}
+
+/// F(4, 2)'s `B₅ᵀ` (points 0, 1, −1, 2, ∞): a tile's five inputs to its five
+/// points, integer constants only (so exact on small integers), lane by lane;
+/// shared by the stride-2 scheme ([`RowPoints`]) and the transposed F(4, 2) of
+/// [`super::winograd_transpose`].
+#[inline(always)]
+pub(super) fn b5<V: Lanes>([a0, a1, a2, a3, a4]: [V; 5]) -> [V; 5] {
+    // (2·v exactly, as v + v)
+    let twice = |v: V| v.add(v);
+    [
+        twice(a0.sub(a2)).add(a3.sub(a1)),
+        a3.sub(a2).sub(twice(a1)),
+        twice(a1.sub(a2)).add(a3.sub(a2)),
+        a3.sub(a1),
+        twice(a1.sub(a3)).add(a4.sub(a2)),
+    ]
 }
 
 /// `Y = Aᵀ M A` for a chunk of the group's output channels, plus their bias,

@@ -7,7 +7,7 @@ use crate::geometry::{ConvGeometry, ConvTransposeGeometry};
 use crate::kernels::direct::{self, conv_transpose_with_lines, conv_with_lines, TapLine};
 use crate::kernels::fft::FftConv;
 use crate::kernels::separable::Separable;
-use crate::kernels::{im2col, phase, winograd, zero_insert};
+use crate::kernels::{im2col, phase, winograd, winograd_transpose, zero_insert};
 use crate::kernels::{ConvMethod, ConvTransposeMethod};
 use crate::sparse::{ConvMatrix, Csr};
 use crate::{Error, GeometryError, Real, SolveError};
@@ -22,6 +22,9 @@ enum Formulation<T> {
     Winograd,
     /// The phase decomposition, both ways.
     Phase,
+    /// Winograd's F(4, 2) transposed; its adjoint (the forward convolution)
+    /// runs im2col + GEMM.
+    WinogradTranspose,
     /// Zero insertion (transposed only; its adjoint runs the direct loops).
     ZeroInsert(Vec<TapLine>),
     /// The explicit matrix C.
@@ -39,7 +42,7 @@ impl<T: Real> Formulation<T> {
             Formulation::Direct(lines) | Formulation::ZeroInsert(lines) => {
                 conv_with_lines(g, lines, x, w, None, y)
             }
-            Formulation::Im2col => im2col::conv(g, x, w, None, y),
+            Formulation::Im2col | Formulation::WinogradTranspose => im2col::conv(g, x, w, None, y),
             Formulation::Winograd => winograd::conv(g, x, w, None, y),
             Formulation::Phase => phase::conv(g, x, w, None, y),
             Formulation::Sparse(c) => c.mul_vec(x, y),
@@ -62,6 +65,7 @@ impl<T: Real> Formulation<T> {
             Formulation::Im2col | Formulation::Winograd => im2col::conv_transpose(g, y, w, None, x),
             Formulation::ZeroInsert(_) => zero_insert::conv_transpose(g, y, w, None, x),
             Formulation::Phase => phase::conv_transpose(g, y, w, None, x),
+            Formulation::WinogradTranspose => winograd_transpose::conv_transpose(g, y, w, None, x),
             Formulation::Sparse(c) => c.mul_transpose(y, x),
             Formulation::Fft(f) => f.conv_transpose(y, None, x),
             Formulation::Separable(sep, pool) => {
@@ -204,11 +208,14 @@ pub struct ConvTransposeOperator<T> {
 
 impl<T: Real> ConvTransposeOperator<T> {
     /// An operator for geometry `t` and weight `w`; `Auto` resolves as
-    /// [`ConvTransposeMethod::resolve`]; `Sparse` builds C now.
+    /// [`ConvTransposeMethod::resolve`], except that it does not take Winograd
+    /// (as [`ConvOperator::new`]: its adjoint runs im2col, and LSQR and Lanczos
+    /// need an exact pair); `Sparse` builds C now.
     ///
     /// # Errors
-    /// [`GeometryError::WeightShape`] when `w` has not the weight's element count; with `Sparse`, the
-    /// errors of [`Csr::build`] (the memory budget).
+    /// [`GeometryError::WeightShape`] when `w` has not the weight's element count;
+    /// [`GeometryError::FormulationNeeds`] for `Winograd` on a geometry it cannot
+    /// compute; with `Sparse`, the errors of [`Csr::build`] (the memory budget).
     pub fn new(
         t: ConvTransposeGeometry,
         w: Vec<T>,
@@ -216,7 +223,13 @@ impl<T: Real> ConvTransposeOperator<T> {
     ) -> Result<Self, Error> {
         let g = t.conv();
         g.check_weight_len(w.len())?;
-        let how = match method.resolve(g) {
+        let resolved = match method.resolve(g) {
+            ConvTransposeMethod::Winograd if method == ConvTransposeMethod::Auto => {
+                ConvTransposeMethod::loops(g)
+            }
+            m => m,
+        };
+        let how = match resolved {
             ConvTransposeMethod::Scatter | ConvTransposeMethod::Auto => {
                 Formulation::Direct(direct::tap_lines(g))
             }
@@ -225,6 +238,10 @@ impl<T: Real> ConvTransposeOperator<T> {
             ConvTransposeMethod::Sparse => Formulation::Sparse(ConvMatrix::<T>::build(g, &w)?),
             ConvTransposeMethod::Fft => Formulation::Fft(FftConv::new(g, &w)?),
             ConvTransposeMethod::Phase => Formulation::Phase,
+            ConvTransposeMethod::Winograd => {
+                winograd_transpose::check(g)?;
+                Formulation::WinogradTranspose
+            }
         };
         Ok(ConvTransposeOperator { t, w, how })
     }

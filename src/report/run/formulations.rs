@@ -3,7 +3,7 @@
 
 use super::{back, to, values, Measurements, Row, Sizes};
 use crate::geometry::{ConvGeometry, ConvTransposeGeometry, Padding, PaddingMode};
-use crate::kernels::{direct, fft, im2col, phase, winograd, zero_insert};
+use crate::kernels::{direct, fft, im2col, phase, winograd, winograd_transpose, zero_insert};
 use crate::metrics::errors;
 use crate::report::measure::median_ms;
 use crate::sparse::ConvMatrix;
@@ -139,7 +139,7 @@ fn kernel_rows<T: Real>(
         forms
     } else {
         let inserted = zero_insert::inner_geometry(g)?.input_numel() * g.out_channels();
-        vec![
+        let mut forms: Vec<(&str, u64, Run<'_, T>)> = vec![
             (
                 "scatter",
                 0,
@@ -165,7 +165,14 @@ fn kernel_rows<T: Real>(
                 spectra,
                 Box::new(move |x| Ok(fft::conv_transpose(g, input, w, None, x)?)),
             ),
-        ]
+        ];
+        if winograd_transpose::check(g).is_ok() {
+            let ws = winograd_transpose::workspace_elements::<T>(g)? as u64 * size;
+            let run: Run<'_, T> =
+                Box::new(move |x| Ok(winograd_transpose::conv_transpose(g, input, w, None, x)?));
+            forms.insert(3, ("winograd", ws, run));
+        }
+        forms
     };
     if let Some(c) = c {
         let run: Run<'_, T> = if forward {
