@@ -7,11 +7,14 @@
 //! (their buffers' bounds checked once per group of vectors) with the shifted GEMM
 //! and the row splits behind them, and the phases, forward and transposed (the
 //! transposed layer's output they write into capacity not yet initialised
-//! included), each checked against a plain
+//! included), and the transposed Winograd (into capacity too), each checked
+//! against a plain
 //! reference so that a wrong index would show as a wrong number as well.
 
 use convmat::geometry::{ConvGeometry, PoolGeometry, ResizeGeometry, ResizeMode};
-use convmat::kernels::{direct, fft, max_pool, phase, resize, separable::Separable, winograd};
+use convmat::kernels::{
+    direct, fft, max_pool, phase, resize, separable::Separable, winograd, winograd_transpose,
+};
 use convmat::sparse::{ConvMatrix, Csr};
 
 fn reference_conv(g: &ConvGeometry, x: &[f64], w: &[f64]) -> Vec<f64> {
@@ -267,4 +270,42 @@ fn the_transposed_phases_and_the_layer_writing_into_capacity() {
             "the layer, {cout}, {mode}"
         );
     }
+}
+
+#[test]
+fn the_transposed_winograd_and_the_layer_writing_into_capacity() {
+    // a 4 × 4, stride-2 layer (rows of 2 and 3 tiles, phases of unequal length
+    // with output padding): the split, the per-vector transforms and the shifted
+    // GEMM; through the layer it writes into the array's capacity, not yet
+    // initialised (each task's part zeroed, then its outputs); integer data,
+    // within the bound of the scatter's exact sums
+    let t = convmat::geometry::ConvTransposeGeometry::builder(&[3, 5], &[4, 4])
+        .channels(3, 2)
+        .stride(&[2])
+        .padding(1)
+        .output_padding(&[1, 0])
+        .build()
+        .unwrap();
+    let g = t.conv();
+    let (w, y) = integer_data(g, 2 * g.rows());
+    let (mut a, mut b) = (vec![0.0; 2 * g.cols()], vec![0.0; 2 * g.cols()]);
+    winograd_transpose::conv_transpose(g, &y, &w, None, &mut a).unwrap();
+    for (ys, xs) in y.chunks(g.rows()).zip(b.chunks_mut(g.cols())) {
+        direct::conv_transpose(g, ys, &w, None, xs).unwrap();
+    }
+    // 3 channels of y, |w| ≤ 3, |y| ≤ 5
+    let bound = winograd_transpose::error_bound::<f64>(g, 3.0 * 15.0);
+    assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() <= bound));
+    let opts = convmat::geometry::ConvOptions {
+        stride: vec![2],
+        padding: 1.into(),
+        output_padding: vec![1, 0],
+        ..Default::default()
+    };
+    let ya = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[2, 3, 3, 5]), y).unwrap();
+    let wa = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&t.weight_shape()), w).unwrap();
+    let method = convmat::functional::ConvTransposeMethod::Winograd;
+    let build = convmat::sparse::BuildOptions::default();
+    let x = convmat::functional::conv_transpose(ya.view(), wa.view(), None, &opts, method, &build);
+    assert_eq!(x.unwrap().as_slice().unwrap(), &a[..]);
 }

@@ -6,7 +6,7 @@
 //! f64 direct result; the refusals; and `Auto`'s use of it (below AVX-512, its
 //! outputs checked, the loops where one is not finite).
 
-use convmat::functional::{conv_transpose_with_method, ConvTransposeMethod};
+use convmat::functional::{conv_transpose_method, conv_transpose_with_method, ConvTransposeMethod};
 use convmat::geometry::{ConvOptions, ConvTransposeGeometry};
 use convmat::kernels::{direct, phase, winograd_transpose, WINOGRAD_TRANSPOSE_MIN_TILES};
 use convmat::simd::{set_simd_level, simd_level, SimdLevel};
@@ -294,6 +294,8 @@ fn auto_takes_the_transposed_winograd_below_avx512_and_the_loops_for_data_holdin
         assert_eq!(ConvTransposeMethod::Auto.resolve(t.conv()), want, "{level}");
         let (x, chosen) = run(&y, ConvTransposeMethod::Auto);
         assert_eq!(chosen, want, "{level}");
+        let found = conv_transpose_method(y.view(), w.view(), &opts, ConvTransposeMethod::Auto);
+        assert_eq!(found.unwrap(), want, "{level}");
         let (exact, _) = run(&y, ConvTransposeMethod::Scatter);
         let scale = 64.0 * 1.0; // |w|, |y| below 1
         let bound = winograd_transpose::error_bound::<f32>(t.conv(), scale);
@@ -310,6 +312,8 @@ fn auto_takes_the_transposed_winograd_below_avx512_and_the_loops_for_data_holdin
     if set_simd_level(SimdLevel::Avx2).is_ok() {
         let (x, chosen) = run(&y, ConvTransposeMethod::Auto);
         assert_eq!(chosen, ConvTransposeMethod::Phase);
+        let found = conv_transpose_method(y.view(), w.view(), &opts, ConvTransposeMethod::Auto);
+        assert_eq!(found.unwrap(), ConvTransposeMethod::Phase);
         let (direct, _) = run(&y, ConvTransposeMethod::Scatter);
         let nan = |a: &ArrayD<f32>| a.iter().map(|v| v.is_nan()).collect::<Vec<_>>();
         assert_eq!(nan(&x), nan(&direct));
@@ -342,4 +346,19 @@ fn the_work_space_is_checked_against_the_budget() {
     // phase needs less: it runs within the same budget
     let t = ConvTransposeGeometry::for_tensors(y.shape(), w.shape(), &opts).unwrap();
     assert!(phase::transpose_workspace_elements::<f32>(t.conv()).unwrap() * 4 < 1 << 20);
+}
+
+#[test]
+fn absurd_geometries_get_a_work_space_to_refuse_not_an_overflow() {
+    // y of 2⁴⁰ columns and 2¹⁶ channels: far past any memory, asked for before
+    // anything is allocated (the functional API then refuses it by the budget)
+    let t = ConvTransposeGeometry::builder(&[3, 1 << 40], &[4, 4])
+        .channels(1 << 16, 1 << 16)
+        .stride(&[2])
+        .build()
+        .expect("a geometry, however large, is only numbers");
+    match winograd_transpose::workspace_elements::<f32>(t.conv()) {
+        Ok(n) => assert!(n > 1 << 56, "{n}"),
+        Err(e) => assert!(matches!(e, GeometryError::Overflow { .. }), "{e:?}"),
+    }
 }

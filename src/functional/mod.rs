@@ -523,7 +523,10 @@ pub fn conv_method<T: Real>(
     ))
 }
 
-/// The formulation [`conv_transpose`] runs for these tensors, as [`conv_method`].
+/// The formulation [`conv_transpose`] runs for these tensors, as [`conv_method`]:
+/// `Auto` takes neither the FFT nor the transposed Winograd for data holding a
+/// NaN or ±∞ ([`conv_transpose`] scans for the FFT and checks Winograd's outputs,
+/// running the loops where one is not finite).
 ///
 /// ```
 /// use convmat::geometry::ConvOptions;
@@ -549,11 +552,15 @@ pub fn conv_transpose_method<T: Real>(
     method: ConvTransposeMethod,
 ) -> Result<ConvTransposeMethod, Error> {
     let t = ConvTransposeGeometry::for_tensors(input.shape(), weight.shape(), opts)?;
-    Ok(resolve_transpose_for_data(
-        method,
-        t.conv(),
-        &[&contiguous(&input), &contiguous(&weight)],
-    ))
+    let data = [&contiguous(&input)[..], &contiguous(&weight)[..]];
+    Ok(match resolve_transpose_for_data(method, t.conv(), &data) {
+        ConvTransposeMethod::Winograd
+            if method == ConvTransposeMethod::Auto && !all_finite(&data) =>
+        {
+            ConvTransposeMethod::loops(t.conv())
+        }
+        m => m,
+    })
 }
 
 /// Whether C can be indexed with 32-bit integers: then it is, as SciPy does — a
