@@ -267,16 +267,9 @@ fn nnz_predicted_equals_built(s: &Spec) {
     );
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500)
-}
-
 proptest! {
     // 500 cases per run; PROPTEST_CASES=N asks for more (a long local search)
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases()))]
 
     #[test]
     fn sparse_and_direct_conv_agree_exactly_on_integers(s in spec()) {

@@ -11,7 +11,7 @@ use convmat::{Error, GeometryError, Real};
 use proptest::prelude::*;
 
 mod common;
-use common::{pseudo_random, pseudo_random_ints};
+use common::{pseudo_random, pseudo_random_ints, test_data};
 
 #[derive(Debug, Clone)]
 struct Spec {
@@ -87,13 +87,7 @@ impl Spec {
 /// [`winograd::error_bound`] (the bias adds one rounding of its own size).
 fn within_bound<T: Real>(s: &Spec, integers: bool) {
     let g = s.geometry();
-    let data = |n: usize, seed: u64| -> Vec<T> {
-        if integers {
-            pseudo_random_ints(n, seed)
-        } else {
-            pseudo_random(n, seed)
-        }
-    };
+    let data = |n: usize, seed: u64| test_data::<T>(n, seed, integers);
     let x = data(s.batch * g.cols(), s.seed);
     let w = data(g.weight_shape().iter().product(), s.seed ^ 1);
     let b = s.bias.then(|| data(g.out_channels(), s.seed ^ 2));
@@ -132,16 +126,9 @@ fn within_bound<T: Real>(s: &Spec, integers: bool) {
     }
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500)
-}
-
 proptest! {
     // 500 cases per run; PROPTEST_CASES=N asks for more
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases()))]
 
     #[test]
     fn winograd_stays_within_its_error_bound_of_the_direct_loops(s in spec()) {

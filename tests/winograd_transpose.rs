@@ -16,7 +16,7 @@ use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 
 mod common;
-use common::{pseudo_random, pseudo_random_ints};
+use common::{pseudo_random, test_data};
 
 #[derive(Debug, Clone)]
 struct Spec {
@@ -82,13 +82,7 @@ impl Spec {
 fn within_bound<T: Real>(s: &Spec, integers: bool) {
     let Some(t) = s.geometry() else { return };
     let g = t.conv();
-    let data = |n: usize, seed: u64| -> Vec<T> {
-        if integers {
-            pseudo_random_ints(n, seed)
-        } else {
-            pseudo_random(n, seed)
-        }
-    };
+    let data = |n: usize, seed: u64| test_data::<T>(n, seed, integers);
     let y = data(s.batch * g.rows(), s.seed);
     let w = data(g.weight_shape().iter().product(), s.seed ^ 1);
     let b = s.bias.then(|| data(g.in_channels(), s.seed ^ 2));
@@ -132,16 +126,9 @@ fn within_bound<T: Real>(s: &Spec, integers: bool) {
     }
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500)
-}
-
 proptest! {
     // 500 cases per run; PROPTEST_CASES=N asks for more
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(common::proptest_cases()))]
 
     #[test]
     fn the_transposed_winograd_stays_within_its_error_bound_of_the_direct_loops(s in spec()) {

@@ -318,3 +318,22 @@ pub fn max_unpool_args<'a>(v: &'a Path, i: &'a Path, out: &'a Path) -> Vec<&'a s
         s(out),
     ]
 }
+
+/// Cases per property: 500, or `PROPTEST_CASES` where it is set (a long local
+/// search).
+pub fn proptest_cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500)
+}
+
+/// `n` values in `T`: integers in −3..=3 where `integers` ([`pseudo_random_ints`],
+/// sums exact), else reals in [−1, 1) ([`pseudo_random`]).
+pub fn test_data<T: Real>(n: usize, seed: u64, integers: bool) -> Vec<T> {
+    if integers {
+        pseudo_random_ints(n, seed)
+    } else {
+        pseudo_random(n, seed)
+    }
+}
