@@ -10,6 +10,7 @@ mod geometry;
 mod solve;
 
 pub use geometry::GeometryError;
+pub use solve::{SolveError, SparseFormatError, SparseFormatErrorKind};
 
 /// What [`GeometryError::FormulationNeeds`] offers instead of a forward
 /// formulation that cannot compute a geometry.
@@ -20,7 +21,6 @@ pub const TRANSPOSED_INSTEAD: &str = "col2im, scatter or auto";
 
 /// What it offers instead of a formulation of both directions (the phases).
 pub const EITHER_INSTEAD: &str = "auto, im2col or direct (transposed: col2im or scatter)";
-pub use solve::{SolveError, SparseFormatError, SparseFormatErrorKind};
 
 /// Formats a list of sizes the way PyTorch prints shapes: `[2, 3, 4]`.
 ///
