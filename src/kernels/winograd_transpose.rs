@@ -188,18 +188,31 @@ impl Axis {
             first[rho as usize] = lo;
             count[rho as usize] = (hi - lo + 1).max(0) as usize;
         }
-        let live = || (0..2).filter(|&r| count[r] > 0);
-        let lo = live().map(|r| first[r] - 1).min().unwrap_or(0);
-        let hi = live()
+        let mut axis = Axis {
+            first,
+            count,
+            lo: 0,
+            span: 0,
+        };
+        let lo = axis.live().map(|r| first[r] - 1).min().unwrap_or(0);
+        let hi = axis
+            .live()
             .map(|r| first[r] + count[r] as isize - 1)
             .max()
             .unwrap_or(0);
-        Axis {
-            first,
-            count,
-            lo,
-            span: (hi - lo + 1).max(0) as usize,
-        }
+        (axis.lo, axis.span) = (lo, (hi - lo + 1).max(0) as usize);
+        axis
+    }
+
+    /// The phases that have outputs.
+    fn live(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..2).filter(|&r| self.count[r] > 0)
+    }
+
+    /// Where phase `rho`'s first output reads from, counted from `lo`: its
+    /// first `j − 1` (0 or 1: the phases start together or one apart).
+    fn lead(&self, rho: usize) -> usize {
+        (self.first[rho] - 1 - self.lo) as usize
     }
 
     /// The output index of phase `rho`'s `j`-th output from its first.
@@ -210,19 +223,51 @@ impl Axis {
 }
 
 /// The sizes of one call: both dimensions' phases, the tiles per row of `V`
-/// (the larger column phase's), the GEMM's plan.
+/// (the larger column phase's), the GEMM's plan and a task's buffers.
 struct Plan<T> {
     rows: Axis,
     cols: Axis,
     /// Tiles per row of `V` and `M`.
     pitch: usize,
+    /// Columns of the largest product: a row phase's outputs times the pitch.
+    tiles: usize,
     gemm: shifted_gemm::Plan<T>,
     cx: usize,
     cy: usize,
+    /// Elements of one point's transformed planes of one column phase (`cy`
+    /// planes of the rows read), and a vector to spare after them.
+    v_block: usize,
+    /// Tiles of each of the split's lines: every row of `y` read, its tiles
+    /// at `r · pitch` (the last row's split running to the end of its last
+    /// vector).
+    line: usize,
+    /// Lengths of a task's buffers: the split's lines, `V` of both column
+    /// phases (with the runs' reach past the last plane), `M` of both column
+    /// phases (and a vector), one channel's outputs of both (4 per tile).
+    lengths: [usize; 4],
+    /// Elements of the transformed kernels of every group, packed.
+    kernels: usize,
 }
 
 impl<T: Real> Plan<T> {
-    fn of(g: &ConvGeometry) -> Plan<T> {
+    /// The plan, its sizes in checked arithmetic: an absurd geometry's work
+    /// space is asked for before anything is allocated, and must be refused,
+    /// not overflow.
+    fn of(g: &ConvGeometry) -> Result<Plan<T>, GeometryError> {
+        let overflow = || GeometryError::Overflow {
+            what: "the transposed Winograd's work space",
+        };
+        let product = |f: &[usize]| {
+            f.iter()
+                .try_fold(1usize, |a, &b| a.checked_mul(b))
+                .ok_or_else(overflow)
+        };
+        let sum = |f: &[usize]| {
+            f.iter()
+                .try_fold(0usize, |a, &b| a.checked_add(b))
+                .ok_or_else(overflow)
+        };
+        let vectors = |n: usize| n.checked_next_multiple_of(VECTOR).ok_or_else(overflow);
         let (rows, cols) = (Axis::of(g, 0), Axis::of(g, 1));
         let pitch = cols
             .count
@@ -230,58 +275,38 @@ impl<T: Real> Plan<T> {
             .map(|c| c.div_ceil(TILE))
             .max()
             .unwrap_or(0);
-        let cx = g.in_channels_per_group();
-        Plan {
+        let (cx, cy) = (g.in_channels_per_group(), g.out_channels_per_group());
+        let gemm = shifted_gemm::Plan::for_rows(cx);
+        let tiles = product(&[rows.count.iter().max().copied().unwrap_or(0), pitch])?;
+        let v_block = sum(&[product(&[cy, rows.span, pitch])?, VECTOR])?;
+        let line = sum(&[vectors(product(&[rows.span, pitch])?)?, vectors(pitch)?])?;
+        // (the GEMM's last column tile past `tiles`: at most 48 columns)
+        sum(&[tiles, 4 * VECTOR])?;
+        let lengths = [
+            product(&[LINES, line])?,
+            sum(&[product(&[2 * POINTS, v_block])?, gemm.padded_cols(tiles)])?,
+            sum(&[product(&[2 * POINTS, cx, tiles])?, VECTOR])?,
+            product(&[2 * TILE, vectors(tiles)?])?,
+        ];
+        let kernels = product(&[4 * POINTS, gemm.padded_rows(cx), 2, cy, g.groups()])?;
+        Ok(Plan {
             rows,
             cols,
             pitch,
-            gemm: shifted_gemm::Plan::for_rows(cx),
+            tiles,
+            gemm,
             cx,
-            cy: g.out_channels_per_group(),
-        }
-    }
-
-    /// Columns of the largest product: a row phase's outputs times the pitch.
-    fn max_cols(&self) -> usize {
-        self.rows.count.iter().max().copied().unwrap_or(0) * self.pitch
-    }
-
-    /// Elements of one point's transformed planes of one column phase (`cy`
-    /// planes of the rows read), and a vector to spare after them.
-    fn v_block(&self) -> usize {
-        self.cy * self.rows.span * self.pitch + VECTOR
+            cy,
+            v_block,
+            line,
+            lengths,
+            kernels,
+        })
     }
 
     /// Where `V` of column phase `rc` and point `xi` begins.
     fn v_at(&self, rc: usize, xi: usize) -> usize {
-        (rc * POINTS + xi) * self.v_block()
-    }
-
-    /// How many of the split's lines column phase `rc` starts after the first
-    /// (the phases' first tiles start at the same column of `y` or one apart).
-    fn shift(&self, rc: usize) -> usize {
-        let live = (0..2).filter(|&r| self.cols.count[r] > 0);
-        let first = live.map(|r| self.cols.first[r]).min().unwrap_or(0);
-        (self.cols.first[rc] - first) as usize
-    }
-
-    /// Tiles of the split's lines: every row of `y` read, its tiles at `r ·
-    /// pitch` (the last row's split running to the end of its last vector).
-    fn line(&self) -> usize {
-        whole(self.rows.span * self.pitch) + whole(self.pitch)
-    }
-
-    /// Lengths of a task's buffers: the split's lines, `V` of both column
-    /// phases (with the runs' reach past the last plane), `M` of both column
-    /// phases (and a vector), one channel's outputs of both (4 per tile).
-    fn lengths(&self) -> [usize; 4] {
-        let tiles = self.max_cols();
-        [
-            LINES * self.line(),
-            2 * POINTS * self.v_block() + self.gemm.padded_cols(tiles),
-            2 * POINTS * self.cx * tiles + VECTOR,
-            2 * TILE * whole(tiles),
-        ]
+        (rc * POINTS + xi) * self.v_block
     }
 }
 
@@ -301,10 +326,10 @@ fn whole(n: usize) -> usize {
 /// assert_eq!(tiles(up.conv()), 28 * 7);
 /// ```
 pub fn tiles(g: &ConvGeometry) -> usize {
-    if check(g).is_err() {
-        return 0;
+    match check(g).and_then(|_| Plan::<f32>::of(g)) {
+        Ok(p) => p.tiles,
+        Err(_) => 0,
     }
-    Plan::<f32>::of(g).max_cols()
 }
 
 /// Elements of work space of one call for geometry `g`: the transformed kernels
@@ -327,26 +352,14 @@ pub fn tiles(g: &ConvGeometry) -> usize {
 /// [`GeometryError::FormulationNeeds`] unless [`check`] passes.
 pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryError> {
     check(g)?;
-    let p = Plan::<T>::of(g);
-    // in u128: the planes and products of an absurd geometry are asked for
-    // before anything is allocated, and must be refused, not overflow
-    let wide = |v: usize| v as u128;
-    let (tiles, line) = (
-        wide(p.rows.count.iter().max().copied().unwrap_or(0)) * wide(p.pitch),
-        wide(whole(p.pitch)),
-    );
-    let v_block = wide(p.cy) * wide(p.rows.span) * wide(p.pitch) + wide(VECTOR);
-    let lengths = [
-        wide(LINES) * (wide(p.rows.span) * wide(p.pitch) + 2 * line + wide(VECTOR)),
-        wide(2 * POINTS) * v_block + tiles + wide(VECTOR) * 4,
-        wide(2 * POINTS) * wide(p.cx) * tiles + wide(VECTOR),
-        wide(2 * TILE) * (tiles + wide(VECTOR)),
-    ];
-    let kernels =
-        wide(4 * POINTS) * wide(p.gemm.padded_rows(p.cx)) * 2 * wide(p.cy) * wide(g.groups());
-    usize::try_from(kernels + lengths.iter().sum::<u128>()).map_err(|_| GeometryError::Overflow {
+    let p = Plan::<T>::of(g)?;
+    let overflow = GeometryError::Overflow {
         what: "the transposed Winograd's work space",
-    })
+    };
+    p.lengths
+        .iter()
+        .try_fold(p.kernels, |a, &b| a.checked_add(b))
+        .ok_or(overflow)
 }
 
 /// Transposed convolution by F(4, 2) along rows (see the module docs): the
@@ -416,10 +429,9 @@ unsafe fn conv_transpose_into<T: Real>(
     zero: bool,
     finite: bool,
 ) -> Result<bool, GeometryError> {
-    // (sizes an allocation could hold: the buffers' lengths below do not overflow)
-    workspace_elements::<T>(g)?;
+    check(g)?;
     check_call(g, Direction::Adjoint, w, bias, y.len(), x.len())?;
-    let p = Plan::<T>::of(g);
+    let p = Plan::<T>::of(g)?;
     let (cx, cy, groups) = (p.cx, p.cy, g.groups());
     let (in_numel, out_numel) = (g.input_numel(), g.output_numel());
     if in_numel == 0 || cx == 0 {
@@ -486,7 +498,7 @@ fn run_task<T: Real>(
     xg: &mut [T],
     check: bool,
 ) -> bool {
-    let [lines_len, v_len, m_len, out_len] = p.lengths();
+    let [lines_len, v_len, m_len, out_len] = p.lengths;
     let mut lines = pool::take::<T>(lines_len);
     let mut v = pool::take::<T>(v_len);
     let mut m = pool::take::<T>(m_len);
@@ -508,8 +520,8 @@ fn run_task<T: Real>(
         }
         let n = rows * pitch;
         // tap row a of channel o: V's row j − 1 + a, from the phase's first j
-        let top = (p.rows.first[rr] - 1 - p.rows.lo) as usize;
-        for rc in (0..2).filter(|&rc| p.cols.count[rc] > 0) {
+        let top = p.rows.lead(rr);
+        for rc in p.cols.live() {
             for xi in 0..POINTS {
                 for (k, off) in offsets.iter_mut().enumerate() {
                     let (o, a) = (k / 2, k % 2);
@@ -561,9 +573,9 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
     fn run(self) {
         let Self { g, p, ys, lines, v } = self;
         let [h, wd] = [g.output_size()[0], g.output_size()[1]];
-        let (span, pitch, line) = (p.rows.span, p.pitch, p.line());
-        let live: Vec<usize> = (0..2).filter(|&rc| p.cols.count[rc] > 0).collect();
-        let start = live.iter().map(|&rc| p.cols.first[rc]).min().unwrap_or(0) - 1;
+        let (span, pitch, line) = (p.rows.span, p.pitch, p.line);
+        // the split starts at the earlier column phase's first read
+        let start = p.cols.lo;
         let tiles = span * pitch;
         for o in 0..p.cy {
             for r in 0..span {
@@ -578,8 +590,8 @@ impl<T: Real> Vectorised for InputTransform<'_, T> {
                     split4(&ys[(o * h + row as usize) * wd..][..wd], start, pitch, dst);
                 }
             }
-            for &rc in &live {
-                let sh = p.shift(rc);
+            for rc in p.cols.live() {
+                let sh = p.cols.lead(rc);
                 let plane = |xi: usize| p.v_at(rc, xi) + o * tiles;
                 for t0 in (0..tiles).step_by(VECTOR) {
                     let d = |k: usize| vector(&lines[(k + sh) * line + t0..]);
@@ -641,7 +653,7 @@ impl<T: Real> Vectorised for OutputTransform<'_, T> {
         let even = (0..2)
             .find(|&rc| p.cols.output(g, 1, rc, 0) == 0)
             .unwrap_or(0);
-        let live: Vec<usize> = (0..2).filter(|&rc| p.cols.count[rc] > 0).collect();
+        let live: Vec<usize> = p.cols.live().collect();
         for c in 0..p.cx {
             let b = bias.map_or(T::zero(), |b| b[c]);
             for &rc in &live {
