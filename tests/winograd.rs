@@ -11,7 +11,7 @@ use convmat::{Error, GeometryError, Real};
 use proptest::prelude::*;
 
 mod common;
-use common::{pseudo_random, pseudo_random_ints, test_data};
+use common::{assert_within_bound, max_abs_chunks, pseudo_random, pseudo_random_ints, test_data};
 
 #[derive(Debug, Clone)]
 struct Spec {
@@ -105,10 +105,8 @@ fn within_bound<T: Real>(s: &Spec, integers: bool) {
         g.out_channels_per_group(),
     );
     let (in_numel, out_numel) = (g.input_numel(), g.output_numel());
-    let max_abs = |v: &[f64]| v.iter().fold(0.0f64, |m, e| m.max(e.abs()));
     // max|w_{o,c}| per kernel and max|x_c| per input plane
-    let w_max: Vec<f64> = w64.chunks(9).map(max_abs).collect();
-    let x_max: Vec<f64> = x64.chunks(in_numel).map(max_abs).collect();
+    let (w_max, x_max) = (max_abs_chunks(&w64, 9), max_abs_chunks(&x64, in_numel));
     for (at, (&got, &exact)) in y.iter().zip(&want).enumerate() {
         let (item, o) = (at / g.rows(), at % g.rows() / out_numel);
         let grp = o / cout_g;
@@ -117,12 +115,7 @@ fn within_bound<T: Real>(s: &Spec, integers: bool) {
             .sum();
         let bound = winograd::error_bound::<T>(&g, scale)
             + b64.as_ref().map_or(0.0, |b| b[o].abs()) * T::epsilon().as_f64();
-        let err = (got.as_f64() - exact).abs();
-        assert!(
-            err <= bound,
-            "{} output {at}: got {got}, direct {exact}, error {err:e} above the bound {bound:e} ({s:?})",
-            T::DTYPE
-        );
+        assert_within_bound(at, got, exact, bound, s);
     }
 }
 

@@ -16,7 +16,7 @@ use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 
 mod common;
-use common::{pseudo_random, test_data};
+use common::{assert_within_bound, max_abs_chunks, pseudo_random, test_data};
 
 #[derive(Debug, Clone)]
 struct Spec {
@@ -101,11 +101,9 @@ fn within_bound<T: Real>(s: &Spec, integers: bool) {
         g.in_channels_per_group(),
     );
     let (x_numel, y_numel) = (g.input_numel(), g.output_numel());
-    let max_abs = |v: &[f64]| v.iter().fold(0.0f64, |m, e| m.max(e.abs()));
     // max|w_{o,c}| per kernel (weight (C_out, C_in/g, 4, 4) of the forward
     // geometry) and max|y_o| per plane
-    let w_max: Vec<f64> = w64.chunks(16).map(max_abs).collect();
-    let y_max: Vec<f64> = y64.chunks(y_numel).map(max_abs).collect();
+    let (w_max, y_max) = (max_abs_chunks(&w64, 16), max_abs_chunks(&y64, y_numel));
     for (at, (&got, &exact)) in x.iter().zip(&want).enumerate() {
         let (item, c) = (at / g.cols(), at % g.cols() / x_numel);
         let (grp, cg) = (c / cx_g, c % cx_g);
@@ -117,12 +115,7 @@ fn within_bound<T: Real>(s: &Spec, integers: bool) {
             .sum();
         let bound = winograd_transpose::error_bound::<T>(g, scale)
             + b64.as_ref().map_or(0.0, |b| b[c].abs()) * T::epsilon().as_f64();
-        let err = (got.as_f64() - exact).abs();
-        assert!(
-            err <= bound,
-            "{} output {at}: got {got}, direct {exact}, error {err:e} above the bound {bound:e} ({s:?})",
-            T::DTYPE
-        );
+        assert_within_bound(at, got, exact, bound, s);
     }
 }
 

@@ -337,3 +337,28 @@ pub fn test_data<T: Real>(n: usize, seed: u64, integers: bool) -> Vec<T> {
         pseudo_random(n, seed)
     }
 }
+
+/// `max|v|` of each `n`-element chunk of `v` (per plane or per kernel: the
+/// scale of a Winograd error bound).
+pub fn max_abs_chunks(v: &[f64], n: usize) -> Vec<f64> {
+    v.chunks(n)
+        .map(|c| c.iter().fold(0.0f64, |m, e| m.max(e.abs())))
+        .collect()
+}
+
+/// Asserts `|got − exact| ≤ bound` for output `at`, naming it, the dtype and
+/// the case.
+pub fn assert_within_bound<T: Real>(
+    at: usize,
+    got: T,
+    exact: f64,
+    bound: f64,
+    case: &dyn std::fmt::Debug,
+) {
+    let err = (got.as_f64() - exact).abs();
+    assert!(
+        err <= bound,
+        "{} output {at}: got {got}, direct {exact}, error {err:e} above the bound {bound:e} ({case:?})",
+        T::DTYPE
+    );
+}
