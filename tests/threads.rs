@@ -161,22 +161,25 @@ fn phase_cuts_a_single_image_into_pieces_of_output_channels_per_thread() {
     // 4; two images on 4 threads: 2 each). Each piece splits the input itself and
     // sums every output as one thread does: the same bits. The second layer's
     // output planes (64 × 45 × 46 in f32, 518 KiB, above the 512 KiB of a band)
-    // are written a band of rows at a time.
-    for (batch, [rows, cols], mode) in [
-        (1, [28, 28], convmat::geometry::PaddingMode::Zeros),
-        (1, [90, 92], convmat::geometry::PaddingMode::Zeros),
-        (2, [30, 26], convmat::geometry::PaddingMode::Reflect),
+    // are written a band of rows at a time. At stride 1 the product goes
+    // through a tile (its columns are not the output plane's).
+    for (batch, stride, [rows, cols], mode) in [
+        (1, 2, [28, 28], convmat::geometry::PaddingMode::Zeros),
+        (1, 2, [90, 92], convmat::geometry::PaddingMode::Zeros),
+        (2, 2, [30, 26], convmat::geometry::PaddingMode::Reflect),
+        (1, 1, [17, 23], convmat::geometry::PaddingMode::Zeros),
+        (2, 1, [12, 9], convmat::geometry::PaddingMode::Circular),
     ] {
         let x = random(&[batch, 8, rows, cols], 9);
         let w = random(&[64, 8, 3, 3], 10);
         let b = random(&[64], 11);
         let opts = ConvOptions {
-            stride: vec![2, 2],
+            stride: vec![stride],
             padding: 1.into(),
             padding_mode: mode,
             ..Default::default()
         };
-        let what = format!("batch {batch}, {rows} × {cols}");
+        let what = format!("batch {batch}, stride {stride}, {rows} × {cols}");
         conv_on_threads_as_on_one((&x, &w, &b), &opts, ConvMethod::Phase, &[2, 3, 4], &what);
     }
 }
@@ -198,6 +201,64 @@ fn winograd_packs_large_kernels_on_the_pool_as_on_one_thread() {
         };
         let what = format!("stride {stride}, {groups} groups");
         conv_on_threads_as_on_one((&x, &w, &b), &opts, ConvMethod::Winograd, &[2, 3], &what);
+    }
+}
+
+/// `conv_transpose` by `method` (stride 2, padding 1, output padding (1, 0))
+/// gives on 2, 3 and 4 worker threads what it gives on one, for `batch`
+/// images of `cy` channels of `y` to `cx` channels of `x` in `groups` groups.
+fn conv_transpose_on_threads_as_on_one(
+    method: ConvTransposeMethod,
+    (batch, cy, cx, groups): (usize, usize, usize, usize),
+    [rows, cols]: [usize; 2],
+    kernel: usize,
+) {
+    let y = random(&[batch, cy, rows, cols], 14);
+    let w = random(&[cy, cx / groups, kernel, kernel], 15);
+    let b = random(&[cx], 16);
+    let opts = ConvOptions {
+        stride: vec![2],
+        padding: 1.into(),
+        output_padding: vec![1, 0],
+        groups,
+        ..Default::default()
+    };
+    let build = BuildOptions::default();
+    let run = || conv_transpose(y.view(), w.view(), Some(b.view()), &opts, method, &build).unwrap();
+    let one = on_threads(1, run);
+    for n in [2, 3, 4] {
+        assert_eq!(
+            on_threads(n, run),
+            one,
+            "{} on {n} threads: {batch} images, {cy} → {cx} channels, {groups} groups",
+            method.name()
+        );
+    }
+}
+
+#[test]
+fn transposed_calls_cut_a_single_image_into_pieces_of_its_channels_of_x_per_thread() {
+    // fewer tasks (images × groups) than threads: each task's channels of x in
+    // pieces of at least 16, one per thread (64 channels of one image: 2
+    // pieces on 2 and 3 threads, 4 on 4; two groups of 32: 2 pieces each on 4
+    // threads; two images on 4 threads: 2 pieces each), each piece laying out
+    // y itself and summing every output as one thread does: the same bits. The
+    // phases by the shifted GEMM (8 channels of y per group) and, with at most
+    // 4, by reading y directly.
+    for (method, kernel) in [
+        (ConvTransposeMethod::Phase, 3),
+        (ConvTransposeMethod::Phase, 4),
+        (ConvTransposeMethod::Winograd, 4),
+    ] {
+        for (tasks, size) in [
+            ((1, 8, 64, 1), [9, 13]),
+            ((1, 16, 64, 2), [7, 6]),
+            ((2, 8, 32, 1), [10, 8]),
+            ((1, 4, 64, 1), [6, 7]),
+            ((1, 8, 64, 2), [5, 9]),
+        ] {
+            conv_transpose_on_threads_as_on_one(method, tasks, size, kernel);
+        }
     }
 }
 

@@ -58,9 +58,12 @@
 //! channels, 1.27 – 1.30 and 0.99 for 32 → 64).
 //!
 //! A call with fewer tasks (batch items × groups) than threads cuts each task's
-//! output channels into pieces, one per thread (`pieces`), each splitting the
-//! input itself: a one-image layer on two threads (224 × 224, 64 → 128, stride
-//! 2) went from 24.9 to 14.0 ms (Intel Xeon model 207, AVX-512).
+//! output channels into pieces, one per thread (`super::pieces`), each splitting
+//! the input itself: a one-image layer on two threads (224 × 224, 64 → 128,
+//! stride 2) went from 24.9 to 14.0 ms (Intel Xeon model 207, AVX-512). A
+//! transposed call cuts its channels of `x` the same way, each piece padding
+//! `y` itself: one image of `ConvTranspose2d(256, 128, 4, 2, 1)` on 32 × 32
+//! went from 8.5 to 4.7 ms on two threads (Intel Xeon model 167, AVX-512).
 //!
 //! Both orders of summation differ from the direct loops', so on non-integer data the
 //! results agree to rounding; on integer data whose sums are exact they are equal.
@@ -73,7 +76,7 @@
 
 use super::row_split::RowSplit;
 use super::shifted_gemm::Plan;
-use super::{check_call, im2col, pool, values, Direction};
+use super::{check_call, im2col, pieces, pool, values, Direction};
 use crate::error::GeometryError;
 use crate::geometry::{row_major_strides as strides, ConvGeometry};
 use crate::simd::{vectorise_kernel, Vectorised};
@@ -579,7 +582,8 @@ pub fn transpose_column_waste(g: &ConvGeometry) -> f64 {
 /// group's padded input split by phase — where the GEMM writes the output in place,
 /// a block of its channels — with the reach of the last tile's runs and a run of
 /// ones for the bias, and, where the product's columns are not the output plane
-/// itself, a product tile.
+/// itself, a product tile; for a task's output channels whole or in pieces (a
+/// call with fewer tasks than threads), whichever needs more.
 ///
 /// ```
 /// use convmat::geometry::ConvGeometry;
@@ -595,8 +599,15 @@ pub fn transpose_column_waste(g: &ConvGeometry) -> f64 {
 /// As [`check`].
 pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryError> {
     check(g)?;
-    let c = ConvPlan::<T>::new(g, true, g.out_channels_per_group());
-    Ok(c.source + c.plan.padded_rows(g.out_channels_per_group()) * c.tile)
+    // a task's output channels whole, or in the pieces of a call with fewer
+    // tasks than threads (one task on this pool: the most pieces)
+    let cout_g = g.out_channels_per_group();
+    let most = pieces(cout_g, 1, rayon::current_num_threads());
+    let per_thread = |rows: usize| {
+        let c = ConvPlan::<T>::new(g, true, rows);
+        c.source + c.plan.padded_rows(rows) * c.tile
+    };
+    Ok(per_thread(cout_g).max(per_thread(cout_g / most)))
 }
 
 /// Most taps in the last dimension for which [`conv`] pre-shifts them
@@ -605,21 +616,6 @@ pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryEr
 /// cost more than the columns they save: `conv2d_dl_8x64x56_k3` measured 3 %
 /// slower pre-shifted, so stride 1 keeps one component.)
 pub const PRESHIFT_MAX_TAPS: usize = 3;
-
-/// Pieces to cut each task's `cout_g` output channels into, for `tasks` (batch
-/// items × groups) on `threads`: one where there are at least as many tasks as
-/// threads, else as many as the threads each task has (fewer where the channels
-/// do not divide evenly into pieces of at least
-/// [`PIECE_MIN_CHANNELS`](super::PIECE_MIN_CHANNELS)). A layer
-/// run on one image then keeps every thread busy, each piece splitting the
-/// input itself (the split, under a tenth of the time, done once per piece).
-fn pieces(cout_g: usize, tasks: usize, threads: usize) -> usize {
-    let mut p = super::threads_per_task(tasks, threads);
-    while p > 1 && (!cout_g.is_multiple_of(p) || cout_g / p < super::PIECE_MIN_CHANNELS) {
-        p -= 1;
-    }
-    p.max(1)
-}
 
 /// How [`conv`] computes one geometry.
 struct ConvPlan<T> {
@@ -748,16 +744,11 @@ pub fn conv<T: Real>(
     );
     let (l_total, taps, in_numel) = (g.output_numel(), g.kernel_numel(), g.input_numel());
     let tasks = y.len() / (cout_g * l_total).max(1);
-    // fewer tasks than threads: each task's output channels in pieces (where
-    // the GEMM writes `y` in place), each piece splitting the input itself
-    let mut c = ConvPlan::<T>::new(g, bias.is_some(), cout_g);
-    let mut pieces = pieces(cout_g, tasks, rayon::current_num_threads());
-    if pieces > 1 && c.dense {
-        c = ConvPlan::<T>::new(g, bias.is_some(), cout_g / pieces);
-    } else {
-        pieces = 1;
-    }
+    // fewer tasks than threads: each task's output channels in pieces, each
+    // piece splitting the input itself
+    let pieces = pieces(cout_g, tasks, rayon::current_num_threads());
     let rows_of_a = cout_g / pieces;
+    let c = ConvPlan::<T>::new(g, bias.is_some(), rows_of_a);
     let k_rows = cin_g * taps;
     let k_all = k_rows + usize::from(bias.is_some());
     // A per group and piece: the weights, then the bias as the column the run
@@ -798,7 +789,7 @@ pub fn conv<T: Real>(
             if let Some(ones) = comp.get_mut(c.ones..) {
                 ones.fill(T::one());
             }
-            let mut prod = pool::filled(c.plan.padded_rows(cout_g) * c.tile, T::zero());
+            let mut prod = pool::filled(c.plan.padded_rows(rows_of_a) * c.tile, T::zero());
             let (comp, prod) = (&mut comp, &mut prod);
             for (t, yg) in ys.chunks_mut(rows_of_a * l_total).enumerate() {
                 let unit = r * run + t;
@@ -1031,15 +1022,21 @@ unsafe fn conv_transpose_into<T: Real>(
     let phases = phases(g);
     if cout_g <= super::DIRECT_MAX_CHANNELS_PER_GROUP {
         // few channels of y: the phases read y and the weights directly (a GEMM
-        // with so short an inner dimension would only write the products out)
-        x.par_chunks_mut(cin_g * in_numel)
+        // with so short an inner dimension would only write the products out);
+        // with fewer tasks than threads, each task's channels of x in pieces
+        let tasks = x.len() / (cin_g * in_numel).max(1);
+        let pieces = pieces(cin_g, tasks, rayon::current_num_threads());
+        let rows_p = cin_g / pieces;
+        x.par_chunks_mut(rows_p * in_numel)
             .enumerate()
-            .for_each(|(task, xg)| {
+            .for_each(|(unit, xg)| {
                 // SAFETY: without `zero`, `x`'s values are initialised (the contract)
                 let xg = unsafe { values(xg, zero) };
+                let (task, c0) = (unit / pieces, unit % pieces * rows_p);
                 let (item, grp) = (task / groups, task % groups);
                 let ys = &y[item * g.rows() + grp * cout_g * out_numel..][..cout_g * out_numel];
-                for (c, plane) in xg.chunks_exact_mut(in_numel).enumerate() {
+                for (r, plane) in xg.chunks_exact_mut(in_numel).enumerate() {
+                    let c = c0 + r;
                     let bv = bias.map_or(T::zero(), |b| b[grp * cin_g + c]);
                     let terms = |tap: usize| {
                         (0..cout_g)
@@ -1305,7 +1302,8 @@ impl Shifts {
 /// Elements of work space one thread of [`conv_transpose`] uses for the forward
 /// geometry `g`: a padded copy of a group's planes of `y` and a product tile, two
 /// where phases run in pairs (none where the phases read `y` directly, im2col's
-/// where the padding folds).
+/// where the padding folds); for a task's channels of `x` whole or in pieces
+/// (a call with fewer tasks than threads), whichever needs more.
 ///
 /// # Errors
 /// As [`check`] (unless the padding folds).
@@ -1317,10 +1315,16 @@ pub fn transpose_workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, 
     if g.out_channels_per_group() <= super::DIRECT_MAX_CHANNELS_PER_GROUP {
         return Ok(0);
     }
-    let rows = g.in_channels_per_group();
-    let plan = Plan::<T>::for_rows(rows);
-    let sh = Shifts::of(g, &phases(g), &plan);
-    Ok(sh.source + sh.tiles() * plan.padded_rows(rows) * sh.tile(&plan, rows))
+    // a task's channels of x whole, or in the pieces of a call with fewer
+    // tasks than threads (one task on this pool: the most pieces)
+    let cin_g = g.in_channels_per_group();
+    let most = pieces(cin_g, 1, rayon::current_num_threads());
+    let per_thread = |rows: usize| {
+        let plan = Plan::<T>::for_rows(rows);
+        let sh = Shifts::of(g, &phases(g), &plan);
+        sh.source + sh.tiles() * plan.padded_rows(rows) * sh.tile(&plan, rows)
+    };
+    Ok(per_thread(cin_g).max(per_thread(cin_g / most)))
 }
 
 /// [`conv_transpose`] by the shifted GEMM: per phase, `X_ρ = W_ρᵀ · B_ρ` where the
@@ -1345,21 +1349,28 @@ unsafe fn conv_transpose_by_shifts<T: Real>(
         g.groups(),
     );
     let (in_numel, out_numel, kn) = (g.input_numel(), g.output_numel(), g.kernel_numel());
-    let plan = Plan::<T>::for_rows(cin_g);
+    // fewer tasks than threads: each task's channels of x in pieces, one per
+    // thread, each padding y itself
+    let tasks = x.len() / (cin_g * in_numel).max(1);
+    let pieces = pieces(cin_g, tasks, rayon::current_num_threads());
+    let rows_p = cin_g / pieces;
+    let plan = Plan::<T>::for_rows(rows_p);
     let sh = Shifts::of(g, phases, &plan);
-    let tile = sh.tile(&plan, cin_g);
-    // W_ρᵀ per group and phase: cin_g × (cout_g·|T_ρ|), column (o, tap)
+    let tile = sh.tile(&plan, rows_p);
+    // W_ρᵀ per group, piece and phase: rows_p × (cout_g·|T_ρ|), column (o, tap)
     // in the weights' order: each (o, c)'s taps are adjacent, shared out among the
     // phases (packing each phase's matrix in its own order read a cache line of
     // `w` per entry)
-    let mut packed: Vec<_> = (0..groups * phases.len())
-        .map(|gp| plan.packed_zeros(cin_g, cout_g * phases[gp % phases.len()].taps.len()))
+    let mut packed: Vec<_> = (0..groups * pieces * phases.len())
+        .map(|at| plan.packed_zeros(rows_p, cout_g * phases[at % phases.len()].taps.len()))
         .collect();
-    for (gp, a) in packed.iter_mut().enumerate() {
-        let (grp, ph) = (gp / phases.len(), &phases[gp % phases.len()]);
+    for (at, a) in packed.iter_mut().enumerate() {
+        let (gp, ph) = (at / phases.len(), &phases[at % phases.len()]);
+        let (grp, c0) = (gp / pieces, gp % pieces * rows_p);
         let kt = ph.taps.len();
-        for c in 0..cin_g {
-            let (row, step) = a.row_mut(c);
+        for r in 0..rows_p {
+            let c = c0 + r;
+            let (row, step) = a.row_mut(r);
             for o in 0..cout_g {
                 let taps = &w[((grp * cout_g + o) * cin_g + c) * kn..][..kn];
                 for (i, &(tap, _)) in ph.taps.iter().enumerate() {
@@ -1369,7 +1380,7 @@ unsafe fn conv_transpose_by_shifts<T: Real>(
         }
     }
     let step = g.stride()[g.rank() - 1];
-    x.par_chunks_mut(cin_g * in_numel)
+    x.par_chunks_mut(rows_p * in_numel)
         .enumerate()
         .for_each_init(
             // from the thread's pool, as they were left: `fill` writes every
@@ -1377,24 +1388,26 @@ unsafe fn conv_transpose_by_shifts<T: Real>(
             || {
                 (
                     pool::take::<T>(sh.source),
-                    pool::take::<T>(sh.tiles() * plan.padded_rows(cin_g) * tile),
+                    pool::take::<T>(sh.tiles() * plan.padded_rows(rows_p) * tile),
                 )
             },
-            |(ypad, prods), (task, xg)| {
+            |(ypad, prods), (unit, xg)| {
                 // SAFETY: without `zero`, `x`'s values are initialised (the contract)
                 let xg = unsafe { values(xg, zero) };
+                let (task, piece) = (unit / pieces, unit % pieces);
                 let (item, grp) = (task / groups, task % groups);
                 let ys = &y[item * g.rows() + grp * cout_g * out_numel..][..cout_g * out_numel];
                 sh.fill(g.output_size(), ys, ypad);
-                let (prod, odd_prod) = prods.split_at_mut(plan.padded_rows(cin_g) * tile);
+                let (prod, odd_prod) = prods.split_at_mut(plan.padded_rows(rows_p) * tile);
+                let us = &packed[(grp * pieces + piece) * phases.len()..][..phases.len()];
                 for &(pi, odd) in &sh.jobs {
                     let (offsets, rows, bases) = &sh.phases[pi];
-                    let a = &packed[grp * phases.len() + pi];
+                    let a = &us[pi];
                     for j0 in (0..rows.span).step_by(tile.max(1)) {
                         let n = tile.min(rows.span - j0);
                         plan.run(a, &ypad[j0..], offsets, n, prod, tile);
                         if let Some(o) = odd {
-                            let a = &packed[grp * phases.len() + o];
+                            let a = &us[o];
                             plan.run(a, &ypad[j0..], &sh.phases[o].0, n, odd_prod, tile);
                         }
                         vectorise_kernel(TileOut {
@@ -1405,7 +1418,7 @@ unsafe fn conv_transpose_by_shifts<T: Real>(
                             odd: odd.map(|_| &*odd_prod),
                             pitch: tile,
                             step,
-                            bias: bias.map(|b| &b[grp * cin_g..][..cin_g]),
+                            bias: bias.map(|b| &b[grp * cin_g + piece * rows_p..][..rows_p]),
                             out: xg,
                             plane: in_numel,
                         });
@@ -1548,7 +1561,7 @@ fn shifted_span(
 
 #[cfg(test)]
 mod tests {
-    use super::{conv_transpose, pieces, pool};
+    use super::{conv_transpose, pool};
     use crate::geometry::ConvGeometry;
 
     #[test]
@@ -1597,18 +1610,5 @@ mod tests {
             assert!(fresh.iter().all(|v| v.is_finite()), "{g:?}");
             assert_eq!(fresh, stale, "{g:?}");
         }
-    }
-
-    #[test]
-    fn a_piece_per_thread_a_task_has_of_at_least_sixteen_channels_dividing_evenly() {
-        assert_eq!(pieces(128, 1, 2), 2);
-        assert_eq!(pieces(128, 2, 4), 2);
-        assert_eq!(pieces(64, 1, 4), 4);
-        // 3 pieces would not divide 64 evenly
-        assert_eq!(pieces(64, 1, 3), 2);
-        // at least as many tasks as threads, or too few channels to cut
-        assert_eq!(pieces(128, 8, 2), 1);
-        assert_eq!(pieces(24, 1, 2), 1);
-        assert_eq!(pieces(128, 0, 2), 2);
     }
 }

@@ -232,6 +232,11 @@ struct Plan<T> {
     /// Columns of the largest product: a row phase's outputs times the pitch.
     tiles: usize,
     gemm: shifted_gemm::Plan<T>,
+    /// Channels of `x` per group, the pieces a task's are cut into (a call
+    /// with fewer tasks than threads, see [`super::pieces`]), and a piece's
+    /// (the GEMM's rows).
+    cx_g: usize,
+    pieces: usize,
     cx: usize,
     cy: usize,
     /// Elements of one point's transformed planes of one column phase (`cy`
@@ -253,7 +258,7 @@ impl<T: Real> Plan<T> {
     /// The plan, its sizes in checked arithmetic: an absurd geometry's work
     /// space is asked for before anything is allocated, and must be refused,
     /// not overflow.
-    fn of(g: &ConvGeometry) -> Result<Plan<T>, GeometryError> {
+    fn of(g: &ConvGeometry, pieces: usize) -> Result<Plan<T>, GeometryError> {
         let overflow = || GeometryError::Overflow {
             what: "the transposed Winograd's work space",
         };
@@ -275,7 +280,8 @@ impl<T: Real> Plan<T> {
             .map(|c| c.div_ceil(TILE))
             .max()
             .unwrap_or(0);
-        let (cx, cy) = (g.in_channels_per_group(), g.out_channels_per_group());
+        let (cx_g, cy) = (g.in_channels_per_group(), g.out_channels_per_group());
+        let cx = cx_g / pieces;
         let gemm = shifted_gemm::Plan::for_rows(cx);
         let tiles = product(&[rows.count.iter().max().copied().unwrap_or(0), pitch])?;
         let v_block = sum(&[product(&[cy, rows.span, pitch])?, VECTOR])?;
@@ -288,13 +294,15 @@ impl<T: Real> Plan<T> {
             sum(&[product(&[2 * POINTS, cx, tiles])?, VECTOR])?,
             product(&[2 * TILE, vectors(tiles)?])?,
         ];
-        let kernels = product(&[4 * POINTS, gemm.padded_rows(cx), 2, cy, g.groups()])?;
+        let kernels = product(&[4 * POINTS, gemm.padded_rows(cx), 2, cy, g.groups(), pieces])?;
         Ok(Plan {
             rows,
             cols,
             pitch,
             tiles,
             gemm,
+            cx_g,
+            pieces,
             cx,
             cy,
             v_block,
@@ -326,7 +334,7 @@ fn whole(n: usize) -> usize {
 /// assert_eq!(tiles(up.conv()), 28 * 7);
 /// ```
 pub fn tiles(g: &ConvGeometry) -> usize {
-    match check(g).and_then(|_| Plan::<f32>::of(g)) {
+    match check(g).and_then(|_| Plan::<f32>::of(g, 1)) {
         Ok(p) => p.tiles,
         Err(_) => 0,
     }
@@ -352,14 +360,22 @@ pub fn tiles(g: &ConvGeometry) -> usize {
 /// [`GeometryError::FormulationNeeds`] unless [`check`] passes.
 pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryError> {
     check(g)?;
-    let p = Plan::<T>::of(g)?;
-    let overflow = GeometryError::Overflow {
-        what: "the transposed Winograd's work space",
-    };
-    p.lengths
-        .iter()
-        .try_fold(p.kernels, |a, &b| a.checked_add(b))
-        .ok_or(overflow)
+    // a task's channels of x whole, or in the pieces of a call with fewer
+    // tasks than threads (one task on this pool: the most pieces)
+    let most = super::pieces(g.in_channels_per_group(), 1, rayon::current_num_threads());
+    let mut elements = 0;
+    for pieces in [1, most] {
+        let p = Plan::<T>::of(g, pieces)?;
+        let overflow = GeometryError::Overflow {
+            what: "the transposed Winograd's work space",
+        };
+        let these = p
+            .lengths
+            .iter()
+            .try_fold(p.kernels, |a, &b| a.checked_add(b));
+        elements = these.ok_or(overflow)?.max(elements);
+    }
+    Ok(elements)
 }
 
 /// Transposed convolution by F(4, 2) along rows (see the module docs): the
@@ -431,23 +447,42 @@ unsafe fn conv_transpose_into<T: Real>(
 ) -> Result<bool, GeometryError> {
     check(g)?;
     check_call(g, Direction::Adjoint, w, bias, y.len(), x.len())?;
-    let p = Plan::<T>::of(g)?;
-    let (cx, cy, groups) = (p.cx, p.cy, g.groups());
     let (in_numel, out_numel) = (g.input_numel(), g.output_numel());
-    if in_numel == 0 || cx == 0 {
+    let cx_g = g.in_channels_per_group();
+    if in_numel == 0 || cx_g == 0 {
         return Ok(true);
     }
-    let kernels = transform_kernels(g, &p, w);
+    // fewer tasks than threads: each task's channels of x in pieces, one per
+    // thread, each transforming y itself
+    let tasks = x.len() / (cx_g * in_numel);
+    let pieces = super::pieces(cx_g, tasks, rayon::current_num_threads());
+    let p = Plan::<T>::of(g, pieces)?;
+    let (cx, cy, groups) = (p.cx, p.cy, g.groups());
+    // the transformed kernels: made once on the calling thread for every task,
+    // or, in pieces, each piece's own on its thread (made serially they would
+    // be the part of a one-image call that the threads do not share)
+    let kernels = match pieces {
+        1 => transform_kernels(&p, w, 0..groups),
+        _ => Vec::new(),
+    };
     let all_finite = std::sync::atomic::AtomicBool::new(true);
     x.par_chunks_mut(cx * in_numel)
         .enumerate()
-        .for_each(|(task, xg)| {
+        .for_each(|(unit, xg)| {
             // SAFETY: without `zero`, `x`'s values are initialised (the contract)
             let xg = unsafe { super::values(xg, zero) };
+            let (task, piece) = (unit / pieces, unit % pieces);
             let (item, grp) = (task / groups, task % groups);
             let ys = &y[item * g.rows() + grp * cy * out_numel..][..cy * out_numel];
-            let us = &kernels[grp * 4 * POINTS..][..4 * POINTS];
-            let bs = bias.map(|b| &b[grp * cx..][..cx]);
+            let own = match pieces {
+                1 => Vec::new(),
+                _ => transform_kernels(&p, w, grp * pieces + piece..grp * pieces + piece + 1),
+            };
+            let us = match pieces {
+                1 => &kernels[grp * 4 * POINTS..][..4 * POINTS],
+                _ => &own[..],
+            };
+            let bs = bias.map(|b| &b[grp * cx_g + piece * cx..][..cx]);
             if !run_task(g, &p, ys, us, bs, xg, finite) {
                 all_finite.store(false, std::sync::atomic::Ordering::Relaxed);
             }
@@ -455,22 +490,31 @@ unsafe fn conv_transpose_into<T: Real>(
     Ok(all_finite.into_inner())
 }
 
-/// `U` of every group, phase pair `(ρ_r, ρ_c)` and point `ξ`, at index
-/// `(grp·4 + ρ_r·2 + ρ_c)·5 + ξ`: row `c` (a channel of `x`), entry `2o + a` (channel `o` of
-/// `y`, its row `j − 1 + a` through tap row `ρ_r + 2 − 2a`), made in f64 from
-/// each kernel's 16 taps read once. On the calling thread, which drops them:
-/// packed on the pool's threads, their buffers would leave those threads' pools
-/// on every call, and the tasks' buffers be taken and zeroed afresh.
-fn transform_kernels<T: Real>(g: &ConvGeometry, p: &Plan<T>, w: &[T]) -> Vec<Packed<T>> {
-    let (cx, cy) = (p.cx, p.cy);
-    let mut packed: Vec<Packed<T>> = (0..g.groups() * 4 * POINTS)
+/// `U` of the pieces `units` (numbered `grp·pieces + piece`; one piece, a
+/// group's channels of `x`, where the tasks are not cut), phase pair `(ρ_r,
+/// ρ_c)` and point `ξ`, at index `((unit − units.start)·4 + ρ_r·2 + ρ_c)·5 +
+/// ξ`: row `r` (channel `c` of `x`, the piece's `r`-th), entry `2o + a`
+/// (channel `o` of `y`, its row `j − 1 + a` through tap row `ρ_r + 2 − 2a`),
+/// made in f64 from each kernel's 16 taps read once. Every task's on the
+/// calling thread, which drops them (packed on the pool's threads, their
+/// buffers would leave those threads' pools on every call, and the tasks'
+/// buffers be taken and zeroed afresh); a piece's on the thread that runs it.
+fn transform_kernels<T: Real>(
+    p: &Plan<T>,
+    w: &[T],
+    units: std::ops::Range<usize>,
+) -> Vec<Packed<T>> {
+    let (cx_g, cx, cy) = (p.cx_g, p.cx, p.cy);
+    let mut packed: Vec<Packed<T>> = (0..units.len() * 4 * POINTS)
         .map(|_| p.gemm.packed_zeros(cx, 2 * cy))
         .collect();
-    for (grp, us) in packed.chunks_exact_mut(4 * POINTS).enumerate() {
-        for c in 0..cx {
-            let mut rows: Vec<(&mut [T], usize)> = us.iter_mut().map(|u| u.row_mut(c)).collect();
+    for (gp, us) in units.zip(packed.chunks_exact_mut(4 * POINTS)) {
+        let (grp, c0) = (gp / p.pieces, gp % p.pieces * cx);
+        for r in 0..cx {
+            let c = c0 + r;
+            let mut rows: Vec<(&mut [T], usize)> = us.iter_mut().map(|u| u.row_mut(r)).collect();
             for o in 0..cy {
-                let taps = &w[((grp * cy + o) * cx + c) * 16..][..16];
+                let taps = &w[((grp * cy + o) * cx_g + c) * 16..][..16];
                 let tap = |tr: usize, tc: usize| taps[tr * 4 + tc].as_f64();
                 for (u, (row, step)) in rows.iter_mut().enumerate() {
                     let (rr, rc, xi) = (u / (2 * POINTS), u / POINTS % 2, u % POINTS);
