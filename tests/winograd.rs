@@ -383,6 +383,36 @@ fn auto_takes_winograd_for_a_wide_3x3_layer_but_not_for_data_holding_nan() {
     );
 }
 
+/// At stride 1 a thread's images of one group count together: 28 × 28 outputs
+/// are 49 tiles an image, 147 for three images a thread (at least the 128 of
+/// `WINOGRAD_MIN_TILES`), where Winograd took 0.68 of the phases' time (one
+/// thread, 128 → 128 channels, Intel Xeon model 167).
+#[test]
+fn auto_counts_the_tiles_of_a_threads_images_together_at_stride_1() {
+    use convmat::functional::{conv_method, ConvMethod};
+    use convmat::geometry::ConvOptions;
+    use ndarray::{ArrayD, IxDyn};
+    let threads = rayon::current_num_threads();
+    let auto = |batch: usize, size: usize, groups: usize| {
+        let x = ArrayD::<f32>::zeros(IxDyn(&[batch, 64, size, size]));
+        let w = ArrayD::<f32>::zeros(IxDyn(&[64, 64 / groups, 3, 3]));
+        let opts = ConvOptions {
+            padding: 1.into(),
+            groups,
+            ..Default::default()
+        };
+        conv_method(x.view(), w.view(), &opts, ConvMethod::Auto).unwrap()
+    };
+    assert_ne!(auto(1, 28, 1), ConvMethod::Winograd);
+    assert_ne!(auto(2 * threads, 28, 1), ConvMethod::Winograd);
+    assert_eq!(auto(3 * threads, 28, 1), ConvMethod::Winograd);
+    // 16 tiles of 14 × 14 outputs: eight images a thread
+    assert_ne!(auto(7 * threads, 14, 1), ConvMethod::Winograd);
+    assert_eq!(auto(8 * threads, 14, 1), ConvMethod::Winograd);
+    // two groups of 32 channels: each image's tiles are blocked on their own
+    assert_ne!(auto(3 * threads, 28, 2), ConvMethod::Winograd);
+}
+
 /// At stride 2 on outputs of 28 – 55 columns `Auto` takes Winograd only where
 /// every thread gets at least four images of one group (one image leaves its
 /// last block of tiles nearly empty): `conv2d_s2_8x64x56_k3`'s layer.

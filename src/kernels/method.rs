@@ -168,9 +168,20 @@ pub const WINOGRAD_MIN_CHANNELS: usize = 32;
 /// Output channels per group from which `Auto` takes Winograd (the GEMM's rows).
 pub const WINOGRAD_MIN_OUT_CHANNELS: usize = 16;
 
-/// 4×4 output tiles per item from which `Auto` takes Winograd (a 45×45 output):
-/// below it Winograd's margin over im2col is thin (32×32: 10 – 20 %) and the
-/// phase formulation `Auto` takes there was not measured against it.
+/// 4×4 output tiles from which `Auto` takes Winograd: of one item (a 45×45
+/// output), or at stride 1 of all the images of one group a thread takes (its
+/// tiles are numbered across them and cut into blocks together), `⌊batch /
+/// threads⌋` of them. Below it Winograd's margin over im2col is thin (32×32:
+/// 10 – 20 %). Measured against the better of `phase` and `im2col` (3×3,
+/// stride 1, padding 1, f32, Intel Xeon model 167 at AVX-512, medians of 15
+/// calls through Python; images × channels × size, tiles a thread, its time over
+/// theirs): one thread 8 × 128 × 28² (392 tiles) 0.53, 3 × 128 × 28² (147)
+/// 0.68, 2 × 128 × 28² (98) 0.80, 16 × 256 × 14² (256) 0.65, 8 × 256 × 14²
+/// (128) 0.78, 4 × 256 × 14² (64) 1.02, 32 × 512 × 7² (128) 0.80, 8 × 512 ×
+/// 7² (32) 1.66; two threads 8 × 128 × 28² (196) 0.60, 16 × 256 × 14² (128)
+/// 0.77, 8 × 256 × 14² (64) 1.07, 32 × 512 × 7² (64) 1.00, 8 × 512 × 7² (16)
+/// 2.45. (Counted per item, `Auto` had kept the phases for 8 × 128 × 28²: 1.9
+/// times Winograd's time.)
 pub const WINOGRAD_MIN_TILES: usize = 128;
 
 /// Output columns from which `Auto` takes Winograd at stride 2 (see
@@ -242,8 +253,10 @@ fn winograd_pays(g: &ConvGeometry, batch: usize) -> bool {
     let batched =
         images >= WINOGRAD_MIN_IMAGES_PER_THREAD && columns >= WINOGRAD_MIN_COLUMNS_STRIDE2_BATCHED;
     let (stride1, stride2) = (g.stride() == [1, 1], g.stride() == [2, 2]);
-    let tiles = match stride2 && batched {
-        true => tiles * images,
+    // at stride 1 a thread's images of one group are one run of tiles too, and
+    // count together whatever their number (see WINOGRAD_MIN_TILES)
+    let tiles = match stride1 || (stride2 && batched) {
+        true => tiles * images.max(1),
         false => tiles,
     };
     (stride1 || (stride2 && (columns >= WINOGRAD_MIN_COLUMNS_STRIDE2 || batched)))
@@ -402,13 +415,14 @@ impl ConvMethod {
         self.resolve_for_batch(g, 1)
     }
 
-    /// [`ConvMethod::resolve`] for a call on `batch` images: `Auto` also takes
-    /// `winograd` at stride 2 for outputs of at least
-    /// [`WINOGRAD_MIN_COLUMNS_STRIDE2_BATCHED`] columns where the layer has one
-    /// group and each of the pool's threads gets at least
-    /// [`WINOGRAD_MIN_IMAGES_PER_THREAD`] images (its tiles are cut into blocks
-    /// across a thread's images, so only the last block is partial), their
-    /// tiles together counted against [`WINOGRAD_MIN_TILES`].
+    /// [`ConvMethod::resolve`] for a call on `batch` images: where the layer
+    /// has one group, a thread's images' tiles count together against
+    /// [`WINOGRAD_MIN_TILES`] at stride 1 (its tiles are cut into blocks across
+    /// a thread's images, so only the last block is partial); and `Auto` also
+    /// takes `winograd` at stride 2 for outputs of at least
+    /// [`WINOGRAD_MIN_COLUMNS_STRIDE2_BATCHED`] columns where each of the
+    /// pool's threads gets at least [`WINOGRAD_MIN_IMAGES_PER_THREAD`] images,
+    /// their tiles together counted the same way.
     ///
     /// ```
     /// use convmat::geometry::ConvGeometry;
@@ -417,6 +431,11 @@ impl ConvMethod {
     /// assert_eq!(ConvMethod::Auto.resolve_for_batch(&g, 1), ConvMethod::Phase);
     /// let batch = 4 * rayon::current_num_threads();
     /// assert_eq!(ConvMethod::Auto.resolve_for_batch(&g, batch), ConvMethod::Winograd);
+    /// // 28 × 28 at stride 1: 49 tiles an image, 147 for three images a thread
+    /// let deep = ConvGeometry::builder(&[28, 28], &[3, 3]).channels(128, 128).padding(1).build().unwrap();
+    /// assert_eq!(ConvMethod::Auto.resolve_for_batch(&deep, 1), ConvMethod::Phase);
+    /// let batch = 3 * rayon::current_num_threads();
+    /// assert_eq!(ConvMethod::Auto.resolve_for_batch(&deep, batch), ConvMethod::Winograd);
     /// ```
     pub fn resolve_for_batch(self, g: &ConvGeometry, batch: usize) -> ConvMethod {
         match self {
