@@ -7,8 +7,8 @@
 //! (their buffers' bounds checked once per group of vectors) with the shifted GEMM
 //! and the row splits behind them, and the phases, forward and transposed (the
 //! transposed layer's output they write into capacity not yet initialised
-//! included), and the transposed Winograd (into capacity too), each checked
-//! against a plain
+//! included), and the transposed Winograd (into capacity too), one image of
+//! them cut into pieces on two threads too, each checked against a plain
 //! reference so that a wrong index would show as a wrong number as well.
 
 use convmat::geometry::{ConvGeometry, PoolGeometry, ResizeGeometry, ResizeMode};
@@ -308,4 +308,60 @@ fn the_transposed_winograd_and_the_layer_writing_into_capacity() {
     let build = convmat::sparse::BuildOptions::default();
     let x = convmat::functional::conv_transpose(ya.view(), wa.view(), None, &opts, method, &build);
     assert_eq!(x.unwrap().as_slice().unwrap(), &a[..]);
+}
+
+#[test]
+fn a_single_image_cut_into_pieces_writing_into_capacity() {
+    // one image on two threads: each thread writes its piece of the 32 channels
+    // of x (16 each) into the layer's capacity, not yet initialised, for the
+    // phases (five channels of y: the shifted GEMM; two: reading y directly)
+    // and the transposed Winograd; integer data, so the phases' sums are exact
+    let two = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let opts = convmat::geometry::ConvOptions {
+        stride: vec![2],
+        padding: 1.into(),
+        ..Default::default()
+    };
+    let build = convmat::sparse::BuildOptions::default();
+    for (cy, method) in [
+        (5, convmat::functional::ConvTransposeMethod::Phase),
+        (2, convmat::functional::ConvTransposeMethod::Phase),
+        (5, convmat::functional::ConvTransposeMethod::Winograd),
+    ] {
+        let t = convmat::geometry::ConvTransposeGeometry::builder(&[2, 3], &[4, 4])
+            .channels(cy, 32)
+            .stride(&[2])
+            .padding(1)
+            .build()
+            .unwrap();
+        let g = t.conv();
+        let (w, y) = integer_data(g, g.rows());
+        let mut direct_x = vec![0.0; g.cols()];
+        direct::conv_transpose(g, &y, &w, None, &mut direct_x).unwrap();
+        let ya = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[1, cy, 2, 3]), y).unwrap();
+        let wa = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&t.weight_shape()), w).unwrap();
+        let x = two.install(|| {
+            convmat::functional::conv_transpose(ya.view(), wa.view(), None, &opts, method, &build)
+        });
+        let x = x.unwrap();
+        let bound = match method {
+            // |w| ≤ 3, |y| ≤ 5 over the channels of y
+            convmat::functional::ConvTransposeMethod::Winograd => {
+                winograd_transpose::error_bound::<f64>(g, cy as f64 * 15.0)
+            }
+            _ => 0.0,
+        };
+        let got = x.as_slice().unwrap();
+        assert!(
+            got.iter()
+                .zip(&direct_x)
+                .all(|(p, q)| (p - q).abs() <= bound),
+            "{} channels of y, {}",
+            cy,
+            method.name()
+        );
+    }
 }

@@ -207,6 +207,20 @@ fn pieces(channels: usize, tasks: usize, threads: usize) -> usize {
     p.max(1)
 }
 
+/// [`pieces`] for a call on this pool writing `len` values, a task's
+/// `channels` planes of `plane` values each.
+fn call_pieces(len: usize, channels: usize, plane: usize) -> usize {
+    let tasks = len / (channels * plane).max(1);
+    pieces(channels, tasks, rayon::current_num_threads())
+}
+
+/// The most [`pieces`] a call on this pool cuts a task's `channels` into (that
+/// of one task): a work space per thread sized for them and for a whole task
+/// covers every call.
+fn most_pieces(channels: usize) -> usize {
+    pieces(channels, 1, rayon::current_num_threads())
+}
+
 /// Values of `T` per 64-byte cache line: how far apart the values a prefetch of
 /// every line asks for lie.
 const fn per_cache_line<T>() -> usize {

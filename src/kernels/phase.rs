@@ -76,7 +76,7 @@
 
 use super::row_split::RowSplit;
 use super::shifted_gemm::Plan;
-use super::{check_call, im2col, pieces, pool, values, Direction};
+use super::{call_pieces, check_call, im2col, most_pieces, pool, values, Direction};
 use crate::error::GeometryError;
 use crate::geometry::{row_major_strides as strides, ConvGeometry};
 use crate::simd::{vectorise_kernel, Vectorised};
@@ -602,7 +602,7 @@ pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryEr
     // a task's output channels whole, or in the pieces of a call with fewer
     // tasks than threads (one task on this pool: the most pieces)
     let cout_g = g.out_channels_per_group();
-    let most = pieces(cout_g, 1, rayon::current_num_threads());
+    let most = most_pieces(cout_g);
     let per_thread = |rows: usize| {
         let c = ConvPlan::<T>::new(g, true, rows);
         c.source + c.plan.padded_rows(rows) * c.tile
@@ -746,7 +746,7 @@ pub fn conv<T: Real>(
     let tasks = y.len() / (cout_g * l_total).max(1);
     // fewer tasks than threads: each task's output channels in pieces, each
     // piece splitting the input itself
-    let pieces = pieces(cout_g, tasks, rayon::current_num_threads());
+    let pieces = call_pieces(y.len(), cout_g, l_total);
     let rows_of_a = cout_g / pieces;
     let c = ConvPlan::<T>::new(g, bias.is_some(), rows_of_a);
     let k_rows = cin_g * taps;
@@ -1024,8 +1024,7 @@ unsafe fn conv_transpose_into<T: Real>(
         // few channels of y: the phases read y and the weights directly (a GEMM
         // with so short an inner dimension would only write the products out);
         // with fewer tasks than threads, each task's channels of x in pieces
-        let tasks = x.len() / (cin_g * in_numel).max(1);
-        let pieces = pieces(cin_g, tasks, rayon::current_num_threads());
+        let pieces = call_pieces(x.len(), cin_g, in_numel);
         let rows_p = cin_g / pieces;
         x.par_chunks_mut(rows_p * in_numel)
             .enumerate()
@@ -1318,7 +1317,7 @@ pub fn transpose_workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, 
     // a task's channels of x whole, or in the pieces of a call with fewer
     // tasks than threads (one task on this pool: the most pieces)
     let cin_g = g.in_channels_per_group();
-    let most = pieces(cin_g, 1, rayon::current_num_threads());
+    let most = most_pieces(cin_g);
     let per_thread = |rows: usize| {
         let plan = Plan::<T>::for_rows(rows);
         let sh = Shifts::of(g, &phases(g), &plan);
@@ -1351,8 +1350,7 @@ unsafe fn conv_transpose_by_shifts<T: Real>(
     let (in_numel, out_numel, kn) = (g.input_numel(), g.output_numel(), g.kernel_numel());
     // fewer tasks than threads: each task's channels of x in pieces, one per
     // thread, each padding y itself
-    let tasks = x.len() / (cin_g * in_numel).max(1);
-    let pieces = pieces(cin_g, tasks, rayon::current_num_threads());
+    let pieces = call_pieces(x.len(), cin_g, in_numel);
     let rows_p = cin_g / pieces;
     let plan = Plan::<T>::for_rows(rows_p);
     let sh = Shifts::of(g, phases, &plan);

@@ -362,7 +362,7 @@ pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryEr
     check(g)?;
     // a task's channels of x whole, or in the pieces of a call with fewer
     // tasks than threads (one task on this pool: the most pieces)
-    let most = super::pieces(g.in_channels_per_group(), 1, rayon::current_num_threads());
+    let most = super::most_pieces(g.in_channels_per_group());
     let mut elements = 0;
     for pieces in [1, most] {
         let p = Plan::<T>::of(g, pieces)?;
@@ -454,8 +454,7 @@ unsafe fn conv_transpose_into<T: Real>(
     }
     // fewer tasks than threads: each task's channels of x in pieces, one per
     // thread, each transforming y itself
-    let tasks = x.len() / (cx_g * in_numel);
-    let pieces = super::pieces(cx_g, tasks, rayon::current_num_threads());
+    let pieces = super::call_pieces(x.len(), cx_g, in_numel);
     let p = Plan::<T>::of(g, pieces)?;
     let (cx, cy, groups) = (p.cx, p.cy, g.groups());
     // the transformed kernels: made once on the calling thread for every task,
