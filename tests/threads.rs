@@ -271,3 +271,27 @@ fn the_transposed_winograd_is_independent_of_the_thread_count() {
         conv_transpose_on_threads_as_on_one(ConvTransposeMethod::Winograd, tasks, [9, 13], 4);
     }
 }
+
+#[test]
+fn pieces_sum_a_long_inner_dimension_as_one_thread_does() {
+    // 288 input channels: K = 2592 (3 × 3) or 4608 (4 × 4), several blocks of
+    // K at every level; 32 output channels (channels of x), two pieces of 16 on
+    // 2 – 4 threads, each summing its outputs block after block as one thread
+    let x = random(&[1, 288, 6, 7], 20);
+    let w = random(&[32, 288, 3, 3], 21);
+    let b = random(&[32], 22);
+    for stride in [1, 2] {
+        let opts = ConvOptions {
+            stride: vec![stride],
+            padding: 1.into(),
+            ..Default::default()
+        };
+        for method in [ConvMethod::Phase, ConvMethod::Winograd] {
+            let what = format!("288 → 32 channels, stride {stride}");
+            conv_on_threads_as_on_one((&x, &w, &b), &opts, method, &[2, 3, 4], &what);
+        }
+    }
+    for method in [ConvTransposeMethod::Phase, ConvTransposeMethod::Winograd] {
+        conv_transpose_on_threads_as_on_one(method, (1, 288, 32, 1), [5, 6], 4);
+    }
+}
