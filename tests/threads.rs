@@ -162,24 +162,28 @@ fn phase_cuts_a_single_image_into_pieces_of_output_channels_per_thread() {
     // sums every output as one thread does: the same bits. The second layer's
     // output planes (64 × 45 × 46 in f32, 518 KiB, above the 512 KiB of a band)
     // are written a band of rows at a time. At stride 1 the product goes
-    // through a tile (its columns are not the output plane's).
-    for (batch, stride, [rows, cols], mode) in [
-        (1, 2, [28, 28], convmat::geometry::PaddingMode::Zeros),
-        (1, 2, [90, 92], convmat::geometry::PaddingMode::Zeros),
-        (2, 2, [30, 26], convmat::geometry::PaddingMode::Reflect),
-        (1, 1, [17, 23], convmat::geometry::PaddingMode::Zeros),
-        (2, 1, [12, 9], convmat::geometry::PaddingMode::Circular),
+    // through a tile (its columns are not the output plane's). Two groups of
+    // 32 output channels: two pieces each on 4 threads.
+    for (batch, groups, stride, [rows, cols], mode) in [
+        (1, 1, 2, [28, 28], convmat::geometry::PaddingMode::Zeros),
+        (1, 1, 2, [90, 92], convmat::geometry::PaddingMode::Zeros),
+        (2, 1, 2, [30, 26], convmat::geometry::PaddingMode::Reflect),
+        (1, 1, 1, [17, 23], convmat::geometry::PaddingMode::Zeros),
+        (2, 1, 1, [12, 9], convmat::geometry::PaddingMode::Circular),
+        (1, 2, 1, [11, 10], convmat::geometry::PaddingMode::Zeros),
+        (1, 2, 2, [14, 15], convmat::geometry::PaddingMode::Zeros),
     ] {
         let x = random(&[batch, 8, rows, cols], 9);
-        let w = random(&[64, 8, 3, 3], 10);
+        let w = random(&[64, 8 / groups, 3, 3], 10);
         let b = random(&[64], 11);
         let opts = ConvOptions {
             stride: vec![stride],
             padding: 1.into(),
             padding_mode: mode,
+            groups,
             ..Default::default()
         };
-        let what = format!("batch {batch}, stride {stride}, {rows} × {cols}");
+        let what = format!("batch {batch}, {groups} groups, stride {stride}, {rows} × {cols}");
         conv_on_threads_as_on_one((&x, &w, &b), &opts, ConvMethod::Phase, &[2, 3, 4], &what);
     }
 }

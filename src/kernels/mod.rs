@@ -179,9 +179,10 @@ fn window_rows(
     }
 }
 
-/// Fewest output channels in a thread's piece of one task (a batch item of a
-/// group): where a call has fewer tasks than threads, [`phase`] and [`winograd`]
-/// cut each task's output channels into pieces, one per thread, and a shorter
+/// Fewest channels in a thread's piece of one task (a batch item of a group):
+/// where a call has fewer tasks than threads, [`phase`] and [`winograd`] cut
+/// each task's output channels into pieces, one per thread (transposed,
+/// [`phase`] and [`winograd_transpose`] its channels of `x`), and a shorter
 /// GEMM would leave the micro-kernel's rows idle.
 const PIECE_MIN_CHANNELS: usize = 16;
 
@@ -214,11 +215,17 @@ fn call_pieces(len: usize, channels: usize, plane: usize) -> usize {
     pieces(channels, tasks, rayon::current_num_threads())
 }
 
-/// The most [`pieces`] a call on this pool cuts a task's `channels` into (that
-/// of one task): a work space per thread sized for them and for a whole task
-/// covers every call.
-fn most_pieces(channels: usize) -> usize {
-    pieces(channels, 1, rayon::current_num_threads())
+/// Every count of [`pieces`] a call on this pool may cut a task's `channels`
+/// into (1 among them), whatever its number of tasks: a work space per thread
+/// sized for the largest of them covers every call (a piece's tiles round up
+/// differently, so a middle count may need more than the most pieces).
+fn piece_counts(channels: usize) -> Vec<usize> {
+    let threads = rayon::current_num_threads();
+    let mut counts: Vec<usize> = (1..=threads)
+        .map(|t| pieces(channels, t, threads))
+        .collect();
+    counts.dedup();
+    counts
 }
 
 /// Values of `T` per 64-byte cache line: how far apart the values a prefetch of

@@ -76,7 +76,7 @@
 
 use super::row_split::RowSplit;
 use super::shifted_gemm::Plan;
-use super::{call_pieces, check_call, im2col, most_pieces, pool, values, Direction};
+use super::{call_pieces, check_call, im2col, piece_counts, pool, values, Direction};
 use crate::error::GeometryError;
 use crate::geometry::{row_major_strides as strides, ConvGeometry};
 use crate::simd::{vectorise_kernel, Vectorised};
@@ -600,14 +600,17 @@ pub fn transpose_column_waste(g: &ConvGeometry) -> f64 {
 pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryError> {
     check(g)?;
     // a task's output channels whole, or in the pieces of a call with fewer
-    // tasks than threads (one task on this pool: the most pieces)
+    // tasks than threads
     let cout_g = g.out_channels_per_group();
-    let most = most_pieces(cout_g);
     let per_thread = |rows: usize| {
         let c = ConvPlan::<T>::new(g, true, rows);
         c.source + c.plan.padded_rows(rows) * c.tile
     };
-    Ok(per_thread(cout_g).max(per_thread(cout_g / most)))
+    Ok(piece_counts(cout_g)
+        .into_iter()
+        .map(|p| per_thread(cout_g / p))
+        .max()
+        .unwrap_or(0))
 }
 
 /// Most taps in the last dimension for which [`conv`] pre-shifts them
@@ -653,7 +656,7 @@ const BAND_BYTES: usize = 512 << 10;
 
 impl<T: Real> ConvPlan<T> {
     /// The plan for `g` whose GEMM makes `rows_of_a` output channels at a time (a
-    /// group's, or a piece of them: see [`pieces`]).
+    /// group's, or a piece of them: see [`super::pieces`]).
     fn new(g: &ConvGeometry, bias: bool, rows_of_a: usize) -> ConvPlan<T> {
         let k = g.kernel_size();
         let preshift =
@@ -1315,15 +1318,18 @@ pub fn transpose_workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, 
         return Ok(0);
     }
     // a task's channels of x whole, or in the pieces of a call with fewer
-    // tasks than threads (one task on this pool: the most pieces)
+    // tasks than threads
     let cin_g = g.in_channels_per_group();
-    let most = most_pieces(cin_g);
     let per_thread = |rows: usize| {
         let plan = Plan::<T>::for_rows(rows);
         let sh = Shifts::of(g, &phases(g), &plan);
         sh.source + sh.tiles() * plan.padded_rows(rows) * sh.tile(&plan, rows)
     };
-    Ok(per_thread(cin_g).max(per_thread(cin_g / most)))
+    Ok(piece_counts(cin_g)
+        .into_iter()
+        .map(|p| per_thread(cin_g / p))
+        .max()
+        .unwrap_or(0))
 }
 
 /// [`conv_transpose`] by the shifted GEMM: per phase, `X_ρ = W_ρᵀ · B_ρ` where the

@@ -36,7 +36,10 @@
 //! for each row phase the 10 products, the output transform across the rows, and
 //! each output row written once with both column phases interleaved. The
 //! transformed kernels (20 matrices of `C_in/g × 2·C_out/g` per group) are made
-//! once per call in f64 and packed for the GEMM.
+//! once per call in f64 and packed for the GEMM; where a call has fewer tasks
+//! than threads, each task's channels of `x` are cut into pieces, one per
+//! thread, and each piece makes its own rows of them (tasks that share a piece
+//! of the weights each make it: the same work on more threads at once).
 //!
 //! How it got here (`convT2d_dl_8x64x28_k4s2`, one thread, Intel Xeon model 167,
 //! medians of 30 calls alternating with `phase` in one process, AVX-512 / AVX2):
@@ -341,8 +344,9 @@ pub fn tiles(g: &ConvGeometry) -> usize {
 }
 
 /// Elements of work space of one call for geometry `g`: the transformed kernels
-/// (20 matrices of `C_in/g × 2·C_out/g` per group, packed in whole row panels)
-/// and per thread the split's lines, the transformed planes of both column phases
+/// (20 matrices of `C_in/g × 2·C_out/g` per group, packed in whole row panels;
+/// where a call on this pool may cut its tasks into pieces, a piece's rows of
+/// them per thread, if that is more) and per thread the split's lines, the transformed planes of both column phases
 /// (`10·C_out/g` planes of a tile row per row of `y` read), the products of one
 /// row phase (`10·C_in/g` rows of its tiles) and one channel's outputs.
 ///
@@ -361,19 +365,23 @@ pub fn tiles(g: &ConvGeometry) -> usize {
 pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryError> {
     check(g)?;
     // a task's channels of x whole, or in the pieces of a call with fewer
-    // tasks than threads (one task on this pool: the most pieces)
-    let most = super::most_pieces(g.in_channels_per_group());
+    // tasks than threads: then each running piece holds its own rows of the
+    // kernels, at most one piece a thread
+    let threads = rayon::current_num_threads();
     let mut elements = 0;
-    for pieces in [1, most] {
+    for pieces in super::piece_counts(g.in_channels_per_group()) {
         let p = Plan::<T>::of(g, pieces)?;
-        let overflow = GeometryError::Overflow {
+        let overflow = || GeometryError::Overflow {
             what: "the transposed Winograd's work space",
         };
-        let these = p
-            .lengths
-            .iter()
-            .try_fold(p.kernels, |a, &b| a.checked_add(b));
-        elements = these.ok_or(overflow)?.max(elements);
+        let kernels = match pieces {
+            1 => p.kernels,
+            _ => (p.kernels / (g.groups() * pieces))
+                .checked_mul(threads)
+                .ok_or_else(overflow)?,
+        };
+        let these = p.lengths.iter().try_fold(kernels, |a, &b| a.checked_add(b));
+        elements = these.ok_or_else(overflow)?.max(elements);
     }
     Ok(elements)
 }
