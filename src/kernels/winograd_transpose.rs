@@ -225,6 +225,13 @@ impl Axis {
     }
 }
 
+/// The error for a work space whose size overflows `usize`.
+fn overflow() -> GeometryError {
+    GeometryError::Overflow {
+        what: "the transposed Winograd's work space",
+    }
+}
+
 /// The sizes of one call: both dimensions' phases, the tiles per row of `V`
 /// (the larger column phase's), the GEMM's plan and a task's buffers.
 struct Plan<T> {
@@ -262,9 +269,6 @@ impl<T: Real> Plan<T> {
     /// space is asked for before anything is allocated, and must be refused,
     /// not overflow.
     fn of(g: &ConvGeometry, pieces: usize) -> Result<Plan<T>, GeometryError> {
-        let overflow = || GeometryError::Overflow {
-            what: "the transposed Winograd's work space",
-        };
         let product = |f: &[usize]| {
             f.iter()
                 .try_fold(1usize, |a, &b| a.checked_mul(b))
@@ -346,9 +350,10 @@ pub fn tiles(g: &ConvGeometry) -> usize {
 /// Elements of work space of one call for geometry `g`: the transformed kernels
 /// (20 matrices of `C_in/g × 2·C_out/g` per group, packed in whole row panels;
 /// where a call on this pool may cut its tasks into pieces, a piece's rows of
-/// them per thread, if that is more) and per thread the split's lines, the transformed planes of both column phases
-/// (`10·C_out/g` planes of a tile row per row of `y` read), the products of one
-/// row phase (`10·C_in/g` rows of its tiles) and one channel's outputs.
+/// them per thread, if that is more) and per thread the split's lines, the
+/// transformed planes of both column phases (`10·C_out/g` planes of a tile row
+/// per row of `y` read), the products of one row phase (`10·C_in/g` rows of its
+/// tiles) and one channel's outputs.
 ///
 /// ```
 /// use convmat::geometry::ConvTransposeGeometry;
@@ -371,9 +376,6 @@ pub fn workspace_elements<T: Real>(g: &ConvGeometry) -> Result<usize, GeometryEr
     let mut elements = 0;
     for pieces in super::piece_counts(g.in_channels_per_group()) {
         let p = Plan::<T>::of(g, pieces)?;
-        let overflow = || GeometryError::Overflow {
-            what: "the transposed Winograd's work space",
-        };
         let kernels = match pieces {
             1 => p.kernels,
             _ => (p.kernels / (g.groups() * pieces))
@@ -481,13 +483,14 @@ unsafe fn conv_transpose_into<T: Real>(
             let (task, piece) = (unit / pieces, unit % pieces);
             let (item, grp) = (task / groups, task % groups);
             let ys = &y[item * g.rows() + grp * cy * out_numel..][..cy * out_numel];
-            let own = match pieces {
-                1 => Vec::new(),
-                _ => transform_kernels(&p, w, grp * pieces + piece..grp * pieces + piece + 1),
-            };
+            let own;
             let us = match pieces {
                 1 => &kernels[grp * 4 * POINTS..][..4 * POINTS],
-                _ => &own[..],
+                _ => {
+                    let unit = grp * pieces + piece;
+                    own = transform_kernels(&p, w, unit..unit + 1);
+                    &own[..]
+                }
             };
             let bs = bias.map(|b| &b[grp * cx_g + piece * cx..][..cx]);
             if !run_task(g, &p, ys, us, bs, xg, finite) {
